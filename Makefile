@@ -1,0 +1,73 @@
+# genai-observability-stack — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: bootstrap
+bootstrap: ## Install the venv, Debian prometheus/alertmanager and npm grammars (idempotent)
+	@./scripts/bootstrap.sh
+
+.PHONY: lint
+lint: bootstrap ## ruff, secret scan and workflow lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@if [ -x scripts/lint-extra.sh ]; then ./scripts/lint-extra.sh; fi
+
+.PHONY: test
+test: lint ## Everything provable without Docker, on real engines (needs nothing else)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: format
+format: bootstrap ## Apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: lock
+lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
+	rm -rf /tmp/genai-obs-lock && python3 -m venv /tmp/genai-obs-lock
+	/tmp/genai-obs-lock/bin/pip install -q '.[dev]'
+	( echo '# Lock file: exact versions for every Python dependency (pip install -c constraints.txt).'; \
+	  echo '# Regenerate with `make lock` after changing pyproject.toml.'; \
+	  /tmp/genai-obs-lock/bin/pip freeze --exclude genai-observability-stack ) > constraints.txt
+
+.PHONY: run
+run: bootstrap ## Run rag-api locally on :8000 (no Docker)
+	$(PY) -m demo_app
+
+.PHONY: rules
+rules: bootstrap ## Regenerate prometheus/rules/slo-*.yml from slo/slos.yaml
+	$(PY) -m slo
+
+# --- Docker stack (needs Docker with Compose v2) ------------------------------------------------
+.PHONY: up down clean ps logs smoke
+up: ## Start the whole stack and wait until every service is healthy
+	@./scripts/stack.sh up
+down: ## Stop the stack (keeps data volumes)
+	@./scripts/stack.sh down
+clean: ## Stop the stack and delete its data volumes (asks first)
+	@./scripts/stack.sh clean
+ps: ## Show stack services and health
+	@./scripts/stack.sh ps
+logs: ## Follow the stack's logs (SERVICE=name for one)
+	@./scripts/stack.sh logs $(SERVICE)
+smoke: bootstrap ## Docker smoke test of the running stack's wiring (skips without Docker)
+	$(VENV)/bin/pytest -m docker tests/smoke $(PYTEST_ARGS)
+
+# --- Load and incidents ---------------------------------------------------------------------------
+.PHONY: load incident scenarios e2e bench
+load: bootstrap ## Steady demo traffic against the running stack (RATE=req/s, DURATION=s)
+	$(PY) -m demo_app.loadgen run steady $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION))
+incident: bootstrap ## Reproduce an incident: make incident SCENARIO=error-burst
+	$(PY) -m demo_app.loadgen run $(SCENARIO)
+scenarios: bootstrap ## List incident scenarios
+	$(PY) -m demo_app.loadgen list
+e2e: bootstrap ## End-to-end alert path only (real Prometheus + Alertmanager + rag-api)
+	$(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+bench: bootstrap ## Performance and cardinality benchmarks (prints figures; not part of make test)
+	$(PY) -m bench

@@ -1,0 +1,3 @@
+"""rag-api: an instrumented demo RAG service for genai-observability-stack."""
+
+__version__ = "0.1.0"

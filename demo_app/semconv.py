@@ -1,0 +1,157 @@
+"""The telemetry contract in code: every metric, label, bucket, bounded value and attribute name.
+
+This is the ONE place these names live (see docs/telemetry.md and ../shared/design.md §4–6).
+The app, the SLO generator, the dashboard generator and the tests import them from here, so a
+rename (the GenAI semconv is renaming `gen_ai.client.*` metrics upstream) is a one-line edit.
+
+Prometheus names are the OpenTelemetry GenAI semconv v1.41 names translated the way Prometheus
+translates OTLP: dots → underscores, unit `s` → `_seconds`, `{token}` → no suffix,
+counters `_total`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SEMCONV_VERSION: Final = "1.41.0"
+
+# --- Histogram buckets ---------------------------------------------------------------------
+# Powers of two from 10 ms: every SLO/alert threshold (1.28 s, 5.12 s) sits on a bucket bound.
+DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+# Powers of four, the OTel GenAI semconv advice for gen_ai.client.token.usage.
+TOKEN_BUCKETS: Final = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)  # fmt: skip
+SCORE_BUCKETS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+RETRIEVAL_DOCUMENT_BUCKETS: Final = (0, 1, 2, 3, 5, 8, 13, 21)
+
+# --- Metric names (as scraped from rag-api; prometheus-client adds _bucket/_sum/_count/_total) --
+HTTP_SERVER_DURATION: Final = "http_server_request_duration_seconds"
+GENAI_OPERATION_DURATION: Final = "gen_ai_client_operation_duration_seconds"
+GENAI_TOKEN_USAGE: Final = "gen_ai_client_token_usage"
+GENAI_TIME_TO_FIRST_CHUNK: Final = "gen_ai_client_operation_time_to_first_chunk_seconds"
+LLM_COST: Final = "llm_cost_usd_total"
+LLM_ACTIVE_REQUESTS: Final = "llm_active_requests"
+LLM_UNPRICED_TOKENS: Final = "llm_unpriced_tokens_total"
+LLM_CACHE_LOOKUPS: Final = "llm_cache_lookups_total"
+LLM_CACHE_SAVED: Final = "llm_cache_saved_usd_total"
+RAG_RETRIEVAL_DOCUMENTS: Final = "rag_retrieval_documents"
+RAG_RETRIEVAL_TOP_SCORE: Final = "rag_retrieval_top_score"
+RAG_EVALUATION_SCORE: Final = "rag_evaluation_score"
+
+# --- Metric label names --------------------------------------------------------------------
+L_HTTP_METHOD: Final = "http_request_method"
+L_HTTP_ROUTE: Final = "http_route"
+L_HTTP_STATUS: Final = "http_response_status_code"
+L_OPERATION: Final = "gen_ai_operation_name"
+L_PROVIDER: Final = "gen_ai_provider_name"
+L_MODEL: Final = "gen_ai_request_model"
+L_ERROR_TYPE: Final = "error_type"
+L_TOKEN_TYPE: Final = "gen_ai_token_type"
+L_FEATURE: Final = "feature"
+L_USER_TIER: Final = "user_tier"
+L_CACHE_RESULT: Final = "result"
+L_EVALUATION_NAME: Final = "gen_ai_evaluation_name"
+
+# Labels of each metric, in order (the metrics test asserts exactly these sets).
+METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
+    HTTP_SERVER_DURATION: (L_HTTP_METHOD, L_HTTP_ROUTE, L_HTTP_STATUS),
+    GENAI_OPERATION_DURATION: (L_OPERATION, L_PROVIDER, L_MODEL, L_ERROR_TYPE),
+    GENAI_TOKEN_USAGE: (L_OPERATION, L_PROVIDER, L_MODEL, L_TOKEN_TYPE),
+    GENAI_TIME_TO_FIRST_CHUNK: (L_OPERATION, L_PROVIDER, L_MODEL),
+    LLM_COST: (L_PROVIDER, L_MODEL, L_FEATURE, L_USER_TIER),
+    LLM_ACTIVE_REQUESTS: (L_PROVIDER, L_MODEL),
+    LLM_UNPRICED_TOKENS: (L_MODEL,),
+    LLM_CACHE_LOOKUPS: (L_CACHE_RESULT,),
+    LLM_CACHE_SAVED: (),
+    RAG_RETRIEVAL_DOCUMENTS: (),
+    RAG_RETRIEVAL_TOP_SCORE: (),
+    RAG_EVALUATION_SCORE: (L_EVALUATION_NAME,),
+}
+
+# --- Bounded label values ----------------------------------------------------------------------
+OTHER: Final = "_OTHER"  # what any value outside an allow-list becomes
+
+OP_CHAT: Final = "chat"
+OP_EMBEDDINGS: Final = "embeddings"
+OP_RETRIEVAL: Final = "retrieval"
+OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_INVOKE_AGENT: Final = "invoke_agent"
+OPERATIONS: Final = (OP_CHAT, OP_EMBEDDINGS, OP_RETRIEVAL, OP_EXECUTE_TOOL, OP_INVOKE_AGENT)
+
+ERROR_NONE: Final = ""
+ERROR_TIMEOUT: Final = "timeout"
+ERROR_RATE_LIMITED: Final = "rate_limited"
+ERROR_SERVER: Final = "server_error"
+ERROR_CLIENT: Final = "client_error"
+ERROR_TYPES: Final = (
+    ERROR_NONE,
+    ERROR_TIMEOUT,
+    ERROR_RATE_LIMITED,
+    ERROR_SERVER,
+    ERROR_CLIENT,
+    OTHER,
+)
+
+FEATURES: Final = ("chat", "search", "summarize")
+USER_TIERS: Final = ("free", "pro", "enterprise")
+TOKEN_TYPES: Final = ("input", "output")
+CACHE_RESULTS: Final = ("hit", "miss")
+EVALUATION_NAMES: Final = ("faithfulness", "answer_relevancy", "context_relevancy")
+
+
+def bounded(value: str | None, allowed: tuple[str, ...] | frozenset[str]) -> str:
+    """Map a label value onto its allow-list; anything else (including None) becomes `_OTHER`."""
+    return value if value is not None and value in allowed else OTHER
+
+
+# --- Span attributes (OpenTelemetry GenAI semconv v1.41) ----------------------------------------
+A_OPERATION_NAME: Final = "gen_ai.operation.name"
+A_PROVIDER_NAME: Final = "gen_ai.provider.name"
+A_REQUEST_MODEL: Final = "gen_ai.request.model"
+A_RESPONSE_MODEL: Final = "gen_ai.response.model"
+A_RESPONSE_ID: Final = "gen_ai.response.id"
+A_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+A_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+A_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+A_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+A_TEMPERATURE: Final = "gen_ai.request.temperature"
+A_STREAM: Final = "gen_ai.request.stream"
+A_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+A_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+A_AGENT_NAME: Final = "gen_ai.agent.name"
+A_TOOL_NAME: Final = "gen_ai.tool.name"
+A_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+A_REQUEST_TOP_K: Final = "gen_ai.request.top_k"
+A_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+A_ERROR_TYPE: Final = "error.type"
+A_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+A_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+# App attributes live under `llm.`
+A_LLM_COST_USD: Final = "llm.cost_usd"
+A_LLM_CACHE_HIT: Final = "llm.cache.hit"
+A_LLM_USER_TIER: Final = "llm.user_tier"
+A_LLM_FEATURE: Final = "llm.feature"
+
+EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+A_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+A_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+A_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+
+CAPTURE_CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+
+# --- Resource ----------------------------------------------------------------------------------
+SERVICE_NAME: Final = "rag-api"
+
+
+def le(bound: float) -> str:
+    """The `le` label string prometheus-client gives a bucket bound: Go float formatting.
+
+    `5.12` → "5.12", `1` → "1.0", `1048576` → "1.048576e+06".
+    Rules and dashboards use exactly these strings.
+    """
+    from prometheus_client.utils import floatToGoString
+
+    return floatToGoString(bound)

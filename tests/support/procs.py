@@ -1,0 +1,263 @@
+"""Real processes for tests: rag-api (uvicorn), Prometheus and Alertmanager on loopback.
+
+Prometheus and Alertmanager load the SHIPPED configs (prometheus/prometheus.yml,
+prometheus/rules/*.yml, alertmanager/alertmanager.yml); only hosts, ports and demo intervals are
+rewritten, so what the tests prove is what users run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from tests.support import ROOT, free_port, require_binary
+
+PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
+PROMETHEUS_RULES = ROOT / "prometheus" / "rules"
+ALERTMANAGER_CONFIG = ROOT / "alertmanager" / "alertmanager.yml"
+
+
+class ProcessError(RuntimeError):
+    """A managed process did not become ready; the message carries the tail of its log."""
+
+
+class Proc:
+    """A started process with its loopback URL; stop() is idempotent (also a context manager)."""
+
+    def __init__(self, name: str, popen: subprocess.Popen[bytes], port: int, log_path: Path):
+        self.name = name
+        self.popen = popen
+        self.port = port
+        self.log_path = log_path
+        self.url = f"http://127.0.0.1:{port}"
+        self.address = f"127.0.0.1:{port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(timeout=5)
+
+    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ProcessError(
+                    f"{self.name} exited ({self.popen.returncode}):\n{self.log_tail()}"
+                )
+            try:
+                r = httpx.get(self.url + path, timeout=2.0)
+                if r.status_code == 200:
+                    return
+                last = f"HTTP {r.status_code}"
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.1)
+        self.stop()
+        raise ProcessError(
+            f"{self.name} not ready on {path} after {timeout}s ({last}):\n{self.log_tail()}"
+        )
+
+    def __enter__(self) -> Proc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _spawn(
+    name: str, args: list[str], port: int, workdir: Path, env: Mapping[str, str] | None
+) -> Proc:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("wb")
+    popen = subprocess.Popen(
+        args,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,  # Ctrl-C on pytest must not hit children before cleanup runs
+    )
+    log.close()
+    return Proc(name, popen, port, log_path)
+
+
+# --- rag-api -------------------------------------------------------------------------------------
+def start_rag_api(
+    tmp_path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    name: str = "rag-api",
+    timeout: float = 60.0,
+) -> Proc:
+    """`python -m demo_app` on a free loopback port; returns once /readyz answers 200.
+
+    Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0.
+    """
+    port = free_port()
+    base_env = {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SIM_LATENCY_SCALE": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    base_env.update(env or {})
+    proc = _spawn(name, [sys.executable, "-m", "demo_app"], port, tmp_path / name, base_env)
+    proc.wait_ready("/readyz", timeout=timeout)
+    return proc
+
+
+# --- Prometheus ----------------------------------------------------------------------------------
+def render_prometheus_config(
+    *,
+    targets: Mapping[str, str],
+    alertmanager: str | None,
+    interval: str,
+    rule_files: Iterable[Path],
+    source: Path = PROMETHEUS_CONFIG,
+) -> dict[str, Any]:
+    """The shipped prometheus.yml with hosts, ports, intervals and rule paths rewritten.
+
+    `targets` maps shipped targets ("rag-api:8000") to loopback ones; a scrape job left with no
+    mapped target is dropped, so nothing here scrapes a service that is not running.
+    """
+    cfg = yaml.safe_load(source.read_text())
+    glob = cfg.setdefault("global", {})
+    glob["scrape_interval"] = interval
+    glob["evaluation_interval"] = interval
+    glob.pop("scrape_timeout", None)
+    jobs = []
+    for job in cfg.get("scrape_configs", []):
+        job.pop("scrape_interval", None)
+        job.pop("scrape_timeout", None)
+        kept_static = []
+        for sc in job.get("static_configs", []):
+            mapped = [targets[t] for t in sc.get("targets", []) if t in targets]
+            if mapped:
+                kept_static.append({**sc, "targets": mapped})
+        if kept_static:
+            jobs.append({**job, "static_configs": kept_static})
+    cfg["scrape_configs"] = jobs
+    cfg["rule_files"] = [str(p) for p in rule_files]
+    if alertmanager:
+        cfg["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
+    else:
+        cfg.pop("alerting", None)
+    return cfg
+
+
+def start_prometheus(
+    tmp_path: Path,
+    *,
+    targets: Mapping[str, str],
+    alertmanager: str | None = None,
+    interval: str = "1s",
+    rule_files: list[Path] | None = None,
+    extra_args: Iterable[str] = (),
+    name: str = "prometheus",
+    data_dir: Path | None = None,
+) -> Proc:
+    """Real Prometheus (Debian 2.42 here) on the shipped config; returns once /-/ready answers."""
+    binary = require_binary("prometheus")
+    workdir = tmp_path / name
+    workdir.mkdir(parents=True, exist_ok=True)
+    rules = sorted(PROMETHEUS_RULES.glob("*.yml")) if rule_files is None else rule_files
+    cfg = render_prometheus_config(
+        targets=targets, alertmanager=alertmanager, interval=interval, rule_files=rules
+    )
+    config_path = workdir / "prometheus.yml"
+    config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    port = free_port()
+    args = [
+        binary,
+        f"--config.file={config_path}",
+        f"--storage.tsdb.path={data_dir or workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-lifecycle",
+        "--web.enable-remote-write-receiver",
+        "--enable-feature=exemplar-storage",
+        "--rules.alert.resend-delay=1s",
+        "--log.level=warn",
+        *extra_args,
+    ]
+    proc = _spawn(name, args, port, workdir, None)
+    proc.wait_ready("/-/ready")
+    return proc
+
+
+# --- Alertmanager --------------------------------------------------------------------------------
+CONTAINER_ALERTMANAGER_DIR = "/etc/alertmanager/"
+
+
+def _template_path(glob: str, shipped_dir: Path) -> str:
+    if glob.startswith(CONTAINER_ALERTMANAGER_DIR):
+        return str(shipped_dir / glob.removeprefix(CONTAINER_ALERTMANAGER_DIR))
+    return glob if os.path.isabs(glob) else str(shipped_dir / glob)
+
+
+def start_alertmanager(
+    tmp_path: Path,
+    config_path: Path | None = None,
+    config_text: str | None = None,
+    rewrite: Mapping[str, str] | None = None,
+    *,
+    name: str = "alertmanager",
+    data_dir: Path | None = None,
+) -> Proc:
+    """Real Alertmanager (Debian 0.25 here) on the shipped config with substrings rewritten.
+
+    `templates:` globs are made absolute: the container path /etc/alertmanager/… maps to the
+    repo's alertmanager/ folder, and relative globs stay relative to the shipped file.
+    """
+    binary = require_binary("prometheus-alertmanager")
+    workdir = tmp_path / name
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = config_path or ALERTMANAGER_CONFIG
+    text = config_text if config_text is not None else source.read_text()
+    for old, new in (rewrite or {}).items():
+        text = text.replace(old, new)
+    cfg = yaml.safe_load(text) or {}
+    if cfg.get("templates"):
+        cfg["templates"] = [_template_path(t, source.parent) for t in cfg["templates"]]
+        text = yaml.safe_dump(cfg, sort_keys=False)
+    config_file = workdir / "alertmanager.yml"
+    config_file.write_text(text)
+    port = free_port()
+    cluster_port = free_port()
+    args = [
+        binary,
+        f"--config.file={config_file}",
+        f"--storage.path={data_dir or workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        # A private cluster listener: never gossip with other Alertmanagers on this machine.
+        f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+        "--log.level=warn",
+    ]
+    proc = _spawn(name, args, port, workdir, None)
+    proc.wait_ready("/-/ready")
+    return proc
