@@ -1,0 +1,143 @@
+"""The calculator tool: a safe arithmetic evaluator (parses with `ast`, never calls `eval`).
+
+Allowed: int and float literals, `+ - * / // % **`, unary `+`/`-`, parentheses. Anything else
+(names, calls, attributes, strings, comparisons, ...) is rejected. Limits keep a request from
+burning CPU or memory: expression length, syntax-tree size, exponent size and result size.
+
+`extract_expression(question)` finds the arithmetic in a question such as
+"what is 12 * (3 + 4)?" (→ "12 * (3 + 4)"); `calculate(expression)` evaluates it;
+`format_result(value)` renders it for the answer. Errors are `CalculatorError` with a message
+a user can act on.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Callable
+
+TOOL_NAME = "calculator"  # gen_ai.tool.name
+
+MAX_EXPRESSION_CHARS = 200
+MAX_NODES = 100
+MAX_EXPONENT = 100  # |b| in a ** b
+MAX_ABS_RESULT = 1e100  # also bounds every intermediate value
+
+Number = int | float
+
+
+class CalculatorError(ValueError):
+    """The expression is not allowed or cannot be evaluated."""
+
+
+_BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Number], Number]] = {
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
+}
+_SYMBOLS = {ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%"}
+
+
+def calculate(expression: str) -> Number:
+    """Evaluate an arithmetic expression safely. Raises CalculatorError."""
+    if not isinstance(expression, str) or not expression.strip():
+        raise CalculatorError("empty expression")
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise CalculatorError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
+    # Accept the usual typography for multiplication/division.
+    text = expression.replace("×", "*").replace("÷", "/").replace("^", "**")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise CalculatorError(f"not a valid arithmetic expression: {expression!r}") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise CalculatorError(f"expression has more than {MAX_NODES} parts")
+    return _eval(tree.body)
+
+
+def _check(value: Number) -> Number:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CalculatorError("result is not a finite number")
+    if abs(value) > MAX_ABS_RESULT:
+        raise CalculatorError(f"result exceeds {MAX_ABS_RESULT:g} in magnitude")
+    return value
+
+
+def _eval(node: ast.AST) -> Number:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise CalculatorError("only numbers are allowed")
+        return _check(node.value)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _check(_UNARY[type(node.op)](_eval(node.operand)))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow):
+            if abs(right) > MAX_EXPONENT:
+                raise CalculatorError(f"exponent larger than {MAX_EXPONENT}")
+            if left == 0 and right < 0:
+                raise CalculatorError("division by zero (0 to a negative power)")
+            if abs(left) > 1 and abs(right) * math.log10(abs(left)) > math.log10(MAX_ABS_RESULT):
+                raise CalculatorError(f"result exceeds {MAX_ABS_RESULT:g} in magnitude")
+            if left < 0 and not float(right).is_integer():
+                raise CalculatorError("fractional power of a negative number")
+        if type(node.op) in _SYMBOLS and right == 0:
+            raise CalculatorError(f"division by zero ({_SYMBOLS[type(node.op)]} 0)")
+        try:
+            result = _BINARY[type(node.op)](left, right)
+        except (OverflowError, ArithmeticError) as exc:
+            raise CalculatorError(f"cannot evaluate: {exc}") from None
+        return _check(result)
+    raise CalculatorError(f"not allowed in an arithmetic expression: {type(node).__name__}")
+
+
+# A run of numbers, operators, parentheses and spaces that contains at least one operator
+# between two operands. Words like "what is" and the trailing "?" are not part of it.
+_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+_CANDIDATE = re.compile(r"[\d.()+\-*/%×÷^\s]+")
+_HAS_OPERATION = re.compile(
+    rf"(?:{_NUMBER}|\))\s*(?:\*\*|//|[+\-*/%×÷^])\s*[-+(]*\s*(?:{_NUMBER}|\()"
+)
+
+
+def extract_expression(question: str) -> str | None:
+    """The arithmetic expression in a question, or None when it is not an arithmetic question.
+
+    "What is 12 * (3 + 4)?" → "12 * (3 + 4)"; "How do I cut TTFT by 50%?" → None.
+    The longest candidate run that contains a binary operation and parses is returned.
+    """
+    if not isinstance(question, str) or len(question) > 4000:
+        return None
+    candidates = sorted(
+        (m.group().strip() for m in _CANDIDATE.finditer(question)), key=len, reverse=True
+    )
+    for candidate in candidates:
+        if not candidate or not _HAS_OPERATION.search(candidate):
+            continue
+        try:
+            calculate(candidate)
+        except CalculatorError as exc:
+            # A well-formed but failing expression (1/0) is still the user's expression.
+            if "not a valid" in str(exc) or "not allowed" in str(exc):
+                continue
+        return candidate
+    return None
+
+
+def format_result(value: Number) -> str:
+    """Human-readable result: integers exactly, floats to 10 significant digits."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.10g}"
