@@ -1,0 +1,56 @@
+"""`python -m bench [NAME ...] [--quick] [--json FILE]`: run benchmarks and print their figures."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.common import machine
+
+BENCHMARKS = {
+    "overhead": "instrumentation overhead: telemetry on vs off",
+    "cardinality": "series on /metrics after hostile traffic",
+    "rules": "rule group evaluation time on real Prometheus",
+    "backend_down": "throughput, p99 and RSS with the OTLP backend down vs up",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in BENCHMARKS and len(argv) > 1 and argv[1] not in ("--quick",):
+        # One benchmark with its own options: `python -m bench overhead --rounds 5`.
+        importlib.import_module(f"bench.{argv[0]}").main(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="rag-api benchmarks: " + "; ".join(f"{k} ({v})" for k, v in BENCHMARKS.items()),
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BENCHMARKS))
+    parser.add_argument("--quick", action="store_true", help="shorter runs (noisier figures)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(
+            f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}"
+        )
+    names = args.names or list(BENCHMARKS)
+    print(f"machine: {machine()}")
+    results: dict[str, object] = {"machine": machine()}
+    for name in names:
+        print(f"\n=== {name}: {BENCHMARKS[name]} ===")
+        t0 = time.monotonic()
+        results[name] = importlib.import_module(f"bench.{name}").run(quick=args.quick)
+        print(f"({name} took {time.monotonic() - t0:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Benchmark 4 — backend down: rag-api with its OTLP endpoint unreachable versus reachable.
+
+Three rag-api processes, telemetry fully on, differ only in where OTLP goes:
+  reachable    a loopback sink that accepts (its own process)
+  unreachable  a closed loopback port (connection refused: the collector container is down)
+  hanging      a loopback sink that accepts the connection and never answers (a wedged
+               collector or a black-holed network: the exporter's timeout is what protects us)
+They are loaded in turns (rotating order each round). Throughput and p99 are compared with the
+reachable case (goal: ratio ≥ 0.95), and each process's RSS is sampled over the whole run
+(goal: no growth once warm: the exporters' bounded queues drop instead of buffering forever).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any
+
+from bench import common
+from tests.support import free_port
+
+
+class RssSampler:
+    """Samples the RSS of some processes every `period` seconds in a background thread."""
+
+    def __init__(self, procs: dict[str, Any], period: float = 0.5) -> None:
+        self.procs = procs
+        self.period = period
+        self.samples: dict[str, list[float]] = {k: [] for k in procs}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period):
+            for name, proc in self.procs.items():
+                self.samples[name].append(common.rss_mib(proc))
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(quick: bool = False, rounds: int | None = None, seconds: float | None = None) -> dict:
+    rounds = rounds or (2 if quick else 3)
+    seconds = seconds or (5.0 if quick else 8.0)
+    concurrency = 8
+    labels = ("reachable", "unreachable", "hanging")
+    print(f"[backend_down] {rounds} round(s) x {len(labels)} x {seconds:.0f}s, c={concurrency}")
+    with (
+        common.workdir("backend-down") as tmp,
+        common.otlp_sink("ok") as (ok_sink, _),
+        common.otlp_sink("hang") as (hang_sink, _),
+    ):
+        closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        endpoints = {"reachable": ok_sink, "unreachable": closed, "hanging": hang_sink}
+        with (
+            common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[labels[0]]}, labels[0]) as a,
+            common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[labels[1]]}, labels[1]) as b,
+            common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[labels[2]]}, labels[2]) as c,
+        ):
+            apps = dict(zip(labels, (a, b, c), strict=True))
+            for proc in apps.values():
+                common.run_load(proc.url, duration=2.0, concurrency=concurrency, raw=False)
+            warm_rss = {k: common.rss_mib(p) for k, p in apps.items()}
+            segments: dict[str, list[common.Segment]] = {k: [] for k in labels}
+            rss_after_round: dict[str, list[float]] = {k: [] for k in labels}
+            with RssSampler(apps) as sampler:
+                for r in range(rounds):
+                    order = labels[r % 3 :] + labels[: r % 3]
+                    for label in order:
+                        common.wait_quiet(1.0)
+                        seg = common.measure(
+                            label, apps[label], duration=seconds, concurrency=concurrency
+                        )
+                        segments[label].append(seg)
+                        print(
+                            f"[backend_down] round {r + 1} {label:>11}: "
+                            f"{seg.load['throughput_rps']:.0f} req/s, "
+                            f"p99 {seg.load['p99_ms']:.1f} ms, {seg.load['statuses']}"
+                        )
+                    for label, proc in apps.items():
+                        rss_after_round[label].append(common.rss_mib(proc))
+            ok_stats = common.sink_stats(ok_sink)
+
+    res = {k: common.merge(v) for k, v in segments.items()}
+    base = res["reachable"]
+    rows = []
+    out: dict[str, Any] = {"sink_exports_reachable": ok_stats["total"]}
+    for label in labels:
+        m = res[label]
+        ratio = m["throughput_rps"] / base["throughput_rps"]
+        rss = sampler.samples[label]
+        growth = rss_after_round[label][-1] - rss_after_round[label][0]
+        out[label] = {
+            **m,
+            "throughput_ratio": ratio,
+            "rss_warm_mib": warm_rss[label],
+            "rss_max_mib": max(rss),
+            "rss_after_each_round_mib": rss_after_round[label],
+            "rss_growth_first_to_last_round_mib": growth,
+        }
+        rows.append(
+            [
+                label,
+                f"{m['requests']}",
+                f"{m['ok']}",
+                f"{m['throughput_rps']:.1f}",
+                f"{ratio:.3f}",
+                f"{m['p99_ms']:.2f}",
+                f"{warm_rss[label]:.1f}",
+                " → ".join(f"{x:.1f}" for x in rss_after_round[label]),
+                f"{max(rss):.1f}",
+            ]
+        )
+    print()
+    print(
+        common.table(
+            rows,
+            [
+                "OTLP endpoint",
+                "requests",
+                "200 OK",
+                "req/s",
+                "ratio",
+                "p99 ms",
+                "RSS warm MiB",
+                "RSS after each round",
+                "RSS max",
+            ],
+        )
+    )
+    worst = min(out[k]["throughput_ratio"] for k in labels[1:])
+    print(
+        f"worst throughput ratio (down / reachable): {worst:.3f} (goal >= 0.95); "
+        f"sink received {ok_stats['total']} exports from the reachable app"
+    )
+    out["worst_ratio"] = worst
+    out["goal_met"] = worst >= 0.95
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--seconds", type=float)
+    args = parser.parse_args(argv)
+    run(args.quick, args.rounds, args.seconds)

@@ -1,0 +1,188 @@
+"""Process helpers shared by the benchmarks: the app, the OTLP sink and the load generator.
+
+The app is started with the test harness (`tests.support.procs.start_rag_api`), so benchmarks
+measure exactly what the tests run: `python -m demo_app` under uvicorn on a loopback port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.support import ROOT
+from tests.support.procs import Proc, start_rag_api
+
+# Every benchmark measures the app, not the simulated LLM, not the rate limiter, not the cache.
+BENCH_ENV: dict[str, str] = {
+    "SIM_LATENCY_SCALE": "0",
+    "RATE_LIMIT_ENABLED": "false",
+    "CACHE_ENABLED": "false",
+}
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+@contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as d:
+        yield Path(d)
+
+
+@contextmanager
+def app(tmp: Path, env: Mapping[str, str], name: str = "rag-api") -> Iterator[Proc]:
+    proc = start_rag_api(tmp, {**BENCH_ENV, **env}, name=name)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@contextmanager
+def otlp_sink(mode: str = "ok") -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python -m bench.otlp_sink` in its own process; yields (endpoint URL, process)."""
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "bench.otlp_sink", "--mode", mode],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert popen.stdout is not None
+        port = int(popen.stdout.readline().strip())
+        yield f"http://127.0.0.1:{port}", popen
+    finally:
+        popen.terminate()
+        popen.wait(timeout=10)
+
+
+def sink_stats(endpoint: str) -> dict[str, Any]:
+    import httpx
+
+    return httpx.get(endpoint + "/stats", timeout=5).json()
+
+
+def run_load(
+    url: str,
+    *,
+    duration: float,
+    concurrency: int,
+    traffic: str = "steady",
+    limit: int = 0,
+    raw: bool = True,
+    start: int = 0,
+) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            f"--url={url}",
+            f"--duration={duration}",
+            f"--concurrency={concurrency}",
+            f"--traffic={traffic}",
+            f"--limit={limit}",
+            f"--start={start}",
+            *(["--raw"] if raw else []),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=duration + 120,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def cpu_seconds(proc: Proc) -> float:
+    t = psutil.Process(proc.popen.pid).cpu_times()
+    return t.user + t.system
+
+
+def rss_mib(proc: Proc) -> float:
+    return psutil.Process(proc.popen.pid).memory_info().rss / 2**20
+
+
+@dataclass
+class Segment:
+    """One load run against one app, with the app's CPU time over the run."""
+
+    label: str
+    load: dict[str, Any]
+    cpu_s: float
+
+    @property
+    def ok_requests(self) -> int:
+        return int(self.load["statuses"].get("200", 0))
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        n = self.load["requests"]
+        return self.cpu_s / n * 1e6 if n else float("nan")
+
+
+def measure(label: str, proc: Proc, **load_args: Any) -> Segment:
+    before = cpu_seconds(proc)
+    load = run_load(proc.url, **load_args)
+    return Segment(label, load, cpu_seconds(proc) - before)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def merge(segments: list[Segment]) -> dict[str, float]:
+    """Totals over several segments: throughput = requests / time, percentiles over all."""
+    latencies = [x for s in segments for x in s.load.get("latencies_ms", [])]
+    requests = sum(s.load["requests"] for s in segments)
+    elapsed = sum(s.load["elapsed_s"] for s in segments)
+    cpu = sum(s.cpu_s for s in segments)
+    return {
+        "requests": requests,
+        "ok": sum(s.ok_requests for s in segments),
+        "throughput_rps": requests / elapsed if elapsed else 0.0,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "cpu_us_per_request": cpu / requests * 1e6 if requests else float("nan"),
+    }
+
+
+def wait_quiet(seconds: float) -> None:
+    """Let background exporters flush between segments so one segment's work is not billed to
+    the next."""
+    time.sleep(seconds)
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    sep = "-+-".join("-" * w for w in widths)
+    body = [" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join([line, sep, *body])
