@@ -4,7 +4,7 @@ A `FaultProfile` is a complete set of knobs; a `FaultStore` holds the current on
 swapped atomically by `PUT /admin/faults`). Faults act INSIDE the simulated provider and the
 retriever, so the telemetry shows them exactly like a real incident:
 
-- `error_rate` (0–1): probability a chat/embeddings call fails with
+- `error_rate` (0–1): probability a chat call fails with
   `ProviderError(server_error, 500)`. Always server_error, never timeout, so the demo's
   classification is deterministic.
 - `rate_limit_rate` (0–1): probability a call fails with `ProviderError(rate_limited, 429)`

@@ -71,6 +71,7 @@ class ModelInfo:
     ttft_s: float = 0.2
     reasoning_share: float = 0.0  # simulated: share of output tokens that are reasoning tokens
     supports_prompt_cache: bool = False  # simulated: repeated system prompt is read from cache
+    response_model: str = ""  # gen_ai.response.model the provider answers with ("" = name)
 
     def __post_init__(self) -> None:
         if self.kind not in ("chat", "embeddings"):
@@ -81,6 +82,8 @@ class ModelInfo:
             raise ValueError(f"model {self.name!r}: latency parameters must be >= 0")
         if not 0.0 <= self.reasoning_share < 1.0:
             raise ValueError(f"model {self.name!r}: reasoning_share must be in [0, 1)")
+        if not self.response_model:
+            object.__setattr__(self, "response_model", self.name)
 
 
 @dataclass
