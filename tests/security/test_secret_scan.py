@@ -32,6 +32,7 @@ HARMLESS = "\n".join(
         "url: http://user:${PASSWORD}@host",
         'api_key = "sk-your-key-here-example-00000"',
         "token_type = gen_ai_token_type",
+        'ADMIN_TOKEN = "test-admin-token-0123456789"',
     ]
 )
 
