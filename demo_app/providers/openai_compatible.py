@@ -1,50 +1,421 @@
-"""OpenAI-compatible HTTP provider. STUB: interface only, implementation follows."""
+"""A provider for any OpenAI-compatible API (OpenAI, Ollama, vLLM, LiteLLM proxy, ...) over httpx.
+
+Endpoints: `POST {base_url}/chat/completions` (plain JSON, or SSE when streaming) and
+`POST {base_url}/embeddings`. `base_url` includes the version prefix, e.g.
+`https://api.openai.com/v1` or Ollama's `http://localhost:11434/v1`.
+
+Usage is read from the response: `prompt_tokens` → input, `completion_tokens` → output,
+`prompt_tokens_details.cached_tokens` → cached input (subset), and
+`completion_tokens_details.reasoning_tokens` → reasoning (subset). Streaming requests ask for
+`stream_options: {"include_usage": true}`, so the last SSE event carries the usage. A server
+that sends no usage at all gets an estimate (~4 characters per token) instead of zeros.
+
+Retries: up to `max_retries` extra attempts on 429, 5xx, timeouts and connection errors, with
+exponential backoff and full jitter (delay = U(0, min(backoff_max_s, backoff_base_s × 2^n)));
+a `Retry-After` header (seconds or HTTP date) replaces the jittered delay, capped at
+`retry_after_max_s`. Streams are retried only until the response status arrives; a stream that
+breaks after it started is reported, never silently replayed. `retry_count` counts the retries
+this provider made (for tests and diagnostics).
+
+Failures → `ProviderError.error_type`: timeout → `timeout`, 429 → `rate_limited`,
+5xx → `server_error`, other 4xx → `client_error`, anything else (connection refused, malformed
+response, ...) → `_OTHER`. The API key is sent only in the Authorization header; it never
+appears in an error message, log line or repr (messages are scrubbed of it and of anything
+that looks like a key or bearer token).
+
+Configuration from the environment (`from_env`):
+
+| variable | default | meaning |
+|---|---|---|
+| OPENAI_BASE_URL | https://api.openai.com/v1 | API root including /v1 |
+| OPENAI_API_KEY | (none) | bearer token; optional for local servers such as Ollama |
+| OPENAI_MODEL | gpt-4o-mini | the chat model served (request model name) |
+| OPENAI_EMBEDDING_MODEL | text-embedding-3-small | the embeddings model |
+| OPENAI_PROVIDER_NAME | openai (ollama when the URL uses port 11434) | gen_ai.provider.name |
+| OPENAI_TIMEOUT_SECONDS | 30 | per-attempt timeout (connect, and each read) |
+| OPENAI_MAX_RETRIES | 2 | extra attempts after the first |
+| OPENAI_CONTEXT_WINDOW | 128000 | context window reported in the model card |
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+import email.utils
+import json
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
+
+from demo_app import semconv
 from demo_app.providers.base import (
     ChatRequest,
     ChatResult,
     EmbeddingResult,
     ModelInfo,
+    ProviderError,
     StreamChunk,
+    Usage,
+    _Catalog,
+    estimate_prompt_tokens,
+    estimate_tokens,
 )
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_KEYLIKE = re.compile(r"(?i)\b(?:sk|pk|rk)-[A-Za-z0-9_\-*]{6,}|bearer\s+\S+")
+MAX_ERROR_DETAIL_CHARS = 200
 
 
 class OpenAICompatibleProvider:
+    """`LLMProvider` speaking the OpenAI chat-completions and embeddings HTTP API."""
+
     name = "openai_compatible"
 
     def __init__(
         self,
         *,
-        base_url: str,
+        base_url: str = DEFAULT_BASE_URL,
         api_key: str | None = None,
         model: str = "gpt-4o-mini",
         embedding_model: str = "text-embedding-3-small",
         provider_name: str = "openai",
         timeout_s: float = 30.0,
         max_retries: int = 2,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+        retry_after_max_s: float = 30.0,
+        context_window: int = 128_000,
+        max_output_tokens: int = 16_384,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
-        raise NotImplementedError
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {base_url!r}")
+        if timeout_s <= 0:
+            raise ValueError("OPENAI_TIMEOUT_SECONDS: must be > 0")
+        if max_retries < 0:
+            raise ValueError("OPENAI_MAX_RETRIES: must be >= 0")
+        self.base_url = base_url.rstrip("/")
+        self.default_chat_model = model
+        self.default_embedding_model = embedding_model
+        self.provider_name = provider_name
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.retry_after_max_s = retry_after_max_s
+        self.retry_count = 0
+        self._api_key = api_key or None
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._catalog = _Catalog(
+            {
+                model: ModelInfo(
+                    name=model,
+                    provider=provider_name,
+                    kind="chat",
+                    context_window=context_window,
+                    max_output_tokens=max_output_tokens,
+                ),
+                embedding_model: ModelInfo(
+                    name=embedding_model,
+                    provider=provider_name,
+                    kind="embeddings",
+                    context_window=8191,
+                    max_output_tokens=0,
+                ),
+            }
+        )
+        headers = {"Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+        )
+
+    def __repr__(self) -> str:  # never show the key
+        return (
+            f"OpenAICompatibleProvider(base_url={self.base_url!r}, "
+            f"model={self.default_chat_model!r}, api_key={'set' if self._api_key else 'unset'})"
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> OpenAICompatibleProvider:
-        raise NotImplementedError
+        """Build from `OPENAI_*` variables (see the module docstring). Raises ValueError."""
 
+        def number(name: str, default: str, kind: type[int] | type[float]) -> Any:
+            raw = environ.get(name, "").strip() or default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise ValueError(f"{name}: must be a number, got {raw!r}") from None
+
+        base_url = environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL
+        default_provider = "ollama" if urlsplit(base_url).port == 11434 else "openai"
+        return cls(
+            base_url=base_url,
+            api_key=environ.get("OPENAI_API_KEY", "").strip() or None,
+            model=environ.get("OPENAI_MODEL", "").strip() or "gpt-4o-mini",
+            embedding_model=environ.get("OPENAI_EMBEDDING_MODEL", "").strip()
+            or "text-embedding-3-small",
+            provider_name=environ.get("OPENAI_PROVIDER_NAME", "").strip() or default_provider,
+            timeout_s=number("OPENAI_TIMEOUT_SECONDS", "30", float),
+            max_retries=number("OPENAI_MAX_RETRIES", "2", int),
+            context_window=number("OPENAI_CONTEXT_WINDOW", "128000", int),
+        )
+
+    # --- LLMProvider --------------------------------------------------------------------------
     def models(self) -> Mapping[str, ModelInfo]:
-        raise NotImplementedError
+        return MappingProxyType(self._catalog.models)
 
     async def chat(self, req: ChatRequest) -> ChatResult:
-        raise NotImplementedError
+        self._catalog.get(req.model, "chat")
+        response = await self._send(self._chat_body(req, stream=False), "chat/completions")
+        data = self._json(response)
+        try:
+            choices = data.get("choices") or []
+            text = "".join((c.get("message") or {}).get("content") or "" for c in choices)
+            finish = [c.get("finish_reason") or "stop" for c in choices] or ["stop"]
+            usage = _usage(data.get("usage"), req, text)
+            result = ChatResult(
+                text=text,
+                response_model=str(data.get("model") or req.model),
+                response_id=str(data.get("id") or ""),
+                finish_reasons=finish,
+                usage=usage,
+                time_to_first_chunk_s=None,
+            )
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise self._error(f"malformed chat response: {exc}", semconv.OTHER) from None
+        return result
 
     async def stream(self, req: ChatRequest) -> AsyncIterator[StreamChunk]:
-        raise NotImplementedError
-        yield  # pragma: no cover
+        self._catalog.get(req.model, "chat")
+        response = await self._send(
+            self._chat_body(req, stream=True), "chat/completions", stream=True
+        )
+        text_parts: list[str] = []
+        finish: list[str] = []
+        usage_raw: Any = None
+        response_id = ""
+        response_model = req.model
+        try:
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue  # comments, event names, blank separators
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    break
+                try:
+                    event = json.loads(payload)
+                except json.JSONDecodeError:
+                    raise self._error("malformed SSE event in stream", semconv.OTHER) from None
+                if not isinstance(event, dict):
+                    raise self._error("malformed SSE event in stream", semconv.OTHER)
+                if event.get("error"):
+                    detail = _error_detail(event["error"])
+                    raise self._error(f"provider error in stream: {detail}", semconv.OTHER)
+                response_id = str(event.get("id") or response_id)
+                response_model = str(event.get("model") or response_model)
+                if event.get("usage"):
+                    usage_raw = event["usage"]
+                for choice in event.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    piece = delta.get("content") or ""
+                    if choice.get("finish_reason"):
+                        finish.append(str(choice["finish_reason"]))
+                    if piece:
+                        text_parts.append(piece)
+                        yield StreamChunk(text=piece, response_id=response_id or None)
+        except httpx.TimeoutException:
+            raise self._error(
+                f"stream stalled for more than {self.timeout_s:g}s", semconv.ERROR_TIMEOUT
+            ) from None
+        except httpx.HTTPError as exc:
+            raise self._error(f"stream broken: {type(exc).__name__}", semconv.OTHER) from None
+        finally:
+            await response.aclose()
+        try:
+            usage = _usage(usage_raw, req, "".join(text_parts))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise self._error(f"malformed usage in stream: {exc}", semconv.OTHER) from None
+        yield StreamChunk(
+            text="",
+            usage=usage,
+            finish_reasons=finish or ["stop"],
+            response_id=response_id,
+            response_model=response_model,
+        )
 
     async def embed(self, texts: Sequence[str], model: str | None = None) -> EmbeddingResult:
-        raise NotImplementedError
+        info = self._catalog.get(model or self.default_embedding_model, "embeddings")
+        response = await self._send({"model": info.name, "input": list(texts)}, "embeddings")
+        data = self._json(response)
+        try:
+            rows = sorted(data.get("data") or [], key=lambda row: row.get("index", 0))
+            vectors = [[float(x) for x in row["embedding"]] for row in rows]
+            raw_usage = data.get("usage") or {}
+            prompt = raw_usage.get("prompt_tokens")
+            if prompt is None:
+                prompt = sum(estimate_tokens(t) for t in texts)
+            usage = Usage(input_tokens=int(prompt), output_tokens=0)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise self._error(f"malformed embeddings response: {exc}", semconv.OTHER) from None
+        return EmbeddingResult(
+            vectors=vectors, usage=usage, model=str(data.get("model") or info.name)
+        )
 
     async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # --- HTTP with retries ----------------------------------------------------------------------
+    def _chat_body(self, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": req.model, "messages": list(req.messages)}
+        if req.max_tokens is not None:
+            body["max_tokens"] = req.max_tokens
+        if req.temperature is not None:
+            body["temperature"] = req.temperature
+        if req.seed is not None:
+            body["seed"] = req.seed
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def _send(
+        self, body: dict[str, Any], path: str, *, stream: bool = False
+    ) -> httpx.Response:
+        """POST with bounded retries; returns a 2xx response (open, when streaming)."""
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                request = self._client.build_request("POST", path, json=body)
+                response = await self._client.send(request, stream=stream)
+            except httpx.TimeoutException:
+                error = self._error(
+                    f"no response within {self.timeout_s:g}s", semconv.ERROR_TIMEOUT
+                )
+            except httpx.HTTPError as exc:
+                error = self._error(f"connection failed: {type(exc).__name__}", semconv.OTHER)
+            else:
+                if response.status_code < 400:
+                    return response
+                error, retry_after = await self._status_error(response)
+            retryable = (
+                error.status_code is None or error.status_code == 429 or (error.status_code >= 500)
+            )
+            if not retryable or attempt >= self.max_retries:
+                raise error
+            attempt += 1
+            self.retry_count += 1
+            await self._sleep(self._delay(attempt, retry_after))
+
+    async def _status_error(self, response: httpx.Response) -> tuple[ProviderError, float | None]:
+        try:
+            raw = await response.aread()
+        except httpx.HTTPError:
+            raw = b""
+        finally:
+            await response.aclose()
+        status = response.status_code
+        detail = ""
+        try:
+            detail = _error_detail(json.loads(raw).get("error"))
+        except (ValueError, AttributeError):
+            detail = raw[:MAX_ERROR_DETAIL_CHARS].decode("utf-8", "replace").strip()
+        retry_after = _parse_retry_after(response.headers.get("retry-after"))
+        if status == 429:
+            error_type = semconv.ERROR_RATE_LIMITED
+        elif status >= 500:
+            error_type = semconv.ERROR_SERVER
+        elif status >= 400:
+            error_type = semconv.ERROR_CLIENT
+        else:  # pragma: no cover - only called for >= 400
+            error_type = semconv.OTHER
+        message = f"HTTP {status} from provider" + (f": {detail}" if detail else "")
+        error = self._error(message, error_type, status_code=status, retry_after_s=retry_after)
+        return error, retry_after
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max_s)
+        cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return self._rng.uniform(0.0, cap)
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise self._error("provider returned invalid JSON", semconv.OTHER) from None
+        if not isinstance(data, dict):
+            raise self._error("provider returned a non-object JSON body", semconv.OTHER)
+        return data
+
+    def _error(
+        self,
+        message: str,
+        error_type: str,
+        *,
+        status_code: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> ProviderError:
+        return ProviderError(
+            self._scrub(message),
+            error_type=error_type,
+            status_code=status_code,
+            retry_after_s=retry_after_s,
+        )
+
+    def _scrub(self, text: str) -> str:
+        if self._api_key:
+            text = text.replace(self._api_key, "[REDACTED:api_key]")
+        return _KEYLIKE.sub("[REDACTED:api_key]", text)
+
+
+def _error_detail(error: Any) -> str:
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("type") or ""
+    return str(error or "")[:MAX_ERROR_DETAIL_CHARS]
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent/invalid."""
+    if not value:
         return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _usage(raw: Any, req: ChatRequest, text: str) -> Usage:
+    """Usage from an OpenAI usage object, or an estimate when the server sent none."""
+    if not raw:
+        return Usage(
+            input_tokens=estimate_prompt_tokens(req.messages), output_tokens=estimate_tokens(text)
+        )
+    prompt = int(raw.get("prompt_tokens") or 0)
+    completion = int(raw.get("completion_tokens") or 0)
+    cached = int((raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+    reasoning = int((raw.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=completion,
+        cached_input_tokens=min(cached, prompt),
+        reasoning_tokens=min(reasoning, completion),
+    )

@@ -1,0 +1,185 @@
+"""A loopback fake of an OpenAI-compatible API, speaking the real HTTP/JSON/SSE wire format.
+
+Real HTTP (stdlib `ThreadingHTTPServer` on a free 127.0.0.1 port), so the provider's httpx
+client, timeouts, headers and SSE parsing are exercised for real. Behaviour is scripted per
+request: `fake.script = ["429", "ok"]` makes the first request a 429 and the next a success;
+when the script is empty every request succeeds.
+
+Script steps: "ok" (200), "429" (rate limited, Retry-After: 0), "500", "400", "401" (echoes the
+bearer token in its error message, like a careless proxy would), "hang" (answers
+nothing for `hang_seconds`), "no_usage" (200 without a usage object), "stream_error" (a stream
+that starts, then sends an error event).
+
+Every request is recorded in `fake.requests` as (path, headers, json body).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+ANSWER_WORDS = ["Time", " to", " first", " token", " is", " the", " prefill", " delay", "."]
+USAGE = {
+    "prompt_tokens": 120,
+    "completion_tokens": 40,
+    "total_tokens": 160,
+    "prompt_tokens_details": {"cached_tokens": 64},
+    "completion_tokens_details": {"reasoning_tokens": 12},
+}
+RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
+
+
+@dataclass
+class FakeOpenAI:
+    """State shared between the test and the server threads."""
+
+    script: list[str] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
+    hang_seconds: float = 5.0
+    url: str = ""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_step(self) -> str:
+        with self._lock:
+            return self.script.pop(0) if self.script else "ok"
+
+    def record(self, path: str, headers: dict[str, str], body: Any) -> None:
+        with self._lock:
+            self.requests.append((path, headers, body))
+
+
+def _chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": RESPONSE_MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # connection close ends an SSE stream
+
+        def log_message(self, *args: Any) -> None:  # keep pytest output clean
+            return None
+
+        def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None):
+            raw = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _sse(self, event: Any) -> None:
+            data = event if isinstance(event, str) else json.dumps(event)
+            self.wfile.write(f"data: {data}\n\n".encode())
+            self.wfile.flush()
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"null")
+            fake.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            step = fake.next_step()
+            if step == "hang":
+                fake._stop.wait(fake.hang_seconds)
+                return
+            if step == "401":
+                echoed = self.headers.get("Authorization", "")
+                self._send_json(401, {"error": {"message": f"invalid credentials: {echoed}"}})
+                return
+            if step in ("429", "500", "400"):
+                status = int(step)
+                headers = {"Retry-After": "0"} if status == 429 else {}
+                kind = {429: "rate_limit_exceeded", 500: "server_error", 400: "invalid_request"}
+                error = {"message": f"fake {kind[status]}", "type": kind[status], "code": None}
+                self._send_json(status, {"error": error}, headers)
+                return
+            if self.path.endswith("/embeddings"):
+                inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                self._send_json(
+                    200,
+                    {
+                        "object": "list",
+                        "model": "text-embedding-3-small",
+                        "data": [
+                            {"object": "embedding", "index": i, "embedding": [0.1 * i, 0.5, -0.5]}
+                            for i in range(len(inputs))
+                        ],
+                        "usage": {"prompt_tokens": 7 * len(inputs), "total_tokens": 7},
+                    },
+                )
+                return
+            if not self.path.endswith("/chat/completions"):
+                self._send_json(404, {"error": {"message": "not found"}})
+                return
+            completion_id = "chatcmpl-fake123"
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                self._sse(_chunk(completion_id, {"role": "assistant", "content": ""}, None))
+                for word in ANSWER_WORDS:
+                    self._sse(_chunk(completion_id, {"content": word}, None))
+                    if step == "stream_error":
+                        self._sse({"error": {"message": "fake overloaded mid-stream"}})
+                        return
+                self._sse(_chunk(completion_id, {}, "stop"))
+                include_usage = (body.get("stream_options") or {}).get("include_usage")
+                if include_usage and step != "no_usage":
+                    usage_event = _chunk(completion_id, {}, None)
+                    usage_event["choices"] = []
+                    usage_event["usage"] = USAGE
+                    self._sse(usage_event)
+                self._sse("[DONE]")
+                return
+            payload: dict[str, Any] = {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": RESPONSE_MODEL,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "".join(ANSWER_WORDS)},
+                        "finish_reason": "stop",
+                    }
+                ],
+            }
+            if step != "no_usage":
+                payload["usage"] = USAGE
+            self._send_json(200, payload)
+
+    return Handler
+
+
+@contextmanager
+def fake_openai_server() -> Iterator[FakeOpenAI]:
+    """Run the fake on a free loopback port; yields it with `url` set to `http://.../v1`."""
+    fake = FakeOpenAI()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
+    )
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake._stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
