@@ -9,13 +9,16 @@ assigned to secret-looking names. Prints `path:line: kind` per finding and exits
     scripts/secret-scan.py FILE...        # only these files
     scripts/secret-scan.py --root DIR     # another git work tree
 
-A deliberate fake (a redaction test's fixture, say) is allowed by putting `secret-scan: allow`
-on the same line, with the reason next to it. Keep such lines few: each is a reviewed exception.
+Obvious fakes pass: placeholder words ("example", "changeme", "your", ...) and typed-in runs such
+as "abcdef" or "12345" (a real random key practically never contains one). Any other deliberate
+fake (a redaction test's fixture, say) is allowed by putting `secret-scan: allow` on the same
+line, with the reason next to it. Keep such lines few: each is a reviewed exception.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import re
 import subprocess
@@ -80,9 +83,22 @@ def entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
+def has_sequential_run(value: str, length: int = 5) -> bool:
+    """ "abcde", "12345": test fixtures type these; a random key holds such a run with
+    probability ~1e-6."""
+    run = 1
+    for prev, cur in itertools.pairwise(value):
+        run = run + 1 if cur.isalnum() and ord(cur) == ord(prev) + 1 else 1
+        if run >= length:
+            return True
+    return False
+
+
 def is_placeholder(value: str) -> bool:
+    """Obvious fakes: placeholder words (AWS's documented AKIA...EXAMPLE key included) or a
+    typed-in ascending run."""
     lowered = value.lower()
-    return any(word in lowered for word in PLACEHOLDER_WORDS)
+    return any(word in lowered for word in PLACEHOLDER_WORDS) or has_sequential_run(value)
 
 
 def looks_random(value: str) -> bool:
