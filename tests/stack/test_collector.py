@@ -1,0 +1,168 @@
+"""otel-collector/config.yaml (contrib 0.159): pipelines, sampling policies and redaction rules.
+
+The redaction patterns are exercised here with Python's `re` on sample values. The collector
+uses Go's RE2; the constructs used (classes, counted repeats, \\b, \\s, (?i)) mean the same in
+both, and a test below keeps it that way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from demo_app import semconv
+from tests.support import ROOT
+
+SIGNALS = {"traces", "logs"}  # metrics are scraped by Prometheus, never sent through here
+
+
+def _base(name: str) -> str:
+    return name.split("/", 1)[0]
+
+
+def test_every_pipeline_component_is_defined(collector: dict[str, Any]) -> None:
+    pipelines = collector["service"]["pipelines"]
+    assert set(pipelines) == SIGNALS
+    for signal, pipe in pipelines.items():
+        for kind in ("receivers", "processors", "exporters"):
+            for name in pipe[kind]:
+                assert name in collector[kind], f"{signal}: {kind[:-1]} {name!r} is not defined"
+    for ext in collector["service"]["extensions"]:
+        assert ext in collector["extensions"]
+    # And nothing defined is left unused (a dead exporter hides a wiring mistake).
+    for kind in ("receivers", "processors", "exporters"):
+        used = {n for pipe in pipelines.values() for n in pipe[kind]}
+        assert set(collector[kind]) == used, f"unused {kind}: {set(collector[kind]) - used}"
+
+
+def test_memory_limiter_first_batch_last(collector: dict[str, Any]) -> None:
+    for signal, pipe in collector["service"]["pipelines"].items():
+        assert pipe["processors"][0] == "memory_limiter", signal
+        assert pipe["processors"][-1] == "batch", signal
+    assert collector["service"]["pipelines"]["traces"]["processors"] == [
+        "memory_limiter",
+        "tail_sampling",
+        "redaction",
+        "batch",
+    ]
+
+
+def test_current_exporter_names(collector: dict[str, Any]) -> None:
+    # 0.159: otlp_grpc / otlp_http; `otlp` and `otlphttp` are deprecated aliases.
+    for name in collector["exporters"]:
+        assert _base(name) in {"otlp_grpc", "otlp_http"}, name
+    traces = collector["service"]["pipelines"]["traces"]["exporters"]
+    logs = collector["service"]["pipelines"]["logs"]["exporters"]
+    assert [_base(n) for n in traces] == ["otlp_grpc"]
+    assert [_base(n) for n in logs] == ["otlp_http"]
+
+
+def test_receivers_bind_all_interfaces(collector: dict[str, Any]) -> None:
+    protocols = collector["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"] == "0.0.0.0:4317"
+    assert protocols["http"]["endpoint"] == "0.0.0.0:4318"
+
+
+def test_tail_sampling_policies(collector: dict[str, Any]) -> None:
+    policies = {p["type"]: p for p in collector["processors"]["tail_sampling"]["policies"]}
+    assert set(policies) == {"status_code", "latency", "probabilistic"}
+    assert policies["status_code"]["status_code"]["status_codes"] == ["ERROR"]
+    # Slow = slower than the latency SLO threshold, which is a duration bucket bound.
+    threshold_s = policies["latency"]["latency"]["threshold_ms"] / 1000
+    assert threshold_s == 5.12 and threshold_s in semconv.DURATION_BUCKETS
+    assert "upper_threshold_ms" not in policies["latency"]["latency"]
+    pct = policies["probabilistic"]["probabilistic"]["sampling_percentage"]
+    assert pct == "${env:TRACE_SAMPLING_PERCENT:-100}"
+
+
+def test_env_references_use_the_env_provider(collector: dict[str, Any]) -> None:
+    text = (ROOT / "otel-collector" / "config.yaml").read_text()
+    refs = re.findall(r"\$\{([^}]*)\}", text)
+    assert refs, "expected the sampling percentage from the environment"
+    for ref in refs:
+        assert re.fullmatch(r"env:[A-Z_][A-Z0-9_]*(:-[^}]*)?", ref), ref
+
+
+def test_own_metrics_and_health_endpoints(collector: dict[str, Any]) -> None:
+    (reader,) = collector["service"]["telemetry"]["metrics"]["readers"]
+    prom = reader["pull"]["exporter"]["prometheus"]
+    assert (prom["host"], prom["port"]) == ("0.0.0.0", 8888)
+    assert collector["extensions"]["health_check"]["endpoint"] == "0.0.0.0:13133"
+
+
+# --- redaction ----------------------------------------------------------------------------------
+
+SECRETS = [
+    "sk-proj-abcdefghijklmnop1234",
+    "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "mail jane.doe+test@example.co.uk please",
+    "card 4111 1111 1111 1111 exp",
+    "4111111111111111",
+    "5500-0000-0000-0004",
+]
+SAFE = [
+    "4bf92f3577b34da6a3ce929d0e0e4736",  # trace id
+    "00f067aa0ba902b7",  # span id
+    "6f1c2a9e-3b1d-4c8e-9f7a-2d5b8c0e1a34",  # uuid
+    "gpt-4o-mini",
+    "claude-sonnet-4",
+    "2026-11-27T05:21:13.123456Z",
+    "1536",
+    "POST /v1/chat",
+    "text-embedding-3-small",
+    "0.0123",
+    "+49 30 1234567",  # phone numbers are the app's job; too ambiguous to match here
+]
+
+
+@pytest.fixture(scope="module")
+def redaction(collector: dict[str, Any]) -> dict[str, Any]:
+    return collector["processors"]["redaction"]
+
+
+def _masked(patterns: list[str], value: str) -> bool:
+    return any(re.search(p, value) for p in patterns)
+
+
+def test_redaction_passes_all_keys(redaction: dict[str, Any]) -> None:
+    # allowed_keys is fail-closed: without allow_all_keys every attribute would be deleted.
+    assert redaction["allow_all_keys"] is True
+    assert redaction["summary"] in {"info", "silent"}
+
+
+@pytest.mark.parametrize("value", SECRETS)
+def test_redaction_masks_secrets(redaction: dict[str, Any], value: str) -> None:
+    assert _masked(redaction["blocked_values"], value)
+
+
+@pytest.mark.parametrize("value", SAFE)
+def test_redaction_keeps_ordinary_values(redaction: dict[str, Any], value: str) -> None:
+    assert not _masked(redaction["blocked_values"], value)
+
+
+def test_blocked_keys_do_not_hit_token_counts(redaction: dict[str, Any]) -> None:
+    patterns = redaction["blocked_key_patterns"]
+    for key in (
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.request.max_tokens",
+        "llm.cost_usd",
+    ):
+        assert not any(re.fullmatch(p, key) for p in patterns), key
+    for key in ("http.request.header.authorization", "openai.api_key", "db.password"):
+        assert any(re.fullmatch(p, key) for p in patterns), key
+
+
+def test_redaction_patterns_are_re2_compatible(redaction: dict[str, Any]) -> None:
+    # RE2 has no lookaround or backreferences; Python would accept them silently.
+    for pattern in [*redaction["blocked_values"], *redaction["blocked_key_patterns"]]:
+        assert not re.search(r"\(\?[=!<]|\\[1-9]", pattern), pattern
+        re.compile(pattern)
+
+
+def test_ids_skip_redaction(redaction: dict[str, Any]) -> None:
+    assert {"trace_id", "span_id", "request_id"} <= set(redaction["ignored_keys"])

@@ -1,0 +1,147 @@
+"""grafana/provisioning: datasource uids, every correlation's target, `$$` escaping, dashboards."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.stack.conftest import require_other_issue_file
+from tests.support import ROOT
+
+PROVISIONING = ROOT / "grafana" / "provisioning"
+DATASOURCES_FILE = PROVISIONING / "datasources" / "datasources.yaml"
+DASHBOARDS_FILE = PROVISIONING / "dashboards" / "dashboards.yaml"
+EXPECTED = {
+    "prometheus": "prometheus",
+    "loki": "loki",
+    "tempo": "tempo",
+    "alertmanager": "alertmanager",
+}  # uid -> type (design.md §3)
+
+
+def _uid_refs(node: Any, path: str = "") -> list[tuple[str, str]]:
+    refs = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "datasourceUid":
+                refs.append((path, v))
+            refs += _uid_refs(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            refs += _uid_refs(v, f"{path}[{i}]")
+    return refs
+
+
+def test_fixed_uids_and_types(datasources: dict[str, dict[str, Any]]) -> None:
+    assert {uid: ds["type"] for uid, ds in datasources.items()} == EXPECTED
+    assert [uid for uid, ds in datasources.items() if ds.get("isDefault")] == ["prometheus"]
+
+
+def test_every_correlation_targets_an_existing_uid(
+    datasources: dict[str, dict[str, Any]],
+) -> None:
+    refs = [(uid + path, ref) for uid, ds in datasources.items() for path, ref in _uid_refs(ds)]
+    assert len(refs) >= 6
+    for where, ref in refs:
+        assert ref in datasources, f"{where} points at unknown datasource uid {ref!r}"
+
+
+def test_exemplars_link_to_tempo(datasources: dict[str, dict[str, Any]], tempo: Any) -> None:
+    (dest,) = datasources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert dest == {**dest, "name": "trace_id", "datasourceUid": "tempo"}
+    # Tempo's metrics-generator labels its exemplars the same way (one rule for both).
+    label = tempo["overrides"]["defaults"]["metrics_generator"]["trace_id_label_name"]
+    assert label == dest["name"]
+
+
+def test_tempo_correlations(datasources: dict[str, dict[str, Any]], loki: Any) -> None:
+    jd = datasources["tempo"]["jsonData"]
+    logs = jd["tracesToLogsV2"]
+    assert logs["datasourceUid"] == "loki" and logs["customQuery"] is True
+    assert '| trace_id = "$${__trace.traceId}"' in logs["query"]
+    # The tag maps to Loki's only index label (loki.yaml keeps service.name as service_name).
+    assert {"key": "service.name", "value": "service_name"} in logs["tags"]
+    assert loki["limits_config"]["otlp_config"]["resource_attributes"]["attributes_config"][0][
+        "attributes"
+    ] == ["service.name"]
+    metrics = jd["tracesToMetrics"]
+    assert metrics["datasourceUid"] == "prometheus"
+    assert metrics["queries"]
+    assert all("traces_spanmetrics_" in q["query"] for q in metrics["queries"])
+    assert {"key": "service.name", "value": "service"} in metrics["tags"]
+    assert jd["serviceMap"]["datasourceUid"] == "prometheus"
+    assert jd["nodeGraph"]["enabled"] is True
+    assert jd["lokiSearch"]["datasourceUid"] == "loki"
+
+
+def test_loki_trace_id_derived_field(datasources: dict[str, dict[str, Any]]) -> None:
+    (field,) = datasources["loki"]["jsonData"]["derivedFields"]
+    # OTLP logs carry trace_id as structured metadata: match by label, not by regex.
+    assert field["matcherType"] == "label"
+    assert field["matcherRegex"] == "trace_id"
+    assert field["datasourceUid"] == "tempo"
+    assert field["url"] == "$${__value.raw}"
+    assert "regex" not in field
+
+
+def test_alertmanager_datasource(datasources: dict[str, dict[str, Any]]) -> None:
+    jd = datasources["alertmanager"]["jsonData"]
+    assert jd["implementation"] == "prometheus"
+    assert jd["handleGrafanaManagedAlerts"] is False
+
+
+def _dollar_problems(text: str) -> list[str]:
+    problems = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for run in re.finditer(r"\$+", line):
+            if len(run.group()) % 2:
+                problems.append(f"line {lineno}: {line.strip()}")
+    return problems
+
+
+@pytest.mark.parametrize("path", sorted(PROVISIONING.rglob("*.yaml")), ids=lambda p: p.name)
+def test_dollar_signs_escaped_for_grafana(path: Path) -> None:
+    # Grafana expands $VAR and ${VAR} in provisioning files from its environment: a macro
+    # Grafana must see literally (${__trace.traceId}, $__tags) has to be written `$$`.
+    assert _dollar_problems(path.read_text()) == []
+
+
+def test_dollar_check_catches_unescaped_macros() -> None:
+    bad = "query: '{${__tags}} | trace_id = \"$${__trace.traceId}\"'\nurl: $__value.raw\n"
+    assert len(_dollar_problems(bad)) == 2
+
+
+def test_dashboard_provider(compose: dict[str, Any]) -> None:
+    (provider,) = yaml.safe_load(DASHBOARDS_FILE.read_text())["providers"]
+    assert provider["type"] == "file"
+    assert provider["folder"] == "GenAI Observability"
+    assert provider["allowUiUpdates"] is False
+    assert provider["options"]["foldersFromFilesStructure"] is False
+    mounts = {
+        v["target"]: Path(v["source"])
+        for v in compose["services"]["grafana"]["volumes"]
+        if v["type"] == "bind"
+    }
+    assert mounts[provider["options"]["path"]] == ROOT / "grafana" / "dashboards"
+    assert mounts["/etc/grafana/provisioning"] == PROVISIONING
+
+
+def test_dashboards_use_only_provisioned_datasources() -> None:
+    require_other_issue_file("grafana/dashboards/llm-overview.json", "dashboards")
+    files = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
+    for f in files:
+        text = f.read_text()
+        dash = json.loads(text)
+        assert "__inputs" not in dash, f"{f.name}: file provisioning cannot resolve __inputs"
+        assert "${DS_" not in text, f"{f.name}: ${{DS_...}} placeholders never resolve"
+        for uid in re.findall(r'"datasource"\s*:\s*\{[^{}]*"uid"\s*:\s*"([^"$]+)"', text):
+            assert uid in EXPECTED or uid in {"-- Grafana --", "grafana"}, f"{f.name}: {uid}"
+    home = ROOT / "grafana" / "dashboards" / "llm-overview.json"
+    assert json.loads(home.read_text())["uid"] == "llm-overview"
