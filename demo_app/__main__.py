@@ -1,0 +1,49 @@
+"""`python -m demo_app [--host H] [--port P]`: run rag-api with uvicorn (env HOST / PORT)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from demo_app.config import ConfigError, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo_app", description=__doc__)
+    parser.add_argument("--host", help="bind address (default: env HOST or 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="port (default: env PORT or 8000)")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"rag-api: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.host:
+        settings = settings.replace(host=args.host)
+    if args.port is not None:
+        settings = settings.replace(port=args.port)
+
+    from demo_app.app import create_app
+
+    try:
+        app = create_app(settings)
+    except (ConfigError, ValueError) as exc:
+        print(f"rag-api: configuration error: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # our JSON logging (demo_app.telemetry.logs) handles uvicorn's records
+        access_log=False,  # the app writes its own access line with request_id and trace_id
+        proxy_headers=False,  # no proxy in front; X-Forwarded-For must not pick rate-limit keys
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Uniform JSON errors: {"error", "detail": [{"field", "reason"}], "request_id"}.
+
+Bad input is always 4xx naming the field and the reason; only our own bugs are 500.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from demo_app import semconv as sc
+from demo_app.providers.base import ProviderError
+
+# Provider failures → our status (the availability SLO burns on these, not on our own 429).
+PROVIDER_STATUS = {
+    sc.ERROR_SERVER: 502,
+    sc.ERROR_TIMEOUT: 504,
+    sc.ERROR_RATE_LIMITED: 503,
+    sc.ERROR_CLIENT: 502,
+    sc.OTHER: 502,
+}
+
+
+class APIError(Exception):
+    """An error answered as JSON with a status, an error code and field details."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail or []
+        self.headers = headers or {}
+
+
+def field_error(field: str, reason: str, status: int = 422) -> APIError:
+    return APIError(status, "validation_error", [{"field": field, "reason": reason}])
+
+
+def provider_error(exc: ProviderError) -> APIError:
+    headers = {}
+    if exc.error_type == sc.ERROR_RATE_LIMITED:
+        retry = exc.retry_after_s if exc.retry_after_s is not None else 1.0
+        headers["Retry-After"] = str(max(1, math.ceil(retry)))
+    return APIError(
+        PROVIDER_STATUS.get(exc.error_type, 502),
+        f"provider_{exc.error_type.strip('_').lower()}",
+        [{"field": "model", "reason": exc.message}],
+        headers,
+    )
+
+
+def request_id_of(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id")
+
+
+def _body(request: Request, error: str, detail: list[dict[str, str]]) -> dict[str, Any]:
+    return {"error": error, "detail": detail, "request_id": request_id_of(request)}
+
+
+def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts) if parts else "body"
+
+
+def _reason(err: dict[str, Any]) -> str:
+    if err.get("type") == "json_invalid":
+        ctx = err.get("ctx") or {}
+        return f"malformed JSON: {ctx.get('error', 'cannot parse the body')}"
+    if err.get("type") == "extra_forbidden":
+        return "unknown field"
+    msg = str(err.get("msg", "invalid value"))
+    return msg[:300]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return JSONResponse(
+            _body(request, exc.error, exc.detail), status_code=exc.status, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = []
+        for err in exc.errors():
+            loc = err.get("loc", ())
+            if err.get("type") == "json_invalid" or (len(loc) == 1 and loc[0] == "body"):
+                field = "body"
+            else:
+                field = _loc_to_field(loc)
+            detail.append({"field": field, "reason": _reason(err)})
+        return JSONResponse(_body(request, "validation_error", detail), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+        error = names.get(exc.status_code, "http_error")
+        reason = str(exc.detail) if exc.detail else error
+        field = "body" if exc.status_code == 413 else "path"
+        return JSONResponse(
+            _body(request, error, [{"field": field, "reason": reason}]),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        state = getattr(request.app.state, "rag", None)
+        if state is not None:
+            state.telemetry.log.error(
+                "unhandled_exception", error_class=type(exc).__qualname__, error=str(exc)[:500]
+            )
+        return JSONResponse(_body(request, "internal_error", []), status_code=500)

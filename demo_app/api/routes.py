@@ -1,0 +1,323 @@
+"""HTTP routes: chat (JSON and SSE), Alertmanager webhook, admin faults, health, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from demo_app import semconv as sc
+from demo_app.alerts import WebhookPayload
+from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
+from demo_app.api.schemas import (
+    AlertsAccepted,
+    ChatRequestBody,
+    ChatResponse,
+    ErrorResponse,
+    FaultProfileBody,
+)
+from demo_app.api.state import AppState
+from demo_app.faults import FaultProfile, FaultProfileError
+from demo_app.pipeline import Answer, ChatInput
+from demo_app.providers.base import ProviderError
+from demo_app.telemetry.tracing import current_ids
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (413, 422, 429, 502, 503, 504)
+}
+
+router = APIRouter()
+admin_router = APIRouter(prefix="/admin")
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.rag
+
+
+def _client_host(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- chat ----------------------------------------------------------------------------------------
+def _prepare(
+    request: Request, body: ChatRequestBody, *, stream: bool
+) -> tuple[AppState, ChatInput]:
+    state = state_of(request)
+    if not state.ready or state.pipeline is None:
+        raise APIError(503, "not_ready", [{"field": "service", "reason": "corpus not indexed yet"}])
+    pipeline = state.pipeline
+    model = body.model or state.settings.llm_default_model
+    allowed = pipeline.chat_models()
+    if model not in allowed:
+        raise field_error("model", f"unknown model {model[:64]!r}; allowed: {', '.join(allowed)}")
+    if state.settings.rate_limit_enabled:
+        decision = state.limiter.check(body.user_tier, _client_host(request))
+        if not decision.allowed:
+            state.telemetry.log.info(
+                "rate_limited", user_tier=decision.tier, retry_after_s=decision.retry_after_s
+            )
+            raise APIError(
+                429,
+                "rate_limited",
+                [{"field": "user_tier", "reason": f"rate limit of tier {decision.tier} exceeded"}],
+                {"Retry-After": str(decision.retry_after_s)},
+            )
+    return state, ChatInput(
+        question=body.question,
+        model=model,
+        feature=body.feature,
+        user_tier=body.user_tier,
+        conversation_id=body.conversation_id,
+        max_tokens=body.max_tokens,
+        temperature=body.temperature,
+        stream=stream,
+    )
+
+
+def _response_payload(request: Request, answer: Answer) -> dict[str, Any]:
+    payload = answer.payload()
+    payload["request_id"] = request_id_of(request) or ""
+    payload["trace_id"] = current_ids()[0]
+    return payload
+
+
+def _log_answer(state: AppState, inp: ChatInput, answer: Answer, started: float) -> None:
+    fields: dict[str, Any] = {
+        "route": answer.route,
+        "model": answer.model,
+        "provider": answer.provider,
+        "feature": sc.bounded(inp.feature, sc.FEATURES),
+        "user_tier": sc.bounded(inp.user_tier, sc.USER_TIERS),
+        "stream": inp.stream,
+        "input_tokens": answer.usage.input_tokens,
+        "output_tokens": answer.usage.output_tokens,
+        "cost_usd": answer.cost_usd,
+        "cache_hit": answer.cache_hit,
+        "documents": len(answer.sources),
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    if answer.evaluation:
+        fields["faithfulness"] = answer.evaluation.get("faithfulness")
+    if state.telemetry.capture_content:  # redacted by the log pipeline
+        fields["question"] = inp.question
+        fields["answer"] = answer.text
+    state.telemetry.log.info("chat_answered", **fields)
+
+
+def _log_failure(state: AppState, inp: ChatInput, exc: BaseException) -> None:
+    if isinstance(exc, ProviderError):
+        state.telemetry.log.warning(
+            "chat_failed",
+            model=inp.model,
+            error_type=exc.error_type,
+            status_code=exc.status_code,
+            error=exc.message,
+        )
+    else:
+        state.telemetry.log.error(
+            "chat_failed",
+            model=inp.model,
+            error_type=sc.OTHER,
+            error_class=type(exc).__qualname__,
+            error=str(exc)[:500],
+        )
+
+
+@router.post(
+    "/v1/chat",
+    response_model=ChatResponse,
+    responses=ERRORS,
+    summary="Answer a question (JSON)",
+)
+async def chat(request: Request, body: ChatRequestBody) -> JSONResponse:
+    started = time.perf_counter()
+    state, inp = _prepare(request, body, stream=False)
+    assert state.pipeline is not None
+    try:
+        answer = await state.pipeline.run(inp)
+    except ProviderError as exc:
+        _log_failure(state, inp, exc)
+        raise provider_error(exc) from None
+    except Exception as exc:
+        _log_failure(state, inp, exc)
+        raise
+    _log_answer(state, inp, answer, started)
+    return JSONResponse(_response_payload(request, answer))
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@router.post(
+    "/v1/chat/stream",
+    responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
+    summary="Answer a question as Server-Sent Events (chunk…, then done or error)",
+)
+async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
+    started = time.perf_counter()
+    state, inp = _prepare(request, body, stream=True)
+    pipeline = state.pipeline
+    assert pipeline is not None
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=256)
+    request_id = request_id_of(request) or ""
+
+    async def on_chunk(text: str) -> None:
+        await queue.put(("chunk", text))
+
+    async def produce() -> None:
+        # Runs as its own task in the request's context (server span, request_id), so every
+        # span and log line of the pipeline stays in one task and one trace.
+        try:
+            answer = await pipeline.run(inp, on_chunk)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            _log_failure(state, inp, exc)
+            await queue.put(("error", exc))
+            return
+        _log_answer(state, inp, answer, started)
+        payload = answer.payload()
+        payload["request_id"] = request_id
+        payload["trace_id"] = current_ids()[0]
+        await queue.put(("done", payload))
+
+    task = asyncio.create_task(produce())
+    state.background.add(task)
+    task.add_done_callback(state.background.discard)
+    first = await queue.get()
+    if first[0] == "error":
+        # Nothing was sent yet: answer with a proper HTTP status (the availability SLO counts it).
+        exc = first[1]
+        if isinstance(exc, ProviderError):
+            raise provider_error(exc)
+        raise APIError(500, "internal_error")
+
+    async def events() -> AsyncIterator[bytes]:
+        item = first
+        try:
+            while True:
+                kind, value = item
+                if kind == "chunk":
+                    yield _sse("chunk", {"text": value})
+                elif kind == "done":
+                    yield _sse("done", value)
+                    return
+                else:
+                    error_type = getattr(value, "error_type", sc.OTHER)
+                    message = getattr(value, "message", "internal error")
+                    yield _sse(
+                        "error",
+                        {"error_type": error_type, "message": message, "request_id": request_id},
+                    )
+                    return
+                item = await queue.get()
+        finally:
+            if not task.done():
+                task.cancel()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- Alertmanager webhook ------------------------------------------------------------------------
+@router.post("/v1/alerts", response_model=AlertsAccepted, responses=ERRORS)
+async def receive_alerts(request: Request, payload: WebhookPayload) -> dict[str, int]:
+    state = state_of(request)
+    entries = state.alerts.add(payload)
+    for entry in entries:
+        state.telemetry.log.info(
+            "alert_received",
+            alertname=entry["alertname"],
+            alert_status=entry["status"],
+            severity=entry["severity"],
+            service=entry["service"],
+            slo=entry["slo"],
+            fingerprint=entry["fingerprint"],
+            receiver=entry["receiver"],
+        )
+    return {"accepted": len(entries)}
+
+
+@router.get("/v1/alerts")
+async def list_alerts(
+    request: Request,
+    receiver: str | None = Query(default=None, max_length=256),
+    alertname: str | None = Query(default=None, max_length=256),
+) -> dict[str, Any]:
+    state = state_of(request)
+    return {
+        "alerts": state.alerts.list(receiver=receiver, alertname=alertname),
+        "received_total": state.alerts.received_total,
+    }
+
+
+# --- admin: fault injection ----------------------------------------------------------------------
+def require_admin(request: Request) -> AppState:
+    state = state_of(request)
+    token = state.settings.admin_token
+    if not token:  # routes are not even mounted then; defence in depth
+        raise APIError(404, "not_found", [{"field": "path", "reason": "Not Found"}])
+    header = request.headers.get("authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise APIError(
+            401,
+            "unauthorized",
+            [{"field": "Authorization", "reason": "missing bearer token"}],
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if not hmac.compare_digest(presented.strip().encode(), token.encode()):
+        raise APIError(403, "forbidden", [{"field": "Authorization", "reason": "invalid token"}])
+    return state
+
+
+AdminState = Annotated[AppState, Depends(require_admin)]
+
+
+@admin_router.get("/faults")
+async def get_faults(state: AdminState) -> dict[str, float]:
+    return state.faults.get().to_dict()
+
+
+@admin_router.put("/faults", responses=ERRORS)
+async def put_faults(body: FaultProfileBody, state: AdminState) -> dict[str, float]:
+    try:
+        profile = FaultProfile.from_mapping(body.model_dump())
+    except FaultProfileError as exc:
+        raise field_error(exc.field, exc.reason) from None
+    state.faults.set(profile)
+    state.telemetry.log.warning("faults_updated", healthy=profile.is_healthy, **profile.to_dict())
+    return profile.to_dict()
+
+
+# --- health and metrics --------------------------------------------------------------------------
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    state = state_of(request)
+    if state.ready:
+        return JSONResponse({"status": "ready", "documents": len(state.retriever)})
+    body = {"status": "starting"}
+    if state.startup_error:
+        body = {"status": "failed", "error": state.startup_error}
+    return JSONResponse(body, status_code=503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    body, content_type = state_of(request).telemetry.metrics.render(request.headers.get("accept"))
+    return Response(body, media_type=content_type)

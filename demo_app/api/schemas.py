@@ -1,0 +1,100 @@
+"""Request and response bodies of the rag-api (pydantic; unknown request fields are rejected)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 4000
+
+
+class ChatRequestBody(BaseModel):
+    """POST /v1/chat and /v1/chat/stream."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    model: str | None = Field(default=None, min_length=1, max_length=128)
+    # Free-form but bounded: metrics map values outside the allow-list to `_OTHER`.
+    feature: str | None = Field(default=None, max_length=64)
+    user_tier: str | None = Field(default=None, max_length=64)
+    conversation_id: str | None = Field(default=None, max_length=128)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must contain non-whitespace characters")
+        return value
+
+
+class Source(BaseModel):
+    id: str
+    title: str
+    score: float
+
+
+class UsageOut(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reasoning_tokens: int
+
+
+class EvaluationOut(BaseModel):
+    faithfulness: float
+    answer_relevancy: float
+    context_relevancy: float
+
+
+class CacheOut(BaseModel):
+    hit: bool
+    saved_usd: float
+
+
+class ChatResponse(BaseModel):
+    answer: str
+    route: Literal["retrieval", "tool"]
+    sources: list[Source]
+    model: str | None = Field(description="model that answered; null on the calculator path")
+    provider: str | None
+    usage: UsageOut
+    cost_usd: float | None = Field(
+        description="USD charged for this request; 0 on a cache hit; null when unpriced"
+    )
+    cache: CacheOut
+    evaluation: EvaluationOut | None = Field(description="null on the calculator path")
+    finish_reasons: list[str]
+    request_id: str
+    trace_id: str | None
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: list[ErrorDetail] = Field(default_factory=list)
+    request_id: str | None = None
+
+
+class AlertsAccepted(BaseModel):
+    accepted: int
+
+
+class FaultProfileBody(BaseModel):
+    """PUT /admin/faults: the FULL profile; omitted knobs reset to their defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    rate_limit_rate: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    latency_multiplier: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    extra_ttft_seconds: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    output_token_multiplier: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    retrieval_degradation: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)

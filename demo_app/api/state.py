@@ -1,0 +1,29 @@
+"""Per-app state shared by the routes (`app.state.rag`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from demo_app.alerts import AlertStore
+from demo_app.config import Settings
+from demo_app.faults import FaultStore
+from demo_app.pipeline import Pipeline
+from demo_app.providers.base import LLMProvider
+from demo_app.ratelimit import RateLimiter
+from demo_app.telemetry import Telemetry
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    telemetry: Telemetry
+    provider: LLMProvider
+    faults: FaultStore
+    limiter: RateLimiter
+    alerts: AlertStore
+    pipeline: Pipeline | None = None  # set once the corpus is indexed
+    retriever: Any = None
+    ready: bool = False
+    startup_error: str | None = None
+    background: set[Any] = field(default_factory=set)

@@ -1,0 +1,202 @@
+"""rag-api settings, read from the environment (12-factor). docs/configuration.md lists every knob.
+
+`Settings.from_env()` is the only place the app reads `os.environ` for its own knobs; the
+OpenTelemetry SDK additionally honours the standard `OTEL_*` variables itself (sampler,
+resource attributes, headers, ...). Invalid values fail at start-up with a message naming the
+variable, never later inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from demo_app import __version__, semconv
+
+
+class ConfigError(ValueError):
+    """An environment variable has an invalid value (the message names it)."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true or false")
+
+
+def _num(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
+    if value != value or value < minimum:  # NaN or below range
+        raise ConfigError(f"{name}={raw!r}: must be a number >= {minimum:g}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected an integer") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: must be an integer >= {minimum}")
+    return value
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name)
+    return raw.strip() if raw is not None and raw.strip() else default
+
+
+@dataclass(frozen=True)
+class TierLimit:
+    """Token bucket of one user tier: `rate_per_s` refill, `burst` capacity."""
+
+    rate_per_s: float
+    burst: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- server ---
+    host: str = "0.0.0.0"
+    port: int = 8000
+    max_body_bytes: int = 64 * 1024
+    alerts_max_body_bytes: int = 1024 * 1024
+    # --- LLM backend (passed to the provider library) ---
+    llm_provider: str = "simulated"
+    llm_default_model: str = "gpt-4o-mini"
+    sim_seed: int = 42
+    sim_latency_scale: float = 1.0
+    retrieval_top_k: int = 4
+    # --- features ---
+    admin_token: str | None = None
+    rate_limit_enabled: bool = True
+    rate_limits: Mapping[str, TierLimit] = field(
+        default_factory=lambda: {
+            "free": TierLimit(2.0, 20.0),
+            "pro": TierLimit(10.0, 100.0),
+            "enterprise": TierLimit(50.0, 500.0),
+        }
+    )
+    rate_limit_max_keys: int = 10_000
+    cache_enabled: bool = True
+    cache_ttl_seconds: float = 300.0
+    cache_max_entries: int = 1024
+    # --- telemetry ---
+    telemetry_enabled: bool = True
+    service_name: str = semconv.SERVICE_NAME
+    service_version: str = __version__
+    deployment_environment: str = "local"
+    otlp_traces_endpoint: str | None = None  # full URL incl. /v1/traces; None → no export
+    otlp_logs_endpoint: str | None = None  # full URL incl. /v1/logs; None → no export
+    otlp_timeout_s: float = 2.0
+    otlp_queue_size: int = 2048
+    capture_message_content: bool = False
+    log_level: str = "info"
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        d = cls()
+        limits = {}
+        for tier in semconv.USER_TIERS:
+            base = d.rate_limits[tier]
+            key = tier.upper()
+            limits[tier] = TierLimit(
+                rate_per_s=_num(env, f"RATE_LIMIT_{key}_RPS", base.rate_per_s, minimum=0.001),
+                burst=_num(env, f"RATE_LIMIT_{key}_BURST", base.burst, minimum=1.0),
+            )
+        if not limits["free"].rate_per_s <= limits["pro"].rate_per_s:
+            raise ConfigError("RATE_LIMIT_FREE_RPS must not exceed RATE_LIMIT_PRO_RPS")
+        if not limits["pro"].rate_per_s <= limits["enterprise"].rate_per_s:
+            raise ConfigError("RATE_LIMIT_PRO_RPS must not exceed RATE_LIMIT_ENTERPRISE_RPS")
+
+        provider = _str(env, "LLM_PROVIDER", d.llm_provider)
+        if provider not in ("simulated", "openai_compatible"):
+            raise ConfigError(f"LLM_PROVIDER={provider!r}: expected simulated or openai_compatible")
+        log_level = _str(env, "LOG_LEVEL", d.log_level).lower()
+        if log_level not in ("debug", "info", "warning", "error"):
+            raise ConfigError(f"LOG_LEVEL={log_level!r}: expected debug, info, warning or error")
+
+        traces_ep, logs_ep = _otlp_endpoints(env)
+        timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
+        admin_token = env.get("ADMIN_TOKEN") or None
+        return cls(
+            host=_str(env, "HOST", d.host),
+            port=_int(env, "PORT", d.port, minimum=0),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", d.max_body_bytes, minimum=1024),
+            alerts_max_body_bytes=_int(
+                env, "ALERTS_MAX_BODY_BYTES", d.alerts_max_body_bytes, minimum=1024
+            ),
+            llm_provider=provider,
+            llm_default_model=_str(env, "LLM_DEFAULT_MODEL", d.llm_default_model),
+            sim_seed=_int(env, "SIM_SEED", d.sim_seed),
+            sim_latency_scale=_num(env, "SIM_LATENCY_SCALE", d.sim_latency_scale),
+            retrieval_top_k=_int(env, "RETRIEVAL_TOP_K", d.retrieval_top_k, minimum=1),
+            admin_token=admin_token,
+            rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", d.rate_limit_enabled),
+            rate_limits=limits,
+            rate_limit_max_keys=_int(
+                env, "RATE_LIMIT_MAX_KEYS", d.rate_limit_max_keys, minimum=len(limits)
+            ),
+            cache_enabled=_bool(env, "CACHE_ENABLED", d.cache_enabled),
+            cache_ttl_seconds=_num(env, "CACHE_TTL_SECONDS", d.cache_ttl_seconds),
+            cache_max_entries=_int(env, "CACHE_MAX_ENTRIES", d.cache_max_entries, minimum=1),
+            telemetry_enabled=_bool(env, "TELEMETRY_ENABLED", d.telemetry_enabled),
+            service_name=_str(env, "OTEL_SERVICE_NAME", d.service_name),
+            service_version=_str(env, "SERVICE_VERSION", d.service_version),
+            deployment_environment=_str(env, "DEPLOYMENT_ENVIRONMENT", d.deployment_environment),
+            otlp_traces_endpoint=traces_ep,
+            otlp_logs_endpoint=logs_ep,
+            otlp_timeout_s=timeout_ms / 1000.0,
+            otlp_queue_size=_int(env, "OTEL_BSP_MAX_QUEUE_SIZE", d.otlp_queue_size, minimum=1),
+            capture_message_content=_bool(env, semconv.CAPTURE_CONTENT_ENV, False),
+            log_level=log_level,
+            environ=env,
+        )
+
+    def replace(self, **changes: object) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)  # type: ignore[arg-type]
+
+
+def _otlp_endpoints(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """Per-signal OTLP/HTTP URLs following the OTel spec's endpoint rules.
+
+    A signal-specific variable is used as is; the generic one gets `/v1/<signal>` appended.
+    `OTEL_TRACES_EXPORTER=none` / `OTEL_LOGS_EXPORTER=none` switch a signal's export off.
+    """
+
+    def one(signal: str, exporter_var: str) -> str | None:
+        if _str(env, exporter_var, "otlp").lower() == "none":
+            return None
+        specific = _str(env, f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "")
+        if specific:
+            return specific
+        base = _str(env, "OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        if not base:
+            return None
+        return base.rstrip("/") + f"/v1/{signal}"
+
+    return one("traces", "OTEL_TRACES_EXPORTER"), one("logs", "OTEL_LOGS_EXPORTER")

@@ -1,0 +1,415 @@
+"""The RAG pipeline as agents, with all its GenAI telemetry.
+
+    invoke_agent supervisor                      routes on calculator.extract_expression()
+    ├─ invoke_agent calculator_worker            arithmetic questions
+    │  └─ execute_tool calculator
+    └─ invoke_agent retrieval_worker             everything else
+       ├─ (response cache lookup: llm.cache.hit)
+       ├─ embeddings {embedding model}
+       ├─ retrieval {data source id}
+       ├─ chat {model}                           streamed or not
+       └─ gen_ai.evaluation.result events        (on the retrieval_worker span)
+
+Every operation observes `gen_ai_client_operation_duration_seconds` (error_type "" on success)
+via `Telemetry.operation`; model calls add token usage, cost (or unpriced tokens), the
+in-flight gauge and, when streamed, the time to first chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+
+from demo_app import semconv as sc
+from demo_app.cache import ResponseCache, cache_key
+from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_expression
+from demo_app.calculator import format_result as format_number
+from demo_app.corpus import RetrievedDoc
+from demo_app.evaluation import evaluate
+from demo_app.pricing import PriceTable
+from demo_app.providers.base import (
+    ChatRequest,
+    LLMProvider,
+    ModelInfo,
+    ProviderError,
+    Usage,
+    build_messages,
+)
+from demo_app.telemetry import Telemetry
+from demo_app.telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
+from demo_app.telemetry.redaction import redact
+
+SUPERVISOR = "supervisor"
+RETRIEVAL_WORKER = "retrieval_worker"
+CALCULATOR_WORKER = "calculator_worker"
+
+OnChunk = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class ChatInput:
+    question: str
+    model: str
+    feature: str | None = None
+    user_tier: str | None = None
+    conversation_id: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    stream: bool = False
+
+
+@dataclass
+class Answer:
+    """Everything the API returns (besides request_id/trace_id, added by the route)."""
+
+    text: str
+    route: str
+    sources: list[dict[str, Any]]
+    model: str | None
+    provider: str | None
+    usage: Usage
+    cost_usd: float | None
+    cache_hit: bool = False
+    saved_usd: float = 0.0
+    evaluation: dict[str, float] | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "route": self.route,
+            "sources": self.sources,
+            "model": self.model,
+            "provider": self.provider,
+            "usage": {
+                "input_tokens": self.usage.input_tokens,
+                "output_tokens": self.usage.output_tokens,
+                "cached_input_tokens": self.usage.cached_input_tokens,
+                "reasoning_tokens": self.usage.reasoning_tokens,
+            },
+            "cost_usd": self.cost_usd,
+            "cache": {"hit": self.cache_hit, "saved_usd": self.saved_usd},
+            "evaluation": self.evaluation,
+            "finish_reasons": self.finish_reasons,
+        }
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        provider: LLMProvider,
+        retriever: Any,
+        prices: PriceTable,
+        cache: ResponseCache[Answer],
+        telemetry: Telemetry,
+        top_k: int = 4,
+    ) -> None:
+        self.provider = provider
+        self.retriever = retriever
+        self.prices = prices
+        self.cache = cache
+        self.tel = telemetry
+        self.top_k = top_k
+        self._models: Mapping[str, ModelInfo] = provider.models()
+        self._warned_unpriced: set[str] = set()
+
+    # --- catalog -------------------------------------------------------------------------------
+    def chat_models(self) -> list[str]:
+        return sorted(n for n, m in self._models.items() if m.kind == "chat")
+
+    def provider_of(self, model: str) -> str:
+        info = self._models.get(model)
+        return info.provider if info is not None else sc.OTHER
+
+    # --- entry point -----------------------------------------------------------------------------
+    async def run(self, inp: ChatInput, on_chunk: OnChunk | None = None) -> Answer:
+        attrs = {
+            sc.A_AGENT_NAME: SUPERVISOR,
+            sc.A_CONVERSATION_ID: inp.conversation_id,
+            sc.A_LLM_FEATURE: sc.bounded(inp.feature, sc.FEATURES),
+            sc.A_LLM_USER_TIER: sc.bounded(inp.user_tier, sc.USER_TIERS),
+        }
+        with self.tel.operation(
+            sc.OP_INVOKE_AGENT, SUPERVISOR, provider=AGENT_PROVIDER, attributes=attrs
+        ) as op:
+            expression = extract_expression(inp.question)
+            if expression is not None:
+                answer = await self._calculator_worker(inp, expression, on_chunk)
+            else:
+                answer = await self._retrieval_worker(inp, on_chunk)
+            op.set(sc.A_LLM_CACHE_HIT, answer.cache_hit)
+            op.set(sc.A_LLM_COST_USD, answer.cost_usd)
+            return answer
+
+    # --- calculator path -------------------------------------------------------------------------
+    async def _calculator_worker(
+        self, inp: ChatInput, expression: str, on_chunk: OnChunk | None
+    ) -> Answer:
+        with self.tel.operation(
+            sc.OP_INVOKE_AGENT,
+            CALCULATOR_WORKER,
+            provider=AGENT_PROVIDER,
+            attributes={
+                sc.A_AGENT_NAME: CALCULATOR_WORKER,
+                sc.A_CONVERSATION_ID: inp.conversation_id,
+            },
+        ):
+            with self.tel.operation(
+                sc.OP_EXECUTE_TOOL,
+                TOOL_NAME,
+                provider=AGENT_PROVIDER,
+                attributes={sc.A_TOOL_NAME: TOOL_NAME, "gen_ai.tool.type": "function"},
+            ) as tool:
+                try:
+                    text = f"{expression} = {format_number(calculate(expression))}"
+                except CalculatorError as exc:
+                    # The user's expression cannot be computed (1/0, too large): a client error
+                    # of the tool, answered politely rather than failing the request.
+                    tool.error_type = sc.ERROR_CLIENT
+                    text = f"I cannot compute {expression}: {exc}"
+            if on_chunk is not None:
+                await on_chunk(text)
+            return Answer(
+                text=text,
+                route="tool",
+                sources=[],
+                model=None,
+                provider=None,
+                usage=Usage(0, 0),
+                cost_usd=0.0,
+                finish_reasons=["stop"],
+            )
+
+    # --- retrieval path --------------------------------------------------------------------------
+    async def _retrieval_worker(self, inp: ChatInput, on_chunk: OnChunk | None) -> Answer:
+        with self.tel.operation(
+            sc.OP_INVOKE_AGENT,
+            RETRIEVAL_WORKER,
+            provider=AGENT_PROVIDER,
+            attributes={
+                sc.A_AGENT_NAME: RETRIEVAL_WORKER,
+                sc.A_CONVERSATION_ID: inp.conversation_id,
+            },
+        ) as worker:
+            key = cache_key(inp.model, inp.question, inp.max_tokens, inp.temperature, inp.feature)
+            entry = self.cache.get(key) if self.cache.enabled else None
+            if self.cache.enabled:
+                saved = (entry.cost_usd or 0.0) if entry is not None else 0.0
+                self.tel.metrics.cache_lookup(entry is not None, saved)
+            worker.set(sc.A_LLM_CACHE_HIT, entry is not None)
+            if entry is not None:
+                cached = replace(
+                    entry.value, cache_hit=True, saved_usd=entry.cost_usd or 0.0, cost_usd=0.0
+                )
+                if on_chunk is not None:
+                    await on_chunk(cached.text)
+                self.tel.log.info(
+                    "cache_hit", model=inp.model, saved_usd=cached.saved_usd, route="retrieval"
+                )
+                return cached
+
+            cost_total: float | None = 0.0
+            cost_total = self._add(cost_total, await self._embed(inp))
+            docs = self._retrieve(inp.question)
+            text, usage, finish, chat_cost = await self._chat(inp, docs, on_chunk)
+            cost_total = self._add(cost_total, chat_cost, unpriced_is_none=True)
+
+            evaluation = evaluate(inp.question, text, docs)
+            for score in evaluation.scores():
+                self.tel.metrics.observe_evaluation(score.name, score.value)
+                worker.span.add_event(
+                    sc.EVENT_EVALUATION_RESULT,
+                    {
+                        sc.A_EVALUATION_NAME: score.name,
+                        sc.A_EVALUATION_SCORE_VALUE: score.value,
+                        sc.A_EVALUATION_SCORE_LABEL: score.label,
+                    },
+                )
+            answer = Answer(
+                text=text,
+                route="retrieval",
+                sources=[{"id": d.id, "title": d.title, "score": round(d.score, 4)} for d in docs],
+                model=inp.model,
+                provider=self.provider_of(inp.model),
+                usage=usage,
+                cost_usd=None if cost_total is None else round(cost_total, 10),
+                evaluation={k: round(v, 4) for k, v in evaluation.as_dict().items()},
+                finish_reasons=finish,
+            )
+            self.cache.put(key, answer, answer.cost_usd)
+            return answer
+
+    @staticmethod
+    def _add(
+        total: float | None, cost: float | None, *, unpriced_is_none: bool = False
+    ) -> float | None:
+        if total is None:
+            return None
+        if cost is None:
+            return None if unpriced_is_none else total
+        return total + cost
+
+    def _charge(self, inp: ChatInput, provider: str, model: str, usage: Usage) -> float | None:
+        """Cost of one model call → llm_cost_usd_total, or unpriced tokens + a warning."""
+        cost = self.prices.cost(model, usage)
+        if cost is None:
+            self.tel.metrics.add_unpriced(model, usage.total_tokens)
+            if model not in self._warned_unpriced:
+                self._warned_unpriced.add(model)
+                self.tel.log.warning(
+                    "model_unpriced",
+                    model=model,
+                    provider=provider,
+                    detail="model missing from the price table; tokens are counted in "
+                    + sc.LLM_UNPRICED_TOKENS,
+                )
+            return None
+        self.tel.metrics.add_cost(provider, model, inp.feature, inp.user_tier, cost)
+        return cost
+
+    async def _embed(self, inp: ChatInput) -> float | None:
+        model = self.provider.default_embedding_model
+        provider = self.provider_of(model)
+        with self.tel.operation(
+            sc.OP_EMBEDDINGS,
+            model,
+            provider=provider,
+            model=model,
+            kind=SpanKind.CLIENT,
+            model_call=True,
+        ) as op:
+            result = await self.provider.embed([inp.question], model)
+            op.set(sc.A_INPUT_TOKENS, result.usage.input_tokens)
+            op.set(sc.A_RESPONSE_MODEL, result.model)
+            op.set(
+                "gen_ai.embeddings.dimension.count", len(result.vectors[0]) if result.vectors else 0
+            )
+        self.tel.metrics.observe_tokens(
+            sc.OP_EMBEDDINGS, provider, model, result.usage.input_tokens, 0
+        )
+        return self._charge(inp, provider, model, result.usage)
+
+    def _retrieve(self, question: str) -> list[RetrievedDoc]:
+        source = getattr(self.retriever, "data_source_id", "corpus")
+        with self.tel.operation(
+            sc.OP_RETRIEVAL,
+            source,
+            provider=RETRIEVAL_PROVIDER,
+            kind=SpanKind.CLIENT,
+            attributes={sc.A_DATA_SOURCE_ID: source, sc.A_REQUEST_TOP_K: self.top_k},
+        ) as op:
+            docs = list(self.retriever.search(question, self.top_k))
+            op.set(
+                sc.A_RETRIEVAL_DOCUMENTS,
+                json.dumps([{"id": d.id, "score": round(d.score, 4)} for d in docs]),
+            )
+        top = max((d.score for d in docs), default=None)
+        self.tel.metrics.observe_retrieval(len(docs), top)
+        return docs
+
+    async def _chat(
+        self, inp: ChatInput, docs: Sequence[RetrievedDoc], on_chunk: OnChunk | None
+    ) -> tuple[str, Usage, list[str], float | None]:
+        model = inp.model
+        provider = self.provider_of(model)
+        messages = build_messages(inp.question, docs)
+        req = ChatRequest(
+            model=model,
+            messages=messages,
+            max_tokens=inp.max_tokens,
+            temperature=inp.temperature,
+            stream=on_chunk is not None,
+            context=docs,
+        )
+        attrs = {
+            sc.A_MAX_TOKENS: inp.max_tokens,
+            sc.A_TEMPERATURE: inp.temperature,
+            sc.A_STREAM: on_chunk is not None,
+            sc.A_CONVERSATION_ID: inp.conversation_id,
+        }
+        with self.tel.operation(
+            sc.OP_CHAT,
+            model,
+            provider=provider,
+            model=model,
+            kind=SpanKind.CLIENT,
+            attributes=attrs,
+            model_call=True,
+        ) as op:
+            if self.tel.capture_content:
+                op.set(sc.A_INPUT_MESSAGES, _messages_json(messages))
+            if on_chunk is None:
+                result = await self.provider.chat(req)
+                text, usage = result.text, result.usage
+                finish, response_id, response_model = (
+                    list(result.finish_reasons),
+                    result.response_id,
+                    result.response_model,
+                )
+            else:
+                parts: list[str] = []
+                usage = None
+                finish, response_id, response_model = [], None, None
+                first = True
+                async for chunk in self.provider.stream(req):
+                    if chunk.text:
+                        if first:
+                            first = False
+                            ttfc = op.elapsed
+                            op.set(sc.A_TIME_TO_FIRST_CHUNK, ttfc)
+                            ctx = op.span.get_span_context()
+                            trace_id = (
+                                format(ctx.trace_id, "032x") if ctx.trace_flags.sampled else None
+                            )
+                            self.tel.metrics.observe_ttfc(
+                                sc.OP_CHAT, provider, model, ttfc, trace_id
+                            )
+                        parts.append(chunk.text)
+                        await on_chunk(chunk.text)
+                    if chunk.is_final:
+                        usage = chunk.usage
+                        finish = list(chunk.finish_reasons or [])
+                        response_id = chunk.response_id
+                        response_model = chunk.response_model
+                if usage is None:
+                    raise ProviderError(
+                        "stream ended without a final chunk", error_type=sc.ERROR_SERVER
+                    )
+                text = "".join(parts)
+            op.set(sc.A_RESPONSE_MODEL, response_model)
+            op.set(sc.A_RESPONSE_ID, response_id)
+            op.set(sc.A_FINISH_REASONS, finish)
+            op.set(sc.A_INPUT_TOKENS, usage.input_tokens)
+            op.set(sc.A_OUTPUT_TOKENS, usage.output_tokens)
+            op.set("gen_ai.usage.cache_read.input_tokens", usage.cached_input_tokens)
+            op.set("gen_ai.usage.reasoning.output_tokens", usage.reasoning_tokens)
+            if self.tel.capture_content:
+                op.set(
+                    sc.A_OUTPUT_MESSAGES,
+                    _messages_json([{"role": "assistant", "content": text}]),
+                )
+            cost = self._charge(inp, provider, model, usage)
+            op.set(sc.A_LLM_COST_USD, cost)
+        self.tel.metrics.observe_tokens(
+            sc.OP_CHAT, provider, model, usage.input_tokens, usage.output_tokens
+        )
+        return text, usage, finish, cost
+
+
+def _messages_json(messages: Sequence[Mapping[str, str]]) -> str:
+    """gen_ai.*.messages in the semconv's parts shape, redacted at the source."""
+    return json.dumps(
+        [
+            {
+                "role": m.get("role", "user"),
+                "parts": [{"type": "text", "content": redact(m.get("content", ""))}],
+            }
+            for m in messages
+        ],
+        ensure_ascii=False,
+    )

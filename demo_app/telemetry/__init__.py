@@ -1,0 +1,180 @@
+"""rag-api telemetry: metrics (Prometheus scrape), traces and logs (OTLP), redaction.
+
+`Telemetry.build()` wires one app instance's providers; `Telemetry.operation()` wraps one GenAI
+operation in its span + duration metric so every operation is recorded the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from opentelemetry import trace
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from demo_app import semconv as sc
+from demo_app.config import Settings
+from demo_app.telemetry.logs import build_logger, build_logger_provider
+from demo_app.telemetry.metrics import Metrics
+from demo_app.telemetry.redaction import redact
+from demo_app.telemetry.tracing import (
+    INSTRUMENTATION_NAME,
+    build_resource,
+    build_tracer_provider,
+)
+
+__all__ = ["Metrics", "OperationState", "Telemetry"]
+
+
+@dataclass
+class OperationState:
+    """Handle given to the body of `Telemetry.operation()`."""
+
+    span: trace.Span
+    started: float
+    error_type: str | None = None  # set to force a failure without raising
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def set(self, key: str, value: Any) -> None:
+        if value is not None:
+            self.span.set_attribute(key, value)
+
+
+@dataclass
+class Telemetry:
+    settings: Settings
+    metrics: Metrics
+    tracer: trace.Tracer
+    log: Any
+    tracer_provider: TracerProvider | None = None
+    logger_provider: LoggerProvider | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        models: Iterable[str] = (),
+        providers: Iterable[str] = (),
+        span_exporter: SpanExporter | None = None,
+        log_exporter: LogRecordExporter | None = None,
+        log_stream: TextIO | None = None,
+    ) -> Telemetry:
+        metrics = Metrics(models, providers, enabled=settings.telemetry_enabled)
+        if not settings.telemetry_enabled:
+            log = build_logger(settings, None, log_stream)
+            return cls(settings, metrics, trace.NoOpTracer(), log)
+        resource = build_resource(settings)
+        tracer_provider = build_tracer_provider(settings, resource, span_exporter)
+        logger_provider = build_logger_provider(settings, resource, log_exporter)
+        log = build_logger(settings, logger_provider, log_stream)
+        tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME, schema_url=None)
+        return cls(settings, metrics, tracer, log, tracer_provider, logger_provider)
+
+    @property
+    def capture_content(self) -> bool:
+        return self.settings.capture_message_content
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Flush and stop exporters, bounded in time even when the backend hangs."""
+        if self._closed:
+            return
+        self._closed = True
+
+        def _stop() -> None:
+            for provider in (self.tracer_provider, self.logger_provider):
+                if provider is not None:
+                    with contextlib.suppress(Exception):
+                        provider.shutdown()
+
+        worker = threading.Thread(target=_stop, name="telemetry-shutdown", daemon=True)
+        worker.start()
+        worker.join(timeout_s)
+
+    @contextmanager
+    def operation(
+        self,
+        operation: str,
+        target: str,
+        *,
+        provider: str,
+        model: str = "",
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Mapping[str, Any] | None = None,
+        model_call: bool = False,
+    ) -> Iterator[OperationState]:
+        """Span `"{operation} {target}"` + one duration observation (error_type "" on success).
+
+        Any exception marks the span ERROR with `error.type` (a ProviderError's `error_type`,
+        otherwise the exception class); the metric label is the bounded contract value.
+        """
+        attrs: dict[str, Any] = {sc.A_OPERATION_NAME: operation, sc.A_PROVIDER_NAME: provider}
+        if model:
+            attrs[sc.A_REQUEST_MODEL] = model
+        if attributes:
+            attrs.update({k: v for k, v in attributes.items() if v is not None})
+        gauge = self.metrics.active_gauge(provider, model) if model_call else None
+        with self.tracer.start_as_current_span(
+            f"{operation} {target}".strip(),
+            kind=kind,
+            attributes=attrs,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            state = OperationState(span, time.perf_counter())
+            if gauge is not None and self.metrics.enabled:
+                gauge.inc()
+            error: BaseException | None = None
+            try:
+                yield state
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                if gauge is not None and self.metrics.enabled:
+                    gauge.dec()
+                metric_error = state.error_type or ""
+                if error is not None:
+                    span_error, metric_error = _classify(error)
+                    span.set_attribute(sc.A_ERROR_TYPE, span_error)
+                    span.set_status(Status(StatusCode.ERROR, redact(str(error))[:500]))
+                    if not isinstance(error, asyncio.CancelledError):
+                        span.record_exception(error, escaped=True)
+                elif state.error_type:
+                    span.set_attribute(sc.A_ERROR_TYPE, state.error_type)
+                    span.set_status(Status(StatusCode.ERROR, state.error_type))
+                ctx = span.get_span_context()
+                trace_id = (
+                    format(ctx.trace_id, "032x")
+                    if ctx.is_valid and ctx.trace_flags.sampled
+                    else None
+                )
+                self.metrics.observe_operation(
+                    operation, provider, model, metric_error, state.elapsed, trace_id
+                )
+
+
+def _classify(error: BaseException) -> tuple[str, str]:
+    """(span error.type, bounded metric error_type) of an exception."""
+    error_type = getattr(error, "error_type", None)
+    if isinstance(error_type, str) and error_type in sc.ERROR_TYPES and error_type:
+        return error_type, error_type
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        return sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT
+    if isinstance(error, asyncio.CancelledError):
+        return "cancelled", sc.OTHER
+    return type(error).__qualname__, sc.OTHER

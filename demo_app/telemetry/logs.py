@@ -1,0 +1,218 @@
+"""Logs: structlog JSON lines on stdout AND the same records as OTLP logs (→ collector → Loki).
+
+Processor chain (per app instance, see `build_logger`):
+    contextvars (request_id) → level → ISO-8601 UTC timestamp → trace_id/span_id
+    → REDACTION → OTLP sink → JSON renderer (stdout)
+so redaction runs before both sinks. The OTLP sink only enqueues (BatchLogRecordProcessor with a
+bounded queue); the exporter thread does the network I/O. Records produced by the
+OpenTelemetry SDK itself (export failures) go to stdout only, rate-limited, never back into OTLP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+from opentelemetry import context as otel_context
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.resources import Resource
+
+from demo_app.config import Settings
+from demo_app.telemetry.redaction import redact_value
+from demo_app.telemetry.tracing import current_ids
+
+NO_OTLP = "_no_otlp"  # event-dict flag: write to stdout only
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+_LEVELS["error"] = logging.ERROR
+_SEVERITY = {
+    "debug": SeverityNumber.DEBUG,
+    "info": SeverityNumber.INFO,
+    "warning": SeverityNumber.WARN,
+    "error": SeverityNumber.ERROR,
+    "critical": SeverityNumber.FATAL,
+}
+_RESERVED = {"timestamp", "level", "event", "trace_id", "span_id", NO_OTLP}
+
+EventDict = MutableMapping[str, Any]
+
+
+def build_logger_provider(
+    settings: Settings, resource: Resource, exporter: LogRecordExporter | None = None
+) -> LoggerProvider | None:
+    if exporter is None and settings.otlp_logs_endpoint:
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+        exporter = OTLPLogExporter(
+            endpoint=settings.otlp_logs_endpoint, timeout=settings.otlp_timeout_s
+        )
+    if exporter is None:
+        return None
+    provider = LoggerProvider(resource=resource)
+    provider.add_log_record_processor(
+        BatchLogRecordProcessor(
+            exporter,
+            max_queue_size=settings.otlp_queue_size,
+            schedule_delay_millis=1000,
+            max_export_batch_size=min(512, settings.otlp_queue_size),
+            export_timeout_millis=settings.otlp_timeout_s * 1000,
+        )
+    )
+    return provider
+
+
+def _add_trace_ids(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    if "trace_id" not in event_dict:
+        trace_id, span_id = current_ids()
+        if trace_id:
+            event_dict["trace_id"] = trace_id
+            event_dict["span_id"] = span_id
+    return event_dict
+
+
+def _redact(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    for key, value in event_dict.items():
+        if key not in ("timestamp", "trace_id", "span_id"):
+            event_dict[key] = redact_value(value)
+    return event_dict
+
+
+def _otel_value(value: Any) -> Any:
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, (str, bool, int, float)) for v in value
+    ):
+        return list(value)
+    return str(value)
+
+
+_FIRST = ("timestamp", "level", "event", "request_id", "trace_id", "span_id")
+
+
+def _order(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    # Stable, greppable line layout: the correlation fields first.
+    ordered = {k: event_dict[k] for k in _FIRST if k in event_dict}
+    ordered.update((k, v) for k, v in event_dict.items() if k not in ordered)
+    return ordered
+
+
+class OTLPSink:
+    """structlog processor that emits each record to an OpenTelemetry Logger (queue only)."""
+
+    def __init__(self, provider: LoggerProvider | None) -> None:
+        self._logger = provider.get_logger("demo_app") if provider is not None else None
+
+    def __call__(self, _: Any, method: str, event_dict: EventDict) -> EventDict:
+        if event_dict.pop(NO_OTLP, False) or self._logger is None:
+            return event_dict
+        level = str(event_dict.get("level", method))
+        attributes = {k: _otel_value(v) for k, v in event_dict.items() if k not in _RESERVED}
+        with contextlib.suppress(Exception):  # never let telemetry break the caller
+            self._logger.emit(
+                context=otel_context.get_current(),
+                severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
+                severity_text=level.upper(),
+                body=str(event_dict.get("event", "")),
+                attributes=attributes,
+            )
+        return event_dict
+
+
+def build_logger(
+    settings: Settings, provider: LoggerProvider | None, stream: TextIO | None = None
+) -> structlog.typing.FilteringBoundLogger:
+    """The app's logger (bound per instance; not the global structlog configuration)."""
+    processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+        _add_trace_ids,
+        structlog.processors.format_exc_info,
+        _redact,
+        OTLPSink(provider),
+        _order,
+        structlog.processors.JSONRenderer(sort_keys=False, default=str),
+    ]
+    return structlog.wrap_logger(
+        structlog.PrintLogger(stream or sys.stdout),
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[settings.log_level]),
+    )
+
+
+class _RateLimit(logging.Filter):
+    """At most one record per logger per `interval` seconds; the next one says how many were
+    suppressed. Used for the OTel SDK's export failure messages (a down collector would
+    otherwise print one line per failed batch)."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("opentelemetry"):
+            return True
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(record.name)
+            if last is not None and now - last < self.interval:
+                self._suppressed[record.name] = self._suppressed.get(record.name, 0) + 1
+                return False
+            self._last[record.name] = now
+            record.suppressed = self._suppressed.pop(record.name, 0)
+        return True
+
+
+class StdlibBridge(logging.Handler):
+    """Routes stdlib `logging` records (uvicorn, OTel SDK) through the app's structlog chain."""
+
+    def __init__(self, logger: Any) -> None:
+        super().__init__()
+        self.logger = logger
+        self.addFilter(_RateLimit())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields: dict[str, Any] = {"logger": record.name}
+            if record.name.startswith("opentelemetry"):
+                fields[NO_OTLP] = True  # export problems must not feed the exporter
+                fields["event_class"] = "telemetry_export"
+                if getattr(record, "suppressed", 0):
+                    fields["suppressed_since_last"] = record.suppressed
+            if record.exc_info and record.levelno >= logging.ERROR:
+                fields["exc_info"] = record.exc_info
+            level = record.levelname.lower()
+            method = getattr(self.logger, level if level in _SEVERITY else "info", None)
+            if method is None or level == "critical":
+                method = self.logger.error
+            method(record.getMessage(), **fields)
+        except Exception:
+            self.handleError(record)
+
+
+def install_stdlib_bridge(logger: Any, level: str) -> StdlibBridge:
+    """Make the root stdlib logger write through `logger` (replacing an earlier bridge)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, StdlibBridge) or type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+    bridge = StdlibBridge(logger)
+    root.addHandler(bridge)
+    root.setLevel(_LEVELS[level] if level != "debug" else logging.INFO)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lg = logging.getLogger(name)
+        lg.handlers.clear()
+        lg.propagate = True
+    return bridge

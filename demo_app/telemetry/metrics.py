@@ -1,0 +1,246 @@
+"""Every contract metric of design.md §4, on a per-app CollectorRegistry.
+
+Names, labels and buckets come from `demo_app.semconv`; label values pass through
+`semconv.bounded` here (callers may hand in raw request values safely). Duration histograms
+carry a `trace_id` exemplar (rendered only in the OpenMetrics exposition).
+Metrics take one path: Prometheus scrapes `/metrics`; nothing here is exported via OTLP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+
+from demo_app import semconv as sc
+
+# `_created` series double every counter/histogram without adding information the dashboards
+# use; switch them off (process-wide; nothing else in this process wants them).
+prometheus_client.disable_created_metrics()
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool operations
+RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
+
+
+def _strip_total(name: str) -> str:
+    # prometheus-client appends `_total` to counters itself.
+    return name[: -len("_total")] if name.endswith("_total") else name
+
+
+class Metrics:
+    """The app's metrics. One instance per app (tests build several apps in one process)."""
+
+    def __init__(
+        self,
+        models: Iterable[str] = (),
+        providers: Iterable[str] = (),
+        *,
+        registry: CollectorRegistry | None = None,
+        enabled: bool = True,
+    ) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.enabled = enabled
+        self.models = frozenset(models)
+        self.providers = frozenset(providers) | {AGENT_PROVIDER, RETRIEVAL_PROVIDER}
+        labels = sc.METRIC_LABELS
+        r = self.registry
+        self.http_duration = Histogram(
+            sc.HTTP_SERVER_DURATION,
+            "Duration of HTTP server requests.",
+            labels[sc.HTTP_SERVER_DURATION],
+            buckets=sc.DURATION_BUCKETS,
+            registry=r,
+        )
+        self.operation_duration = Histogram(
+            sc.GENAI_OPERATION_DURATION,
+            "GenAI operation duration (chat, embeddings, retrieval, execute_tool, invoke_agent).",
+            labels[sc.GENAI_OPERATION_DURATION],
+            buckets=sc.DURATION_BUCKETS,
+            registry=r,
+        )
+        self.token_usage = Histogram(
+            sc.GENAI_TOKEN_USAGE,
+            "Number of input and output tokens used per GenAI operation.",
+            labels[sc.GENAI_TOKEN_USAGE],
+            buckets=sc.TOKEN_BUCKETS,
+            registry=r,
+        )
+        self.ttfc = Histogram(
+            sc.GENAI_TIME_TO_FIRST_CHUNK,
+            "Time from request start to the first streamed chunk (client side).",
+            labels[sc.GENAI_TIME_TO_FIRST_CHUNK],
+            buckets=sc.DURATION_BUCKETS,
+            registry=r,
+        )
+        self.cost = Counter(
+            _strip_total(sc.LLM_COST),
+            "Cost of LLM calls in US dollars, from the price table.",
+            labels[sc.LLM_COST],
+            registry=r,
+        )
+        self.active = Gauge(
+            sc.LLM_ACTIVE_REQUESTS,
+            "Model calls in flight.",
+            labels[sc.LLM_ACTIVE_REQUESTS],
+            registry=r,
+        )
+        self.unpriced = Counter(
+            _strip_total(sc.LLM_UNPRICED_TOKENS),
+            "Tokens used by models missing from the price table (counted, never a silent $0).",
+            labels[sc.LLM_UNPRICED_TOKENS],
+            registry=r,
+        )
+        self.cache_lookups = Counter(
+            _strip_total(sc.LLM_CACHE_LOOKUPS),
+            "Response cache lookups by result.",
+            labels[sc.LLM_CACHE_LOOKUPS],
+            registry=r,
+        )
+        self.cache_saved = Counter(
+            _strip_total(sc.LLM_CACHE_SAVED),
+            "Cost in US dollars avoided by response cache hits.",
+            labels[sc.LLM_CACHE_SAVED],
+            registry=r,
+        )
+        self.retrieval_documents = Histogram(
+            sc.RAG_RETRIEVAL_DOCUMENTS,
+            "Documents returned per retrieval.",
+            labels[sc.RAG_RETRIEVAL_DOCUMENTS],
+            buckets=sc.RETRIEVAL_DOCUMENT_BUCKETS,
+            registry=r,
+        )
+        self.retrieval_top_score = Histogram(
+            sc.RAG_RETRIEVAL_TOP_SCORE,
+            "Best normalised retrieval score per retrieval that returned documents.",
+            labels[sc.RAG_RETRIEVAL_TOP_SCORE],
+            buckets=sc.SCORE_BUCKETS,
+            registry=r,
+        )
+        self.evaluation_score = Histogram(
+            sc.RAG_EVALUATION_SCORE,
+            "Answer evaluation scores in [0, 1].",
+            labels[sc.RAG_EVALUATION_SCORE],
+            buckets=sc.SCORE_BUCKETS,
+            registry=r,
+        )
+        # Pre-create the series that have a small fixed label set, so rates are 0 (not absent)
+        # before the first request.
+        for result in sc.CACHE_RESULTS:
+            self.cache_lookups.labels(result)
+        for name in sc.EVALUATION_NAMES:
+            self.evaluation_score.labels(name)
+
+    # --- label bounding ------------------------------------------------------------------------
+    def model(self, model: str | None) -> str:
+        if model == "":
+            return ""
+        return sc.bounded(model, tuple(self.models))
+
+    def provider(self, provider: str | None) -> str:
+        return sc.bounded(provider, tuple(self.providers))
+
+    @staticmethod
+    def error_type(error_type: str | None) -> str:
+        return sc.bounded(error_type or "", sc.ERROR_TYPES)
+
+    @staticmethod
+    def method(method: str) -> str:
+        return sc.bounded(method.upper(), HTTP_METHODS)
+
+    @staticmethod
+    def _exemplar(trace_id: str | None) -> dict[str, str] | None:
+        return {"trace_id": trace_id} if trace_id else None
+
+    # --- recording -------------------------------------------------------------------------------
+    def observe_http(
+        self, method: str, route: str, status: int, seconds: float, trace_id: str | None
+    ) -> None:
+        if not self.enabled:
+            return
+        self.http_duration.labels(self.method(method), route, str(status)).observe(
+            seconds, exemplar=self._exemplar(trace_id)
+        )
+
+    def observe_operation(
+        self,
+        operation: str,
+        provider: str,
+        model: str,
+        error_type: str,
+        seconds: float,
+        trace_id: str | None,
+    ) -> None:
+        if not self.enabled:
+            return
+        self.operation_duration.labels(
+            sc.bounded(operation, sc.OPERATIONS),
+            self.provider(provider),
+            self.model(model),
+            self.error_type(error_type),
+        ).observe(seconds, exemplar=self._exemplar(trace_id))
+
+    def observe_tokens(
+        self, operation: str, provider: str, model: str, input_tokens: int, output_tokens: int
+    ) -> None:
+        if not self.enabled:
+            return
+        op = sc.bounded(operation, sc.OPERATIONS)
+        prov, mod = self.provider(provider), self.model(model)
+        self.token_usage.labels(op, prov, mod, "input").observe(input_tokens)
+        if operation != sc.OP_EMBEDDINGS:
+            self.token_usage.labels(op, prov, mod, "output").observe(output_tokens)
+
+    def observe_ttfc(
+        self, operation: str, provider: str, model: str, seconds: float, trace_id: str | None
+    ) -> None:
+        if not self.enabled:
+            return
+        self.ttfc.labels(
+            sc.bounded(operation, sc.OPERATIONS), self.provider(provider), self.model(model)
+        ).observe(seconds, exemplar=self._exemplar(trace_id))
+
+    def add_cost(
+        self, provider: str, model: str, feature: str | None, tier: str | None, usd: float
+    ) -> None:
+        if not self.enabled or usd < 0:
+            return
+        self.cost.labels(
+            self.provider(provider),
+            self.model(model),
+            sc.bounded(feature, sc.FEATURES),
+            sc.bounded(tier, sc.USER_TIERS),
+        ).inc(usd)
+
+    def add_unpriced(self, model: str, tokens: int) -> None:
+        if self.enabled and tokens > 0:
+            self.unpriced.labels(self.model(model)).inc(tokens)
+
+    def cache_lookup(self, hit: bool, saved_usd: float = 0.0) -> None:
+        if not self.enabled:
+            return
+        self.cache_lookups.labels("hit" if hit else "miss").inc()
+        if hit and saved_usd > 0:
+            self.cache_saved.inc(saved_usd)
+
+    def active_gauge(self, provider: str, model: str) -> Gauge:
+        return self.active.labels(self.provider(provider), self.model(model))
+
+    def observe_retrieval(self, documents: int, top_score: float | None) -> None:
+        if not self.enabled:
+            return
+        self.retrieval_documents.observe(documents)
+        if documents and top_score is not None:
+            self.retrieval_top_score.observe(min(max(top_score, 0.0), 1.0))
+
+    def observe_evaluation(self, name: str, score: float) -> None:
+        if self.enabled:
+            self.evaluation_score.labels(sc.bounded(name, sc.EVALUATION_NAMES)).observe(score)
+
+    # --- exposition ------------------------------------------------------------------------------
+    def render(self, accept: str | None) -> tuple[bytes, str]:
+        """The exposition body and content type; OpenMetrics (with exemplars) when asked."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type

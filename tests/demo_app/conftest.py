@@ -1,0 +1,110 @@
+"""Fixtures for the rag-api tests: the real app as `python -m demo_app` on a loopback port.
+
+`shared_app` (one per session) serves the read-mostly tests; tests that need special settings
+start their own with `start_app(env)`. Simulated latency is 0 (SIM_LATENCY_SCALE=0).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.demo_app.otlp_receiver import OTLPReceiver
+from tests.support.procs import Proc, start_rag_api
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+# Settings that make tests independent of the developer's environment.
+BASE_ENV = {
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "",
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "false",
+    "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+    "LLM_PROVIDER": "simulated",
+    "RATE_LIMIT_ENABLED": "false",
+    "ADMIN_TOKEN": "",
+    "TELEMETRY_ENABLED": "true",
+    "LOG_LEVEL": "info",
+}
+
+
+@pytest.fixture(scope="session")
+def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Proc]]:
+    """Factory: start_app({"ENV": "value"}) → running Proc; all stopped at session end."""
+    procs: list[Proc] = []
+
+    def _start(env: Mapping[str, str] | None = None, name: str = "rag-api") -> Proc:
+        tmp = tmp_path_factory.mktemp(name)
+        proc = start_rag_api(tmp, {**BASE_ENV, **(env or {})}, name=name)
+        procs.append(proc)
+        return proc
+
+    yield _start
+    for proc in procs:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_app(start_app: Callable[..., Proc]) -> Proc:
+    """Rate limiting off, admin API on (tests that set faults must reset them)."""
+    return start_app({"ADMIN_TOKEN": ADMIN_TOKEN}, name="shared")
+
+
+@pytest.fixture
+def client(shared_app: Proc) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=shared_app.url, timeout=15.0) as c:
+        yield c
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def reset_faults(client: httpx.Client, admin_headers: dict[str, str]) -> Iterator[None]:
+    yield
+    client.put("/admin/faults", json={}, headers=admin_headers).raise_for_status()
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OTLPReceiver]:
+    with OTLPReceiver("ok") as receiver:
+        yield receiver
+
+
+def unique_question(topic: str = "How do I monitor time to first token") -> str:
+    """A retrieval question that misses the response cache (unique suffix)."""
+    return f"{topic}? (case {uuid.uuid4().hex[:8]})"
+
+
+def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """[(event, data)] of a Server-Sent Events body."""
+    events = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        event, data = "message", ""
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                event = line[len("event:") :].strip()
+            elif line.startswith("data:"):
+                data += line[len("data:") :].strip()
+        events.append((event, json.loads(data) if data else {}))
+    return events
+
+
+def log_lines(proc: Proc) -> list[dict[str, Any]]:
+    """The app's stdout as parsed JSON objects (non-JSON lines fail the test: 12-factor logs)."""
+    out = []
+    for line in Path(proc.log_path).read_text().splitlines():
+        if line.strip():
+            out.append(json.loads(line))
+    return out

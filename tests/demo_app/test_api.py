@@ -1,0 +1,235 @@
+"""rag-api over real HTTP: answers, tool path, cache, 429, provider failures, bad input."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from demo_app import semconv as sc
+from tests.demo_app.conftest import unique_question
+from tests.support.procs import Proc
+
+CHAT_MODELS = [
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "claude-sonnet-4",
+    "gemini-2.5-flash",
+    "llama-3.1-8b-local",
+]
+
+
+def test_chat_answers_with_sources_usage_cost_and_evaluation(client: httpx.Client) -> None:
+    r = client.post("/v1/chat", json={"question": unique_question(), "user_tier": "pro"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["route"] == "retrieval"
+    assert body["answer"].strip()
+    assert body["sources"], "a question about TTFT must retrieve documents"
+    for source in body["sources"]:
+        assert set(source) == {"id", "title", "score"}
+        assert 0.0 <= source["score"] <= 1.0
+    assert body["model"] == "gpt-4o-mini" and body["provider"] == "openai"
+    usage = body["usage"]
+    assert set(usage) == {
+        "input_tokens",
+        "output_tokens",
+        "cached_input_tokens",
+        "reasoning_tokens",
+    }
+    assert usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert body["cost_usd"] > 0
+    assert set(body["evaluation"]) == set(sc.EVALUATION_NAMES)
+    assert all(0.0 <= v <= 1.0 for v in body["evaluation"].values())
+    assert body["cache"] == {"hit": False, "saved_usd": 0.0}
+    assert re.fullmatch(r"[0-9a-f]{32}", body["trace_id"])
+    assert body["request_id"] == r.headers["x-request-id"]
+
+
+def test_request_id_is_taken_from_header_only_when_sane(client: httpx.Client) -> None:
+    r = client.post(
+        "/v1/chat", json={"question": "What is 2+2?"}, headers={"X-Request-ID": "abc-123"}
+    )
+    assert r.json()["request_id"] == "abc-123"
+    hostile = "x" * 300
+    r = client.post(
+        "/v1/chat", json={"question": "What is 2+2?"}, headers={"X-Request-ID": hostile}
+    )
+    assert r.json()["request_id"] != hostile
+    assert re.fullmatch(r"[0-9a-f]{32}", r.json()["request_id"])
+
+
+def test_arithmetic_goes_to_the_calculator_tool(client: httpx.Client) -> None:
+    r = client.post("/v1/chat", json={"question": "What is 12 * (3 + 4)?"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["route"] == "tool"
+    assert "84" in body["answer"]
+    assert body["sources"] == [] and body["model"] is None and body["evaluation"] is None
+    assert body["cost_usd"] == 0.0
+
+
+def test_calculator_errors_are_answered_not_500(client: httpx.Client) -> None:
+    r = client.post("/v1/chat", json={"question": "What is 1/0?"})
+    assert r.status_code == 200, r.text
+    assert r.json()["route"] == "tool"
+    assert "cannot compute" in r.json()["answer"]
+
+
+@pytest.mark.parametrize("model", CHAT_MODELS)
+def test_every_catalog_model_answers(client: httpx.Client, model: str) -> None:
+    r = client.post("/v1/chat", json={"question": unique_question(), "model": model})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == model
+    if model == "llama-3.1-8b-local":
+        assert body["cost_usd"] is None, "unpriced model: null cost, never a silent $0"
+    else:
+        assert body["cost_usd"] > 0
+
+
+def test_identical_question_is_served_from_cache_at_zero_cost(client: httpx.Client) -> None:
+    question = unique_question("What does the response cache save")
+    first = client.post("/v1/chat", json={"question": question, "feature": "search"}).json()
+    second = client.post("/v1/chat", json={"question": question, "feature": "search"}).json()
+    assert first["cache"]["hit"] is False
+    assert second["cache"] == {"hit": True, "saved_usd": first["cost_usd"]}
+    assert second["cost_usd"] == 0.0
+    assert second["answer"] == first["answer"]
+    assert second["usage"] == first["usage"], "cached answers still report the usage they cost"
+    assert second["request_id"] != first["request_id"]
+    # A different feature is a different cache key.
+    third = client.post("/v1/chat", json={"question": question, "feature": "chat"}).json()
+    assert third["cache"]["hit"] is False
+
+
+def test_provider_failures_map_to_5xx_with_retry_after(
+    client: httpx.Client, admin_headers: dict[str, str], reset_faults: None
+) -> None:
+    client.put("/admin/faults", json={"error_rate": 1.0}, headers=admin_headers).raise_for_status()
+    r = client.post("/v1/chat", json={"question": unique_question()})
+    assert r.status_code == 502, r.text
+    assert r.json()["error"] == "provider_server_error"
+
+    client.put(
+        "/admin/faults", json={"rate_limit_rate": 1.0}, headers=admin_headers
+    ).raise_for_status()
+    r = client.post("/v1/chat", json={"question": unique_question()})
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "provider_rate_limited"
+    assert int(r.headers["retry-after"]) >= 1
+
+
+def test_rate_limiter_answers_429_per_tier(start_app: Callable[..., Proc]) -> None:
+    app = start_app(
+        {
+            "RATE_LIMIT_ENABLED": "true",
+            "RATE_LIMIT_FREE_RPS": "0.01",
+            "RATE_LIMIT_FREE_BURST": "2",
+            "RATE_LIMIT_PRO_RPS": "0.01",
+            "RATE_LIMIT_PRO_BURST": "5",
+        },
+        name="ratelimited",
+    )
+    with httpx.Client(base_url=app.url, timeout=15) as c:
+        free = [
+            c.post("/v1/chat", json={"question": "What is 1+1?", "user_tier": "free"})
+            for _ in range(3)
+        ]
+        assert [r.status_code for r in free] == [200, 200, 429]
+        limited = free[2]
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json()["error"] == "rate_limited"
+        assert limited.json()["detail"][0]["field"] == "user_tier"
+        # Unknown tiers are limited as free (least privilege), sharing the free bucket here.
+        r = c.post("/v1/chat", json={"question": "What is 1+1?", "user_tier": "platinum"})
+        assert r.status_code == 429
+        # Another tier has its own, larger bucket.
+        pro = [
+            c.post("/v1/chat", json={"question": "What is 1+1?", "user_tier": "pro"})
+            for _ in range(5)
+        ]
+        assert all(r.status_code == 200 for r in pro)
+        # Bad input is rejected before it can spend tokens.
+        assert c.post("/v1/chat", json={"question": ""}).status_code == 422
+
+
+# --- bad input: each a 4xx naming the field and the reason, never a 500 -------------------------
+BAD_BODIES = [
+    ({"question": ""}, "question", "at least 1"),
+    ({"question": "   "}, "question", "non-whitespace"),
+    ({"question": "x" * 4001}, "question", "at most 4000"),
+    ({}, "question", "required"),
+    ({"question": 123}, "question", "valid string"),
+    ({"question": "hi", "max_tokens": "many"}, "max_tokens", "valid integer"),
+    ({"question": "hi", "max_tokens": 0}, "max_tokens", "greater than or equal to 1"),
+    ({"question": "hi", "temperature": 9}, "temperature", "less than or equal to 2"),
+    ({"question": "hi", "user_tier": ["pro"]}, "user_tier", "valid string"),
+    ({"question": "hi", "stream": True}, "stream", "unknown field"),
+    ({"question": "hi", "model": "gpt-5-ultra"}, "model", "allowed: "),
+    (["question"], "body", "valid dictionary"),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "reason"), BAD_BODIES)
+@pytest.mark.parametrize("path", ["/v1/chat", "/v1/chat/stream"])
+def test_bad_input_is_422_naming_field_and_reason(
+    client: httpx.Client, path: str, body: object, field: str, reason: str
+) -> None:
+    r = client.post(path, json=body)
+    assert r.status_code == 422, r.text
+    payload = r.json()
+    assert payload["error"] == "validation_error"
+    fields = {d["field"]: d["reason"] for d in payload["detail"]}
+    assert field in fields, payload
+    assert reason.lower() in fields[field].lower(), payload
+
+
+def test_unknown_model_lists_the_allowed_ones(client: httpx.Client) -> None:
+    r = client.post("/v1/chat", json={"question": "hi", "model": "gpt-5-ultra"})
+    reason = r.json()["detail"][0]["reason"]
+    for model in CHAT_MODELS:
+        assert model in reason
+    assert "text-embedding-3-small" not in reason, "embedding models cannot answer chats"
+
+
+def test_malformed_json_is_422(client: httpx.Client) -> None:
+    r = client.post(
+        "/v1/chat", content=b'{"question": "hi"', headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["field"] == "body" and "malformed JSON" in detail["reason"]
+
+
+def test_oversized_body_is_413_by_content_length_and_by_chunked_stream(
+    client: httpx.Client,
+) -> None:
+    big = b'{"question": "' + b"a" * 70_000 + b'"}'
+    r = client.post("/v1/chat", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["detail"][0]["field"] == "body"
+    assert "65536" in r.json()["detail"][0]["reason"]
+
+    def chunks():  # no Content-Length: the limit must hold while streaming the body
+        for i in range(0, len(big), 8192):
+            yield big[i : i + 8192]
+
+    r = client.post("/v1/chat", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"] == "body_too_large"
+
+
+def test_unknown_route_and_method_are_json_errors(client: httpx.Client) -> None:
+    r = client.get("/v1/nope")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    r = client.get("/v1/chat")
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+
+
+def test_health_and_readiness(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["documents"] >= 40

@@ -1,0 +1,181 @@
+"""Traces and logs as the collector receives them: OTLP/HTTP protobufs decoded with
+opentelemetry-proto from a loopback receiver (design.md §5–6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from demo_app import semconv as sc
+from tests.demo_app.conftest import ADMIN_TOKEN, unique_question
+from tests.demo_app.otlp_receiver import OTLPReceiver, Span
+from tests.support.procs import Proc
+
+
+@pytest.fixture(scope="module")
+def exported(start_app: Callable[..., Proc]):
+    with OTLPReceiver("ok") as receiver:
+        app = start_app(
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "200",
+                "DEPLOYMENT_ENVIRONMENT": "test",
+                "ADMIN_TOKEN": ADMIN_TOKEN,
+            },
+            name="otlp",
+        )
+        auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        with httpx.Client(base_url=app.url, timeout=15) as c:
+            rag = c.post(
+                "/v1/chat",
+                json={
+                    "question": unique_question(),
+                    "conversation_id": "conv-1",
+                    "max_tokens": 300,
+                },
+            ).json()
+            tool = c.post("/v1/chat", json={"question": "What is 3 * 5?"}).json()
+            stream_resp = c.post("/v1/chat/stream", json={"question": unique_question()})
+            stream_id = stream_resp.headers["x-request-id"]
+            c.put("/admin/faults", json={"error_rate": 1.0}, headers=auth).raise_for_status()
+            failed = c.post("/v1/chat", json={"question": unique_question()})
+            assert failed.status_code == 502
+            c.put("/admin/faults", json={}, headers=auth).raise_for_status()
+        ids = {"rag": rag["trace_id"], "tool": tool["trace_id"]}
+
+        def all_in() -> bool:  # 6 requests → 6 server spans (4 chats + 2 admin PUTs)
+            spans = receiver.spans()
+            names = {(s.trace_id, s.name) for s in spans}
+            servers = {s.trace_id for s in spans if s.kind == "SERVER"}
+            return (
+                len(servers) >= 6
+                and (ids["tool"], "execute_tool calculator") in names
+                and (ids["rag"], "chat gpt-4o-mini") in names
+                and len(receiver.logs()) > 5
+            )
+
+        assert receiver.wait_for(all_in, timeout=20), receiver.requests
+        yield receiver, ids, rag, failed.headers["x-request-id"], stream_id
+
+
+def by_trace(receiver: OTLPReceiver, trace_id: str) -> dict[str, Span]:
+    return {s.name: s for s in receiver.spans() if s.trace_id == trace_id}
+
+
+def test_resource_identifies_the_service(exported) -> None:
+    receiver, *_ = exported
+    for span in receiver.spans():
+        assert span.resource["service.name"] == sc.SERVICE_NAME
+        assert span.resource["service.version"]
+        assert span.resource["deployment.environment.name"] == "test"
+    for record in receiver.logs():
+        assert record.resource["service.name"] == sc.SERVICE_NAME
+
+
+def test_retrieval_trace_structure_kinds_and_required_attributes(exported) -> None:
+    receiver, ids, rag, *_ = exported
+    spans = by_trace(receiver, ids["rag"])
+    server = spans["POST /v1/chat"]
+    supervisor = spans["invoke_agent supervisor"]
+    worker = spans["invoke_agent retrieval_worker"]
+    embeddings = spans["embeddings text-embedding-3-small"]
+    retrieval = spans["retrieval ops-handbook"]
+    chat = spans["chat gpt-4o-mini"]
+    assert server.kind == "SERVER"
+    assert (supervisor.kind, supervisor.parent_span_id) == ("INTERNAL", server.span_id)
+    assert (worker.kind, worker.parent_span_id) == ("INTERNAL", supervisor.span_id)
+    for child in (embeddings, retrieval, chat):
+        assert child.kind == "CLIENT" and child.parent_span_id == worker.span_id, child.name
+    for span in (supervisor, worker, embeddings, retrieval, chat):
+        assert span.attributes[sc.A_OPERATION_NAME] == span.name.split(" ")[0]
+        assert sc.A_PROVIDER_NAME in span.attributes
+        assert span.status != "ERROR"
+    assert supervisor.attributes[sc.A_AGENT_NAME] == "supervisor"
+    assert supervisor.attributes[sc.A_CONVERSATION_ID] == "conv-1"
+    assert embeddings.attributes[sc.A_REQUEST_MODEL] == "text-embedding-3-small"
+    assert retrieval.attributes[sc.A_PROVIDER_NAME] == "bm25"
+    assert retrieval.attributes[sc.A_DATA_SOURCE_ID] == "ops-handbook"
+    assert retrieval.attributes[sc.A_REQUEST_TOP_K] >= 1
+    assert rag["sources"][0]["id"] in retrieval.attributes[sc.A_RETRIEVAL_DOCUMENTS]
+    a = chat.attributes
+    assert a[sc.A_PROVIDER_NAME] == "openai" and a[sc.A_REQUEST_MODEL] == "gpt-4o-mini"
+    assert a[sc.A_RESPONSE_MODEL] and a[sc.A_RESPONSE_ID]
+    assert a[sc.A_FINISH_REASONS]
+    assert a[sc.A_INPUT_TOKENS] == rag["usage"]["input_tokens"]
+    assert a[sc.A_OUTPUT_TOKENS] == rag["usage"]["output_tokens"]
+    assert a[sc.A_MAX_TOKENS] == 300 and a[sc.A_STREAM] is False
+    assert a[sc.A_LLM_COST_USD] > 0
+    # Content capture is off by default: no prompt or answer on any span.
+    for span in spans.values():
+        assert sc.A_INPUT_MESSAGES not in span.attributes
+        assert sc.A_OUTPUT_MESSAGES not in span.attributes
+    evaluations = [e for e in worker.events if e["name"] == sc.EVENT_EVALUATION_RESULT]
+    assert {e["attributes"][sc.A_EVALUATION_NAME] for e in evaluations} == set(sc.EVALUATION_NAMES)
+    for e in evaluations:
+        assert 0.0 <= e["attributes"][sc.A_EVALUATION_SCORE_VALUE] <= 1.0
+        assert e["attributes"][sc.A_EVALUATION_SCORE_LABEL] in ("pass", "fail")
+
+
+def test_tool_trace(exported) -> None:
+    receiver, ids, *_ = exported
+    spans = by_trace(receiver, ids["tool"])
+    tool = spans["execute_tool calculator"]
+    worker = spans["invoke_agent calculator_worker"]
+    assert tool.kind == "INTERNAL" and tool.parent_span_id == worker.span_id
+    assert tool.attributes[sc.A_TOOL_NAME] == "calculator"
+    assert tool.attributes[sc.A_PROVIDER_NAME] == "rag-api"
+    assert worker.parent_span_id == spans["invoke_agent supervisor"].span_id
+    assert not any(name.startswith("chat ") for name in spans)
+
+
+def test_streamed_chat_span_has_time_to_first_chunk(exported) -> None:
+    receiver, *_ = exported
+    streamed = [
+        s for s in receiver.spans() if s.name.startswith("chat ") and s.attributes.get(sc.A_STREAM)
+    ]
+    assert streamed
+    assert streamed[0].attributes[sc.A_TIME_TO_FIRST_CHUNK] >= 0
+    server = [
+        s for s in receiver.spans() if s.trace_id == streamed[0].trace_id and s.kind == "SERVER"
+    ]
+    assert server and server[0].name == "POST /v1/chat/stream"
+
+
+def test_provider_failure_marks_spans_error_with_error_type(exported) -> None:
+    receiver, _, _, failed_request_id, _ = exported
+    failed_chat = [
+        s for s in receiver.spans() if s.name.startswith("chat ") and s.status == "ERROR"
+    ]
+    assert failed_chat, "chat calls fail under error_rate=1"
+    span = failed_chat[0]
+    assert span.attributes[sc.A_ERROR_TYPE] == "server_error"
+    trace = by_trace(receiver, span.trace_id)
+    assert trace["invoke_agent supervisor"].status == "ERROR"
+    assert trace["POST /v1/chat"].attributes.get("http.response.status_code") == 502
+    logs = [r for r in receiver.logs() if r.attributes.get("request_id") == failed_request_id]
+    assert any(r.body == "chat_failed" and r.severity == "WARNING" for r in logs), logs
+
+
+def test_logs_carry_trace_id_span_id_and_request_id(exported) -> None:
+    receiver, ids, rag, _, stream_id = exported
+    records = [r for r in receiver.logs() if r.attributes.get("request_id") == rag["request_id"]]
+    events = {r.body for r in records}
+    assert {"chat_answered", "http_request"} <= events
+    for record in records:
+        assert record.trace_id == ids["rag"]
+        assert len(record.span_id) == 16 and record.span_id != "0" * 16
+    answered = next(r for r in records if r.body == "chat_answered")
+    assert answered.attributes["model"] == "gpt-4o-mini"
+    assert answered.attributes["cost_usd"] == pytest.approx(rag["cost_usd"])
+    assert "question" not in answered.attributes and "answer" not in answered.attributes
+    # The streamed request's log lines (written from the streaming task) are correlated too.
+    streamed = [r for r in receiver.logs() if r.attributes.get("request_id") == stream_id]
+    assert any(r.body == "chat_answered" for r in streamed)
+    assert len({r.trace_id for r in streamed}) == 1
+
+
+def test_metrics_take_one_path_not_otlp(exported) -> None:
+    receiver, *_ = exported
+    assert not any(path.endswith("/v1/metrics") for path in receiver.requests)
