@@ -105,6 +105,7 @@ def _eval(node: ast.AST) -> Number:
 # between two operands. Words like "what is" and the trailing "?" are not part of it.
 _NUMBER = r"\d+(?:\.\d+)?|\.\d+"
 _CANDIDATE = re.compile(r"[\d.()+\-*/%×÷^\s]+")
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _HAS_OPERATION = re.compile(
     rf"(?:{_NUMBER}|\))\s*(?:\*\*|//|[+\-*/%×÷^])\s*[-+(]*\s*(?:{_NUMBER}|\()"
 )
@@ -113,17 +114,27 @@ _HAS_OPERATION = re.compile(
 def extract_expression(question: str) -> str | None:
     """The arithmetic expression in a question, or None when it is not an arithmetic question.
 
-    "What is 12 * (3 + 4)?" → "12 * (3 + 4)"; "How do I cut TTFT by 50%?" → None.
-    The longest candidate run that contains a binary operation and parses is returned.
+    "What is 12 * (3 + 4)?" → "12 * (3 + 4)"; "How do I cut TTFT by 50%?" → None. Runs glued
+    to letters are not arithmetic ("llama-3.1-8b", "gpt-4.1"), nor are dates ("2026-11-27").
+    The longest remaining candidate that contains a binary operation and parses is returned.
     """
     if not isinstance(question, str) or len(question) > 4000:
         return None
-    candidates = sorted(
-        (m.group().strip() for m in _CANDIDATE.finditer(question)), key=len, reverse=True
-    )
-    for candidate in candidates:
-        if not candidate or not _HAS_OPERATION.search(candidate):
+    candidates: list[str] = []
+    for match in _CANDIDATE.finditer(question):
+        start, end = match.span()
+        while start < end and question[start].isspace():
+            start += 1
+        while end > start and question[end - 1].isspace():
+            end -= 1
+        glued_before = start > 0 and (question[start - 1].isalnum() or question[start - 1] == "_")
+        glued_after = end < len(question) and (question[end].isalnum() or question[end] == "_")
+        candidate = question[start:end]
+        if glued_before or glued_after or _DATE.fullmatch(candidate):
             continue
+        if _HAS_OPERATION.search(candidate):
+            candidates.append(candidate)
+    for candidate in sorted(candidates, key=len, reverse=True):
         try:
             calculate(candidate)
         except CalculatorError as exc:

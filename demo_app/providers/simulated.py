@@ -161,9 +161,7 @@ class SimulatedProvider:
     ) -> None:
         if latency_scale < 0:
             raise ValueError("SIM_LATENCY_SCALE: must be >= 0")
-        models, self.default_chat_model, self.default_embedding_model = load_catalog(
-            catalog_path
-        )
+        models, self.default_chat_model, self.default_embedding_model = load_catalog(catalog_path)
         self._catalog = _Catalog(models)
         self.seed = seed
         self.latency_scale = float(latency_scale)
