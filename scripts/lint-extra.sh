@@ -76,7 +76,10 @@ sys.exit(1 if errors else 0)
 PYEOF
 }
 
-CHECKS=(check_workflows)
+# Credentials in any file git would commit (scripts/secret-scan.py; tests/security tests it).
+check_secrets() { "$PY" scripts/secret-scan.py; }
+
+CHECKS=(check_workflows check_secrets)
 
 failed=()
 for check in "${CHECKS[@]}"; do
