@@ -1,0 +1,121 @@
+"""rag-api's security defaults, on the real app over HTTP.
+
+- The fault-injection admin API does not exist unless ADMIN_TOKEN is set (404, not 401: an
+  unconfigured deployment shows no attack surface), and with a token it needs exactly that token.
+- Request bodies are limited (413 with a JSON error naming the body), whether the client declares
+  the length or streams a chunked body without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.procs import Proc, start_rag_api
+
+TOKEN = "test-admin-token-for-this-run-only"
+BODY_LIMIT = 64 * 1024  # the app's default MAX_BODY_BYTES
+
+
+@pytest.fixture(scope="module")
+def app_without_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    # ADMIN_TOKEN="" overrides anything the developer's shell exports.
+    proc = start_rag_api(tmp_path_factory.mktemp("no-token"), {"ADMIN_TOKEN": ""})
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def app_with_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    proc = start_rag_api(tmp_path_factory.mktemp("token"), {"ADMIN_TOKEN": TOKEN})
+    yield proc
+    proc.stop()
+
+
+def _assert_error_body(r: httpx.Response, field: str) -> None:
+    body = r.json()
+    assert isinstance(body.get("error"), str) and body["error"], body
+    fields = [d.get("field") for d in body.get("detail", [])]
+    assert field in fields, body
+    assert all(d.get("reason") for d in body["detail"]), body
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_admin_api_absent_without_token(app_without_token: Proc, method: str) -> None:
+    for auth in ({}, {"Authorization": "Bearer anything"}):
+        r = httpx.request(
+            method,
+            app_without_token.url + "/admin/faults",
+            json={"error_rate": 1.0} if method == "PUT" else None,
+            headers=auth,
+            timeout=10,
+        )
+        assert r.status_code == 404, (auth, r.status_code, r.text)
+    # Not advertised either.
+    spec = httpx.get(app_without_token.url + "/openapi.json", timeout=10).json()
+    assert not [p for p in spec["paths"] if p.startswith("/admin")]
+    # And no fault was injected: chat still answers.
+    r = httpx.post(app_without_token.url + "/v1/chat", json={"question": "hello?"}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def test_admin_api_requires_the_exact_bearer_token(app_with_token: Proc) -> None:
+    url = app_with_token.url + "/admin/faults"
+    missing = httpx.get(url, timeout=10)
+    assert missing.status_code == 401
+    assert missing.headers.get("www-authenticate", "").lower().startswith("bearer")
+    wrong = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}x"}, timeout=10)
+    assert wrong.status_code == 403
+    prefix = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN[:-1]}"}, timeout=10)
+    assert prefix.status_code == 403
+    basic = httpx.get(url, headers={"Authorization": f"Basic {TOKEN}"}, timeout=10)
+    assert basic.status_code == 401
+    ok = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert ok.status_code == 200, ok.text
+    # A rejected PUT changes nothing.
+    put = httpx.put(url, json={"error_rate": 1.0}, headers={"Authorization": "Bearer no"})
+    assert put.status_code == 403
+    profile = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).json()
+    assert profile["error_rate"] == 0
+
+
+def test_oversized_body_is_413_with_declared_length(app_without_token: Proc) -> None:
+    question = "x" * (BODY_LIMIT + 1)
+    r = httpx.post(app_without_token.url + "/v1/chat", json={"question": question}, timeout=30)
+    assert r.status_code == 413, r.status_code
+    _assert_error_body(r, "body")
+
+
+def test_oversized_chunked_body_is_413(app_without_token: Proc) -> None:
+    """No Content-Length: the limit must be enforced while reading, not trusted from a header."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "'
+        for _ in range(BODY_LIMIT // 1024 + 8):
+            yield b"y" * 1024
+        yield b'"}'
+
+    r = httpx.post(
+        app_without_token.url + "/v1/chat",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 413, (r.status_code, r.text[:300])
+    _assert_error_body(r, "body")
+
+
+def test_body_just_under_the_limit_is_not_413(app_without_token: Proc) -> None:
+    """The limit is the documented size, not something smaller that breaks real requests."""
+    r = httpx.post(
+        app_without_token.url + "/v1/chat",
+        json={"question": "q" * 3000, "conversation_id": "c" * 100},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text[:300]
+    alerts = {"version": "4", "status": "firing", "alerts": [], "padding": "p" * (BODY_LIMIT * 2)}
+    r = httpx.post(app_without_token.url + "/v1/alerts", json=alerts, timeout=30)
+    # The Alertmanager webhook has its own, larger limit (batches of alerts are big).
+    assert r.status_code != 413, r.text[:300]
