@@ -1,0 +1,393 @@
+"""Load and validate the SLO spec (slo/slos.yaml) and the alert thresholds (slo/thresholds.yaml).
+
+Every problem is reported as `file:line: slo 'name': field 'a.b': reason` so a person can fix the
+spec without reading a stack trace. Structure is checked with the JSON schema next to this file;
+what a schema cannot express (bucket bounds, the window placeholder) is checked here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from demo_app import semconv
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SPEC_PATH = PACKAGE_DIR / "slos.yaml"
+SPEC_SCHEMA_PATH = PACKAGE_DIR / "slos.schema.json"
+THRESHOLDS_PATH = PACKAGE_DIR / "thresholds.yaml"
+THRESHOLDS_SCHEMA_PATH = PACKAGE_DIR / "thresholds.schema.json"
+
+WINDOW_PLACEHOLDER = "{{window}}"
+
+# Bucket bounds of every histogram in the telemetry contract: a latency/score threshold must be
+# one of them, otherwise "slower than X" cannot be counted exactly from `_bucket` series.
+CONTRACT_BUCKETS: dict[str, tuple[float, ...]] = {
+    semconv.HTTP_SERVER_DURATION: semconv.DURATION_BUCKETS,
+    semconv.GENAI_OPERATION_DURATION: semconv.DURATION_BUCKETS,
+    semconv.GENAI_TIME_TO_FIRST_CHUNK: semconv.DURATION_BUCKETS,
+    semconv.GENAI_TOKEN_USAGE: tuple(float(b) for b in semconv.TOKEN_BUCKETS),
+    semconv.RAG_RETRIEVAL_DOCUMENTS: tuple(float(b) for b in semconv.RETRIEVAL_DOCUMENT_BUCKETS),
+    semconv.RAG_RETRIEVAL_TOP_SCORE: semconv.SCORE_BUCKETS,
+    semconv.RAG_EVALUATION_SCORE: semconv.SCORE_BUCKETS,
+}
+
+# Labels the generator sets itself; an SLO's extra labels must not override them.
+RESERVED_LABELS = frozenset({"service", "slo", "severity", "alertname", "le", "job", "instance"})
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class SpecError(Exception):
+    """A spec problem, already formatted for a person (file, line, SLO, field, reason)."""
+
+
+# --- YAML with line numbers ----------------------------------------------------------------------
+Path_ = tuple[str | int, ...]
+
+
+def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
+    """Build plain Python data from a composed YAML node, remembering each path's line (1-based)."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in out:
+                raise _DuplicateKey((*path, key), key_node.start_mark.line + 1)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node)  # type: ignore[arg-type]
+    finally:
+        loader.dispose()
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, path: Path_, line: int) -> None:
+        super().__init__(path)
+        self.path = path
+        self.line = line
+
+
+def load_yaml_with_lines(path: Path) -> tuple[Any, dict[Path_, int]]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"{where}: not valid YAML: {problem}") from None
+    if node is None:
+        raise SpecError(f"{path}:1: the file is empty")
+    lines: dict[Path_, int] = {}
+    try:
+        return _construct(node, (), lines), lines
+    except _DuplicateKey as exc:
+        raise SpecError(f"{path}:{exc.line}: field '{_dotted(exc.path)}' is given twice") from None
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _Reporter:
+    """Formats errors for one file, naming the SLO an error sits in (when it sits in one)."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[Path_, int], list_key: str) -> None:
+        self.path = path
+        self.data = data
+        self.lines = lines
+        self.list_key = list_key
+
+    def line_of(self, path: Path_) -> int:
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+    def error(self, path: Path_, reason: str) -> SpecError:
+        where = f"{self.path}:{self.line_of(path)}"
+        owner = ""
+        rest: Path_ = path
+        if len(path) >= 2 and path[0] == self.list_key and isinstance(path[1], int):
+            items = self.data.get(self.list_key) if isinstance(self.data, dict) else None
+            name = None
+            if (
+                isinstance(items, list)
+                and path[1] < len(items)
+                and isinstance(items[path[1]], dict)
+            ):
+                name = items[path[1]].get("name")
+            owner = f"slo '{name}'" if name else f"{self.list_key}[{path[1]}]"
+            rest = path[2:]
+        parts = [where]
+        if owner:
+            parts.append(owner)
+        if rest:
+            parts.append(f"field '{_dotted(rest)}'")
+        return SpecError(": ".join(parts) + ": " + reason)
+
+
+def _schema_errors(reporter: _Reporter, schema: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(reporter.data), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    messages = []
+    for err in errors:
+        path: Path_ = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            for key in sorted(set(err.instance) - allowed):
+                messages.append(
+                    str(
+                        reporter.error(
+                            (*path, key),
+                            f"unknown field (allowed: {', '.join(sorted(allowed))})",
+                        )
+                    )
+                )
+            continue
+        if err.validator == "oneOf" and isinstance(err.instance, dict):
+            reason = "must have exactly one of: " + ", ".join(
+                sorted(
+                    next(iter(s.get("required", ["?"])))
+                    for s in err.validator_value
+                    if isinstance(s, dict)
+                )
+            )
+        else:
+            reason = err.message
+            if err.validator in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
+                reason = f"{err.instance!r} is out of range ({err.validator} {err.validator_value})"
+        messages.append(str(reporter.error(path, reason)))
+    raise SpecError("\n".join(messages))
+
+
+# --- The SLO spec --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventsSLI:
+    error_query: str
+    total_query: str
+
+    def errors(self, window: str) -> str:
+        return self.error_query.replace(WINDOW_PLACEHOLDER, window)
+
+    def total(self, window: str) -> str:
+        return self.total_query.replace(WINDOW_PLACEHOLDER, window)
+
+
+@dataclass(frozen=True)
+class HistogramSLI:
+    """Good events are observations at or below (`good: below`) or above the threshold bucket."""
+
+    metric: str
+    selector: str
+    threshold: float
+    good: str  # "below" | "above"
+
+    def _matchers(self, extra: str = "") -> str:
+        parts = [p for p in (self.selector.strip(), extra) if p]
+        return "{" + ", ".join(parts) + "}"
+
+    def bucket(self, window: str) -> str:
+        le = f'le="{semconv.le(self.threshold)}"'
+        return f"sum(rate({self.metric}_bucket{self._matchers(le)}[{window}]))"
+
+    def total(self, window: str) -> str:
+        return f"sum(rate({self.metric}_count{self._matchers()}[{window}]))"
+
+    def errors(self, window: str) -> str:
+        if self.good == "below":
+            return f"{self.total(window)} - {self.bucket(window)}"
+        return self.bucket(window)
+
+
+@dataclass(frozen=True)
+class SLO:
+    name: str
+    service: str
+    description: str
+    objective: Decimal
+    period: str
+    sli: EventsSLI | HistogramSLI
+    min_events_for_paging: int
+    runbook: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def error_budget(self) -> Decimal:
+        return Decimal(1) - self.objective
+
+    def selector(self) -> str:
+        return f'{{service="{self.service}", slo="{self.name}"}}'
+
+    def all_labels(self) -> dict[str, str]:
+        return {"service": self.service, "slo": self.name, **self.labels}
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path
+    slos: tuple[SLO, ...]
+
+
+def _decimal(value: float | int) -> Decimal:
+    # Through str(): 0.995 stays 0.995 (Decimal(0.995) would expose the binary float).
+    return Decimal(str(value))
+
+
+def load_spec(path: Path = SPEC_PATH) -> Spec:
+    data, lines = load_yaml_with_lines(path)
+    reporter = _Reporter(path, data, lines, "slos")
+    _schema_errors(reporter, json.loads(SPEC_SCHEMA_PATH.read_text()))
+    problems: list[str] = []
+    slos: list[SLO] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(data["slos"]):
+        at: Path_ = ("slos", i)
+        if raw["name"] in seen:
+            problems.append(
+                str(
+                    reporter.error(
+                        (*at, "name"), f"duplicate SLO name (also slos[{seen[raw['name']]}])"
+                    )
+                )
+            )
+        seen[raw["name"]] = i
+        for key in raw.get("labels", {}):
+            if key in RESERVED_LABELS or not LABEL_NAME.match(key):
+                problems.append(
+                    str(
+                        reporter.error(
+                            (*at, "labels", key),
+                            "not allowed as an extra label "
+                            "(reserved, or not a Prometheus label name)",
+                        )
+                    )
+                )
+        sli_raw = raw["sli"]
+        sli: EventsSLI | HistogramSLI
+        if "events" in sli_raw:
+            ev = sli_raw["events"]
+            for key in ("error_query", "total_query"):
+                if WINDOW_PLACEHOLDER not in ev[key]:
+                    problems.append(
+                        str(
+                            reporter.error(
+                                (*at, "sli", "events", key),
+                                f"missing the {WINDOW_PLACEHOLDER} placeholder for the rate window",
+                            )
+                        )
+                    )
+            sli = EventsSLI(ev["error_query"].strip(), ev["total_query"].strip())
+        else:
+            h = sli_raw["histogram"]
+            buckets = tuple(float(b) for b in h["buckets"]) if "buckets" in h else None
+            if buckets is None:
+                buckets = CONTRACT_BUCKETS.get(h["metric"])
+            if buckets is None:
+                problems.append(
+                    str(
+                        reporter.error(
+                            (*at, "sli", "histogram", "metric"),
+                            f"{h['metric']!r} is not a histogram of the telemetry contract; "
+                            "list its bucket bounds in 'buckets'",
+                        )
+                    )
+                )
+            elif float(h["threshold"]) not in buckets:
+                problems.append(
+                    str(
+                        reporter.error(
+                            (*at, "sli", "histogram", "threshold"),
+                            f"{h['threshold']} is not a bucket bound of {h['metric']} "
+                            f"({', '.join(semconv.le(b) for b in buckets)})",
+                        )
+                    )
+                )
+            if re.search(r"(^|[{,\s])le\s*=", h.get("selector", "")):
+                problems.append(
+                    str(
+                        reporter.error(
+                            (*at, "sli", "histogram", "selector"),
+                            "must not match on 'le': the generator picks the threshold bucket",
+                        )
+                    )
+                )
+            sli = HistogramSLI(
+                h["metric"], h.get("selector", ""), float(h["threshold"]), h.get("good", "below")
+            )
+        slos.append(
+            SLO(
+                name=raw["name"],
+                service=raw["service"],
+                description=raw["description"].strip(),
+                objective=_decimal(raw["objective"]),
+                period=raw["period"],
+                sli=sli,
+                min_events_for_paging=raw["min_events_for_paging"],
+                runbook=raw["runbook"],
+                labels=dict(raw.get("labels", {})),
+            )
+        )
+    if problems:
+        raise SpecError("\n".join(problems))
+    return Spec(path, tuple(slos))
+
+
+# --- Alert thresholds ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Threshold:
+    """One tunable number of llm-alerts.yml, with its `for:` and a production suggestion."""
+
+    value: float | None
+    for_: str
+    unit: str
+    production: str
+    extra: dict[str, Any]
+
+
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
+    data, lines = load_yaml_with_lines(path)
+    reporter = _Reporter(path, data, lines, "alerts")
+    _schema_errors(reporter, json.loads(THRESHOLDS_SCHEMA_PATH.read_text()))
+    out: dict[str, Threshold] = {}
+    for name, raw in data["alerts"].items():
+        bound = raw.get("score_bound")
+        if bound is not None and float(bound) not in semconv.SCORE_BUCKETS:
+            raise reporter.error(
+                ("alerts", name, "score_bound"),
+                f"{bound} is not a bucket bound of {semconv.RAG_EVALUATION_SCORE} "
+                f"({', '.join(semconv.le(b) for b in semconv.SCORE_BUCKETS)})",
+            )
+        extra = {
+            k: v for k, v in raw.items() if k not in ("threshold", "for", "unit", "production")
+        }
+        out[name] = Threshold(
+            value=raw.get("threshold"),
+            for_=raw["for"],
+            unit=raw["unit"],
+            production=raw.get("production", ""),
+            extra=extra,
+        )
+    return out

@@ -1,0 +1,207 @@
+"""The shipped rule files: valid for promtool, unit-tested, every alert tested both ways, every
+metric from the telemetry contract, every alert labelled and with a runbook that exists."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from demo_app import semconv
+from slo.llm_alerts import STACK_METRICS
+from slo.spec import CONTRACT_BUCKETS
+from tests.support import ROOT, require_binary
+
+RULES_DIR = ROOT / "prometheus" / "rules"
+RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
+TEST_DIR = Path(__file__).parent / "rules"
+TEST_FILES = sorted(TEST_DIR.glob("*.test.yml"))
+DASHBOARD_UIDS = {
+    "llm-overview",
+    "llm-cost",
+    "llm-slos",
+    "rag-pipeline",
+    "llm-traces",
+    "stack-health",
+}
+# An always-firing heartbeat has no "not firing" state to test.
+ALWAYS_FIRING = {"Watchdog"}
+# Alerts whose value carries no information (up == 0, absent() == 1, vector(1)): their
+# descriptions name what was measured through labels (instance, metric) instead.
+VALUE_FREE = {"Watchdog", "TargetDown", "SLIMetricsAbsent"}
+
+
+def _groups(path: Path) -> list[dict[str, Any]]:
+    return yaml.safe_load(path.read_text())["groups"]
+
+
+def _rules() -> list[dict[str, Any]]:
+    return [r for f in RULE_FILES for g in _groups(f) for r in g["rules"]]
+
+
+def _alerts() -> list[dict[str, Any]]:
+    return [r for r in _rules() if "alert" in r]
+
+
+def test_rule_files_exist() -> None:
+    names = {p.name for p in RULE_FILES}
+    assert {"llm-alerts.yml", "slo-alerts.yml"} <= names
+    assert len([n for n in names if n.startswith("slo-")]) >= 6
+
+
+def test_promtool_check_rules() -> None:
+    promtool = require_binary("promtool")
+    res = subprocess.run(
+        [promtool, "check", "rules", *map(str, RULE_FILES)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("test_file", TEST_FILES, ids=lambda p: p.name)
+def test_promtool_unit_tests(test_file: Path) -> None:
+    promtool = require_binary("promtool")
+    res = subprocess.run(
+        [promtool, "test", "rules", test_file.name],
+        capture_output=True,
+        text=True,
+        cwd=TEST_DIR,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _test_docs() -> list[tuple[Path, dict[str, Any]]]:
+    return [(p, yaml.safe_load(p.read_text())) for p in TEST_FILES]
+
+
+def test_every_alert_has_a_firing_and_a_not_firing_case() -> None:
+    firing: set[str] = set()
+    quiet: set[str] = set()
+    for _, doc in _test_docs():
+        for case in doc["tests"]:
+            for t in case.get("alert_rule_test", []):
+                (firing if t.get("exp_alerts") else quiet).add(t["alertname"])
+    alerts = {a["alert"] for a in _alerts()}
+    assert alerts - firing == set(), "alerts without a firing test case"
+    assert alerts - ALWAYS_FIRING - quiet == set(), "alerts without a not-firing test case"
+    assert (firing | quiet) - alerts == set(), "test cases for alerts that do not exist"
+
+
+def test_every_test_file_orders_all_its_groups() -> None:
+    for path, doc in _test_docs():
+        groups = [
+            g["name"] for f in doc["rule_files"] for g in _groups((path.parent / f).resolve())
+        ]
+        assert doc.get("group_eval_order") == groups, f"{path.name}: group_eval_order"
+        for f in doc["rule_files"]:
+            assert (path.parent / f).resolve().parent == RULES_DIR, "tests load shipped rules"
+
+
+# --- metric names -----------------------------------------------------------------------------
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACES = re.compile(r"\{[^}]*\}")
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_GROUPING = re.compile(
+    r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", re.IGNORECASE
+)
+_IDENT = re.compile(r"(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:])(?!\s*\()")
+_KEYWORDS = {"and", "or", "unless", "offset", "bool", "inf", "nan", "by", "on", "without"}
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (enough PromQL for our rules; tested below)."""
+    text = "\n".join(line.split("#", 1)[0] for line in expr.splitlines())
+    text = _STRINGS.sub('""', text)
+    text = _BRACES.sub(" ", text)
+    text = _BRACKETS.sub(" ", text)
+    text = _GROUPING.sub(" ", text)
+    text = re.sub(r"\boffset\s+\w+", " ", text)
+    names = {m for m in _IDENT.findall(text) if m.lower() not in _KEYWORDS}
+    return {n for n in names if not re.fullmatch(r"\d+[smhdwy]?", n)}
+
+
+def test_metric_name_extraction() -> None:
+    expr = (
+        'sum by (le) (rate(a_bucket{x="y{z}"}[5m])) / on (s) group_left () b:c:rate5m offset 1w\n'
+        '# comment_metric\nand histogram_quantile(0.95, d) > bool 2 unless absent(e{job="j"})'
+    )
+    assert metric_names(expr) == {"a_bucket", "b:c:rate5m", "d", "e"}
+
+
+def _contract_names() -> set[str]:
+    names: set[str] = set()
+    for metric in semconv.METRIC_LABELS:
+        if metric in CONTRACT_BUCKETS:
+            names |= {f"{metric}_bucket", f"{metric}_count", f"{metric}_sum"}
+        else:
+            names.add(metric)
+    return names
+
+
+def test_every_metric_in_a_rule_is_in_the_contract() -> None:
+    recorded = {r["record"] for r in _rules() if "record" in r}
+    allowed = _contract_names() | STACK_METRICS | recorded
+    for rule in _rules():
+        unknown = metric_names(rule["expr"]) - allowed
+        assert not unknown, f"{rule.get('alert') or rule.get('record')}: {sorted(unknown)}"
+
+
+def test_le_values_are_rendered_bucket_bounds() -> None:
+    bounds = {semconv.le(b) for buckets in CONTRACT_BUCKETS.values() for b in buckets}
+    for rule in _rules():
+        for le in re.findall(r'le="([^"]*)"', rule["expr"]):
+            assert le in bounds, f"{rule.get('alert') or rule.get('record')}: le={le!r}"
+
+
+# --- labels, annotations, runbooks ------------------------------------------------------------
+@pytest.mark.parametrize("alert", _alerts(), ids=lambda a: a["alert"])
+def test_alert_labels_and_annotations(alert: dict[str, Any]) -> None:
+    name = alert["alert"]
+    labels = alert.get("labels", {})
+    ann = alert.get("annotations", {})
+    assert labels.get("severity") in {"page", "ticket", "info"}
+    if not name.startswith("SLO"):
+        assert labels.get("service"), "service label"
+    else:  # SLO alerts take service and slo from the recorded series
+        assert "slo:burn_rate" in alert["expr"]
+    assert {"summary", "description", "runbook_url", "dashboard"} <= set(ann)
+    assert ("$value" in ann["description"]) != (name in VALUE_FREE)
+    assert ann["runbook_url"].endswith(f"/docs/runbooks/{name}.md")
+    runbook = ROOT / "docs" / "runbooks" / f"{name}.md"
+    assert runbook.is_file(), f"missing {runbook.relative_to(ROOT)}"
+    uid = re.match(r"/d/([a-z-]+)", ann["dashboard"])
+    assert uid and uid.group(1) in DASHBOARD_UIDS
+    if semconv.L_MODEL in alert["expr"] and "by (" in alert["expr"]:
+        assert f"by ({semconv.L_PROVIDER}, {semconv.L_MODEL}" in alert["expr"] or (
+            f"by ({semconv.L_MODEL})" in alert["expr"]
+        )
+
+
+def test_alert_names_match_the_convention() -> None:
+    expected = {
+        "SLOFastBurn": "page",
+        "SLOSlowBurn": "ticket",
+        "LLMErrorRatioHigh": "page",
+        "Watchdog": "info",
+    }
+    severities = {a["alert"]: a["labels"]["severity"] for a in _alerts()}
+    for name, sev in expected.items():
+        assert severities.get(name) == sev
+    fixed = {
+        "LLMLatencyP95High", "LLMTTFTP95High", "LLMCostSpike", "LLMDailySpendProjectedOverBudget",
+        "LLMProviderRateLimited", "RAGAnswerQualityDrop", "LLMUnpricedModelTokens",
+        "RAGEmptyRetrievalRatioHigh", "TargetDown", "SLIMetricsAbsent", "OtelCollectorRefusingData",
+        "OtelCollectorExportFailing", "LokiIngestionErrors", "TempoIngestionErrors",
+        "PrometheusRuleEvaluationFailures", "AlertmanagerNotificationsFailing",
+    }  # fmt: skip
+    assert {n: severities.get(n) for n in fixed} == dict.fromkeys(fixed, "ticket")
+
+
+def test_rules_stay_in_what_prometheus_2_42_accepts() -> None:
+    for path in RULE_FILES:
+        for group in _groups(path):
+            assert "labels" not in group and "query_offset" not in group, path.name
