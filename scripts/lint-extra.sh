@@ -2,6 +2,8 @@
 # Extra lint checks, run by `make lint` after ruff. Each check is a function `check_<name>`
 # listed in CHECKS; every check runs, and the script fails if any of them failed.
 # To add one: write the function, append its name to CHECKS.
+#   scripts/lint-extra.sh                    # all checks
+#   scripts/lint-extra.sh check_workflows    # only the named ones
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,8 +83,14 @@ check_secrets() { "$PY" scripts/secret-scan.py; }
 
 CHECKS=(check_workflows check_secrets)
 
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${CHECKS[@]}")
+for check in "${selected[@]}"; do
+  [[ " ${CHECKS[*]} " == *" $check "* ]] || { say "unknown check: $check" >&2; exit 2; }
+done
+
 failed=()
-for check in "${CHECKS[@]}"; do
+for check in "${selected[@]}"; do
   say "$check"
   if ! "$check"; then
     failed+=("$check")

@@ -56,7 +56,7 @@ def test_least_privilege_token(workflow: dict[str, Any]) -> None:
 
 def _lint(workflows_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LINT_EXTRA)],
+        [str(LINT_EXTRA), "check_workflows"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -85,3 +85,10 @@ def test_lint_extra_rejects_a_broken_workflow(tmp_path: Path) -> None:
 def test_lint_extra_fails_without_workflows(tmp_path: Path) -> None:
     proc = _lint(tmp_path)
     assert proc.returncode != 0
+
+
+def test_lint_extra_rejects_unknown_check() -> None:
+    proc = subprocess.run(
+        [str(LINT_EXTRA), "check_nonexistent"], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2 and "unknown check" in proc.stderr
