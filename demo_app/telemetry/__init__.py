@@ -24,7 +24,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from demo_app import semconv as sc
 from demo_app.config import Settings
-from demo_app.telemetry.logs import build_logger, build_logger_provider
+from demo_app.telemetry.logs import OTLPSink, build_logger, build_logger_provider
 from demo_app.telemetry.metrics import Metrics
 from demo_app.telemetry.redaction import redact
 from demo_app.telemetry.tracing import (
@@ -61,6 +61,7 @@ class Telemetry:
     log: Any
     tracer_provider: TracerProvider | None = None
     logger_provider: LoggerProvider | None = None
+    otlp_sink: OTLPSink | None = None
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -76,14 +77,16 @@ class Telemetry:
     ) -> Telemetry:
         metrics = Metrics(models, providers, enabled=settings.telemetry_enabled)
         if not settings.telemetry_enabled:
-            log = build_logger(settings, None, log_stream)
-            return cls(settings, metrics, trace.NoOpTracer(), log)
+            sink = OTLPSink(None)
+            log = build_logger(settings, sink, log_stream)
+            return cls(settings, metrics, trace.NoOpTracer(), log, otlp_sink=sink)
         resource = build_resource(settings)
         tracer_provider = build_tracer_provider(settings, resource, span_exporter)
         logger_provider = build_logger_provider(settings, resource, log_exporter)
-        log = build_logger(settings, logger_provider, log_stream)
+        sink = OTLPSink(logger_provider)
+        log = build_logger(settings, sink, log_stream)
         tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME, schema_url=None)
-        return cls(settings, metrics, tracer, log, tracer_provider, logger_provider)
+        return cls(settings, metrics, tracer, log, tracer_provider, logger_provider, sink)
 
     @property
     def capture_content(self) -> bool:
@@ -94,6 +97,8 @@ class Telemetry:
         if self._closed:
             return
         self._closed = True
+        if self.otlp_sink is not None:
+            self.otlp_sink.close()
 
         def _stop() -> None:
             for provider in (self.tracer_provider, self.logger_provider):

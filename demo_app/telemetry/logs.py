@@ -111,6 +111,10 @@ class OTLPSink:
     def __init__(self, provider: LoggerProvider | None) -> None:
         self._logger = provider.get_logger("demo_app") if provider is not None else None
 
+    def close(self) -> None:
+        """Stop emitting (called before the LoggerProvider shuts down)."""
+        self._logger = None
+
     def __call__(self, _: Any, method: str, event_dict: EventDict) -> EventDict:
         if event_dict.pop(NO_OTLP, False) or self._logger is None:
             return event_dict
@@ -128,7 +132,7 @@ class OTLPSink:
 
 
 def build_logger(
-    settings: Settings, provider: LoggerProvider | None, stream: TextIO | None = None
+    settings: Settings, sink: OTLPSink, stream: TextIO | None = None
 ) -> structlog.typing.FilteringBoundLogger:
     """The app's logger (bound per instance; not the global structlog configuration)."""
     processors = [
@@ -138,7 +142,7 @@ def build_logger(
         _add_trace_ids,
         structlog.processors.format_exc_info,
         _redact,
-        OTLPSink(provider),
+        sink,
         _order,
         structlog.processors.JSONRenderer(sort_keys=False, default=str),
     ]

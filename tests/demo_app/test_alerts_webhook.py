@@ -1,0 +1,116 @@
+"""POST/GET /v1/alerts: the Alertmanager webhook receiver (payload version 4)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+import httpx
+import pytest
+
+from tests.demo_app.conftest import log_lines
+from tests.support.procs import Proc
+
+
+def alert(name: str, status: str = "firing", **labels: str) -> dict:
+    return {
+        "status": status,
+        "labels": {"alertname": name, "service": "rag-api", **labels},
+        "annotations": {"summary": f"{name} summary", "runbook_url": "docs/runbooks.md#x"},
+        "startsAt": "2026-11-27T05:00:00.000Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=up",
+        "fingerprint": uuid.uuid4().hex[:16],
+    }
+
+
+def payload(receiver: str, alerts: list[dict], status: str = "firing") -> dict:
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="x"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": receiver,
+        "groupLabels": {"alertname": alerts[0]["labels"]["alertname"]},
+        "commonLabels": {"service": "rag-api"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": alerts,
+    }
+
+
+def test_webhook_stores_and_logs_each_alert(client: httpx.Client, shared_app: Proc) -> None:
+    receiver = f"page-{uuid.uuid4().hex[:6]}"
+    burn = alert("SLOFastBurn", severity="page", slo="rag-api-availability")
+    errors = alert("LLMErrorRatioHigh", severity="page")
+    r = client.post("/v1/alerts", json=payload(receiver, [burn, errors]))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 2}
+    resolved = alert("SLOFastBurn", status="resolved", severity="page", slo="rag-api-availability")
+    resolved["fingerprint"] = burn["fingerprint"]
+    client.post("/v1/alerts", json=payload(receiver, [resolved], status="resolved"))
+
+    stored = client.get("/v1/alerts", params={"receiver": receiver}).json()["alerts"]
+    assert [(a["alertname"], a["status"]) for a in stored] == [
+        ("SLOFastBurn", "resolved"),  # newest first
+        ("LLMErrorRatioHigh", "firing"),
+        ("SLOFastBurn", "firing"),
+    ]
+    first = stored[-1]
+    assert first["severity"] == "page" and first["slo"] == "rag-api-availability"
+    assert first["service"] == "rag-api" and first["fingerprint"] == burn["fingerprint"]
+    assert first["receiver"] == receiver
+    assert first["labels"]["alertname"] == "SLOFastBurn"
+    only = client.get("/v1/alerts", params={"receiver": receiver, "alertname": "LLMErrorRatioHigh"})
+    assert len(only.json()["alerts"]) == 1
+
+    logged = [
+        x
+        for x in log_lines(shared_app)
+        if x.get("event") == "alert_received" and x.get("receiver") == receiver
+    ]
+    assert len(logged) == 3
+    assert {x["fingerprint"] for x in logged} == {burn["fingerprint"], errors["fingerprint"]}
+    line = next(x for x in logged if x["alertname"] == "SLOFastBurn")
+    assert line["severity"] == "page" and line["slo"] == "rag-api-availability"
+    assert line["service"] == "rag-api" and line["request_id"]
+
+
+def test_store_keeps_the_last_100(client: httpx.Client) -> None:
+    receiver = f"bulk-{uuid.uuid4().hex[:6]}"
+    for batch in range(3):
+        alerts = [alert(f"Bulk{batch}-{i}") for i in range(50)]
+        assert client.post("/v1/alerts", json=payload(receiver, alerts)).status_code == 200
+    everything = client.get("/v1/alerts").json()
+    assert len(everything["alerts"]) == 100
+    assert everything["alerts"][0]["alertname"] == "Bulk2-49"
+    assert everything["alerts"][-1]["alertname"] == "Bulk1-0"
+
+
+def _bad(mutate) -> dict:
+    body = payload("r", [alert("X")])
+    mutate(body)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_bad(lambda b: b.update(version="3")), "version"),
+        (_bad(lambda b: b.update(status="exploded")), "status"),
+        (_bad(lambda b: b.pop("alerts")), "alerts"),
+        (_bad(lambda b: b.pop("receiver")), "receiver"),
+        (_bad(lambda b: b["alerts"][0].update(startsAt="yesterday")), "alerts.0.startsAt"),
+        (
+            _bad(lambda b: b["alerts"][0].update(labels={"alertname": 5})),
+            "alerts.0.labels.alertname",
+        ),
+        (_bad(lambda b: b["alerts"][0].update(status=None)), "alerts.0.status"),
+    ],
+)
+def test_invalid_payload_is_422_naming_the_field(
+    client: httpx.Client, body: dict, field: str
+) -> None:
+    r = client.post("/v1/alerts", json=copy.deepcopy(body))
+    assert r.status_code == 422, r.text
+    assert field in {d["field"] for d in r.json()["detail"]}, r.json()
