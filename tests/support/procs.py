@@ -24,6 +24,7 @@ from tests.support import ROOT, free_port, require_binary
 PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
 PROMETHEUS_RULES = ROOT / "prometheus" / "rules"
 ALERTMANAGER_CONFIG = ROOT / "alertmanager" / "alertmanager.yml"
+SELF = "self"  # start_prometheus(targets={"localhost:9090": SELF}) scrapes the Prometheus started
 
 
 class ProcessError(RuntimeError):
@@ -182,17 +183,22 @@ def start_prometheus(
     name: str = "prometheus",
     data_dir: Path | None = None,
 ) -> Proc:
-    """Real Prometheus (Debian 2.42 here) on the shipped config; returns once /-/ready answers."""
+    """Real Prometheus (Debian 2.42 here) on the shipped config; returns once /-/ready answers.
+
+    Map a shipped target to `SELF` ("self") to have this Prometheus scrape itself.
+    """
     binary = require_binary("prometheus")
     workdir = tmp_path / name
     workdir.mkdir(parents=True, exist_ok=True)
     rules = sorted(PROMETHEUS_RULES.glob("*.yml")) if rule_files is None else rule_files
+    port = free_port()
+    # A target mapped to "self" is this Prometheus (the shipped job scrapes localhost:9090).
+    targets = {k: (f"127.0.0.1:{port}" if v == SELF else v) for k, v in targets.items()}
     cfg = render_prometheus_config(
         targets=targets, alertmanager=alertmanager, interval=interval, rule_files=rules
     )
     config_path = workdir / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    port = free_port()
     args = [
         binary,
         f"--config.file={config_path}",
