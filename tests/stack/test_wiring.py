@@ -146,3 +146,18 @@ def test_alertmanager_config_path_matches_mount(compose: dict[str, Any]) -> None
     # The shipped file (owned by the alert-rules issue) is what the service loads.
     require_other_issue_file(f"alertmanager/{filename}", "alert-rules")
     assert load_yaml(f"alertmanager/{filename}") is not None
+
+
+def test_smoke_test_expectations_match_the_stack(
+    compose: dict[str, Any], prometheus: dict[str, Any], datasources: dict[str, Any]
+) -> None:
+    # The Docker-only smoke test cannot run here; keep what it expects in step with the files.
+    from tests.smoke import test_stack_smoke as smoke
+
+    always_on = {n for n, s in compose["services"].items() if "profiles" not in s}
+    assert always_on == smoke.HEALTHY | smoke.NO_HEALTHCHECK
+    assert {n for n in always_on if "healthcheck" not in compose["services"][n]} == (
+        smoke.NO_HEALTHCHECK
+    )
+    assert {job["job_name"] for job in prometheus["scrape_configs"]} == smoke.JOBS
+    assert set(smoke.DATASOURCES) == set(datasources)
