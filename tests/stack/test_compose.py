@@ -89,6 +89,7 @@ def test_app_image_built_from_repo(compose: dict[str, Any]) -> None:
         build = _services(compose)[name]["build"]
         assert Path(build["context"]) == ROOT, f"{name}: build context must be the repo root"
         assert build["dockerfile"] == "demo_app/Dockerfile"
+    require_other_issue_file("demo_app/Dockerfile", "demo service")
     # One image for both: loadgen reuses what rag-api builds.
     images = {_services(compose)[n]["image"] for n in BUILT_HERE}
     assert len(images) == 1
