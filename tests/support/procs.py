@@ -172,6 +172,20 @@ def render_prometheus_config(
     return cfg
 
 
+def _with_group_interval(rule_files: Iterable[Path], interval: str, dest: Path) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for path in rule_files:
+        doc = yaml.safe_load(path.read_text()) or {}
+        for group in doc.get("groups", []):
+            if "interval" in group:
+                group["interval"] = interval
+        copy = dest / path.name
+        copy.write_text(yaml.safe_dump(doc, sort_keys=False))
+        out.append(copy)
+    return out
+
+
 def start_prometheus(
     tmp_path: Path,
     *,
@@ -182,15 +196,20 @@ def start_prometheus(
     extra_args: Iterable[str] = (),
     name: str = "prometheus",
     data_dir: Path | None = None,
+    rule_group_interval: str | None = None,
 ) -> Proc:
     """Real Prometheus (Debian 2.42 here) on the shipped config; returns once /-/ready answers.
 
     Map a shipped target to `SELF` ("self") to have this Prometheus scrape itself.
+    `rule_group_interval` overrides the groups' own `interval:` (the slow long-window SLO groups)
+    in a copy of the rule files, so short tests see every recording rule evaluated.
     """
     binary = require_binary("prometheus")
     workdir = tmp_path / name
     workdir.mkdir(parents=True, exist_ok=True)
     rules = sorted(PROMETHEUS_RULES.glob("*.yml")) if rule_files is None else rule_files
+    if rule_group_interval:
+        rules = _with_group_interval(rules, rule_group_interval, workdir / "rules")
     port = free_port()
     # A target mapped to "self" is this Prometheus (the shipped job scrapes localhost:9090).
     targets = {k: (f"127.0.0.1:{port}" if v == SELF else v) for k, v in targets.items()}
