@@ -180,6 +180,11 @@ def create_app(
         )
     catalog = provider.models()
     chat_models = [n for n, m in catalog.items() if m.kind == "chat"]
+    if settings.llm_default_model not in chat_models and not settings.environ.get(
+        "LLM_DEFAULT_MODEL"
+    ):
+        # Not chosen explicitly: a real backend's own model (OPENAI_MODEL) is the default.
+        settings = settings.replace(llm_default_model=provider.default_chat_model)
     if settings.llm_default_model not in chat_models:
         raise ConfigError(
             f"LLM_DEFAULT_MODEL={settings.llm_default_model!r}: not in the provider's catalog "

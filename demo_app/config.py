@@ -138,6 +138,10 @@ class Settings:
         if log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(f"LOG_LEVEL={log_level!r}: expected debug, info, warning or error")
 
+        for var in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"):
+            protocol = _str(env, var, "http/protobuf")
+            if protocol != "http/protobuf":
+                raise ConfigError(f"{var}={protocol!r}: only http/protobuf is supported")
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None

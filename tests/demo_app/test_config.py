@@ -1,0 +1,75 @@
+"""Settings from the environment: defaults, OTel endpoint rules, errors naming the variable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from demo_app.config import ConfigError, Settings
+from tests.support import ROOT
+
+
+def test_defaults() -> None:
+    s = Settings.from_env({})
+    assert (s.host, s.port, s.llm_provider, s.llm_default_model) == (
+        "0.0.0.0",
+        8000,
+        "simulated",
+        "gpt-4o-mini",
+    )
+    assert s.service_name == "rag-api"
+    assert s.otlp_traces_endpoint is None and s.otlp_logs_endpoint is None
+    assert s.capture_message_content is False and s.rate_limit_enabled is True
+    tiers = s.rate_limits
+    assert tiers["free"].rate_per_s < tiers["pro"].rate_per_s < tiers["enterprise"].rate_per_s
+
+
+def test_otlp_endpoints_follow_the_spec() -> None:
+    s = Settings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"})
+    assert s.otlp_traces_endpoint == "http://collector:4318/v1/traces"
+    assert s.otlp_logs_endpoint == "http://collector:4318/v1/logs"
+    s = Settings.from_env(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://tempo:4318/custom",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_SERVICE_NAME": "rag-api-canary",
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "500",
+        }
+    )
+    assert s.otlp_traces_endpoint == "http://tempo:4318/custom"
+    assert s.otlp_logs_endpoint is None
+    assert s.service_name == "rag-api-canary"
+    assert s.otlp_timeout_s == 0.5
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"SIM_LATENCY_SCALE": "-1"}, "SIM_LATENCY_SCALE"),
+        ({"RATE_LIMIT_ENABLED": "maybe"}, "RATE_LIMIT_ENABLED"),
+        ({"LLM_PROVIDER": "magic"}, "LLM_PROVIDER"),
+        ({"RATE_LIMIT_FREE_RPS": "100"}, "RATE_LIMIT_FREE_RPS"),
+        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ],
+)
+def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+
+
+def test_bad_configuration_exits_2_with_a_message() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "demo_app"],
+        cwd=ROOT,
+        env={"PORT": "eighty", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "configuration error: PORT='eighty'" in r.stderr
