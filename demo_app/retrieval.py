@@ -1,9 +1,11 @@
 """BM25 retrieval over the bundled corpus, with normalised scores and fault injection.
 
 Tokenizer (`tokenize`): lowercase, alphanumeric runs (so `gen_ai.usage.input_tokens` yields
-`gen`, `ai`, `usage`, `input`, `tokens`→`token`), English stop words and question words
-removed, and a light plural folding (`retries`→`retry`, `tokens`→`token`). The same tokenizer
-serves the evaluation heuristics.
+`gen`, `ai`, `usage`, `input`, `tokens`→`token`), English stop words and question-framing words
+("explain", "summarize", ...) removed, identifiers dropped (8+ characters mixing letters and
+digits such as trace ids or `3f9a1c2e`, or 6+ digits: they never match prose), and a light plural
+folding (`retries`→`retry`, `tokens`→`token`). The same tokenizer serves the evaluation
+heuristics.
 
 Ranking: `rank_bm25.BM25Okapi` (k1=1.5, b=0.75) over title + text of every document.
 
@@ -13,13 +15,14 @@ reference score for the query, clipped to [0, 1]:
     reference = sum over distinct query tokens t of idf(t) * 2 (k1 + 1) / (2 + k1)
 
 i.e. the BM25 score of an average-length document containing every query token exactly twice.
-A token that occurs in no document gets the largest possible idf, log((N + 0.5) / 0.5).
+A token that occurs in no document counts with the corpus's mean idf (a typical word), so
+unknown words lower the score without erasing a strong match on the known ones.
 So 1.0 means "all of the question's terms, each about twice or more"; a document mentioning
-the idf-weighted half of the terms once scores ~0.35. Terms unknown to the corpus count fully
-against the score, which is what makes off-topic questions ("banana bread recipe") score
-< 0.2 and return no documents (empty retrieval), while on-topic questions score ≥ 0.5.
+the idf-weighted half of the terms once scores ~0.35. Off-topic questions ("banana bread
+recipe") score < 0.25 and return no documents (empty retrieval); questions about a corpus
+topic score ≥ 0.5.
 
-Documents below `min_score` (default 0.2) are dropped, so `search` may return [].
+Documents below `min_score` (default 0.25) are dropped, so `search` may return [].
 
 Faults: with `FaultProfile.retrieval_degradation = d`, each search returns [] with probability
 d; otherwise every score is multiplied by (1 − d) before the `min_score` cut.
@@ -27,7 +30,6 @@ d; otherwise every score is multiplied by (1 − d) before the `min_score` cut.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import threading
@@ -49,7 +51,7 @@ __all__ = [
 
 DATA_SOURCE_ID = "ops-handbook"  # gen_ai.data_source.id of the bundled corpus
 DEFAULT_TOP_K = 4
-DEFAULT_MIN_SCORE = 0.2
+DEFAULT_MIN_SCORE = 0.25
 MAX_TOP_K = 20
 REFERENCE_TF = 2  # see "Score normalisation" above
 
@@ -63,10 +65,13 @@ _STOP_WORDS_TEXT = """
     what when where which while who whom why will with would you your yours
     explain tell describe give show mean means use using used need want know way ways thing
     things really much many lot like make makes one two
+    summarize summarise summary guidance key point points overview detail details information
+    info write
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 _WORD = re.compile(r"[a-z0-9]+")
+_IDENTIFIER = re.compile(r"[0-9]{6,}|(?=[a-z0-9]*[0-9])(?=[a-z0-9]*[a-z])[a-z0-9]{8,}")
 
 
 def _fold(token: str) -> str:
@@ -84,7 +89,11 @@ def _fold(token: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lowercase alphanumeric tokens without stop words, plurals folded (order kept)."""
-    return [_fold(t) for t in _WORD.findall(text.lower()) if t not in STOP_WORDS]
+    return [
+        _fold(t)
+        for t in _WORD.findall(text.lower())
+        if t not in STOP_WORDS and not _IDENTIFIER.fullmatch(t)
+    ]
 
 
 class Retriever:
@@ -108,7 +117,8 @@ class Retriever:
         self._faults = faults
         self.min_score = min_score
         self._bm25 = BM25Okapi([tokenize(f"{d.title} {d.text}") for d in self._documents])
-        self._unseen_idf = math.log((len(self._documents) + 0.5) / 0.5)
+        idfs = list(self._bm25.idf.values())
+        self._unseen_idf = sum(idfs) / len(idfs) if idfs else 1.0
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
 

@@ -266,8 +266,8 @@ def build_messages(
 
 
 @dataclass
-class _Catalog:
-    """Internal helper holding a provider's models (shared by the concrete providers)."""
+class ModelCatalog:
+    """A provider's models by name; `get` raises a client_error ProviderError listing them."""
 
     models: dict[str, ModelInfo] = field(default_factory=dict)
 

@@ -57,11 +57,11 @@ from demo_app.providers.base import (
     ChatRequest,
     ChatResult,
     EmbeddingResult,
+    ModelCatalog,
     ModelInfo,
     ProviderError,
     StreamChunk,
     Usage,
-    _Catalog,
     estimate_prompt_tokens,
     estimate_tokens,
 )
@@ -114,7 +114,7 @@ class OpenAICompatibleProvider:
         self._api_key = api_key or None
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._catalog = _Catalog(
+        self._catalog = ModelCatalog(
             {
                 model: ModelInfo(
                     name=model,

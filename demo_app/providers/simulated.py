@@ -61,11 +61,11 @@ from demo_app.providers.base import (
     ChatRequest,
     ChatResult,
     EmbeddingResult,
+    ModelCatalog,
     ModelInfo,
     ProviderError,
     StreamChunk,
     Usage,
-    _Catalog,
     estimate_prompt_tokens,
     estimate_tokens,
 )
@@ -135,7 +135,7 @@ def _digest_seed(*parts: object) -> int:
 
 
 @dataclass
-class _Plan:
+class CallPlan:
     """Everything about one simulated chat call, decided before any sleeping."""
 
     text: str
@@ -162,7 +162,7 @@ class SimulatedProvider:
         if latency_scale < 0:
             raise ValueError("SIM_LATENCY_SCALE: must be >= 0")
         models, self.default_chat_model, self.default_embedding_model = load_catalog(catalog_path)
-        self._catalog = _Catalog(models)
+        self._catalog = ModelCatalog(models)
         self.seed = seed
         self.latency_scale = float(latency_scale)
         self.faults = faults or FaultStore()
@@ -225,7 +225,7 @@ class SimulatedProvider:
         return None
 
     # --- internals --------------------------------------------------------------------------
-    async def _start(self, req: ChatRequest) -> _Plan:
+    async def _start(self, req: ChatRequest) -> CallPlan:
         """Validate, draw faults (raising after a realistic delay), and plan the call."""
         info = self._catalog.get(req.model, "chat")
         _validate(req, info)
@@ -249,7 +249,7 @@ class SimulatedProvider:
             )
         return plan
 
-    def plan(self, req: ChatRequest, profile: FaultProfile | None = None) -> _Plan:
+    def plan(self, req: ChatRequest, profile: FaultProfile | None = None) -> CallPlan:
         """The deterministic content and usage of a call plus its (jittered) latency."""
         info = self._catalog.get(req.model, "chat")
         profile = profile or FaultProfile()
@@ -286,7 +286,7 @@ class SimulatedProvider:
         ttft = info.base_latency_s + info.ttft_s * self._uniform(0.7, 1.5)
         generation = info.per_output_token_s * output_tokens * self._uniform(0.85, 1.2)
         multiplier = profile.latency_multiplier
-        return _Plan(
+        return CallPlan(
             text=text,
             usage=Usage(
                 input_tokens=input_tokens,

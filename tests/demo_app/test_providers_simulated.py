@@ -24,7 +24,12 @@ from demo_app.providers import (
     build_messages,
     build_provider,
 )
-from demo_app.providers.base import estimate_prompt_tokens
+from demo_app.providers.base import (
+    SYSTEM_PROMPT,
+    Usage,
+    estimate_prompt_tokens,
+    estimate_tokens,
+)
 from demo_app.providers.simulated import CatalogError, SimulatedProvider, load_catalog
 from demo_app.retrieval import Retriever
 
@@ -326,3 +331,40 @@ def test_malformed_catalog_is_rejected_naming_the_model(tmp_path) -> None:
     )
     with pytest.raises(CatalogError, match=r"models\.m: unknown field 'colour'"):
         load_catalog(path)
+
+
+# --- the shared types of providers/base.py ------------------------------------------------------
+def test_usage_subsets_are_validated() -> None:
+    usage = Usage(input_tokens=100, output_tokens=50, cached_input_tokens=100, reasoning_tokens=50)
+    assert usage.total_tokens == 150
+    with pytest.raises(ValueError, match="cached_input_tokens"):
+        Usage(input_tokens=10, output_tokens=0, cached_input_tokens=11)
+    with pytest.raises(ValueError, match="reasoning_tokens"):
+        Usage(input_tokens=10, output_tokens=5, reasoning_tokens=6)
+    with pytest.raises(ValueError, match="input_tokens"):
+        Usage(input_tokens=-1, output_tokens=0)
+
+
+def test_provider_error_keeps_error_type_bounded() -> None:
+    error = ProviderError("boom", error_type=semconv.ERROR_TIMEOUT)
+    assert (error.error_type, error.status_code, error.retry_after_s) == ("timeout", None, None)
+    assert ProviderError("x", error_type="weird").error_type == semconv.OTHER
+    assert ProviderError("x", error_type="").error_type == semconv.OTHER
+
+
+def test_build_messages_puts_the_stable_prefix_first_and_the_question_last(
+    retriever: Retriever,
+) -> None:
+    context = retriever.search(QUESTION)
+    messages = build_messages(QUESTION, context)
+    assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
+    assert messages[1]["role"] == "system" and messages[1]["content"].startswith("Context:\n[1] ")
+    assert messages[-1] == {"role": "user", "content": QUESTION}
+    assert ChatRequest(model="m", messages=messages).question == QUESTION
+    assert len(build_messages(QUESTION)) == 2  # no empty context block
+
+
+def test_estimate_tokens() -> None:
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("a") == 1
+    assert estimate_tokens("x" * 400) == 100
