@@ -166,8 +166,13 @@ def create_app(
     span_exporter: SpanExporter | None = None,
     log_exporter: LogRecordExporter | None = None,
     log_stream: TextIO | None = None,
+    configure_logging: bool = True,
 ) -> FastAPI:
-    """Build the app. Keyword arguments inject parts for tests (defaults: from settings)."""
+    """Build the app. Keyword arguments inject parts for tests (defaults: from settings).
+
+    `configure_logging` routes the process's stdlib logging (uvicorn, the OTel SDK) through
+    this app's JSON log pipeline; in-process tests switch it off to leave pytest's alone.
+    """
     settings = settings or Settings.from_env()
     faults = FaultStore(FaultProfile.from_env(settings.environ))
     if provider is None:
@@ -198,7 +203,8 @@ def create_app(
         log_exporter=log_exporter,
         log_stream=log_stream,
     )
-    install_stdlib_bridge(telemetry.log, settings.log_level)
+    if configure_logging:
+        install_stdlib_bridge(telemetry.log, settings.log_level)
     state = AppState(
         settings=settings,
         telemetry=telemetry,

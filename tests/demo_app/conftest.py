@@ -6,7 +6,10 @@ start their own with `start_app(env)`. Simulated latency is 0 (SIM_LATENCY_SCALE
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -14,8 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from tests.demo_app.otlp_receiver import OTLPReceiver
+from tests.support import free_port
 from tests.support.procs import Proc, start_rag_api
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -108,3 +113,24 @@ def log_lines(proc: Proc) -> list[dict[str, Any]]:
         if line.strip():
             out.append(json.loads(line))
     return out
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Run an app object (built in this process, e.g. with an injected provider) with uvicorn
+    on a free loopback port in a thread; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("in-process uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
+import threading
+import time
 from collections.abc import Callable
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from demo_app import app as app_module
 from demo_app import semconv as sc
-from tests.demo_app.conftest import unique_question
+from demo_app.config import Settings
+from tests.demo_app.conftest import serve_in_thread, unique_question
 from tests.support.procs import Proc
 
 CHAT_MODELS = [
@@ -233,3 +239,47 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["documents"] >= 40
+
+
+def test_readyz_waits_for_the_corpus_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real_build = app_module._build_retriever
+
+    def slow_build(state):
+        release.wait(20)
+        return real_build(state)
+
+    monkeypatch.setattr(app_module, "_build_retriever", slow_build)
+    settings = Settings.from_env({"RATE_LIMIT_ENABLED": "false", "SIM_LATENCY_SCALE": "0"})
+    app = app_module.create_app(settings, log_stream=io.StringIO(), configure_logging=False)
+    with serve_in_thread(app) as url:
+        assert httpx.get(url + "/healthz").status_code == 200, "live while indexing"
+        r = httpx.get(url + "/readyz")
+        assert r.status_code == 503 and r.json()["status"] == "starting"
+        r = httpx.post(url + "/v1/chat", json={"question": "hi"})
+        assert r.status_code == 503 and r.json()["error"] == "not_ready"
+        release.set()
+        deadline = time.monotonic() + 20
+        while httpx.get(url + "/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert httpx.post(url + "/v1/chat", json={"question": "hi"}).status_code == 200
+
+
+def test_telemetry_disabled_records_nothing() -> None:
+    spans = InMemorySpanExporter()
+    settings = Settings.from_env({"TELEMETRY_ENABLED": "false", "SIM_LATENCY_SCALE": "0"})
+    app = app_module.create_app(
+        settings, span_exporter=spans, log_stream=io.StringIO(), configure_logging=False
+    )
+    with serve_in_thread(app) as url:
+        deadline = time.monotonic() + 20
+        while httpx.get(url + "/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        r = httpx.post(url + "/v1/chat", json={"question": unique_question()})
+        assert r.status_code == 200 and r.json()["trace_id"] is None
+        metrics = httpx.get(url + "/metrics").text
+    assert spans.get_finished_spans() == ()
+    assert "gen_ai_client_operation_duration_seconds_count" not in metrics
+    assert "http_server_request_duration_seconds_count" not in metrics

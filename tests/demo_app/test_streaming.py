@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import httpx
+import io
+import json
+import time
 
-from tests.demo_app.conftest import parse_sse, unique_question
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from demo_app.app import create_app
+from demo_app.config import Settings
+from demo_app.providers import build_provider
+from demo_app.providers.base import ProviderError
+from tests.demo_app.conftest import parse_sse, serve_in_thread, unique_question
 
 
 def test_stream_sends_chunks_then_done_with_full_metadata(client: httpx.Client) -> None:
@@ -46,3 +55,95 @@ def test_provider_failure_before_first_chunk_is_an_http_error(
     # Nothing was streamed yet, so the status says what happened (the availability SLO sees it).
     assert r.status_code == 502
     assert r.json()["error"] == "provider_server_error"
+
+
+class MidStreamFailure:
+    """The simulated provider, except that every stream dies after two chunks (a timeout)."""
+
+    def __init__(self) -> None:
+        self.inner = build_provider("simulated", latency_scale=0)
+        self.name = self.inner.name
+        self.default_chat_model = self.inner.default_chat_model
+        self.default_embedding_model = self.inner.default_embedding_model
+
+    def models(self):
+        return self.inner.models()
+
+    async def chat(self, req):
+        return await self.inner.chat(req)
+
+    async def stream(self, req):
+        sent = 0
+        async for chunk in self.inner.stream(req):
+            if chunk.text and not chunk.is_final:
+                yield chunk
+                sent += 1
+            if sent == 2:
+                raise ProviderError("upstream stalled", error_type="timeout")
+
+    async def embed(self, texts, model=None):
+        return await self.inner.embed(texts, model)
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def test_failure_after_first_chunk_ends_the_stream_with_an_error_event() -> None:
+    logs = io.StringIO()
+    settings = Settings.from_env({"RATE_LIMIT_ENABLED": "false"})
+    app = create_app(
+        settings, provider=MidStreamFailure(), log_stream=logs, configure_logging=False
+    )
+    with serve_in_thread(app) as url:
+        wait_ready(url)
+        r = httpx.post(url + "/v1/chat/stream", json={"question": unique_question()}, timeout=15)
+        assert r.status_code == 200
+        events = parse_sse(r.text)
+        assert [e for e, _ in events] == ["chunk", "chunk", "error"]
+        assert events[-1][1]["error_type"] == "timeout"
+        assert events[-1][1]["request_id"] == r.headers["x-request-id"]
+        metrics = httpx.get(url + "/metrics").text
+    count = "gen_ai_client_operation_duration_seconds_count"
+    assert _metric(metrics, count, gen_ai_operation_name="chat", error_type="timeout") == 1
+    assert _metric(metrics, "llm_active_requests") == 0
+    assert _metric(metrics, "gen_ai_client_operation_time_to_first_chunk_seconds_count") == 1
+    failed = [json.loads(x) for x in logs.getvalue().splitlines() if '"chat_failed"' in x]
+    assert failed and failed[0]["error_type"] == "timeout"
+
+
+def test_client_disconnect_mid_stream_releases_the_model_call() -> None:
+    settings = Settings.from_env({"RATE_LIMIT_ENABLED": "false", "SIM_LATENCY_SCALE": "1"})
+    app = create_app(settings, log_stream=io.StringIO(), configure_logging=False)
+    with serve_in_thread(app) as url:
+        wait_ready(url)
+        body = {"question": unique_question(), "max_tokens": 2000}
+        with httpx.stream("POST", url + "/v1/chat/stream", json=body, timeout=15) as r:
+            first = next(r.iter_lines())
+            assert first.startswith("event: chunk")
+        # The producer task is cancelled: the gauge returns to 0, the call is recorded as failed.
+        deadline = time.monotonic() + 10
+        while True:
+            metrics = httpx.get(url + "/metrics").text
+            count = "gen_ai_client_operation_duration_seconds_count"
+            cancelled = _metric(metrics, count, gen_ai_operation_name="chat", error_type="_OTHER")
+            if cancelled == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert cancelled == 1
+        assert _metric(metrics, "llm_active_requests") == 0
+
+
+def wait_ready(url: str) -> None:
+    deadline = time.monotonic() + 20
+    while httpx.get(url + "/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "not ready"
+        time.sleep(0.05)

@@ -1,0 +1,52 @@
+"""The per-tier token bucket: refill, tiers, and a key table hostile clients cannot grow."""
+
+from __future__ import annotations
+
+from demo_app.config import TierLimit
+from demo_app.ratelimit import OVERFLOW_HOST, RateLimiter
+
+LIMITS = {
+    "free": TierLimit(rate_per_s=1.0, burst=2.0),
+    "pro": TierLimit(rate_per_s=5.0, burst=5.0),
+    "enterprise": TierLimit(rate_per_s=50.0, burst=50.0),
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bucket_refills_and_says_when_to_retry() -> None:
+    clock = Clock()
+    limiter = RateLimiter(LIMITS, clock=clock)
+    assert [limiter.check("free", "h").allowed for _ in range(3)] == [True, True, False]
+    denied = limiter.check("free", "h")
+    assert denied.retry_after_s == 1
+    clock.now += 1.0
+    assert limiter.check("free", "h").allowed
+    assert not limiter.check("free", "h").allowed
+    # Another client address has its own bucket; unknown tiers count as free.
+    assert limiter.check("free", "other").allowed
+    assert limiter.check("diamond", "h").tier == "free"
+    assert not limiter.check("diamond", "h").allowed
+
+
+def test_key_table_is_bounded_and_cycling_hosts_does_not_escape_the_limit() -> None:
+    clock = Clock()
+    limiter = RateLimiter(LIMITS, max_keys=50, clock=clock)
+    allowed = 0
+    for i in range(5000):  # a client inventing a new address per request, no time passing
+        allowed += limiter.check("free", f"10.0.{i // 256}.{i % 256}").allowed
+    assert len(limiter) <= 50
+    # 50 fresh buckets of 2, then newcomers share one overflow bucket of 2: nothing more.
+    assert allowed <= 50 * 2 + 2
+    assert ("free", OVERFLOW_HOST) in limiter._buckets
+    # Idle buckets are evicted first once they refill: honest clients get their own again.
+    clock.now += 10
+    assert limiter.check("pro", "honest").allowed
+    assert ("pro", "honest") in limiter._buckets
+    assert len(limiter) <= 50
