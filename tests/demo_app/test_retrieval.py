@@ -25,7 +25,7 @@ def test_corpus_has_at_least_40_short_documents_with_unique_ids() -> None:
     assert len({d.id for d in documents}) == len(documents)
     for doc in documents:
         words = len(doc.text.split())
-        assert 60 <= words <= 220, f"{doc.id} has {words} words"
+        assert 80 <= words <= 220, f"{doc.id} has {words} words"
         assert doc.title and "\n" not in doc.text
 
 
