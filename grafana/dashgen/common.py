@@ -1,0 +1,66 @@
+"""What the six dashboards share: uids, titles, variables, alert annotations, log selectors."""
+
+from __future__ import annotations
+
+from demo_app import semconv as sc
+
+from . import core
+from .promql import matchers
+
+OVERVIEW = ("llm-overview", "LLM Overview")
+COST = ("llm-cost", "LLM Cost & Usage")
+SLOS = ("llm-slos", "LLM SLOs")
+RAG = ("rag-pipeline", "RAG Pipeline & Quality")
+TRACES = ("llm-traces", "LLM Traces & Logs")
+STACK = ("stack-health", "Observability Stack Health")
+ALL = [OVERVIEW, COST, SLOS, RAG, TRACES, STACK]
+
+# Name of the provisioned Alertmanager datasource (uid `alertmanager`); the Alert groups panel
+# selects its Alertmanager by name. tests/grafana checks it against grafana/provisioning.
+ALERTMANAGER_DATASOURCE_NAME = "Alertmanager"
+
+# --- LogQL. rag-api exports each structlog record as an OTLP log: body = the event name
+# (`chat_answered`, `chat_failed` …), severity_text = the level upper-cased (INFO, WARNING, ERROR),
+# trace/span ids from the active span, every other field as a log attribute. Loki's OTLP ingest
+# makes service.name the index label `service_name` and stores everything else as structured
+# metadata (dots → underscores), filtered with `| name="value"` after the stream selector.
+LOG_STREAM = f'{{service_name="{sc.SERVICE_NAME}"}}'
+ERROR_LOGS = f'{LOG_STREAM} | severity_text=~"ERROR|WARNING"'
+TRACED_LOGS = f'{LOG_STREAM} | trace_id != ""'
+LOG_RATE_BY_LEVEL = f"sum by (severity_text) (rate({LOG_STREAM} [$__auto]))"
+# Answers whose faithfulness evaluation is at or below the rag-answer-quality threshold.
+LOW_QUALITY_LOGS = f'{LOG_STREAM} |= "chat_answered" | faithfulness != "" | faithfulness <= 0.7'
+
+
+def links(uid: str) -> list[core.Json]:
+    return core.dashboard_links(uid, ALL)
+
+
+def firing_alerts(selector: str) -> core.Json:
+    return core.alerts_annotation("Firing alerts", 'alertstate="firing", ' + selector)
+
+
+def model_variables(*, feature_tier: bool = False) -> list[core.Json]:
+    """provider → model chained variables (+ feature and tier for cost views)."""
+    chat = sc.GENAI_OPERATION_DURATION + "_count"
+    out = [
+        core.datasource_var("prometheus"),
+        core.query_var(
+            "provider",
+            "Provider",
+            chat + matchers(**{sc.L_OPERATION: sc.OP_CHAT}),
+            sc.L_PROVIDER,
+        ),
+        core.query_var(
+            "model",
+            "Model",
+            chat + matchers(**{sc.L_OPERATION: sc.OP_CHAT, sc.L_PROVIDER: "~$provider"}),
+            sc.L_MODEL,
+        ),
+    ]
+    if feature_tier:
+        out += [
+            core.query_var("feature", "Feature", sc.LLM_COST, sc.L_FEATURE),
+            core.query_var("tier", "User tier", sc.LLM_COST, sc.L_USER_TIER),
+        ]
+    return out

@@ -1,0 +1,299 @@
+"""LLM Cost & Usage: where does the money go, what will this month cost, what is unaccounted?"""
+
+from __future__ import annotations
+
+from demo_app import semconv as sc
+
+from . import common, core
+from .core import GREEN, RED, YELLOW, prom, thresholds
+from .promql import chat_filter, cost_filter, quantile, ratio, ratio_by, sum_increase, sum_rate
+
+OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
+TOKENS = sc.GENAI_TOKEN_USAGE
+DAYS_PER_MONTH = 30  # the projection horizon, matching the SLO period
+USD = "currencyUSD"
+
+
+def build() -> core.Json:
+    uid, title = common.COST
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Spend by model, feature and user tier; projected monthly spend; cost per "
+        "request; token volumes; cache savings; tokens of models missing from the price table.",
+        tags=["llm", "cost"],
+        variables=common.model_variables(feature_tier=True),
+        annotations=[
+            common.firing_alerts(
+                'alertname=~"LLMCostSpike|LLMDailySpendProjectedOverBudget|LLMUnpricedModelTokens"'
+            )
+        ],
+        links=common.links(uid),
+        time_from="now-24h",
+    )
+    cf = cost_filter()
+
+    d.row("Spend")
+    d.add(
+        core.stat(
+            "Spend in range",
+            "USD spent in the selected time range (increase of llm_cost_usd_total over $__range).",
+            prom(sum_increase(sc.LLM_COST, cf, window="$__range"), instant=True),
+            USD,
+            w=4,
+            decimals=2,
+            graph=False,
+        ),
+        core.stat(
+            "Spend, last 24 h",
+            "USD spent over the last 24 hours (increase over 1d), whatever the time range.",
+            prom(sum_increase(sc.LLM_COST, cf, window="1d"), instant=True),
+            USD,
+            w=4,
+            decimals=2,
+            graph=False,
+        ),
+        core.stat(
+            "Projected 30-day spend",
+            f"Spend rate averaged over the selected range, extrapolated to {DAYS_PER_MONTH} days. "
+            "Pick a range of a day or more for a stable projection.",
+            prom(
+                f"{sum_rate(sc.LLM_COST, cf, window='$__range')} * 86400 * {DAYS_PER_MONTH}",
+                instant=True,
+            ),
+            USD,
+            w=4,
+            decimals=0,
+            graph=False,
+        ),
+        core.stat(
+            "Cost per chat request",
+            "Average USD per successful chat model call in the range (cost increase / successful "
+            "chat calls). Cache hits cost nothing and are not counted as calls.",
+            prom(
+                f"{sum_increase(sc.LLM_COST, cf, window='$__range')} / "
+                + sum_increase(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), window="$__range"),
+                instant=True,
+            ),
+            USD,
+            w=4,
+            decimals=5,
+            graph=False,
+        ),
+        core.stat(
+            "Cache savings in range",
+            "USD not spent because the response cache answered (llm_cache_saved_usd_total).",
+            prom(sum_increase(sc.LLM_CACHE_SAVED, window="$__range"), instant=True),
+            USD,
+            w=4,
+            decimals=2,
+            graph=False,
+        ),
+        core.stat(
+            "Unpriced tokens in range",
+            "Tokens used by models missing from the price table: their cost is unknown, not zero. "
+            "Anything above 0 means the price table needs an entry.",
+            prom(
+                f"sum(increase({sc.LLM_UNPRICED_TOKENS}[$__range])) or vector(0)",
+                instant=True,
+            ),
+            "short",
+            w=4,
+            decimals=0,
+            graph=False,
+            thresholds_=thresholds((None, GREEN), (1, RED)),
+        ),
+    )
+
+    d.row("Cost over time")
+    per_hour = " * 3600"
+    d.add(
+        core.timeseries(
+            "Cost per hour by model",
+            "USD per hour per model at the current rate.",
+            [
+                prom(
+                    sum_rate(sc.LLM_COST, cf, by=(sc.L_MODEL,)) + per_hour,
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            USD,
+            w=8,
+            stack=True,
+            decimals=2,
+        ),
+        core.timeseries(
+            "Cost per hour by feature",
+            "USD per hour per product feature (chat, search, summarize): which feature to "
+            "optimise.",
+            [prom(sum_rate(sc.LLM_COST, cf, by=(sc.L_FEATURE,)) + per_hour, "{{feature}}")],
+            USD,
+            w=8,
+            stack=True,
+            decimals=2,
+        ),
+        core.timeseries(
+            "Cost per hour by user tier",
+            "USD per hour per user tier (free, pro, enterprise): does the free tier cost too much?",
+            [prom(sum_rate(sc.LLM_COST, cf, by=(sc.L_USER_TIER,)) + per_hour, "{{user_tier}}")],
+            USD,
+            w=8,
+            stack=True,
+            decimals=2,
+        ),
+    )
+    d.add(
+        core.timeseries(
+            "Cost per day by model",
+            "USD per calendar day per model (increase over 1d, one bar per day). Use a range of "
+            "several days.",
+            [
+                prom(
+                    sum_increase(sc.LLM_COST, cf, by=(sc.L_MODEL,), window="1d"),
+                    "{{gen_ai_request_model}}",
+                    interval="1d",
+                )
+            ],
+            USD,
+            w=12,
+            bars=True,
+            stack=True,
+            decimals=2,
+        ),
+        core.timeseries(
+            "Cost per chat call by model",
+            "Average USD per successful chat call per model: price × tokens per call.",
+            [
+                prom(
+                    f"{sum_rate(sc.LLM_COST, cf, by=(sc.L_MODEL,))} / "
+                    + sum_rate(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), by=(sc.L_MODEL,)),
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            USD,
+            w=12,
+            decimals=5,
+        ),
+    )
+    d.add(
+        core.table(
+            "Top spend by feature and tier (range)",
+            "USD per feature × user tier over the selected range, largest first.",
+            [
+                prom(
+                    "sort_desc("
+                    + sum_increase(
+                        sc.LLM_COST, cf, by=(sc.L_FEATURE, sc.L_USER_TIER), window="$__range"
+                    )
+                    + ")"
+                )
+            ],
+            USD,
+            w=12,
+            decimals=2,
+            transformations=[
+                {"id": "organize", "options": {"excludeByName": {"Time": True}}},
+            ],
+        ),
+        core.timeseries(
+            "Cache savings per hour",
+            "USD per hour the response cache saves, next to the hit ratio of lookups.",
+            [
+                prom(sum_rate(sc.LLM_CACHE_SAVED) + per_hour, "saved USD/h"),
+                prom(
+                    ratio(
+                        sum_rate(sc.LLM_CACHE_LOOKUPS, {sc.L_CACHE_RESULT: "hit"}),
+                        sum_rate(sc.LLM_CACHE_LOOKUPS),
+                    ),
+                    "hit ratio",
+                ),
+            ],
+            USD,
+            w=12,
+            decimals=2,
+            overrides=[core.override_unit("hit ratio", "percentunit", max=1)],
+        ),
+    )
+
+    d.row("Tokens")
+    d.add(
+        core.timeseries(
+            "Tokens per second by model and type",
+            "Input and output tokens per second per model (chat calls).",
+            [
+                prom(
+                    sum_rate(TOKENS + "_sum", chat_filter(), by=(sc.L_MODEL, sc.L_TOKEN_TYPE)),
+                    "{{gen_ai_request_model}} {{gen_ai_token_type}}",
+                )
+            ],
+            "short",
+            w=8,
+            stack=True,
+        ),
+        core.timeseries(
+            "Tokens per call p50 / p95 by type",
+            "Token count per chat call (input and output) from the token histogram: long prompts "
+            "and runaway outputs show up in p95.",
+            [
+                prom(
+                    quantile(q, TOKENS, chat_filter(), by=(sc.L_TOKEN_TYPE,)),
+                    f"p{round(q * 100)} {{{{gen_ai_token_type}}}}",
+                )
+                for q in (0.5, 0.95)
+            ],
+            "short",
+            w=8,
+        ),
+        core.heatmap(
+            "Output tokens per call (distribution)",
+            "Distribution of output tokens per chat call over time (histogram buckets, "
+            "powers of 4).",
+            sum_increase(
+                TOKENS + "_bucket", chat_filter(**{sc.L_TOKEN_TYPE: "output"}), by=("le",)
+            ),
+            "short",
+            w=8,
+        ),
+    )
+    d.add(
+        core.timeseries(
+            "Unpriced tokens per second by model",
+            "Tokens per second of models missing from the price table (llm_unpriced_tokens_total). "
+            "Their cost is not in any panel above: add the model to the price table.",
+            [
+                prom(
+                    sum_rate(sc.LLM_UNPRICED_TOKENS, by=(sc.L_MODEL,)),
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            "short",
+            w=12,
+            thresholds_=thresholds((None, GREEN), (0.001, YELLOW)),
+        ),
+        core.timeseries(
+            "Output/input token ratio by model",
+            "Output tokens per input token per model: a jump means answers got longer (prompt "
+            "change, runaway generation) and cost follows.",
+            [
+                prom(
+                    ratio_by(
+                        sum_rate(
+                            TOKENS + "_sum",
+                            chat_filter(**{sc.L_TOKEN_TYPE: "output"}),
+                            by=(sc.L_MODEL,),
+                        ),
+                        sum_rate(
+                            TOKENS + "_sum",
+                            chat_filter(**{sc.L_TOKEN_TYPE: "input"}),
+                            by=(sc.L_MODEL,),
+                        ),
+                    ),
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            "short",
+            w=12,
+            decimals=2,
+        ),
+    )
+    return d.render()

@@ -1,0 +1,328 @@
+"""LLM Overview (home dashboard): is the service healthy, fast, affordable right now?"""
+
+from __future__ import annotations
+
+from demo_app import semconv as sc
+
+from . import common, core
+from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
+from .promql import (
+    CHAT_ROUTES,
+    V_MODEL,
+    V_PROVIDER,
+    chat_filter,
+    matchers,
+    quantile,
+    ratio,
+    ratio_by,
+    sum_rate,
+)
+
+HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
+OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
+CHAT_HTTP = {sc.L_HTTP_ROUTE: "~" + CHAT_ROUTES}
+MODEL_ONLY = {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL}
+SLO_LATENCY_S = 5.12  # latency SLO threshold (design §7), a duration bucket bound
+SLO_TTFT_S = 1.28
+
+
+def build() -> core.Json:
+    uid, title = common.OVERVIEW
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Home: traffic, errors, latency, time to first token, tokens, cost and alerts "
+        "of the rag-api LLM service.",
+        tags=["llm", "home"],
+        variables=[
+            *common.model_variables(),
+            core.datasource_var("loki"),
+        ],
+        annotations=[common.firing_alerts('alertname!="Watchdog"')],
+        links=common.links(uid),
+    )
+
+    d.row("Right now")
+    five_xx = {**CHAT_HTTP, sc.L_HTTP_STATUS: "~5.."}
+    d.add(
+        core.stat(
+            "Requests/s",
+            "Chat API requests per second (/v1/chat and /v1/chat/stream), all outcomes.",
+            prom(sum_rate(HTTP_COUNT, CHAT_HTTP)),
+            "reqps",
+            w=3,
+            decimals=2,
+        ),
+        core.stat(
+            "Error % (5xx)",
+            "Share of chat API requests answered 5xx: what the availability SLO (99.5%) counts. "
+            "Provider failures map to 502/503/504; our own rate limiter (429) is not an error.",
+            prom(ratio(sum_rate(HTTP_COUNT, five_xx), sum_rate(HTTP_COUNT, CHAT_HTTP))),
+            "percentunit",
+            w=3,
+            decimals=2,
+            thresholds_=thresholds((None, GREEN), (0.005, YELLOW), (0.05, RED)),
+        ),
+        core.stat(
+            "p95 latency",
+            "95th percentile of /v1/chat request duration (server side). The latency SLO wants "
+            f"95% of requests under {SLO_LATENCY_S} s.",
+            prom(quantile(0.95, sc.HTTP_SERVER_DURATION, {sc.L_HTTP_ROUTE: "/v1/chat"})),
+            "s",
+            w=3,
+            decimals=2,
+            thresholds_=thresholds(
+                (None, GREEN), (SLO_LATENCY_S / 2, YELLOW), (SLO_LATENCY_S, RED)
+            ),
+        ),
+        core.stat(
+            "TTFT p95",
+            "95th percentile time to first streamed chunk of chat calls (selected models). "
+            f"The TTFT SLO wants 95% under {SLO_TTFT_S} s.",
+            prom(quantile(0.95, sc.GENAI_TIME_TO_FIRST_CHUNK, chat_filter())),
+            "s",
+            w=3,
+            decimals=2,
+            thresholds_=thresholds((None, GREEN), (SLO_TTFT_S / 2, YELLOW), (SLO_TTFT_S, RED)),
+        ),
+        core.stat(
+            "Cost per hour",
+            "Spend rate in USD per hour at the current rate (rate of llm_cost_usd_total × 3600), "
+            "selected providers and models.",
+            prom(f"{sum_rate(sc.LLM_COST, MODEL_ONLY)} * 3600"),
+            "currencyUSD",
+            w=3,
+            decimals=2,
+        ),
+        core.stat(
+            "Tokens/s",
+            "Input + output tokens per second consumed by chat calls (rate of the token "
+            "histogram's "
+            "_sum).",
+            prom(sum_rate(sc.GENAI_TOKEN_USAGE + "_sum", chat_filter())),
+            "short",
+            w=3,
+            decimals=1,
+        ),
+        core.stat(
+            "In-flight model calls",
+            "Model calls in progress right now (llm_active_requests gauge), selected models.",
+            prom(f"sum({sc.LLM_ACTIVE_REQUESTS}{matchers(**MODEL_ONLY)})"),
+            "short",
+            w=3,
+            decimals=0,
+            thresholds_=thresholds((None, GREEN), (20, YELLOW), (50, RED)),
+        ),
+        core.stat(
+            "Error budget left (worst SLO)",
+            "Smallest remaining error budget over all rag-api SLOs for the 30-day period "
+            "(slo:error_budget_remaining:ratio; below 0 the SLO is already missed). Details on the "
+            "SLO dashboard.",
+            prom(f'min(slo:error_budget_remaining:ratio{{service="{sc.SERVICE_NAME}"}})'),
+            "percentunit",
+            w=3,
+            decimals=1,
+            thresholds_=thresholds((None, RED), (0, ORANGE), (0.25, YELLOW), (0.5, GREEN)),
+        ),
+    )
+
+    d.row("Traffic and errors")
+    d.add(
+        core.timeseries(
+            "API requests by route and status",
+            "Requests per second per route template and HTTP status code: the user-facing traffic.",
+            [
+                prom(
+                    sum_rate(
+                        HTTP_COUNT,
+                        {sc.L_HTTP_ROUTE: "~/v1/.*"},
+                        by=(sc.L_HTTP_ROUTE, sc.L_HTTP_STATUS),
+                    ),
+                    "{{http_route}} {{http_response_status_code}}",
+                )
+            ],
+            "reqps",
+            w=8,
+            stack=True,
+        ),
+        core.timeseries(
+            "Model call errors by model and type",
+            "Failed chat calls per second by model and error_type (timeout, rate_limited, "
+            "server_error …): which provider is failing, and how.",
+            [
+                prom(
+                    sum_rate(
+                        OPS_COUNT,
+                        chat_filter(**{sc.L_ERROR_TYPE: "!"}),
+                        by=(sc.L_MODEL, sc.L_ERROR_TYPE),
+                    ),
+                    "{{gen_ai_request_model}} {{error_type}}",
+                )
+            ],
+            "ops",
+            w=8,
+            stack=True,
+        ),
+        core.timeseries(
+            "Model call error ratio by model",
+            "Share of chat calls that failed, per model. The llm-chat-success SLO allows 1%.",
+            [
+                prom(
+                    ratio_by(
+                        sum_rate(
+                            OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: "!"}), by=(sc.L_MODEL,)
+                        ),
+                        sum_rate(OPS_COUNT, chat_filter(), by=(sc.L_MODEL,)),
+                    ),
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            "percentunit",
+            w=8,
+            thresholds_=thresholds((None, GREEN), (0.01, RED)),
+            threshold_style="line",
+        ),
+    )
+
+    d.row("Latency")
+    d.add(
+        core.timeseries(
+            "Chat latency p50 / p95 / p99 by model",
+            "Model call duration quantiles per model from the histogram buckets. Exemplar dots "
+            "link to the trace of a concrete slow call (Tempo).",
+            [
+                prom(
+                    quantile(q, sc.GENAI_OPERATION_DURATION, chat_filter(), by=(sc.L_MODEL,)),
+                    f"p{round(q * 100)} {{{{gen_ai_request_model}}}}",
+                    exemplar=True,
+                )
+                for q in (0.5, 0.95, 0.99)
+            ],
+            "s",
+            thresholds_=thresholds((None, GREEN), (SLO_LATENCY_S, RED)),
+            threshold_style="line",
+        ),
+        core.timeseries(
+            "Time to first token p50 / p95 by model",
+            "Streaming time to first chunk per model (client side: what the user waits before "
+            f"text appears). Red line: the TTFT SLO threshold {SLO_TTFT_S} s.",
+            [
+                prom(
+                    quantile(q, sc.GENAI_TIME_TO_FIRST_CHUNK, chat_filter(), by=(sc.L_MODEL,)),
+                    f"p{round(q * 100)} {{{{gen_ai_request_model}}}}",
+                    exemplar=True,
+                )
+                for q in (0.5, 0.95)
+            ],
+            "s",
+            thresholds_=thresholds((None, GREEN), (SLO_TTFT_S, RED)),
+            threshold_style="line",
+        ),
+    )
+
+    d.row("Tokens, cost and provider limits")
+    d.add(
+        core.timeseries(
+            "Tokens per second by model and type",
+            "Input and output tokens per second per model (rate of the token histogram's _sum).",
+            [
+                prom(
+                    sum_rate(
+                        sc.GENAI_TOKEN_USAGE + "_sum",
+                        chat_filter(),
+                        by=(sc.L_MODEL, sc.L_TOKEN_TYPE),
+                    ),
+                    "{{gen_ai_request_model}} {{gen_ai_token_type}}",
+                )
+            ],
+            "short",
+            w=6,
+            stack=True,
+        ),
+        core.timeseries(
+            "Cost per hour by model",
+            "USD per hour per model at the current rate (rate of llm_cost_usd_total × 3600).",
+            [
+                prom(
+                    f"{sum_rate(sc.LLM_COST, MODEL_ONLY, by=(sc.L_MODEL,))} * 3600",
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            "currencyUSD",
+            w=6,
+            stack=True,
+            decimals=2,
+        ),
+        core.timeseries(
+            "Provider rate limiting (429)",
+            "Chat calls per second rejected by the provider with 429 (error_type=rate_limited), "
+            "per provider and model. Sustained values mean quota is exhausted: expect 503s.",
+            [
+                prom(
+                    sum_rate(
+                        OPS_COUNT,
+                        chat_filter(**{sc.L_ERROR_TYPE: sc.ERROR_RATE_LIMITED}),
+                        by=(sc.L_PROVIDER, sc.L_MODEL),
+                    ),
+                    "{{gen_ai_provider_name}} {{gen_ai_request_model}}",
+                )
+            ],
+            "ops",
+            w=6,
+        ),
+        core.timeseries(
+            "Response cache hit ratio",
+            "Share of cache lookups answered from the response cache (no model call, no cost).",
+            [
+                prom(
+                    ratio(
+                        sum_rate(sc.LLM_CACHE_LOOKUPS, {sc.L_CACHE_RESULT: "hit"}),
+                        sum_rate(sc.LLM_CACHE_LOOKUPS),
+                    ),
+                    "hit ratio",
+                )
+            ],
+            "percentunit",
+            w=6,
+            max_=1,
+        ),
+    )
+
+    d.row("Logs and alerts")
+    d.add(
+        core.logs(
+            "Recent errors and warnings (logs)",
+            "rag-api log lines with severity ERROR or WARNING from Loki (failed chats, unpriced "
+            "models, fault changes). Expand a line and use the trace_id link to open its trace.",
+            common.ERROR_LOGS,
+            w=12,
+            h=10,
+        ),
+        core.table(
+            "Alerts firing or pending (Prometheus)",
+            "Alerts Prometheus is evaluating as pending or firing right now (ALERTS series), "
+            "Watchdog excluded. Firing alerts are also shown as red annotations on the graphs.",
+            [
+                prom(
+                    "sum by (alertname, alertstate, severity, service) "
+                    '(ALERTS{alertname!="Watchdog"})'
+                )
+            ],
+            "none",
+            w=6,
+            h=10,
+            transformations=[
+                {"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True}}}
+            ],
+        ),
+        core.alert_groups(
+            "Alertmanager: active alert groups",
+            "Alerts as Alertmanager holds them (grouped, silenced, inhibited): what was routed to "
+            "receivers. Reads the Alertmanager datasource.",
+            common.ALERTMANAGER_DATASOURCE_NAME,
+            'alertname!="Watchdog"',
+            w=6,
+            h=10,
+        ),
+    )
+    return d.render()

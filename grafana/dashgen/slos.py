@@ -1,0 +1,202 @@
+"""LLM SLOs: for each SLO, are we meeting it over the period and how fast is the budget burning?
+
+Built only on the generated recording rules (`python -m slo` → prometheus/rules/slo-*.yml), so the
+numbers here are exactly what the SLOFastBurn/SLOSlowBurn alerts evaluate.
+"""
+
+from __future__ import annotations
+
+from . import common, core
+from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
+
+SEL = '{service=~"$service", slo=~"$slo"}'
+# Multiwindow, multi-burn-rate pairs (SRE Workbook): (long, short, burn-rate threshold).
+PAGE_WINDOWS = (("1h", "5m", 14.4), ("6h", "30m", 6))
+TICKET_WINDOWS = (("1d", "2h", 3), ("3d", "6h", 1))
+ALL_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
+BURN_UNIT = "suffix:×"
+
+
+def burn_panel(
+    title: str, description: str, pairs: tuple[tuple[str, str, float], ...]
+) -> core.Panel:
+    targets = []
+    for long, short, _ in pairs:
+        targets.append(prom(f"slo:burn_rate:rate{long}{SEL}", "{{slo}} " + long))
+        targets.append(prom(f"slo:burn_rate:rate{short}{SEL}", "{{slo}} " + short))
+    low, high = sorted(p[2] for p in pairs)
+    return core.timeseries(
+        title,
+        description,
+        targets,
+        BURN_UNIT,
+        thresholds_=thresholds((None, GREEN), (low, ORANGE), (high, RED)),
+        threshold_style="line",
+        decimals=1,
+    )
+
+
+def build() -> core.Json:
+    uid, title = common.SLOS
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Service level objectives of rag-api: SLI over the 30-day period, objective, "
+        "error budget left, burn rate per alert window, event volume and SLO alerts. Built on the "
+        "generated slo:* recording rules.",
+        tags=["llm", "slo"],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.query_var("service", "Service", "slo:objective:ratio", "service"),
+            core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
+        ],
+        annotations=[common.firing_alerts('alertname=~"SLOFastBurn|SLOSlowBurn"')],
+        links=common.links(uid),
+        time_from="now-6h",
+    )
+
+    d.row("Status over the SLO period")
+    columns = [
+        ("Objective", f"slo:objective:ratio{SEL}", "percentunit"),
+        ("SLI (period)", f"1 - slo:error_ratio:rate30d{SEL}", "percentunit"),
+        ("Error budget", f"slo:error_budget:ratio{SEL}", "percentunit"),
+        ("Budget left", f"slo:error_budget_remaining:ratio{SEL}", "percentunit"),
+        ("Burn 1h", f"slo:burn_rate:rate1h{SEL}", BURN_UNIT),
+        ("Burn 6h", f"slo:burn_rate:rate6h{SEL}", BURN_UNIT),
+        ("Burn 3d", f"slo:burn_rate:rate3d{SEL}", BURN_UNIT),
+        ("Events (period)", f"slo:events:increase30d{SEL}", "short"),
+        ("Period", f"slo:period:seconds{SEL}", "dtdurations"),
+    ]
+    refs = "ABCDEFGHIJ"
+    d.add(
+        core.table(
+            "SLO status",
+            "One row per SLO: objective, SLI measured over the whole period (1 − error ratio over "
+            "30d), the error budget (1 − objective), the share of it left (negative = SLO missed), "
+            "current burn rates (1 = spending exactly the budget over the period) and event "
+            "volume.",
+            [prom(expr) for _, expr, _ in columns],
+            "percentunit",
+            w=24,
+            h=7,
+            decimals=3,
+            transformations=[
+                {"id": "merge", "options": {}},
+                {
+                    "id": "organize",
+                    "options": {
+                        "excludeByName": {"Time": True, "__name__": True},
+                        "renameByName": {
+                            f"Value #{refs[i]}": name for i, (name, _, _) in enumerate(columns)
+                        },
+                        "indexByName": {},
+                    },
+                },
+            ],
+            overrides=[
+                core.override_unit(name, unit, decimals=2)
+                for name, _, unit in columns
+                if unit != "percentunit"
+            ],
+        ),
+    )
+    d.add(
+        core.bargauge(
+            "Error budget left",
+            "Share of each SLO's 30-day error budget that is still unspent. Below 0 the objective "
+            "is already missed for this period.",
+            [prom(f"slo:error_budget_remaining:ratio{SEL}", "{{slo}}", instant=True)],
+            "percentunit",
+            w=8,
+            h=8,
+            min_=-1,
+            max_=1,
+            thresholds_=thresholds((None, RED), (0, ORANGE), (0.25, YELLOW), (0.5, GREEN)),
+            decimals=1,
+        ),
+        core.bargauge(
+            "Burn rate per alert window (now)",
+            "Current burn rate over each alerting window. Page: 1h and 5m above 14.4, or 6h and "
+            "30m above 6. Ticket: 1d and 2h above 3, or 3d and 6h above 1.",
+            [
+                prom(f"slo:burn_rate:rate{w}{SEL}", "{{slo}} " + w, instant=True)
+                for w in ALL_WINDOWS
+            ],
+            BURN_UNIT,
+            w=8,
+            h=8,
+            thresholds_=thresholds((None, GREEN), (1, YELLOW), (6, ORANGE), (14.4, RED)),
+            decimals=1,
+        ),
+        core.table(
+            "SLO alerts pending or firing",
+            "SLOFastBurn (page) and SLOSlowBurn (ticket) alerts Prometheus is evaluating now, per "
+            "SLO. Firing alerts also appear as annotations on the graphs.",
+            [
+                prom(
+                    "sum by (alertname, alertstate, severity, slo) "
+                    '(ALERTS{alertname=~"SLOFastBurn|SLOSlowBurn", service=~"$service"})'
+                )
+            ],
+            "none",
+            w=8,
+            h=8,
+            transformations=[
+                {"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True}}}
+            ],
+        ),
+    )
+
+    d.row("Burn rates over time")
+    d.add(
+        burn_panel(
+            "Burn rate: page windows",
+            "Burn rate over the page windows. The page alert fires when BOTH windows of a pair are "
+            "above its line: 1h & 5m above 14.4 (2% of the budget in an hour) or 6h & 30m above 6.",
+            PAGE_WINDOWS,
+        ),
+        burn_panel(
+            "Burn rate: ticket windows",
+            "Burn rate over the ticket windows: 1d & 2h above 3, or 3d & 6h above 1 (the budget "
+            "would be gone before the period ends).",
+            TICKET_WINDOWS,
+        ),
+    )
+
+    d.row("SLI and events")
+    d.add(
+        core.timeseries(
+            "SLI (1h window) and objective",
+            "Good-event ratio over the last hour per SLO next to its objective (dashed when "
+            "hovered): dips below the objective spend budget.",
+            [
+                prom(f"1 - slo:error_ratio:rate1h{SEL}", "{{slo}} SLI 1h"),
+                prom(f"slo:objective:ratio{SEL}", "{{slo}} objective"),
+            ],
+            "percentunit",
+            w=8,
+            min_=None,
+            decimals=3,
+        ),
+        core.timeseries(
+            "Error budget left over time",
+            "How the remaining 30-day budget evolved: a steep drop is an incident.",
+            [prom(f"slo:error_budget_remaining:ratio{SEL}", "{{slo}}")],
+            "percentunit",
+            w=8,
+            min_=None,
+            thresholds_=thresholds((None, RED), (0, GREEN)),
+            threshold_style="line",
+        ),
+        core.timeseries(
+            "Event volume (5m rate)",
+            "Total and bad events per second per SLO: a burn rate on tiny traffic is noise.",
+            [
+                prom(f"slo:total_events:rate5m{SEL}", "{{slo}} total"),
+                prom(f"slo:error_events:rate5m{SEL}", "{{slo}} bad"),
+            ],
+            "cps",
+            w=8,
+        ),
+    )
+    return d.render()

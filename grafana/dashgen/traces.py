@@ -1,0 +1,191 @@
+"""LLM Traces & Logs: which requests failed or were slow, what did they call, what did they log?
+
+TraceQL tables read Tempo directly; the service graph and span-metrics panels read the series
+Tempo's metrics-generator remote-writes into Prometheus (traces_spanmetrics_*,
+traces_service_graph_*; default dimensions service, span_name, span_kind, status_code).
+"""
+
+from __future__ import annotations
+
+from demo_app import semconv as sc
+
+from . import common, core
+from .core import GREEN, RED, loki, prom, thresholds
+from .promql import quantile, ratio_by, sum_rate
+
+SERVICE = f'resource.service.name = "{sc.SERVICE_NAME}"'
+SLOW = "5120ms"  # the latency SLO threshold (5.12 s)
+SLOW_TTFT_S = 1.28
+CALLS = "traces_spanmetrics_calls_total"
+LATENCY = "traces_spanmetrics_latency"
+GRAPH = "traces_service_graph_request_total"
+GRAPH_FAILED = "traces_service_graph_request_failed_total"
+SPAN = {"service": sc.SERVICE_NAME}
+BY_SPAN = ("span_name",)
+
+
+def span(attr: str) -> str:
+    return f"span.{attr}"
+
+
+def build() -> core.Json:
+    uid, title = common.TRACES
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Failed and slow traces (TraceQL), GenAI model-call spans, the service graph "
+        "and span metrics from Tempo's metrics-generator, and logs linked to traces.",
+        tags=["llm", "traces", "logs"],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.datasource_var("tempo"),
+            core.datasource_var("loki"),
+        ],
+        annotations=[common.firing_alerts('alertname!="Watchdog"')],
+        links=common.links(uid),
+    )
+
+    d.row("Traces (TraceQL)")
+    d.add(
+        core.trace_table(
+            "Failed traces",
+            "Recent traces of rag-api with a span in error status. Click a trace ID to open the "
+            "waterfall; from a span, jump to its logs.",
+            f"{{ {SERVICE} && status = error }}",
+        ),
+        core.trace_table(
+            f"Slow traces (> {SLOW})",
+            f"Recent rag-api traces with a span longer than {SLOW}: the latency SLO threshold.",
+            f"{{ {SERVICE} && duration > {SLOW} }}",
+        ),
+    )
+    d.add(
+        core.trace_table(
+            "Model calls (GenAI chat spans)",
+            "Recent chat spans with model, token usage and cost attributes (OpenTelemetry GenAI "
+            "semantic conventions).",
+            f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" }} | select('
+            + ", ".join(
+                span(a)
+                for a in (
+                    sc.A_REQUEST_MODEL,
+                    sc.A_PROVIDER_NAME,
+                    sc.A_INPUT_TOKENS,
+                    sc.A_OUTPUT_TOKENS,
+                    sc.A_LLM_COST_USD,
+                )
+            )
+            + ")",
+        ),
+        core.trace_table(
+            "Failed model calls",
+            "Chat spans that failed, with error.type (timeout, rate_limited, server_error …) and "
+            "the provider.",
+            f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && status = error }} | select('
+            f"{span(sc.A_ERROR_TYPE)}, {span(sc.A_PROVIDER_NAME)}, {span(sc.A_REQUEST_MODEL)})",
+        ),
+    )
+    d.add(
+        core.trace_table(
+            f"Slow first token (> {SLOW_TTFT_S} s)",
+            f"Streamed chat spans whose first chunk took longer than {SLOW_TTFT_S} s (the TTFT "
+            "SLO threshold).",
+            f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && '
+            f"{span(sc.A_TIME_TO_FIRST_CHUNK)} > {SLOW_TTFT_S} }} | select("
+            f"{span(sc.A_REQUEST_MODEL)}, {span(sc.A_TIME_TO_FIRST_CHUNK)})",
+        ),
+        core.trace_table(
+            "Tool and agent steps that failed",
+            "Failed execute_tool and invoke_agent spans: which tool or agent broke a request.",
+            f'{{ {span(sc.A_OPERATION_NAME)} =~ "{sc.OP_EXECUTE_TOOL}|{sc.OP_INVOKE_AGENT}" && '
+            f"status = error }} | select({span(sc.A_TOOL_NAME)}, {span(sc.A_AGENT_NAME)})",
+        ),
+    )
+
+    d.row("Service graph and span metrics (Tempo metrics-generator)")
+    d.add(
+        core.node_graph(
+            "Service graph",
+            "Services and the calls between them, with request rate and error share per edge "
+            "(Tempo service-graphs processor, read back from Prometheus).",
+            h=10,
+        ),
+    )
+    d.add(
+        core.timeseries(
+            "Span calls per second by span name",
+            "Spans per second per operation name for rag-api (traces_spanmetrics_calls_total).",
+            [prom(sum_rate(CALLS, SPAN, by=BY_SPAN), "{{span_name}}")],
+            "ops",
+            w=8,
+        ),
+        core.timeseries(
+            "Span error ratio by span name",
+            "Share of spans in error status per operation name.",
+            [
+                prom(
+                    ratio_by(
+                        sum_rate(CALLS, {**SPAN, "status_code": "STATUS_CODE_ERROR"}, by=BY_SPAN),
+                        sum_rate(CALLS, SPAN, by=BY_SPAN),
+                    ),
+                    "{{span_name}}",
+                )
+            ],
+            "percentunit",
+            w=8,
+            thresholds_=thresholds((None, GREEN), (0.01, RED)),
+            threshold_style="line",
+        ),
+        core.timeseries(
+            "Span duration p95 by span name",
+            "95th percentile span duration per operation name (traces_spanmetrics_latency "
+            "histogram). Exemplars link to traces.",
+            [
+                prom(
+                    quantile(0.95, LATENCY, SPAN, by=BY_SPAN),
+                    "{{span_name}}",
+                    exemplar=True,
+                )
+            ],
+            "s",
+            w=8,
+        ),
+    )
+    d.add(
+        core.timeseries(
+            "Service graph requests and failures",
+            "Requests per second between client and server services, and the failed ones.",
+            [
+                prom(sum_rate(GRAPH, by=("client", "server")), "{{client}} → {{server}}"),
+                prom(
+                    sum_rate(GRAPH_FAILED, by=("client", "server")),
+                    "{{client}} → {{server}} failed",
+                ),
+            ],
+            "reqps",
+            w=24,
+        ),
+    )
+
+    d.row("Logs")
+    d.add(
+        core.logs(
+            "Logs with trace links",
+            "rag-api log lines written while serving a request (they carry trace_id). Expand a "
+            "line: the trace_id field links to the trace in Tempo.",
+            common.TRACED_LOGS,
+            w=16,
+            h=12,
+        ),
+        core.timeseries(
+            "Log lines per level",
+            "rag-api log lines per second by severity (Loki metric query): a burst of errors or "
+            "warnings usually comes with an incident.",
+            [loki(common.LOG_RATE_BY_LEVEL, "{{severity_text}}")],
+            "suffix:lines/s",
+            w=8,
+            h=12,
+            stack=True,
+        ),
+    )
+    return d.render()

@@ -1,0 +1,565 @@
+"""Checkers for the Grafana dashboard JSON: lint, query extraction, variable substitution, grammar.
+
+Every checker takes a dashboards directory, so the tests run them on the shipped files AND on
+deliberately broken copies (proving each check can fail).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support import ROOT, require_binary
+
+DASHBOARDS = ROOT / "grafana" / "dashboards"
+GRAMMARS = ROOT / "tools" / "grammars"
+PROVISIONED_UIDS = {"prometheus": "prometheus", "loki": "loki", "tempo": "tempo"}
+ALERTMANAGER_UID = "alertmanager"
+BUILTIN_DATASOURCES = {"-- Grafana --": "grafana", "-- Mixed --": "mixed", "-- Dashboard --": None}
+MIN_SCHEMA_VERSION = 39
+GRID_COLUMNS = 24
+# Panels whose values are numbers: they must say what unit the numbers are in.
+NUMERIC_PANELS = {
+    "timeseries",
+    "stat",
+    "gauge",
+    "bargauge",
+    "table",
+    "heatmap",
+    "barchart",
+    "piechart",
+    "histogram",
+    "state-timeline",
+    "status-history",
+}
+# Variables Grafana itself defines.
+GRAFANA_BUILTIN_VARS = {
+    "__rate_interval",
+    "__interval",
+    "__interval_ms",
+    "__range",
+    "__range_s",
+    "__range_ms",
+    "__auto",
+    "__from",
+    "__to",
+    "__dashboard",
+    "__user",
+    "__org",
+    "__timeFilter",
+    "__all",
+}
+VAR_REF = re.compile(r"\$\{(\w+)(?::[\w-]+)?\}|\$(\w+)|\[\[(\w+)(?::[\w-]+)?\]\]")
+LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)\s*$", re.S)
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query found in a dashboard: where it is, its language and its text (unsubstituted)."""
+
+    dashboard: str
+    where: str
+    lang: str  # promql | logql | traceql | label_values
+    text: str
+    format: str = ""  # Prometheus target format (time_series, table, heatmap)
+
+    @property
+    def id(self) -> str:
+        return f"{self.dashboard}: {self.where}"
+
+
+# --- Loading -------------------------------------------------------------------------------------
+def load(directory: Path = DASHBOARDS) -> dict[str, Json]:
+    """File name → parsed dashboard. Raises ValueError naming the file on invalid JSON."""
+    out = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            out[path.name] = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: invalid JSON: {exc}") from exc
+    return out
+
+
+def copy_dashboards(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in DASHBOARDS.glob("*.json"):
+        shutil.copy(path, dest / path.name)
+    return dest
+
+
+def all_panels(dashboard: Json) -> Iterator[Json]:
+    """Every panel, including the ones nested in (collapsed) rows."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def variables(dashboard: Json) -> dict[str, Json]:
+    return {v["name"]: v for v in dashboard.get("templating", {}).get("list", [])}
+
+
+def datasource_kind(ref: Any, dashboard: Json) -> str | None:
+    """Plugin type of a datasource reference ({type, uid}, `${var}` resolved via the variable)."""
+    if not isinstance(ref, dict):
+        return None
+    uid = str(ref.get("uid", ""))
+    m = re.fullmatch(r"\$\{?(\w+)\}?", uid)
+    if m and m.group(1) in variables(dashboard):
+        return variables(dashboard)[m.group(1)].get("query")
+    return ref.get("type")
+
+
+def queries(dashboards: dict[str, Json]) -> list[Query]:
+    """Every query of every panel target, query variable and annotation."""
+    out: list[Query] = []
+    for name, dash in dashboards.items():
+        uid = dash.get("uid", name)
+        for panel in all_panels(dash):
+            for target in panel.get("targets", []):
+                kind = datasource_kind(target.get("datasource") or panel.get("datasource"), dash)
+                where = (
+                    f"panel {panel.get('id')} {panel.get('title')!r} target {target.get('refId')}"
+                )
+                if kind == "prometheus" and "expr" in target:
+                    out.append(
+                        Query(uid, where, "promql", target["expr"], target.get("format", ""))
+                    )
+                elif kind == "loki" and "expr" in target:
+                    out.append(Query(uid, where, "logql", target["expr"]))
+                elif kind == "tempo" and target.get("queryType") == "traceql":
+                    out.append(Query(uid, where, "traceql", target.get("query", "")))
+        for var in variables(dash).values():
+            if var.get("type") != "query":
+                continue
+            query = var.get("query")
+            text = query.get("query", "") if isinstance(query, dict) else str(query)
+            if datasource_kind(var.get("datasource"), dash) == "prometheus":
+                out.append(Query(uid, f"variable ${var['name']}", "label_values", text))
+        for ann in dash.get("annotations", {}).get("list", []):
+            if datasource_kind(ann.get("datasource"), dash) == "prometheus" and ann.get("expr"):
+                out.append(Query(uid, f"annotation {ann.get('name')!r}", "promql", ann["expr"]))
+    return out
+
+
+# --- Variable substitution (what Grafana does before sending a query) --------------------------
+@dataclass(frozen=True)
+class Interpolation:
+    rate_interval: str = "2m"
+    interval: str = "15s"
+    range: str = "1h"
+
+    def builtins(self) -> dict[str, str]:
+        seconds = _seconds(self.range)
+        return {
+            "__rate_interval": self.rate_interval,
+            "__interval": self.interval,
+            "__interval_ms": str(_seconds(self.interval) * 1000),
+            "__range": self.range,
+            "__range_s": str(seconds),
+            "__range_ms": str(seconds * 1000),
+            "__auto": self.interval,
+        }
+
+
+def _seconds(duration: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    m = re.fullmatch(r"(\d+)([smhdw])", duration)
+    if not m:
+        raise ValueError(f"unsupported duration {duration!r}")
+    return int(m.group(1)) * units[m.group(2)]
+
+
+def referenced_vars(text: str) -> set[str]:
+    return {next(g for g in m.groups() if g) for m in VAR_REF.finditer(text)}
+
+
+def substitute(text: str, dashboard: Json, interp: Interpolation = Interpolation()) -> str:
+    """Replace Grafana variables: builtins by `interp`, query variables by their All value."""
+    builtins = interp.builtins()
+    defined = variables(dashboard)
+
+    def value(m: re.Match[str]) -> str:
+        name = next(g for g in m.groups() if g)
+        if name in builtins:
+            return builtins[name]
+        var = defined.get(name)
+        if var is None:
+            raise KeyError(f"undefined variable ${name}")
+        if var.get("includeAll"):
+            return var.get("allValue") or ".*"
+        current = var.get("current", {}).get("value")
+        if isinstance(current, list):
+            current = current[0] if current else ""
+        return str(current)
+
+    return VAR_REF.sub(value, text)
+
+
+# --- Lint ----------------------------------------------------------------------------------------
+def _overlap(a: Json, b: Json) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
+def _datasource_refs(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "datasource":
+                yield f"{path}.datasource", value
+            else:
+                yield from _datasource_refs(value, f"{path}.{key}")
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _datasource_refs(value, f"{path}[{i}]")
+
+
+def _strings(obj: Any) -> Iterator[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            yield from _strings(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _strings(value)
+
+
+COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
+METRIC_USE = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?\s*(\[)?")
+QUANTILE = re.compile(r"histogram_quantile\(\s*[\d.]+\s*,\s*sum\s+by\s*\(([^)]*)\)")
+
+
+def _promql_problems(expr: str, fmt: str) -> list[str]:
+    problems = []
+    # Counters and histogram series only make sense through rate()/increase() over a range.
+    for m in METRIC_USE.finditer(expr):
+        name, _, bracket = m.groups()
+        if name.endswith(COUNTER_SUFFIXES) and not bracket:
+            problems.append(f"counter/histogram series {name} used without a range (rate/increase)")
+    # Never average bucket series; quantiles need the per-`le` sum of rates.
+    if "_bucket" in expr and re.search(r"\bavg(_over_time)?\b", expr):
+        problems.append("averages _bucket series (use histogram_quantile over sum by (le))")
+    for m in QUANTILE.finditer(expr):
+        labels = {label.strip() for label in m.group(1).split(",")}
+        if "le" not in labels:
+            problems.append("histogram_quantile over a sum that drops `le`")
+    single_le = re.search(r'\ble\s*=\s*"', expr)
+    if (
+        "_bucket" in expr
+        and "histogram_quantile" not in expr
+        and fmt != "heatmap"
+        and not single_le
+    ):
+        problems.append("_bucket series outside histogram_quantile / heatmap / a single le")
+    return problems
+
+
+def lint(directory: Path = DASHBOARDS, provisioning: Path | None = None) -> list[str]:
+    """All problems found in the dashboards of `directory` (empty list = clean)."""
+    errors: list[str] = []
+    try:
+        dashboards = load(directory)
+    except ValueError as exc:
+        return [str(exc)]
+    if not dashboards:
+        return [f"{directory}: no dashboards"]
+    uids: dict[str, str] = {}
+    tags: dict[str, set[str]] = {}
+    for name, dash in dashboards.items():
+        uid = dash.get("uid")
+        if not uid:
+            errors.append(f"{name}: no uid")
+            continue
+        if uid in uids:
+            errors.append(f"{name}: uid {uid!r} also used by {uids[uid]}")
+        uids[uid] = name
+        tags[uid] = set(dash.get("tags", []))
+    am_names = _alertmanager_names(provisioning)
+
+    for name, dash in dashboards.items():
+        raw = json.dumps(dash)
+
+        def err(msg: str, name: str = name) -> None:
+            errors.append(f"{name}: {msg}")
+
+        if "__inputs" in dash or "__inputs" in raw:
+            err("has __inputs (import-only placeholders; file provisioning cannot resolve them)")
+        if "${DS_" in raw:
+            err("uses ${DS_…} placeholders; use a datasource template variable")
+        if (
+            not isinstance(dash.get("schemaVersion"), int)
+            or dash["schemaVersion"] < MIN_SCHEMA_VERSION
+        ):
+            err(f"schemaVersion {dash.get('schemaVersion')!r} < {MIN_SCHEMA_VERSION}")
+        if f"{dash.get('uid')}.json" != name:
+            err(f"file name does not match uid {dash.get('uid')!r}")
+        if not dash.get("title"):
+            err("no title")
+        if "generate.py" not in dash.get("description", ""):
+            err("description does not say how to regenerate the file")
+
+        defined = variables(dash)
+        ds_vars = {n: v.get("query") for n, v in defined.items() if v.get("type") == "datasource"}
+        for var in defined.values():
+            if var.get("type") == "datasource":
+                plugin = var.get("query")
+                default = var.get("current", {}).get("value")
+                expected = PROVISIONED_UIDS.get(plugin)
+                if expected is None or default != expected:
+                    err(f"datasource variable ${var['name']} must default to a provisioned uid")
+
+        # Datasource references: a provisioned uid or a datasource variable of the same type.
+        for where, ref in _datasource_refs({k: v for k, v in dash.items() if k != "templating"}):
+            err_ref = _check_ref(ref, ds_vars)
+            if err_ref:
+                err(f"{where}: {err_ref}")
+        for var in defined.values():
+            if var.get("type") != "datasource" and "datasource" in var:
+                err_ref = _check_ref(var["datasource"], ds_vars)
+                if err_ref:
+                    err(f"variable ${var['name']}: {err_ref}")
+
+        # Template variables used anywhere must be defined (or be Grafana builtins).
+        for text in _strings({k: v for k, v in dash.items() if k not in ("description",)}):
+            for var_name in referenced_vars(text):
+                if var_name not in defined and var_name not in GRAFANA_BUILTIN_VARS:
+                    err(f"references undefined variable ${var_name} in {text[:80]!r}")
+
+        # Panels: ids, layout, title, description, unit.
+        ids: set[int] = set()
+        placed: list[tuple[Json, str]] = []
+        for panel in all_panels(dash):
+            pid = panel.get("id")
+            label = f"panel {pid} {panel.get('title')!r}"
+            if not isinstance(pid, int):
+                err(f"{label}: id missing or not an integer")
+            elif pid in ids:
+                err(f"{label}: duplicate panel id {pid}")
+            ids.add(pid)
+            pos = panel.get("gridPos") or {}
+            if not all(isinstance(pos.get(k), int) for k in ("x", "y", "w", "h")):
+                err(f"{label}: gridPos needs integer x, y, w, h")
+            else:
+                if pos["x"] < 0 or pos["w"] < 1 or pos["h"] < 1 or pos["y"] < 0:
+                    err(f"{label}: gridPos {pos} has negative/empty extent")
+                if pos["x"] + pos["w"] > GRID_COLUMNS:
+                    err(f"{label}: gridPos {pos} exceeds {GRID_COLUMNS} columns")
+                for other, other_label in placed:
+                    if _overlap(pos, other):
+                        err(f"{label}: overlaps {other_label}")
+                placed.append((pos, label))
+            if panel.get("type") == "row":
+                continue
+            if not str(panel.get("title", "")).strip():
+                err(f"{label}: no title")
+            if not str(panel.get("description", "")).strip():
+                err(f"{label}: no description")
+            if panel.get("type") in NUMERIC_PANELS:
+                unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+                if not unit:
+                    err(f"{label}: numeric panel without fieldConfig.defaults.unit")
+                if not panel.get("targets"):
+                    err(f"{label}: no queries")
+            refids = [t.get("refId") for t in panel.get("targets", [])]
+            if len(refids) != len(set(refids)):
+                err(f"{label}: duplicate target refIds {refids}")
+            for target in panel.get("targets", []):
+                kind = datasource_kind(target.get("datasource") or panel.get("datasource"), dash)
+                if kind == "prometheus" and "expr" in target:
+                    for problem in _promql_problems(target["expr"], target.get("format", "")):
+                        err(f"{label} target {target.get('refId')}: {problem}")
+                    is_latency = (
+                        "histogram_quantile" in target["expr"]
+                        and "_seconds" in target["expr"].split("histogram_quantile", 1)[1]
+                    )
+                    if (
+                        panel.get("type") == "timeseries"
+                        and is_latency
+                        and not target.get("exemplar")
+                    ):
+                        err(
+                            f"{label} target {target.get('refId')}: latency query without exemplars"
+                        )
+            if panel.get("type") == "alertGroups":
+                am = panel.get("options", {}).get("alertmanager")
+                if am_names is not None and am not in am_names:
+                    err(
+                        f"{label}: alertmanager {am!r} is not the provisioned Alertmanager "
+                        f"datasource name {sorted(am_names)}"
+                    )
+            for link in panel.get("links", []):
+                errors.extend(f"{name}: {label}: {e}" for e in _check_link(link, uids, tags, ""))
+
+        for ann in dash.get("annotations", {}).get("list", []):
+            if ann.get("expr"):
+                for problem in _promql_problems(ann["expr"], ""):
+                    err(f"annotation {ann.get('name')!r}: {problem}")
+        for link in dash.get("links", []):
+            errors.extend(f"{name}: {e}" for e in _check_link(link, uids, tags, dash["uid"]))
+    return errors
+
+
+def _check_ref(ref: Any, ds_vars: dict[str, str]) -> str | None:
+    if not isinstance(ref, dict):
+        return f"datasource {ref!r} is not a {{type, uid}} reference"
+    uid = str(ref.get("uid", ""))
+    kind = ref.get("type")
+    m = re.fullmatch(r"\$\{(\w+)\}|\$(\w+)", uid)
+    if m:
+        var = m.group(1) or m.group(2)
+        if var not in ds_vars:
+            return f"datasource uid {uid!r} is not a datasource variable"
+        if ds_vars[var] != kind:
+            return f"datasource type {kind!r} does not match variable ${var} ({ds_vars[var]})"
+        return None
+    if uid in BUILTIN_DATASOURCES:
+        return None if BUILTIN_DATASOURCES[uid] in (kind, None) else f"bad type for {uid}"
+    if uid in {*PROVISIONED_UIDS.values(), ALERTMANAGER_UID}:
+        return None
+    return f"datasource uid {uid!r} is neither provisioned nor a datasource variable"
+
+
+def _check_link(link: Json, uids: dict[str, str], tags: dict[str, set[str]], own: str) -> list[str]:
+    problems = []
+    url = link.get("url", "")
+    for m in re.finditer(r"/d/([\w-]+)", url):
+        if m.group(1) not in uids:
+            problems.append(
+                f"link {link.get('title')!r} points at unknown dashboard uid {m.group(1)}"
+            )
+    if link.get("type") == "dashboards":
+        wanted = set(link.get("tags", []))
+        if not any(wanted <= t for uid, t in tags.items() if uid != own):
+            problems.append(f"tag link {link.get('title')!r} matches no other dashboard")
+    return problems
+
+
+def _alertmanager_names(provisioning: Path | None) -> set[str] | None:
+    """Names of provisioned datasources with uid `alertmanager` (None: no provisioning to read)."""
+    import yaml
+
+    directory = provisioning or ROOT / "grafana" / "provisioning" / "datasources"
+    files = sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
+    if not files:
+        return None
+    names = set()
+    for path in files:
+        data = yaml.safe_load(path.read_text()) or {}
+        for ds in data.get("datasources", []) or []:
+            if ds.get("uid") == ALERTMANAGER_UID:
+                names.add(ds.get("name"))
+    return names
+
+
+# --- Grammars (Grafana's lezer parsers, run with Node) -----------------------------------------
+def parse_with_grammars(items: list[tuple[str, str, str]]) -> list[Json]:
+    """[(id, lang, query)] → check.mjs results (errors, labels, attributes per query)."""
+    node = require_binary("node")
+    if not (GRAMMARS / "node_modules" / "@grafana" / "lezer-logql").is_dir():
+        raise AssertionError(
+            "tools/grammars/node_modules missing: run `make bootstrap` (npm ci in tools/grammars)"
+        )
+    payload = [{"id": i, "lang": lang, "query": q} for i, lang, q in items]
+    proc = subprocess.run(
+        [node, str(GRAMMARS / "check.mjs")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        raise AssertionError(f"check.mjs failed ({proc.returncode}): {proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+# --- Telemetry contract for LogQL and TraceQL (design.md §5–6, docs/telemetry.md) -------------
+def _span_attributes() -> set[str]:
+    from demo_app import semconv as sc
+
+    return {v for k, v in vars(sc).items() if k.startswith("A_") and isinstance(v, str)}
+
+
+# Loki (OTLP ingest): the index label, the OTLP LogRecord fields Loki keeps as structured
+# metadata, and the attributes rag-api puts on its log records (structlog event fields).
+LOG_LABELS = {
+    "service_name",
+    "severity_text",
+    "severity_number",
+    "trace_id",
+    "span_id",
+    "request_id",
+    # event fields of chat_answered / chat_failed / http_request
+    "route",
+    "model",
+    "provider",
+    "feature",
+    "user_tier",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "cache_hit",
+    "documents",
+    "latency_ms",
+    "faithfulness",
+    "error_type",
+    "status_code",
+    "status",
+    "method",
+}
+TRACE_INTRINSICS = {"status", "duration", "name", "kind", "statusMessage", "traceDuration"}
+RESOURCE_ATTRIBUTES = {"service.name", "service.version", "deployment.environment.name"}
+
+
+def trace_attribute_allowed(field: str) -> bool:
+    if field in TRACE_INTRINSICS:
+        return True
+    scope, _, name = field.partition(".")
+    if scope == "resource":
+        return name in RESOURCE_ATTRIBUTES
+    if scope == "span":
+        return name in _span_attributes()
+    return False
+
+
+def grammar_problems(directory: Path = DASHBOARDS) -> list[str]:
+    """LogQL/TraceQL/PromQL syntax errors (Grafana's grammars) and names outside the contract."""
+    dashboards = load(directory)
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    items = []
+    for q in queries(dashboards):
+        text = q.text
+        lang = q.lang
+        if lang == "label_values":
+            m = LABEL_VALUES.match(text)
+            if not m:
+                items.append((q.id, "promql", "label_values(<unparseable>"))
+                continue
+            text, lang = m.group("selector") or "up", "promql"
+        items.append((q.id, lang, substitute(text, by_uid[q.dashboard])))
+    problems = []
+    for result in parse_with_grammars(items):
+        where = f"{result['id']} ({result['lang']})"
+        for e in result["errors"]:
+            problems.append(f"{where}: syntax error near {e['near']!r} in {result['query']!r}")
+        if result["lang"] == "logql":
+            for label in result["labels"]:
+                if label not in LOG_LABELS:
+                    problems.append(f"{where}: log label/field {label!r} not in the contract")
+        if result["lang"] == "traceql":
+            for field in result["attributes"]:
+                if not trace_attribute_allowed(field):
+                    problems.append(f"{where}: span attribute {field!r} not in the contract")
+    return problems

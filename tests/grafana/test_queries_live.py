@@ -1,0 +1,127 @@
+"""Every PromQL query of the dashboards returns data from a real Prometheus scraping the real
+rag-api after steady traffic and a few faults (Grafana variables substituted, All = `.*`).
+
+Exceptions only via promql_allowlist.yaml (each with its reason); those must still run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.grafana import dashlib, livestack
+from tests.support import require_binary
+
+ALLOWLIST = Path(__file__).with_name("promql_allowlist.yaml")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[livestack.LiveStack]:
+    require_binary("prometheus")
+    require_binary("prometheus-alertmanager")
+    live = livestack.start(tmp_path_factory.mktemp("live"))
+    yield live
+    livestack.stop(live)
+
+
+def allowlist() -> tuple[float, list[dict[str, str]]]:
+    data = yaml.safe_load(ALLOWLIST.read_text())
+    entries = data["entries"]
+    for entry in entries:
+        assert entry.get("reason", "").strip(), f"allow-list entry {entry} has no reason"
+    return float(data["max_share"]), entries
+
+
+def allowed(expr: str, entries: list[dict[str, str]]) -> dict[str, str] | None:
+    return next((e for e in entries if re.search(e["match"], expr)), None)
+
+
+def failures(stack: livestack.LiveStack, directory: Path = dashlib.DASHBOARDS) -> list[str]:
+    """What the live check reports for the dashboards in `directory`."""
+    _, entries = allowlist()
+    dashboards = dashlib.load(directory)
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    out = []
+    for q in dashlib.queries(dashboards):
+        if q.lang not in ("promql", "label_values"):
+            continue
+        problem = livestack.check_query(stack, q, by_uid[q.dashboard])
+        if problem is None:
+            continue
+        if allowed(q.text, entries) and not problem.startswith("Prometheus error"):
+            continue
+        out.append(f"{q.id}: {problem}")
+    return out
+
+
+def test_traffic_exercised_success_and_failure(stack: livestack.LiveStack) -> None:
+    assert stack.statuses.get(200, 0) >= 50, stack.statuses
+    assert any(code >= 500 for code in stack.statuses), stack.statuses
+
+
+def test_every_promql_query_returns_data(stack: livestack.LiveStack) -> None:
+    assert failures(stack) == []
+
+
+def test_allowlist_is_small_and_every_entry_is_used() -> None:
+    max_share, entries = allowlist()
+    promql = [q for q in dashlib.queries(dashlib.load()) if q.lang == "promql"]
+    covered = [q for q in promql if allowed(q.text, entries)]
+    assert len(covered) <= max_share * len(promql), (len(covered), len(promql))
+    for entry in entries:
+        assert any(re.search(entry["match"], q.text) for q in promql), f"unused entry {entry}"
+
+
+def test_latency_panels_have_exemplars_in_prometheus(stack: livestack.LiveStack) -> None:
+    """The exemplar dots on latency panels need exemplars behind them (trace_id labels)."""
+    import time
+
+    now = time.time()
+    data = stack.api(
+        "/api/v1/query_exemplars",
+        query="gen_ai_client_operation_duration_seconds_bucket",
+        start=str(now - 3600),
+        end=str(now),
+    )
+    labels = {k for s in data for e in s["exemplars"] for k in e["labels"]}
+    assert "trace_id" in labels, data[:1]
+
+
+# --- The check fails on broken queries --------------------------------------------------------
+def _break_first_prometheus_target(directory: Path, file_name: str, expr: str) -> str:
+    path = directory / file_name
+    dash: dict[str, Any] = json.loads(path.read_text())
+    for panel in dashlib.all_panels(dash):
+        for target in panel.get("targets", []):
+            if dashlib.datasource_kind(target.get("datasource"), dash) == "prometheus":
+                target["expr"] = expr
+                path.write_text(json.dumps(dash))
+                return f"panel {panel['id']}"
+    raise AssertionError(f"no Prometheus target in {file_name}")
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # A metric that does not exist (typo): valid PromQL, no data.
+        ('sum(rate(llm_cost_usd_totl{feature=~"$feature"}[$__rate_interval]))', "no data"),
+        # A type error only a real engine catches: rate() of an instant vector.
+        ("sum(rate(llm_cost_usd_total))", "Prometheus error"),
+        # Allow-listed metric, but broken syntax: allow-listing never hides errors.
+        ("sum(rate(otelcol_receiver_accepted_spans_total[5m]) by", "Prometheus error"),
+    ],
+)
+def test_live_check_fails_on_a_broken_copy(
+    stack: livestack.LiveStack, tmp_path: Path, expr: str, expected: str
+) -> None:
+    directory = dashlib.copy_dashboards(tmp_path / "dashboards")
+    where = _break_first_prometheus_target(directory, "llm-cost.json", expr)
+    problems = failures(stack, directory)
+    assert len(problems) == 1, problems
+    assert where in problems[0] and expected in problems[0], problems
