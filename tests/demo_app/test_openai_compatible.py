@@ -301,3 +301,23 @@ def test_from_env_rejects_bad_settings_naming_the_variable(
 ) -> None:
     with pytest.raises(ValueError, match=variable):
         OpenAICompatibleProvider.from_env(env)
+
+
+def test_retry_after_forms_and_cap() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from demo_app.providers.openai_compatible import _parse_retry_after
+
+    assert _parse_retry_after("3") == 3.0
+    assert _parse_retry_after(" 0.5 ") == 0.5
+    assert _parse_retry_after(None) is None and _parse_retry_after("soon") is None
+    in_ten = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
+    assert 5.0 <= (_parse_retry_after(in_ten) or 0) <= 10.0
+    past = format_datetime(datetime.now(UTC) - timedelta(seconds=10), usegmt=True)
+    assert _parse_retry_after(past) == 0.0
+
+    provider = OpenAICompatibleProvider(base_url="http://127.0.0.1:9/v1", retry_after_max_s=5.0)
+    assert provider._delay(1, retry_after=600.0) == 5.0  # a huge Retry-After is capped
+    assert provider._delay(1, retry_after=2.0) == 2.0
+    asyncio.run(provider.aclose())
