@@ -47,7 +47,16 @@ def field_error(field: str, reason: str, status: int = 422) -> APIError:
     return APIError(status, "validation_error", [{"field": field, "reason": reason}])
 
 
+# Upstream statuses that mean "this request cannot be served as asked" (too many tokens, prompt
+# beyond the context window, unknown model): the caller's problem → 422, not an outage.
+CLIENT_FAULT_STATUSES = frozenset({400, 404, 413, 422})
+
+
 def provider_error(exc: ProviderError) -> APIError:
+    if exc.error_type == sc.ERROR_CLIENT and exc.status_code in CLIENT_FAULT_STATUSES:
+        return APIError(
+            422, "provider_rejected_request", [{"field": "model", "reason": exc.message}]
+        )
     headers = {}
     if exc.error_type == sc.ERROR_RATE_LIMITED:
         retry = exc.retry_after_s if exc.retry_after_s is not None else 1.0
@@ -72,7 +81,8 @@ def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] or parts
-    return ".".join(parts) if parts else "body"
+    # An empty key ({"": 1}) must still be named: render it as "".
+    return ".".join(p if p != "" else '""' for p in parts) if parts else "body"
 
 
 def _reason(err: dict[str, Any]) -> str:

@@ -306,7 +306,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"description": "corpus not indexed yet (or indexing failed)"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     state = state_of(request)
     if state.ready:
@@ -317,7 +320,16 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text; OpenMetrics with exemplars when Accept asks for it",
+            "content": {"text/plain": {}, "application/openmetrics-text": {}},
+        }
+    },
+)
 async def metrics(request: Request) -> Response:
     body, content_type = state_of(request).telemetry.metrics.render(request.headers.get("accept"))
     return Response(body, media_type=content_type)

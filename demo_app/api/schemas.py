@@ -10,9 +10,10 @@ MAX_QUESTION_CHARS = 4000
 
 
 class ChatRequestBody(BaseModel):
-    """POST /v1/chat and /v1/chat/stream."""
+    """POST /v1/chat and /v1/chat/stream. Strict: the API rejects what its schema rejects
+    ("5" is not an integer, false is not a number)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     model: str | None = Field(default=None, min_length=1, max_length=128)
@@ -90,7 +91,7 @@ class AlertsAccepted(BaseModel):
 class FaultProfileBody(BaseModel):
     """PUT /admin/faults: the FULL profile; omitted knobs reset to their defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
     rate_limit_rate: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)

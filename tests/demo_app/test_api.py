@@ -14,7 +14,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from demo_app import app as app_module
 from demo_app import semconv as sc
+from demo_app.api.errors import provider_error
 from demo_app.config import Settings
+from demo_app.providers.base import ProviderError
 from tests.demo_app.conftest import serve_in_thread, unique_question
 from tests.support.procs import Proc
 
@@ -176,6 +178,9 @@ BAD_BODIES = [
     ({"question": "hi", "stream": True}, "stream", "unknown field"),
     ({"question": "hi", "model": "gpt-5-ultra"}, "model", "allowed: "),
     (["question"], "body", "valid dictionary"),
+    ({"question": "hi", "": None}, '""', "unknown field"),
+    ({"question": "hi", "temperature": False}, "temperature", "valid number"),
+    ({"question": "hi", "max_tokens": "5"}, "max_tokens", "valid integer"),
 ]
 
 
@@ -283,3 +288,24 @@ def test_telemetry_disabled_records_nothing() -> None:
     assert spans.get_finished_spans() == ()
     assert "gen_ai_client_operation_duration_seconds_count" not in metrics
     assert "http_server_request_duration_seconds_count" not in metrics
+
+
+@pytest.mark.parametrize(
+    ("error_type", "upstream", "status", "retry_after"),
+    [
+        ("server_error", 500, 502, None),
+        ("timeout", None, 504, None),
+        ("rate_limited", 429, 503, "3"),
+        ("client_error", 400, 422, None),  # e.g. prompt beyond the context window
+        ("client_error", 401, 502, None),  # our credentials: an outage, not the caller's fault
+        ("_OTHER", None, 502, None),
+    ],
+)
+def test_provider_error_mapping(
+    error_type: str, upstream: int | None, status: int, retry_after: str | None
+) -> None:
+    exc = ProviderError("boom", error_type=error_type, status_code=upstream, retry_after_s=2.2)
+    mapped = provider_error(exc)
+    assert mapped.status == status
+    assert mapped.headers.get("Retry-After") == retry_after
+    assert mapped.detail and mapped.detail[0]["reason"] == "boom"
