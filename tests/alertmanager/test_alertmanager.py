@@ -96,19 +96,33 @@ def test_no_keys_newer_than_alertmanager_0_25() -> None:
         walk(cfg["route"])
 
 
-def test_templates_render_with_amtool() -> None:
+def test_templates_render_for_a_person_on_call() -> None:
     amtool = require_binary("amtool")
+    data = Path(__file__).parent / "notification.json"  # one firing, one resolved alert
     res = subprocess.run(
         [amtool, "template", "render", "--template.glob=templates/*.tmpl",
-         '--template.text={{ template "genai.title" . }}|{{ template "genai.text" . }}'],
+         f"--template.data={data}",
+         '--template.text={{ template "genai.title" . }}\n---\n{{ template "genai.text" . }}'],
         capture_output=True,
         text=True,
         cwd=AM_DIR,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
-    title, text = res.stdout.split("|", 1)
-    assert title.startswith("[")
-    assert "Alertmanager: " in text
+    title, text = res.stdout.split("\n---\n", 1)
+    assert title == "[FIRING:1] SLOFastBurn · rag-api · SLO rag-api-availability (page)"
+    lines = text.splitlines()
+    assert lines[0] == "🔥 SLO rag-api-availability of rag-api is burning its error budget fast"
+    assert "33.33× faster" in lines[1]
+    assert "Since: 2026-11-27 03:04 UTC" in lines
+    assert any(line.startswith("Runbook: https://") for line in lines)
+    assert (
+        "Dashboard: http://localhost:3000/d/llm-slos?var-service=rag-api&var-slo=rag-api-availability"
+        in lines
+    )
+    assert "✅ An earlier burn" in lines
+    assert "Model: gpt-4o-mini (openai)" in lines
+    assert "Since: 2026-11-27 01:00 UTC · resolved 01:30 UTC" in lines
+    assert lines[-1] == "Alertmanager: http://alertmanager:9093"
 
 
 # --- inhibition on a real Alertmanager --------------------------------------------------------
