@@ -3,6 +3,7 @@ thresholds come from one file, and a bad spec fails with file, line, SLO and fie
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -237,3 +238,29 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
     path.write_text("version: 1\nslos:\n  - name: [unclosed\n")
     with pytest.raises(SpecError, match=r"slos.yaml:\d+: not valid YAML"):
         load_spec(path)
+
+
+def test_no_threshold_literals_in_the_alert_code() -> None:
+    """Comparisons in llm_alerts.py take their right-hand side from thresholds.yaml: no
+    `> 0.05`-style literal, and the only decimal in PromQL text is the p95 quantile."""
+    import ast
+
+    from slo import llm_alerts
+
+    source = Path(llm_alerts.__file__).read_text()
+    tree = ast.parse(source)
+    code = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
+    assert {"build", "_ratio_guarded", "_p95_guarded", "_per_signal"} <= {f.name for f in code}
+    docstrings = {id(f.body[0].value) for f in code if isinstance(f.body[0], ast.Expr)}
+    texts = [
+        node.value
+        for f in code
+        for node in ast.walk(f)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+    promql = "\n".join(texts)
+    # `up == 0` (TargetDown) and `up == 1` (SLIMetricsAbsent) are target states, not knobs
+    assert sorted(re.findall(r"(?:>|>=|<|<=|==)\s*[0-9.]+", promql)) == ["== 0", "== 1"]
+    assert re.findall(r"(?<![\w.\[])[0-9]+\.[0-9]+", promql) == ["0.95"]
