@@ -44,6 +44,10 @@ run: bootstrap ## Run rag-api locally on :8000 (no Docker)
 rules: bootstrap ## Regenerate prometheus/rules/slo-*.yml from slo/slos.yaml
 	$(PY) -m slo
 
+.PHONY: dashboards
+dashboards: bootstrap ## Regenerate grafana/dashboards/*.json and docs/dashboards.md
+	$(PY) grafana/generate.py
+
 # --- Docker stack (needs Docker with Compose v2) ------------------------------------------------
 .PHONY: up down clean ps logs smoke
 up: ## Start the whole stack and wait until every service is healthy
