@@ -241,6 +241,7 @@ def stat(
     text_mode: str = "auto",
     min_: float | None = None,
     max_: float | None = None,
+    links: list[Json] | None = None,
 ) -> Panel:
     targets = target if isinstance(target, list) else [target]
     return _panel(
@@ -257,6 +258,7 @@ def stat(
         mappings=mappings,
         min_=min_,
         max_=max_,
+        links=links,
         color={"mode": "thresholds"},
         options={
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -466,6 +468,17 @@ def text(title: str, content: str, *, w: int = 24, h: int = 3) -> Panel:
         h=h,
         options={"mode": "markdown", "content": content},
     )
+
+
+def drilldown(uid: str, title: str) -> list[Json]:
+    """Panel link to another stack dashboard, keeping the time range and variables."""
+    return [
+        {
+            "title": title,
+            "url": f"/d/{uid}?${{__url_time_range}}&${{__all_variables}}",
+            "targetBlank": False,
+        }
+    ]
 
 
 def override_unit(field_name: str, unit: str, **extra: Any) -> Json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core
+from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import (
     CHAT_ROUTES,
@@ -22,8 +22,8 @@ HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
 CHAT_HTTP = {sc.L_HTTP_ROUTE: "~" + CHAT_ROUTES}
 MODEL_ONLY = {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL}
-SLO_LATENCY_S = 5.12  # latency SLO threshold (design §7), a duration bucket bound
-SLO_TTFT_S = 1.28
+SLO_LATENCY_S = limits.LATENCY_S
+SLO_TTFT_S = limits.TTFT_S
 
 
 def build() -> core.Json:
@@ -55,13 +55,19 @@ def build() -> core.Json:
         ),
         core.stat(
             "Error % (5xx)",
-            "Share of chat API requests answered 5xx: what the availability SLO (99.5%) counts. "
+            "Share of chat API requests answered 5xx: what the availability SLO "
+            f"({limits.pct(limits.objective('rag-api-availability'))}) counts. "
             "Provider failures map to 502/503/504; our own rate limiter (429) is not an error.",
             prom(ratio(sum_rate(HTTP_COUNT, five_xx), sum_rate(HTTP_COUNT, CHAT_HTTP))),
             "percentunit",
             w=3,
             decimals=2,
-            thresholds_=thresholds((None, GREEN), (0.005, YELLOW), (0.05, RED)),
+            thresholds_=thresholds(
+                (None, GREEN),
+                (limits.AVAILABILITY_BUDGET, YELLOW),
+                (10 * limits.AVAILABILITY_BUDGET, RED),
+            ),
+            links=core.drilldown(common.TRACES[0], "Failed traces"),
         ),
         core.stat(
             "p95 latency",
@@ -74,6 +80,7 @@ def build() -> core.Json:
             thresholds_=thresholds(
                 (None, GREEN), (SLO_LATENCY_S / 2, YELLOW), (SLO_LATENCY_S, RED)
             ),
+            links=core.drilldown(common.TRACES[0], "Slow traces"),
         ),
         core.stat(
             "TTFT p95",
@@ -84,6 +91,7 @@ def build() -> core.Json:
             w=3,
             decimals=2,
             thresholds_=thresholds((None, GREEN), (SLO_TTFT_S / 2, YELLOW), (SLO_TTFT_S, RED)),
+            links=core.drilldown(common.TRACES[0], "Slow first token traces"),
         ),
         core.stat(
             "Cost per hour",
@@ -93,6 +101,7 @@ def build() -> core.Json:
             "currencyUSD",
             w=3,
             decimals=2,
+            links=core.drilldown(common.COST[0], "Cost breakdown"),
         ),
         core.stat(
             "Tokens/s",
@@ -123,6 +132,7 @@ def build() -> core.Json:
             w=3,
             decimals=1,
             thresholds_=thresholds((None, RED), (0, ORANGE), (0.25, YELLOW), (0.5, GREEN)),
+            links=core.drilldown(common.SLOS[0], "SLO details"),
         ),
     )
 
@@ -165,7 +175,9 @@ def build() -> core.Json:
         ),
         core.timeseries(
             "Model call error ratio by model",
-            "Share of chat calls that failed, per model. The llm-chat-success SLO allows 1%.",
+            "Share of chat calls that failed, per model. Yellow line: the llm-chat-success "
+            f"SLO budget ({limits.pct(limits.CHAT_ERROR_BUDGET)}); red line: LLMErrorRatioHigh "
+            f"({limits.pct(limits.ERROR_RATIO_ALERT)} over 5 minutes pages).",
             [
                 prom(
                     ratio_by(
@@ -179,7 +191,9 @@ def build() -> core.Json:
             ],
             "percentunit",
             w=8,
-            thresholds_=thresholds((None, GREEN), (0.01, RED)),
+            thresholds_=thresholds(
+                (None, GREEN), (limits.CHAT_ERROR_BUDGET, YELLOW), (limits.ERROR_RATIO_ALERT, RED)
+            ),
             threshold_style="line",
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core
+from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import le, quantile, ratio, ratio_by, sum_increase, sum_rate
 
@@ -13,7 +13,7 @@ DUR = sc.GENAI_OPERATION_DURATION
 DOCS = sc.RAG_RETRIEVAL_DOCUMENTS
 TOP = sc.RAG_RETRIEVAL_TOP_SCORE
 EVAL = sc.RAG_EVALUATION_SCORE
-LOW_SCORE = 0.7  # rag-answer-quality SLO: faithfulness above 0.7 is good (a score bucket bound)
+LOW_SCORE = limits.QUALITY_SCORE  # rag-answer-quality SLO: faithfulness above it is good
 STAGE = (sc.L_OPERATION,)
 BY_EVAL = (sc.L_EVALUATION_NAME,)
 
@@ -114,7 +114,7 @@ def build() -> core.Json:
             "percentunit",
             w=8,
             max_=1,
-            thresholds_=thresholds((None, GREEN), (0.2, ORANGE)),
+            thresholds_=thresholds((None, GREEN), (limits.EMPTY_RETRIEVAL_ALERT, ORANGE)),
             threshold_style="line",
         ),
         core.timeseries(
@@ -168,7 +168,9 @@ def build() -> core.Json:
             f"Low-score ratio (score ≤ {LOW_SCORE})",
             f"Share of answers scoring at most {LOW_SCORE} per evaluation. For faithfulness "
             "this is "
-            "the bad-event ratio of the rag-answer-quality SLO (objective 90% above 0.7).",
+            "the bad-event ratio of the rag-answer-quality SLO (budget "
+            f"{limits.pct(limits.QUALITY_BUDGET)}, yellow line); RAGAnswerQualityDrop fires "
+            f"above {limits.pct(limits.LOW_QUALITY_ALERT)} (red line).",
             [
                 prom(
                     ratio_by(
@@ -181,7 +183,9 @@ def build() -> core.Json:
             "percentunit",
             w=12,
             max_=1,
-            thresholds_=thresholds((None, GREEN), (0.1, RED)),
+            thresholds_=thresholds(
+                (None, GREEN), (limits.QUALITY_BUDGET, YELLOW), (limits.LOW_QUALITY_ALERT, RED)
+            ),
             threshold_style="line",
         ),
     )

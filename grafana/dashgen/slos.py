@@ -6,14 +6,15 @@ numbers here are exactly what the SLOFastBurn/SLOSlowBurn alerts evaluate.
 
 from __future__ import annotations
 
-from . import common, core
+from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 
 SEL = '{service=~"$service", slo=~"$slo"}'
 # Multiwindow, multi-burn-rate pairs (SRE Workbook): (long, short, burn-rate threshold).
-PAGE_WINDOWS = (("1h", "5m", 14.4), ("6h", "30m", 6))
-TICKET_WINDOWS = (("1d", "2h", 3), ("3d", "6h", 1))
-ALL_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
+PAGE_WINDOWS = limits.PAGE_WINDOWS
+TICKET_WINDOWS = limits.TICKET_WINDOWS
+ALL_WINDOWS = limits.ALL_WINDOWS
+FACTORS = sorted(f for _, _, f in (*TICKET_WINDOWS, *PAGE_WINDOWS))
 BURN_UNIT = "suffix:×"
 
 
@@ -125,7 +126,9 @@ def build() -> core.Json:
             BURN_UNIT,
             w=8,
             h=8,
-            thresholds_=thresholds((None, GREEN), (1, YELLOW), (6, ORANGE), (14.4, RED)),
+            thresholds_=thresholds(
+                (None, GREEN), (FACTORS[0], YELLOW), (FACTORS[-2], ORANGE), (FACTORS[-1], RED)
+            ),
             decimals=1,
         ),
         core.table(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core
+from . import common, core, limits
 from .core import GREEN, RED, loki, prom, thresholds
 from .promql import quantile, ratio_by, sum_rate
 
 SERVICE = f'resource.service.name = "{sc.SERVICE_NAME}"'
-SLOW = "5120ms"  # the latency SLO threshold (5.12 s)
-SLOW_TTFT_S = 1.28
+SLOW = f"{round(limits.LATENCY_S * 1000)}ms"  # the latency SLO threshold
+SLOW_TTFT_S = limits.TTFT_S
 CALLS = "traces_spanmetrics_calls_total"
 LATENCY = "traces_spanmetrics_latency"
 GRAPH = "traces_service_graph_request_total"
@@ -54,7 +54,7 @@ def build() -> core.Json:
             f"{{ {SERVICE} && status = error }}",
         ),
         core.trace_table(
-            f"Slow traces (> {SLOW})",
+            f"Slow traces (> {limits.LATENCY_S:g} s)",
             f"Recent rag-api traces with a span longer than {SLOW}: the latency SLO threshold.",
             f"{{ {SERVICE} && duration > {SLOW} }}",
         ),
@@ -87,7 +87,7 @@ def build() -> core.Json:
     )
     d.add(
         core.trace_table(
-            f"Slow first token (> {SLOW_TTFT_S} s)",
+            f"Slow first token (> {SLOW_TTFT_S:g} s)",
             f"Streamed chat spans whose first chunk took longer than {SLOW_TTFT_S} s (the TTFT "
             "SLO threshold).",
             f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && '

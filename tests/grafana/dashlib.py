@@ -54,6 +54,8 @@ GRAFANA_BUILTIN_VARS = {
     "__org",
     "__timeFilter",
     "__all",
+    "__url_time_range",
+    "__all_variables",
 }
 VAR_REF = re.compile(r"\$\{(\w+)(?::[\w-]+)?\}|\$(\w+)|\[\[(\w+)(?::[\w-]+)?\]\]")
 LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)\s*$", re.S)
