@@ -1,5 +1,6 @@
 """The shared harness rewrites only hosts, ports and intervals of the shipped configs, and the
-shipped Prometheus config + rules work for real against the real app."""
+shipped scrape config ingests the app's trace_id exemplars on a real Prometheus.
+(Every rule evaluating cleanly is proven in tests/prometheus/test_rules_live.py.)"""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _wait(predicate, timeout: float = 30.0, step: float = 0.5):  # type: ignore[
     raise AssertionError(f"condition not met within {timeout}s")
 
 
-def test_shipped_config_and_rules_run_on_real_prometheus(tmp_path: Path) -> None:
+def test_shipped_scrape_config_ingests_trace_id_exemplars(tmp_path: Path) -> None:
     with (
         start_rag_api(tmp_path) as app,
         start_prometheus(
@@ -69,15 +70,6 @@ def test_shipped_config_and_rules_run_on_real_prometheus(tmp_path: Path) -> None
             }
 
         _wait(targets_up)
-
-        def all_rules_evaluated() -> list[dict]:
-            groups = httpx.get(f"{prom.url}/api/v1/rules").json()["data"]["groups"]
-            rules = [r for g in groups for r in g["rules"]]
-            return rules if all(r["health"] != "unknown" for r in rules) else []
-
-        rules = _wait(all_rules_evaluated)
-        broken = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
-        assert not broken, f"rules failing on real Prometheus: {broken}"
 
         def exemplars() -> list:
             now = time.time()
