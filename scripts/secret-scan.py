@@ -109,6 +109,9 @@ def looks_random(value: str) -> bool:
     """
     if is_placeholder(value) or "test" in value.lower():
         return False
+    # Made of words: "e2e-admin-token", "local_dev.secret_v2" (each part letters or short).
+    if all(part.isalpha() or len(part) <= 3 for part in re.split(r"[-_.~]", value)):
+        return False
     if not (re.search(r"[A-Za-z]", value) and re.search(r"\d", value)):
         return False
     return entropy(value) >= 3.0

@@ -33,6 +33,7 @@ HARMLESS = "\n".join(
         'api_key = "sk-your-key-here-example-00000"',
         "token_type = gen_ai_token_type",
         'ADMIN_TOKEN = "test-admin-token-0123456789"',
+        'ADMIN_TOKEN = "e2e-admin-token"',
         '"sk-proj-abcdefghijklmnop1234",',
         "AKIAIOSFODNN7EXAMPLE",
     ]
