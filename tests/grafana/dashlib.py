@@ -494,33 +494,42 @@ def _span_attributes() -> set[str]:
     return {v for k, v in vars(sc).items() if k.startswith("A_") and isinstance(v, str)}
 
 
-# Loki (OTLP ingest): the index label, the OTLP LogRecord fields Loki keeps as structured
-# metadata, and the attributes rag-api puts on its log records (structlog event fields).
-LOG_LABELS = {
-    "service_name",
-    "severity_text",
-    "severity_number",
-    "trace_id",
-    "span_id",
-    "request_id",
-    # event fields of chat_answered / chat_failed / http_request
-    "route",
-    "model",
-    "provider",
-    "feature",
-    "user_tier",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "cache_hit",
-    "documents",
-    "latency_ms",
-    "faithfulness",
-    "error_type",
-    "status_code",
-    "status",
-    "method",
-}
+# Loki (OTLP ingest): the index label and the OTLP LogRecord fields Loki keeps as structured
+# metadata (severity_text is the level, upper-cased: INFO, WARNING, ERROR).
+LOG_OTLP_FIELDS = {"service_name", "severity_text", "severity_number", "trace_id", "span_id"}
+TELEMETRY_DOC = ROOT / "docs" / "telemetry.md"
+
+
+def _logs_section() -> str:
+    return TELEMETRY_DOC.read_text().split("\n## Logs", 1)[1].split("\n## ", 1)[0]
+
+
+def log_fields() -> set[str]:
+    """Fields rag-api puts on its log records, as documented in docs/telemetry.md § Logs (every
+    field except timestamp/level/event becomes an OTLP attribute → Loki structured metadata):
+    the JSON example's keys and the names in the events table's description column."""
+    names: set[str] = set()
+    for line in _logs_section().splitlines():
+        if line.startswith("| `"):
+            line = "|".join(line.split("|")[2:])  # skip the event-name column
+        names |= set(re.findall(r"`([a-z_][a-z0-9_]*)`", line))
+        names |= set(re.findall(r'"([a-z_][a-z0-9_]*)":', line))
+    return names - {"timestamp", "level", "event"}
+
+
+def log_events() -> set[str]:
+    """Event names (the OTLP log body): the first column of the events table."""
+    events: set[str] = set()
+    for line in _logs_section().splitlines():
+        if line.startswith("| `"):
+            events |= set(re.findall(r"`([a-z_][a-z0-9_]*)`", line.split("|")[1]))
+    return events
+
+
+def log_label_allowed(label: str) -> bool:
+    return label in LOG_OTLP_FIELDS or label in log_fields()
+
+
 TRACE_INTRINSICS = {"status", "duration", "name", "kind", "statusMessage", "traceDuration"}
 RESOURCE_ATTRIBUTES = {"service.name", "service.version", "deployment.environment.name"}
 
@@ -558,8 +567,11 @@ def grammar_problems(directory: Path = DASHBOARDS) -> list[str]:
             problems.append(f"{where}: syntax error near {e['near']!r} in {result['query']!r}")
         if result["lang"] == "logql":
             for label in result["labels"]:
-                if label not in LOG_LABELS:
+                if not log_label_allowed(label):
                     problems.append(f"{where}: log label/field {label!r} not in the contract")
+            for text in result["lineFilters"]:
+                if text not in log_events():
+                    problems.append(f"{where}: line filter {text!r} is not a documented event")
         if result["lang"] == "traceql":
             for field in result["attributes"]:
                 if not trace_attribute_allowed(field):

@@ -75,6 +75,12 @@ BROKEN: dict[str, tuple[str, str, dict[str, str], str]] = {
         {"expr": '{service_name="rag-api"} | user_email="x"'},
         "'user_email' not in the contract",
     ),
+    "LogQL line filter on an undocumented event": (
+        "rag-pipeline.json",
+        "loki",
+        {"expr": '{service_name="rag-api"} |= "answer_evaluated"'},
+        "'answer_evaluated' is not a documented event",
+    ),
     "TraceQL syntax": (
         "llm-traces.json",
         "tempo",

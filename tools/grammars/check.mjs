@@ -6,7 +6,7 @@
 //
 //   echo '[{"id": "x", "lang": "logql", "query": "{service_name=\"rag-api\"}"}]' | node check.mjs
 //
-// Output (stdout, JSON): [{id, lang, errors: [{from, to, near}], labels: [...], attributes: [...]}]
+// Output (stdout, JSON): [{id, lang, errors: [{from, to, near}], labels, attributes, lineFilters}]
 // Exit status: 0 when no query has an error node, 1 when some query does, 2 on bad input.
 // Grafana variables ($__auto, $model …) must be substituted before parsing, as Grafana does.
 import { parser as logql } from '@grafana/lezer-logql';
@@ -26,6 +26,7 @@ function analyse(lang, query) {
   const errors = [];
   const labels = new Set();
   const attributes = new Set();
+  const lineFilters = new Set();
   tree.iterate({
     enter(ref) {
       const node = ref.node;
@@ -45,6 +46,10 @@ function analyse(lang, query) {
         } else if (name === 'LabelFilter' || name === 'NumberFilter') {
           const id = childNamed(node, 'Identifier');
           if (id) labels.add(query.slice(id.from, id.to));
+        } else if (name === 'LineFilter') {
+          // |= "text": the OTLP log body, i.e. rag-api's event name.
+          const str = childNamed(node, 'String');
+          if (str) lineFilters.add(JSON.parse(query.slice(str.from, str.to)));
         }
       } else if (lang === 'traceql') {
         if (name === 'AttributeField') attributes.add(query.slice(node.from, node.to));
@@ -54,7 +59,12 @@ function analyse(lang, query) {
       }
     },
   });
-  return { errors, labels: [...labels].sort(), attributes: [...attributes].sort() };
+  return {
+    errors,
+    labels: [...labels].sort(),
+    attributes: [...attributes].sort(),
+    lineFilters: [...lineFilters].sort(),
+  };
 }
 
 let items;
