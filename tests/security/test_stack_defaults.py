@@ -284,6 +284,9 @@ def test_containers_run_as_documented_non_root_users(resolved: dict[str, Any]) -
             assert last_user and last_user not in ROOT_USERS, (
                 f"{name}: {dockerfile} must end with a non-root USER (has {last_user!r})"
             )
+            assert documented.split()[0] == last_user.split(":")[0], (
+                f"{name}: docs/security.md says {documented!r}, {dockerfile} USER {last_user}"
+            )
         else:
             uid = documented.split()[0]
             assert uid.isdigit() and uid != "0", f"{name}: documented user {documented!r}"
