@@ -26,7 +26,7 @@ CHAT_MODELS = [
     "gemini-2.5-flash",
     "llama-3.1-8b-local",
 ]
-# Upper bound for the whole exposition of this app (contract metrics + process metrics), far
+# Upper bound for the whole exposition of this app (it exposes only contract metrics), far
 # below what one label taking raw request values would produce after 1,000 requests.
 MAX_SERIES = 3000
 QUESTIONS = [
