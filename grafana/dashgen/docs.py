@@ -147,8 +147,10 @@ How they are built and checked:
   Prometheus scraping the real rag-api after steady traffic and injected faults; each must
   return data. The only exceptions (listed with reasons in `tests/grafana/promql_allowlist.yaml`)
   need components that cannot run without Docker: Tempo's metrics-generator, the collector's,
-  Loki's and Tempo's self-metrics. LogQL and TraceQL are parsed with Grafana's own grammars and
-  may only use labels and attributes of the telemetry contract (`docs/telemetry.md`).
+  Loki's and Tempo's self-metrics. LogQL and TraceQL are parsed with Grafana's own grammars,
+  may only use labels and attributes of the telemetry contract (`docs/telemetry.md`), and are
+  evaluated (with Loki's and Tempo's data model) over the OTLP logs and spans the real rag-api
+  exports: each must select at least one log line or span.
 - Latency panels have exemplars on: dots link to the trace of a concrete slow request.
 - Firing Prometheus alerts are drawn as red annotations (*Firing alerts* toggle at the top).
 

@@ -1,0 +1,191 @@
+"""The dashboards' TraceQL and LogQL queries select real rag-api spans and log records.
+
+rag-api exports OTLP traces and logs to a loopback sink (standing in for the collector) while it
+serves normal, failing, slow and low-quality requests; each dashboard query, evaluated with
+Tempo's and Loki's data model (telemetry_eval), must match at least one span / log line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.grafana import dashlib, telemetry_eval
+from tests.grafana.otlp_sink import OTLPSink
+from tests.support.procs import start_rag_api
+
+ADMIN_TOKEN = "dashboards-otlp-test-token"  # throwaway, for the app under test only
+SCALE = 0.01  # SIM_LATENCY_SCALE: every simulated delay × 0.01
+
+
+@dataclass
+class Captured:
+    spans: list[telemetry_eval.Span]
+    logs: list[telemetry_eval.LogLine]
+
+
+def _traffic(url: str) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=url, timeout=60) as c:
+
+        def chat(question: str, stream: bool = False, **extra: Any) -> None:
+            path = "/v1/chat/stream" if stream else "/v1/chat"
+            body = {"question": question, **extra}
+            with c.stream("POST", path, json=body) as r:
+                for _ in r.iter_lines():
+                    pass
+
+        chat("What should I know about time to first token?")
+        chat("Explain error budgets and burn rates.", stream=True, model="claude-sonnet-4")
+        chat("What is 12 * (3 + 4)?")
+        chat("Explain prompt caching.", model="llama-3.1-8b-local", feature="search")
+
+        def with_faults(profile: dict[str, float], *questions: str, stream: bool = False) -> None:
+            c.put("/admin/faults", json=profile, headers=admin).raise_for_status()
+            for q in questions:
+                chat(q, stream=stream)
+            c.put("/admin/faults", json={}, headers=admin).raise_for_status()
+
+        with_faults({"error_rate": 1.0}, "Explain the watchdog alert.", "What is 7 * 6?")
+        with_faults({"retrieval_degradation": 1.0}, "Give me the key points on prompt caching.")
+        # First chunk after 6 s (600 s × SCALE): a slow trace and a slow time to first token.
+        with_faults({"extra_ttft_seconds": 600}, "Explain rate limiting.", stream=True)
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
+    sink = OTLPSink().start()
+    app = start_rag_api(
+        tmp_path_factory.mktemp("otlp"),
+        env={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": sink.url,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "SIM_LATENCY_SCALE": str(SCALE),
+            "RATE_LIMIT_ENABLED": "false",
+        },
+    )
+    try:
+        _traffic(app.url)
+        deadline = time.monotonic() + 20
+        while True:  # the batch processors export every second
+            traces, logs = sink.snapshot()
+            spans = telemetry_eval.spans(traces)
+            lines = telemetry_eval.log_lines(logs)
+            done = any(s.duration_ns > 5e9 for s in spans) and any(
+                "faults_updated" in ln.line for ln in lines[-3:]
+            )
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        yield Captured(spans, lines)
+    finally:
+        app.stop()
+        sink.stop()
+
+
+def _queries(lang: str) -> list[dashlib.Query]:
+    return [q for q in dashlib.queries(dashlib.load()) if q.lang == lang]
+
+
+def unmatched(captured: Captured, directory: Path = dashlib.DASHBOARDS) -> list[str]:
+    """Dashboard TraceQL/LogQL queries (in `directory`) that select no real span / log line."""
+    dashboards = dashlib.load(directory)
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    problems = []
+    for q in dashlib.queries(dashboards):
+        text = dashlib.substitute(q.text, by_uid[q.dashboard])
+        if q.lang == "traceql":
+            parsed = telemetry_eval.parse_traceql(text)
+            if not any(parsed.matches(s) for s in captured.spans):
+                problems.append(f"{q.id}: no span matches {text}")
+            for attr in parsed.select:
+                if all(telemetry_eval.span_field(s, attr) is None for s in captured.spans):
+                    problems.append(f"{q.id}: no span has {attr}")
+        elif q.lang == "logql":
+            predicates = telemetry_eval.parse_logql(text)
+            if not any(all(p(ln) for p in predicates) for ln in captured.logs):
+                problems.append(f"{q.id}: no log line matches {text}")
+    return problems
+
+
+def test_capture_has_spans_and_logs(captured: Captured) -> None:
+    assert {s.resource.get("service.name") for s in captured.spans} == {"rag-api"}
+    assert any(ln.labels.get("service_name") == "rag-api" for ln in captured.logs)
+
+
+def test_dashboards_have_logql_and_traceql() -> None:
+    assert len(_queries("traceql")) >= 5 and len(_queries("logql")) >= 4
+
+
+def test_every_traceql_and_logql_query_selects_real_data(captured: Captured) -> None:
+    assert unmatched(captured) == []
+
+
+@pytest.mark.parametrize(
+    ("file_name", "kind", "change", "expected"),
+    [
+        # Loki has no `level` for OTLP logs (the level is severity_text).
+        (
+            "llm-overview.json",
+            "loki",
+            {"expr": '{service_name="rag-api"} | level="error"'},
+            "no log",
+        ),
+        # OTLP severity_text is upper-case.
+        (
+            "llm-traces.json",
+            "loki",
+            {"expr": '{service_name="rag-api"} | severity_text="error"'},
+            "no log",
+        ),
+        # gen_ai.system was renamed gen_ai.provider.name (semconv 1.37): no span has it.
+        (
+            "llm-traces.json",
+            "tempo",
+            {"query": '{ span.gen_ai.system = "openai" }'},
+            "no span matches",
+        ),
+        (
+            "llm-traces.json",
+            "tempo",
+            {"query": '{ span.gen_ai.operation.name = "chat" } | select(span.gen_ai.prompt)'},
+            "no span has span.gen_ai.prompt",
+        ),
+    ],
+)
+def test_check_fails_on_a_broken_copy(
+    captured: Captured,
+    tmp_path: Path,
+    file_name: str,
+    kind: str,
+    change: dict[str, str],
+    expected: str,
+) -> None:
+    directory = dashlib.copy_dashboards(tmp_path / "dashboards")
+    path = directory / file_name
+    dash: dict[str, Any] = json.loads(path.read_text())
+    target = next(
+        t
+        for p in dashlib.all_panels(dash)
+        for t in p.get("targets", [])
+        if dashlib.datasource_kind(t.get("datasource"), dash) == kind
+    )
+    target.update(change)
+    path.write_text(json.dumps(dash))
+    problems = unmatched(captured, directory)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_unsupported_query_shapes_fail_loudly() -> None:
+    with pytest.raises(telemetry_eval.Unsupported):
+        telemetry_eval.parse_logql('{service_name="rag-api"} | json | level="error"')
+    with pytest.raises(telemetry_eval.Unsupported):
+        telemetry_eval.parse_traceql('{ status = error } >> { span.x = "y" }')
