@@ -1,9 +1,10 @@
 """Benchmark 2 — cardinality: series on /metrics after hostile traffic.
 
 A baseline of steady, valid traffic is followed by thousands of requests that each carry fresh
-model, feature, tier, user and conversation values (half with an unknown model → 422) plus
-requests to random raw paths (→ 404). A Prometheus scrape of /metrics afterwards must hold a
-fixed number of series, whatever the clients sent. Goal: ≤ 1,500 series.
+model, feature, tier, user and conversation values (half with an unknown model → 422), JSON and
+streamed, plus requests to random raw paths (→ 404) and with odd methods (→ 405). A Prometheus
+scrape of /metrics afterwards must hold a fixed number of series, whatever the clients sent.
+Goal: ≤ 1,500 series.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def run(quick: bool = False, requests: int | None = None) -> dict[str, Any]:
         )
         total, per_family, leaks = scrape(proc.url)
         load["requests"] += first["requests"]
+        for status, n in first["statuses"].items():
+            load["statuses"][status] = load["statuses"].get(status, 0) + n
 
     print(f"[cardinality] hostile requests: {load['requests']} (statuses {load['statuses']})")
     rows = [[name, str(n)] for name, n in per_family.most_common()]

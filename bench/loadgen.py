@@ -9,8 +9,9 @@ load generator must cost far less CPU per request than the server it measures.
 
 Traffic kinds:
   steady   POST /v1/chat with a rotating set of valid questions (cache disabled by the caller)
-  hostile  POST /v1/chat where every request carries fresh model/feature/tier/user/conversation
-           values, plus unknown routes: what a careless or malicious client sends
+  hostile  POST /v1/chat and /v1/chat/stream where every request carries fresh model/feature/
+           tier/user/conversation values, plus random raw paths and odd methods: what a careless
+           or malicious client sends
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def hostile_requests(seed: int = 7) -> Callable[[int], Request]:
         kind = i % 10
         if kind == 9:  # a raw path that must never become a label value
             return "GET", f"/v1/chat/{i}/{rnd.getrandbits(32):x}", b"", ""
+        if kind == 7:  # odd methods on real routes
+            return ("DELETE", "PATCH", "OPTIONS", f"X{i % 1000}")[i % 4], "/v1/chat", b"", ""
         body: dict[str, object] = {
             "question": f"{QUESTIONS[i % len(QUESTIONS)]} #{i}",
             "feature": f"feature-{i}",
@@ -71,7 +74,8 @@ def hostile_requests(seed: int = 7) -> Callable[[int], Request]:
         # model, feature and tier bounding are all exercised on successful requests too.
         body["model"] = f"model-{i}" if kind % 2 else MODELS[i % len(MODELS)]
         headers = f"X-User-Id: user-{i}\r\nX-Request-Id: req-{i}\r\n"
-        return "POST", "/v1/chat", json.dumps(body).encode(), headers
+        path = "/v1/chat/stream" if kind in (2, 8) else "/v1/chat"  # TTFT series too
+        return "POST", path, json.dumps(body).encode(), headers
 
     return make
 
