@@ -1,0 +1,109 @@
+"""CLI: `python -m demo_app.loadgen list | run <scenario> [options]`.
+
+    python -m demo_app.loadgen list
+    python -m demo_app.loadgen docs      # regenerate the scenario table in docs/scenarios.md
+    python -m demo_app.loadgen run steady --rate 8 --duration 120
+    python -m demo_app.loadgen run error-burst --host http://127.0.0.1:8000
+
+Exit codes: 0 done, 2 usage or environment problem (message says what to fix), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from demo_app.loadgen.runner import (
+    DEFAULT_HOST,
+    EXIT_USAGE,
+    LoadgenError,
+    resolve_admin_token,
+    run_scenario,
+)
+from demo_app.loadgen.scenarios import (
+    SCENARIOS_FILE,
+    ScenarioError,
+    UnknownScenarioError,
+    load_scenarios,
+)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_app.loadgen",
+        description="Demo load and incident scenarios for rag-api (Locust, headless).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the scenarios with one-line descriptions")
+    sub.add_parser("docs", help="regenerate the scenario table in docs/scenarios.md")
+    run = sub.add_parser("run", help="run one scenario against a running rag-api")
+    run.add_argument("scenario", help="scenario name (see `list`)")
+    run.add_argument("--host", default=DEFAULT_HOST, help=f"rag-api base URL ({DEFAULT_HOST})")
+    run.add_argument("--rate", type=_positive, help="base requests per second (scenario default)")
+    run.add_argument(
+        "--duration", type=_positive, help="total seconds; phases keep their proportions"
+    )
+    run.add_argument(
+        "--admin-token",
+        help="rag-api ADMIN_TOKEN (default: $ADMIN_TOKEN, then ADMIN_TOKEN in .env)",
+    )
+    run.add_argument(
+        "--driver",
+        choices=("locust", "builtin"),
+        default="locust",
+        help="traffic driver: Locust subprocess (default) or the light in-process asyncio driver",
+    )
+    run.add_argument("--seed", type=int, help="seed of the request mix (reproducible runs)")
+    return parser
+
+
+def _list() -> int:
+    scenarios = load_scenarios()
+    width = max(len(n) for n in scenarios.names())
+    print(f"Scenarios ({SCENARIOS_FILE.name}):")
+    for s in scenarios.scenarios.values():
+        print(f"  {s.name:<{width}}  {s.description}")
+    print("\nRun one: make incident SCENARIO=<name>  (or python -m demo_app.loadgen run <name>)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list()
+        if args.command == "docs":
+            from demo_app.loadgen.docs import DOCS_FILE, TABLE, scenario_table, write_section
+
+            write_section(TABLE, scenario_table(load_scenarios()))
+            print(f"wrote {DOCS_FILE}")
+            return 0
+        scenario = load_scenarios().get(args.scenario)
+        if args.rate is not None or args.duration is not None:
+            scenario = scenario.scaled(rate=args.rate, duration=args.duration)
+        return run_scenario(
+            scenario,
+            host=args.host,
+            admin_token=resolve_admin_token(args.admin_token),
+            driver=args.driver,
+            seed=args.seed,
+            out=lambda line: print(line, flush=True),
+        )
+    except (ScenarioError, UnknownScenarioError, LoadgenError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Load and validate `scenarios.yaml`: the ONE data file describing every demo scenario.
+
+Errors name the file and line (`scenarios.yaml:42: scenario 'error-burst': ...`), so an operator
+editing the file sees where it is wrong. The schema is small and checked here by hand (no extra
+dependency); `tests/loadgen/test_scenarios.py` holds the contract.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
+
+# Fault knobs of PUT /admin/faults and their valid ranges (None = unbounded above).
+FAULT_KNOBS: dict[str, tuple[float, float | None]] = {
+    "error_rate": (0.0, 1.0),
+    "rate_limit_rate": (0.0, 1.0),
+    "latency_multiplier": (0.0, None),
+    "extra_ttft_seconds": (0.0, None),
+    "output_token_multiplier": (0.0, None),
+    "retrieval_degradation": (0.0, 1.0),
+}
+# The question sources a request draws from (weights, normalised at use).
+QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated")
+MIX_KEYS = ("stream", "questions", "tiers", "features", "models")
+WATCHDOG = "Watchdog"
+ANY_OTHER = "*"  # in `forbid`: every alert not listed in `raise` (Watchdog is always allowed)
+
+_ALERT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\})?$")
+_LABEL_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"?([^",]*)"?\s*$')
+
+
+class ScenarioError(ValueError):
+    """The scenario file is invalid; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class AlertRef:
+    """An alert name plus label matchers, written `Name` or `Name{label=value,...}`."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> AlertRef:
+        m = _ALERT_RE.match(text.strip())
+        if not m:
+            raise ValueError(f"alert reference {text!r} is not Name or Name{{label=value,...}}")
+        labels: list[tuple[str, str]] = []
+        if m.group(2) is not None:
+            for part in filter(None, (p.strip() for p in m.group(2).split(","))):
+                lm = _LABEL_RE.match(part)
+                if not lm:
+                    raise ValueError(f"alert reference {text!r}: bad label matcher {part!r}")
+                labels.append((lm.group(1), lm.group(2)))
+        return cls(m.group(1), tuple(sorted(labels)))
+
+    def matches(self, alert_labels: dict[str, str]) -> bool:
+        """True when an alert's label set (incl. `alertname`) is this reference."""
+        if alert_labels.get("alertname") != self.name:
+            return False
+        return all(alert_labels.get(k) == v for k, v in self.labels)
+
+    def __str__(self) -> str:
+        if not self.labels:
+            return self.name
+        return self.name + "{" + ",".join(f"{k}={v}" for k, v in self.labels) + "}"
+
+
+@dataclass(frozen=True)
+class Mix:
+    """What the traffic looks like: streaming share and weighted choices for every request."""
+
+    stream: float
+    questions: dict[str, float]
+    tiers: dict[str, float]
+    features: dict[str, float]
+    models: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "questions": dict(self.questions),
+            "tiers": dict(self.tiers),
+            "features": dict(self.features),
+            "models": dict(self.models),
+        }
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    duration: float  # seconds
+    rate_factor: float  # multiplies the scenario's base rate
+    faults: dict[str, float]  # the FULL profile for this phase ({} = healthy)
+
+
+@dataclass(frozen=True)
+class E2E:
+    """How the end-to-end tier proves the scenario (tests/e2e)."""
+
+    webhook: tuple[AlertRef, ...]  # must arrive at rag-api /v1/alerts through Alertmanager
+    pending_ok: tuple[AlertRef, ...]  # `for:` outlasts the scenario: pending is enough
+    resolve: tuple[AlertRef, ...]  # must resolve after the last phase (recovery)
+    timeout: float  # seconds to wait for the expectations of a phase
+    app_env: dict[str, str]  # extra rag-api environment (e.g. SIM_LATENCY_SCALE)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    rate: float  # base requests per second
+    phases: tuple[Phase, ...]
+    mix: Mix
+    expect_raise: tuple[AlertRef, ...]
+    forbid: tuple[AlertRef, ...]
+    forbid_any_other: bool  # `forbid: ["*"]`
+    e2e: E2E
+    line: int = 0
+
+    @property
+    def duration(self) -> float:
+        return sum(p.duration for p in self.phases)
+
+    @property
+    def faulty(self) -> bool:
+        return any(p.faults for p in self.phases)
+
+    def fault_summary(self) -> str:
+        if not self.faulty:
+            return "none"
+        parts = []
+        for p in self.phases:
+            knobs = ", ".join(f"{k}={_num(v)}" for k, v in p.faults.items()) or "none"
+            parts.append(knobs if len(self.phases) == 1 else f"{p.name}: {knobs}")
+        return "; ".join(parts)
+
+    def is_forbidden(self, labels: dict[str, str]) -> bool:
+        """Would an alert with these labels break the scenario's "must not raise" list?"""
+        if labels.get("alertname") == WATCHDOG:
+            return False
+        if any(ref.matches(labels) for ref in self.forbid):
+            return True
+        return self.forbid_any_other and not any(ref.matches(labels) for ref in self.expect_raise)
+
+    def scaled(self, *, rate: float | None = None, duration: float | None = None) -> Scenario:
+        """The scenario with another base rate and/or total duration (phases keep proportions)."""
+        phases = self.phases
+        if duration is not None:
+            factor = duration / self.duration
+            phases = tuple(
+                Phase(p.name, p.duration * factor, p.rate_factor, p.faults) for p in phases
+            )
+        return Scenario(
+            self.name,
+            self.description,
+            self.rate if rate is None else rate,
+            phases,
+            self.mix,
+            self.expect_raise,
+            self.forbid,
+            self.forbid_any_other,
+            self.e2e,
+            self.line,
+        )
+
+
+@dataclass
+class ScenarioFile:
+    path: Path
+    default_mix: Mix
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return list(self.scenarios)
+
+    def get(self, name: str) -> Scenario:
+        try:
+            return self.scenarios[name]
+        except KeyError:
+            raise UnknownScenarioError(name, self.names()) from None
+
+
+class UnknownScenarioError(KeyError):
+    def __init__(self, name: str, valid: list[str]):
+        super().__init__(name)
+        self.name = name
+        self.valid = valid
+
+    def __str__(self) -> str:
+        return f"unknown scenario {self.name!r}; valid scenarios: {', '.join(self.valid)}"
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+# --- YAML with line numbers ----------------------------------------------------------------------
+class _LineDict(dict[str, Any]):
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineList(list[Any]):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
+    d = _LineDict()
+    d.line = node.start_mark.line + 1
+    d.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in d:
+            raise ScenarioError(f"{{file}}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+        d[key] = loader.construct_object(value_node, deep=True)
+        d.key_lines[str(key)] = key_node.start_mark.line + 1
+    return d
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
+    lst = _LineList(loader.construct_object(n, deep=True) for n in node.value)
+    lst.line = node.start_mark.line + 1
+    return lst
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+class _Ctx:
+    """Builds `file:line: where: message` errors."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, line: int, where: str, msg: str) -> ScenarioError:
+        prefix = f"{self.path.name}:{line}"
+        return ScenarioError(f"{prefix}: {where}: {msg}" if where else f"{prefix}: {msg}")
+
+
+def _line_of(obj: Any, key: str | None = None, default: int = 0) -> int:
+    if isinstance(obj, _LineDict):
+        if key is not None and key in obj.key_lines:
+            return obj.key_lines[key]
+        return obj.line
+    if isinstance(obj, _LineList):
+        return obj.line
+    return default
+
+
+def _number(ctx: _Ctx, parent: Any, key: str, where: str, lo: float, hi: float | None) -> float:
+    v = parent[key]
+    line = _line_of(parent, key)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ctx.fail(line, where, f"{key} must be a number (got {v!r})")
+    if v < lo or (hi is not None and v > hi):
+        bound = f"between {_num(lo)} and {_num(hi)}" if hi is not None else f">= {_num(lo)}"
+        raise ctx.fail(line, where, f"{key} must be {bound} (got {_num(v)})")
+    return float(v)
+
+
+def _check_keys(
+    ctx: _Ctx,
+    d: Any,
+    where: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    line: int | None = None,
+) -> None:
+    if not isinstance(d, dict):
+        raise ctx.fail(_line_of(d), where, f"must be a mapping (got {type(d).__name__})")
+    for k in d:
+        if k not in required and k not in optional:
+            allowed = ", ".join((*required, *optional))
+            raise ctx.fail(_line_of(d, k), where, f"unknown key {k!r} (allowed: {allowed})")
+    for k in required:
+        if k not in d:
+            raise ctx.fail(line or _line_of(d), where, f"missing required key {k!r}")
+
+
+def _weights(ctx: _Ctx, parent: Any, key: str, where: str, allowed: tuple[str, ...] | None):
+    w = parent[key]
+    line = _line_of(parent, key)
+    if not isinstance(w, dict) or not w:
+        raise ctx.fail(line, where, f"{key} must be a non-empty mapping of name: weight")
+    out: dict[str, float] = {}
+    for name in w:
+        if allowed is not None and name not in allowed:
+            raise ctx.fail(
+                _line_of(w, name),
+                where,
+                f"{key}: unknown entry {name!r} (allowed: {', '.join(allowed)})",
+            )
+        out[str(name)] = _number(ctx, w, name, f"{where}: {key}", 0.0, None)
+    if sum(out.values()) <= 0:
+        raise ctx.fail(line, where, f"{key}: weights must not all be 0")
+    return out
+
+
+def _mix(ctx: _Ctx, d: Any, where: str, base: Mix | None) -> Mix:
+    _check_keys(ctx, d, where, () if base else MIX_KEYS, MIX_KEYS if base else ())
+    from demo_app.semconv import FEATURES, USER_TIERS
+
+    def pick(key: str, parse):
+        if key in d:
+            return parse(key)
+        assert base is not None
+        return getattr(base, key)
+
+    return Mix(
+        stream=pick("stream", lambda k: _number(ctx, d, k, where, 0.0, 1.0)),
+        questions=pick("questions", lambda k: _weights(ctx, d, k, where, QUESTION_SOURCES)),
+        tiers=pick("tiers", lambda k: _weights(ctx, d, k, where, USER_TIERS)),
+        features=pick("features", lambda k: _weights(ctx, d, k, where, FEATURES)),
+        models=pick("models", lambda k: _weights(ctx, d, k, where, None)),
+    )
+
+
+def _faults(ctx: _Ctx, d: Any, where: str) -> dict[str, float]:
+    if d is None:
+        return {}
+    if not isinstance(d, dict):
+        raise ctx.fail(_line_of(d), where, "faults must be a mapping of knob: value")
+    out = {}
+    for k in d:
+        if k not in FAULT_KNOBS:
+            raise ctx.fail(
+                _line_of(d, k),
+                where,
+                f"unknown fault knob {k!r} (allowed: {', '.join(FAULT_KNOBS)})",
+            )
+        lo, hi = FAULT_KNOBS[k]
+        out[k] = _number(ctx, d, k, where, lo, hi)
+    return out
+
+
+def _alerts(ctx: _Ctx, parent: Any, key: str, where: str, allow_any: bool = False):
+    if key not in parent or parent[key] is None:
+        return (), False
+    lst = parent[key]
+    line = _line_of(parent, key)
+    if not isinstance(lst, list):
+        raise ctx.fail(line, where, f"{key} must be a list of alert names")
+    refs: list[AlertRef] = []
+    any_other = False
+    for item in lst:
+        if allow_any and item == ANY_OTHER:
+            any_other = True
+            continue
+        if not isinstance(item, str):
+            raise ctx.fail(line, where, f"{key}: entries must be strings (got {item!r})")
+        try:
+            refs.append(AlertRef.parse(item))
+        except ValueError as exc:
+            raise ctx.fail(line, where, f"{key}: {exc}") from None
+    return tuple(refs), any_other
+
+
+def _scenario(ctx: _Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scenario:
+    where = f"scenario {name!r}"
+    _check_keys(ctx, d, where, ("description", "rate", "phases", "expect"), ("mix", "e2e"), line)
+    desc = d["description"]
+    if not isinstance(desc, str) or not desc.strip() or "\n" in desc.strip():
+        raise ctx.fail(_line_of(d, "description"), where, "description must be one line of text")
+    rate = _number(ctx, d, "rate", where, 0.01, 1000.0)
+    mix = _mix(ctx, d["mix"], f"{where}: mix", default_mix) if "mix" in d else default_mix
+
+    phases_raw = d["phases"]
+    if not isinstance(phases_raw, list) or not phases_raw:
+        raise ctx.fail(_line_of(d, "phases"), where, "phases must be a non-empty list")
+    phases = []
+    for i, p in enumerate(phases_raw):
+        pw = f"{where}: phases[{i}]"
+        _check_keys(ctx, p, pw, ("name", "duration"), ("rate_factor", "faults"))
+        if not isinstance(p["name"], str) or not p["name"]:
+            raise ctx.fail(_line_of(p, "name"), pw, "name must be a non-empty string")
+        phases.append(
+            Phase(
+                name=p["name"],
+                duration=_number(ctx, p, "duration", pw, 1.0, 86400.0),
+                rate_factor=_number(ctx, p, "rate_factor", pw, 0.0, 1000.0)
+                if "rate_factor" in p
+                else 1.0,
+                faults=_faults(ctx, p.get("faults"), pw),
+            )
+        )
+
+    ew = f"{where}: expect"
+    expect = d["expect"]
+    _check_keys(ctx, expect, ew, ("raise", "forbid"), (), _line_of(d, "expect"))
+    raise_refs, _ = _alerts(ctx, expect, "raise", ew)
+    forbid_refs, any_other = _alerts(ctx, expect, "forbid", ew, allow_any=True)
+    for ref in raise_refs:
+        if ref in forbid_refs:
+            raise ctx.fail(_line_of(expect, "forbid"), ew, f"{ref} is both raised and forbidden")
+
+    e2e_raw = d.get("e2e") or _LineDict()
+    e2e_where = f"{where}: e2e"
+    e2e_keys = ("webhook", "pending_ok", "resolve", "timeout", "app_env")
+    _check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys)
+    webhook, _ = _alerts(ctx, e2e_raw, "webhook", e2e_where)
+    pending_ok, _ = _alerts(ctx, e2e_raw, "pending_ok", e2e_where)
+    resolve, _ = _alerts(ctx, e2e_raw, "resolve", e2e_where)
+    for ref in (*webhook, *pending_ok, *resolve):
+        if ref not in raise_refs:
+            raise ctx.fail(
+                _line_of(e2e_raw),
+                e2e_where,
+                f"{ref} is checked in e2e but not listed in expect.raise",
+            )
+    for ref in webhook:
+        if ref in pending_ok:
+            raise ctx.fail(
+                _line_of(e2e_raw), e2e_where, f"{ref} cannot be both webhook and pending_ok"
+            )
+    app_env = e2e_raw.get("app_env") or {}
+    if not isinstance(app_env, dict):
+        raise ctx.fail(_line_of(e2e_raw, "app_env"), e2e_where, "app_env must be a mapping")
+    timeout = (
+        _number(ctx, e2e_raw, "timeout", e2e_where, 1.0, 3600.0) if "timeout" in e2e_raw else 240.0
+    )
+    return Scenario(
+        name=name,
+        description=desc.strip(),
+        rate=rate,
+        phases=tuple(phases),
+        mix=mix,
+        expect_raise=raise_refs,
+        forbid=forbid_refs,
+        forbid_any_other=any_other,
+        e2e=E2E(
+            webhook=webhook,
+            pending_ok=pending_ok,
+            resolve=resolve,
+            timeout=timeout,
+            app_env={str(k): str(v) for k, v in app_env.items()},
+        ),
+        line=line,
+    )
+
+
+def load_scenarios(path: Path = SCENARIOS_FILE) -> ScenarioFile:
+    """Parse and validate the scenario file; raises ScenarioError naming file and line."""
+    ctx = _Ctx(path)
+    try:
+        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader subclass
+    except ScenarioError as exc:
+        raise ScenarioError(str(exc).replace("{file}", path.name)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        raise ctx.fail(line, "", f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    _check_keys(ctx, raw, "", ("version", "mix", "scenarios"), ())
+    if raw["version"] != 1:
+        raise ctx.fail(_line_of(raw, "version"), "", f"unsupported version {raw['version']!r}")
+    default_mix = _mix(ctx, raw["mix"], "mix", None)
+    scen_raw = raw["scenarios"]
+    if not isinstance(scen_raw, dict) or not scen_raw:
+        raise ctx.fail(_line_of(raw, "scenarios"), "", "scenarios must be a non-empty mapping")
+    out = ScenarioFile(path, default_mix)
+    for name in scen_raw:
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+            raise ctx.fail(
+                _line_of(scen_raw, str(name)), "", f"scenario name {name!r} must be kebab-case"
+            )
+        out.scenarios[name] = _scenario(
+            ctx, name, scen_raw[name], default_mix, _line_of(scen_raw, name)
+        )
+    return out

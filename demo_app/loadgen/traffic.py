@@ -1,0 +1,151 @@
+"""The realistic request mix, shared by the Locust user and the in-process asyncio driver.
+
+Pure Python (no Locust import): `RequestFactory(mix).next()` returns the next request to send —
+endpoint (streaming or not) and JSON body — drawn from the scenario's weights:
+
+- questions: `corpus` (built from the bundled knowledge-base titles, so retrieval finds them),
+  `off_topic` (retrieval finds little → low relevancy scores), `arithmetic` (the calculator tool
+  path), `repeated` (a small pool of popular questions → response-cache hits);
+- `tiers`, `features`, `models` (weighted), and the `stream` share on `/v1/chat/stream`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from demo_app.loadgen.scenarios import Mix
+
+CHAT_PATH = "/v1/chat"
+STREAM_PATH = "/v1/chat/stream"
+
+# Phrasings wrapped around a corpus document title (all answerable from the knowledge base).
+_CORPUS_TEMPLATES = (
+    "Explain {t}.",
+    "What should I know about {t}?",
+    "Give me the key points on {t}.",
+    "Summarize the guidance on {t}.",
+)
+OFF_TOPIC_QUESTIONS = (
+    "What is the best recipe for sourdough bread?",
+    "Who won the football world cup in 1966?",
+    "Recommend a good science fiction novel.",
+    "How do I repot a cactus without hurting my hands?",
+    "What is the capital city of Australia?",
+    "Write a short poem about autumn leaves.",
+    "How many moons does Jupiter have?",
+    "What should I pack for a week of hiking in the Alps?",
+)
+_ARITHMETIC_TEMPLATES = (
+    "What is {a} * {b}?",
+    "Compute ({a} + {b}) * {c}.",
+    "What is {a} + {b} - {c}?",
+    "Calculate {a} / {c}.",
+    "What is {c} ** 2 + {a}?",
+)
+_FALLBACK_TOPICS = (
+    "token usage accounting",
+    "time to first token",
+    "prompt caching",
+    "rate limiting LLM providers",
+    "retrieval augmented generation",
+    "error budgets and burn rates",
+)
+REPEATED_POOL_SIZE = 5
+
+
+def corpus_topics() -> list[str]:
+    """Document titles of the bundled corpus (fallback topics if the corpus cannot be read)."""
+    try:
+        from demo_app.corpus import load_documents
+
+        titles = [d.title for d in load_documents()]
+    except Exception:  # corpus missing or invalid: the load generator still works
+        titles = []
+    return titles or list(_FALLBACK_TOPICS)
+
+
+def _lower_first(title: str) -> str:
+    # "Prompt caching" → "prompt caching"; "BM25 ..." and "OpenTelemetry ..." stay as they are.
+    first = title.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
+def corpus_questions(topics: Sequence[str]) -> list[str]:
+    return [tpl.format(t=_lower_first(t)) for t in topics for tpl in _CORPUS_TEMPLATES]
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str  # CHAT_PATH or STREAM_PATH
+    body: dict[str, Any]
+    kind: str  # question source: corpus | off_topic | arithmetic | repeated
+
+    @property
+    def stream(self) -> bool:
+        return self.path == STREAM_PATH
+
+    @property
+    def name(self) -> str:
+        """Stats name: endpoint plus question source (e.g. `POST /v1/chat [corpus]`)."""
+        return f"POST {self.path} [{self.kind}]"
+
+
+def _choose(rng: random.Random, weights: Mapping[str, float]) -> str:
+    names = list(weights)
+    return rng.choices(names, weights=[weights[n] for n in names], k=1)[0]
+
+
+class RequestFactory:
+    """Draws requests according to a Mix; deterministic for a given seed."""
+
+    def __init__(self, mix: Mix, seed: int | None = None, topics: Sequence[str] | None = None):
+        self.mix = mix
+        self.rng = random.Random(seed)
+        self.corpus = corpus_questions(topics if topics is not None else corpus_topics())
+        # The popular questions everybody asks: same text, model and options → cache hits.
+        self.popular = self.corpus[:: max(1, len(self.corpus) // REPEATED_POOL_SIZE)][
+            :REPEATED_POOL_SIZE
+        ]
+
+    def question(self, kind: str) -> str:
+        rng = self.rng
+        if kind == "corpus":
+            return rng.choice(self.corpus)
+        if kind == "off_topic":
+            return rng.choice(OFF_TOPIC_QUESTIONS)
+        if kind == "arithmetic":
+            tpl = rng.choice(_ARITHMETIC_TEMPLATES)
+            return tpl.format(a=rng.randint(2, 999), b=rng.randint(2, 999), c=rng.randint(2, 99))
+        if kind == "repeated":
+            return rng.choice(self.popular)
+        raise ValueError(f"unknown question source {kind!r}")
+
+    def next(self) -> Request:
+        rng = self.rng
+        kind = _choose(rng, self.mix.questions)
+        stream = rng.random() < self.mix.stream
+        body: dict[str, Any] = {"question": self.question(kind)}
+        if kind == "repeated":
+            # Cache key material stays fixed so the popular questions really hit the cache.
+            body.update(feature="chat", user_tier="pro")
+        else:
+            body.update(
+                feature=_choose(rng, self.mix.features),
+                user_tier=_choose(rng, self.mix.tiers),
+                model=_choose(rng, self.mix.models),
+            )
+        return Request(STREAM_PATH if stream else CHAT_PATH, body, kind)
+
+
+def classify_status(status: int) -> str:
+    """How the load generator counts a response: ok, throttled (our 429), or failed."""
+    if 200 <= status < 300:
+        return "ok"
+    if status == 429:
+        return "throttled"
+    return "failed"

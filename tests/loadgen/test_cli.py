@@ -1,0 +1,105 @@
+"""CLI behaviour that needs no traffic: listing, clear errors, admin token resolution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from demo_app.loadgen.__main__ import main
+from demo_app.loadgen.docs import (
+    DOCS_FILE,
+    MEASURED,
+    SKELETON,
+    TABLE,
+    read_section,
+    replace_section,
+    scenario_table,
+)
+from demo_app.loadgen.runner import AppClient, LoadgenError, read_dotenv, resolve_admin_token
+from demo_app.loadgen.scenarios import load_scenarios
+from tests.support import free_port
+from tests.support.procs import start_rag_api
+
+
+def test_list_prints_every_scenario_with_its_description(capsys: pytest.CaptureFixture) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for s in load_scenarios().scenarios.values():
+        assert s.name in out and s.description in out
+
+
+def test_unknown_scenario_lists_valid_names(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "no-such-thing"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scenario 'no-such-thing'" in err
+    for name in load_scenarios().names():
+        assert name in err
+
+
+def test_stack_not_up_gives_a_clear_message(capsys: pytest.CaptureFixture) -> None:
+    host = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert main(["run", "steady", "--host", host, "--duration", "5"]) == 2
+    err = capsys.readouterr().err
+    assert f"rag-api is not reachable at {host}/readyz" in err
+    assert "make up" in err
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "fast"])
+def test_bad_rate_is_rejected(bad: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "steady", "--rate", bad])
+    assert exc.value.code == 2
+    assert "--rate" in capsys.readouterr().err
+
+
+def test_admin_token_precedence(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# demo\nexport OTHER=x\nADMIN_TOKEN='from-dotenv'\n")
+    assert read_dotenv(dotenv) == {"OTHER": "x", "ADMIN_TOKEN": "from-dotenv"}
+    assert resolve_admin_token("cli", {"ADMIN_TOKEN": "env"}, (dotenv,)) == "cli"
+    assert resolve_admin_token(None, {"ADMIN_TOKEN": "env"}, (dotenv,)) == "env"
+    assert resolve_admin_token(None, {}, (dotenv,)) == "from-dotenv"
+    assert resolve_admin_token(None, {}, (tmp_path / "missing",)) is None
+
+
+def test_fault_scenarios_need_the_admin_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real rag-api without ADMIN_TOKEN: no token → clear error; a token → 404 explained."""
+    monkeypatch.delenv("ADMIN_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setattr("demo_app.loadgen.runner.REPO_ROOT", tmp_path)
+    with start_rag_api(tmp_path, env={"ADMIN_TOKEN": ""}) as app:
+        assert main(["run", "error-burst", "--host", app.url]) == 2
+        err = capsys.readouterr().err
+        assert "ADMIN_TOKEN" in err and "error-burst" in err
+
+        with pytest.raises(LoadgenError, match="admin endpoints are off"):
+            AppClient(app.url, "some-token").set_faults({"error_rate": 0.5})
+
+
+def test_wrong_admin_token_is_explained(tmp_path: Path) -> None:
+    with start_rag_api(tmp_path, env={"ADMIN_TOKEN": "right"}) as app:
+        with pytest.raises(LoadgenError, match="admin token was rejected"):
+            AppClient(app.url, "wrong").set_faults({})
+        client = AppClient(app.url, "right")
+        assert client.set_faults({"error_rate": 0.25})["error_rate"] == 0.25
+        assert client.clear_faults()["error_rate"] == 0.0
+
+
+# --- docs/scenarios.md ----------------------------------------------------------------------------
+def test_docs_scenario_table_is_current() -> None:
+    text = DOCS_FILE.read_text()
+    assert read_section(text, TABLE) == scenario_table(load_scenarios()), (
+        "docs/scenarios.md is stale: run `python -m demo_app.loadgen docs`"
+    )
+
+
+def test_docs_sections_round_trip() -> None:
+    text = replace_section(SKELETON, TABLE, "| a |")
+    text = replace_section(text, MEASURED, "numbers")
+    assert read_section(text, TABLE) == "| a |"
+    assert read_section(text, MEASURED) == "numbers"
+    with pytest.raises(ValueError):
+        replace_section("no markers", TABLE, "x")

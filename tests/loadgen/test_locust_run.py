@@ -1,0 +1,183 @@
+"""Real runs: the CLI drives Locust (a subprocess) against a real rag-api over loopback.
+
+Checks the traffic really has the advertised mix (from the app's own /metrics), the faults are
+set during the run and cleared afterwards, and Ctrl-C / SIGTERM still clear them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from demo_app import semconv
+from tests.support import ROOT
+from tests.support.procs import Proc, start_rag_api
+
+TOKEN = "loadgen-test-token"
+PROGRESS = re.compile(
+    r"^\[\s*\d+s\] requests=\d+ failures=\d+ \([\d.]+%\) throttled=\d+ rps=[\d.]+ p95=\S+$", re.M
+)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    tmp = tmp_path_factory.mktemp("loadgen-app")
+    with start_rag_api(tmp, env={"ADMIN_TOKEN": TOKEN, "SIM_LATENCY_SCALE": "0.02"}) as proc:
+        yield proc
+
+
+def _faults(app: Proc) -> dict[str, float]:
+    r = httpx.get(f"{app.url}/admin/faults", headers={"Authorization": f"Bearer {TOKEN}"})
+    r.raise_for_status()
+    return r.json()
+
+
+def _metrics(app: Proc) -> dict[str, float]:
+    out = {}
+    for line in httpx.get(f"{app.url}/metrics").text.splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            out[key] = float(value)
+    return out
+
+
+def _sum(metrics: dict[str, float], name: str, **labels: str) -> float:
+    total = 0.0
+    for key, value in metrics.items():
+        if key.split("{", 1)[0] != name:
+            continue
+        if all(f'{k}="{v}"' in key for k, v in labels.items()):
+            total += value
+    return total
+
+
+def _cli(*args: str, **kw) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ADMIN_TOKEN"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "demo_app.loadgen", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kw,
+    )
+
+
+def _wait_for(cond, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_locust_run_sends_the_mix_sets_and_clears_faults(app: Proc) -> None:
+    before = _metrics(app)
+    proc = _cli(
+        "run", "error-burst", "--host", app.url, "--admin-token", TOKEN,
+        "--duration", "12", "--rate", "8", "--seed", "4",
+    )  # fmt: skip
+    seen_fault = _wait_for(lambda: _faults(app)["error_rate"] == 0.3, 30)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert seen_fault, out
+    assert PROGRESS.search(out), out
+    assert "Summary:" in out and "HTTP 502" in out and "Faults cleared." in out, out
+    assert _faults(app) == {
+        "error_rate": 0.0,
+        "rate_limit_rate": 0.0,
+        "latency_multiplier": 1.0,
+        "extra_ttft_seconds": 0.0,
+        "output_token_multiplier": 1.0,
+        "retrieval_degradation": 0.0,
+    }
+
+    after = _metrics(app)
+
+    def delta(name: str, **labels: str) -> float:
+        return _sum(after, name, **labels) - _sum(before, name, **labels)
+
+    http = semconv.HTTP_SERVER_DURATION + "_count"
+    chat = delta(http, http_route="/v1/chat")
+    stream = delta(http, http_route="/v1/chat/stream")
+    assert chat > 0 and stream > 0, "both streamed and plain chats are sent"
+    assert 0.1 < stream / (chat + stream) < 0.6  # ~30% streamed
+    assert 40 <= chat + stream <= 200, f"~8 req/s for 12 s, got {chat + stream}"
+    assert delta(http, http_route="/v1/chat", http_response_status_code="502") > 0
+    assert delta(semconv.LLM_CACHE_LOOKUPS, result="hit") > 0, "repeated questions hit the cache"
+    op_count = semconv.GENAI_OPERATION_DURATION + "_count"
+    assert delta(op_count, gen_ai_operation_name=semconv.OP_EXECUTE_TOOL) > 0, "tool path"
+    assert delta(op_count, gen_ai_operation_name="chat", error_type="server_error") > 0
+    models = {
+        m
+        for m in ("gpt-4o-mini", "gpt-4.1", "claude-sonnet-4", "gemini-2.5-flash")
+        if delta(op_count, gen_ai_operation_name="chat", gen_ai_request_model=m) > 0
+    }
+    assert len(models) >= 3, models
+    for tier in semconv.USER_TIERS:
+        assert delta(semconv.LLM_COST, user_tier=tier) > 0, f"tier {tier} sends traffic"
+    assert delta(semconv.LLM_UNPRICED_TOKENS) == 0, "steady mixes never use unpriced models"
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupt_still_clears_faults(app: Proc, how: str) -> None:
+    proc = _cli(
+        "run", "rate-limit-storm", "--host", app.url, "--admin-token", TOKEN,
+        "--duration", "300", "--rate", "4",
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )  # fmt: skip
+    try:
+        assert _wait_for(lambda: _faults(app)["rate_limit_rate"] == 0.4, 30)
+        time.sleep(4)  # Locust is up and sending
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole group
+        else:
+            proc.send_signal(signal.SIGTERM)  # a process manager stops the runner only
+        out, _ = proc.communicate(timeout=40)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, out
+    assert "Faults cleared." in out, out
+    assert _faults(app)["rate_limit_rate"] == 0.0
+    # Locust went down with the runner (no orphan still sending traffic).
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+
+
+def test_builtin_driver_run(app: Proc) -> None:
+    proc = _cli(
+        "run", "quality-drop", "--host", app.url, "--admin-token", TOKEN,
+        "--duration", "8", "--rate", "6", "--driver", "builtin",
+    )  # fmt: skip
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert PROGRESS.search(out) and "Summary:" in out and "Faults cleared." in out, out
+    assert _faults(app)["retrieval_degradation"] == 0.0
+
+
+def test_locustfile_runs_without_a_plan(app: Proc, tmp_path: Path) -> None:
+    """The compose `loadgen` service runs Locust on the locustfile directly (no runner)."""
+    locustfile = ROOT / "demo_app" / "loadgen" / "locustfile.py"
+    out = subprocess.run(
+        [
+            sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
+            "--host", app.url, "-u", "3", "-r", "3", "-t", "4s", "--only-summary",
+            "--json-file", str(tmp_path / "stats"),
+        ],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Summary:" in out.stdout, out.stdout + out.stderr
