@@ -142,24 +142,34 @@ def build() -> core.Json:
             decimals=2,
         ),
     )
+    per_day = [
+        (sc.L_MODEL, "model", "{{gen_ai_request_model}}"),
+        (sc.L_FEATURE, "feature", "{{feature}}"),
+        (sc.L_USER_TIER, "user tier", "{{user_tier}}"),
+    ]
     d.add(
-        core.timeseries(
-            "Cost per day by model",
-            "USD per calendar day per model (increase over 1d, one bar per day). Use a range of "
-            "several days.",
-            [
-                prom(
-                    sum_increase(sc.LLM_COST, cf, by=(sc.L_MODEL,), window="1d"),
-                    "{{gen_ai_request_model}}",
-                    interval="1d",
-                )
-            ],
-            USD,
-            w=12,
-            bars=True,
-            stack=True,
-            decimals=2,
-        ),
+        *[
+            core.timeseries(
+                f"Cost per day by {what}",
+                f"USD per day per {what} (increase over 1d, one bar per day). Use a range of "
+                "several days.",
+                [
+                    prom(
+                        sum_increase(sc.LLM_COST, cf, by=(label,), window="1d"),
+                        legend,
+                        interval="1d",
+                    )
+                ],
+                USD,
+                w=8,
+                bars=True,
+                stack=True,
+                decimals=2,
+            )
+            for label, what, legend in per_day
+        ]
+    )
+    d.add(
         core.timeseries(
             "Cost per chat call by model",
             "Average USD per successful chat call per model: price × tokens per call.",
@@ -171,7 +181,7 @@ def build() -> core.Json:
                 )
             ],
             USD,
-            w=12,
+            w=8,
             decimals=5,
         ),
     )
@@ -189,7 +199,7 @@ def build() -> core.Json:
                 )
             ],
             USD,
-            w=12,
+            w=8,
             decimals=2,
             transformations=[
                 {"id": "organize", "options": {"excludeByName": {"Time": True}}},
@@ -209,7 +219,7 @@ def build() -> core.Json:
                 ),
             ],
             USD,
-            w=12,
+            w=8,
             decimals=2,
             overrides=[core.override_unit("hit ratio", "percentunit", max=1)],
         ),

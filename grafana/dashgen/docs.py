@@ -47,6 +47,8 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "Cost per hour by feature": "Which product feature drives the spend?",
         "Cost per hour by user tier": "Which customer tier drives the spend?",
         "Cost per day by model": "How does daily spend trend per model?",
+        "Cost per day by feature": "How does daily spend trend per product feature?",
+        "Cost per day by user tier": "How does daily spend trend per customer tier?",
         "Cost per chat call by model": "Which model is expensive per call, not just in total?",
         "Top spend by feature and tier (range)": "Which feature × tier combination costs most?",
         "Cache savings per hour": "Is the cache saving more or less than before?",
