@@ -38,6 +38,9 @@ NUMERIC_PANELS = {
     "state-timeline",
     "status-history",
 }
+# Core panel plugins shipped with every Grafana 10–13 (no plugin installs for importers; the
+# Angular `graph`/`singlestat`/`table-old` panels are gone in Grafana 11+).
+CORE_PANELS = NUMERIC_PANELS | {"row", "text", "logs", "nodeGraph", "alertGroups", "alertlist"}
 # Variables Grafana itself defines.
 GRAFANA_BUILTIN_VARS = {
     "__rate_interval",
@@ -362,6 +365,8 @@ def lint(directory: Path = DASHBOARDS, provisioning: Path | None = None) -> list
                     if _overlap(pos, other):
                         err(f"{label}: overlaps {other_label}")
                 placed.append((pos, label))
+            if panel.get("type") not in CORE_PANELS:
+                err(f"{label}: panel type {panel.get('type')!r} is not a core Grafana 10–13 panel")
             if panel.get("type") == "row":
                 continue
             if not str(panel.get("title", "")).strip():

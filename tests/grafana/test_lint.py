@@ -174,7 +174,12 @@ def _no_exemplars(d: dict[str, Any]) -> None:
             target.pop("exemplar", None)
 
 
+def _angular_graph(d: dict[str, Any]) -> None:
+    _first(d, "timeseries")["type"] = "graph"
+
+
 MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
+    "Angular graph panel": ("llm-cost.json", _angular_graph, "not a core Grafana"),
     "duplicate panel id": ("llm-cost.json", _dup_id, "duplicate panel id"),
     "overlapping panels": ("llm-cost.json", _overlap, "overlaps"),
     "wider than the grid": ("llm-cost.json", _too_wide, "exceeds 24 columns"),
