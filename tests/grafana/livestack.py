@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from demo_app import semconv as sc
 from tests.grafana import dashlib
 from tests.support import ROOT, free_port
 from tests.support.procs import (
-    PROMETHEUS_RULES,
+    SELF,
     Proc,
     start_alertmanager,
     start_prometheus,
@@ -180,11 +179,12 @@ def start(tmp_path: Path) -> LiveStack:
         # grafana:3000 maps to a port nobody listens on: a down target (up == 0, TargetDown).
         prometheus = start_prometheus(
             tmp_path,
-            rule_files=fast_rules(tmp_path / "rules"),
+            rule_group_interval="1s",  # the 1m long-window SLO groups too
             targets={
                 "rag-api:8000": app.address,
                 "alertmanager:9093": alertmanager.address,
                 "grafana:3000": f"127.0.0.1:{free_port()}",
+                "localhost:9090": SELF,
             },
             alertmanager=alertmanager.address,
             interval="1s",
@@ -203,22 +203,6 @@ def start(tmp_path: Path) -> LiveStack:
         for proc in reversed(procs):
             proc.stop()
         raise
-
-
-def fast_rules(directory: Path, interval: str = "1s") -> list[Path]:
-    """The shipped rule files with every group's own `interval:` (the SLO long-window groups
-    run every 1m) rewritten to the test's evaluation interval."""
-    directory.mkdir(parents=True, exist_ok=True)
-    out = []
-    for path in sorted(PROMETHEUS_RULES.glob("*.yml")):
-        data = yaml.safe_load(path.read_text())
-        for group in data.get("groups", []):
-            if "interval" in group:
-                group["interval"] = interval
-        target = directory / path.name
-        target.write_text(yaml.safe_dump(data, sort_keys=False))
-        out.append(target)
-    return out
 
 
 def stop(stack: LiveStack) -> None:
