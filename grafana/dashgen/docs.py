@@ -171,9 +171,9 @@ placeholders, so it imports as is:
    six). Over the API: `POST /api/dashboards/db` with the body
    `{"dashboard": <file content>, "overwrite": true, "folderUid": "<folder>"}`.
 2. Datasources: each dashboard has a datasource variable per kind. If your Grafana has no
-   datasource with uid `prometheus` / `loki` / `tempo`, the variable falls back to your default
-   datasource of that type; pick another one in the drop-down and save the dashboard to make
-   it the default. Nothing in the panels names a uid directly.
+   datasource with uid `prometheus` / `loki` / `tempo`, the variable falls back to one of yours
+   of that type (the default datasource when it has that type); pick another in the drop-down
+   and save the dashboard to keep it. No panel names a datasource uid directly.
 3. File provisioning works too: copy the files into a folder read by a dashboard provider
    (`grafana/provisioning/dashboards/dashboards.yaml` is ours).
 4. What your stack must provide: the rag-api metric names of `docs/telemetry.md` (Prometheus),
