@@ -1,0 +1,231 @@
+"""Fuzzing of rag-api from its own OpenAPI spec (schemathesis → Hypothesis), over real HTTP.
+
+Properties, for every operation the app publishes:
+- valid and invalid requests alike never get a 5xx, except 502/503/504 on the chat routes while
+  a provider fault is injected (that is their documented meaning);
+- every rejection is a 4xx with a JSON body naming the problem:
+  {"error": str, "detail": [{"field": str, "reason": str}, ...]} with non-empty field and reason.
+Both schemathesis modes run: positive (valid per the schema) and negative (schema-breaking).
+
+Bounded: FUZZ_EXAMPLES examples per operation and mode (default 50; the whole module stays well
+under 60 s on 2 cores). Raise it locally to dig deeper: FUZZ_EXAMPLES=500 pytest tests/fuzz.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.schemas import APIOperation
+
+from tests.support.procs import Proc, start_rag_api
+
+TOKEN = "fuzz-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+# What must be in the spec (a schema change must not silently shrink what is fuzzed).
+EXPECTED = {
+    "POST /v1/chat",
+    "POST /v1/chat/stream",
+    "POST /v1/alerts",
+    "GET /v1/alerts",
+    "GET /admin/faults",
+    "PUT /admin/faults",
+}
+FAULT_STATUSES = {502, 503, 504}
+
+Check = Callable[[Any, Any], None]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    proc = start_rag_api(
+        tmp_path_factory.mktemp("fuzz"),
+        {"ADMIN_TOKEN": TOKEN, "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning"},
+    )
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def operations(app: Proc) -> dict[str, APIOperation]:
+    schema = schemathesis.openapi.from_url(app.url + "/openapi.json")
+    ops = {}
+    for result in schema.get_all_operations():
+        op = result.ok()
+        ops[f"{op.method.upper()} {op.path}"] = op
+    missing = EXPECTED - set(ops)
+    assert not missing, f"operations missing from /openapi.json: {missing}"
+    return ops
+
+
+def _set_faults(app: Proc, profile: dict[str, float]) -> None:
+    r = httpx.put(app.url + "/admin/faults", json=profile, headers=AUTH, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def assert_named_rejection(label: str, response: Any) -> None:
+    """A 4xx must say what was wrong and where, as JSON."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise AssertionError(f"{label}: {response.status_code} without a JSON body") from None
+    assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"], (
+        f"{label}: {response.status_code} body lacks an error code: {body!r}"
+    )
+    detail = body.get("detail")
+    assert isinstance(detail, list) and detail, f"{label}: no detail in {body!r}"
+    for item in detail:
+        assert isinstance(item, dict), f"{label}: detail item {item!r}"
+        assert isinstance(item.get("field"), str) and item["field"], f"{label}: {item!r}"
+        assert isinstance(item.get("reason"), str) and item["reason"], f"{label}: {item!r}"
+
+
+def make_check(label: str, allowed_5xx: set[int]) -> Check:
+    def check(case: Any, response: Any) -> None:
+        status = response.status_code
+        # Not case.as_curl_command(): it masks values of keys like max_tokens as [Filtered].
+        sent = json.dumps(case.body, default=str)[:300] if case.body is not None else "no body"
+        where = f"{label} {status} for {sent} (query {case.query})"
+        if status >= 500:
+            assert status in allowed_5xx, f"server error: {where}\n{response.content[:500]!r}"
+            assert_named_rejection(where, response)
+        elif status >= 400:
+            assert_named_rejection(where, response)
+
+    return check
+
+
+def has_inputs(op: APIOperation) -> bool:
+    return bool(op.body) or any(len(c) for c in (op.query, op.path_parameters, op.headers))
+
+
+def run_fuzz(
+    app: Proc,
+    op: APIOperation,
+    label: str,
+    mode: GenerationMode,
+    check: Check,
+) -> int:
+    """Run EXAMPLES generated cases of one operation; returns how many were sent."""
+    headers = AUTH if op.path.startswith("/admin") else None
+    if mode == GenerationMode.NEGATIVE and not has_inputs(op):
+        return 0  # nothing to make invalid (GET /healthz): Hypothesis would find no example
+    sent = 0
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        # No shrinking: it can take minutes; the failing request is printed as curl anyway.
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(case=op.as_strategy(generation_mode=mode))
+    def fuzz(case: Any) -> None:
+        nonlocal sent
+        response = case.call(base_url=app.url, headers=headers, timeout=30)
+        sent += 1
+        check(case, response)
+
+    fuzz()
+    return sent
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_public_api_never_5xx_and_names_every_rejection(
+    app: Proc, operations: dict[str, APIOperation], mode: GenerationMode
+) -> None:
+    _set_faults(app, {})
+    total = 0
+    for label, op in sorted(operations.items()):
+        if op.path.startswith("/admin"):
+            continue
+        total += run_fuzz(app, op, label, mode, make_check(label, set()))
+    assert total >= EXAMPLES  # the fuzzer really sent requests
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_admin_api_never_5xx_and_names_every_rejection(
+    app: Proc, operations: dict[str, APIOperation], mode: GenerationMode
+) -> None:
+    try:
+        for label in ("GET /admin/faults", "PUT /admin/faults"):
+            run_fuzz(app, operations[label], label, mode, make_check(label, set()))
+    finally:
+        _set_faults(app, {})  # whatever profile the fuzzer left behind
+
+
+def test_chat_under_injected_faults_fails_only_with_documented_statuses(
+    app: Proc, operations: dict[str, APIOperation]
+) -> None:
+    """With the provider failing, rate limiting and timing out, the chat routes may answer
+    502/503/504 — and those, too, name the problem."""
+    _set_faults(app, {"error_rate": 0.5, "rate_limit_rate": 0.3})
+    try:
+        for label in ("POST /v1/chat", "POST /v1/chat/stream"):
+            run_fuzz(
+                app,
+                operations[label],
+                label,
+                GenerationMode.POSITIVE,
+                make_check(label, FAULT_STATUSES),
+            )
+    finally:
+        _set_faults(app, {})
+
+
+def test_schema_breaking_bodies_are_rejected(
+    app: Proc, operations: dict[str, APIOperation]
+) -> None:
+    """Bodies that break the published schema (wrong types, out-of-range numbers, unknown
+    fields, missing `question`) are refused with a 4xx, never served: the API accepts exactly
+    what its OpenAPI document promises. An independent judge (jsonschema on the spec) decides
+    whether a generated body really breaks the schema."""
+    _set_faults(app, {})
+    # The Alertmanager webhook (POST /v1/alerts) is left out on purpose: it coerces leniently
+    # (e.g. truncatedAlerts: false → 0), as a receiver of another program's payloads may.
+    for label in ("POST /v1/chat", "POST /v1/chat/stream", "PUT /admin/faults"):
+        accepted = _accepted_invalid_bodies(app, operations[label])
+        _set_faults(app, {})  # an accepted invalid fault profile must not leak into the next
+        assert not accepted, f"{label} accepted invalid bodies:\n" + "\n".join(accepted[:5])
+
+
+def _accepted_invalid_bodies(app: Proc, op: APIOperation) -> list[str]:
+    headers = AUTH if op.path.startswith("/admin") else None
+    accepted: list[str] = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(case=op.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def fuzz(case: Any) -> None:
+        response = case.call(base_url=app.url, headers=headers, timeout=30)
+        assert response.status_code < 500, json.dumps(case.body, default=str)[:300]
+        if response.status_code < 300 and _breaks_schema(op, case.body):
+            accepted.append(f"{response.status_code}: {json.dumps(case.body, default=str)[:300]}")
+
+    fuzz()
+    return accepted
+
+
+def _breaks_schema(op: APIOperation, body: Any) -> bool:
+    content = op.definition.raw.get("requestBody", {}).get("content", {})
+    media = content.get("application/json")
+    if not media:
+        return False
+    # The operation's schema with the spec's components beside it, so $refs resolve.
+    schema = {**media["schema"], "components": op.schema.raw_schema.get("components", {})}
+    return not jsonschema.Draft202012Validator(schema).is_valid(body)
