@@ -21,8 +21,10 @@ BENCHMARKS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in BENCHMARKS and len(argv) > 1 and argv[1] not in ("--quick",):
+    own_options = [a for a in argv[1:] if a.startswith("-") and a not in ("--quick", "--json")]
+    if argv and argv[0] in BENCHMARKS and own_options:
         # One benchmark with its own options: `python -m bench overhead --rounds 5`.
+        sys.argv[0] = f"python -m bench {argv[0]}"  # argparse's prog in usage messages
         importlib.import_module(f"bench.{argv[0]}").main(argv[1:])
         return 0
     parser = argparse.ArgumentParser(
