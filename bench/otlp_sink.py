@@ -90,8 +90,13 @@ class OtlpSink:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()  # releases hanging handlers
-        self.server.shutdown()
+        """Idempotent. Releases hanging handlers first: their clients then see the connection
+        close instead of waiting for their own timeout."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        if self._thread is not None:
+            self.server.shutdown()
         self.server.server_close()
 
     def __enter__(self) -> OtlpSink:
