@@ -47,14 +47,15 @@ def run(
     rounds: int | None = None,
     seconds: float | None = None,
     breakdown: bool = False,
+    latency_scale: float = 0.0,
+    concurrency: int = 8,
 ) -> dict[str, Any]:
     rounds = rounds or (1 if quick else 3)
     seconds = seconds or (6.0 if quick else 10.0)
-    concurrency = 8
     names = list(VARIANTS) if breakdown else ["on", "off"]
     print(
         f"[overhead] {rounds} round(s) x {len(names)} variants x {seconds:.0f}s, "
-        f"c={concurrency}, order rotated every round"
+        f"c={concurrency}, SIM_LATENCY_SCALE={latency_scale:g}, order rotated every round"
     )
     with (
         common.workdir("overhead") as tmp,
@@ -64,6 +65,7 @@ def run(
         apps = {}
         for i, name in enumerate(names):
             env = {k: v.replace("{sink}", sink) for k, v in VARIANTS[name].items()}
+            env["SIM_LATENCY_SCALE"] = f"{latency_scale:g}"
             apps[name] = stack.enter_context(common.app(tmp, env, name=f"variant{i}"))
         for proc in apps.values():  # warm-up: imports, BM25 index, caches
             common.run_load(proc.url, duration=2.0, concurrency=concurrency, raw=False)
@@ -130,6 +132,7 @@ def run(
         "rounds": rounds,
         "seconds_per_segment": seconds,
         "concurrency": concurrency,
+        "sim_latency_scale": latency_scale,
     }
 
 
@@ -143,5 +146,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also run telemetry on without tracing, without OTLP export, with 10% sampling",
     )
+    parser.add_argument(
+        "--latency-scale",
+        type=float,
+        default=0.0,
+        help="SIM_LATENCY_SCALE for both apps (default 0: CPU-bound worst case)",
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
     args = parser.parse_args(argv)
-    run(args.quick, args.rounds, args.seconds, args.breakdown)
+    run(
+        args.quick,
+        args.rounds,
+        args.seconds,
+        args.breakdown,
+        latency_scale=args.latency_scale,
+        concurrency=args.concurrency,
+    )
