@@ -73,5 +73,5 @@ scenarios: bootstrap ## List incident scenarios
 	$(PY) -m demo_app.loadgen list
 e2e: bootstrap ## End-to-end alert path only (real Prometheus + Alertmanager + rag-api)
 	$(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
-bench: bootstrap ## Performance and cardinality benchmarks (prints figures; not part of make test)
-	$(PY) -m bench
+bench: bootstrap ## Benchmarks, ~6 min, print figures (BENCH_ARGS="overhead --breakdown" for one)
+	$(PY) -m bench $(BENCH_ARGS)
