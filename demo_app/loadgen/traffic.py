@@ -28,6 +28,16 @@ _CORPUS_TEMPLATES = (
     "Give me the key points on {t}.",
     "Summarize the guidance on {t}.",
 )
+# Real users phrase the same question many ways: openers and closers multiply the distinct
+# corpus questions (~7,000), so cache hits come from the `repeated` pool, not by accident.
+_OPENERS = ("", "Quick question: ", "Hi! ", "For a new colleague: ")
+_CLOSERS = (
+    "",
+    " Please be brief.",
+    " Give one example.",
+    " I am new to this.",
+    " Answer in {n} sentences.",
+)
 OFF_TOPIC_QUESTIONS = (
     "What is the best recipe for sourdough bread?",
     "Who won the football world cup in 1966?",
@@ -115,7 +125,8 @@ class RequestFactory:
     def question(self, kind: str) -> str:
         rng = self.rng
         if kind == "corpus":
-            return rng.choice(self.corpus)
+            closer = rng.choice(_CLOSERS).format(n=rng.randint(2, 6))
+            return rng.choice(_OPENERS) + rng.choice(self.corpus) + closer
         if kind == "off_topic":
             return rng.choice(OFF_TOPIC_QUESTIONS)
         if kind == "arithmetic":

@@ -36,8 +36,8 @@ DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
 WARMUP_S = 5.0  # healthy traffic before the first fault: Prometheus finds its targets in ~5 s
 POLL_S = 1.0
 # A day of normal spend, backfilled so LLMCostSpike has its baseline (USD/h per req/s of the
-# scenario's base rate; measured on the steady mix: 7–9.5 USD/h at 4 req/s).
-BASELINE_USD_PER_HOUR_PER_RPS = 2.0
+# scenario's base rate; measured on the steady mix: 8–11 USD/h at 4 req/s).
+BASELINE_USD_PER_HOUR_PER_RPS = 2.5
 # The severity → receiver contract of alertmanager/alertmanager.yml.
 RECEIVER_BY_SEVERITY = {"page": "pager", "ticket": "tickets"}
 WATCHDOG_RECEIVER = "heartbeat"

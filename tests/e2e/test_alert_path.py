@@ -58,7 +58,13 @@ def detection_table(results: dict[str, Result]) -> str:
                     if o.webhook_at is not None
                 }
             )
-            seen = sorted({o.labels.get("alertname", "") for o in res.alerts.values()})
+            seen = sorted(
+                {
+                    o.labels.get("alertname", "")
+                    + (f"{{slo={o.labels['slo']}}}" if o.labels.get("slo") else "")
+                    for o in res.alerts.values()
+                }
+            )
             lines.append(
                 f"| `{name}` | none for {res.end_offset:.0f} s (seen: {', '.join(seen)}) | — | — "
                 f"| Watchdog → {', '.join(beat) or '—'} | {verdict} |"
