@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the scenarios with one-line descriptions")
     sub.add_parser("docs", help="regenerate the scenario table in docs/scenarios.md")
     run = sub.add_parser("run", help="run one scenario against a running rag-api")
-    run.add_argument("scenario", help="scenario name (see `list`)")
+    run.add_argument("scenario", nargs="?", help="scenario name (see `list`)")
     run.add_argument("--host", default=DEFAULT_HOST, help=f"rag-api base URL ({DEFAULT_HOST})")
     run.add_argument("--rate", type=_positive, help="base requests per second (scenario default)")
     run.add_argument(
@@ -89,7 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_section(TABLE, scenario_table(load_scenarios()))
             print(f"wrote {DOCS_FILE}")
             return 0
-        scenario = load_scenarios().get(args.scenario)
+        scenarios = load_scenarios()
+        if not args.scenario:  # e.g. `make incident` without SCENARIO=
+            raise LoadgenError(
+                "name a scenario (make incident SCENARIO=<name>); valid scenarios: "
+                + ", ".join(scenarios.names())
+            )
+        scenario = scenarios.get(args.scenario)
         if args.rate is not None or args.duration is not None:
             scenario = scenario.scaled(rate=args.rate, duration=args.duration)
         return run_scenario(

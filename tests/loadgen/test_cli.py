@@ -37,6 +37,15 @@ def test_unknown_scenario_lists_valid_names(capsys: pytest.CaptureFixture) -> No
         assert name in err
 
 
+@pytest.mark.parametrize("argv", [["run"], ["run", ""]])
+def test_missing_scenario_lists_valid_names(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "name a scenario" in err
+    for name in load_scenarios().names():
+        assert name in err
+
+
 def test_stack_not_up_gives_a_clear_message(capsys: pytest.CaptureFixture) -> None:
     host = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     assert main(["run", "steady", "--host", host, "--duration", "5"]) == 2
