@@ -306,7 +306,8 @@ class Pipeline:
             docs = list(self.retriever.search(question, self.top_k))
             op.set(
                 sc.A_RETRIEVAL_DOCUMENTS,
-                json.dumps([{"id": d.id, "score": round(d.score, 4)} for d in docs]),
+                # Redacted here, not on span end (tracing.REDACTED_AT_SOURCE).
+                json.dumps([{"id": redact(d.id), "score": round(d.score, 4)} for d in docs]),
             )
         top = max((d.score for d in docs), default=None)
         self.tel.metrics.observe_retrieval(len(docs), top)
@@ -382,7 +383,7 @@ class Pipeline:
                     )
                 text = "".join(parts)
             op.set(sc.A_RESPONSE_MODEL, response_model)
-            op.set(sc.A_RESPONSE_ID, response_id)
+            op.set(sc.A_RESPONSE_ID, redact(response_id) if response_id else response_id)
             op.set(sc.A_FINISH_REASONS, finish)
             op.set(sc.A_INPUT_TOKENS, usage.input_tokens)
             op.set(sc.A_OUTPUT_TOKENS, usage.output_tokens)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -133,13 +134,11 @@ class Telemetry:
         if attributes:
             attrs.update({k: v for k, v in attributes.items() if v is not None})
         gauge = self.metrics.active_gauge(provider, model) if model_call else None
-        with self.tracer.start_as_current_span(
-            f"{operation} {target}".strip(),
-            kind=kind,
-            attributes=attrs,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        # start_span + attach rather than start_as_current_span: the same span and context,
+        # without two nested generator-based context managers per operation.
+        span = self.tracer.start_span(f"{operation} {target}".strip(), kind=kind, attributes=attrs)
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
             state = OperationState(span, time.perf_counter())
             if gauge is not None and self.metrics.enabled:
                 gauge.inc()
@@ -171,6 +170,9 @@ class Telemetry:
                 self.metrics.observe_operation(
                     operation, provider, model, metric_error, state.elapsed, trace_id
                 )
+        finally:
+            otel_context.detach(token)
+            span.end()
 
 
 def _classify(error: BaseException) -> tuple[str, str]:

@@ -8,7 +8,8 @@ Metrics take one path: Prometheus scrapes `/metrics`; nothing here is exported v
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -23,6 +24,9 @@ prometheus_client.disable_created_metrics()
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool operations
 RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
+
+
+_CHILD_CACHE_MAX = 4096  # raw label tuples remembered per metric (beyond: uncached lookups)
 
 
 def _strip_total(name: str) -> str:
@@ -42,6 +46,7 @@ class Metrics:
         enabled: bool = True,
     ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._children: dict[int, dict[tuple[Any, ...], Any]] = {}
         self.enabled = enabled
         self.models = frozenset(models)
         self.providers = frozenset(providers) | {AGENT_PROVIDER, RETRIEVAL_PROVIDER}
@@ -133,6 +138,19 @@ class Metrics:
         for name in sc.EVALUATION_NAMES:
             self.evaluation_score.labels(name)
 
+    def _child(
+        self, metric: Any, raw: tuple[Any, ...], bound: Callable[[], tuple[str, ...]]
+    ) -> Any:
+        """`metric.labels(*bound())`, remembered per raw label tuple: `.labels()` and the
+        bounding of every value cost more than the observation itself."""
+        cache: dict[tuple[Any, ...], Any] = self._children.setdefault(id(metric), {})
+        child = cache.get(raw)
+        if child is None:
+            child = metric.labels(*bound())
+            if len(cache) < _CHILD_CACHE_MAX:
+                cache[raw] = child
+        return child
+
     # --- label bounding ------------------------------------------------------------------------
     def model(self, model: str | None) -> str:
         if model == "":
@@ -160,9 +178,12 @@ class Metrics:
     ) -> None:
         if not self.enabled:
             return
-        self.http_duration.labels(self.method(method), route, str(status)).observe(
-            seconds, exemplar=self._exemplar(trace_id)
+        child = self._child(
+            self.http_duration,
+            (method, route, status),
+            lambda: (self.method(method), route, str(status)),
         )
+        child.observe(seconds, exemplar=self._exemplar(trace_id))
 
     def observe_operation(
         self,
@@ -175,23 +196,36 @@ class Metrics:
     ) -> None:
         if not self.enabled:
             return
-        self.operation_duration.labels(
-            sc.bounded(operation, sc.OPERATIONS),
-            self.provider(provider),
-            self.model(model),
-            self.error_type(error_type),
-        ).observe(seconds, exemplar=self._exemplar(trace_id))
+        child = self._child(
+            self.operation_duration,
+            (operation, provider, model, error_type),
+            lambda: (
+                sc.bounded(operation, sc.OPERATIONS),
+                self.provider(provider),
+                self.model(model),
+                self.error_type(error_type),
+            ),
+        )
+        child.observe(seconds, exemplar=self._exemplar(trace_id))
 
     def observe_tokens(
         self, operation: str, provider: str, model: str, input_tokens: int, output_tokens: int
     ) -> None:
         if not self.enabled:
             return
-        op = sc.bounded(operation, sc.OPERATIONS)
-        prov, mod = self.provider(provider), self.model(model)
-        self.token_usage.labels(op, prov, mod, "input").observe(input_tokens)
-        if operation != sc.OP_EMBEDDINGS:
-            self.token_usage.labels(op, prov, mod, "output").observe(output_tokens)
+        for token_type, tokens in (("input", input_tokens), ("output", output_tokens)):
+            if token_type == "output" and operation == sc.OP_EMBEDDINGS:
+                break
+            self._child(
+                self.token_usage,
+                (operation, provider, model, token_type),
+                lambda t=token_type: (  # type: ignore[misc]
+                    sc.bounded(operation, sc.OPERATIONS),
+                    self.provider(provider),
+                    self.model(model),
+                    t,
+                ),
+            ).observe(tokens)
 
     def observe_ttfc(
         self, operation: str, provider: str, model: str, seconds: float, trace_id: str | None
@@ -207,11 +241,15 @@ class Metrics:
     ) -> None:
         if not self.enabled or usd < 0:
             return
-        self.cost.labels(
-            self.provider(provider),
-            self.model(model),
-            sc.bounded(feature, sc.FEATURES),
-            sc.bounded(tier, sc.USER_TIERS),
+        self._child(
+            self.cost,
+            (provider, model, feature, tier),
+            lambda: (
+                self.provider(provider),
+                self.model(model),
+                sc.bounded(feature, sc.FEATURES),
+                sc.bounded(tier, sc.USER_TIERS),
+            ),
         ).inc(usd)
 
     def add_unpriced(self, model: str, tokens: int) -> None:
@@ -226,7 +264,11 @@ class Metrics:
             self.cache_saved.inc(saved_usd)
 
     def active_gauge(self, provider: str, model: str) -> Gauge:
-        return self.active.labels(self.provider(provider), self.model(model))
+        return self._child(  # type: ignore[no-any-return]
+            self.active,
+            (provider, model),
+            lambda: (self.provider(provider), self.model(model)),
+        )
 
     def observe_retrieval(self, documents: int, top_score: float | None) -> None:
         if not self.enabled:

@@ -18,8 +18,14 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerPr
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Status
 
+from demo_app import semconv as sc
 from demo_app.config import Settings
-from demo_app.telemetry.redaction import SENSITIVE_HEADERS, redact, redact_attributes
+from demo_app.telemetry.redaction import (
+    SENSITIVE_HEADERS,
+    may_need_redaction,
+    redact,
+    redact_attributes,
+)
 
 INSTRUMENTATION_NAME = "demo_app"
 
@@ -37,17 +43,80 @@ def build_resource(settings: Settings) -> Resource:
     return Resource.create(attrs)
 
 
-def _drop_sensitive(attributes: Mapping[str, object]) -> dict[str, object]:
-    # Header capture (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) must never carry credentials.
-    return {
-        k: v
-        for k, v in attributes.items()
-        if not any(k.lower().endswith("." + h.replace("-", "_")) for h in SENSITIVE_HEADERS)
+_SENSITIVE_SUFFIXES = tuple("." + h.replace("-", "_") for h in SENSITIVE_HEADERS)
+
+# Attribute values that cannot carry user input: enum-like values our code sets from bounded
+# sets (operation, provider, agent, tool, feature, tier, evaluation names and labels, our error
+# classification) and what the HTTP instrumentation derives from the protocol (method bounded
+# to the known ones, scheme, protocol version, route template). They are not scanned; every
+# other string attribute is (the request path and query, user agent, host, conversation id,
+# response ids, message content, exception messages, ...). Non-string values are never scanned.
+SAFE_ATTRIBUTES = frozenset(
+    {
+        sc.A_OPERATION_NAME,
+        sc.A_PROVIDER_NAME,
+        sc.A_AGENT_NAME,
+        sc.A_TOOL_NAME,
+        "gen_ai.tool.type",
+        sc.A_LLM_FEATURE,
+        sc.A_LLM_USER_TIER,
+        sc.A_EVALUATION_NAME,
+        sc.A_EVALUATION_SCORE_LABEL,
+        sc.A_ERROR_TYPE,
+        "http.request.method",
+        "url.scheme",
+        "network.protocol.version",
+        "http.route",
     }
+)
+
+
+# Values our own code redacts when it sets them (demo_app/pipeline.py): message content,
+# retrieved document ids and provider response ids. Scanning them again on end would find
+# their ":" or digits and force a copy of nearly every span.
+REDACTED_AT_SOURCE = frozenset(
+    {sc.A_INPUT_MESSAGES, sc.A_OUTPUT_MESSAGES, sc.A_RETRIEVAL_DOCUMENTS, sc.A_RESPONSE_ID}
+)
+_NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
+
+
+def _is_sensitive_key(key: str) -> bool:
+    # Header capture (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) must never carry credentials.
+    return key.lower().endswith(_SENSITIVE_SUFFIXES)
+
+
+def _drop_sensitive(attributes: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in attributes.items() if not _is_sensitive_key(k)}
+
+
+def _clean(attributes: Mapping[str, object] | None) -> bool:
+    """True when redaction would leave `attributes` exactly as they are."""
+    if not attributes:
+        return True
+    for key, value in attributes.items():
+        if key in _NOT_SCANNED:
+            continue
+        if _is_sensitive_key(key):
+            return False
+        if isinstance(value, str):
+            if may_need_redaction(value):
+                return False
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, str) and may_need_redaction(item):
+                    return False
+    return True
 
 
 class RedactingSpanProcessor(SpanProcessor):
-    """Hands a redacted copy of every ended span to the wrapped processor."""
+    """Hands every ended span to the wrapped processor with secrets redacted.
+
+    A cheap precheck (`may_need_redaction` over the name, status message and every string
+    attribute and event attribute not in SAFE_ATTRIBUTES or REDACTED_AT_SOURCE) proves most
+    spans clean; those are
+    passed on as they are. Any other span is copied with every string redacted and sensitive
+    header attributes dropped.
+    """
 
     def __init__(self, delegate: SpanProcessor) -> None:
         self._delegate = delegate
@@ -56,35 +125,49 @@ class RedactingSpanProcessor(SpanProcessor):
         self._delegate.on_start(span, parent_context)  # type: ignore[arg-type]
 
     def on_end(self, span: ReadableSpan) -> None:
-        attributes = redact_attributes(_drop_sensitive(dict(span.attributes or {})))
-        events = [
-            Event(e.name, redact_attributes(_drop_sensitive(dict(e.attributes or {}))), e.timestamp)
-            for e in span.events
-        ]
-        status = span.status
-        if status.description:
-            status = Status(status.status_code, redact(status.description))
-        copy = ReadableSpan(
-            name=redact(span.name),
-            context=span.context,
-            parent=span.parent,
-            resource=span.resource,
-            attributes=attributes,
-            events=events,
-            links=span.links,
-            kind=span.kind,
-            status=status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
-        self._delegate.on_end(copy)
+        self._delegate.on_end(span if _span_is_clean(span) else _redacted_copy(span))
 
     def shutdown(self) -> None:
         self._delegate.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._delegate.force_flush(timeout_millis)
+
+
+def _span_is_clean(span: ReadableSpan) -> bool:
+    if may_need_redaction(span.name):
+        return False
+    description = span.status.description
+    if description and may_need_redaction(description):
+        return False
+    if not _clean(span.attributes):
+        return False
+    return all(_clean(event.attributes) for event in span.events)
+
+
+def _redacted_copy(span: ReadableSpan) -> ReadableSpan:
+    attributes = redact_attributes(_drop_sensitive(dict(span.attributes or {})))
+    events = [
+        Event(e.name, redact_attributes(_drop_sensitive(dict(e.attributes or {}))), e.timestamp)
+        for e in span.events
+    ]
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, redact(status.description))
+    return ReadableSpan(
+        name=redact(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def build_tracer_provider(

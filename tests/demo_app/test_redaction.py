@@ -11,8 +11,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+from opentelemetry.trace import Status, StatusCode
 
-from demo_app.telemetry.redaction import luhn_valid, redact
+from demo_app.telemetry import tracing
+from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
+from demo_app.telemetry.tracing import RedactingSpanProcessor
 from tests.demo_app.otlp_receiver import OTLPReceiver
 from tests.support.procs import Proc
 
@@ -153,3 +163,88 @@ def test_content_was_captured_and_redacted_not_dropped(leaked) -> None:
     assert '"question": "My key is [REDACTED:api_key]' in leaked["stdout"]
     supervisor = next(s for s in leaked["spans"] if s.name == "invoke_agent supervisor")
     assert supervisor.attributes["gen_ai.conversation.id"] == "[REDACTED:email]"
+
+
+# --- the cheap precheck and the span processor's no-copy path ----------------------------------
+# Characters the patterns care about, so random text often comes close to a match.
+_ALPHABET = string.ascii_letters + string.digits + " -._:=@+()/\"'\t" + "٣é"
+_FRAGMENTS = st.sampled_from(
+    [
+        *("bearer ", "Bearer ", "eyJ", "sk-", "AKIA", "ghp_", "hf_", "sk_live_", "AIza", "xoxb-"),
+        *("glpat-", "api_key=", "password: ", "token=", "@example.org", "+1 ", "(415) ", "555-"),
+        *("4111 1111 1111 1111", "4222222222222", "0123456789", "127.0.0.1:41234"),
+        *("xoxb-" + "a1" * 6, "glpat-" + "b2" * 10, "hf_" + "c3" * 15, "ghp_" + "d4" * 10),
+        *("AIza" + "e5" * 15, "rk_test_" + "f6" * 8, "eyJ" + "abc12." * 3, "secret: abcdefg"),
+        *SECRETS.values(),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(_ALPHABET, max_size=24), _FRAGMENTS), max_size=8))
+def test_precheck_never_skips_text_the_patterns_would_change(parts: list[str]) -> None:
+    text = "".join(parts)
+    if not may_need_redaction(text):
+        assert _redact_all(text) == text
+
+
+def test_precheck_flags_every_planted_secret() -> None:
+    for kind, secret in SECRETS.items():
+        text = f"x Bearer {secret} y" if kind == "bearer" else f"x {secret} y"
+        assert may_need_redaction(text), kind
+        assert redact(text) != text, kind
+
+
+def _export(build: Callable[[TracerProvider], None]) -> list:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(RedactingSpanProcessor(SimpleSpanProcessor(exporter)))
+    build(provider)
+    return list(exporter.get_finished_spans())
+
+
+def test_clean_span_is_passed_on_without_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_copy(span: object) -> None:
+        raise AssertionError(f"clean span copied: {span}")
+
+    monkeypatch.setattr(tracing, "_redacted_copy", no_copy)
+
+    def build(provider: TracerProvider) -> None:
+        span = provider.get_tracer("t").start_span(
+            "chat gpt-4o-mini",
+            attributes={"gen_ai.operation.name": "chat", "server.address": "127.0.0.1"},
+        )
+        span.set_attribute("gen_ai.response.finish_reasons", ("stop",))
+        span.add_event("gen_ai.evaluation.result", {"gen_ai.evaluation.score.value": 0.9})
+        span.end()
+
+    (exported,) = _export(build)
+    assert exported.attributes["server.address"] == "127.0.0.1"
+
+
+def test_span_with_a_secret_anywhere_is_redacted() -> None:
+    s = SECRETS
+
+    def build(provider: TracerProvider) -> None:
+        span = provider.get_tracer("t").start_span(
+            f"GET {s['email']}",
+            attributes={
+                "gen_ai.conversation.id": s["email"],
+                "user_agent.original": f"client ({s['openai_key']})",
+                "url.query": f"token={s['bearer']}",
+                "gen_ai.response.finish_reasons": ("stop", s["phone"]),
+                "http.request.header.authorization": "Basic abc",
+            },
+        )
+        span.add_event("exception", {"exception.message": f"card {s['card']}"})
+        span.set_status(Status(StatusCode.ERROR, f"failed for {s['aws_key']}"))
+        span.end()
+
+    (exported,) = _export(build)
+    text = repr((exported.name, dict(exported.attributes), exported.status.description))
+    text += repr([dict(e.attributes or {}) for e in exported.events])
+    for kind, secret in s.items():
+        assert secret not in text, kind
+    assert "http.request.header.authorization" not in exported.attributes
+    assert exported.attributes["gen_ai.conversation.id"] == "[REDACTED:email]"
+    assert exported.attributes["url.query"] == "token=[REDACTED:api_key]"
