@@ -45,7 +45,7 @@ class FaultProfileError(ValueError):
 
 
 # knob -> (lower bound, upper bound or None)
-_BOUNDS: dict[str, tuple[float, float | None]] = {
+KNOB_BOUNDS: dict[str, tuple[float, float | None]] = {
     "error_rate": (0.0, 1.0),
     "rate_limit_rate": (0.0, 1.0),
     "latency_multiplier": (0.0, None),
@@ -67,7 +67,7 @@ class FaultProfile:
     retrieval_degradation: float = 0.0
 
     def __post_init__(self) -> None:
-        for name, (low, high) in _BOUNDS.items():
+        for name, (low, high) in KNOB_BOUNDS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise FaultProfileError(name, f"must be a number, got {type(value).__name__}")

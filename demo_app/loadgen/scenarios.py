@@ -15,17 +15,12 @@ from typing import Any
 
 import yaml
 
+from demo_app.faults import KNOB_BOUNDS
+
 SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
 
-# Fault knobs of PUT /admin/faults and their valid ranges (None = unbounded above).
-FAULT_KNOBS: dict[str, tuple[float, float | None]] = {
-    "error_rate": (0.0, 1.0),
-    "rate_limit_rate": (0.0, 1.0),
-    "latency_multiplier": (0.0, None),
-    "extra_ttft_seconds": (0.0, None),
-    "output_token_multiplier": (0.0, None),
-    "retrieval_degradation": (0.0, 1.0),
-}
+# Fault knobs of PUT /admin/faults and their valid ranges: the app's own definition.
+FAULT_KNOBS = KNOB_BOUNDS
 # The question sources a request draws from (weights, normalised at use).
 QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated")
 MIX_KEYS = ("stream", "questions", "tiers", "features", "models")
