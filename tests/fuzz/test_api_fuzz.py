@@ -157,11 +157,13 @@ def test_public_api_never_5xx_and_names_every_rejection(
 def test_admin_api_never_5xx_and_names_every_rejection(
     app: Proc, operations: dict[str, APIOperation], mode: GenerationMode
 ) -> None:
+    total = 0
     try:
         for label in ("GET /admin/faults", "PUT /admin/faults"):
-            run_fuzz(app, operations[label], label, mode, make_check(label, set()))
+            total += run_fuzz(app, operations[label], label, mode, make_check(label, set()))
     finally:
         _set_faults(app, {})  # whatever profile the fuzzer left behind
+    assert total >= EXAMPLES  # the fuzzer really sent requests (PUT has a body in both modes)
 
 
 def test_chat_under_injected_faults_fails_only_with_documented_statuses(
@@ -169,18 +171,26 @@ def test_chat_under_injected_faults_fails_only_with_documented_statuses(
 ) -> None:
     """With the provider failing, rate limiting and timing out, the chat routes may answer
     502/503/504 — and those, too, name the problem."""
+    statuses: list[int] = []
+
+    def check_and_count(label: str) -> Check:
+        inner = make_check(label, FAULT_STATUSES)
+
+        def check(case: Any, response: Any) -> None:
+            statuses.append(response.status_code)
+            inner(case, response)
+
+        return check
+
     _set_faults(app, {"error_rate": 0.5, "rate_limit_rate": 0.3})
     try:
         for label in ("POST /v1/chat", "POST /v1/chat/stream"):
-            run_fuzz(
-                app,
-                operations[label],
-                label,
-                GenerationMode.POSITIVE,
-                make_check(label, FAULT_STATUSES),
-            )
+            run_fuzz(app, operations[label], label, GenerationMode.POSITIVE, check_and_count(label))
     finally:
         _set_faults(app, {})
+    # The faults were really in effect: otherwise this is the fault-free test over again.
+    assert len(statuses) >= EXAMPLES
+    assert FAULT_STATUSES & set(statuses), f"no 502/503/504 under 80% provider faults: {statuses}"
 
 
 def test_schema_breaking_bodies_are_rejected(
