@@ -63,6 +63,7 @@ def test_generator_check_detects_a_stale_file(tmp_path: Path) -> None:
 
 def test_every_dashboard_links_to_all_others() -> None:
     dashboards = dashlib.load()
+    assert {d["uid"] for d in dashboards.values()} == EXPECTED_UIDS
     for dash in dashboards.values():
         targets = {
             link["url"].removeprefix("/d/") for link in dash["links"] if link["type"] == "link"

@@ -143,6 +143,7 @@ def _contract_names() -> set[str]:
 
 
 def test_every_metric_in_a_rule_is_in_the_contract() -> None:
+    assert RULE_FILES and _alerts(), f"no rules under {RULES_DIR}"
     recorded = {r["record"] for r in _rules() if "record" in r}
     allowed = _contract_names() | STACK_METRICS | recorded
     for rule in _rules():
@@ -152,9 +153,12 @@ def test_every_metric_in_a_rule_is_in_the_contract() -> None:
 
 def test_le_values_are_rendered_bucket_bounds() -> None:
     bounds = {semconv.le(b) for buckets in CONTRACT_BUCKETS.values() for b in buckets}
+    seen = 0
     for rule in _rules():
         for le in re.findall(r'le="([^"]*)"', rule["expr"]):
             assert le in bounds, f"{rule.get('alert') or rule.get('record')}: le={le!r}"
+            seen += 1
+    assert seen, "no le= matcher in any rule: the latency/TTFT thresholds are not where expected"
 
 
 # --- labels, annotations, runbooks ------------------------------------------------------------

@@ -64,9 +64,10 @@ def _assert_reaches(url_or_hostport: str, listening: dict[str, set[int]], who: s
 def test_published_ports_are_listened_on(
     compose: dict[str, Any], listening: dict[str, set[int]]
 ) -> None:
-    for name, svc in compose["services"].items():
-        for port in svc.get("ports", []):
-            assert port["target"] in listening[name], f"{name} publishes {port['target']}"
+    published = [(n, p) for n, svc in compose["services"].items() for p in svc.get("ports", [])]
+    assert len(published) >= 8, "the stack publishes its UIs and APIs"
+    for name, port in published:
+        assert port["target"] in listening[name], f"{name} publishes {port['target']}"
 
 
 def test_app_sends_to_collector(compose: dict[str, Any], listening: dict[str, set[int]]) -> None:
@@ -113,6 +114,7 @@ def test_prometheus_targets(prometheus: dict[str, Any], listening: dict[str, set
 def test_grafana_datasource_urls(
     datasources: dict[str, dict[str, Any]], listening: dict[str, set[int]]
 ) -> None:
+    assert set(datasources) == {"prometheus", "loki", "tempo", "alertmanager"}
     for uid, ds in datasources.items():
         _assert_reaches(ds["url"], listening, f"grafana datasource {uid}")
         assert urlsplit(ds["url"]).hostname == uid, "each datasource reads its namesake service"
@@ -126,6 +128,7 @@ def test_loadgen_targets_rag_api(compose: dict[str, Any], listening: dict[str, s
 def test_healthchecks_probe_the_listening_port(
     compose: dict[str, Any], listening: dict[str, set[int]]
 ) -> None:
+    probed = set()
     for name, svc in compose["services"].items():
         test = svc.get("healthcheck", {}).get("test", [])
         urls = [word for arg in test for word in arg.split("'") if "://" in word]
@@ -133,6 +136,9 @@ def test_healthchecks_probe_the_listening_port(
             parts = urlsplit(url)
             assert parts.hostname in {"localhost", "127.0.0.1"}, f"{name}: probe itself"
             assert parts.port in listening[name], f"{name}: healthcheck port {parts.port}"
+            probed.add(name)
+    # Grafana, Prometheus and Alertmanager probe over HTTP (design §3): the loop checked them.
+    assert {"grafana", "prometheus", "alertmanager"} <= probed, probed
 
 
 def test_alertmanager_config_path_matches_mount(compose: dict[str, Any]) -> None:
