@@ -16,6 +16,22 @@ TICKET_WINDOWS = limits.TICKET_WINDOWS
 ALL_WINDOWS = limits.ALL_WINDOWS
 FACTORS = sorted(f for _, _, f in (*TICKET_WINDOWS, *PAGE_WINDOWS))
 BURN_UNIT = "suffix:×"
+HOURS = {"5m": 1 / 12, "30m": 0.5, "1h": 1, "2h": 2, "6h": 6, "1d": 24, "3d": 72}
+PERIOD_HOURS = 30 * 24
+
+
+def pairs_text(
+    pairs: tuple[tuple[str, str, float], ...], sep: str, joiner: str, budget: bool = False
+) -> str:
+    """ "1h & 5m above 14.4 or 6h & 30m above 6", from the alert rules' own windows and factors."""
+    parts = []
+    for i, (long, short, factor) in enumerate(pairs):
+        text = f"{long} {sep} {short} above {factor:g}"
+        if budget and i == 0:  # what that factor spends of the period's budget in its long window
+            span = "an hour" if long == "1h" else long
+            text += f" ({factor * HOURS[long] / PERIOD_HOURS:.0%} of the budget in {span})"
+        parts.append(text)
+    return joiner.join(parts)
 
 
 def burn_panel(
@@ -117,8 +133,9 @@ def build() -> core.Json:
         ),
         core.bargauge(
             "Burn rate per alert window (now)",
-            "Current burn rate over each alerting window. Page: 1h and 5m above 14.4, or 6h and "
-            "30m above 6. Ticket: 1d and 2h above 3, or 3d and 6h above 1.",
+            "Current burn rate over each alerting window. "
+            f"Page: {pairs_text(PAGE_WINDOWS, 'and', ', or ')}. "
+            f"Ticket: {pairs_text(TICKET_WINDOWS, 'and', ', or ')}.",
             [
                 prom(f"slo:burn_rate:rate{w}{SEL}", "{{slo}} " + w, instant=True)
                 for w in ALL_WINDOWS
@@ -155,13 +172,14 @@ def build() -> core.Json:
         burn_panel(
             "Burn rate: page windows",
             "Burn rate over the page windows. The page alert fires when BOTH windows of a pair are "
-            "above its line: 1h & 5m above 14.4 (2% of the budget in an hour) or 6h & 30m above 6.",
+            f"above its line: {pairs_text(PAGE_WINDOWS, '&', ' or ', budget=True)}.",
             PAGE_WINDOWS,
         ),
         burn_panel(
             "Burn rate: ticket windows",
-            "Burn rate over the ticket windows: 1d & 2h above 3, or 3d & 6h above 1 (the budget "
-            "would be gone before the period ends).",
+            "Burn rate over the ticket windows: "
+            f"{pairs_text(TICKET_WINDOWS, '&', ', or ')} (the budget would be gone before the "
+            "period ends).",
             TICKET_WINDOWS,
         ),
     )
