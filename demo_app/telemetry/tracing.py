@@ -48,9 +48,10 @@ _SENSITIVE_SUFFIXES = tuple("." + h.replace("-", "_") for h in SENSITIVE_HEADERS
 # Attribute values that cannot carry user input: enum-like values our code sets from bounded
 # sets (operation, provider, agent, tool, feature, tier, evaluation names and labels, our error
 # classification) and what the HTTP instrumentation derives from the protocol (method bounded
-# to the known ones, scheme, protocol version, route template). They are not scanned; every
-# other string attribute is (the request path and query, user agent, host, conversation id,
-# response ids, message content, exception messages, ...). Non-string values are never scanned.
+# to the known ones, scheme, protocol version). They are not scanned; every other string
+# attribute is (the request path and query, http.route (the raw path for host-routed apps),
+# user agent, host, conversation id, message content, exception messages, ...). Non-string
+# values are never scanned.
 SAFE_ATTRIBUTES = frozenset(
     {
         sc.A_OPERATION_NAME,
@@ -66,7 +67,6 @@ SAFE_ATTRIBUTES = frozenset(
         "http.request.method",
         "url.scheme",
         "network.protocol.version",
-        "http.route",
     }
 )
 

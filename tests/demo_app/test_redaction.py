@@ -4,6 +4,7 @@ committed); content capture is ON, the hardest case: prompts are recorded, but r
 
 from __future__ import annotations
 
+import io
 import random
 import string
 from collections.abc import Callable
@@ -248,3 +249,53 @@ def test_span_with_a_secret_anywhere_is_redacted() -> None:
     assert "http.request.header.authorization" not in exported.attributes
     assert exported.attributes["gen_ai.conversation.id"] == "[REDACTED:email]"
     assert exported.attributes["url.query"] == "token=[REDACTED:api_key]"
+
+
+def test_values_skipped_on_span_end_are_redacted_where_they_are_set() -> None:
+    """tracing.REDACTED_AT_SOURCE: retrieved document ids and provider response ids are not
+    scanned again when the span ends, so the pipeline must redact them when it sets them."""
+    import asyncio
+    import dataclasses
+
+    from demo_app.cache import ResponseCache
+    from demo_app.config import Settings
+    from demo_app.corpus import RetrievedDoc
+    from demo_app.pipeline import ChatInput, Pipeline
+    from demo_app.pricing import PriceTable
+    from demo_app.providers import build_provider
+    from demo_app.telemetry import Telemetry
+
+    s = SECRETS
+    provider = build_provider("simulated", seed=1, latency_scale=0)
+    real_chat = provider.chat
+
+    async def chat(req):  # type: ignore[no-untyped-def]
+        result = await real_chat(req)
+        return dataclasses.replace(result, response_id=f"resp {s['email']}")
+
+    provider.chat = chat  # type: ignore[method-assign]
+
+    class Retriever:
+        data_source_id = "corpus"
+
+        def search(self, query: str, top_k: int) -> list[RetrievedDoc]:
+            return [RetrievedDoc(id=f"doc-{s['openai_key']}", title="t", text="ttft", score=0.9)]
+
+    exporter = InMemorySpanExporter()
+    settings = Settings.from_env({"OTEL_BSP_SCHEDULE_DELAY": "10"})
+    telemetry = Telemetry.build(
+        settings, models=provider.models(), span_exporter=exporter, log_stream=io.StringIO()
+    )
+    pipeline = Pipeline(
+        provider=provider,
+        retriever=Retriever(),
+        prices=PriceTable.load(),
+        cache=ResponseCache(ttl_s=0, max_entries=1),
+        telemetry=telemetry,
+    )
+    asyncio.run(pipeline.run(ChatInput(question="What is TTFT?", model="gpt-4o-mini")))
+    telemetry.shutdown()
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    documents = spans["retrieval corpus"].attributes["gen_ai.retrieval.documents"]
+    assert "doc-[REDACTED:api_key]" in documents and s["openai_key"] not in documents
+    assert spans["chat gpt-4o-mini"].attributes["gen_ai.response.id"] == "resp [REDACTED:email]"
