@@ -286,8 +286,8 @@ def test_telemetry_disabled_records_nothing() -> None:
         assert r.status_code == 200 and r.json()["trace_id"] is None
         metrics = httpx.get(url + "/metrics").text
     assert spans.get_finished_spans() == ()
-    assert "gen_ai_client_operation_duration_seconds_count" not in metrics
-    assert "http_server_request_duration_seconds_count" not in metrics
+    assert sc.GENAI_OPERATION_DURATION + "_count" not in metrics
+    assert sc.HTTP_SERVER_DURATION + "_count" not in metrics
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from demo_app import semconv as sc
 from demo_app.app import create_app
 from demo_app.config import Settings
 from demo_app.providers import build_provider
@@ -79,7 +80,7 @@ class MidStreamFailure:
                 yield chunk
                 sent += 1
             if sent == 2:
-                raise ProviderError("upstream stalled", error_type="timeout")
+                raise ProviderError("upstream stalled", error_type=sc.ERROR_TIMEOUT)
 
     async def embed(self, texts, model=None):
         return await self.inner.embed(texts, model)
@@ -112,10 +113,12 @@ def test_failure_after_first_chunk_ends_the_stream_with_an_error_event() -> None
         assert events[-1][1]["error_type"] == "timeout"
         assert events[-1][1]["request_id"] == r.headers["x-request-id"]
         metrics = httpx.get(url + "/metrics").text
-    count = "gen_ai_client_operation_duration_seconds_count"
-    assert _metric(metrics, count, gen_ai_operation_name="chat", error_type="timeout") == 1
-    assert _metric(metrics, "llm_active_requests") == 0
-    assert _metric(metrics, "gen_ai_client_operation_time_to_first_chunk_seconds_count") == 1
+    count = sc.GENAI_OPERATION_DURATION + "_count"
+    assert (
+        _metric(metrics, count, gen_ai_operation_name=sc.OP_CHAT, error_type=sc.ERROR_TIMEOUT) == 1
+    )
+    assert _metric(metrics, sc.LLM_ACTIVE_REQUESTS) == 0
+    assert _metric(metrics, sc.GENAI_TIME_TO_FIRST_CHUNK + "_count") == 1
     failed = [json.loads(x) for x in logs.getvalue().splitlines() if '"chat_failed"' in x]
     assert failed and failed[0]["error_type"] == "timeout"
 
@@ -133,13 +136,15 @@ def test_client_disconnect_mid_stream_releases_the_model_call() -> None:
         deadline = time.monotonic() + 10
         while True:
             metrics = httpx.get(url + "/metrics").text
-            count = "gen_ai_client_operation_duration_seconds_count"
-            cancelled = _metric(metrics, count, gen_ai_operation_name="chat", error_type="_OTHER")
+            count = sc.GENAI_OPERATION_DURATION + "_count"
+            cancelled = _metric(
+                metrics, count, gen_ai_operation_name=sc.OP_CHAT, error_type=sc.OTHER
+            )
             if cancelled == 1 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         assert cancelled == 1
-        assert _metric(metrics, "llm_active_requests") == 0
+        assert _metric(metrics, sc.LLM_ACTIVE_REQUESTS) == 0
 
 
 def wait_ready(url: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from demo_app import semconv
 from tests.grafana import dashlib, livestack
 from tests.support import require_binary
 
@@ -85,7 +86,7 @@ def test_latency_panels_have_exemplars_in_prometheus(stack: livestack.LiveStack)
     now = time.time()
     data = stack.api(
         "/api/v1/query_exemplars",
-        query="gen_ai_client_operation_duration_seconds_bucket",
+        query=semconv.GENAI_OPERATION_DURATION + "_bucket",
         start=str(now - 3600),
         end=str(now),
     )
