@@ -177,7 +177,7 @@ def test_client_error_is_not_retried(fake: FakeOpenAI) -> None:
 
 def test_hanging_server_times_out(fake: FakeOpenAI) -> None:
     fake.script = ["hang", "hang"]
-    provider, _ = make(fake, timeout_s=0.3, max_retries=1)
+    provider, _ = make(fake, timeout_s=1.0, max_retries=1)  # << hang_seconds (5 s)
     with pytest.raises(ProviderError) as info:
         asyncio.run(chat(provider, request()))
     assert info.value.error_type == semconv.ERROR_TIMEOUT
@@ -187,7 +187,7 @@ def test_hanging_server_times_out(fake: FakeOpenAI) -> None:
 
 def test_hanging_stream_times_out(fake: FakeOpenAI) -> None:
     fake.script = ["hang"]
-    provider, _ = make(fake, timeout_s=0.3, max_retries=0)
+    provider, _ = make(fake, timeout_s=1.0, max_retries=0)
     with pytest.raises(ProviderError) as info:
         asyncio.run(collect(provider, request(stream=True)))
     assert info.value.error_type == semconv.ERROR_TIMEOUT
