@@ -92,6 +92,40 @@ def test_own_metrics_and_health_endpoints(collector: dict[str, Any]) -> None:
     assert collector["extensions"]["health_check"]["endpoint"] == "0.0.0.0:13133"
 
 
+# Files that query the collector's own metrics by name (other issues own them; read only).
+SELF_METRIC_USERS = (
+    "prometheus/rules/llm-alerts.yml",
+    "grafana/dashboards/stack-health.json",
+    "docs/alerts.md",
+)
+# Counters among the names those files use (the rest are gauges: queue size/capacity, RSS).
+COLLECTOR_COUNTER = re.compile(
+    r"otelcol_(receiver_(accepted|refused)|exporter_(sent|send_failed)|processor_(incoming|outgoing))_\w+"
+)
+
+
+def test_self_metric_names_match_what_rules_and_dashboards_query(
+    collector: dict[str, Any],
+) -> None:
+    # 0.152+: an explicit Prometheus reader defaults to without_type_suffix/without_units/
+    # without_scope_info = true, and its handler speaks plain text only, so counters arrive
+    # as otelcol_receiver_refused_spans (no _total). Everything here queries *_total.
+    prom = collector["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]
+    prom = prom["prometheus"]
+    assert prom["without_type_suffix"] is False
+    assert prom["without_units"] is True  # else otelcol_exporter_sent_spans__spans__total
+    assert prom["without_scope_info"] is True  # no otel_scope_* labels on every series
+    counters: set[str] = set()
+    for rel in SELF_METRIC_USERS:
+        path = ROOT / rel
+        if path.exists():
+            counters |= {m.group(0) for m in COLLECTOR_COUNTER.finditer(path.read_text())}
+    assert counters, "expected otelcol_* counters in the rules/dashboards"
+    for name in counters:
+        assert name.endswith("_total"), f"{name}: the collector exposes counters with _total"
+        assert "__" not in name, name
+
+
 # --- redaction ----------------------------------------------------------------------------------
 
 SECRETS = [

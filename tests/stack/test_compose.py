@@ -202,6 +202,14 @@ def test_runtime_policies(compose: dict[str, Any]) -> None:
         assert svc.get("read_only") is True, f"{name}: read-only root filesystem"
 
 
+def test_read_only_roots_keep_a_writable_tmp(compose: dict[str, Any]) -> None:
+    # Grafana stages plugin zips and Loki/Tempo spill to /tmp; on a read-only root without a
+    # tmpfs they fail at runtime (Grafana 13 crash-loops), which nothing here could show.
+    for name in ("grafana", "loki", "tempo"):
+        tmpfs = _services(compose)[name].get("tmpfs") or []
+        assert any(str(t).split(":")[0] == "/tmp" for t in tmpfs), f"{name}: tmpfs /tmp"
+
+
 def test_prometheus_flags(compose: dict[str, Any]) -> None:
     cmd = _services(compose)["prometheus"]["command"]
     for flag in REQUIRED_PROMETHEUS_FLAGS:
@@ -224,6 +232,9 @@ def test_grafana_settings(compose: dict[str, Any], raw_compose: dict[str, Any]) 
     assert raw.startswith("${GRAFANA_ADMIN_PASSWORD:?")
     # Offline start: nothing is downloaded or checked at startup.
     assert env["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+    # 13.2 bundles its Prometheus/Loki/Tempo datasources as plugins; on a read-only root an
+    # auto-update attempt unloads them and every provisioned datasource breaks.
+    assert env["GF_PLUGINS_PREINSTALL_AUTO_UPDATE"] == "false"
     assert env["GF_ANALYTICS_CHECK_FOR_UPDATES"] == "false"
     assert env["GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES"] == "false"
     assert env["GF_ANALYTICS_REPORTING_ENABLED"] == "false"
