@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import core
+from . import core, limits
 from .promql import matchers
 
 OVERVIEW = ("llm-overview", "LLM Overview")
@@ -29,7 +29,10 @@ ERROR_LOGS = f'{LOG_STREAM} | severity_text=~"ERROR|WARNING"'
 TRACED_LOGS = f'{LOG_STREAM} | trace_id != ""'
 LOG_RATE_BY_LEVEL = f"sum by (severity_text) (rate({LOG_STREAM} [$__auto]))"
 # Answers whose faithfulness evaluation is at or below the rag-answer-quality threshold.
-LOW_QUALITY_LOGS = f'{LOG_STREAM} |= "chat_answered" | faithfulness != "" | faithfulness <= 0.7'
+LOW_QUALITY_LOGS = (
+    f'{LOG_STREAM} |= "chat_answered" | faithfulness != "" '
+    f"| faithfulness <= {limits.QUALITY_SCORE:g}"
+)
 
 
 def links(uid: str) -> list[core.Json]:
