@@ -79,6 +79,17 @@ def test_tempo_correlations(datasources: dict[str, dict[str, Any]], loki: Any) -
     assert jd["lokiSearch"]["datasourceUid"] == "loki"
 
 
+def test_tempo_streaming_matches_tempo(datasources: dict[str, dict[str, Any]], tempo: Any) -> None:
+    # Grafana streams TraceQL only when jsonData.streamingEnabled says so; Tempo serves those
+    # streams only with stream_over_http_enabled (default off in 3.0). Streaming switched on
+    # in Grafana alone breaks every search in Explore, which only shows in a browser.
+    streaming = datasources["tempo"]["jsonData"].get("streamingEnabled") or {}
+    grafana_streams = any(streaming.values())
+    assert not grafana_streams or tempo.get("stream_over_http_enabled") is True, (
+        "Grafana streams Tempo queries: tempo.yaml needs stream_over_http_enabled: true"
+    )
+
+
 def test_loki_trace_id_derived_field(datasources: dict[str, dict[str, Any]]) -> None:
     (field,) = datasources["loki"]["jsonData"]["derivedFields"]
     # OTLP logs carry trace_id as structured metadata: match by label, not by regex.
