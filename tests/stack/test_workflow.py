@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,22 @@ def test_lint_extra_rejects_a_broken_workflow(tmp_path: Path) -> None:
     proc = _lint(tmp_path)
     assert proc.returncode != 0
     assert "FAILED: check_workflows" in proc.stderr
+
+
+def test_without_actionlint_falls_back_locally_but_fails_in_ci(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"  # the script's basic tools, and no actionlint
+    bindir.mkdir()
+    for tool in ("bash", "env", "find", "sort", "dirname"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bindir / tool).symlink_to(found)
+    no_actionlint = {"VENV": str(tmp_path / "no-venv"), "PATH": str(bindir), "ACTIONLINT": ""}
+    python = {"PY": str(ROOT / ".venv" / "bin" / "python")}
+    local = _lint(WORKFLOW.parent, CI="", **no_actionlint, **python)
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "running the structural check" in local.stdout
+    ci = _lint(WORKFLOW.parent, CI="true", **no_actionlint, **python)
+    assert ci.returncode != 0 and "required when CI=true" in ci.stdout, ci.stdout + ci.stderr
 
 
 def test_lint_extra_fails_without_workflows(tmp_path: Path) -> None:
