@@ -157,6 +157,24 @@ def test_prometheus_has_span_metrics(
     poll("traces_spanmetrics_calls_total from Tempo's metrics-generator", series, timeout=180)
 
 
+def test_collector_counters_carry_total_suffix(
+    stack: Stack, http: httpx.Client, trace_ids: list[str]
+) -> None:
+    # The stack alerts and the stack-health dashboard query otelcol_*_total; the collector
+    # drops the suffix unless its reader says otherwise (otel-collector/config.yaml).
+    def series() -> list[Any] | None:
+        r = http.get(
+            f"{stack.prometheus}/api/v1/query",
+            params={
+                "query": 'otelcol_receiver_accepted_spans_total{job="otel-collector"}'
+                ' or otelcol_exporter_sent_spans_total{job="otel-collector"}'
+            },
+        )
+        return r.json()["data"]["result"] or None
+
+    poll("collector counters named *_total in Prometheus", series, timeout=120)
+
+
 def test_prometheus_has_trace_id_exemplars(
     stack: Stack, http: httpx.Client, trace_ids: list[str]
 ) -> None:
