@@ -1,0 +1,64 @@
+"""docs/telemetry.md (the in-repo restatement of the design contract, read by users) says what
+demo_app/semconv.py says: metric names, label sets, buckets and bounded values. Unlike
+tests/test_contract.py this needs nothing outside the checkout, so it runs everywhere."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from demo_app import semconv as sc
+from tests.support import ROOT
+
+DOC = (ROOT / "docs" / "telemetry.md").read_text()
+METRICS = DOC.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+
+
+def _row(first_cell: str) -> list[str]:
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in METRICS.splitlines()
+        if line.startswith("|")
+    ]
+    found = [r for r in rows if r[0] == first_cell]
+    assert len(found) == 1, f"docs/telemetry.md § Metrics: one row for {first_cell}: {found}"
+    return found[0]
+
+
+def test_metric_table_lists_exactly_the_contract_metrics() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)` \| (?:histogram|counter|gauge)", METRICS, re.M))
+    assert documented == set(sc.METRIC_LABELS)
+
+
+@pytest.mark.parametrize("metric", sorted(sc.METRIC_LABELS))
+def test_metric_row_has_exactly_the_contract_labels(metric: str) -> None:
+    labels_cell = _row(f"`{metric}`")[2]
+    documented = set(re.findall(r"`([a-z_]+)`", labels_cell.split("(")[0]))
+    assert documented == set(sc.METRIC_LABELS[metric]), labels_cell
+
+
+def test_bucket_lines_are_the_rendered_bounds() -> None:
+    duration = " ".join(sc.le(b) for b in sc.DURATION_BUCKETS)
+    tokens = " ".join(sc.le(b) for b in sc.TOKEN_BUCKETS)
+    docs = " ".join(sc.le(b) for b in sc.RETRIEVAL_DOCUMENT_BUCKETS)
+    assert f"duration (s): `{duration}`" in METRICS
+    assert f"tokens: `{tokens}`" in METRICS
+    assert f"retrieval documents: `{docs}`" in METRICS
+    assert f"score: `{sc.le(sc.SCORE_BUCKETS[0])} … {sc.le(sc.SCORE_BUCKETS[-1])}`" in METRICS
+
+
+@pytest.mark.parametrize(
+    ("label", "values"),
+    [
+        (sc.L_ERROR_TYPE, sc.ERROR_TYPES),
+        (sc.L_FEATURE, sc.FEATURES),
+        (sc.L_USER_TIER, sc.USER_TIERS),
+    ],
+)
+def test_bounded_values_table(label: str, values: tuple[str, ...]) -> None:
+    cell = _row(f"`{label}`")[1]
+    # The empty value is written `""` in the docs.
+    documented = {"" if v == '""' else v for v in re.findall(r"`([^`]*)`", cell)} - {sc.OTHER}
+    assert documented == set(values) - {sc.OTHER}, cell
+    assert sc.OTHER in cell, "unknown values map to _OTHER"
