@@ -56,6 +56,23 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
 
 
 @pytest.fixture(scope="module")
+def uncached_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    """For the fault test: with the response cache on, questions the fuzzer repeats (it does,
+    across tests) are answered from cache and never meet the injected provider faults."""
+    proc = start_rag_api(
+        tmp_path_factory.mktemp("fuzz-uncached"),
+        {
+            "ADMIN_TOKEN": TOKEN,
+            "RATE_LIMIT_ENABLED": "false",
+            "CACHE_ENABLED": "false",
+            "LOG_LEVEL": "warning",
+        },
+    )
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
 def operations(app: Proc) -> dict[str, APIOperation]:
     schema = schemathesis.openapi.from_url(app.url + "/openapi.json")
     ops = {}
@@ -167,7 +184,7 @@ def test_admin_api_never_5xx_and_names_every_rejection(
 
 
 def test_chat_under_injected_faults_fails_only_with_documented_statuses(
-    app: Proc, operations: dict[str, APIOperation]
+    uncached_app: Proc, operations: dict[str, APIOperation]
 ) -> None:
     """With the provider failing, rate limiting and timing out, the chat routes may answer
     502/503/504 — and those, too, name the problem."""
@@ -182,12 +199,18 @@ def test_chat_under_injected_faults_fails_only_with_documented_statuses(
 
         return check
 
-    _set_faults(app, {"error_rate": 0.5, "rate_limit_rate": 0.3})
+    _set_faults(uncached_app, {"error_rate": 0.5, "rate_limit_rate": 0.3})
     try:
         for label in ("POST /v1/chat", "POST /v1/chat/stream"):
-            run_fuzz(app, operations[label], label, GenerationMode.POSITIVE, check_and_count(label))
+            run_fuzz(
+                uncached_app,
+                operations[label],
+                label,
+                GenerationMode.POSITIVE,
+                check_and_count(label),
+            )
     finally:
-        _set_faults(app, {})
+        _set_faults(uncached_app, {})
     # The faults were really in effect: otherwise this is the fault-free test over again.
     assert len(statuses) >= EXAMPLES
     assert FAULT_STATUSES & set(statuses), f"no 502/503/504 under 80% provider faults: {statuses}"
