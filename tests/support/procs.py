@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,8 @@ class Proc:
                 )
             try:
                 r = httpx.get(self.url + path, timeout=2.0)
-                if r.status_code == 200:
+                # Alive too: a process that lost its port exits, while whoever holds it answers.
+                if r.status_code == 200 and self.alive():
                     return
                 last = f"HTTP {r.status_code}"
             except httpx.HTTPError as exc:
@@ -108,6 +109,24 @@ def _spawn(
     return Proc(name, popen, port, log_path)
 
 
+BIND_ATTEMPTS = 3
+
+
+def _with_port_retry(start: Callable[[], Proc]) -> Proc:
+    """Start again on a new port when the bind lost a race.
+
+    free_port() only says a port WAS free: between it and the bind, a parallel test process or an
+    outgoing connection's ephemeral port can take it ("address already in use").
+    """
+    for attempt in range(BIND_ATTEMPTS):
+        try:
+            return start()
+        except ProcessError as err:
+            if attempt == BIND_ATTEMPTS - 1 or "address already in use" not in str(err).lower():
+                raise
+    raise AssertionError("unreachable")
+
+
 # --- rag-api -------------------------------------------------------------------------------------
 def start_rag_api(
     tmp_path: Path,
@@ -120,17 +139,21 @@ def start_rag_api(
 
     Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0.
     """
-    port = free_port()
-    base_env = {
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "SIM_LATENCY_SCALE": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    base_env.update(env or {})
-    proc = _spawn(name, [sys.executable, "-m", "demo_app"], port, tmp_path / name, base_env)
-    proc.wait_ready("/readyz", timeout=timeout)
-    return proc
+
+    def once() -> Proc:
+        port = free_port()
+        base_env = {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "SIM_LATENCY_SCALE": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        base_env.update(env or {})
+        proc = _spawn(name, [sys.executable, "-m", "demo_app"], port, tmp_path / name, base_env)
+        proc.wait_ready("/readyz", timeout=timeout)
+        return proc
+
+    return _with_port_retry(once)
 
 
 # --- Prometheus ----------------------------------------------------------------------------------
@@ -210,29 +233,33 @@ def start_prometheus(
     rules = sorted(PROMETHEUS_RULES.glob("*.yml")) if rule_files is None else rule_files
     if rule_group_interval:
         rules = _with_group_interval(rules, rule_group_interval, workdir / "rules")
-    port = free_port()
-    # A target mapped to "self" is this Prometheus (the shipped job scrapes localhost:9090).
-    targets = {k: (f"127.0.0.1:{port}" if v == SELF else v) for k, v in targets.items()}
-    cfg = render_prometheus_config(
-        targets=targets, alertmanager=alertmanager, interval=interval, rule_files=rules
-    )
-    config_path = workdir / "prometheus.yml"
-    config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    args = [
-        binary,
-        f"--config.file={config_path}",
-        f"--storage.tsdb.path={data_dir or workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--web.enable-lifecycle",
-        "--web.enable-remote-write-receiver",
-        "--enable-feature=exemplar-storage",
-        "--rules.alert.resend-delay=1s",
-        "--log.level=warn",
-        *extra_args,
-    ]
-    proc = _spawn(name, args, port, workdir, None)
-    proc.wait_ready("/-/ready")
-    return proc
+
+    def once() -> Proc:
+        port = free_port()
+        # A target mapped to "self" is this Prometheus (the shipped job scrapes localhost:9090).
+        mapped = {k: (f"127.0.0.1:{port}" if v == SELF else v) for k, v in targets.items()}
+        cfg = render_prometheus_config(
+            targets=mapped, alertmanager=alertmanager, interval=interval, rule_files=rules
+        )
+        config_path = workdir / "prometheus.yml"
+        config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        args = [
+            binary,
+            f"--config.file={config_path}",
+            f"--storage.tsdb.path={data_dir or workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.enable-lifecycle",
+            "--web.enable-remote-write-receiver",
+            "--enable-feature=exemplar-storage",
+            "--rules.alert.resend-delay=1s",
+            "--log.level=warn",
+            *extra_args,
+        ]
+        proc = _spawn(name, args, port, workdir, None)
+        proc.wait_ready("/-/ready")
+        return proc
+
+    return _with_port_retry(once)
 
 
 # --- Alertmanager --------------------------------------------------------------------------------
@@ -272,17 +299,21 @@ def start_alertmanager(
         text = yaml.safe_dump(cfg, sort_keys=False)
     config_file = workdir / "alertmanager.yml"
     config_file.write_text(text)
-    port = free_port()
-    cluster_port = free_port()
-    args = [
-        binary,
-        f"--config.file={config_file}",
-        f"--storage.path={data_dir or workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        # A private cluster listener: never gossip with other Alertmanagers on this machine.
-        f"--cluster.listen-address=127.0.0.1:{cluster_port}",
-        "--log.level=warn",
-    ]
-    proc = _spawn(name, args, port, workdir, None)
-    proc.wait_ready("/-/ready")
-    return proc
+
+    def once() -> Proc:
+        port = free_port()
+        cluster_port = free_port()
+        args = [
+            binary,
+            f"--config.file={config_file}",
+            f"--storage.path={data_dir or workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            # A private cluster listener: never gossip with other Alertmanagers on this machine.
+            f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+            "--log.level=warn",
+        ]
+        proc = _spawn(name, args, port, workdir, None)
+        proc.wait_ready("/-/ready")
+        return proc
+
+    return _with_port_retry(once)
