@@ -71,7 +71,7 @@ incident: bootstrap ## Reproduce an incident: make incident SCENARIO=error-burst
 	$(PY) -m demo_app.loadgen run $(SCENARIO)
 scenarios: bootstrap ## List incident scenarios
 	$(PY) -m demo_app.loadgen list
-e2e: bootstrap ## End-to-end alert path only (real Prometheus + Alertmanager + rag-api)
-	$(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+e2e: bootstrap ## End-to-end alert path; records detection times in docs/scenarios.md
+	E2E_WRITE_DOCS=1 $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 bench: bootstrap ## Benchmarks, ~6 min, print figures (BENCH_ARGS="overhead --breakdown" for one)
 	$(PY) -m bench $(BENCH_ARGS)

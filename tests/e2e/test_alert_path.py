@@ -25,12 +25,14 @@ import pytest
 
 from demo_app.loadgen.docs import MEASURED, machine, write_section
 from demo_app.loadgen.scenarios import AlertRef, load_scenarios
-from tests.e2e.harness import Result, ScenarioRun, expected_receiver
+from tests.e2e.harness import FRESH_PROMETHEUS_NOISE, Result, ScenarioRun, expected_receiver
 from tests.support import require_binary
 
 pytestmark = pytest.mark.e2e
 
 SCENARIOS = load_scenarios()
+# `make e2e` sets E2E_WRITE_DOCS=1 to record the measured table in docs/scenarios.md.
+WRITE_DOCS = os.environ.get("E2E_WRITE_DOCS", "0") == "1"
 WATCHDOG = AlertRef("Watchdog")
 
 
@@ -137,7 +139,7 @@ def e2e_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         results = {name: run.result for name, run in runs.items()}
         table = detection_table(results)
         print("\n" + table)
-        if os.environ.get("E2E_WRITE_DOCS", "1") != "0":
+        if WRITE_DOCS:  # `make e2e` records the figures; plain `make test` leaves the tree clean
             write_section(MEASURED, table)
         yield results
     finally:
@@ -214,14 +216,19 @@ def test_scenario_alert_path(e2e_results: dict[str, Result], name: str) -> None:
 
 def test_steady_raises_nothing_but_watchdog(e2e_results: dict[str, Result]) -> None:
     res = e2e_results["steady"]
-    others = {o.labels.get("alertname") for o in res.alerts.values()} - {"Watchdog"}
-    assert not others, _explain(res)
+    raised = {
+        o.labels.get("alertname")
+        for o in res.alerts.values()
+        if o.firing_at is not None or o.labels.get("alertname") not in FRESH_PROMETHEUS_NOISE
+    }
+    assert raised == {"Watchdog"}, _explain(res)
 
 
-def test_detection_times_written_to_docs(e2e_results: dict[str, Result]) -> None:
-    if os.environ.get("E2E_WRITE_DOCS", "1") == "0":
-        pytest.skip("E2E_WRITE_DOCS=0")
-    text = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text()
+def test_detection_times_table(e2e_results: dict[str, Result]) -> None:
+    table = detection_table(e2e_results)
     for name in e2e_results:
-        assert f"| `{name}` |" in text
-    assert "cores (nproc)" in text
+        assert f"| `{name}` |" in table
+    assert "cores (nproc)" in table
+    if WRITE_DOCS:
+        text = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text()
+        assert table.strip() in text
