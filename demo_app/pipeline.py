@@ -163,7 +163,7 @@ class Pipeline:
                 sc.OP_EXECUTE_TOOL,
                 TOOL_NAME,
                 provider=AGENT_PROVIDER,
-                attributes={sc.A_TOOL_NAME: TOOL_NAME, "gen_ai.tool.type": "function"},
+                attributes={sc.A_TOOL_NAME: TOOL_NAME, sc.A_TOOL_TYPE: "function"},
             ) as tool:
                 try:
                     text = f"{expression} = {format_number(calculate(expression))}"
@@ -286,9 +286,7 @@ class Pipeline:
             result = await self.provider.embed([inp.question], model)
             op.set(sc.A_INPUT_TOKENS, result.usage.input_tokens)
             op.set(sc.A_RESPONSE_MODEL, result.model)
-            op.set(
-                "gen_ai.embeddings.dimension.count", len(result.vectors[0]) if result.vectors else 0
-            )
+            op.set(sc.A_EMBEDDINGS_DIMENSION_COUNT, len(result.vectors[0]) if result.vectors else 0)
         self.tel.metrics.observe_tokens(
             sc.OP_EMBEDDINGS, provider, model, result.usage.input_tokens, 0
         )
@@ -387,8 +385,8 @@ class Pipeline:
             op.set(sc.A_FINISH_REASONS, finish)
             op.set(sc.A_INPUT_TOKENS, usage.input_tokens)
             op.set(sc.A_OUTPUT_TOKENS, usage.output_tokens)
-            op.set("gen_ai.usage.cache_read.input_tokens", usage.cached_input_tokens)
-            op.set("gen_ai.usage.reasoning.output_tokens", usage.reasoning_tokens)
+            op.set(sc.A_USAGE_CACHE_READ_INPUT_TOKENS, usage.cached_input_tokens)
+            op.set(sc.A_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens)
             if self.tel.capture_content:
                 op.set(
                     sc.A_OUTPUT_MESSAGES,

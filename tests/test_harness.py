@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from demo_app import semconv
 from tests.support.procs import (
     PROMETHEUS_CONFIG,
     SELF,
@@ -76,7 +77,7 @@ def test_shipped_scrape_config_ingests_trace_id_exemplars(tmp_path: Path) -> Non
             return httpx.get(
                 f"{prom.url}/api/v1/query_exemplars",
                 params={
-                    "query": "http_server_request_duration_seconds_bucket",
+                    "query": semconv.HTTP_SERVER_DURATION + "_bucket",
                     "start": now - 120,
                     "end": now,
                 },

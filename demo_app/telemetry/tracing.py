@@ -58,7 +58,7 @@ SAFE_ATTRIBUTES = frozenset(
         sc.A_PROVIDER_NAME,
         sc.A_AGENT_NAME,
         sc.A_TOOL_NAME,
-        "gen_ai.tool.type",
+        sc.A_TOOL_TYPE,
         sc.A_LLM_FEATURE,
         sc.A_LLM_USER_TIER,
         sc.A_EVALUATION_NAME,
