@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
 from demo_app import semconv
-from tests.support import IN_CI, ROOT
+from tests.support import ROOT
 
 DESIGN = ROOT.parent / "shared" / "design.md"
+REQUIRED = os.environ.get("REQUIRE_DESIGN_CONTRACT") == "1"
 
 
 @pytest.fixture(scope="module")
 def design() -> str:
     if not DESIGN.exists():
-        if IN_CI:
-            pytest.fail(f"{DESIGN} missing: CI must check the code against the design contract")
-        pytest.skip(f"{DESIGN} not present (only in the project workspace)")
+        # .ci/run (the project's CI, which has shared/ beside the clone) requires it; a plain
+        # clone (GitHub Actions, users) has no design.md: tests/test_telemetry_doc.py still holds
+        # docs/telemetry.md to semconv there.
+        if REQUIRED:
+            pytest.fail(
+                f"{DESIGN} missing: .ci/run must check the code against the design contract"
+            )
+        pytest.skip(f"{DESIGN} not present (it lives in the project workspace, not in the repo)")
     return DESIGN.read_text()
 
 
