@@ -19,8 +19,8 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.demo_app.otlp_receiver import OTLPReceiver
 from tests.support import free_port
+from tests.support.otlp_receiver import OTLPReceiver
 from tests.support.procs import Proc, start_rag_api
 
 ADMIN_TOKEN = "test-admin-token-0123456789"

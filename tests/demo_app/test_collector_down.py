@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.demo_app.conftest import log_lines, unique_question
-from tests.demo_app.otlp_receiver import OTLPReceiver
 from tests.support import free_port
+from tests.support.otlp_receiver import OTLPReceiver
 from tests.support.procs import Proc
 
 PROMPT_S = 1.5

@@ -10,7 +10,7 @@ import pytest
 
 from demo_app import semconv as sc
 from tests.demo_app.conftest import ADMIN_TOKEN, unique_question
-from tests.demo_app.otlp_receiver import OTLPReceiver, Span
+from tests.support.otlp_receiver import OTLPReceiver, Span
 from tests.support.procs import Proc
 
 

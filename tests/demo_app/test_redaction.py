@@ -24,7 +24,7 @@ from opentelemetry.trace import Status, StatusCode
 from demo_app.telemetry import tracing
 from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
 from demo_app.telemetry.tracing import RedactingSpanProcessor
-from tests.demo_app.otlp_receiver import OTLPReceiver
+from tests.support.otlp_receiver import OTLPReceiver
 from tests.support.procs import Proc
 
 RNG = random.Random(20261127)

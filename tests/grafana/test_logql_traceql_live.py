@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.grafana import dashlib, telemetry_eval
-from tests.grafana.otlp_sink import OTLPSink
+from tests.support.otlp_receiver import OTLPReceiver
 from tests.support.procs import start_rag_api
 
 ADMIN_TOKEN = "dashboards-otlp-test-token"  # throwaway, for the app under test only
@@ -61,34 +61,33 @@ def _traffic(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
-    sink = OTLPSink().start()
-    app = start_rag_api(
-        tmp_path_factory.mktemp("otlp"),
-        env={
-            "OTEL_EXPORTER_OTLP_ENDPOINT": sink.url,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "ADMIN_TOKEN": ADMIN_TOKEN,
-            "SIM_LATENCY_SCALE": str(SCALE),
-            "RATE_LIMIT_ENABLED": "false",
-        },
-    )
-    try:
-        _traffic(app.url)
-        deadline = time.monotonic() + 20
-        while True:  # the batch processors export every second
-            traces, logs = sink.snapshot()
-            spans = telemetry_eval.spans(traces)
-            lines = telemetry_eval.log_lines(logs)
-            done = any(s.duration_ns > 5e9 for s in spans) and any(
-                "faults_updated" in ln.line for ln in lines[-3:]
-            )
-            if done or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        yield Captured(spans, lines)
-    finally:
-        app.stop()
-        sink.stop()
+    with OTLPReceiver() as sink:
+        app = start_rag_api(
+            tmp_path_factory.mktemp("otlp"),
+            env={
+                "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "ADMIN_TOKEN": ADMIN_TOKEN,
+                "SIM_LATENCY_SCALE": str(SCALE),
+                "RATE_LIMIT_ENABLED": "false",
+            },
+        )
+        try:
+            _traffic(app.url)
+            deadline = time.monotonic() + 20
+            while True:  # the batch processors export every second
+                traces, logs = sink.requests_pb()
+                spans = telemetry_eval.spans(traces)
+                lines = telemetry_eval.log_lines(logs)
+                done = any(s.duration_ns > 5e9 for s in spans) and any(
+                    "faults_updated" in ln.line for ln in lines[-3:]
+                )
+                if done or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            yield Captured(spans, lines)
+        finally:
+            app.stop()
 
 
 def _queries(lang: str) -> list[dashlib.Query]:

@@ -165,6 +165,14 @@ class OTLPReceiver:
         with self._lock:
             return list(self.received.logs)
 
+    def requests_pb(self) -> tuple[list[ExportTraceServiceRequest], list[ExportLogsServiceRequest]]:
+        """The export requests received so far, as protobuf messages (traces, logs)."""
+        with self._lock:
+            raw = list(self.received.raw)
+        traces = [ExportTraceServiceRequest.FromString(b) for p, b in raw if p.endswith("/traces")]
+        logs = [ExportLogsServiceRequest.FromString(b) for p, b in raw if p.endswith("/logs")]
+        return traces, logs
+
     def raw_bodies(self) -> list[bytes]:
         with self._lock:
             return [b for _, b in self.received.raw]
