@@ -17,16 +17,12 @@ from demo_app import semconv as sc
 from demo_app.api.errors import provider_error
 from demo_app.config import Settings
 from demo_app.providers.base import ProviderError
+from demo_app.providers.simulated import load_catalog
 from tests.demo_app.conftest import serve_in_thread, unique_question
 from tests.support.procs import Proc
 
-CHAT_MODELS = [
-    "gpt-4o-mini",
-    "gpt-4.1",
-    "claude-sonnet-4",
-    "gemini-2.5-flash",
-    "llama-3.1-8b-local",
-]
+# Every chat model of the shipped simulated catalog (demo_app/providers/catalog.yaml).
+CHAT_MODELS = sorted(m.name for m in load_catalog()[0].values() if m.kind == "chat")
 
 
 def test_chat_answers_with_sources_usage_cost_and_evaluation(client: httpx.Client) -> None:

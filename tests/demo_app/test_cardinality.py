@@ -17,15 +17,11 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo_app import semconv as sc
+from demo_app.providers.simulated import load_catalog
 from tests.support.procs import Proc
 
-CHAT_MODELS = [
-    "gpt-4o-mini",
-    "gpt-4.1",
-    "claude-sonnet-4",
-    "gemini-2.5-flash",
-    "llama-3.1-8b-local",
-]
+# Every chat model of the shipped simulated catalog (demo_app/providers/catalog.yaml).
+CHAT_MODELS = sorted(m.name for m in load_catalog()[0].values() if m.kind == "chat")
 # Upper bound for the whole exposition of this app (it exposes only contract metrics), far
 # below what one label taking raw request values would produce after 1,000 requests.
 MAX_SERIES = 3000

