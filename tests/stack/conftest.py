@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import IN_CI, ROOT
+from tests.support import ROOT
 from tests.support.compose_cli import compose_binary
 
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -25,15 +25,11 @@ ENV_EXAMPLE = ROOT / ".env.example"
 STACK_SH = ROOT / "scripts" / "stack.sh"
 
 
-def require_other_issue_file(rel: str, owner: str) -> Path:
-    """A file another issue ships (alertmanager.yml, dashboards): skip until it lands, but
-    FAIL in CI, where the whole stack must be complete."""
+def shipped_file(rel: str, owner: str) -> Path:
+    """A file the stack relies on that another part of the project ships (fails if missing)."""
     path = ROOT / rel
     if not path.exists():
-        msg = f"{rel} is not there yet (written by the {owner} issue)"
-        if IN_CI:
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+        pytest.fail(f"{rel} is missing (shipped by the {owner} part)", pytrace=False)
     return path
 
 

@@ -11,8 +11,8 @@ import pytest
 from tests.stack.conftest import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
-    require_other_issue_file,
     run_compose,
+    shipped_file,
 )
 from tests.support import ROOT
 
@@ -89,7 +89,7 @@ def test_app_image_built_from_repo(compose: dict[str, Any]) -> None:
         build = _services(compose)[name]["build"]
         assert Path(build["context"]) == ROOT, f"{name}: build context must be the repo root"
         assert build["dockerfile"] == "demo_app/Dockerfile"
-    require_other_issue_file("demo_app/Dockerfile", "demo service")
+    shipped_file("demo_app/Dockerfile", "demo service")
     # One image for both: loadgen reuses what rag-api builds.
     images = {_services(compose)[n]["image"] for n in BUILT_HERE}
     assert len(images) == 1
@@ -178,7 +178,7 @@ def test_bind_mounts_are_read_only_repo_paths(compose: dict[str, Any]) -> None:
         assert vol.get("read_only") is True, f"{name}: config mounts are read-only"
         rel = str(source.relative_to(ROOT))
         if rel in OTHER_ISSUES:
-            require_other_issue_file(rel, OTHER_ISSUES[rel])
+            shipped_file(rel, OTHER_ISSUES[rel])
         assert source.exists(), f"{name}: {rel} does not exist"
 
 

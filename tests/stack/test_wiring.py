@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.stack.conftest import load_yaml, require_other_issue_file
+from tests.stack.conftest import load_yaml, shipped_file
 
 
 def _port(endpoint: str) -> int:
@@ -150,7 +150,7 @@ def test_alertmanager_config_path_matches_mount(compose: dict[str, Any]) -> None
     assert directory in mounts and mounts[directory].endswith("/alertmanager")
     assert filename == "alertmanager.yml"
     # The shipped file (owned by the alert-rules issue) is what the service loads.
-    require_other_issue_file(f"alertmanager/{filename}", "alert-rules")
+    shipped_file(f"alertmanager/{filename}", "alert-rules")
     assert load_yaml(f"alertmanager/{filename}") is not None
 
 
