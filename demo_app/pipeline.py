@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,7 +40,7 @@ from demo_app.providers.base import (
     Usage,
     build_messages,
 )
-from demo_app.telemetry import Telemetry
+from demo_app.telemetry import OperationState, Telemetry
 from demo_app.telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
 from demo_app.telemetry.redaction import redact
 
@@ -126,16 +127,27 @@ class Pipeline:
         info = self._models.get(model)
         return info.provider if info is not None else sc.OTHER
 
+    def _agent(
+        self, name: str, inp: ChatInput, extra: Mapping[str, Any] | None = None
+    ) -> AbstractContextManager[OperationState]:
+        """The `invoke_agent {name}` span (+ duration observation) of one agent."""
+        attributes = {sc.A_AGENT_NAME: name, sc.A_CONVERSATION_ID: inp.conversation_id}
+        return self.tel.operation(
+            sc.OP_INVOKE_AGENT,
+            name,
+            provider=AGENT_PROVIDER,
+            attributes={**attributes, **(extra or {})},
+        )
+
     # --- entry point -----------------------------------------------------------------------------
     async def run(self, inp: ChatInput, on_chunk: OnChunk | None = None) -> Answer:
-        attrs = {
-            sc.A_AGENT_NAME: SUPERVISOR,
-            sc.A_CONVERSATION_ID: inp.conversation_id,
-            sc.A_LLM_FEATURE: sc.bounded(inp.feature, sc.FEATURES),
-            sc.A_LLM_USER_TIER: sc.bounded(inp.user_tier, sc.USER_TIERS),
-        }
-        with self.tel.operation(
-            sc.OP_INVOKE_AGENT, SUPERVISOR, provider=AGENT_PROVIDER, attributes=attrs
+        with self._agent(
+            SUPERVISOR,
+            inp,
+            {
+                sc.A_LLM_FEATURE: sc.bounded(inp.feature, sc.FEATURES),
+                sc.A_LLM_USER_TIER: sc.bounded(inp.user_tier, sc.USER_TIERS),
+            },
         ) as op:
             expression = extract_expression(inp.question)
             if expression is not None:
@@ -150,15 +162,7 @@ class Pipeline:
     async def _calculator_worker(
         self, inp: ChatInput, expression: str, on_chunk: OnChunk | None
     ) -> Answer:
-        with self.tel.operation(
-            sc.OP_INVOKE_AGENT,
-            CALCULATOR_WORKER,
-            provider=AGENT_PROVIDER,
-            attributes={
-                sc.A_AGENT_NAME: CALCULATOR_WORKER,
-                sc.A_CONVERSATION_ID: inp.conversation_id,
-            },
-        ):
+        with self._agent(CALCULATOR_WORKER, inp):
             with self.tel.operation(
                 sc.OP_EXECUTE_TOOL,
                 TOOL_NAME,
@@ -187,15 +191,7 @@ class Pipeline:
 
     # --- retrieval path --------------------------------------------------------------------------
     async def _retrieval_worker(self, inp: ChatInput, on_chunk: OnChunk | None) -> Answer:
-        with self.tel.operation(
-            sc.OP_INVOKE_AGENT,
-            RETRIEVAL_WORKER,
-            provider=AGENT_PROVIDER,
-            attributes={
-                sc.A_AGENT_NAME: RETRIEVAL_WORKER,
-                sc.A_CONVERSATION_ID: inp.conversation_id,
-            },
-        ) as worker:
+        with self._agent(RETRIEVAL_WORKER, inp) as worker:
             key = cache_key(inp.model, inp.question, inp.max_tokens, inp.temperature, inp.feature)
             entry = self.cache.get(key) if self.cache.enabled else None
             if self.cache.enabled:
