@@ -16,6 +16,7 @@ BENCHMARKS = {
     "cardinality": "series on /metrics after hostile traffic",
     "rules": "rule group evaluation time on real Prometheus",
     "backend_down": "throughput, p99 and RSS with the OTLP backend down vs up",
+    "floor": "least CPU the telemetry contract can cost per request, vs the overhead budget",
 }
 
 
