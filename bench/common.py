@@ -51,12 +51,29 @@ def workdir(prefix: str) -> Iterator[Path]:
 
 
 @contextmanager
-def app(tmp: Path, env: Mapping[str, str], name: str = "rag-api") -> Iterator[Proc]:
-    proc = start_rag_api(tmp, {**BENCH_ENV, **env}, name=name)
+def app(
+    tmp: Path, env: Mapping[str, str], name: str = "rag-api", source: Path = ROOT
+) -> Iterator[Proc]:
+    """The app from `source` (a directory holding `demo_app`; default: this checkout)."""
+    proc = start_rag_api(tmp, {**BENCH_ENV, **env}, name=name, source=source)
     try:
         yield proc
     finally:
         proc.stop()
+
+
+def checkout_app(ref: str, dest: Path) -> Path:
+    """`demo_app/` as of git `ref`, extracted under `dest`; returns the directory to run it from."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref, "demo_app"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise SystemExit(f"cannot read demo_app at {ref!r}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
 
 
 @contextmanager

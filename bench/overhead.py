@@ -11,6 +11,8 @@ machine) by a load generator in a separate process. The telemetry layer's CPU co
 is the difference of the app's process CPU time per request between the two.
 `--breakdown` adds variants that show where the cost goes: telemetry on with the always_off
 trace sampler, without any OTLP export, and with 10% head sampling.
+`--baseline REF` runs every variant twice, with this checkout's demo_app and with demo_app as of
+git REF, all in the same rounds, so a change's effect is measured side by side.
 """
 
 from __future__ import annotations
@@ -49,10 +51,14 @@ def run(
     breakdown: bool = False,
     latency_scale: float = 0.0,
     concurrency: int = 8,
+    baseline: str | None = None,
 ) -> dict[str, Any]:
     rounds = rounds or (1 if quick else 3)
     seconds = seconds or (6.0 if quick else 10.0)
-    names = list(VARIANTS) if breakdown else ["on", "off"]
+    variants = list(VARIANTS) if breakdown else ["on", "off"]
+    # label suffix → variant names run with that version ("" = this checkout)
+    suffixes = ["", f" @{baseline}"] if baseline else [""]
+    names = [v + suffix for suffix in suffixes for v in variants]
     print(
         f"[overhead] {rounds} round(s) x {len(names)} variants x {seconds:.0f}s, "
         f"c={concurrency}, SIM_LATENCY_SCALE={latency_scale:g}, order rotated every round"
@@ -62,11 +68,17 @@ def run(
         common.otlp_sink("ok") as (sink, _),
         contextlib.ExitStack() as stack,
     ):
+        sources = {"": common.ROOT}
+        if baseline:
+            sources[suffixes[1]] = common.checkout_app(baseline, tmp / "baseline")
         apps = {}
         for i, name in enumerate(names):
-            env = {k: v.replace("{sink}", sink) for k, v in VARIANTS[name].items()}
+            variant, suffix = _split(name, suffixes)
+            env = {k: v.replace("{sink}", sink) for k, v in VARIANTS[variant].items()}
             env["SIM_LATENCY_SCALE"] = f"{latency_scale:g}"
-            apps[name] = stack.enter_context(common.app(tmp, env, name=f"variant{i}"))
+            apps[name] = stack.enter_context(
+                common.app(tmp, env, name=f"variant{i}", source=sources[suffix])
+            )
         for proc in apps.values():  # warm-up: imports, BM25 index, caches
             common.run_load(proc.url, duration=2.0, concurrency=concurrency, raw=False)
         segments: dict[str, list[common.Segment]] = {n: [] for n in names}
@@ -89,20 +101,22 @@ def run(
     off = res["off"]
     loss = 1 - res["on"]["throughput_rps"] / off["throughput_rps"]
     cpu_cost = res["on"]["cpu_us_per_request"] - off["cpu_us_per_request"]
-    rows = [
-        [
-            name,
-            f"{m['requests']}",
-            f"{m['ok']}",
-            f"{m['throughput_rps']:.1f}",
-            f"{(1 - m['throughput_rps'] / off['throughput_rps']) * 100:.1f}%",
-            f"{m['p50_ms']:.2f}",
-            f"{m['p99_ms']:.2f}",
-            f"{m['cpu_us_per_request']:.0f}",
-            f"{m['cpu_us_per_request'] - off['cpu_us_per_request']:.0f}",
-        ]
-        for name, m in res.items()
-    ]
+    rows = []
+    for name, m in res.items():
+        same_off = res["off" + _split(name, suffixes)[1]]  # compare within one version
+        rows.append(
+            [
+                name,
+                f"{m['requests']}",
+                f"{m['ok']}",
+                f"{m['throughput_rps']:.1f}",
+                f"{(1 - m['throughput_rps'] / same_off['throughput_rps']) * 100:.1f}%",
+                f"{m['p50_ms']:.2f}",
+                f"{m['p99_ms']:.2f}",
+                f"{m['cpu_us_per_request']:.0f}",
+                f"{m['cpu_us_per_request'] - same_off['cpu_us_per_request']:.0f}",
+            ]
+        )
     print()
     print(
         common.table(
@@ -123,6 +137,16 @@ def run(
     print(f"throughput loss with telemetry on: {loss * 100:.1f}% (goal <= 5%)")
     print(f"telemetry CPU cost: {cpu_cost:.0f} µs per request")
     print(f"OTLP exports received by the sink: {exported['requests']} ({exported['bytes']} bytes)")
+    baseline_cost = None
+    if baseline:
+        ref = suffixes[1]
+        base_on, base_off = res["on" + ref], res["off" + ref]
+        baseline_cost = base_on["cpu_us_per_request"] - base_off["cpu_us_per_request"]
+        change = cpu_cost - baseline_cost
+        print(
+            f"telemetry CPU cost at {baseline}: {baseline_cost:.0f} µs per request; this checkout: "
+            f"{cpu_cost:.0f} µs ({change:+.0f} µs, {change / baseline_cost:+.1%})"
+        )
     return {
         "variants": res,
         "throughput_loss": loss,
@@ -133,7 +157,17 @@ def run(
         "seconds_per_segment": seconds,
         "concurrency": concurrency,
         "sim_latency_scale": latency_scale,
+        "baseline": baseline,
+        "baseline_telemetry_cpu_us_per_request": baseline_cost,
     }
+
+
+def _split(name: str, suffixes: list[str]) -> tuple[str, str]:
+    """(variant, version suffix) of a row label such as "on @HEAD~3"."""
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        if suffix and name.endswith(suffix):
+            return name[: -len(suffix)], suffix
+    return name, ""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,6 +187,11 @@ def main(argv: list[str] | None = None) -> None:
         help="SIM_LATENCY_SCALE for both apps (default 0: CPU-bound worst case)",
     )
     parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also run demo_app as of this git ref (commit, tag, branch) in the same rounds",
+    )
     args = parser.parse_args(argv)
     run(
         args.quick,
@@ -161,4 +200,5 @@ def main(argv: list[str] | None = None) -> None:
         args.breakdown,
         latency_scale=args.latency_scale,
         concurrency=args.concurrency,
+        baseline=args.baseline,
     )

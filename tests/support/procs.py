@@ -91,7 +91,12 @@ class Proc:
 
 
 def _spawn(
-    name: str, args: list[str], port: int, workdir: Path, env: Mapping[str, str] | None
+    name: str,
+    args: list[str],
+    port: int,
+    workdir: Path,
+    env: Mapping[str, str] | None,
+    cwd: Path = ROOT,
 ) -> Proc:
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{name}.log"
@@ -101,7 +106,7 @@ def _spawn(
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         start_new_session=True,  # Ctrl-C on pytest must not hit children before cleanup runs
     )
@@ -134,10 +139,12 @@ def start_rag_api(
     *,
     name: str = "rag-api",
     timeout: float = 60.0,
+    source: Path = ROOT,
 ) -> Proc:
     """`python -m demo_app` on a free loopback port; returns once /readyz answers 200.
 
     Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0.
+    `source` is the directory holding the `demo_app` package to run (default: this checkout).
     """
 
     def once() -> Proc:
@@ -149,7 +156,9 @@ def start_rag_api(
             "PYTHONUNBUFFERED": "1",
         }
         base_env.update(env or {})
-        proc = _spawn(name, [sys.executable, "-m", "demo_app"], port, tmp_path / name, base_env)
+        proc = _spawn(
+            name, [sys.executable, "-m", "demo_app"], port, tmp_path / name, base_env, source
+        )
         proc.wait_ready("/readyz", timeout=timeout)
         return proc
 
