@@ -10,7 +10,8 @@ They are loaded in turns (on/off, then off/on, ...: alternating cancels drift on
 machine) by a load generator in a separate process. The telemetry layer's CPU cost per request
 is the difference of the app's process CPU time per request between the two.
 `--breakdown` adds variants that show where the cost goes: telemetry on with the always_off
-trace sampler, without any OTLP export, and with 10% head sampling.
+trace sampler, without any OTLP export, metrics only (no OTLP export, always_off sampler), and
+with 10% head sampling.
 `--baseline REF` runs every variant twice, with this checkout's demo_app and with demo_app as of
 git REF, all in the same rounds, so a change's effect is measured side by side.
 """
@@ -34,6 +35,12 @@ VARIANTS: dict[str, dict[str, str]] = {
         "OTEL_TRACES_SAMPLER": "always_off",
     },
     "on, no OTLP export": {"TELEMETRY_ENABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""},
+    # What is left without traces or OTLP logs: metrics, unsampled spans, the ASGI middleware.
+    "metrics only": {
+        "TELEMETRY_ENABLED": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        "OTEL_TRACES_SAMPLER": "always_off",
+    },
     # Head sampling as production would run it: cost scales with the sampled fraction.
     "on, 10% traces": {
         "TELEMETRY_ENABLED": "true",
@@ -178,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--breakdown",
         action="store_true",
-        help="also run telemetry on without tracing, without OTLP export, with 10% sampling",
+        help="also run telemetry on without tracing, without OTLP export, metrics only, and "
+        "with 10%% sampling",
     )
     parser.add_argument(
         "--latency-scale",
