@@ -285,7 +285,11 @@ def create_app(
     if settings.admin_token:
         app.include_router(admin_router)
     app.add_middleware(RequestContextMiddleware, fastapi_app=app)
-    if settings.telemetry_enabled and telemetry.tracer_provider is not None:
+    if (
+        settings.telemetry_enabled
+        and settings.fastapi_instrumentation
+        and telemetry.tracer_provider is not None
+    ):
         # Stable HTTP semconv on the server span (http.route, http.response.status_code, ...),
         # matching the metric labels; an operator's explicit choice wins.
         os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")

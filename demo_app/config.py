@@ -111,6 +111,9 @@ class Settings:
     otlp_timeout_s: float = 2.0
     otlp_queue_size: int = 2048
     capture_message_content: bool = False
+    # False when OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names "fastapi": no server spans (e.g.
+    # a proxy or mesh already makes them); the GenAI spans then start their own traces.
+    fastapi_instrumentation: bool = True
     log_level: str = "info"
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -175,6 +178,7 @@ class Settings:
             otlp_timeout_s=timeout_ms / 1000.0,
             otlp_queue_size=_int(env, "OTEL_BSP_MAX_QUEUE_SIZE", d.otlp_queue_size, minimum=1),
             capture_message_content=_bool(env, semconv.CAPTURE_CONTENT_ENV, False),
+            fastapi_instrumentation="fastapi" not in _names(env, DISABLED_INSTRUMENTATIONS_ENV),
             log_level=log_level,
             environ=env,
         )
@@ -183,6 +187,14 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)  # type: ignore[arg-type]
+
+
+DISABLED_INSTRUMENTATIONS_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+
+
+def _names(env: Mapping[str, str], name: str) -> set[str]:
+    """A comma-separated list variable as a set of lower-case names."""
+    return {part.strip().lower() for part in env.get(name, "").split(",") if part.strip()}
 
 
 def _otlp_endpoints(env: Mapping[str, str]) -> tuple[str | None, str | None]:

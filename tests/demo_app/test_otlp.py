@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from demo_app import semconv as sc
-from tests.demo_app.conftest import ADMIN_TOKEN, unique_question
+from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, unique_question
 from tests.support.otlp_receiver import OTLPReceiver, Span
 from tests.support.procs import Proc
 
@@ -182,3 +182,55 @@ def test_logs_carry_trace_id_span_id_and_request_id(exported) -> None:
 def test_metrics_take_one_path_not_otlp(exported) -> None:
     receiver, *_ = exported
     assert not any(path.endswith("/v1/metrics") for path in receiver.requests)
+
+
+def test_otel_sdk_disabled_stops_otlp_but_keeps_metrics_and_stdout_logs(
+    start_app: Callable[..., Proc],
+) -> None:
+    with OTLPReceiver("ok") as receiver:
+        app = start_app(
+            {
+                "OTEL_SDK_DISABLED": "true",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+            },
+            name="sdk-disabled",
+        )
+        with httpx.Client(base_url=app.url, timeout=15) as c:
+            assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
+            metrics = c.get("/metrics").text
+        # Several export intervals: anything the SDK still queued would have been sent by now.
+        assert not receiver.wait_for(lambda: bool(receiver.requests), timeout=1.5), (
+            receiver.requests
+        )
+    chats = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith(sc.GENAI_OPERATION_DURATION + "_count")
+        and 'gen_ai_operation_name="chat"' in line
+    ]
+    assert chats and float(chats[0].rsplit(" ", 1)[1]) >= 1
+    assert any(x.get("event") == "chat_answered" for x in log_lines(app))
+
+
+def test_disabling_the_fastapi_instrumentation_drops_only_the_server_span(
+    start_app: Callable[..., Proc],
+) -> None:
+    with OTLPReceiver("ok") as receiver:
+        app = start_app(
+            {
+                "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "requests, FastAPI",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+            },
+            name="no-server-span",
+        )
+        with httpx.Client(base_url=app.url, timeout=15) as c:
+            assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
+        assert receiver.wait_for(
+            lambda: any(s.name.startswith(sc.OP_CHAT + " ") for s in receiver.spans())
+        )
+        spans = receiver.spans()
+    assert not [s.name for s in spans if s.kind == "SERVER"]
+    operations = {s.attributes.get(sc.A_OPERATION_NAME) for s in spans}
+    assert {sc.OP_INVOKE_AGENT, sc.OP_RETRIEVAL, sc.OP_CHAT} <= operations
