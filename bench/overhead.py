@@ -10,8 +10,8 @@ They are loaded in turns (on/off, then off/on, ...: alternating cancels drift on
 machine) by a load generator in a separate process. The telemetry layer's CPU cost per request
 is the difference of the app's process CPU time per request between the two.
 `--breakdown` adds variants that show where the cost goes: telemetry on with the always_off
-trace sampler, without any OTLP export, metrics only (no OTLP export, always_off sampler), and
-with 10% head sampling.
+trace sampler, without any OTLP export, metrics only (no OTLP export, always_off sampler), the
+same without the FastAPI server-span middleware, and with 10% head sampling.
 `--baseline REF` runs every variant twice, with this checkout's demo_app and with demo_app as of
 git REF, all in the same rounds, so a change's effect is measured side by side.
 """
@@ -40,6 +40,13 @@ VARIANTS: dict[str, dict[str, str]] = {
         "TELEMETRY_ENABLED": "true",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "",
         "OTEL_TRACES_SAMPLER": "always_off",
+    },
+    # ... and without the FastAPI instrumentation's server-span middleware.
+    "metrics only, no server span": {
+        "TELEMETRY_ENABLED": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        "OTEL_TRACES_SAMPLER": "always_off",
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "fastapi",
     },
     # Head sampling as production would run it: cost scales with the sampled fraction.
     "on, 10% traces": {
@@ -185,8 +192,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--breakdown",
         action="store_true",
-        help="also run telemetry on without tracing, without OTLP export, metrics only, and "
-        "with 10%% sampling",
+        help="also run telemetry on without tracing, without OTLP export, metrics only (with "
+        "and without the server span), and with 10%% sampling",
     )
     parser.add_argument(
         "--latency-scale",
