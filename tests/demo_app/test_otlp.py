@@ -184,21 +184,25 @@ def test_metrics_take_one_path_not_otlp(exported) -> None:
     assert not any(path.endswith("/v1/metrics") for path in receiver.requests)
 
 
+def _one_chat(
+    start_app: Callable[..., Proc], receiver: OTLPReceiver, env: dict[str, str], name: str
+) -> Proc:
+    """An app exporting to `receiver` every 100 ms, with `env` on top, after one answered chat."""
+    app = start_app(
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100", **env},
+        name=name,
+    )
+    answer = httpx.post(app.url + "/v1/chat", json={"question": unique_question()}, timeout=15)
+    assert answer.status_code == 200, answer.text
+    return app
+
+
 def test_otel_sdk_disabled_stops_otlp_but_keeps_metrics_and_stdout_logs(
     start_app: Callable[..., Proc],
 ) -> None:
     with OTLPReceiver("ok") as receiver:
-        app = start_app(
-            {
-                "OTEL_SDK_DISABLED": "true",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-                "OTEL_BSP_SCHEDULE_DELAY": "100",
-            },
-            name="sdk-disabled",
-        )
-        with httpx.Client(base_url=app.url, timeout=15) as c:
-            assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
-            metrics = c.get("/metrics").text
+        app = _one_chat(start_app, receiver, {"OTEL_SDK_DISABLED": "true"}, "sdk-disabled")
+        metrics = httpx.get(app.url + "/metrics", timeout=15).text
         # Several export intervals: anything the SDK still queued would have been sent by now.
         assert not receiver.wait_for(lambda: bool(receiver.requests), timeout=1.5), (
             receiver.requests
@@ -217,16 +221,8 @@ def test_disabling_the_fastapi_instrumentation_drops_only_the_server_span(
     start_app: Callable[..., Proc],
 ) -> None:
     with OTLPReceiver("ok") as receiver:
-        app = start_app(
-            {
-                "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "requests, FastAPI",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-                "OTEL_BSP_SCHEDULE_DELAY": "100",
-            },
-            name="no-server-span",
-        )
-        with httpx.Client(base_url=app.url, timeout=15) as c:
-            assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
+        env = {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "requests, FastAPI"}
+        _one_chat(start_app, receiver, env, "no-server-span")
         # The root span ends last, so once it is here the whole trace is.
         assert receiver.wait_for(lambda: any(not s.parent_span_id for s in receiver.spans()))
         spans = receiver.spans()
