@@ -76,19 +76,25 @@ def _attributes(n: int) -> dict[str, Any]:
     return dict(list(base.items())[: max(n, 0)])
 
 
-def span_cost_us(attributes: int, *, recording: bool, number: int) -> float:
-    """start_span with the attributes + attach/detach as current + end, no span processor."""
+def span_lifecycle(attributes: int, *, recording: bool) -> Callable[[], trace.Span]:
+    """One span's life with no span processor: start_span with `attributes` attributes, attach
+    and detach as current, end. Recording (default sampler) or unsampled (always_off)."""
     provider = TracerProvider(sampler=None if recording else ALWAYS_OFF)
     tracer = provider.get_tracer("bench.floor")
     attrs = _attributes(attributes)
 
-    def one() -> None:
+    def one() -> trace.Span:
         span = tracer.start_span("chat gpt-4o-mini", kind=SpanKind.CLIENT, attributes=attrs)
         token = otel_context.attach(trace.set_span_in_context(span))
         otel_context.detach(token)
         span.end()
+        return span
 
-    return best_us(one, number)
+    return one
+
+
+def span_cost_us(attributes: int, *, recording: bool, number: int) -> float:
+    return best_us(span_lifecycle(attributes, recording=recording), number)
 
 
 def log_cost_us(attributes: int, *, number: int) -> float:

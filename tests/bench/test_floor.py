@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,9 +39,16 @@ def test_histogram_observations_count_every_contract_histogram_and_nothing_else(
     assert after - before == 5
 
 
-def test_span_and_log_costs_are_positive_and_recording_costs_more() -> None:
-    recording = floor.span_cost_us(7, recording=True, number=200)
-    unsampled = floor.span_cost_us(7, recording=False, number=200)
-    assert 0 < unsampled < recording
-    assert floor.log_cost_us(5, number=200) > 0
-    assert floor.observe_cost_us(number=200) > 0
+@pytest.mark.parametrize("recording", [True, False])
+def test_timed_span_is_what_its_row_says(recording: bool) -> None:
+    span = floor.span_lifecycle(7, recording=recording)()
+    assert span.is_recording() is False  # ended
+    assert span.get_span_context().trace_flags.sampled is recording
+    if recording:
+        assert len(span.attributes) == 7  # type: ignore[attr-defined]
+        assert span.attributes[sc.A_OPERATION_NAME] == "chat"  # type: ignore[attr-defined]
+
+
+def test_attribute_sets_have_the_requested_size_contract_keys_first() -> None:
+    assert list(floor._attributes(2)) == [sc.A_OPERATION_NAME, sc.A_PROVIDER_NAME]
+    assert len(floor._attributes(10)) == 10

@@ -8,6 +8,8 @@ import pytest
 
 from bench import common, overhead
 
+SUFFIXES = ["", " @HEAD~3", " @v1.2"]
+
 
 @pytest.mark.parametrize(
     ("label", "expected"),
@@ -19,8 +21,7 @@ from bench import common, overhead
     ],
 )
 def test_row_labels_split_into_variant_and_version(label: str, expected: tuple[str, str]) -> None:
-    suffixes = ["", " @" + expected[1].removeprefix(" @")] if expected[1] else [""]
-    assert overhead._split(label, suffixes) == expected
+    assert overhead._split(label, SUFFIXES) == expected
 
 
 def test_checkout_app_extracts_the_package_at_a_ref(tmp_path: Path) -> None:
