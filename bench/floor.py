@@ -2,7 +2,7 @@
 
 The overhead budget (≤ 5 % throughput loss) allows the telemetry at most 0.05 / 0.95 of the
 app's own CPU time per request with telemetry off. This benchmark asks whether any
-implementation of the telemetry contract (design.md §4–§6) can fit in that, in this runtime:
+implementation of the telemetry contract (docs/telemetry.md) can fit in that, in this runtime:
   1. count what one steady POST /v1/chat emits on the real app: spans (and their attributes),
      OTLP log records, histogram observations (decoded by the loopback OTLP receiver and read
      from /metrics);

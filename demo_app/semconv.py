@@ -1,6 +1,7 @@
 """The telemetry contract in code: every metric, label, bucket, bounded value and attribute name.
 
-This is the ONE place these names live (see docs/telemetry.md and ../shared/design.md §4–6).
+This is the ONE place these names live; docs/telemetry.md is the contract users read, and tests
+hold it to this module.
 The app, the SLO generator, the dashboard generator and the tests import them from here, so a
 rename (the GenAI semconv is renaming `gen_ai.client.*` metrics upstream) is a one-line edit.
 

@@ -1,6 +1,6 @@
-"""docs/telemetry.md (the in-repo restatement of the design contract, read by users) says what
-demo_app/semconv.py says: metric names, label sets, buckets and bounded values. Unlike
-tests/test_contract.py this needs nothing outside the checkout, so it runs everywhere."""
+"""docs/telemetry.md (the telemetry contract users read) says what
+demo_app/semconv.py says: metric names, label sets, buckets and bounded values. It needs
+nothing outside the checkout, so it runs everywhere."""
 
 from __future__ import annotations
 
@@ -62,3 +62,24 @@ def test_bounded_values_table(label: str, values: tuple[str, ...]) -> None:
     documented = {"" if v == '""' else v for v in re.findall(r"`([^`]*)`", cell)} - {sc.OTHER}
     assert documented == set(values) - {sc.OTHER}, cell
     assert sc.OTHER in cell, "unknown values map to _OTHER"
+
+
+def test_thresholds_sit_on_bucket_bounds() -> None:
+    # docs/slos.md: latency SLO at 5.12 s, TTFT at 1.28 s, faithfulness at 0.7.
+    assert 5.12 in sc.DURATION_BUCKETS
+    assert 1.28 in sc.DURATION_BUCKETS
+    assert 0.7 in sc.SCORE_BUCKETS
+
+
+@pytest.mark.parametrize(
+    ("bound", "expected"),
+    [(5.12, "5.12"), (1.0, "1.0"), (1024, "1024.0"), (1048576, "1.048576e+06"), (0.7, "0.7")],
+)
+def test_le_strings_are_go_floats(bound: float, expected: str) -> None:
+    assert sc.le(bound) == expected
+
+
+def test_bounded_maps_unknown_values_to_other() -> None:
+    assert sc.bounded("pro", sc.USER_TIERS) == "pro"
+    assert sc.bounded("user-1234", sc.USER_TIERS) == sc.OTHER
+    assert sc.bounded(None, sc.FEATURES) == sc.OTHER

@@ -1,4 +1,4 @@
-"""Every contract metric of design.md §4, on a per-app CollectorRegistry.
+"""Every contract metric of docs/telemetry.md § Metrics, on a per-app CollectorRegistry.
 
 Names, labels and buckets come from `demo_app.semconv`; label values pass through
 `semconv.bounded` here (callers may hand in raw request values safely). Duration histograms

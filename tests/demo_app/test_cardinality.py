@@ -1,7 +1,7 @@
 """Cardinality is a product property: 1,000 requests with random model / feature / tier /
 conversation values add no series to /metrics once every bounded value has been seen.
 
-The bound (design.md §4): label values come from fixed allow-lists (5 chat models + the embedding
+The bound (docs/telemetry.md): values come from fixed allow-lists (5 chat models + the embedding
 model, 3 features, 3 tiers, each plus `_OTHER`), so for this app the total is a constant that
 does not depend on traffic. We assert the count is unchanged AND below MAX_SERIES.
 """

@@ -1,5 +1,5 @@
 """/metrics after real traffic: every contract metric with exactly the contract labels and
-bucket bounds (design.md §4, demo_app/semconv.py), exemplars, cost accounting."""
+bucket bounds (docs/telemetry.md, demo_app/semconv.py), exemplars, cost accounting."""
 
 from __future__ import annotations
 

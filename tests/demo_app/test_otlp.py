@@ -1,5 +1,5 @@
 """Traces and logs as the collector receives them: OTLP/HTTP protobufs decoded with
-opentelemetry-proto from a loopback receiver (design.md §5–6)."""
+opentelemetry-proto from a loopback receiver (docs/telemetry.md § Traces and § Logs)."""
 
 from __future__ import annotations
 

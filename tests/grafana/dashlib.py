@@ -492,7 +492,7 @@ def parse_with_grammars(items: list[tuple[str, str, str]]) -> list[Json]:
     return json.loads(proc.stdout)
 
 
-# --- Telemetry contract for LogQL and TraceQL (design.md §5–6, docs/telemetry.md) -------------
+# --- Telemetry contract for LogQL and TraceQL (docs/telemetry.md) -------------
 def _span_attributes() -> set[str]:
     from demo_app import semconv as sc
 

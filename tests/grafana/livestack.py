@@ -45,7 +45,7 @@ OFF_TOPIC = (
     "Who won the football world cup in 1966?",
     "How many moons does Jupiter have?",
 )
-# Faults applied one after the other, each for a few requests (design: PUT the full profile).
+# Faults applied one after the other, each for a few requests (PUT replaces the full profile).
 FAULT_PHASES: tuple[tuple[dict[str, float], int], ...] = (
     ({"error_rate": 1.0}, 8),  # provider 5xx → 502, error_type=server_error
     ({"rate_limit_rate": 1.0}, 8),  # provider 429 → 503, error_type=rate_limited

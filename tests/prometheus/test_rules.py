@@ -21,7 +21,7 @@ RULES_DIR = ROOT / "prometheus" / "rules"
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
 TEST_DIR = Path(__file__).parent / "rules"
 TEST_FILES = sorted(TEST_DIR.glob("*.test.yml"))
-# Dashboards that exist (tests/grafana holds their set to design.md §3).
+# Dashboards that exist (tests/grafana holds their set to the generator).
 DASHBOARD_UIDS = {
     json.loads(p.read_text())["uid"] for p in (ROOT / "grafana" / "dashboards").glob("*.json")
 }

@@ -16,7 +16,7 @@ from tests.stack.conftest import (
 )
 from tests.support import ROOT
 
-# design.md §3: the image lines the stack is built and tested for (exact tags, patch may move).
+# docs/stack.md: the image lines the stack is built and tested for (exact tags, patch may move).
 EXPECTED_IMAGES = {
     "grafana": r"grafana/grafana:13\.2\.\d+",
     "prometheus": r"prom/prometheus:v3\.14\.\d+",
@@ -70,7 +70,7 @@ def test_empty_grafana_password_is_refused(tmp_path: Path) -> None:
 def test_images_pinned_to_exact_tags(compose: dict[str, Any], service: str) -> None:
     image = _services(compose)[service]["image"]
     assert re.fullmatch(EXPECTED_IMAGES[service], image), (
-        f"{service}: {image!r} is not an exact tag of the line design.md §3 pins"
+        f"{service}: {image!r} is not an exact tag of the line docs/stack.md pins"
     )
 
 

@@ -21,7 +21,7 @@ EXPECTED = {
     "loki": "loki",
     "tempo": "tempo",
     "alertmanager": "alertmanager",
-}  # uid -> type (design.md §3)
+}  # uid -> type (docs/stack.md)
 
 
 def _uid_refs(node: Any, path: str = "") -> list[tuple[str, str]]:

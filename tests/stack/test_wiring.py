@@ -137,7 +137,7 @@ def test_healthchecks_probe_the_listening_port(
             assert parts.hostname in {"localhost", "127.0.0.1"}, f"{name}: probe itself"
             assert parts.port in listening[name], f"{name}: healthcheck port {parts.port}"
             probed.add(name)
-    # Grafana, Prometheus and Alertmanager probe over HTTP (design §3): the loop checked them.
+    # Grafana, Prometheus and Alertmanager probe over HTTP (docs/stack.md): the loop checked them.
     assert {"grafana", "prometheus", "alertmanager"} <= probed, probed
 
 
