@@ -23,6 +23,10 @@ lint: bootstrap ## ruff, secret scan and workflow lint
 test: lint ## Everything provable without Docker, on real engines (needs nothing else)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+.PHONY: check
+check: lint ## Edit loop (well under 90 s): lint + the tests that start no external process
+	CHECK_TIER=1 $(VENV)/bin/pytest -m "not external" $(PYTEST_ARGS)
+
 .PHONY: format
 format: bootstrap ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

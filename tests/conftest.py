@@ -1,0 +1,83 @@
+"""The two test tiers.
+
+`make test` runs everything. `make check` (the edit loop) runs only the tests that start no
+external process: `pytest -m "not external"` with CHECK_TIER=1. Which modules start processes
+(app servers, Prometheus, Alertmanager, promtool, amtool, node, compose) is said once, in
+EXTERNAL below. The list cannot go stale silently: under CHECK_TIER=1 any attempt to start a
+process fails the test that made it, naming the module to add.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+# Modules (globs relative to tests/) whose tests start external processes.
+EXTERNAL = (
+    "alertmanager/test_alertmanager.py",
+    "bench/*",
+    "demo_app/test_admin.py",
+    "demo_app/test_alerts_webhook.py",
+    "demo_app/test_api.py",
+    "demo_app/test_cardinality.py",
+    "demo_app/test_collector_down.py",
+    "demo_app/test_config.py",
+    "demo_app/test_dockerfile.py",
+    "demo_app/test_metrics.py",
+    "demo_app/test_otlp.py",
+    "demo_app/test_redaction.py",
+    "demo_app/test_streaming.py",
+    "e2e/*",
+    "fuzz/*",
+    "grafana/test_grammars.py",
+    "grafana/test_lint.py",
+    "grafana/test_logql_traceql_live.py",
+    "grafana/test_queries_live.py",
+    "loadgen/test_cli.py",
+    "loadgen/test_locust_run.py",
+    "prometheus/*",
+    "reliability/*",
+    "security/*",
+    "slo/test_generator.py",
+    "smoke/*",
+    "stack/*",
+    "test_harness.py",
+    "test_tiers.py",
+)
+TESTS = Path(__file__).resolve().parent
+CHECK_TIER = os.environ.get("CHECK_TIER") == "1"
+
+
+def _is_external(path: Path) -> bool:
+    rel = path.resolve().relative_to(TESTS).as_posix()
+    return any(fnmatch.fnmatch(rel, pattern) for pattern in EXTERNAL)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "external: starts an external process (not run by `make check`)"
+    )
+    if CHECK_TIER:
+        _refuse_processes()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_external(item.path):
+            item.add_marker(pytest.mark.external)
+
+
+def _refuse_processes() -> None:
+    """Under CHECK_TIER=1 starting a process is a classification error, reported as such."""
+
+    def refuse(self: subprocess.Popen, args: object, *rest: object, **kwargs: object) -> None:
+        raise RuntimeError(
+            f"a test in the `make check` tier started {args!r}: add its module to EXTERNAL "
+            "in tests/conftest.py"
+        )
+
+    subprocess.Popen.__init__ = refuse  # type: ignore[method-assign]
