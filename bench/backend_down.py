@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from bench import common
-from tests.support import free_port
+from harness import free_port
 
 
 class RssSampler:

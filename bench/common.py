@@ -1,6 +1,6 @@
 """Process helpers shared by the benchmarks: the app, the OTLP sink and the load generator.
 
-The app is started with the test harness (`tests.support.procs.start_rag_api`), so benchmarks
+The app is started with the test harness (`harness.procs.start_rag_api`), so benchmarks
 measure exactly what the tests run: `python -m demo_app` under uvicorn on a loopback port.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 
 import psutil
 
-from tests.support import ROOT
-from tests.support.procs import Proc, start_rag_api
+from harness import ROOT
+from harness.procs import Proc, start_rag_api
 
 # Every benchmark measures the app, not the simulated LLM, not the rate limiter, not the cache.
 BENCH_ENV: dict[str, str] = {
@@ -78,9 +78,9 @@ def checkout_app(ref: str, dest: Path) -> Path:
 
 @contextmanager
 def otlp_sink(mode: str = "ok") -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`python -m bench.otlp_sink` in its own process; yields (endpoint URL, process)."""
+    """The harness's OTLP receiver in its own process, counting only; yields (endpoint, process)."""
     popen = subprocess.Popen(
-        [sys.executable, "-m", "bench.otlp_sink", "--mode", mode],
+        [sys.executable, "-m", "harness.otlp_receiver", "--mode", mode, "--no-decode"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

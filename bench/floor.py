@@ -38,7 +38,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import common
 from demo_app import semconv as sc
-from tests.support.otlp_receiver import OTLPReceiver
+from harness.otlp_receiver import OTLPReceiver
 
 LOSS_GOAL = 0.05
 TRACE_ID_HEX = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -30,8 +30,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import common
-from tests.support import ROOT
-from tests.support.procs import PROMETHEUS_CONFIG, PROMETHEUS_RULES, start_prometheus
+from harness import ROOT
+from harness.procs import PROMETHEUS_CONFIG, PROMETHEUS_RULES, start_prometheus
 
 # avg_over_time(slo:error_events:rate5m{service="rag-api", slo="x"}[30d]) → metric, labels
 LONG_WINDOW_INPUT = re.compile(r"_over_time\((slo:[\w:]+)\{([^}]*)\}\[(\d+)d\]")

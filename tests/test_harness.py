@@ -11,7 +11,8 @@ import httpx
 import yaml
 
 from demo_app import semconv
-from tests.support.procs import (
+from harness import poll
+from harness.procs import (
     PROMETHEUS_CONFIG,
     SELF,
     render_prometheus_config,
@@ -40,16 +41,6 @@ def test_render_keeps_shipped_config_but_hosts_ports_intervals() -> None:
     }
 
 
-def _wait(predicate, timeout: float = 30.0, step: float = 0.5):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 def test_shipped_scrape_config_ingests_trace_id_exemplars(tmp_path: Path) -> None:
     with (
         start_rag_api(tmp_path) as app,
@@ -70,7 +61,7 @@ def test_shipped_scrape_config_ingests_trace_id_exemplars(tmp_path: Path) -> Non
                 "prometheus": "up",
             }
 
-        _wait(targets_up)
+        poll("every scrape target up", targets_up)
 
         def exemplars() -> list:
             now = time.time()
@@ -83,6 +74,6 @@ def test_shipped_scrape_config_ingests_trace_id_exemplars(tmp_path: Path) -> Non
                 },
             ).json()["data"]
 
-        found = _wait(exemplars)
+        found = poll("trace_id exemplars", exemplars)
         labels = found[0]["exemplars"][0]["labels"]
         assert len(labels["trace_id"]) == 32, labels

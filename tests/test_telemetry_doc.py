@@ -9,7 +9,7 @@ import re
 import pytest
 
 from demo_app import semconv as sc
-from tests.support import ROOT
+from harness import ROOT
 
 DOC = (ROOT / "docs" / "telemetry.md").read_text()
 METRICS = DOC.split("## Metrics", 1)[1].split("\n## ", 1)[0]

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.support import ROOT, free_port, require_binary
-from tests.support.procs import start_alertmanager
+from harness import ROOT, free_port, require_binary
+from harness.procs import start_alertmanager
 
 AM_DIR = ROOT / "alertmanager"
 CONFIG = AM_DIR / "alertmanager.yml"

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.support import free_port
-from tests.support.otlp_receiver import OTLPReceiver
-from tests.support.procs import Proc, start_rag_api
+from harness import free_port
+from harness.otlp_receiver import OTLPReceiver
+from harness.procs import Proc, start_rag_api
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from demo_app.faults import FaultProfile
-from tests.support.procs import Proc
+from harness.procs import Proc
 
 DEFAULTS = FaultProfile().to_dict()
 

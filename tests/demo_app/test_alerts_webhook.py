@@ -8,8 +8,8 @@ import uuid
 import httpx
 import pytest
 
+from harness.procs import Proc
 from tests.demo_app.conftest import log_lines
-from tests.support.procs import Proc
 
 
 def alert(name: str, status: str = "firing", **labels: str) -> dict:

@@ -18,8 +18,8 @@ from demo_app.api.errors import provider_error
 from demo_app.config import Settings
 from demo_app.providers.base import ProviderError
 from demo_app.providers.simulated import load_catalog
+from harness.procs import Proc
 from tests.demo_app.conftest import serve_in_thread, unique_question
-from tests.support.procs import Proc
 
 # Every chat model of the shipped simulated catalog (demo_app/providers/catalog.yaml).
 CHAT_MODELS = sorted(m.name for m in load_catalog()[0].values() if m.kind == "chat")

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from demo_app import semconv as sc
 from demo_app.providers.simulated import load_catalog
-from tests.support.procs import Proc
+from harness.procs import Proc
 
 # Every chat model of the shipped simulated catalog (demo_app/providers/catalog.yaml).
 CHAT_MODELS = sorted(m.name for m in load_catalog()[0].values() if m.kind == "chat")

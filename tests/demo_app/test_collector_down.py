@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness import free_port, wait_until
+from harness.otlp_receiver import OTLPReceiver
+from harness.procs import Proc
 from tests.demo_app.conftest import log_lines, unique_question
-from tests.support import free_port
-from tests.support.otlp_receiver import OTLPReceiver
-from tests.support.procs import Proc
 
 EXPORT_TIMEOUT_S = 6
 PROMPT_S = 3.0
@@ -35,12 +35,7 @@ def closed_port() -> int:
 
 
 def _wait_for_log(app: Proc, needle: str, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if needle in Path(app.log_path).read_text():
-            return True
-        time.sleep(0.2)
-    return False
+    return wait_until(lambda: needle in Path(app.log_path).read_text(), timeout_s, every=0.2)
 
 
 @pytest.fixture(params=["closed-port", "hanging", "http-500"])

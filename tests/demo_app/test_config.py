@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from demo_app.config import ConfigError, Settings
-from tests.support import ROOT
+from harness import ROOT
 
 
 def test_defaults() -> None:

@@ -9,8 +9,8 @@ import re
 import subprocess
 import sys
 
-from tests.support import ROOT, free_port
-from tests.support.procs import Proc
+from harness import ROOT, free_port
+from harness.procs import Proc
 
 DOCKERFILE = ROOT / "demo_app" / "Dockerfile"
 

@@ -14,8 +14,8 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from demo_app import semconv as sc
+from harness.procs import Proc
 from tests.demo_app.conftest import log_lines, unique_question
-from tests.support.procs import Proc
 
 HISTOGRAM_BUCKETS = {
     sc.HTTP_SERVER_DURATION: sc.DURATION_BUCKETS,

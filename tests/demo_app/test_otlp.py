@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from demo_app import semconv as sc
+from harness.otlp_receiver import OTLPReceiver, Span
+from harness.procs import Proc
 from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, unique_question
-from tests.support.otlp_receiver import OTLPReceiver, Span
-from tests.support.procs import Proc
 
 
 @pytest.fixture(scope="module")

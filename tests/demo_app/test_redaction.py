@@ -24,8 +24,8 @@ from opentelemetry.trace import Status, StatusCode
 from demo_app.telemetry import tracing
 from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
 from demo_app.telemetry.tracing import RedactingSpanProcessor
-from tests.support.otlp_receiver import OTLPReceiver
-from tests.support.procs import Proc
+from harness.otlp_receiver import OTLPReceiver
+from harness.procs import Proc
 
 RNG = random.Random(20261127)
 

@@ -21,8 +21,8 @@ import yaml
 
 from demo_app.loadgen.driver import AsyncDriver
 from demo_app.loadgen.scenarios import AlertRef, Scenario
-from tests.support import require_binary
-from tests.support.procs import (
+from harness import require_binary
+from harness.procs import (
     ALERTMANAGER_CONFIG,
     SELF,
     Proc,

@@ -25,8 +25,8 @@ import pytest
 
 from demo_app.loadgen.docs import MEASURED, machine, write_section
 from demo_app.loadgen.scenarios import AlertRef, load_scenarios
+from harness import require_binary
 from tests.e2e.harness import FRESH_PROMETHEUS_NOISE, Result, ScenarioRun, expected_receiver
-from tests.support import require_binary
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import require_binary
+from harness.procs import ALERTMANAGER_CONFIG
 from tests.e2e.harness import backfill_cost_baseline, render_alertmanager_config
-from tests.support import require_binary
-from tests.support.procs import ALERTMANAGER_CONFIG
 
 pytestmark = pytest.mark.e2e  # part of `make e2e`; fast
 

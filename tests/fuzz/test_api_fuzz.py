@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.schemas import APIOperation
 
-from tests.support.procs import Proc, start_rag_api
+from harness.procs import Proc, start_rag_api
 
 TOKEN = "fuzz-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support import ROOT, require_binary
+from harness import ROOT, require_binary
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
 GRAMMARS = ROOT / "tools" / "grammars"

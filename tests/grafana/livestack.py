@@ -17,15 +17,15 @@ from typing import Any
 import httpx
 
 from demo_app import semconv as sc
-from tests.grafana import dashlib
-from tests.support import ROOT, free_port
-from tests.support.procs import (
+from harness import ROOT, free_port, poll
+from harness.procs import (
     SELF,
     Proc,
     start_alertmanager,
     start_prometheus,
     start_rag_api,
 )
+from tests.grafana import dashlib
 
 ADMIN_TOKEN = "dashboards-test-token"  # a throwaway token for the app under test only
 PRICED_MODELS = ("gpt-4o-mini", "gpt-4.1", "claude-sonnet-4", "gemini-2.5-flash")
@@ -146,15 +146,7 @@ def _one_pass(
 
 
 def _wait_for(stack: LiveStack, expr: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if stack.query(expr)["result"]:
-                return
-        except (PrometheusError, httpx.HTTPError):
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"Prometheus never returned data for {expr} within {timeout}s")
+    poll(f"Prometheus data for {expr}", lambda: stack.query(expr)["result"], timeout, every=0.5)
 
 
 def start(tmp_path: Path) -> LiveStack:

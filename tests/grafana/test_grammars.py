@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from harness import require_binary
 from tests.grafana import dashlib
-from tests.support import require_binary
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from harness import ROOT
 from tests.grafana import dashlib
-from tests.support import ROOT
 
 EXPECTED_UIDS = {
     "llm-overview",

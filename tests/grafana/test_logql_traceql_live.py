@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.otlp_receiver import OTLPReceiver
+from harness.procs import start_rag_api
 from tests.grafana import dashlib, telemetry_eval
-from tests.support.otlp_receiver import OTLPReceiver
-from tests.support.procs import start_rag_api
 
 ADMIN_TOKEN = "dashboards-otlp-test-token"  # throwaway, for the app under test only
 SCALE = 0.01  # SIM_LATENCY_SCALE: every simulated delay × 0.01

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from demo_app import semconv
+from harness import require_binary
 from tests.grafana import dashlib, livestack
-from tests.support import require_binary
 
 ALLOWLIST = Path(__file__).with_name("promql_allowlist.yaml")
 

@@ -18,8 +18,8 @@ from demo_app.loadgen.docs import (
 )
 from demo_app.loadgen.runner import AppClient, LoadgenError, read_dotenv, resolve_admin_token
 from demo_app.loadgen.scenarios import load_scenarios
-from tests.support import free_port
-from tests.support.procs import start_rag_api
+from harness import free_port
+from harness.procs import start_rag_api
 
 
 def test_list_prints_every_scenario_with_its_description(capsys: pytest.CaptureFixture) -> None:

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from demo_app import semconv
-from tests.support import ROOT
-from tests.support.procs import Proc, start_rag_api
+from harness import ROOT, wait_until
+from harness.procs import Proc, start_rag_api
 
 TOKEN = "loadgen-test-token"
 PROGRESS = re.compile(
@@ -73,22 +73,13 @@ def _cli(*args: str, **kw) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(cond, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_locust_run_sends_the_mix_sets_and_clears_faults(app: Proc) -> None:
     before = _metrics(app)
     proc = _cli(
         "run", "error-burst", "--host", app.url, "--admin-token", TOKEN,
         "--duration", "12", "--rate", "8", "--seed", "4",
     )  # fmt: skip
-    seen_fault = _wait_for(lambda: _faults(app)["error_rate"] == 0.3, 30)
+    seen_fault = wait_until(lambda: _faults(app)["error_rate"] == 0.3, 30, every=0.2)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, out
     assert seen_fault, out
@@ -138,7 +129,7 @@ def test_interrupt_still_clears_faults(app: Proc, how: str) -> None:
         start_new_session=True,  # its own process group, like a terminal's foreground job
     )  # fmt: skip
     try:
-        assert _wait_for(lambda: _faults(app)["rate_limit_rate"] == 0.4, 30)
+        assert wait_until(lambda: _faults(app)["rate_limit_rate"] == 0.4, 30, every=0.2)
         time.sleep(4)  # Locust is up and sending
         if how == "ctrl-c":
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole group

@@ -29,7 +29,7 @@ from demo_app.loadgen.traffic import (
     RequestFactory,
     corpus_topics,
 )
-from tests.support import ROOT
+from harness import ROOT
 
 REQUIRED = [
     "steady",

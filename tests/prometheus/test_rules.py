@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from demo_app import semconv
+from harness import ROOT, require_binary
 from slo.llm_alerts import STACK_METRICS
 from slo.spec import CONTRACT_BUCKETS
-from tests.support import ROOT, require_binary
 
 RULES_DIR = ROOT / "prometheus" / "rules"
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))

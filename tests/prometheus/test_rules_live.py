@@ -5,7 +5,6 @@ the error ratios. (The alert → Alertmanager → webhook path is proven in test
 from __future__ import annotations
 
 import itertools
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,8 @@ import httpx
 import pytest
 
 from demo_app import semconv
-from tests.support.procs import start_prometheus, start_rag_api
+from harness import poll
+from harness.procs import start_prometheus, start_rag_api
 
 ADMIN_TOKEN = "test-admin-token-rules-live"
 SLOS = {"rag-api-availability", "rag-api-latency", "llm-chat-success", "llm-ttft",
@@ -31,14 +31,17 @@ def _wait_for(
 ) -> list[dict[str, Any]]:
     """Query until `ok(result)`, sending `traffic()` meanwhile (Prometheus finds its targets
     only after a few seconds, and rate() needs the counters to move between two scrapes)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def probe() -> list[dict[str, Any]] | None:
         if traffic:
             traffic()
         result = _query(prom, expr)
-        if ok(result) or time.monotonic() > deadline:
-            return result
-        time.sleep(0.5)
+        return result if ok(result) else None
+
+    try:
+        return poll(expr, probe, timeout, every=0.5)
+    except TimeoutError:
+        return _query(prom, expr)
 
 
 _QUESTION = itertools.count()

@@ -5,7 +5,7 @@ and it can be down while traffic floods in. Telemetry export runs off the reques
 bounded queues, so none of this may slow or fail an API request. (A closed port is covered by
 tests/demo_app/test_collector_down.py; here: hanging, 500, and a flood while down.)
 
-Real rag-api over real HTTP; the backend is a loopback OTLP/HTTP sink (bench/otlp_sink.py).
+Real rag-api over real HTTP; the backend is the loopback OTLP receiver (harness/otlp_receiver.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import httpx
 import psutil
 import pytest
 
-from bench.otlp_sink import OtlpSink
-from tests.support import free_port
-from tests.support.procs import Proc, start_rag_api
+from harness import free_port, wait_until
+from harness.otlp_receiver import OTLPReceiver
+from harness.procs import Proc, start_rag_api
 
 # Generous "promptly" bound for one request (and the flood's p99, 16 concurrent on 2 cores) on a
 # busy CI machine; a request that waited on the exporter would take the export timeout (10 s).
@@ -49,18 +49,14 @@ def chat(client: httpx.Client, i: int) -> tuple[int, float]:
     return r.status_code, time.perf_counter() - t0
 
 
-def wait_for_exports(sink: OtlpSink, at_least: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sink.stats()["total"] >= at_least:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the app never tried to export to the sink: {sink.stats()}")
+def wait_for_exports(sink: OTLPReceiver, at_least: int, timeout: float = 20.0) -> None:
+    if not wait_until(lambda: sink.stats()["total"] >= at_least, timeout, every=0.05):
+        raise AssertionError(f"the app never tried to export to the sink: {sink.stats()}")
 
 
 @pytest.fixture
-def sink_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[OtlpSink, Proc]]:
-    with OtlpSink(request.param) as sink:
+def sink_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[OTLPReceiver, Proc]]:
+    with OTLPReceiver(request.param, decode=False) as sink:
         proc = start_rag_api(
             tmp_path, {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
         )
@@ -73,7 +69,7 @@ def sink_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[O
 
 @pytest.mark.parametrize("sink_app", ["hang", "error"], indirect=True)
 def test_requests_stay_prompt_when_backend_hangs_or_fails(
-    sink_app: tuple[OtlpSink, Proc],
+    sink_app: tuple[OTLPReceiver, Proc],
 ) -> None:
     sink, proc = sink_app
     with httpx.Client(base_url=proc.url, timeout=30) as client:
@@ -114,7 +110,7 @@ def test_flood_while_backend_down_is_served_and_memory_stays_bounded(
         if backend == "down":
             endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
         else:
-            sink = stack.enter_context(OtlpSink("hang"))
+            sink = stack.enter_context(OTLPReceiver("hang", decode=False))
             endpoint = sink.endpoint
         proc = start_rag_api(tmp_path, {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
         stack.callback(proc.stop)

@@ -9,26 +9,15 @@ the same data directory with the shipped configuration.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.procs import start_alertmanager, start_prometheus
+from harness import poll
+from harness.procs import start_alertmanager, start_prometheus
 
 PROBE = "hardening:restart_probe"  # recorded only by the first Prometheus
-
-
-def _poll(what: str, fn: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def _query(url: str, expr: str, at: float | None = None) -> list[dict[str, Any]]:
@@ -56,7 +45,7 @@ def test_prometheus_restart_keeps_history(tmp_path: Path) -> None:
         tmp_path, targets={}, rule_files=[probe_rules], data_dir=data_dir, name="prom-before"
     ) as prom:
         # A handful of evaluations at the 1 s interval are on disk (WAL) before the restart.
-        samples = _poll(
+        samples = poll(
             "5 probe samples",
             lambda: [
                 r
@@ -113,7 +102,7 @@ def test_alertmanager_restart_keeps_silences(tmp_path: Path) -> None:
         # And it still does its job: a matching alert is reported as silenced.
         alert = {"labels": {"alertname": "LLMCostSpike", "service": "rag-api"}}
         assert httpx.post(f"{am.url}/api/v2/alerts", json=[alert], timeout=10).status_code == 200
-        silenced = _poll(
+        silenced = poll(
             "the posted alert to be silenced",
             lambda: [
                 a

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.procs import Proc, start_rag_api
+from harness.procs import Proc, start_rag_api
 
 TOKEN = "test-admin-token-for-this-run-only"
 BODY_LIMIT = 64 * 1024  # the app's default MAX_BODY_BYTES

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from harness import ROOT
 
 SCANNER = ROOT / "scripts" / "secret-scan.py"
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import ROOT
-from tests.support.compose_cli import compose_binary
+from harness import ROOT
+from harness.compose_cli import compose_binary
 
 COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"

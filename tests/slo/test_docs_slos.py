@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 import yaml
 
+from harness import ROOT
 from slo.rules import BURN_ALERTS
-from tests.support import ROOT
 
 DOC = (ROOT / "docs" / "slos.md").read_text()
 SPEC = yaml.safe_load((ROOT / "slo" / "slos.yaml").read_text())["slos"]

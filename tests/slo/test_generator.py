@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness import ROOT
 from slo import generate_all
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError, load_spec
-from tests.support import ROOT
 
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
 SLO_NAMES = [

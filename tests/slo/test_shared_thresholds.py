@@ -10,8 +10,8 @@ from __future__ import annotations
 import yaml
 
 from demo_app import evaluation, semconv
+from harness import ROOT
 from slo.spec import HistogramSLI, load_spec, load_thresholds
-from tests.support import ROOT
 
 SLOS = {s.name: s for s in load_spec().slos}
 

@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.support import ROOT
+import harness
+from harness import ROOT
 
 PROJECT = "genai-obs"
 T = TypeVar("T")
@@ -128,17 +128,5 @@ def http() -> httpx.Client:
 
 
 def poll(what: str, fn: Callable[[], T | None], timeout: float = 120.0, every: float = 2.0) -> T:
-    """Call fn until it returns something truthy; fail naming `what` and the last result."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = fn()
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        else:
-            if last:
-                return last
-        if time.monotonic() >= deadline:
-            pytest.fail(f"{what}: not seen within {timeout:.0f}s (last: {last!r})", pytrace=False)
-        time.sleep(every)
+    """harness.poll with the stack's patience: containers take their time."""
+    return harness.poll(what, fn, timeout, every)

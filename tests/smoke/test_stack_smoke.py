@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from harness import ROOT
 from tests.smoke.conftest import Stack, poll
-from tests.support import ROOT
 
 pytestmark = pytest.mark.docker
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from demo_app import semconv
-from tests.support import ROOT
+from harness import ROOT
 
 SIGNALS = {"traces", "logs"}  # metrics are scraped by Prometheus, never sent through here
 

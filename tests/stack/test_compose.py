@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from harness import ROOT
 from tests.stack.conftest import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
     run_compose,
     shipped_file,
 )
-from tests.support import ROOT
 
 # docs/stack.md: the image lines the stack is built and tested for (exact tags, patch may move).
 EXPECTED_IMAGES = {

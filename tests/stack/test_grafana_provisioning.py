@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import ROOT
 from tests.stack.conftest import shipped_file
-from tests.support import ROOT
 
 PROVISIONING = ROOT / "grafana" / "provisioning"
 DATASOURCES_FILE = PROVISIONING / "datasources" / "datasources.yaml"

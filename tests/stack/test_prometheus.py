@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.support import ROOT, require_binary
+from harness import ROOT, require_binary
 
 # Cross-team convention (team brief): job -> the one static target.
 EXPECTED_JOBS = {

