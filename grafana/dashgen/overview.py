@@ -22,6 +22,8 @@ from .promql import (
 
 HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
+# Scrapes and health probes: not user traffic, in any app.
+PROBE_ROUTES = "/metrics|/healthz|/readyz|/livez|/health"
 MODEL_ONLY = {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL}
 
 
@@ -146,12 +148,13 @@ def build() -> core.Json:
     d.add(
         core.timeseries(
             "API requests by route and status",
-            "Requests per second per route template and HTTP status code: the user-facing traffic.",
+            "Requests per second per route template and HTTP status code: the user-facing traffic "
+            "(scrapes and health probes left out).",
             [
                 prom(
                     sum_rate(
                         HTTP_COUNT,
-                        {sc.L_HTTP_ROUTE: "~/v1/.*"},
+                        {sc.L_HTTP_ROUTE: "!~" + PROBE_ROUTES},
                         by=(sc.L_HTTP_ROUTE, sc.L_HTTP_STATUS),
                     ),
                     "{{http_route}} {{http_response_status_code}}",

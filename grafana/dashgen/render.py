@@ -34,7 +34,7 @@ def render(cfg: Config) -> dict[str, str]:
         if dashboard["uid"] != cfg.uid(base):
             raise ValueError(f"builder for {base} produced uid {dashboard['uid']}")
         text = json.dumps(dashboard, indent=2, ensure_ascii=False) + "\n"
-        out[f"{DASHBOARDS_DIR}/{base}.json"] = text
+        out[f"{DASHBOARDS_DIR}/{dashboard['uid']}.json"] = text
         built.append(dashboard)
     out["docs/dashboards.md"] = docs.render(built)
     out[PROVIDER] = provider(cfg)
