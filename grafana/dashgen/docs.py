@@ -242,6 +242,8 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
         kind = target.get("datasource", {}).get("type")
         if kind == "prometheus":
             for name in metric_names(target["expr"]):
+                if name.startswith("slo:"):
+                    name = "slo:* (generated SLO rules)"
                 metrics.add(base(name) if is_app_metric(name) else name)
         elif kind == "loki":
             kinds.add("extras" if _EXTRA_LOG_FIELDS.search(target["expr"]) else "OTLP logs")
