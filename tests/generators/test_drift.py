@@ -36,6 +36,15 @@ def test_committed_generated_files_are_fresh() -> None:
     assert res.returncode == 0, res.stderr
 
 
+def test_committed_files_are_the_demo_profile() -> None:
+    """The committed rules drive the incident scenarios: they must be the short `demo` ones."""
+    from generators.config import load_config
+
+    assert load_config().profile == "demo"
+    assert generators.render(profile="demo") == generators.render()
+    assert generators.render(profile="production") != generators.render()
+
+
 def test_render_covers_every_generated_kind_and_headers_say_how_to_regenerate() -> None:
     files = generators.render()
     kinds = {
