@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from generators.promql import Matcher, parse_matchers, quote, render_matchers
 from slo.spec import (
@@ -127,14 +126,3 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         profiles={name: dict(p["for"]) for name, p in data["profiles"].items()},
         _reporter=reporter,
     )
-
-
-def relative(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def as_json(config: Config) -> dict[str, Any]:  # pragma: no cover - debugging aid
-    return {k: v for k, v in config.__dict__.items() if not k.startswith("_")}

@@ -8,7 +8,7 @@ are added to every selector of an app metric after the queries are built (genera
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from demo_app import semconv as sc
@@ -126,12 +126,11 @@ def _per_signal(metrics: dict[str, str], by: str, t: Threshold) -> str:
 def build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]], list[Alert]]:
     """Recording rules (cost) and the alerts, in the order they appear in the file."""
     recording, alerts = _build(th, cfg)
+    sel = cfg.service_selector
     for rec in recording:
-        rec["expr"] = inject(rec["expr"], cfg.service_selector, is_app_metric)
+        rec["expr"] = inject(rec["expr"], sel, is_app_metric)
     return recording, [
-        Alert(**{**a.__dict__, "expr": inject(a.expr, cfg.service_selector, is_app_metric)})
-        if a.name not in STACK_ALERTS
-        else a
+        a if a.name in STACK_ALERTS else replace(a, expr=inject(a.expr, sel, is_app_metric))
         for a in alerts
     ]
 
