@@ -213,3 +213,36 @@ def test_le_regex_is_generated_from_the_threshold(out: Path) -> None:
     exprs = "\n".join(r["expr"] for r in _rules(out) if "expr" in r)
     assert 'le=~"0(\\\\.0)?"' in exprs  # RAGEmptyRetrievalRatioHigh: documents <= 0
     assert re.search(r'le="5\.12"', exprs)  # a bound with one spelling stays an equality
+
+
+def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
+    """The 429 panel under the Provider filter: openai selects the series labelled
+    gen_ai_system="openai" and gen_ai_provider_name="openai" alike, anthropic none of them."""
+    promtool = require_binary("promtool")
+    dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-overview.json"]
+    panel = next(
+        p for p in dashlib.all_panels(dash) if p["title"] == "Provider rate limiting (429)"
+    )
+    expr = panel["targets"][0]["expr"].replace("$__rate_interval", "5m").replace("$model", ".*")
+    tests = []
+    for provider, models in (("openai", ("m1", "m2", "m3")), ("anthropic", ())):
+        samples = [
+            {
+                "labels": f'{{gen_ai_provider_name="openai", gen_ai_request_model="{m}"}}',
+                "value": 0.167,  # 10 rate-limited calls per minute
+            }
+            for m in models
+        ]
+        query = f"round({expr.replace('$provider', provider)}, 0.001)"
+        tests.append({"expr": query, "eval_time": "20m", "exp_samples": samples})
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": INPUT, "promql_expr_test": tests}],
+    }
+    path = out / "panel.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    res = subprocess.run(
+        [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
