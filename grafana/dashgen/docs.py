@@ -220,10 +220,12 @@ placeholders, so it imports as is:
    and save the dashboard to keep it. No panel names a datasource uid directly.
 3. File provisioning works too: copy the files into a folder read by a dashboard provider
    (`grafana/provisioning/dashboards/dashboards.yaml` is ours).
-4. What your stack must provide: the rag-api metric names of `docs/telemetry.md` (Prometheus),
-   OTLP logs in Loki with `service_name` as index label and `trace_id`/`severity_text` as
-   structured metadata, Tempo with the metrics-generator (span metrics and service graphs,
-   `trace_id` exemplars), and the `slo:*` recording rules of `prometheus/rules/`.
+4. What your stack must provide: the metric names of `docs/telemetry.md` (Prometheus; the
+   *Needs* column above says which panels need only the standard GenAI semconv ones), OTLP logs
+   in Loki with `service_name` as index label and `trace_id`/`severity_text` as structured
+   metadata, Tempo with the metrics-generator (span metrics and service graphs, `trace_id`
+   exemplars), and the `slo:*` recording rules of `prometheus/rules/`. For another service,
+   regenerate with its selectors first (`genai-obs.yaml`, [your-app.md](your-app.md)).
 5. The *Alertmanager: active alert groups* panel selects its Alertmanager by datasource *name*
    (`Alertmanager`, ours); Grafana panel options cannot use variables, so edit that panel if your
    Alertmanager datasource has another name.
