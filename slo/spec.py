@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import promql_parser
 import yaml
 
 from demo_app import semconv
@@ -279,6 +280,19 @@ def _placeholder_problems(reporter: _Reporter, at: Path_, text: str) -> list[str
     ]
 
 
+def _promql_problems(reporter: _Reporter, at: Path_, query: str) -> list[str]:
+    """The query must parse as PromQL (placeholders filled with stand-ins) and be one vector."""
+    text = query.replace(WINDOW_PLACEHOLDER, "5m")
+    text = PLACEHOLDER.sub('__placeholder__=""', text)
+    try:
+        expr = promql_parser.parse(text)
+    except ValueError as exc:
+        return [str(reporter.error(at, f"not valid PromQL: {exc}"))]
+    if isinstance(expr, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
+        return [str(reporter.error(at, "must be a query of the SLI's events, not a literal"))]
+    return []
+
+
 def load_spec(path: Path = SPEC_PATH) -> Spec:
     data, lines = load_yaml_with_lines(path)
     reporter = _Reporter(path, data, lines, "slos")
@@ -323,6 +337,7 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
                         )
                     )
                 problems += _placeholder_problems(reporter, (*at, "sli", "events", key), ev[key])
+                problems += _promql_problems(reporter, (*at, "sli", "events", key), ev[key])
             sli = EventsSLI(ev["error_query"].strip(), ev["total_query"].strip())
         else:
             h = sli_raw["histogram"]

@@ -184,6 +184,15 @@ def test_missing_window_placeholder(tmp_path: Path) -> None:
     assert "{{window}}" in msg
 
 
+def test_sli_query_must_be_promql(tmp_path: Path) -> None:
+    msg = _bad(tmp_path, 'error_type!=""}[{{window}}]))', 'error_type!=""}[{{window}}])')
+    line = _line_of((tmp_path / "slos.yaml").read_text(), 'error_type!=""}[{{window}}])') - 1
+    assert f"slos.yaml:{line}: slo 'llm-chat-success': field 'sli.events.error_query'" in msg
+    assert "not valid PromQL" in msg
+    msg = _bad(tmp_path, "{{http_chat_route}}, http_response", "{{http_chat_rout}}, http_response")
+    assert "unknown placeholder {{http_chat_rout}}" in msg
+
+
 def test_two_sli_kinds_and_duplicate_names(tmp_path: Path) -> None:
     msg = _bad(tmp_path, "name: llm-ttft", "name: rag-api-latency")
     assert "duplicate SLO name" in msg
