@@ -44,13 +44,10 @@ lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 run: bootstrap ## Run rag-api locally on :8000 (no Docker)
 	$(PY) -m demo_app
 
-.PHONY: rules
-rules: bootstrap ## Regenerate prometheus/rules/slo-*.yml from slo/slos.yaml
-	$(PY) -m slo
-
-.PHONY: dashboards
-dashboards: bootstrap ## Regenerate grafana/dashboards/*.json and docs/dashboards.md
-	$(PY) grafana/generate.py
+.PHONY: generate rules dashboards
+generate: bootstrap ## Regenerate every generated file (rules, dashboards, their docs) from genai-obs.yaml
+	$(PY) -m generators $(GENERATE_ARGS)
+rules dashboards: generate ## Aliases of `make generate`
 
 # --- Docker stack (needs Docker with Compose v2) ------------------------------------------------
 .PHONY: up down clean ps logs smoke

@@ -1,19 +1,25 @@
 """prometheus/rules/llm-alerts.yml: operational alerts for the LLM app and the telemetry stack.
 
 Metric and label names come from demo_app.semconv (the telemetry contract); every number comes
-from slo/thresholds.yaml. This module only holds the shape of each query.
+from slo/thresholds.yaml; which service is watched, its `service` label, runbook links and `for:`
+come from genai-obs.yaml. This module only holds the shape of each query. The service matchers
+are added to every selector of an app metric after the queries are built (generators.promql).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from demo_app import semconv as sc
+from generators.contract import L_SYSTEM, is_app_metric
+from generators.promql import inject, le_matcher, quote, render_matchers
 from slo.render import dashboard, runbook_url
 from slo.spec import Threshold
 
-APP = sc.SERVICE_NAME  # the rag-api scrape job is named after the service
+if TYPE_CHECKING:
+    from generators.config import Config
+
 MODEL_LABELS = f"{sc.L_PROVIDER}, {sc.L_MODEL}"
 CHAT = f'{sc.L_OPERATION}="{sc.OP_CHAT}"'
 
@@ -35,6 +41,8 @@ TEMPO_REFUSED = "tempo_receiver_refused_spans"
 PROM_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
 AM_NOTIFICATIONS_FAILED = "alertmanager_notifications_failed_total"
 COST_RATE = "llm:cost_usd_per_hour:rate5m"
+# Resource attributes of an OTLP-pushing app (the collector's Prometheus export writes it).
+TARGET_INFO = "target_info"
 
 STACK_METRICS = frozenset(
     {
@@ -75,22 +83,33 @@ class Alert:
     meaning: str  # one line for docs/alerts.md
 
 
+def unify_provider(expr: str) -> str:
+    """Series naming the provider in the older gen_ai_system label get it as gen_ai_provider_name
+    too, so `by (gen_ai_provider_name)` groups both kinds of instrumentation."""
+    return f'label_replace({expr}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)")'
+
+
 def _ratio_guarded(errors: str, total: str, by: str, t: Threshold, window: str = "5m") -> str:
+    def agg(fn: str, sel: str) -> str:
+        return f"sum by ({by}) ({unify_provider(f'{fn}({sel}[{window}])')})"
+
     return (
-        f"(\n  sum by ({by}) (rate({errors}[{window}]))\n/\n"
-        f"  sum by ({by}) (rate({total}[{window}]))\n) > {num(t.value)}\n"
+        f"(\n  {agg('rate', errors)}\n/\n"
+        f"  {agg('rate', total)}\n) > {num(t.value)}\n"
         f"and on ({by})\n"
-        f"  sum by ({by}) (increase({total}[{window}])) >= {t.extra['min_events']}\n"
+        f"  {agg('increase', total)} >= {t.extra['min_events']}\n"
     )
 
 
 def _p95_guarded(metric: str, selector: str, t: Threshold) -> str:
+    buckets = unify_provider(f"rate({metric}_bucket{{{selector}}}[5m])")
+    count = unify_provider(f"increase({metric}_count{{{selector}}}[5m])")
     return (
         "histogram_quantile(\n  0.95,\n"
-        f"  sum by ({MODEL_LABELS}, le) (rate({metric}_bucket{{{selector}}}[5m]))\n"
+        f"  sum by ({MODEL_LABELS}, le) ({buckets})\n"
         f") > {num(t.value)}\n"
         f"and on ({MODEL_LABELS})\n"
-        f"  sum by ({MODEL_LABELS}) (increase({metric}_count{{{selector}}}[5m]))"
+        f"  sum by ({MODEL_LABELS}) ({count})"
         f" >= {t.extra['min_events']}\n"
     )
 
@@ -104,9 +123,20 @@ def _per_signal(metrics: dict[str, str], by: str, t: Threshold) -> str:
     return "\n  or\n".join(parts) + "\n"
 
 
-def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
+def build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]], list[Alert]]:
     """Recording rules (cost) and the alerts, in the order they appear in the file."""
-    app = {"service": APP}
+    recording, alerts = _build(th, cfg)
+    sel = cfg.service_selector
+    for rec in recording:
+        rec["expr"] = inject(rec["expr"], sel, is_app_metric)
+    return recording, [
+        a if a.name in STACK_ALERTS else replace(a, expr=inject(a.expr, sel, is_app_metric))
+        for a in alerts
+    ]
+
+
+def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]], list[Alert]]:
+    app = {"service": cfg.service_name}
     job = {"service": "{{ $labels.job }}"}
     per_model = "{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_provider_name }})"
     op = sc.GENAI_OPERATION_DURATION
@@ -126,7 +156,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             f"Chat calls to {per_model} are failing",
             f"{{{{ $value | humanizePercentage }}}} of chat calls to {per_model} failed over the "
             f"last 5 minutes (threshold {pct(t.value)}%).",
-            dashboard("llm-overview"),
+            dashboard(cfg, "llm-overview"),
             app,
             "Share of failed chat calls (any error_type) per provider and model, over 5m",
         )
@@ -140,7 +170,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             f"Chat calls to {per_model} are slow",
             f"p95 latency of chat calls to {per_model} is {{{{ $value | humanizeDuration }}}} "
             f"over the last 5 minutes (threshold {num(t.value)} s).",
-            dashboard("llm-overview"),
+            dashboard(cfg, "llm-overview"),
             app,
             "p95 duration of chat calls per provider and model, over 5m",
         )
@@ -155,7 +185,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             f"p95 time to first chunk of streamed chats from {per_model} is "
             f"{{{{ $value | humanizeDuration }}}} over the last 5 minutes "
             f"(threshold {num(t.value)} s).",
-            dashboard("llm-overview"),
+            dashboard(cfg, "llm-overview"),
             app,
             "p95 time to first streamed chunk per provider and model, over 5m",
         )
@@ -178,7 +208,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "LLM spend is {{ $value | humanize }} USD/h, more than "
             f"{num(t.value)}× the baseline (same hour last week, else the mean of the previous "
             f"day); alerts only above {floor} USD/h.",
-            dashboard("llm-cost"),
+            dashboard(cfg, "llm-cost"),
             app,
             f"Spend rate (5m) vs same hour last week, else the previous day's mean; "
             f"floor {floor} USD/h",
@@ -193,7 +223,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Projected LLM spend exceeds the daily budget",
             "At the last hour's mean rate LLM spend reaches {{ $value | humanize }} USD per day, "
             f"above the budget of {num(t.value)} USD/day.",
-            dashboard("llm-cost"),
+            dashboard(cfg, "llm-cost"),
             app,
             "Last hour's mean spend rate × 24 against the daily budget",
         )
@@ -204,7 +234,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "LLMProviderRateLimited",
             "ticket",
             _ratio_guarded(
-                f'{op}_count{{{CHAT}, {sc.L_ERROR_TYPE}="{sc.ERROR_RATE_LIMITED}"}}',
+                f"{op}_count{{{CHAT}, {sc.L_ERROR_TYPE}=~{quote(cfg.rate_limited)}}}",
                 f"{op}_count{{{CHAT}}}",
                 MODEL_LABELS,
                 t,
@@ -212,7 +242,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             f"{per_model} is rate-limiting our chat calls",
             f"{{{{ $value | humanizePercentage }}}} of chat calls to {per_model} were refused "
             f"with a rate limit (429) over the last 5 minutes (threshold {pct(t.value)}%).",
-            dashboard("llm-overview"),
+            dashboard(cfg, "llm-overview"),
             app,
             "Share of chat calls refused by the provider's rate limit, per provider and model",
         )
@@ -221,17 +251,18 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
     score = sc.RAG_EVALUATION_SCORE
     faith = f'{sc.L_EVALUATION_NAME}="faithfulness"'
     bound = sc.le(t.extra["score_bound"])
+    le_bound = le_matcher(t.extra["score_bound"])
     alerts.append(
         Alert(
             "RAGAnswerQualityDrop",
             "ticket",
-            f'sum(rate({score}_bucket{{{faith}, le="{bound}"}}[10m]))\n/\n'
+            f"sum(rate({score}_bucket{{{faith}, {le_bound}}}[10m]))\n/\n"
             f"sum(rate({score}_count{{{faith}}}[10m]))\n> {num(t.value)}\n"
             f"and\nsum(increase({score}_count{{{faith}}}[10m])) >= {t.extra['min_events']}\n",
             "Answer faithfulness dropped",
             "{{ $value | humanizePercentage }} of evaluated answers scored a faithfulness of "
             f"{bound} or less over the last 10 minutes (threshold {pct(t.value)}%).",
-            dashboard("rag-pipeline"),
+            dashboard(cfg, "rag-pipeline"),
             app,
             f"Share of answers with faithfulness ≤ {bound}, over 10m",
         )
@@ -251,7 +282,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Tokens of {{ $labels.gen_ai_request_model }} are not priced",
             "{{ $value | humanize }} tokens of {{ $labels.gen_ai_request_model }} in the last "
             "30 minutes have no price: the cost dashboards under-report spend.",
-            dashboard("llm-cost"),
+            dashboard(cfg, "llm-cost"),
             app,
             "Tokens of models missing from the price table, over 30m",
         )
@@ -262,13 +293,13 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
         Alert(
             "RAGEmptyRetrievalRatioHigh",
             "ticket",
-            f'sum(rate({docs}_bucket{{le="{sc.le(0)}"}}[5m]))\n/\n'
+            f"sum(rate({docs}_bucket{{{le_matcher(0)}}}[5m]))\n/\n"
             f"sum(rate({docs}_count[5m]))\n> {num(t.value)}\n"
             f"and\nsum(increase({docs}_count[5m])) >= {t.extra['min_events']}\n",
             "Retrieval returns no documents",
             "{{ $value | humanizePercentage }} of retrievals returned no document over the last "
             f"5 minutes (threshold {pct(t.value)}%).",
-            dashboard("rag-pipeline"),
+            dashboard(cfg, "rag-pipeline"),
             app,
             "Share of retrievals that returned zero documents, over 5m",
         )
@@ -280,31 +311,33 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "up == 0\n",
             "{{ $labels.job }} target {{ $labels.instance }} is down",
             "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "A scrape target does not answer (per job and instance)",
         )
     )
-    sli_metrics = (
-        (f"{sc.HTTP_SERVER_DURATION}_count", f'{sc.L_HTTP_ROUTE}=~"/v1/chat.*"'),
+    sli_metrics = [
+        (f"{sc.HTTP_SERVER_DURATION}_count", render_matchers(cfg.http_chat_route)),
         (f"{op}_count", CHAT),
-        (f"{sc.RAG_EVALUATION_SCORE}_count", faith),
-    )
+    ]
+    if cfg.extras:  # metrics only rag-api emits: absent forever for any other app
+        sli_metrics.append((f"{sc.RAG_EVALUATION_SCORE}_count", faith))
     absent = "\n  or\n".join(
-        f'  label_replace(absent({m}{{job="{APP}", {sel}}}), "metric", "{m}", "", "")'
-        for m, sel in sli_metrics
+        f'  label_replace(absent({m}{{{sel}}}), "metric", "{m}", "", "")' for m, sel in sli_metrics
     )
+    sel = cfg.service_selector
     alerts.append(
         Alert(
             "SLIMetricsAbsent",
             "ticket",
-            f'(\n{absent}\n)\nand on (job)\nup{{job="{APP}"}} == 1\n',
-            "{{ $labels.metric }} is missing although rag-api is up",
-            "rag-api is scraped but exports no {{ $labels.metric }} series: the SLOs built on "
-            "it show no data (no traffic, or instrumentation broken).",
-            dashboard("llm-slos"),
+            # alive = scraped and up, or pushing OTLP (target_info from the collector)
+            f"(\n{absent}\n)\nand on ()\ncount(up{{{sel}}} == 1 or {TARGET_INFO}{{{sel}}})\n",
+            f"{{{{ $labels.metric }}}} is missing although {cfg.service_name} is up",
+            f"{cfg.service_name} is up but exports no {{{{ $labels.metric }}}} series: the SLOs "
+            "built on it show no data (no traffic, or instrumentation broken).",
+            dashboard(cfg, "llm-slos"),
             app,
-            "A series the SLOs need is absent while rag-api is scraped",
+            "A series the SLOs need is absent while the service is up",
         )
     )
     t = th["OtelCollectorRefusingData"]
@@ -317,7 +350,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             'Receiver {{ $labels.receiver }} refuses {{ $value | printf "%.2f" }} '
             "{{ $labels.signal }} items/s (usually memory_limiter back-pressure); senders drop "
             "or retry them.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "Collector receivers refuse spans or log records",
         )
@@ -331,7 +364,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "The collector cannot export {{ $labels.signal }}",
             'Exporter {{ $labels.exporter }} fails to send {{ $value | printf "%.2f" }} '
             "{{ $labels.signal }} items/s to its backend.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "Collector exporters fail to send spans or log records",
         )
@@ -348,7 +381,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Loki fails to ingest logs",
             'Loki answers pushes with 5xx or discards lines: {{ $value | printf "%.2f" }}/s over '
             "the last 5 minutes.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "Loki push requests fail (5xx) or lines are discarded",
         )
@@ -364,7 +397,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Tempo fails to ingest spans",
             'Tempo discards or refuses {{ $value | printf "%.2f" }} spans/s over the last '
             "5 minutes.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "Tempo discards or refuses spans",
         )
@@ -378,7 +411,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Prometheus rules fail to evaluate",
             "{{ $value | humanize }} evaluations of rule group {{ $labels.rule_group }} failed "
             "in the last 5 minutes: its recordings and alerts are blind.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "Rule evaluations fail (recordings and alerts go blind)",
         )
@@ -392,7 +425,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Alertmanager cannot deliver {{ $labels.integration }} notifications",
             '{{ $value | printf "%.2f" }} {{ $labels.integration }} notifications/s failed over '
             "the last 5 minutes: people may not hear about other alerts.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             job,
             "Alertmanager notifications fail per integration",
         )
@@ -405,7 +438,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "Alerting pipeline heartbeat",
             "Always firing. If the heartbeat receiver stops hearing it, Prometheus, "
             "Alertmanager or the path between them is broken.",
-            dashboard("stack-health"),
+            dashboard(cfg, "stack-health"),
             {"service": "prometheus"},
             "Always fires; proves Prometheus → Alertmanager → receiver works",
         )
@@ -421,16 +454,16 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
     return recording, alerts
 
 
-def rule(a: Alert, t: Threshold) -> dict[str, Any]:
+def rule(a: Alert, cfg: Config) -> dict[str, Any]:
     return {
         "alert": a.name,
         "expr": a.expr,
-        "for": t.for_,
+        "for": cfg.for_of(a.name),
         "labels": {"severity": a.severity, **a.labels},
         "annotations": {
             "summary": a.summary,
             "description": a.description,
-            "runbook_url": runbook_url(a.name),
+            "runbook_url": runbook_url(cfg, a.name),
             "dashboard": a.dashboard,
         },
     }
@@ -450,8 +483,8 @@ STACK_ALERTS = frozenset(
 )
 
 
-def generate(th: dict[str, Threshold]) -> dict[str, Any]:
-    recording, alerts = build(th)
+def generate(th: dict[str, Threshold], cfg: Config) -> dict[str, Any]:
+    recording, alerts = build(th, cfg)
     missing = {a.name for a in alerts} ^ set(th)
     if missing:  # the schema requires every alert; this guards the code side
         raise ValueError(f"thresholds and alerts disagree on: {sorted(missing)}")
@@ -460,11 +493,11 @@ def generate(th: dict[str, Threshold]) -> dict[str, Any]:
             {"name": "llm-recording", "rules": recording},
             {
                 "name": "llm-alerts",
-                "rules": [rule(a, th[a.name]) for a in alerts if a.name not in STACK_ALERTS],
+                "rules": [rule(a, cfg) for a in alerts if a.name not in STACK_ALERTS],
             },
             {
                 "name": "stack-alerts",
-                "rules": [rule(a, th[a.name]) for a in alerts if a.name in STACK_ALERTS],
+                "rules": [rule(a, cfg) for a in alerts if a.name in STACK_ALERTS],
             },
         ]
     }

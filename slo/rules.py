@@ -12,11 +12,18 @@ Per SLO (labels service, slo + the SLO's extra labels):
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from generators.contract import is_app_metric, is_extra
+from generators.promql import inject, render_matchers
 from slo.render import dashboard, runbook_url
-from slo.spec import SLO, EventsSLI, Spec
+from slo.spec import PLACEHOLDER, SLO, EventsSLI, Spec
+
+if TYPE_CHECKING:
+    from generators.config import Config
 
 SHORT_WINDOWS = ("5m", "30m", "1h", "2h", "6h")
 LONG_WINDOWS = ("1d", "3d", "30d")
@@ -38,22 +45,45 @@ def _d(value: Decimal) -> str:
 
 
 # SRE Workbook, chapter 5 (30-day budget): (long window, short window, burn-rate factor).
+# `for:` of each alert comes from the profile in genai-obs.yaml.
 BURN_ALERTS: dict[str, dict[str, Any]] = {
     "SLOFastBurn": {
         "severity": "page",
-        "for": "2m",
         "conditions": (("1h", "5m", Decimal("14.4")), ("6h", "30m", Decimal("6"))),
         "guard": True,  # min_events_for_paging applies to pages only
         "speed": "fast",
     },
     "SLOSlowBurn": {
         "severity": "ticket",
-        "for": "15m",
         "conditions": (("1d", "2h", Decimal("3")), ("3d", "6h", Decimal("1"))),
         "guard": False,
         "speed": "slowly but steadily",
     },
 }
+
+
+def _resolve(text: str, cfg: Config) -> str:
+    """Route placeholders → the configured matchers ({{window}} stays for the rules to fill)."""
+    subs = {
+        "http_chat_route": render_matchers(cfg.http_chat_route),
+        "http_unary_chat_route": render_matchers(cfg.http_unary_chat_route),
+    }
+    text = PLACEHOLDER.sub(lambda m: subs.get(m.group(1), m.group(0)), text)
+    return re.sub(r"\s+\}", "}", re.sub(r"\{\s+", "{", text))
+
+
+def configured(slo: SLO, cfg: Config) -> SLO:
+    """The SLO with the config applied: routes filled in, service matchers on every selector."""
+    sli = slo.sli
+    if isinstance(sli, EventsSLI):
+        sli = EventsSLI(
+            inject(_resolve(sli.error_query, cfg), cfg.service_selector, is_app_metric),
+            inject(_resolve(sli.total_query, cfg), cfg.service_selector, is_app_metric),
+        )
+    else:
+        selector = ", ".join(p for p in (cfg.service_selector, _resolve(sli.selector, cfg)) if p)
+        sli = dataclasses.replace(sli, selector=selector)
+    return dataclasses.replace(slo, sli=sli)
 
 
 def _rec(record: str, expr: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -74,9 +104,10 @@ def _total_expr(slo: SLO, window: str) -> str:
     return sli.total(window)
 
 
-def slo_groups(slo: SLO) -> list[dict[str, Any]]:
-    labels = slo.all_labels()
-    sel = slo.selector()
+def slo_groups(slo: SLO, cfg: Config) -> list[dict[str, Any]]:
+    slo = configured(slo, cfg)
+    labels = slo.all_labels(cfg.service_name)
+    sel = slo.selector(cfg.service_name)
     budget = _d(slo.error_budget)
     short: list[dict[str, Any]] = []
     for w in SHORT_WINDOWS:
@@ -98,7 +129,7 @@ def slo_groups(slo: SLO) -> list[dict[str, Any]]:
         _rec("slo:error_budget:ratio", f"vector({budget})", labels),
         _rec("slo:period:seconds", f"vector({SECONDS[slo.period]})", labels),
         _rec("slo:min_events_for_paging:count", f"vector({slo.min_events_for_paging})", labels),
-        _rec("slo:info", "vector(1)", {**labels, "runbook": runbook_url(slo.runbook)}),
+        _rec("slo:info", "vector(1)", {**labels, "runbook": runbook_url(cfg, slo.runbook)}),
     ]
     long: list[dict[str, Any]] = []
     for w in LONG_WINDOWS:
@@ -154,7 +185,7 @@ def _condition(long_w: str, short_w: str, factor: Decimal, guard: bool) -> str:
     return expr
 
 
-def alert_rules() -> list[dict[str, Any]]:
+def alert_rules(cfg: Config) -> list[dict[str, Any]]:
     rules = []
     slo_runbook = (
         '{{ with printf "slo:info{service=%q, slo=%q}" $labels.service $labels.slo | query }}'
@@ -167,7 +198,7 @@ def alert_rules() -> list[dict[str, Any]]:
             {
                 "alert": name,
                 "expr": "\nor\n".join(conds) + "\n",
-                "for": spec["for"],
+                "for": cfg.for_of(name),
                 "labels": {"severity": spec["severity"]},
                 "annotations": {
                     "summary": (
@@ -179,10 +210,12 @@ def alert_rules() -> list[dict[str, Any]]:
                         "budget {{ $value | humanize }}× faster than sustainable (burn rate of "
                         f"the long window; fires at {windows})."
                     ),
-                    "runbook_url": runbook_url(name),
+                    "runbook_url": runbook_url(cfg, name),
                     "slo_runbook": slo_runbook,
                     "dashboard": dashboard(
-                        SLO_DASHBOARD, "var-service={{ $labels.service }}&var-slo={{ $labels.slo }}"
+                        cfg,
+                        SLO_DASHBOARD,
+                        "var-service={{ $labels.service }}&var-slo={{ $labels.slo }}",
                     ),
                 },
             }
@@ -190,10 +223,17 @@ def alert_rules() -> list[dict[str, Any]]:
     return rules
 
 
-def generate(spec: Spec) -> dict[str, Any]:
+def selected(spec: Spec, cfg: Config) -> tuple[SLO, ...]:
+    """The SLOs the watched app can feed: without rag-api's extras, none built on them."""
+    if cfg.extras:
+        return spec.slos
+    return tuple(s for s in spec.slos if not any(is_extra(m) for m in s.metrics()))
+
+
+def generate(spec: Spec, cfg: Config) -> dict[str, Any]:
     """File name (under prometheus/rules/) → YAML document."""
     files: dict[str, Any] = {}
-    for slo in spec.slos:
-        files[f"slo-{slo.name}.yml"] = {"groups": slo_groups(slo)}
-    files["slo-alerts.yml"] = {"groups": [{"name": "slo-alerts", "rules": alert_rules()}]}
+    for slo in selected(spec, cfg):
+        files[f"slo-{slo.name}.yml"] = {"groups": slo_groups(slo, cfg)}
+    files["slo-alerts.yml"] = {"groups": [{"name": "slo-alerts", "rules": alert_rules(cfg)}]}
     return files

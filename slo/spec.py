@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import promql_parser
 import yaml
 
 from demo_app import semconv
+from generators.promql import le_matcher, metric_names
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_PATH = PACKAGE_DIR / "slos.yaml"
@@ -26,6 +28,9 @@ THRESHOLDS_PATH = PACKAGE_DIR / "thresholds.yaml"
 THRESHOLDS_SCHEMA_PATH = PACKAGE_DIR / "thresholds.schema.json"
 
 WINDOW_PLACEHOLDER = "{{window}}"
+# Placeholders for the route matchers of genai-obs.yaml (substituted when rules are rendered).
+ROUTE_PLACEHOLDERS = ("http_chat_route", "http_unary_chat_route")
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 # Bucket bounds of every histogram in the telemetry contract: a latency/score threshold must be
 # one of them, otherwise "slower than X" cannot be counted exactly from `_bucket` series.
@@ -210,7 +215,8 @@ class HistogramSLI:
         return "{" + ", ".join(parts) + "}"
 
     def bucket(self, window: str) -> str:
-        le = f'le="{semconv.le(self.threshold)}"'
+        # le written either way ("5" by the OTel exporter, "5.0" by prometheus-client)
+        le = str(le_matcher(self.threshold))
         return f"sum(rate({self.metric}_bucket{self._matchers(le)}[{window}]))"
 
     def total(self, window: str) -> str:
@@ -225,7 +231,6 @@ class HistogramSLI:
 @dataclass(frozen=True)
 class SLO:
     name: str
-    service: str
     description: str
     objective: Decimal
     period: str
@@ -238,11 +243,17 @@ class SLO:
     def error_budget(self) -> Decimal:
         return Decimal(1) - self.objective
 
-    def selector(self) -> str:
-        return f'{{service="{self.service}", slo="{self.name}"}}'
+    def selector(self, service: str) -> str:
+        return f'{{service="{service}", slo="{self.name}"}}'
 
-    def all_labels(self) -> dict[str, str]:
-        return {"service": self.service, "slo": self.name, **self.labels}
+    def all_labels(self, service: str) -> dict[str, str]:
+        return {"service": service, "slo": self.name, **self.labels}
+
+    def metrics(self) -> set[str]:
+        """Metric names the SLI reads."""
+        if isinstance(self.sli, HistogramSLI):
+            return {self.sli.metric}
+        return metric_names(self.sli.error_query) | metric_names(self.sli.total_query)
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,32 @@ class Spec:
 def _decimal(value: float | int) -> Decimal:
     # Through str(): 0.995 stays 0.995 (Decimal(0.995) would expose the binary float).
     return Decimal(str(value))
+
+
+def _placeholder_problems(reporter: _Reporter, at: Path_, text: str) -> list[str]:
+    allowed = ("window", *ROUTE_PLACEHOLDERS)
+    return [
+        str(
+            reporter.error(
+                at, f"unknown placeholder {{{{{name}}}}} (allowed: {', '.join(allowed)})"
+            )
+        )
+        for name in PLACEHOLDER.findall(text)
+        if name not in allowed
+    ]
+
+
+def _promql_problems(reporter: _Reporter, at: Path_, query: str) -> list[str]:
+    """The query must parse as PromQL (placeholders filled with stand-ins) and be one vector."""
+    text = query.replace(WINDOW_PLACEHOLDER, "5m")
+    text = PLACEHOLDER.sub('__placeholder__=""', text)
+    try:
+        expr = promql_parser.parse(text)
+    except ValueError as exc:
+        return [str(reporter.error(at, f"not valid PromQL: {exc}"))]
+    if isinstance(expr, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
+        return [str(reporter.error(at, "must be a query of the SLI's events, not a literal"))]
+    return []
 
 
 def load_spec(path: Path = SPEC_PATH) -> Spec:
@@ -299,6 +336,8 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
                             )
                         )
                     )
+                problems += _placeholder_problems(reporter, (*at, "sli", "events", key), ev[key])
+                problems += _promql_problems(reporter, (*at, "sli", "events", key), ev[key])
             sli = EventsSLI(ev["error_query"].strip(), ev["total_query"].strip())
         else:
             h = sli_raw["histogram"]
@@ -325,6 +364,9 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
                         )
                     )
                 )
+            problems += _placeholder_problems(
+                reporter, (*at, "sli", "histogram", "selector"), h.get("selector", "")
+            )
             if re.search(r"(^|[{,\s])le\s*=", h.get("selector", "")):
                 problems.append(
                     str(
@@ -340,7 +382,6 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
         slos.append(
             SLO(
                 name=raw["name"],
-                service=raw["service"],
                 description=raw["description"].strip(),
                 objective=_decimal(raw["objective"]),
                 period=raw["period"],
@@ -358,12 +399,11 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
 # --- Alert thresholds ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Threshold:
-    """One tunable number of llm-alerts.yml, with its `for:` and a production suggestion."""
+    """One tunable number of llm-alerts.yml (its `for:` is per profile, in genai-obs.yaml)."""
 
     value: float | None
-    for_: str
     unit: str
-    production: str
+    note: str
     extra: dict[str, Any]
 
 
@@ -380,14 +420,8 @@ def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
                 f"{bound} is not a bucket bound of {semconv.RAG_EVALUATION_SCORE} "
                 f"({', '.join(semconv.le(b) for b in semconv.SCORE_BUCKETS)})",
             )
-        extra = {
-            k: v for k, v in raw.items() if k not in ("threshold", "for", "unit", "production")
-        }
+        extra = {k: v for k, v in raw.items() if k not in ("threshold", "unit", "note")}
         out[name] = Threshold(
-            value=raw.get("threshold"),
-            for_=raw["for"],
-            unit=raw["unit"],
-            production=raw.get("production", ""),
-            extra=extra,
+            value=raw.get("threshold"), unit=raw["unit"], note=raw.get("note", ""), extra=extra
         )
     return out

@@ -1,1 +1,1 @@
-"""Generator of the stack's Grafana dashboards (grafana/dashboards/*.json); see generate.py."""
+"""Builders of the stack's Grafana dashboards (grafana/dashboards/*.json); see render.py."""

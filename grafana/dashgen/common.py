@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from demo_app import semconv as sc
+from generators.context import current
 
 from . import core, limits
 from .promql import matchers
@@ -19,20 +20,35 @@ ALL = [OVERVIEW, COST, SLOS, RAG, TRACES, STACK]
 # selects its Alertmanager by name. tests/grafana checks it against grafana/provisioning.
 ALERTMANAGER_DATASOURCE_NAME = "Alertmanager"
 
+
 # --- LogQL. rag-api exports each structlog record as an OTLP log: body = the event name
 # (`chat_answered`, `chat_failed` …), severity_text = the level upper-cased (INFO, WARNING, ERROR),
 # trace/span ids from the active span, every other field as a log attribute. Loki's OTLP ingest
 # makes service.name the index label `service_name` and stores everything else as structured
 # metadata (dots → underscores), filtered with `| name="value"` after the stream selector.
-LOG_STREAM = f'{{service_name="{sc.SERVICE_NAME}"}}'
-ERROR_LOGS = f'{LOG_STREAM} | severity_text=~"ERROR|WARNING"'
-TRACED_LOGS = f'{LOG_STREAM} | trace_id != ""'
-LOG_RATE_BY_LEVEL = f"sum by (severity_text) (rate({LOG_STREAM} [$__auto]))"
-# Answers whose faithfulness evaluation is at or below the rag-answer-quality threshold.
-LOW_QUALITY_LOGS = (
-    f'{LOG_STREAM} |= "chat_answered" | faithfulness != "" '
-    f"| faithfulness <= {limits.QUALITY_SCORE:g}"
-)
+def log_stream() -> str:
+    """The watched service's OTLP logs (service_name from genai-obs.yaml)."""
+    return f'{{service_name="{current().service_name}"}}'
+
+
+def error_logs() -> str:
+    return f'{log_stream()} | severity_text=~"ERROR|WARNING"'
+
+
+def traced_logs() -> str:
+    return f'{log_stream()} | trace_id != ""'
+
+
+def log_rate_by_level() -> str:
+    return f"sum by (severity_text) (rate({log_stream()} [$__auto]))"
+
+
+def low_quality_logs() -> str:
+    """Answers whose faithfulness evaluation is at or below the rag-answer-quality threshold."""
+    return (
+        f'{log_stream()} |= "chat_answered" | faithfulness != "" '
+        f"| faithfulness <= {limits.quality_score():g}"
+    )
 
 
 def links(uid: str) -> list[core.Json]:

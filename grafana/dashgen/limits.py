@@ -1,38 +1,50 @@
 """Thresholds drawn on the dashboards, read from the same files the rules are generated from
 (slo/slos.yaml, slo/thresholds.yaml, slo.rules), so a panel's red line is the alert's line.
 
-Changing one of those files makes the committed dashboards stale: regenerate them.
+The files are read on first use, not at import. Changing one of them makes the committed
+dashboards stale: regenerate them (`make generate`).
 """
 
 from __future__ import annotations
 
-from slo.rules import BURN_ALERTS, WINDOWS
-from slo.spec import HistogramSLI, load_spec, load_thresholds
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
-_SLOS = {s.name: s for s in load_spec().slos}
-_ALERTS = load_thresholds()
+from slo.rules import BURN_ALERTS, WINDOWS
+from slo.spec import SLO, HistogramSLI, Threshold, load_spec, load_thresholds
+
+
+@cache
+def _slos() -> dict[str, SLO]:
+    return {s.name: s for s in load_spec().slos}
+
+
+@cache
+def _alerts() -> dict[str, Threshold]:
+    return load_thresholds()
 
 
 def _histogram_threshold(slo: str) -> float:
-    sli = _SLOS[slo].sli
+    sli = _slos()[slo].sli
     if not isinstance(sli, HistogramSLI):
         raise TypeError(f"SLO {slo} is not a histogram SLI")
     return float(sli.threshold)
 
 
 def _alert(name: str) -> float:
-    value = _ALERTS[name].value
+    value = _alerts()[name].value
     if value is None:
         raise ValueError(f"alert {name} has no threshold")
     return float(value)
 
 
 def objective(slo: str) -> float:
-    return float(_SLOS[slo].objective)
+    return float(_slos()[slo].objective)
 
 
 def budget(slo: str) -> float:
-    return float(_SLOS[slo].error_budget)
+    return float(_slos()[slo].error_budget)
 
 
 def pct(value: float) -> str:
@@ -40,17 +52,30 @@ def pct(value: float) -> str:
     return f"{value * 100:g}%"
 
 
-LATENCY_S = _histogram_threshold("rag-api-latency")  # /v1/chat faster than this is good
-TTFT_S = _histogram_threshold("llm-ttft")  # first streamed chunk before this is good
-QUALITY_SCORE = _histogram_threshold("rag-answer-quality")  # faithfulness above this is good
-AVAILABILITY_BUDGET = budget("rag-api-availability")
-CHAT_ERROR_BUDGET = budget("llm-chat-success")
-QUALITY_BUDGET = budget("rag-answer-quality")
+def quality_score() -> float:
+    return _histogram_threshold("rag-answer-quality")
 
-ERROR_RATIO_ALERT = _alert("LLMErrorRatioHigh")
-RATE_LIMITED_ALERT = _alert("LLMProviderRateLimited")
-EMPTY_RETRIEVAL_ALERT = _alert("RAGEmptyRetrievalRatioHigh")
-LOW_QUALITY_ALERT = _alert("RAGAnswerQualityDrop")
+
+# Read lazily through module attributes (limits.LATENCY_S …).
+_LAZY: dict[str, Callable[[], float]] = {
+    "LATENCY_S": lambda: _histogram_threshold("rag-api-latency"),  # /v1/chat faster is good
+    "TTFT_S": lambda: _histogram_threshold("llm-ttft"),  # first streamed chunk before is good
+    "QUALITY_SCORE": quality_score,  # faithfulness above this is good
+    "AVAILABILITY_BUDGET": lambda: budget("rag-api-availability"),
+    "CHAT_ERROR_BUDGET": lambda: budget("llm-chat-success"),
+    "QUALITY_BUDGET": lambda: budget("rag-answer-quality"),
+    "ERROR_RATIO_ALERT": lambda: _alert("LLMErrorRatioHigh"),
+    "RATE_LIMITED_ALERT": lambda: _alert("LLMProviderRateLimited"),
+    "EMPTY_RETRIEVAL_ALERT": lambda: _alert("RAGEmptyRetrievalRatioHigh"),
+    "LOW_QUALITY_ALERT": lambda: _alert("RAGAnswerQualityDrop"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return _LAZY[name]()
+    raise AttributeError(name)
+
 
 # (long window, short window, burn-rate factor) pairs of the page and ticket alerts.
 PAGE_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in BURN_ALERTS["SLOFastBurn"]["conditions"])

@@ -7,26 +7,30 @@ from demo_app import semconv as sc
 from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import (
-    CHAT_ROUTES,
     V_MODEL,
     V_PROVIDER,
     chat_filter,
+    chat_routes,
     matchers,
     quantile,
+    rate_limited,
     ratio,
     ratio_by,
     sum_rate,
+    unary_chat_route,
 )
 
 HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
-CHAT_HTTP = {sc.L_HTTP_ROUTE: "~" + CHAT_ROUTES}
+# Scrapes and health probes: not user traffic, in any app.
+PROBE_ROUTES = "/metrics|/healthz|/readyz|/livez|/health"
 MODEL_ONLY = {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL}
-SLO_LATENCY_S = limits.LATENCY_S
-SLO_TTFT_S = limits.TTFT_S
 
 
 def build() -> core.Json:
+    SLO_LATENCY_S = limits.LATENCY_S  # read from slo/slos.yaml at build time
+    SLO_TTFT_S = limits.TTFT_S
+    CHAT_HTTP = chat_routes()
     uid, title = common.OVERVIEW
     d = core.Dashboard(
         uid=uid,
@@ -73,7 +77,7 @@ def build() -> core.Json:
             "p95 latency",
             "95th percentile of /v1/chat request duration (server side). The latency SLO wants "
             f"95% of requests under {SLO_LATENCY_S} s.",
-            prom(quantile(0.95, sc.HTTP_SERVER_DURATION, {sc.L_HTTP_ROUTE: "/v1/chat"})),
+            prom(quantile(0.95, sc.HTTP_SERVER_DURATION, unary_chat_route())),
             "s",
             w=3,
             decimals=2,
@@ -127,7 +131,11 @@ def build() -> core.Json:
             "Smallest remaining error budget over all rag-api SLOs for the 30-day period "
             "(slo:error_budget_remaining:ratio; below 0 the SLO is already missed). Details on the "
             "SLO dashboard.",
-            prom(f'min(slo:error_budget_remaining:ratio{{service="{sc.SERVICE_NAME}"}})'),
+            prom(
+                "min(slo:error_budget_remaining:ratio"
+                + matchers(service=common.current().service_name)
+                + ")"
+            ),
             "percentunit",
             w=3,
             decimals=1,
@@ -140,12 +148,13 @@ def build() -> core.Json:
     d.add(
         core.timeseries(
             "API requests by route and status",
-            "Requests per second per route template and HTTP status code: the user-facing traffic.",
+            "Requests per second per route template and HTTP status code: the user-facing traffic "
+            "(scrapes and health probes left out).",
             [
                 prom(
                     sum_rate(
                         HTTP_COUNT,
-                        {sc.L_HTTP_ROUTE: "~/v1/.*"},
+                        {sc.L_HTTP_ROUTE: "!~" + PROBE_ROUTES},
                         by=(sc.L_HTTP_ROUTE, sc.L_HTTP_STATUS),
                     ),
                     "{{http_route}} {{http_response_status_code}}",
@@ -275,7 +284,7 @@ def build() -> core.Json:
                 prom(
                     sum_rate(
                         OPS_COUNT,
-                        chat_filter(**{sc.L_ERROR_TYPE: sc.ERROR_RATE_LIMITED}),
+                        chat_filter(**{sc.L_ERROR_TYPE: rate_limited()}),
                         by=(sc.L_PROVIDER, sc.L_MODEL),
                     ),
                     "{{gen_ai_provider_name}} {{gen_ai_request_model}}",
@@ -308,7 +317,7 @@ def build() -> core.Json:
             "Recent errors and warnings (logs)",
             "rag-api log lines with severity ERROR or WARNING from Loki (failed chats, unpriced "
             "models, fault changes). Expand a line and use the trace_id link to open its trace.",
-            common.ERROR_LOGS,
+            common.error_logs(),
             w=12,
             h=10,
         ),

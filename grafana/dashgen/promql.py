@@ -9,6 +9,9 @@ from `rate`/`increase` of counters, never from raw counter values.
 from __future__ import annotations
 
 from demo_app import semconv as sc
+from generators.context import current
+from generators.contract import L_SYSTEM, STANDARD, base
+from generators.promql import Matcher, le_matcher, quote
 
 RATE = "$__rate_interval"
 
@@ -18,24 +21,43 @@ V_PROVIDER = "$provider"
 V_FEATURE = "$feature"
 V_TIER = "$tier"
 
-CHAT_ROUTES = "/v1/chat.*"
+Labels = dict[str, str | Matcher]
 
 
-def matchers(**labels: str) -> str:
-    """`{a="x", b=~"y"}`: a value starting with `~` is a regex, `!` a negation, `!~` both."""
+def matchers(**labels: str | Matcher) -> str:
+    """`{a="x", b=~"y"}`: a value starting with `~` is a regex, `!` a negation, `!~` both; a
+    Matcher (from genai-obs.yaml) keeps its own operator. The service matchers are added later,
+    to every app metric (core.prom)."""
     parts = []
     for name, value in labels.items():
+        if isinstance(value, Matcher):
+            parts.append(str(value._replace(name=name)))
+            continue
         op = "="
         for prefix in ("!~", "~", "!"):
             if value.startswith(prefix):
                 op = {"!~": "!~", "~": "=~", "!": "!="}[prefix]
                 value = value[len(prefix) :]
                 break
-        parts.append(f'{name}{op}"{value}"')
+        parts.append(f"{name}{op}{quote(value)}")
     return "{" + ", ".join(parts) + "}" if parts else ""
 
 
-def chat_filter(**extra: str) -> dict[str, str]:
+def chat_routes() -> dict[str, str | Matcher]:
+    """The configured chat-route matchers of the HTTP server metric."""
+    return {m.name: m for m in current().http_chat_route}
+
+
+def unary_chat_route() -> dict[str, str | Matcher]:
+    return {m.name: m for m in current().http_unary_chat_route}
+
+
+def rate_limited() -> str:
+    """error_type values meaning "rate-limited", as a `~regex` label value."""
+    return "~" + current().rate_limited
+
+
+def chat_filter(**extra: str | Matcher) -> Labels:
     """Model calls of operation `chat`, restricted by the provider/model variables."""
     return {
         sc.L_OPERATION: sc.OP_CHAT,
@@ -45,7 +67,7 @@ def chat_filter(**extra: str) -> dict[str, str]:
     }
 
 
-def cost_filter(**extra: str) -> dict[str, str]:
+def cost_filter(**extra: str | Matcher) -> Labels:
     return {
         sc.L_PROVIDER: "~" + V_PROVIDER,
         sc.L_MODEL: "~" + V_MODEL,
@@ -55,30 +77,42 @@ def cost_filter(**extra: str) -> dict[str, str]:
     }
 
 
-def rate(metric: str, labels: dict[str, str] | None = None, window: str = RATE) -> str:
-    return f"rate({metric}{matchers(**(labels or {}))}[{window}])"
+def _tolerant(fn: str, metric: str, labels: Labels, window: str) -> str:
+    """fn(metric{labels}[window]); a provider filter on a standard GenAI metric also accepts
+    series that carry the provider in the older gen_ai_system label (then copied over)."""
+    one = f"{fn}({metric}{matchers(**labels)}[{window}])"
+    provider = labels.get(sc.L_PROVIDER)
+    if provider is None or base(metric) not in STANDARD:
+        return one
+    older = {**labels, sc.L_PROVIDER: "", L_SYSTEM: provider}
+    other = f"{fn}({metric}{matchers(**older)}[{window}])"
+    return f'label_replace({one} or {other}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)")'
 
 
-def increase(metric: str, labels: dict[str, str] | None = None, window: str = RATE) -> str:
-    return f"increase({metric}{matchers(**(labels or {}))}[{window}])"
+def rate(metric: str, labels: Labels | None = None, window: str = RATE) -> str:
+    return _tolerant("rate", metric, labels or {}, window)
+
+
+def increase(metric: str, labels: Labels | None = None, window: str = RATE) -> str:
+    return _tolerant("increase", metric, labels or {}, window)
 
 
 def sum_rate(
-    metric: str, labels: dict[str, str] | None = None, by: tuple[str, ...] = (), window: str = RATE
+    metric: str, labels: Labels | None = None, by: tuple[str, ...] = (), window: str = RATE
 ) -> str:
     grouping = f" by ({', '.join(by)})" if by else ""
     return f"sum{grouping} ({rate(metric, labels, window)})"
 
 
 def sum_increase(
-    metric: str, labels: dict[str, str] | None = None, by: tuple[str, ...] = (), window: str = RATE
+    metric: str, labels: Labels | None = None, by: tuple[str, ...] = (), window: str = RATE
 ) -> str:
     grouping = f" by ({', '.join(by)})" if by else ""
     return f"sum{grouping} ({increase(metric, labels, window)})"
 
 
 def quantile(
-    q: float, histogram: str, labels: dict[str, str] | None = None, by: tuple[str, ...] = ()
+    q: float, histogram: str, labels: Labels | None = None, by: tuple[str, ...] = ()
 ) -> str:
     """`histogram_quantile` over the per-`le` sum of bucket rates (classic histograms)."""
     grouping = ", ".join(("le", *by))
@@ -93,8 +127,9 @@ def ratio(numerator: str, denominator: str) -> str:
     return f"({numerator} or vector(0)) / {denominator}"
 
 
-def le(bound: float) -> str:
-    return sc.le(bound)
+def le(bound: float) -> Matcher:
+    """`le` however the exporter wrote the bound (5 / 5.0)."""
+    return le_matcher(bound)
 
 
 def ratio_by(numerator: str, denominator: str) -> str:

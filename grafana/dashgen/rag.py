@@ -13,12 +13,12 @@ DUR = sc.GENAI_OPERATION_DURATION
 DOCS = sc.RAG_RETRIEVAL_DOCUMENTS
 TOP = sc.RAG_RETRIEVAL_TOP_SCORE
 EVAL = sc.RAG_EVALUATION_SCORE
-LOW_SCORE = limits.QUALITY_SCORE  # rag-answer-quality SLO: faithfulness above it is good
 STAGE = (sc.L_OPERATION,)
 BY_EVAL = (sc.L_EVALUATION_NAME,)
 
 
 def build() -> core.Json:
+    LOW_SCORE = limits.QUALITY_SCORE  # rag-answer-quality: above it is good
     uid, title = common.RAG
     d = core.Dashboard(
         uid=uid,
@@ -218,7 +218,7 @@ def build() -> core.Json:
             "Low-quality answers (logs)",
             "Log lines of answers whose faithfulness evaluation fell at or below "
             f"{LOW_SCORE}, with their request_id and trace_id.",
-            common.LOW_QUALITY_LOGS,
+            common.low_quality_logs(),
         )
     )
     return d.render()

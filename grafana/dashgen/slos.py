@@ -1,6 +1,6 @@
 """LLM SLOs: for each SLO, are we meeting it over the period and how fast is the budget burning?
 
-Built only on the generated recording rules (`python -m slo` → prometheus/rules/slo-*.yml), so the
+Built only on the generated recording rules (`make generate` → prometheus/rules/slo-*.yml), so the
 numbers here are exactly what the SLOFastBurn/SLOSlowBurn alerts evaluate.
 """
 

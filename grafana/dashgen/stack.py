@@ -28,7 +28,12 @@ def build() -> core.Json:
             core.datasource_var("prometheus"),
             core.query_var("job", "Job", "up", "job"),
         ],
-        annotations=[common.firing_alerts('service!="rag-api", alertname!="Watchdog"')],
+        annotations=[
+            common.firing_alerts(
+                matchers(service="!" + common.current().service_name)[1:-1]
+                + ', alertname!="Watchdog"'
+            )
+        ],
         links=common.links(uid),
     )
 

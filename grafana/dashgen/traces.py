@@ -13,14 +13,10 @@ from . import common, core, limits
 from .core import GREEN, RED, loki, prom, thresholds
 from .promql import quantile, ratio_by, sum_rate
 
-SERVICE = f'resource.service.name = "{sc.SERVICE_NAME}"'
-SLOW = f"{round(limits.LATENCY_S * 1000)}ms"  # the latency SLO threshold
-SLOW_TTFT_S = limits.TTFT_S
 CALLS = "traces_spanmetrics_calls_total"
 LATENCY = "traces_spanmetrics_latency"
 GRAPH = "traces_service_graph_request_total"
 GRAPH_FAILED = "traces_service_graph_request_failed_total"
-SPAN = {"service": sc.SERVICE_NAME}
 BY_SPAN = ("span_name",)
 
 
@@ -29,6 +25,11 @@ def span(attr: str) -> str:
 
 
 def build() -> core.Json:
+    service = common.current().service_name
+    SERVICE = f'resource.service.name = "{service}"'
+    SLOW = f"{round(limits.LATENCY_S * 1000)}ms"  # the latency SLO threshold
+    SLOW_TTFT_S = limits.TTFT_S
+    SPAN = {"service": service}  # Tempo's span metrics name it `service`
     uid, title = common.TRACES
     d = core.Dashboard(
         uid=uid,
@@ -173,7 +174,7 @@ def build() -> core.Json:
             "Logs with trace links",
             "rag-api log lines written while serving a request (they carry trace_id). Expand a "
             "line: the trace_id field links to the trace in Tempo.",
-            common.TRACED_LOGS,
+            common.traced_logs(),
             w=16,
             h=12,
         ),
@@ -181,7 +182,7 @@ def build() -> core.Json:
             "Log lines per level",
             "rag-api log lines per second by severity (Loki metric query): a burst of errors or "
             "warnings usually comes with an incident.",
-            [loki(common.LOG_RATE_BY_LEVEL, "{{severity_text}}")],
+            [loki(common.log_rate_by_level(), "{{severity_text}}")],
             "suffix:lines/s",
             w=8,
             h=12,

@@ -60,7 +60,8 @@ GRAFANA_BUILTIN_VARS = {
     "__url_time_range",
     "__all_variables",
 }
-VAR_REF = re.compile(r"\$\{(\w+)(?::[\w-]+)?\}|\$(\w+)|\[\[(\w+)(?::[\w-]+)?\]\]")
+# `$1` (label_replace's capture group) is no variable: Grafana leaves names it does not know.
+VAR_REF = re.compile(r"\$\{(\w+)(?::[\w-]+)?\}|\$(?!\d+\b)(\w+)|\[\[(\w+)(?::[\w-]+)?\]\]")
 LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)\s*$", re.S)
 
 Json = dict[str, Any]
@@ -260,7 +261,8 @@ def _promql_problems(expr: str, fmt: str) -> list[str]:
         labels = {label.strip() for label in m.group(1).split(",")}
         if "le" not in labels:
             problems.append("histogram_quantile over a sum that drops `le`")
-    single_le = re.search(r'\ble\s*=\s*"', expr)
+    # one bucket bound, however written: le="5.12" or le=~"0(\\.0)?" ("0" or "0.0")
+    single_le = re.search(r'\ble\s*=~?\s*"', expr)
     if (
         "_bucket" in expr
         and "histogram_quantile" not in expr
@@ -312,7 +314,7 @@ def lint(directory: Path = DASHBOARDS, provisioning: Path | None = None) -> list
             err(f"file name does not match uid {dash.get('uid')!r}")
         if not dash.get("title"):
             err("no title")
-        if "generate.py" not in dash.get("description", ""):
+        if "make generate" not in dash.get("description", ""):
             err("description does not say how to regenerate the file")
 
         defined = variables(dash)

@@ -14,7 +14,7 @@ import yaml
 
 from demo_app import semconv
 from harness import ROOT, require_binary
-from slo.llm_alerts import STACK_METRICS
+from slo.llm_alerts import STACK_METRICS, TARGET_INFO
 from slo.spec import CONTRACT_BUCKETS
 
 RULES_DIR = ROOT / "prometheus" / "rules"
@@ -142,20 +142,33 @@ def _contract_names() -> set[str]:
 def test_every_metric_in_a_rule_is_in_the_contract() -> None:
     assert RULE_FILES and _alerts(), f"no rules under {RULES_DIR}"
     recorded = {r["record"] for r in _rules() if "record" in r}
-    allowed = _contract_names() | STACK_METRICS | recorded
+    allowed = _contract_names() | STACK_METRICS | recorded | {TARGET_INFO}
     for rule in _rules():
         unknown = metric_names(rule["expr"]) - allowed
         assert not unknown, f"{rule.get('alert') or rule.get('record')}: {sorted(unknown)}"
 
 
 def test_le_values_are_rendered_bucket_bounds() -> None:
-    bounds = {semconv.le(b) for buckets in CONTRACT_BUCKETS.values() for b in buckets}
+    """Every `le` matcher selects exactly one bucket bound, in every form exporters write it:
+    prometheus-client and Prometheus 3 write "5.0", the OTel exporter "5" (2.x keeps it)."""
+    bounds = {b for buckets in CONTRACT_BUCKETS.values() for b in buckets}
     seen = 0
     for rule in _rules():
-        for le in re.findall(r'le="([^"]*)"', rule["expr"]):
-            assert le in bounds, f"{rule.get('alert') or rule.get('record')}: le={le!r}"
+        name = rule.get("alert") or rule.get("record")
+        for op, value in re.findall(r'le(=~?)"((?:[^"\\]|\\.)*)"', rule["expr"]):
+            value = value.replace("\\\\", "\\")
+            matched = {b for b in bounds if _le_matches(op, value, b)}
+            assert len(matched) == 1, f"{name}: le{op}{value!r} matches {sorted(matched)}"
+            (bound,) = matched
+            forms = {semconv.le(bound)} | ({str(int(bound))} if bound.is_integer() else set())
+            assert all(_le_matches(op, value, f) for f in forms), f"{name}: misses a form"
             seen += 1
     assert seen, "no le= matcher in any rule: the latency/TTFT thresholds are not where expected"
+
+
+def _le_matches(op: str, value: str, bound: float | str) -> bool:
+    text = bound if isinstance(bound, str) else semconv.le(bound)
+    return re.fullmatch(value, text) is not None if op == "=~" else value == text
 
 
 # --- labels, annotations, runbooks ------------------------------------------------------------

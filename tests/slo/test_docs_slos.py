@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
+from generators.config import load_config
 from harness import ROOT
 from slo.rules import BURN_ALERTS
 
@@ -55,7 +56,7 @@ def test_burn_rate_row_matches_the_generator(alert: str) -> None:
     spec = BURN_ALERTS[alert]
     _, severity, fires_when, _, for_ = _row(f"`{alert}`")
     assert severity == spec["severity"]
-    assert for_ == spec["for"]
+    assert for_ == load_config().for_of(alert)
     expected = ", **or** ".join(
         f"burn({lw}) > {f} and burn({sw}) > {f}" for lw, sw, f in spec["conditions"]
     )

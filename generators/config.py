@@ -1,0 +1,128 @@
+"""Load and validate genai-obs.yaml, the one configuration of the generated rules and dashboards.
+
+Every problem is reported as `file:line: field 'a.b': reason` (SpecError, like slo/slos.yaml).
+Structure is checked with genai-obs.schema.json; label matchers are parsed with a port of
+Prometheus' own PromQL parser (promql-parser), so what passes here is what Prometheus accepts.
+Nothing is read at import time: load_config() does the I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generators.promql import Matcher, parse_matchers, quote, render_matchers
+from slo.spec import (
+    Path_,
+    SpecError,
+    _Reporter,
+    _schema_errors,
+    load_yaml_with_lines,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_PATH = ROOT / "genai-obs.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "genai-obs.schema.json"
+
+
+@dataclass(frozen=True)
+class Config:
+    """genai-obs.yaml with one profile applied."""
+
+    path: Path
+    service_name: str
+    service: tuple[Matcher, ...]
+    http_chat_route: tuple[Matcher, ...]
+    http_unary_chat_route: tuple[Matcher, ...]
+    rate_limited: str
+    extras: bool
+    runbook_url: str
+    docs_url: str
+    uid_prefix: str
+    tags: tuple[str, ...]
+    folder: str
+    folder_uid: str
+    profile: str
+    for_: dict[str, str]
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    _reporter: _Reporter | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def service_selector(self) -> str:
+        """The service matchers as PromQL text without braces (`job="rag-api"`)."""
+        return render_matchers(self.service)
+
+    def uid(self, base: str) -> str:
+        return self.uid_prefix + base
+
+    def for_of(self, alert: str) -> str:
+        return self.for_[alert]
+
+    def error(self, path: Path_, reason: str) -> SpecError:
+        if self._reporter is None:
+            return SpecError(f"{self.path}: field '{'.'.join(map(str, path))}': {reason}")
+        return self._reporter.error(path, reason)
+
+    def check_alerts(self, names: set[str]) -> None:
+        """The profile must give a `for:` to exactly the alerts the rules define."""
+        at: Path_ = ("profiles", self.profile, "for")
+        problems = []
+        missing = sorted(names - set(self.for_))
+        unknown = sorted(set(self.for_) - names)
+        if missing:
+            problems.append(str(self.error(at, f"no `for:` for {', '.join(missing)}")))
+        for name in unknown:
+            problems.append(str(self.error((*at, name), "no such alert")))
+        if problems:
+            raise SpecError("\n".join(problems))
+
+
+def load_config(path: Path | None = None, profile: str | None = None) -> Config:
+    """Read and validate `path` (default genai-obs.yaml) with `profile` (default: its own)."""
+    path = path or CONFIG_PATH
+    data, lines = load_yaml_with_lines(path)
+    reporter = _Reporter(path, data, lines, "profiles")
+    _schema_errors(reporter, json.loads(SCHEMA_PATH.read_text()))
+    problems: list[str] = []
+    parsed: dict[str, tuple[Matcher, ...]] = {}
+    for key, text in data["selectors"].items():
+        try:
+            parsed[key] = parse_matchers(text)
+        except ValueError as exc:
+            problems.append(str(reporter.error(("selectors", key), str(exc))))
+    regex = data["error_types"]["rate_limited"]
+    try:
+        parse_matchers(f"error_type=~{quote(regex)}")
+    except ValueError as exc:
+        problems.append(str(reporter.error(("error_types", "rate_limited"), str(exc))))
+    if not parsed.get("service") and "service" in parsed:
+        problems.append(
+            str(reporter.error(("selectors", "service"), 'must select something (e.g. job="x")'))
+        )
+    chosen = profile or data["default_profile"]
+    if chosen not in data["profiles"]:
+        where: Path_ = ("profiles",) if profile else ("default_profile",)
+        known = ", ".join(sorted(data["profiles"]))
+        problems.append(str(reporter.error(where, f"unknown profile {chosen!r} (have: {known})")))
+    if problems:
+        raise SpecError("\n".join(problems))
+    return Config(
+        path=path,
+        service_name=data["service_name"],
+        service=parsed["service"],
+        http_chat_route=parsed["http_chat_route"],
+        http_unary_chat_route=parsed["http_unary_chat_route"],
+        rate_limited=regex,
+        extras=data["extras"],
+        runbook_url=data["links"]["runbook_url"],
+        docs_url=data["links"]["docs_url"],
+        uid_prefix=data["dashboards"]["uid_prefix"],
+        tags=tuple(data["dashboards"]["tags"]),
+        folder=data["dashboards"]["folder"],
+        folder_uid=data["dashboards"]["folder_uid"],
+        profile=chosen,
+        for_=dict(data["profiles"][chosen]["for"]),
+        profiles={name: dict(p["for"]) for name, p in data["profiles"].items()},
+        _reporter=reporter,
+    )

@@ -1,0 +1,39 @@
+"""Which metrics of the telemetry contract any GenAI-instrumented app emits, and which only rag-api.
+
+"Standard" metrics come from the OpenTelemetry semantic conventions (GenAI client metrics and
+the HTTP server duration, emitted by the official instrumentations); "extras" are rag-api's own
+(cost counter, cache, retrieval, evaluation, in-flight gauge).
+"""
+
+from __future__ import annotations
+
+from demo_app import semconv as sc
+
+STANDARD = (
+    sc.HTTP_SERVER_DURATION,
+    sc.GENAI_OPERATION_DURATION,
+    sc.GENAI_TOKEN_USAGE,
+    sc.GENAI_TIME_TO_FIRST_CHUNK,
+)
+EXTRAS = tuple(m for m in sc.METRIC_LABELS if m not in STANDARD)
+# The provider label before GenAI semconv v1.37 renamed gen_ai.system to gen_ai.provider.name;
+# the OpenAI instrumentation (2.4b0) still reports embeddings with it.
+L_SYSTEM = "gen_ai_system"
+_SUFFIXES = ("_bucket", "_count", "_sum")
+
+
+def base(name: str) -> str:
+    """`x_bucket` → `x` for the contract's histograms; other names unchanged."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and name.removesuffix(suffix) in sc.METRIC_LABELS:
+            return name.removesuffix(suffix)
+    return name
+
+
+def is_app_metric(name: str) -> bool:
+    """A metric the watched app exports (selectors apply to it), not a recorded or stack one."""
+    return base(name) in sc.METRIC_LABELS
+
+
+def is_extra(name: str) -> bool:
+    return base(name) in EXTRAS

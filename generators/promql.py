@@ -1,0 +1,165 @@
+"""PromQL label matchers: parse (with a port of Prometheus' own parser), render, `le` forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import promql_parser
+
+_OPS = (
+    (promql_parser.MatchOp.Equal, "="),
+    (promql_parser.MatchOp.NotEqual, "!="),
+    (promql_parser.MatchOp.Re, "=~"),
+    (promql_parser.MatchOp.NotRe, "!~"),
+)
+
+
+def _op(op: promql_parser.MatchOp) -> str:
+    return next(text for known, text in _OPS if known == op)
+
+
+def quote(value: str) -> str:
+    """A PromQL double-quoted string literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+class Matcher(NamedTuple):
+    """One PromQL label matcher: name, operator (= != =~ !~) and the unescaped value."""
+
+    name: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{quote(self.value)}"
+
+
+def render_matchers(matchers: tuple[Matcher, ...]) -> str:
+    return ", ".join(map(str, matchers))
+
+
+def parse_matchers(text: str) -> tuple[Matcher, ...]:
+    """`job="x", route=~"/v1/.*"` → Matchers; ValueError with the parser's reason if invalid."""
+    if not text.strip():
+        return ()
+    try:
+        expr = promql_parser.parse("m{" + text + "}")
+    except ValueError as exc:
+        raise ValueError(f"not valid PromQL label matchers: {exc}") from None
+    if (
+        not isinstance(expr, promql_parser.VectorSelector)
+        or expr.name != "m"
+        or expr.offset is not None
+        or expr.at is not None
+        or expr.matchers.or_matchers
+    ):
+        raise ValueError(
+            'must be a comma-separated list of label matchers such as job="my-app" '
+            "(no braces, no `or`, nothing after them)"
+        )
+    out = tuple(Matcher(m.name, _op(m.op), m.value) for m in expr.matchers.matchers)
+    if any(m.name == "__name__" for m in out):
+        raise ValueError("must not match on __name__: the generator picks the metric")
+    return out
+
+
+def le_forms(bound: float) -> tuple[str, ...]:
+    """Every way exporters write a bucket bound in `le`: Go formatting (prometheus-client and
+    Prometheus 3 normalisation: "1.0", "1.048576e+06"), the OTel exporter's integers ("1"),
+    and Python's repr ("1.0")."""
+    from prometheus_client.utils import floatToGoString
+
+    forms = [floatToGoString(bound)]
+    if float(bound).is_integer():
+        forms += [str(int(bound)), f"{int(bound)}.0"]
+    forms.append(repr(float(bound)))
+    return tuple(dict.fromkeys(forms))
+
+
+def le_matcher(bound: float) -> Matcher:
+    """`le` matching the bound however it is written: le="5.12", or le=~"5(\\.0)?" for 5."""
+    forms = le_forms(bound)
+    if len(forms) == 1:
+        return Matcher("le", "=", forms[0])
+    if set(forms) == {str(int(bound)), f"{int(bound)}.0"}:
+        return Matcher("le", "=~", f"{int(bound)}(\\.0)?")
+    return Matcher("le", "=~", "|".join(re.escape(f) for f in forms))
+
+
+# --- Selector injection ---------------------------------------------------------------------------
+_TOKEN = re.compile(
+    r"""(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
+    |(?P<comment>\#[^\n]*)
+    |(?P<num>\.?[0-9][0-9a-zA-Z_.]*)
+    |(?P<var>\$\{?\w+\}?)
+    |(?P<ident>[a-zA-Z_:][a-zA-Z0-9_:]*)
+    |(?P<open>[{(\[])
+    |(?P<close>[})\]])
+    |(?P<space>\s+)
+    |(?P<other>.)""",
+    re.X | re.S,
+)
+# Words that are never metric names where they stand: operators, modifiers, literals.
+_LABEL_LISTS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_KEYWORDS = _LABEL_LISTS | {"and", "or", "unless", "offset", "bool", "inf", "nan", "atan2"}
+_KEYWORDS |= {"start", "end"}
+_AGGREGATIONS = frozenset(
+    {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk", "quantile"}
+    | {"count_values", "group", "limitk", "limit_ratio"}
+)
+
+
+def _tokens(expr: str) -> list[tuple[str, str, int]]:
+    return [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(expr)]
+
+
+def selectors(expr: str) -> list[tuple[str, int, bool]]:
+    """(metric name, position after the name, has braces) of every named vector selector.
+
+    Enough of the PromQL lexer for generated queries and hand-written SLIs: strings, comments,
+    label lists of by/on/…, ranges and functions are skipped. Grafana variables are tolerated.
+    """
+    toks = [t for t in _tokens(expr) if t[0] not in ("space", "comment")]
+    out = []
+    stack: list[str] = []  # "{", "[", "(" or "L" for a label list
+    for i, (kind, text, pos) in enumerate(toks):
+        if kind == "open":
+            prev = toks[i - 1][1] if i else ""
+            stack.append("L" if text == "(" and prev in _LABEL_LISTS else text)
+            continue
+        if kind == "close":
+            if stack:
+                stack.pop()
+            continue
+        if kind != "ident" or (stack and stack[-1] in "{[L"):
+            continue
+        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
+        if text in _KEYWORDS or text in _AGGREGATIONS or nxt == "(":
+            continue
+        out.append((text, pos + len(text), nxt == "{"))
+    return out
+
+
+def metric_names(expr: str) -> set[str]:
+    return {name for name, _, _ in selectors(expr)}
+
+
+def inject(expr: str, matchers: str, only: Callable[[str], bool] = lambda _: True) -> str:
+    """Add `matchers` (PromQL text without braces) to every vector selector whose metric
+    satisfies `only`: `m{a="b"}` → `m{<matchers>, a="b"}`, `m` → `m{<matchers>}`."""
+    if not matchers:
+        return expr
+    out = expr
+    for name, end, braces in reversed(selectors(expr)):
+        if not only(name):
+            continue
+        if braces:
+            brace = out.index("{", end)
+            empty = out[brace + 1 :].lstrip().startswith("}")
+            out = out[: brace + 1] + matchers + ("" if empty else ", ") + out[brace + 1 :]
+        else:
+            out = out[:end] + "{" + matchers + "}" + out[end:]
+    return out

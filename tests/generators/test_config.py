@@ -1,0 +1,222 @@
+"""genai-obs.yaml: bad input fails with file, line and key, exit 2, no stack trace, nothing
+written; matchers are parsed the way Prometheus parses them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generators.config import CONFIG_PATH, load_config
+from generators.promql import inject, le_matcher, metric_names, parse_matchers
+from harness import ROOT
+from slo.spec import SpecError
+
+TEXT = CONFIG_PATH.read_text()
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in TEXT, old
+    path = tmp_path / "genai-obs.yaml"
+    path.write_text(TEXT.replace(old, new, 1))
+    return path
+
+
+def _line(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+CASES = {
+    # name: (old, new, key in the message, text on the reported line, reason)
+    "unknown key": (
+        "  uid_prefix: ''",
+        "  uid_prefix: ''\n  uid_prefx: x",
+        "field 'dashboards.uid_prefx'",
+        "uid_prefx",
+        "unknown field",
+    ),
+    "matcher without quotes": (
+        """service: 'job="rag-api"'""",
+        "service: 'job=rag-api'",
+        "field 'selectors.service'",
+        "service: 'job=rag-api'",
+        "not valid PromQL label matchers",
+    ),
+    "matcher with braces": (
+        """service: 'job="rag-api"'""",
+        """service: '{job="rag-api"}'""",
+        "field 'selectors.service'",
+        "service: '{job",
+        "not valid PromQL label matchers",
+    ),
+    "matcher smuggling a second selector": (
+        """service: 'job="rag-api"'""",
+        """service: 'job="a"} or up{job="b"'""",
+        "field 'selectors.service'",
+        """service: 'job="a"}""",
+        "must be a comma-separated list of label matchers",
+    ),
+    "invalid regex": (
+        """http_chat_route: 'http_route=~"/v1/chat.*"'""",
+        """http_chat_route: 'http_route=~"/v1/(chat"'""",
+        "field 'selectors.http_chat_route'",
+        "/v1/(chat",
+        "illegal regex",
+    ),
+    "invalid error regex": (
+        "rate_limited: 'rate_limited|.*RateLimitError.*|429'",
+        "rate_limited: 'rate_limited|(429'",
+        "field 'error_types.rate_limited'",
+        "rate_limited|(429",
+        "illegal regex",
+    ),
+    "empty service selector": (
+        """service: 'job="rag-api"'""",
+        "service: ''",
+        "field 'selectors.service'",
+        "service: ''",
+        "must select something",
+    ),
+    "unknown default profile": (
+        "default_profile: demo",
+        "default_profile: prod",
+        "field 'default_profile'",
+        "default_profile: prod",
+        "unknown profile 'prod' (have: demo, production)",
+    ),
+    "wrong type": (
+        "extras: true",
+        "extras: yes please",
+        "field 'extras'",
+        "extras: yes please",
+        "is not of type 'boolean'",
+    ),
+    "bad duration": (
+        "      SLOFastBurn: 2m\n      SLOSlowBurn: 15m\n      LLMErrorRatioHigh: 2m",
+        "      SLOFastBurn: 2 minutes\n      SLOSlowBurn: 15m\n      LLMErrorRatioHigh: 2m",
+        "field 'profiles.demo.for.SLOFastBurn'",
+        "SLOFastBurn: 2 minutes",
+        "does not match",
+    ),
+    "alert without for": (
+        "      Watchdog: 0s\n  production:",
+        "  production:",
+        "field 'profiles.demo.for'",
+        "    for:",
+        "no `for:` for Watchdog",
+    ),
+    "for of an alert that does not exist": (
+        "      Watchdog: 0s\n  production:",
+        "      Watchdog: 0s\n      WatchDog: 0s\n  production:",
+        "field 'profiles.demo.for.WatchDog'",
+        "WatchDog: 0s",
+        "no such alert",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_config_fails_with_file_line_and_key_and_writes_nothing(
+    case: str, tmp_path: Path
+) -> None:
+    old, new, key, on_line, reason = CASES[case]
+    path = _variant(tmp_path, old, new)
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [sys.executable, "-m", "generators", "--config", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    line = _line(path, on_line)
+    assert f"{path}:{line}: {key}: " in res.stderr, res.stderr
+    assert reason in res.stderr, res.stderr
+    assert not out.exists(), "nothing may be written"
+
+
+def test_unknown_profile_on_the_command_line(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "generators", "--profile", "staging", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    line = _line(CONFIG_PATH, "profiles:")
+    assert f"genai-obs.yaml:{line}: field 'profiles': unknown profile 'staging'" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_profiles_choose_the_for_values() -> None:
+    demo, prod = load_config(), load_config(profile="production")
+    assert demo.profile == "demo" and prod.profile == "production"
+    assert demo.for_of("LLMErrorRatioHigh") == "2m" and prod.for_of("LLMErrorRatioHigh") == "5m"
+    assert set(demo.for_) == set(prod.for_)
+
+
+def test_matchers_are_parsed_and_rendered_as_prometheus_does() -> None:
+    parsed = parse_matchers(r'job="a\"b", route=~"/v1/(chat|x)\\..*", env!="dev", x!~"y"')
+    assert [(m.name, m.op, m.value) for m in parsed] == [
+        ("job", "=", 'a"b'),
+        ("route", "=~", r"/v1/(chat|x)\..*"),
+        ("env", "!=", "dev"),
+        ("x", "!~", "y"),
+    ]
+    assert str(parsed[0]) == r'job="a\"b"' and str(parsed[1]) == r'route=~"/v1/(chat|x)\\..*"'
+    with pytest.raises(ValueError, match=r"metric name|__name__"):
+        parse_matchers('__name__="up"')
+
+
+def test_le_matchers_accept_both_spellings() -> None:
+    assert str(le_matcher(5.12)) == 'le="5.12"'
+    five = le_matcher(5)
+    assert str(five) == r'le=~"5(\\.0)?"'
+    assert all(re.fullmatch(five.value, s) for s in ("5", "5.0"))
+    assert not re.fullmatch(five.value, "5.12")
+    big = le_matcher(1048576)
+    assert all(re.fullmatch(big.value, s) for s in ("1.048576e+06", "1048576", "1048576.0"))
+
+
+def test_selector_injection_reaches_every_metric_and_nothing_else() -> None:
+    expr = (
+        'sum by (le, job) (rate(a_bucket{x="y{z}"}[5m])) / on (job) group_left () b offset 1w\n'
+        "# c_comment\nand histogram_quantile(0.9, d) > bool 2 unless absent(e{}) "
+        'or label_replace(f, "dst", "$1", "src", "(.+)") or vector(0) * 1e+06'
+    )
+    out = inject(expr, 'job="x"')
+    assert metric_names(out) == {"a_bucket", "b", "d", "e", "f"}
+    for name in ("a_bucket", "b", "d", "e", "f"):
+        assert re.search(rf'\b{name}\{{job="x"', out), (name, out)
+    assert "by (le, job)" in out and "c_comment" in out and '"$1"' in out
+    only_a = inject(expr, 'job="x"', lambda n: n == "b")
+    assert only_a.count('job="x"') == 1
+
+
+def test_loading_reads_nothing_at_import() -> None:
+    code = (
+        "import pathlib; opened = []; real = pathlib.Path.read_text\n"
+        "def spy(self, *a, **k):\n"
+        "    opened.append(self)\n"
+        "    return real(self, *a, **k)\n"
+        "pathlib.Path.read_text = spy\n"
+        "import generators, generators.config, generators.context, slo, slo.rules\n"
+        "import grafana.dashgen.render\n"
+        f"ours = [p for p in opened if str(p).startswith({str(ROOT)!r})\n"
+        "        and '.venv' not in str(p)]\n"
+        "assert not ours, ours\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+
+
+def test_bad_config_error_is_a_spec_error(tmp_path: Path) -> None:
+    path = _variant(tmp_path, "version: 1", "version: 2")
+    with pytest.raises(SpecError, match=r"genai-obs.yaml:\d+: field 'version'"):
+        load_config(path)

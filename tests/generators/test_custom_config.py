@@ -1,0 +1,248 @@
+"""The artifacts for someone else's app: a config pointing at job="my-llm-app" with the production
+profile, a uid prefix and no rag-api extras renders rules promtool accepts, dashboards the lint
+accepts, and every selector, label, uid and link follows the config. promtool then proves the
+tolerant matchers on series shaped like the official OpenAI instrumentation's."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generators.config import CONFIG_PATH
+from generators.contract import is_app_metric
+from generators.promql import selectors
+from harness import ROOT, require_binary
+from tests.grafana import dashlib
+
+SERVICE = 'job="my-llm-app"'
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("custom")
+    text = CONFIG_PATH.read_text()
+    for old, new in (
+        ("service_name: rag-api", "service_name: my-llm-app"),
+        ("""service: 'job="rag-api"'""", f"service: '{SERVICE}'"),
+        ('http_route=~"/v1/chat.*"\'', 'http_route=~"/api/chat.*"\''),
+        (
+            """http_unary_chat_route: 'http_route="/v1/chat"'""",
+            "http_unary_chat_route: 'http_route=\"/api/chat\"'",
+        ),
+        ("extras: true", "extras: false"),
+        ("uid_prefix: ''", "uid_prefix: 'acme-'"),
+        ("tags: [genai-observability]", "tags: [acme, llm-obs]"),
+        ("folder: GenAI Observability", "folder: Acme LLM"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    config = tmp / "genai-obs.yaml"
+    config.write_text(text)
+    res = subprocess.run(
+        [sys.executable, "-m", "generators", "--config", str(config), "--profile", "production",
+         "--out", str(tmp / "repo")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    return tmp / "repo"
+
+
+def _rules(out: Path) -> list[dict[str, Any]]:
+    return [
+        r
+        for p in sorted((out / "prometheus" / "rules").glob("*.yml"))
+        for g in yaml.safe_load(p.read_text())["groups"]
+        for r in g["rules"]
+    ]
+
+
+def _app_selectors_carry_the_service(expr: str) -> list[str]:
+    """Selectors of app metrics in `expr` that lack the configured service matchers."""
+    bad = []
+    for name, end, braces in selectors(expr):
+        if is_app_metric(name) and not (braces and expr[end:].startswith("{" + SERVICE)):
+            bad.append(name)
+    return bad
+
+
+def test_promtool_accepts_every_generated_rule_file(out: Path) -> None:
+    promtool = require_binary("promtool")
+    files = sorted((out / "prometheus" / "rules").glob("*.yml"))
+    assert len(files) >= 5
+    res = subprocess.run(
+        [promtool, "check", "rules", *map(str, files)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_rules_follow_the_config(out: Path) -> None:
+    production = yaml.safe_load(CONFIG_PATH.read_text())["profiles"]["production"]["for"]
+    names = {p.name for p in (out / "prometheus" / "rules").glob("*.yml")}
+    assert "slo-rag-answer-quality.yml" not in names, "an SLO on rag-api extras without extras"
+    assert {"slo-llm-chat-success.yml", "slo-rag-api-availability.yml"} <= names
+    for rule in _rules(out):
+        name = rule.get("alert") or rule.get("record")
+        assert not _app_selectors_carry_the_service(rule["expr"]), (name, rule["expr"])
+        assert '="rag-api"' not in rule["expr"] and "/v1/" not in rule["expr"], name
+        if rule.get("labels", {}).get("service"):
+            assert rule["labels"]["service"] in ("my-llm-app", "prometheus", "{{ $labels.job }}")
+        if "alert" in rule:
+            assert rule["for"] == production[name], name
+            assert "/d/acme-" in rule["annotations"]["dashboard"], name
+    absent = next(r for r in _rules(out) if r.get("alert") == "SLIMetricsAbsent")
+    assert "rag_evaluation_score" not in absent["expr"], "would be absent forever"
+    assert 'http_route=~"/api/chat.*"' in absent["expr"]
+
+
+def test_dashboards_follow_the_config(out: Path) -> None:
+    directory = out / "grafana" / "dashboards"
+    assert dashlib.lint(directory) == []
+    dashboards = dashlib.load(directory)
+    assert all(d["uid"].startswith("acme-") for d in dashboards.values())
+    assert all(d["tags"][:2] == ["acme", "llm-obs"] for d in dashboards.values())
+    queries = dashlib.queries(dashboards)
+    promql = [q for q in queries if q.lang in ("promql", "label_values")]
+    assert len(promql) > 100
+    for q in promql:
+        assert not _app_selectors_carry_the_service(q.text), q.id
+        assert '="rag-api"' not in q.text and "/v1/" not in q.text, q.id
+    for q in queries:
+        if q.lang == "logql":
+            assert '{service_name="my-llm-app"}' in q.text, q.id
+    traceql = [q.text for q in queries if q.lang == "traceql"]
+    assert any('resource.service.name = "my-llm-app"' in t for t in traceql)
+    provider = yaml.safe_load((out / "grafana/provisioning/dashboards/dashboards.yaml").read_text())
+    assert provider["providers"][0]["folder"] == "Acme LLM"
+    assert "(`acme-llm-overview`)" in (out / "docs" / "dashboards.md").read_text()
+    overview = json.loads((directory / "acme-llm-overview.json").read_text())
+    assert all(link["url"].startswith("/d/acme-") for link in overview["links"][1:])
+
+
+# Series as the OpenAI instrumentation (2.4b0) reports them through a collector: the provider in
+# gen_ai_system (older semconv) or gen_ai_provider_name, error.type an exception class name (or
+# the "<class '…'>" rendering of a known bug) or an HTTP status code, `le` without ".0".
+def _series(metric: str, values: str, **labels: str) -> dict[str, str]:
+    inner = ", ".join(f"{k}={json.dumps(v)}" for k, v in labels.items())
+    return {"series": f"{metric}{{{inner}}}", "values": values}
+
+
+def _chat(model: str, values: str, **labels: str) -> dict[str, str]:
+    metric = "gen_ai_client_operation_duration_seconds_count"
+    base = {"job": "my-llm-app", "gen_ai_operation_name": "chat"}
+    return _series(metric, values, **base, gen_ai_request_model=model, **labels)
+
+
+def _alert(name: str, **labels: str) -> dict[str, Any]:
+    all_labels = {"alertname": name, "alertstate": "firing", **labels}
+    all_labels |= {"service": "my-llm-app", "severity": "ticket"}
+    inner = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(all_labels.items()))
+    return {"labels": f"ALERTS{{{inner}}}", "value": 1}
+
+
+INPUT = [
+    _chat("m1", "0+60x40", gen_ai_system="openai"),
+    _chat("m1", "0+10x40", gen_ai_system="openai", error_type="RateLimitError"),
+    _chat("m2", "0+60x40", gen_ai_system="openai"),
+    _chat("m2", "0+10x40", gen_ai_system="openai", error_type="<class 'openai.RateLimitError'>"),
+    _chat("m3", "0+60x40", gen_ai_provider_name="openai"),
+    _chat("m3", "0+10x40", gen_ai_provider_name="openai", error_type="429"),
+    # another service, outside the selector: must change nothing
+    {
+        **_chat("m4", "0+100x40", gen_ai_provider_name="openai", error_type="rate_limited"),
+        "series": _chat("m4", "", gen_ai_provider_name="openai", error_type="rate_limited")[
+            "series"
+        ].replace("my-llm-app", "rag-api"),
+    },
+    _series("rag_retrieval_documents_bucket", "0+5x40", job="my-llm-app", le="0"),
+    _series("rag_retrieval_documents_count", "0+10x40", job="my-llm-app"),
+]
+EXPECTED = [
+    _alert("LLMProviderRateLimited", gen_ai_provider_name="openai", gen_ai_request_model=m)
+    for m in ("m1", "m2", "m3")
+] + [_alert("RAGEmptyRetrievalRatioHigh")]
+
+
+def test_tolerant_matchers_on_openai_instrumentation_series(out: Path) -> None:
+    promtool = require_binary("promtool")
+    rules = out / "prometheus" / "rules"
+    files = ["llm-alerts.yml", "slo-llm-chat-success.yml"]
+    groups = [g["name"] for f in files for g in yaml.safe_load((rules / f).read_text())["groups"]]
+    alerts = 'ALERTS{alertname=~"LLMProviderRateLimited|RAGEmptyRetrievalRatioHigh"}'
+    chat_ratio = 'round(slo:error_ratio:rate5m{slo="llm-chat-success"}, 0.001)'
+    test = {
+        "rule_files": [f"prometheus/rules/{f}" for f in files],
+        "evaluation_interval": "1m",
+        "group_eval_order": groups,
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": INPUT,
+                "promql_expr_test": [
+                    {"expr": alerts, "eval_time": "30m", "exp_samples": EXPECTED},
+                    {
+                        "expr": chat_ratio,  # 3 × 10 failed of 3 × 70 calls: my-llm-app only
+                        "eval_time": "30m",
+                        "exp_samples": [
+                            {
+                                "labels": '{service="my-llm-app", slo="llm-chat-success", '
+                                'team="genai"}',
+                                "value": 0.143,
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    path = out / "openai-v2.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    res = subprocess.run(
+        [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_le_regex_is_generated_from_the_threshold(out: Path) -> None:
+    exprs = "\n".join(r["expr"] for r in _rules(out) if "expr" in r)
+    assert 'le=~"0(\\\\.0)?"' in exprs  # RAGEmptyRetrievalRatioHigh: documents <= 0
+    assert re.search(r'le="5\.12"', exprs)  # a bound with one spelling stays an equality
+
+
+def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
+    """The 429 panel under the Provider filter: openai selects the series labelled
+    gen_ai_system="openai" and gen_ai_provider_name="openai" alike, anthropic none of them."""
+    promtool = require_binary("promtool")
+    dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-overview.json"]
+    panel = next(
+        p for p in dashlib.all_panels(dash) if p["title"] == "Provider rate limiting (429)"
+    )
+    expr = panel["targets"][0]["expr"].replace("$__rate_interval", "5m").replace("$model", ".*")
+    tests = []
+    for provider, models in (("openai", ("m1", "m2", "m3")), ("anthropic", ())):
+        samples = [
+            {
+                "labels": f'{{gen_ai_provider_name="openai", gen_ai_request_model="{m}"}}',
+                "value": 0.167,  # 10 rate-limited calls per minute
+            }
+            for m in models
+        ]
+        query = f"round({expr.replace('$provider', provider)}, 0.001)"
+        tests.append({"expr": query, "eval_time": "20m", "exp_samples": samples})
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": INPUT, "promql_expr_test": tests}],
+    }
+    path = out / "panel.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    res = subprocess.run(
+        [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
