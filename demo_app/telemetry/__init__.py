@@ -34,9 +34,15 @@ from demo_app.telemetry.metrics import Metrics
 from demo_app.telemetry.redaction import redact, redact_attributes
 from demo_app.telemetry.tracing import (
     INSTRUMENTATION_NAME,
+    REDACTED_AT_SOURCE,
+    SAFE_ATTRIBUTES,
     build_resource,
     build_tracer_provider,
 )
+
+# Event attributes redaction leaves alone: the span policy's bounded values and values redacted
+# where they are set (tracing.SAFE_ATTRIBUTES, tracing.REDACTED_AT_SOURCE).
+_EVENT_NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
 
 __all__ = ["Metrics", "OperationState", "Telemetry"]
 
@@ -113,9 +119,8 @@ class Telemetry:
         self, name: str, attributes: Mapping[str, Any], parent: trace.SpanContext | None
     ) -> None:
         """A semconv event: an OTLP log record named `name` (also its body, so a Loki line
-        reads as the event), parented to the span `parent`, attributes redacted. Events are
-        OTLP-only (no stdout line); a no-op without an OTLP logs endpoint. None values are
-        left out."""
+        reads as the event), parented to the span `parent`, attributes redacted as on spans
+        and None values left out. OTLP only (no stdout line); a no-op without OTLP logs."""
         if self.event_logger is None or self._closed:
             return
         ctx = (
@@ -129,9 +134,7 @@ class Telemetry:
                 severity_number=SeverityNumber.INFO,
                 severity_text="INFO",
                 body=name,
-                attributes=redact_attributes(
-                    {k: v for k, v in attributes.items() if v is not None}
-                ),
+                attributes=_redacted(attributes),
                 event_name=name,
             )
 
@@ -215,6 +218,13 @@ class Telemetry:
         finally:
             otel_context.detach(token)
             span.end()
+
+
+def _redacted(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Event attributes without None values, redacted like span attributes."""
+    kept = {k: v for k, v in attributes.items() if v is not None}
+    scanned = redact_attributes({k: v for k, v in kept.items() if k not in _EVENT_NOT_SCANNED})
+    return {**kept, **scanned}
 
 
 def _classify(error: BaseException) -> tuple[str, str]:
