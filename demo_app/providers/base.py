@@ -88,6 +88,10 @@ class ModelInfo:
             raise ValueError(f"model {self.name!r}: reasoning_share must be in [0, 1)")
         if (self.server_address is None) != (self.server_port is None):
             raise ValueError(f"model {self.name!r}: server_address and server_port go together")
+        if self.server_port is not None and not (
+            isinstance(self.server_port, int) and 0 < self.server_port < 65536
+        ):
+            raise ValueError(f"model {self.name!r}: server_port must be a port number")
         if not self.response_model:
             object.__setattr__(self, "response_model", self.name)
 

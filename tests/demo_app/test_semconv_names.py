@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
-from opentelemetry.semconv.attributes import error_attributes, server_attributes
+from opentelemetry.semconv.attributes import error_attributes, http_attributes, server_attributes
+from opentelemetry.semconv.metrics import http_metrics
 from opentelemetry.semconv.schemas import Schemas
 
 from demo_app import semconv as sc
@@ -26,6 +27,7 @@ def prometheus_name(otel_name: str, unit: str) -> str:
 @pytest.mark.parametrize(
     ("ours", "otel", "unit"),
     [
+        (sc.HTTP_SERVER_DURATION, http_metrics.HTTP_SERVER_REQUEST_DURATION, "s"),
         (sc.GENAI_OPERATION_DURATION, gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION, "s"),
         (sc.GENAI_TOKEN_USAGE, gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE, "{token}"),
         (
@@ -40,9 +42,7 @@ def prometheus_name(otel_name: str, unit: str) -> str:
         ),
     ],
 )
-def test_genai_metric_names_are_the_package_names_translated(
-    ours: str, otel: str, unit: str
-) -> None:
+def test_metric_names_are_the_package_names_translated(ours: str, otel: str, unit: str) -> None:
     assert ours == prometheus_name(otel, unit)
 
 
@@ -54,6 +54,9 @@ def test_metric_label_names_are_the_package_attribute_names_translated() -> None
         (sc.L_TOKEN_TYPE, gen_ai.GEN_AI_TOKEN_TYPE),
         (sc.L_EVALUATION_NAME, gen_ai.GEN_AI_EVALUATION_NAME),
         (sc.L_ERROR_TYPE, error_attributes.ERROR_TYPE),
+        (sc.L_HTTP_METHOD, http_attributes.HTTP_REQUEST_METHOD),
+        (sc.L_HTTP_ROUTE, http_attributes.HTTP_ROUTE),
+        (sc.L_HTTP_STATUS, http_attributes.HTTP_RESPONSE_STATUS_CODE),
     ):
         assert label == attribute.replace(".", "_")
 
