@@ -19,7 +19,6 @@ Attributes follow the semconv version in `semconv.SEMCONV_VERSION` (docs/telemet
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -36,18 +35,15 @@ from demo_app.evaluation import evaluate
 from demo_app.pricing import PriceTable
 from demo_app.providers.base import (
     ChatRequest,
-    ChatResult,
     LLMProvider,
     ModelInfo,
-    ProviderError,
-    StreamChunk,
     Usage,
     build_messages,
 )
 from demo_app.telemetry import OperationState, Telemetry
 from demo_app.telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
 from demo_app.telemetry.redaction import redact
-from demo_app.telemetry.tracing import sampled_trace_id
+from demo_app.telemetry.streaming import consume_stream
 
 SUPERVISOR = "supervisor"
 RETRIEVAL_WORKER = "retrieval_worker"
@@ -384,7 +380,14 @@ class Pipeline:
             if on_chunk is None:
                 result = await self.provider.chat(req)
             else:
-                result = await self._stream(req, op, provider, on_chunk)
+                result = await consume_stream(
+                    self.provider.stream(req),
+                    op=op,
+                    metrics=self.tel.metrics,
+                    provider=provider,
+                    model=model,
+                    on_chunk=on_chunk,
+                )
             usage = result.usage
             response_id = redact(result.response_id) if result.response_id else None
             op.set(sc.A_RESPONSE_MODEL, result.response_model or None)
@@ -411,42 +414,6 @@ class Pipeline:
             cost_usd=cost,
             response_id=response_id,
             span_context=op.span.get_span_context(),
-        )
-
-    async def _stream(
-        self, req: ChatRequest, op: OperationState, provider: str, on_chunk: OnChunk
-    ) -> ChatResult:
-        """Consume a stream, forwarding text chunks; records the time to first chunk (span
-        attribute + histogram) and the gap before each later text chunk (time per output
-        chunk: receipt of the previous text chunk → receipt of this one)."""
-        parts: list[str] = []
-        final: StreamChunk | None = None
-        observe_gap = self.tel.metrics.chunk_gap_observer(sc.OP_CHAT, provider, req.model)
-        last: float | None = None
-        async for chunk in self.provider.stream(req):
-            if chunk.text:
-                now = time.perf_counter()
-                if last is None:
-                    ttfc = now - op.started
-                    op.set(sc.A_TIME_TO_FIRST_CHUNK, ttfc)
-                    self.tel.metrics.observe_ttfc(
-                        sc.OP_CHAT, provider, req.model, ttfc, sampled_trace_id()
-                    )
-                elif observe_gap is not None:
-                    observe_gap(now - last)
-                last = now
-                parts.append(chunk.text)
-                await on_chunk(chunk.text)
-            if chunk.is_final:
-                final = chunk
-        if final is None or final.usage is None:
-            raise ProviderError("stream ended without a final chunk", error_type=sc.ERROR_SERVER)
-        return ChatResult(
-            text="".join(parts),
-            response_model=final.response_model or "",
-            response_id=final.response_id or "",
-            finish_reasons=list(final.finish_reasons or []),
-            usage=final.usage,
         )
 
 
