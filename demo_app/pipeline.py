@@ -12,7 +12,8 @@
 
 Every operation observes `gen_ai_client_operation_duration_seconds` (error_type "" on success)
 via `Telemetry.operation`; model calls add token usage, cost (or unpriced tokens), the
-in-flight gauge and, when streamed, the time to first chunk and the time per output chunk.
+in-flight gauge and, when streamed, the time to first chunk and the time per output chunk
+(`telemetry.streaming`).
 Attributes follow the semconv version in `semconv.SEMCONV_VERSION` (docs/telemetry.md § Traces).
 """
 
