@@ -334,6 +334,8 @@ class Pipeline:
             # gen_ai.request.top_k is a double in the spec.
             attributes={sc.A_DATA_SOURCE_ID: source, sc.A_REQUEST_TOP_K: float(self.top_k)},
         ) as op:
+            if self.tel.capture_content:  # the user's question: opt-in content
+                op.set(sc.A_RETRIEVAL_QUERY_TEXT, redact(question))
             docs = list(self.retriever.search(question, self.top_k))
             if self.tel.capture_retrieval_documents:  # opt-in in the spec
                 op.set(

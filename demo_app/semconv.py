@@ -148,6 +148,7 @@ A_USAGE_REASONING_OUTPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_T
 A_DATA_SOURCE_ID: Final = _gen_ai.GEN_AI_DATA_SOURCE_ID
 A_REQUEST_TOP_K: Final = _gen_ai.GEN_AI_REQUEST_TOP_K  # a double in the spec, not an int
 A_RETRIEVAL_DOCUMENTS: Final = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS  # opt-in
+A_RETRIEVAL_QUERY_TEXT: Final = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT  # opt-in: content capture
 A_ERROR_TYPE: Final = _error.ERROR_TYPE
 A_SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
 A_SERVER_PORT: Final = _server.SERVER_PORT

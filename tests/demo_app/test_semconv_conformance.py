@@ -4,7 +4,8 @@ included): one test per former deviation, each written so that the old behaviour
 
 Two apps: `simulated` (defaults: opt-in attributes off, in-process provider) and `opted_in`
 (the openai_compatible provider against the loopback fake OpenAI server, with
-GENAI_CAPTURE_RETRIEVAL_DOCUMENTS=true), so both sides of each switch are seen.
+GENAI_CAPTURE_RETRIEVAL_DOCUMENTS and message content capture on), so both sides of each switch
+are seen.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ def opted_in(start_app: Callable[..., Proc]) -> Iterator[tuple[Exported, str]]:
             "LLM_PROVIDER": "openai_compatible",
             "OPENAI_BASE_URL": fake.url,
             sc.CAPTURE_RETRIEVAL_DOCUMENTS_ENV: "true",
+            sc.CAPTURE_CONTENT_ENV: "true",
         }
         app = start_app(env, name="semconv-opted-in")
         yield _export(app, receiver, "gpt-4o-mini"), fake.url
@@ -204,6 +206,17 @@ def test_retrieval_documents_follow_the_schema_when_opted_in(
         assert isinstance(doc["id"], str) and isinstance(doc["score"], (int, float)), doc
     sources = exported.answers["rag"]["sources"]
     assert [d["id"] for d in documents] == [s["id"] for s in sources]
+
+
+def test_retrieval_query_text_is_content_captured_only_on_opt_in(
+    simulated: Exported, opted_in: tuple[Exported, str]
+) -> None:
+    assert (
+        sc.A_RETRIEVAL_QUERY_TEXT not in simulated.trace("rag")["retrieval ops-handbook"].attributes
+    )
+    exported, _ = opted_in
+    query = exported.trace("rag")["retrieval ops-handbook"].value(sc.A_RETRIEVAL_QUERY_TEXT)
+    assert query.startswith("How do I monitor time to first token?")  # unique_question()
 
 
 # --- 4. gen_ai.request.stream: if and only if streaming ---------------------------------------
