@@ -108,7 +108,8 @@ class Exported:
 
 
 def _export(app: Proc, receiver: OTLPReceiver, model: str) -> Exported:
-    """A retrieval answer, a streamed retrieval answer and a calculator answer, exported."""
+    """A retrieval answer, its cache hit, a calculator answer and a streamed retrieval answer,
+    all exported."""
     with httpx.Client(base_url=app.url, timeout=15) as c:
         question = unique_question()
         rag = c.post("/v1/chat", json={"question": question, "model": model})
