@@ -111,6 +111,7 @@ class Settings:
     otlp_timeout_s: float = 2.0
     otlp_queue_size: int = 2048
     capture_message_content: bool = False
+    capture_retrieval_documents: bool = False  # gen_ai.retrieval.documents is opt-in
     # False when OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names "fastapi": no server spans (e.g.
     # a proxy or mesh already makes them); the GenAI spans then start their own traces.
     fastapi_instrumentation: bool = True
@@ -178,6 +179,7 @@ class Settings:
             otlp_timeout_s=timeout_ms / 1000.0,
             otlp_queue_size=_int(env, "OTEL_BSP_MAX_QUEUE_SIZE", d.otlp_queue_size, minimum=1),
             capture_message_content=_bool(env, semconv.CAPTURE_CONTENT_ENV, False),
+            capture_retrieval_documents=_bool(env, semconv.CAPTURE_RETRIEVAL_DOCUMENTS_ENV, False),
             fastapi_instrumentation="fastapi" not in _names(env, DISABLED_INSTRUMENTATIONS_ENV),
             log_level=log_level,
             environ=env,

@@ -7,12 +7,14 @@
        ├─ (response cache lookup: llm.cache.hit)
        ├─ embeddings {embedding model}
        ├─ retrieval {data source id}
-       ├─ chat {model}                           streamed or not
-       └─ gen_ai.evaluation.result events        (on the retrieval_worker span)
+       └─ chat {model}                           streamed or not
+          └─ gen_ai.evaluation.result events     (OTLP log records parented to the chat span)
 
 Every operation observes `gen_ai_client_operation_duration_seconds` (error_type "" on success)
 via `Telemetry.operation`; model calls add token usage, cost (or unpriced tokens), the
-in-flight gauge and, when streamed, the time to first chunk.
+in-flight gauge and, when streamed, the time to first chunk and the time per output chunk
+(`telemetry.streaming`).
+Attributes follow the semconv version in `semconv.SEMCONV_VERSION` (docs/telemetry.md § Traces).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanContext, SpanKind
 
 from demo_app import semconv as sc
 from demo_app.cache import ResponseCache, cache_key
@@ -36,13 +38,13 @@ from demo_app.providers.base import (
     ChatRequest,
     LLMProvider,
     ModelInfo,
-    ProviderError,
     Usage,
     build_messages,
 )
 from demo_app.telemetry import OperationState, Telemetry
 from demo_app.telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
 from demo_app.telemetry.redaction import redact
+from demo_app.telemetry.streaming import consume_stream
 
 SUPERVISOR = "supervisor"
 RETRIEVAL_WORKER = "retrieval_worker"
@@ -61,6 +63,19 @@ class ChatInput:
     max_tokens: int | None = None
     temperature: float | None = None
     stream: bool = False
+
+
+@dataclass
+class ChatOutcome:
+    """What the retrieval worker needs from its chat call (the span context parents the
+    evaluation events of the answer)."""
+
+    text: str
+    usage: Usage
+    finish_reasons: list[str]
+    cost_usd: float | None
+    response_id: str | None
+    span_context: SpanContext
 
 
 @dataclass
@@ -127,11 +142,28 @@ class Pipeline:
         info = self._models.get(model)
         return info.provider if info is not None else sc.OTHER
 
+    def _server(self, model: str) -> dict[str, Any]:
+        """server.address/server.port of calls to `model` (none for in-process models)."""
+        info = self._models.get(model)
+        if info is None or info.server_address is None:
+            return {}
+        return {sc.A_SERVER_ADDRESS: info.server_address, sc.A_SERVER_PORT: info.server_port}
+
     def _agent(
-        self, name: str, inp: ChatInput, extra: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        inp: ChatInput,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        uses_model: bool = True,
     ) -> AbstractContextManager[OperationState]:
-        """The `invoke_agent {name}` span (+ duration observation) of one agent."""
+        """The `invoke_agent {name}` span (+ duration observation) of one agent.
+
+        `gen_ai.request.model` (the request's model) is on the span of every agent that may call
+        it; the duration metric keeps model "" for agents (docs/telemetry.md § Metrics)."""
         attributes = {sc.A_AGENT_NAME: name, sc.A_CONVERSATION_ID: inp.conversation_id}
+        if uses_model:
+            attributes[sc.A_REQUEST_MODEL] = inp.model
         return self.tel.operation(
             sc.OP_INVOKE_AGENT,
             name,
@@ -162,7 +194,7 @@ class Pipeline:
     async def _calculator_worker(
         self, inp: ChatInput, expression: str, on_chunk: OnChunk | None
     ) -> Answer:
-        with self._agent(CALCULATOR_WORKER, inp):
+        with self._agent(CALCULATOR_WORKER, inp, uses_model=False):
             with self.tel.operation(
                 sc.OP_EXECUTE_TOOL,
                 TOOL_NAME,
@@ -212,19 +244,22 @@ class Pipeline:
             cost_total: float | None = 0.0
             cost_total = self._add(cost_total, await self._embed(inp))
             docs = self._retrieve(inp.question)
-            text, usage, finish, chat_cost = await self._chat(inp, docs, on_chunk)
-            cost_total = self._add(cost_total, chat_cost, unpriced_is_none=True)
+            chat = await self._chat(inp, docs, on_chunk)
+            text, usage, finish = chat.text, chat.usage, chat.finish_reasons
+            cost_total = self._add(cost_total, chat.cost_usd, unpriced_is_none=True)
 
             evaluation = evaluate(inp.question, text, docs)
             for score in evaluation.scores():
                 self.tel.metrics.observe_evaluation(score.name, score.value)
-                worker.span.add_event(
+                self.tel.event(
                     sc.EVENT_EVALUATION_RESULT,
                     {
                         sc.A_EVALUATION_NAME: score.name,
                         sc.A_EVALUATION_SCORE_VALUE: score.value,
                         sc.A_EVALUATION_SCORE_LABEL: score.label,
+                        sc.A_RESPONSE_ID: chat.response_id,
                     },
+                    chat.span_context,
                 )
             answer = Answer(
                 text=text,
@@ -277,6 +312,7 @@ class Pipeline:
             provider=provider,
             model=model,
             kind=SpanKind.CLIENT,
+            attributes=self._server(model),
             model_call=True,
         ) as op:
             result = await self.provider.embed([inp.question], model)
@@ -295,21 +331,25 @@ class Pipeline:
             source,
             provider=RETRIEVAL_PROVIDER,
             kind=SpanKind.CLIENT,
-            attributes={sc.A_DATA_SOURCE_ID: source, sc.A_REQUEST_TOP_K: self.top_k},
+            # gen_ai.request.top_k is a double in the spec.
+            attributes={sc.A_DATA_SOURCE_ID: source, sc.A_REQUEST_TOP_K: float(self.top_k)},
         ) as op:
+            if self.tel.capture_content:  # the user's question: opt-in content
+                op.set(sc.A_RETRIEVAL_QUERY_TEXT, redact(question))
             docs = list(self.retriever.search(question, self.top_k))
-            op.set(
-                sc.A_RETRIEVAL_DOCUMENTS,
-                # Redacted here, not on span end (tracing.REDACTED_AT_SOURCE).
-                json.dumps([{"id": redact(d.id), "score": round(d.score, 4)} for d in docs]),
-            )
+            if self.tel.capture_retrieval_documents:  # opt-in in the spec
+                op.set(
+                    sc.A_RETRIEVAL_DOCUMENTS,
+                    # Redacted here, not on span end (tracing.REDACTED_AT_SOURCE).
+                    json.dumps([{"id": redact(d.id), "score": round(d.score, 4)} for d in docs]),
+                )
         top = max((d.score for d in docs), default=None)
         self.tel.metrics.observe_retrieval(len(docs), top)
         return docs
 
     async def _chat(
         self, inp: ChatInput, docs: Sequence[RetrievedDoc], on_chunk: OnChunk | None
-    ) -> tuple[str, Usage, list[str], float | None]:
+    ) -> ChatOutcome:
         model = inp.model
         provider = self.provider_of(model)
         messages = build_messages(inp.question, docs)
@@ -324,8 +364,10 @@ class Pipeline:
         attrs = {
             sc.A_MAX_TOKENS: inp.max_tokens,
             sc.A_TEMPERATURE: inp.temperature,
-            sc.A_STREAM: on_chunk is not None,
+            # Set if and only if the request streams (spec); None is left out.
+            sc.A_STREAM: True if on_chunk is not None else None,
             sc.A_CONVERSATION_ID: inp.conversation_id,
+            **self._server(model),
         }
         with self.tel.operation(
             sc.OP_CHAT,
@@ -340,45 +382,20 @@ class Pipeline:
                 op.set(sc.A_INPUT_MESSAGES, _messages_json(messages))
             if on_chunk is None:
                 result = await self.provider.chat(req)
-                text, usage = result.text, result.usage
-                finish, response_id, response_model = (
-                    list(result.finish_reasons),
-                    result.response_id,
-                    result.response_model,
-                )
             else:
-                parts: list[str] = []
-                usage = None
-                finish, response_id, response_model = [], None, None
-                first = True
-                async for chunk in self.provider.stream(req):
-                    if chunk.text:
-                        if first:
-                            first = False
-                            ttfc = op.elapsed
-                            op.set(sc.A_TIME_TO_FIRST_CHUNK, ttfc)
-                            ctx = op.span.get_span_context()
-                            trace_id = (
-                                format(ctx.trace_id, "032x") if ctx.trace_flags.sampled else None
-                            )
-                            self.tel.metrics.observe_ttfc(
-                                sc.OP_CHAT, provider, model, ttfc, trace_id
-                            )
-                        parts.append(chunk.text)
-                        await on_chunk(chunk.text)
-                    if chunk.is_final:
-                        usage = chunk.usage
-                        finish = list(chunk.finish_reasons or [])
-                        response_id = chunk.response_id
-                        response_model = chunk.response_model
-                if usage is None:
-                    raise ProviderError(
-                        "stream ended without a final chunk", error_type=sc.ERROR_SERVER
-                    )
-                text = "".join(parts)
-            op.set(sc.A_RESPONSE_MODEL, response_model)
-            op.set(sc.A_RESPONSE_ID, redact(response_id) if response_id else response_id)
-            op.set(sc.A_FINISH_REASONS, finish)
+                result = await consume_stream(
+                    self.provider.stream(req),
+                    op=op,
+                    metrics=self.tel.metrics,
+                    provider=provider,
+                    model=model,
+                    on_chunk=on_chunk,
+                )
+            usage = result.usage
+            response_id = redact(result.response_id) if result.response_id else None
+            op.set(sc.A_RESPONSE_MODEL, result.response_model or None)
+            op.set(sc.A_RESPONSE_ID, response_id)
+            op.set(sc.A_FINISH_REASONS, list(result.finish_reasons))
             op.set(sc.A_INPUT_TOKENS, usage.input_tokens)
             op.set(sc.A_OUTPUT_TOKENS, usage.output_tokens)
             op.set(sc.A_USAGE_CACHE_READ_INPUT_TOKENS, usage.cached_input_tokens)
@@ -386,14 +403,21 @@ class Pipeline:
             if self.tel.capture_content:
                 op.set(
                     sc.A_OUTPUT_MESSAGES,
-                    _messages_json([{"role": "assistant", "content": text}]),
+                    _messages_json([{"role": "assistant", "content": result.text}]),
                 )
             cost = self._charge(inp, provider, model, usage)
             op.set(sc.A_LLM_COST_USD, cost)
         self.tel.metrics.observe_tokens(
             sc.OP_CHAT, provider, model, usage.input_tokens, usage.output_tokens
         )
-        return text, usage, finish, cost
+        return ChatOutcome(
+            text=result.text,
+            usage=usage,
+            finish_reasons=list(result.finish_reasons),
+            cost_usd=cost,
+            response_id=response_id,
+            span_context=op.span.get_span_context(),
+        )
 
 
 def _messages_json(messages: Sequence[Mapping[str, str]]) -> str:

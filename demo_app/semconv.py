@@ -5,22 +5,37 @@ hold it to this module.
 The app, the SLO generator, the dashboard generator and the tests import them from here, so a
 rename (the GenAI semconv is renaming `gen_ai.client.*` metrics upstream) is a one-line edit.
 
-Prometheus names are the OpenTelemetry GenAI semconv v1.41 names translated the way Prometheus
-translates OTLP: dots → underscores, unit `s` → `_seconds`, `{token}` → no suffix,
-counters `_total`.
+The version followed is OpenTelemetry semantic conventions v1.41.0, the last release that holds
+the GenAI conventions (they have since moved to open-telemetry/semantic-conventions-genai, which
+has no release yet); the instrumentation scope of every span and event carries its schema URL.
+OpenTelemetry attribute and metric names come from the `opentelemetry-semantic-conventions`
+package (pinned in constraints.txt) wherever it defines them. Prometheus names are the OTel
+names translated the way Prometheus translates OTLP: dots → underscores, unit `s` →
+`_seconds`, `{token}` → no suffix, counters `_total` (tests/demo_app/test_semconv_names.py
+holds each to the package).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
+from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import server_attributes as _server
+from opentelemetry.semconv.schemas import Schemas
+
 SEMCONV_VERSION: Final = "1.41.0"
+SCHEMA_URL: Final = Schemas.V1_41_0.value
 
 # --- Histogram buckets ---------------------------------------------------------------------
 # Powers of two from 10 ms: every SLO/alert threshold (1.28 s, 5.12 s) sits on a bucket bound.
 DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip
+# Gaps between streamed chunks are milliseconds: the semconv advice (the duration buckets) puts
+# nearly all of them in its first bucket, so three finer powers of two are added below it (a
+# superset: every advised bound is still a bound).
+CHUNK_BUCKETS: Final = (0.00125, 0.0025, 0.005, *DURATION_BUCKETS)
 # Powers of four, the OTel GenAI semconv advice for gen_ai.client.token.usage.
 TOKEN_BUCKETS: Final = (
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
@@ -33,6 +48,7 @@ HTTP_SERVER_DURATION: Final = "http_server_request_duration_seconds"
 GENAI_OPERATION_DURATION: Final = "gen_ai_client_operation_duration_seconds"
 GENAI_TOKEN_USAGE: Final = "gen_ai_client_token_usage"
 GENAI_TIME_TO_FIRST_CHUNK: Final = "gen_ai_client_operation_time_to_first_chunk_seconds"
+GENAI_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai_client_operation_time_per_output_chunk_seconds"
 LLM_COST: Final = "llm_cost_usd_total"
 LLM_ACTIVE_REQUESTS: Final = "llm_active_requests"
 LLM_UNPRICED_TOKENS: Final = "llm_unpriced_tokens_total"
@@ -62,6 +78,7 @@ METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
     GENAI_OPERATION_DURATION: (L_OPERATION, L_PROVIDER, L_MODEL, L_ERROR_TYPE),
     GENAI_TOKEN_USAGE: (L_OPERATION, L_PROVIDER, L_MODEL, L_TOKEN_TYPE),
     GENAI_TIME_TO_FIRST_CHUNK: (L_OPERATION, L_PROVIDER, L_MODEL),
+    GENAI_TIME_PER_OUTPUT_CHUNK: (L_OPERATION, L_PROVIDER, L_MODEL),
     LLM_COST: (L_PROVIDER, L_MODEL, L_FEATURE, L_USER_TIER),
     LLM_ACTIVE_REQUESTS: (L_PROVIDER, L_MODEL),
     LLM_UNPRICED_TOKENS: (L_MODEL,),
@@ -108,44 +125,51 @@ def bounded(value: str | None, allowed: tuple[str, ...] | frozenset[str]) -> str
     return value if value is not None and value in allowed else OTHER
 
 
-# --- Span attributes (OpenTelemetry GenAI semconv v1.41) ----------------------------------------
-A_OPERATION_NAME: Final = "gen_ai.operation.name"
-A_PROVIDER_NAME: Final = "gen_ai.provider.name"
-A_REQUEST_MODEL: Final = "gen_ai.request.model"
-A_RESPONSE_MODEL: Final = "gen_ai.response.model"
-A_RESPONSE_ID: Final = "gen_ai.response.id"
-A_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
-A_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
-A_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
-A_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
-A_TEMPERATURE: Final = "gen_ai.request.temperature"
-A_STREAM: Final = "gen_ai.request.stream"
-A_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
-A_CONVERSATION_ID: Final = "gen_ai.conversation.id"
-A_AGENT_NAME: Final = "gen_ai.agent.name"
-A_TOOL_NAME: Final = "gen_ai.tool.name"
-A_TOOL_TYPE: Final = "gen_ai.tool.type"
-A_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
-A_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
-A_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
-A_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
-A_REQUEST_TOP_K: Final = "gen_ai.request.top_k"
-A_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
-A_ERROR_TYPE: Final = "error.type"
-A_INPUT_MESSAGES: Final = "gen_ai.input.messages"
-A_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+# --- Span and event attributes (OpenTelemetry semconv v1.41.0, from the package) ---------------
+A_OPERATION_NAME: Final = _gen_ai.GEN_AI_OPERATION_NAME
+A_PROVIDER_NAME: Final = _gen_ai.GEN_AI_PROVIDER_NAME
+A_REQUEST_MODEL: Final = _gen_ai.GEN_AI_REQUEST_MODEL
+A_RESPONSE_MODEL: Final = _gen_ai.GEN_AI_RESPONSE_MODEL
+A_RESPONSE_ID: Final = _gen_ai.GEN_AI_RESPONSE_ID
+A_FINISH_REASONS: Final = _gen_ai.GEN_AI_RESPONSE_FINISH_REASONS
+A_INPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_INPUT_TOKENS
+A_OUTPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+A_MAX_TOKENS: Final = _gen_ai.GEN_AI_REQUEST_MAX_TOKENS
+A_TEMPERATURE: Final = _gen_ai.GEN_AI_REQUEST_TEMPERATURE
+A_STREAM: Final = _gen_ai.GEN_AI_REQUEST_STREAM  # set only on streamed calls (spec: iff)
+A_TIME_TO_FIRST_CHUNK: Final = _gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+A_CONVERSATION_ID: Final = _gen_ai.GEN_AI_CONVERSATION_ID
+A_AGENT_NAME: Final = _gen_ai.GEN_AI_AGENT_NAME
+A_TOOL_NAME: Final = _gen_ai.GEN_AI_TOOL_NAME
+A_TOOL_TYPE: Final = _gen_ai.GEN_AI_TOOL_TYPE
+A_EMBEDDINGS_DIMENSION_COUNT: Final = _gen_ai.GEN_AI_EMBEDDINGS_DIMENSION_COUNT
+A_USAGE_CACHE_READ_INPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+A_USAGE_REASONING_OUTPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+A_DATA_SOURCE_ID: Final = _gen_ai.GEN_AI_DATA_SOURCE_ID
+A_REQUEST_TOP_K: Final = _gen_ai.GEN_AI_REQUEST_TOP_K  # a double in the spec, not an int
+A_RETRIEVAL_DOCUMENTS: Final = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS  # opt-in
+A_RETRIEVAL_QUERY_TEXT: Final = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT  # opt-in: content capture
+A_ERROR_TYPE: Final = _error.ERROR_TYPE
+A_SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
+A_SERVER_PORT: Final = _server.SERVER_PORT
+A_INPUT_MESSAGES: Final = _gen_ai.GEN_AI_INPUT_MESSAGES
+A_OUTPUT_MESSAGES: Final = _gen_ai.GEN_AI_OUTPUT_MESSAGES
+A_EVALUATION_NAME: Final = _gen_ai.GEN_AI_EVALUATION_NAME
+A_EVALUATION_SCORE_VALUE: Final = _gen_ai.GEN_AI_EVALUATION_SCORE_VALUE
+A_EVALUATION_SCORE_LABEL: Final = _gen_ai.GEN_AI_EVALUATION_SCORE_LABEL
 # App attributes live under `llm.`
 A_LLM_COST_USD: Final = "llm.cost_usd"
 A_LLM_CACHE_HIT: Final = "llm.cache.hit"
 A_LLM_USER_TIER: Final = "llm.user_tier"
 A_LLM_FEATURE: Final = "llm.feature"
 
+# Events: OTel log records with this event name, parented to the span they are about (the
+# package has no constants for event names).
 EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
-A_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
-A_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
-A_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 
 CAPTURE_CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+# Opt-in switch for gen_ai.retrieval.documents (the spec makes the attribute opt-in).
+CAPTURE_RETRIEVAL_DOCUMENTS_ENV: Final = "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS"
 
 # --- Resource ----------------------------------------------------------------------------------
 SERVICE_NAME: Final = "rag-api"

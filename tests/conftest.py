@@ -32,6 +32,7 @@ EXTERNAL = (
     "demo_app/test_metrics.py",
     "demo_app/test_otlp.py",
     "demo_app/test_redaction.py",
+    "demo_app/test_semconv_conformance.py",
     "demo_app/test_streaming.py",
     "e2e/*",
     "fuzz/*",

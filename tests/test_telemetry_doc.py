@@ -42,7 +42,9 @@ def test_bucket_lines_are_the_rendered_bounds() -> None:
     duration = " ".join(sc.le(b) for b in sc.DURATION_BUCKETS)
     tokens = " ".join(sc.le(b) for b in sc.TOKEN_BUCKETS)
     docs = " ".join(sc.le(b) for b in sc.RETRIEVAL_DOCUMENT_BUCKETS)
+    chunks = " ".join(sc.le(b) for b in sc.CHUNK_BUCKETS)
     assert f"duration (s): `{duration}`" in METRICS
+    assert f"chunk gaps (s): `{chunks}`" in METRICS
     assert f"tokens: `{tokens}`" in METRICS
     assert f"retrieval documents: `{docs}`" in METRICS
     assert f"score: `{sc.le(sc.SCORE_BUCKETS[0])} … {sc.le(sc.SCORE_BUCKETS[-1])}`" in METRICS

@@ -4,7 +4,9 @@ This module has no web or telemetry code. The pipeline (owned elsewhere) calls a
 turns what it returns into metrics, spans and logs, so everything telemetry needs is here:
 
 - `ModelInfo` — one catalog entry. `provider` is the `gen_ai.provider.name` value
-  (`openai`, `anthropic`, `gcp.gemini`, `ollama`), NOT the `LLM_PROVIDER` backend name.
+  (`openai`, `anthropic`, `gcp.gemini`, `ollama`), NOT the `LLM_PROVIDER` backend name;
+  `server_address`/`server_port` are the `server.*` attributes of calls to it (the host and
+  port the model is reached at; None for a model served in-process, as the simulated ones are).
 - `Usage` — token counts. Semantics follow OpenAI's usage object:
   * `input_tokens` counts ALL prompt tokens; `cached_input_tokens` is a SUBSET of them
     (prompt-cache reads), so uncached input = input_tokens - cached_input_tokens.
@@ -72,6 +74,8 @@ class ModelInfo:
     reasoning_share: float = 0.0  # simulated: share of output tokens that are reasoning tokens
     supports_prompt_cache: bool = False  # simulated: repeated system prompt is read from cache
     response_model: str = ""  # gen_ai.response.model the provider answers with ("" = name)
+    server_address: str | None = None  # server.address of calls (None: in-process, no server)
+    server_port: int | None = None  # server.port (set whenever server_address is)
 
     def __post_init__(self) -> None:
         if self.kind not in ("chat", "embeddings"):
@@ -82,6 +86,12 @@ class ModelInfo:
             raise ValueError(f"model {self.name!r}: latency parameters must be >= 0")
         if not 0.0 <= self.reasoning_share < 1.0:
             raise ValueError(f"model {self.name!r}: reasoning_share must be in [0, 1)")
+        if (self.server_address is None) != (self.server_port is None):
+            raise ValueError(f"model {self.name!r}: server_address and server_port go together")
+        if self.server_port is not None and not (
+            isinstance(self.server_port, int) and 0 < self.server_port < 65536
+        ):
+            raise ValueError(f"model {self.name!r}: server_port must be a port number")
         if not self.response_model:
             object.__setattr__(self, "response_model", self.name)
 

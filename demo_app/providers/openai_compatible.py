@@ -95,13 +95,21 @@ class OpenAICompatibleProvider:
         rng: random.Random | None = None,
     ) -> None:
         parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {base_url!r}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"OPENAI_BASE_URL: invalid port in {base_url!r}") from None
         if timeout_s <= 0:
             raise ValueError("OPENAI_TIMEOUT_SECONDS: must be > 0")
         if max_retries < 0:
             raise ValueError("OPENAI_MAX_RETRIES: must be >= 0")
         self.base_url = base_url.rstrip("/")
+        # server.address / server.port of every call: the API host, the port explicit or the
+        # scheme's default (the spec wants the port whenever the address is set).
+        self.server_address: str = parts.hostname
+        self.server_port: int = port or (443 if parts.scheme == "https" else 80)
         self.default_chat_model = model
         self.default_embedding_model = embedding_model
         self.provider_name = provider_name
@@ -122,6 +130,8 @@ class OpenAICompatibleProvider:
                     kind="chat",
                     context_window=context_window,
                     max_output_tokens=max_output_tokens,
+                    server_address=self.server_address,
+                    server_port=self.server_port,
                 ),
                 embedding_model: ModelInfo(
                     name=embedding_model,
@@ -129,6 +139,8 @@ class OpenAICompatibleProvider:
                     kind="embeddings",
                     context_window=8191,
                     max_output_tokens=0,
+                    server_address=self.server_address,
+                    server_port=self.server_port,
                 ),
             }
         )
@@ -159,7 +171,10 @@ class OpenAICompatibleProvider:
                 raise ValueError(f"{name}: must be a number, got {raw!r}") from None
 
         base_url = environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL
-        default_provider = "ollama" if urlsplit(base_url).port == 11434 else "openai"
+        try:
+            default_provider = "ollama" if urlsplit(base_url).port == 11434 else "openai"
+        except ValueError:  # a bad port; the constructor names the variable
+            default_provider = "openai"
         return cls(
             base_url=base_url,
             api_key=environ.get("OPENAI_API_KEY", "").strip() or None,

@@ -1,7 +1,9 @@
 """rag-api telemetry: metrics (Prometheus scrape), traces and logs (OTLP), redaction.
 
 `Telemetry.build()` wires one app instance's providers; `Telemetry.operation()` wraps one GenAI
-operation in its span + duration metric so every operation is recorded the same way.
+operation in its span + duration metric so every operation is recorded the same way;
+`Telemetry.event()` emits a semconv event (an OTLP log record with an event name) parented to
+the span it is about. Spans and events carry the schema URL of the semconv version followed.
 """
 
 from __future__ import annotations
@@ -17,22 +19,30 @@ from typing import Any, TextIO
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry._logs import Logger, SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from demo_app import __version__
 from demo_app import semconv as sc
 from demo_app.config import Settings
 from demo_app.telemetry.logs import OTLPSink, build_logger, build_logger_provider
 from demo_app.telemetry.metrics import Metrics
-from demo_app.telemetry.redaction import redact
+from demo_app.telemetry.redaction import redact, redact_attributes
 from demo_app.telemetry.tracing import (
     INSTRUMENTATION_NAME,
+    REDACTED_AT_SOURCE,
+    SAFE_ATTRIBUTES,
     build_resource,
     build_tracer_provider,
 )
+
+# Event attributes redaction leaves alone: the span policy's bounded values and values redacted
+# where they are set (tracing.SAFE_ATTRIBUTES, tracing.REDACTED_AT_SOURCE).
+_EVENT_NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
 
 __all__ = ["Metrics", "OperationState", "Telemetry"]
 
@@ -63,6 +73,7 @@ class Telemetry:
     tracer_provider: TracerProvider | None = None
     logger_provider: LoggerProvider | None = None
     otlp_sink: OTLPSink | None = None
+    event_logger: Logger | None = None
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -86,12 +97,46 @@ class Telemetry:
         logger_provider = build_logger_provider(settings, resource, log_exporter)
         sink = OTLPSink(logger_provider)
         log = build_logger(settings, sink, log_stream)
-        tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME, schema_url=None)
-        return cls(settings, metrics, tracer, log, tracer_provider, logger_provider, sink)
+        tracer = tracer_provider.get_tracer(
+            INSTRUMENTATION_NAME, __version__, schema_url=sc.SCHEMA_URL
+        )
+        events = (
+            logger_provider.get_logger(INSTRUMENTATION_NAME, __version__, sc.SCHEMA_URL)
+            if logger_provider is not None
+            else None
+        )
+        return cls(settings, metrics, tracer, log, tracer_provider, logger_provider, sink, events)
 
     @property
     def capture_content(self) -> bool:
         return self.settings.capture_message_content
+
+    @property
+    def capture_retrieval_documents(self) -> bool:
+        return self.settings.capture_retrieval_documents
+
+    def event(
+        self, name: str, attributes: Mapping[str, Any], parent: trace.SpanContext | None
+    ) -> None:
+        """A semconv event: an OTLP log record named `name` (also its body, so a Loki line
+        reads as the event), parented to the span `parent`, attributes redacted as on spans
+        and None values left out. OTLP only (no stdout line); a no-op without OTLP logs."""
+        if self.event_logger is None or self._closed:
+            return
+        ctx = (
+            trace.set_span_in_context(trace.NonRecordingSpan(parent))
+            if parent is not None and parent.is_valid
+            else None
+        )
+        with contextlib.suppress(Exception):  # never let telemetry break the caller
+            self.event_logger.emit(
+                context=ctx,
+                severity_number=SeverityNumber.INFO,
+                severity_text="INFO",
+                body=name,
+                attributes=_redacted(attributes),
+                event_name=name,
+            )
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Flush and stop exporters, bounded in time even when the backend hangs."""
@@ -173,6 +218,13 @@ class Telemetry:
         finally:
             otel_context.detach(token)
             span.end()
+
+
+def _redacted(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Event attributes without None values, redacted like span attributes."""
+    kept = {k: v for k, v in attributes.items() if v is not None}
+    scanned = redact_attributes({k: v for k, v in kept.items() if k not in _EVENT_NOT_SCANNED})
+    return {**kept, **scanned}
 
 
 def _classify(error: BaseException) -> tuple[str, str]:

@@ -80,6 +80,13 @@ class Metrics:
             buckets=sc.DURATION_BUCKETS,
             registry=r,
         )
+        self.tpoc = Histogram(
+            sc.GENAI_TIME_PER_OUTPUT_CHUNK,
+            "Time between consecutive streamed chunks after the first (client side).",
+            labels[sc.GENAI_TIME_PER_OUTPUT_CHUNK],
+            buckets=sc.CHUNK_BUCKETS,
+            registry=r,
+        )
         self.cost = Counter(
             _strip_total(sc.LLM_COST),
             "Cost of LLM calls in US dollars, from the price table.",
@@ -235,6 +242,26 @@ class Metrics:
         self.ttfc.labels(
             sc.bounded(operation, sc.OPERATIONS), self.provider(provider), self.model(model)
         ).observe(seconds, exemplar=self._exemplar(trace_id))
+
+    def chunk_gap_observer(
+        self, operation: str, provider: str, model: str
+    ) -> Callable[[float], None] | None:
+        """The `observe(seconds)` of gen_ai.client.operation.time_per_output_chunk for one
+        stream (None when metrics are off). Looked up once per stream and called per chunk:
+        a stream has hundreds of chunks, so the per-chunk cost is one bare observation
+        (no exemplar; the stream's duration and TTFC observations carry the trace)."""
+        if not self.enabled:
+            return None
+        child = self._child(
+            self.tpoc,
+            (operation, provider, model),
+            lambda: (
+                sc.bounded(operation, sc.OPERATIONS),
+                self.provider(provider),
+                self.model(model),
+            ),
+        )
+        return child.observe  # type: ignore[no-any-return]
 
     def add_cost(
         self, provider: str, model: str, feature: str | None, tier: str | None, usd: float

@@ -15,12 +15,13 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from demo_app import semconv as sc
 from harness.procs import Proc
-from tests.demo_app.conftest import log_lines, unique_question
+from tests.demo_app.conftest import log_lines, parse_sse, unique_question
 
 HISTOGRAM_BUCKETS = {
     sc.HTTP_SERVER_DURATION: sc.DURATION_BUCKETS,
     sc.GENAI_OPERATION_DURATION: sc.DURATION_BUCKETS,
     sc.GENAI_TIME_TO_FIRST_CHUNK: sc.DURATION_BUCKETS,
+    sc.GENAI_TIME_PER_OUTPUT_CHUNK: sc.CHUNK_BUCKETS,
     sc.GENAI_TOKEN_USAGE: sc.TOKEN_BUCKETS,
     sc.RAG_RETRIEVAL_DOCUMENTS: sc.RETRIEVAL_DOCUMENT_BUCKETS,
     sc.RAG_RETRIEVAL_TOP_SCORE: sc.SCORE_BUCKETS,
@@ -202,3 +203,32 @@ def test_openmetrics_exposition_carries_trace_id_exemplars(traffic) -> None:
     plain = httpx.get(app.url + "/metrics")
     assert plain.headers["content-type"].startswith("text/plain")
     assert "# {trace_id=" not in plain.text
+
+
+def test_time_per_output_chunk_is_one_observation_per_chunk_after_the_first(traffic) -> None:
+    """gen_ai.client.operation.time_per_output_chunk (semconv): streamed chats only, one
+    observation per received chunk after the first, labelled like the TTFC histogram."""
+    app, _ = traffic
+    tpoc = sc.GENAI_TIME_PER_OUTPUT_CHUNK + "_count"
+    labels = {"gen_ai_operation_name": "chat", "gen_ai_request_model": "gemini-2.5-flash"}
+    with httpx.Client(base_url=app.url, timeout=15) as c:
+        before = total(c.get("/metrics").text, tpoc, **labels)
+        plain = c.post(
+            "/v1/chat", json={"question": unique_question(), "model": labels[sc.L_MODEL]}
+        )
+        assert plain.status_code == 200
+        after_plain = total(c.get("/metrics").text, tpoc, **labels)
+        streamed = c.post(
+            "/v1/chat/stream", json={"question": unique_question(), "model": labels[sc.L_MODEL]}
+        )
+        assert streamed.status_code == 200
+        text = c.get("/metrics").text
+    chunks = [e for e, _ in parse_sse(streamed.text) if e == "chunk"]
+    assert len(chunks) >= 3, "a multi-chunk answer, or the check below proves little"
+    assert after_plain == before, "non-streamed calls record no chunk gaps"
+    assert total(text, tpoc, **labels) - after_plain == len(chunks) - 1
+    assert total(text, tpoc, gen_ai_provider_name="gcp.gemini", **labels) - after_plain == (
+        len(chunks) - 1
+    )
+    # Buckets: the semconv advice plus finer bounds below it (demo_app/semconv.py).
+    assert set(sc.DURATION_BUCKETS) < set(sc.CHUNK_BUCKETS)

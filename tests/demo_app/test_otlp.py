@@ -44,16 +44,21 @@ def exported(start_app: Callable[..., Proc]):
             assert failed.status_code == 502
             c.put("/admin/faults", json={}, headers=auth).raise_for_status()
         ids = {"rag": rag["trace_id"], "tool": tool["trace_id"]}
+        last_logs = {failed.headers["x-request-id"], stream_id}
 
         def all_in() -> bool:  # 6 requests → 6 server spans (4 chats + 2 admin PUTs)
             spans = receiver.spans()
             names = {(s.trace_id, s.name) for s in spans}
             servers = {s.trace_id for s in spans if s.kind == "SERVER"}
+            # Counting log records is not enough: evaluation events are log records too.
+            logged = {
+                r.attributes.get("request_id") for r in receiver.logs() if r.body == "http_request"
+            }
             return (
                 len(servers) >= 6
                 and (ids["tool"], "execute_tool calculator") in names
                 and (ids["rag"], "chat gpt-4o-mini") in names
-                and len(receiver.logs()) > 5
+                and last_logs <= logged
             )
 
         assert receiver.wait_for(all_in, timeout=20), receiver.requests
@@ -101,24 +106,22 @@ def test_retrieval_trace_structure_kinds_and_required_attributes(exported) -> No
     assert retrieval.attributes[sc.A_PROVIDER_NAME] == "bm25"
     assert retrieval.attributes[sc.A_DATA_SOURCE_ID] == "ops-handbook"
     assert retrieval.attributes[sc.A_REQUEST_TOP_K] >= 1
-    assert rag["sources"][0]["id"] in retrieval.attributes[sc.A_RETRIEVAL_DOCUMENTS]
+    # Opt-in (test_semconv_conformance.py switches it on).
+    assert sc.A_RETRIEVAL_DOCUMENTS not in retrieval.attributes
     a = chat.attributes
     assert a[sc.A_PROVIDER_NAME] == "openai" and a[sc.A_REQUEST_MODEL] == "gpt-4o-mini"
     assert a[sc.A_RESPONSE_MODEL] and a[sc.A_RESPONSE_ID]
     assert a[sc.A_FINISH_REASONS]
     assert a[sc.A_INPUT_TOKENS] == rag["usage"]["input_tokens"]
     assert a[sc.A_OUTPUT_TOKENS] == rag["usage"]["output_tokens"]
-    assert a[sc.A_MAX_TOKENS] == 300 and a[sc.A_STREAM] is False
+    assert a[sc.A_MAX_TOKENS] == 300 and sc.A_STREAM not in a
     assert a[sc.A_LLM_COST_USD] > 0
     # Content capture is off by default: no prompt or answer on any span.
     for span in spans.values():
         assert sc.A_INPUT_MESSAGES not in span.attributes
         assert sc.A_OUTPUT_MESSAGES not in span.attributes
-    evaluations = [e for e in worker.events if e["name"] == sc.EVENT_EVALUATION_RESULT]
-    assert {e["attributes"][sc.A_EVALUATION_NAME] for e in evaluations} == set(sc.EVALUATION_NAMES)
-    for e in evaluations:
-        assert 0.0 <= e["attributes"][sc.A_EVALUATION_SCORE_VALUE] <= 1.0
-        assert e["attributes"][sc.A_EVALUATION_SCORE_LABEL] in ("pass", "fail")
+    # Evaluation results are log records (test_semconv_conformance.py), not span events.
+    assert not [e for s in spans.values() for e in s.events if e["name"].startswith("gen_ai.")]
 
 
 def test_tool_trace(exported) -> None:

@@ -282,7 +282,9 @@ def test_values_skipped_on_span_end_are_redacted_where_they_are_set() -> None:
             return [RetrievedDoc(id=f"doc-{s['openai_key']}", title="t", text="ttft", score=0.9)]
 
     exporter = InMemorySpanExporter()
-    settings = Settings.from_env({"OTEL_BSP_SCHEDULE_DELAY": "10"})
+    settings = Settings.from_env(
+        {"OTEL_BSP_SCHEDULE_DELAY": "10", "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS": "true"}
+    )
     telemetry = Telemetry.build(
         settings, models=provider.models(), span_exporter=exporter, log_stream=io.StringIO()
     )

@@ -1,0 +1,69 @@
+"""`Telemetry.event()`: semconv events as OTel log records (in-process, in-memory exporter;
+the exported OTLP form is checked in test_semconv_conformance.py)."""
+
+from __future__ import annotations
+
+import io
+
+from opentelemetry import trace
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+
+from demo_app import semconv as sc
+from demo_app.config import Settings
+from demo_app.telemetry import Telemetry
+
+EMAIL = "jane.doe@example.org"
+
+
+def _telemetry(exporter: InMemoryLogRecordExporter) -> Telemetry:
+    settings = Settings.from_env({})
+    return Telemetry.build(settings, log_exporter=exporter, log_stream=io.StringIO())
+
+
+def _parent() -> trace.SpanContext:
+    return trace.SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0xB7AD6B7169203331,
+        is_remote=False,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+    )
+
+
+def test_event_is_a_named_record_parented_to_the_given_span_with_the_schema_url() -> None:
+    exporter = InMemoryLogRecordExporter()
+    tel = _telemetry(exporter)
+    tel.event(sc.EVENT_EVALUATION_RESULT, {sc.A_EVALUATION_NAME: "faithfulness"}, _parent())
+    tel.shutdown()
+    (record,) = exporter.get_finished_logs()
+    assert record.log_record.event_name == sc.EVENT_EVALUATION_RESULT
+    assert record.log_record.body == sc.EVENT_EVALUATION_RESULT
+    assert record.log_record.trace_id == _parent().trace_id
+    assert record.log_record.span_id == _parent().span_id
+    assert record.instrumentation_scope.schema_url == sc.SCHEMA_URL
+
+
+def test_event_attributes_are_redacted_like_span_attributes_and_none_is_dropped() -> None:
+    exporter = InMemoryLogRecordExporter()
+    tel = _telemetry(exporter)
+    tel.event(
+        sc.EVENT_EVALUATION_RESULT,
+        {
+            sc.A_EVALUATION_NAME: "faithfulness",  # bounded: left alone
+            "gen_ai.evaluation.explanation": f"asked by {EMAIL}",  # free text: scanned
+            sc.A_RESPONSE_ID: None,
+        },
+        _parent(),
+    )
+    tel.shutdown()
+    (record,) = exporter.get_finished_logs()
+    attributes = dict(record.log_record.attributes or {})
+    assert attributes == {
+        sc.A_EVALUATION_NAME: "faithfulness",
+        "gen_ai.evaluation.explanation": "asked by [REDACTED:email]",
+    }
+
+
+def test_without_an_otlp_logs_endpoint_events_are_a_no_op() -> None:
+    tel = Telemetry.build(Settings.from_env({}), log_stream=io.StringIO())
+    assert tel.event_logger is None
+    tel.event(sc.EVENT_EVALUATION_RESULT, {sc.A_EVALUATION_NAME: "x"}, _parent())  # no error
