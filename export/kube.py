@@ -1,0 +1,63 @@
+"""Kubernetes manifests: PrometheusRule (prometheus-operator) and Grafana-sidecar ConfigMaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A ConfigMap's data may not exceed 1 MiB (the API server rejects it). Client-side
+# `kubectl apply` also stores the object in an annotation limited to 256 KiB; see
+# docs/production.md (use --server-side).
+CONFIGMAP_LIMIT = 1024 * 1024
+NAME_PREFIX = "genai-obs-"
+
+
+def metadata(name: str, namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if labels:
+        meta["labels"] = dict(sorted(labels.items()))
+    return meta
+
+
+def prometheus_rule(
+    stem: str, groups: list[dict[str, Any]], namespace: str, labels: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": metadata(NAME_PREFIX + stem, namespace, labels),
+        "spec": {"groups": groups},
+    }
+
+
+def dashboard_configmap(
+    stem: str,
+    json_text: str,
+    *,
+    namespace: str,
+    label: tuple[str, str],
+    folder: tuple[str, str] | None,
+) -> dict[str, Any]:
+    """One dashboard per ConfigMap: the sidecar loads each key as a dashboard file."""
+    meta = metadata(NAME_PREFIX + "dashboard-" + stem, namespace, dict([label]))
+    if folder:
+        meta["annotations"] = dict([folder])
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta,
+        "data": {f"{stem}.json": json_text},
+    }
+
+
+def data_size(configmap: dict[str, Any]) -> int:
+    """Bytes the API server counts against the 1 MiB limit (keys and values)."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in configmap["data"].items())
+
+
+def kustomization(resources: list[str], namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": namespace,
+        "resources": resources,
+    }
