@@ -43,6 +43,7 @@ def build(options: Options) -> dict[str, str]:
     unknown = sorted(set(options.targets) - set(TARGETS))
     if unknown:
         raise ExportError(f"unknown target {', '.join(unknown)} (have: {', '.join(TARGETS)})")
+    kube.check_names(options.namespace, options.labels, options.folder_annotation)
     cfg = load_config(options.config, options.profile)
     ctx = _Ctx(options, cfg, render(options.config, cfg.profile))
     ctx.groups = {

@@ -96,3 +96,32 @@ def test_config_error_names_file_line_and_key(dist: Path, tmp_path: Path) -> Non
 def test_dashboard_over_the_configmap_limit(dist: Path) -> None:
     with pytest.raises(ExportError, match=r"grafana/dashboards/\S+\.json: \d+ bytes, over"):
         build(Options(configmap_limit=10_000))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--namespace", "Monitoring_NS"), "--namespace 'Monitoring_NS': not a DNS-1123 label"),
+        (("--label", "release=kube prometheus"), "'kube prometheus' is not a valid label value"),
+        (("--label", "a b=x"), "'a b' is not a valid label key"),
+        (("--label", "release"), "'release' is not KEY=VALUE"),
+        (("--folder-annotation", "grafana folder"), "not a valid annotation key"),
+    ],
+)
+def test_kubernetes_names_are_checked(dist: Path, args: tuple[str, ...], expected: str) -> None:
+    before = snapshot(dist)
+    code, err = run("--out", str(dist), *args)
+    assert code == 2 and expected in err, err
+    assert snapshot(dist) == before
+
+
+def test_check_reports_a_stale_directory(tmp_path: Path) -> None:
+    out = export(tmp_path / "dist", "--target", "mimir")
+    assert run("--out", str(out), "--target", "mimir", "--check") == (0, "")
+    (out / "mimir" / "rules" / "slo-alerts.yml").write_text("edited\n")
+    (out / "mimir" / "rules" / "extra.yml").write_text("groups: []\n")
+    (out / "mimir" / "rules" / "slo-llm-ttft.yml").unlink()
+    code, err = run("--out", str(out), "--target", "mimir", "--check")
+    assert code == 1
+    for rel in ("mimir/rules/slo-alerts.yml", "mimir/rules/slo-llm-ttft.yml", "extra.yml (not"):
+        assert rel in err, err
