@@ -18,6 +18,7 @@ from export.errors import ExportError
 from generators.config import Config
 
 RULES_DIR = "prometheus/rules/"
+NAMESPACE_PREFIX = "genai-obs-"
 # Prometheus' model.ParseDuration: units in this order, each at most once; "0" alone is allowed.
 _DURATION = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
@@ -69,5 +70,9 @@ def check(stem: str, text: str, cfg: Config) -> list[dict[str, Any]]:
 
 
 def mimir_namespace(stem: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """One Mimir/Cortex ruler namespace (mimirtool's rule-file format) per rule file."""
-    return {"namespace": stem, "groups": groups}
+    """One Mimir/Cortex ruler namespace (mimirtool's rule-file format) per rule file.
+
+    Prefixed (genai-obs-slo-alerts), so `mimirtool rules sync --namespaces-regex` can confine a
+    sync to ours in a tenant that other teams' rules share.
+    """
+    return {"namespace": NAMESPACE_PREFIX + stem, "groups": groups}

@@ -99,7 +99,8 @@ def test_every_format_holds_the_same_groups(production: Path) -> None:
         mimir = production / "mimir" / "rules" / f"{plain.stem}.yml"
         assert rule_groups(manifest) == groups, manifest
         assert rule_groups(mimir) == groups, mimir
-        assert yaml.safe_load(mimir.read_text())["namespace"] == plain.stem  # one per file
+        namespace = yaml.safe_load(mimir.read_text())["namespace"]
+        assert namespace == f"genai-obs-{plain.stem}"  # one per file
     shipped = sorted(p.name for p in (ROOT / "prometheus" / "rules").glob("*.yml"))
     assert sorted(p.name for p in (production / "prometheus" / "rules").glob("*.yml")) == shipped
 
