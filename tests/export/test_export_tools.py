@@ -1,6 +1,7 @@
 """The exported files pass the real tools: promtool (every group of every format, including the
 groups inside the PrometheusRule manifests), the Kubernetes and prometheus-operator schemas
-(tools/kube-validate), amtool. Starts processes: promtool, amtool, node."""
+(tools/kube-validate), amtool, Grafana's query grammars.
+Starts processes: promtool, amtool, node."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from tests.export.exported import rule_groups
+from tests.grafana import dashlib
 from tests.support import ROOT, require_binary
 
 VALIDATOR = ROOT / "tools" / "kube-validate"
@@ -125,3 +127,8 @@ def test_amtool_checks_the_exported_alertmanager_config(production: Path) -> Non
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "1 templates" in res.stdout  # the template glob matched the exported template
+
+
+def test_exported_dashboard_queries_parse_with_grafanas_grammars(production: Path) -> None:
+    """LogQL, TraceQL and PromQL of the exported dashboards, through tools/grammars (node)."""
+    assert dashlib.grammar_problems(production / "grafana" / "dashboards") == []
