@@ -150,8 +150,28 @@ def _readme(ctx: _Ctx, paths: list[str]) -> str:
         "",
         *(f"- `{p}`" for p in paths),
         "",
+        *_load(o.targets),
     ]
     return "\n".join(lines)
+
+
+# How each target's files are loaded, for dist/README.md (commands, not run by the exporter).
+_LOAD = {
+    "prometheus": ["promtool check rules prometheus/rules/*.yml"],
+    "kubernetes": ["kubectl apply --server-side -k kubernetes"],
+    "mimir": [
+        "mimirtool rules sync --address=http://<mimir> --id=<tenant> \\",
+        "  --namespaces-regex='^genai-obs-' mimir/rules/*.yml",
+    ],
+    "alertmanager": ["amtool check-config alertmanager/alertmanager.yml"],
+}
+
+
+def _load(targets: tuple[str, ...]) -> list[str]:
+    lines = [line for t in TARGETS if t in targets for line in _LOAD.get(t, [])]
+    if not lines:
+        return []
+    return ["Load (commands, not run by the exporter):", "", "```bash", *lines, "```", ""]
 
 
 def _args(ctx: _Ctx) -> list[str]:
