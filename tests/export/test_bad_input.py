@@ -14,11 +14,21 @@ from tests.export.exported import export, run, snapshot
 from tests.support import ROOT
 
 
+@pytest.fixture(scope="session")
+def previous(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """A previous export (written once): what every failed run must leave untouched."""
+    out = tmp_path_factory.mktemp("previous") / "dist"
+    return snapshot(export(out, "--target", "prometheus", "--target", "alertmanager"))
+
+
 @pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    """A previous, valid export: what every failed run must leave untouched."""
-    (tmp_path / "out").mkdir()
-    return export(tmp_path / "out" / "dist", "--target", "prometheus", "--target", "alertmanager")
+def dist(tmp_path: Path, previous: dict[str, bytes]) -> Path:
+    """A copy of the previous export in its own directory, `out/dist`."""
+    root = tmp_path / "out" / "dist"
+    for rel, data in previous.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return root
 
 
 def _fails(dist: Path, *args: str) -> str:
