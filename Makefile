@@ -49,6 +49,11 @@ generate: bootstrap ## Regenerate every generated file (rules, dashboards, their
 	$(PY) -m generators $(GENERATE_ARGS)
 rules dashboards: generate ## Aliases of `make generate`
 
+.PHONY: export
+export: bootstrap ## Artifacts for production under dist/ (PROFILE=production|demo NAMESPACE=… LABELS="k=v …")
+	$(PY) -m export --profile $(or $(PROFILE),production) $(if $(NAMESPACE),--namespace $(NAMESPACE)) \
+	  $(foreach l,$(LABELS),--label $(l)) $(EXPORT_ARGS)
+
 # --- Docker stack (needs Docker with Compose v2) ------------------------------------------------
 .PHONY: up down clean ps logs smoke
 up: ## Start the whole stack and wait until every service is healthy

@@ -14,6 +14,7 @@ STANDARD = (
     sc.GENAI_OPERATION_DURATION,
     sc.GENAI_TOKEN_USAGE,
     sc.GENAI_TIME_TO_FIRST_CHUNK,
+    sc.GENAI_TIME_PER_OUTPUT_CHUNK,
 )
 EXTRAS = tuple(m for m in sc.METRIC_LABELS if m not in STANDARD)
 # The provider label before GenAI semconv v1.37 renamed gen_ai.system to gen_ai.provider.name;

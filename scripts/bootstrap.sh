@@ -55,14 +55,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# --- npm grammar packages ----------------------------------------------------------------------
-if [ -f tools/grammars/package.json ]; then
-  gstamp=tools/grammars/node_modules/.installed
-  if [ ! -f "$gstamp" ] || [ tools/grammars/package-lock.json -nt "$gstamp" ]; then
+# --- npm packages: grammars (dashboard queries) and kube-validate (exported manifests) ----------
+for dir in tools/grammars tools/kube-validate; do
+  [ -f "$dir/package.json" ] || continue
+  gstamp=$dir/node_modules/.installed
+  if [ ! -f "$gstamp" ] || [ "$dir/package-lock.json" -nt "$gstamp" ]; then
     command -v npm >/dev/null 2>&1 || die "npm not found. Install Node.js >= 20: sudo apt-get install nodejs npm"
-    say "installing npm grammar packages"
-    (cd tools/grammars && npm ci --silent --no-audit --no-fund)
+    say "installing npm packages of $dir"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
     touch "$gstamp"
   fi
-fi
+done
 say "ready"

@@ -35,6 +35,7 @@ EXTERNAL = (
     "demo_app/test_semconv_conformance.py",
     "demo_app/test_streaming.py",
     "e2e/*",
+    "export/test_export_tools.py",
     "fuzz/*",
     "generators/test_config.py",
     "generators/test_custom_config.py",

@@ -17,6 +17,7 @@ import yaml
 
 from demo_app import semconv
 from harness import require_binary
+from tests.export.exported import export
 from tests.grafana import dashlib, livestack
 
 ALLOWLIST = Path(__file__).with_name("promql_allowlist.yaml")
@@ -68,6 +69,14 @@ def test_traffic_exercised_success_and_failure(stack: livestack.LiveStack) -> No
 
 def test_every_promql_query_returns_data(stack: livestack.LiveStack) -> None:
     assert failures(stack) == []
+
+
+def test_exported_dashboards_return_data(stack: livestack.LiveStack, tmp_path: Path) -> None:
+    """The dashboards `make export` writes to dist/ pass the same live check as the shipped ones."""
+    out = export(tmp_path / "dist", "--profile", "production", "--target", "grafana")
+    directory = out / "grafana" / "dashboards"
+    assert len(list(directory.glob("*.json"))) == len(dashlib.load())
+    assert failures(stack, directory) == []
 
 
 def test_allowlist_is_small_and_every_entry_is_used() -> None:

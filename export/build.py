@@ -1,0 +1,186 @@
+"""Assemble the dist/ tree in memory: repo-relative path → text, nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from export import TARGETS, kube, rules, yamlio
+from export.errors import ExportError
+from generators import render
+from generators.config import ROOT, Config, load_config
+
+DASHBOARDS_DIR = "grafana/dashboards/"
+ALERTMANAGER_EXAMPLE = "alertmanager/alertmanager.production-example.yml"
+HEADER = "exported by `make export` (python -m export) — do not edit; change the inputs, re-export."
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to export and how the Kubernetes manifests are named and labelled."""
+
+    config: Path | None = None
+    profile: str | None = "production"
+    targets: tuple[str, ...] = TARGETS
+    namespace: str = "monitoring"
+    labels: dict[str, str] = field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    dashboard_label: tuple[str, str] = ("grafana_dashboard", "1")
+    folder_annotation: str = "grafana_folder"
+    configmap_limit: int = kube.CONFIGMAP_LIMIT
+
+
+@dataclass
+class _Ctx:
+    options: Options
+    cfg: Config
+    files: dict[str, str]
+    groups: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def build(options: Options) -> dict[str, str]:
+    """Every file of dist/ for `options`. Raises ExportError or slo.spec.SpecError."""
+    unknown = sorted(set(options.targets) - set(TARGETS))
+    if unknown:
+        raise ExportError(f"unknown target {', '.join(unknown)} (have: {', '.join(TARGETS)})")
+    kube.check_names(options.namespace, options.labels, options.folder_annotation)
+    cfg = load_config(options.config, options.profile)
+    ctx = _Ctx(options, cfg, render(options.config, cfg.profile))
+    ctx.groups = {
+        stem: rules.check(stem, text, cfg) for stem, text in rules.rule_files(ctx.files).items()
+    }
+    out: dict[str, str] = {}
+    for target in TARGETS:
+        if target in options.targets:
+            out.update(_BUILDERS[target](ctx))
+    out["README.md"] = _readme(ctx, sorted(out))
+    return dict(sorted(out.items()))
+
+
+def _prometheus(ctx: _Ctx) -> dict[str, str]:
+    return {
+        f"prometheus/rules/{stem}.yml": _header(ctx) + ctx.files[f"{rules.RULES_DIR}{stem}.yml"]
+        for stem in ctx.groups
+    }
+
+
+def _mimir(ctx: _Ctx) -> dict[str, str]:
+    return {
+        f"mimir/rules/{stem}.yml": yamlio.dump(rules.mimir_namespace(stem, groups), _header(ctx))
+        for stem, groups in ctx.groups.items()
+    }
+
+
+def _kubernetes(ctx: _Ctx) -> dict[str, str]:
+    o = ctx.options
+    out = {
+        f"kubernetes/prometheusrules/{stem}.yaml": yamlio.dump(
+            kube.prometheus_rule(stem, groups, o.namespace, o.labels), _header(ctx)
+        )
+        for stem, groups in ctx.groups.items()
+    }
+    folder = (o.folder_annotation, ctx.cfg.folder) if o.folder_annotation else None
+    for stem, text in _dashboards(ctx).items():
+        cm = kube.dashboard_configmap(
+            stem, text, namespace=o.namespace, label=o.dashboard_label, folder=folder
+        )
+        if (size := kube.data_size(cm)) > o.configmap_limit:
+            raise ExportError(
+                f"{DASHBOARDS_DIR}{stem}.json: {size} bytes, over the ConfigMap limit of"
+                f" {o.configmap_limit} bytes; one dashboard cannot be split — make it smaller"
+            )
+        out[f"kubernetes/grafana-dashboards/{stem}.yaml"] = yamlio.dump(cm, _header(ctx))
+    resources = sorted(p.removeprefix("kubernetes/") for p in out)
+    out["kubernetes/kustomization.yaml"] = yamlio.dump(
+        kube.kustomization(resources, o.namespace), _header(ctx)
+    )
+    return out
+
+
+def _dashboards(ctx: _Ctx) -> dict[str, str]:
+    return {
+        PurePosixPath(path).stem: text
+        for path, text in ctx.files.items()
+        if path.startswith(DASHBOARDS_DIR) and path.endswith(".json")
+    }
+
+
+def _grafana(ctx: _Ctx) -> dict[str, str]:
+    return {f"grafana/dashboards/{stem}.json": text for stem, text in _dashboards(ctx).items()}
+
+
+def _alertmanager(ctx: _Ctx) -> dict[str, str]:
+    out = {"alertmanager/alertmanager.yml": (ROOT / ALERTMANAGER_EXAMPLE).read_text()}
+    for path in sorted((ROOT / "alertmanager" / "templates").glob("*.tmpl")):
+        out[f"alertmanager/templates/{path.name}"] = path.read_text()
+    return out
+
+
+def _runbooks(ctx: _Ctx) -> dict[str, str]:
+    return {
+        f"runbooks/{path.name}": path.read_text()
+        for path in sorted((ROOT / "docs" / "runbooks").glob("*.md"))
+    }
+
+
+_BUILDERS: dict[str, Callable[[_Ctx], dict[str, str]]] = {
+    "prometheus": _prometheus,
+    "kubernetes": _kubernetes,
+    "mimir": _mimir,
+    "grafana": _grafana,
+    "alertmanager": _alertmanager,
+    "runbooks": _runbooks,
+}
+
+
+def _header(ctx: _Ctx) -> str:
+    return yamlio.comment(HEADER, f"Profile: {ctx.cfg.profile}. Guide: docs/production.md.")
+
+
+def _readme(ctx: _Ctx, paths: list[str]) -> str:
+    o = ctx.options
+    command = " ".join(["python -m export", *_args(ctx)])
+    lines = [
+        "# Exported observability artifacts",
+        "",
+        f"Written by `{command}` from the repository's generators; do not edit, re-export.",
+        f"Profile `{ctx.cfg.profile}`; Kubernetes namespace `{o.namespace}`,"
+        f" labels {', '.join(f'`{k}: {v}`' for k, v in sorted(o.labels.items())) or 'none'}.",
+        "Where each directory goes: docs/production.md in the repository.",
+        "",
+        *(f"- `{p}`" for p in paths),
+        "",
+        *_load(o.targets),
+    ]
+    return "\n".join(lines)
+
+
+# How each target's files are loaded, for dist/README.md (commands, not run by the exporter).
+_LOAD = {
+    "prometheus": ["promtool check rules prometheus/rules/*.yml"],
+    "kubernetes": ["kubectl apply --server-side -k kubernetes"],
+    "mimir": [
+        "mimirtool rules sync --address=http://<mimir> --id=<tenant> \\",
+        "  --namespaces-regex='^genai-obs-' mimir/rules/*.yml",
+    ],
+    "alertmanager": ["amtool check-config alertmanager/alertmanager.yml"],
+}
+
+
+def _load(targets: tuple[str, ...]) -> list[str]:
+    lines = [line for t in TARGETS if t in targets for line in _LOAD.get(t, [])]
+    if not lines:
+        return []
+    return ["Load (commands, not run by the exporter):", "", "```bash", *lines, "```", ""]
+
+
+def _args(ctx: _Ctx) -> list[str]:
+    o = ctx.options
+    args = [f"--profile {ctx.cfg.profile}"]
+    if o.config is not None:
+        args.append(f"--config {o.config.name}")
+    if o.targets != TARGETS:
+        args += [f"--target {t}" for t in o.targets]
+    args.append(f"--namespace {o.namespace}")
+    args += [f"--label {k}={v}" for k, v in sorted(o.labels.items())]
+    return args
