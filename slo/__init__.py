@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from slo import docs, llm_alerts, rules
+from slo import docs, llm_alerts, prices, rules
 from slo.render import dump
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, load_spec, load_thresholds
 
@@ -23,5 +23,6 @@ def generate_all(
     for name, doc in rules.generate(spec).items():
         files[f"{RULES_DIR}/{name}"] = dump(doc, spec_src)
     files[f"{RULES_DIR}/llm-alerts.yml"] = dump(llm_alerts.generate(thresholds), th_src)
+    files[f"{RULES_DIR}/{prices.RULES_FILE}"] = dump(prices.generate(), "demo_app/data/prices.yaml")
     files["docs/alerts.md"] = docs.alerts_md(thresholds, th_src)
     return files, [f"{RULES_DIR}/slo-*.yml"]

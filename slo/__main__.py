@@ -1,9 +1,11 @@
-"""`python -m slo`: regenerate prometheus/rules/{slo-*,llm-alerts}.yml and docs/alerts.md.
+"""`python -m slo`: regenerate prometheus/rules/*.yml and docs/alerts.md.
+
+Sources: slo/slos.yaml, slo/thresholds.yaml and demo_app/data/prices.yaml (llm-prices.yml).
 
     python -m slo            write the files
     python -m slo --check    exit 1 (listing them) when committed files differ from a fresh run
 
-A bad spec exits 2 with `file:line: slo 'name': field 'x': reason` and no stack trace.
+A bad spec or price table exits 2 with `file:line: slo 'name': field 'x': reason` and no stack trace.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from demo_app.pricing import PriceTableError
 from slo import generate_all
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError
 
@@ -29,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         files, stale_globs = generate_all(args.spec, args.thresholds)
-    except SpecError as exc:
+    except (SpecError, PriceTableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     root: Path = args.root

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from demo_app import semconv as sc
+from slo import prices
 from slo.render import dashboard, runbook_url
 from slo.spec import Threshold
 
@@ -238,6 +239,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
     )
     t = th["LLMUnpricedModelTokens"]
     unpriced = sc.LLM_UNPRICED_TOKENS
+    tokens = f"{prices.TOKEN_SUM}{{{prices.PRICED_TYPES_MATCHER}}}"
     alerts.append(
         Alert(
             "LLMUnpricedModelTokens",
@@ -247,6 +249,17 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             f"    ({unpriced} unless {unpriced} offset 30m)\n"
             "  or\n"
             f"    increase({unpriced}[30m])\n"
+            f") > {num(t.value)}\n"
+            "or\n"
+            "# apps without llm_unpriced_tokens_total: standard token usage of unpriced models\n"
+            f"sum by ({sc.L_MODEL}) (\n"
+            "  (\n"
+            f"      ({tokens} unless {tokens} offset 30m)\n"
+            "    or\n"
+            f"      increase({tokens}[30m])\n"
+            "  )\n"
+            f"  unless on ({sc.L_MODEL})\n"
+            f"    {prices.PRICE}\n"
             f") > {num(t.value)}\n",
             "Tokens of {{ $labels.gen_ai_request_model }} are not priced",
             "{{ $value | humanize }} tokens of {{ $labels.gen_ai_request_model }} in the last "
@@ -414,7 +427,14 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
     recording = [
         {
             "record": COST_RATE,
-            "expr": f"sum(rate({sc.LLM_COST}[5m])) * 3600",
+            # The app's own cost where it reports one, else standard tokens × price table.
+            "expr": (
+                "sum(\n"
+                f"    sum by ({prices.COST_KEY}) (rate({sc.LLM_COST}[5m]))\n"
+                "  or\n"
+                f"    sum by ({prices.COST_KEY}) ({prices.TOKEN_COST_RATE})\n"
+                ") * 3600\n"
+            ),
             "labels": dict(app),
         }
     ]
