@@ -5,7 +5,7 @@ Sources: slo/slos.yaml, slo/thresholds.yaml and demo_app/data/prices.yaml (llm-p
     python -m slo            write the files
     python -m slo --check    exit 1 (listing them) when committed files differ from a fresh run
 
-A bad spec or price table exits 2 with `file:line: slo 'name': field 'x': reason` and no stack trace.
+A bad spec or price table exits 2 with `file:line: ...: reason` and no stack trace.
 """
 
 from __future__ import annotations

@@ -23,10 +23,12 @@ CHAT = f'{sc.L_OPERATION}="{sc.OP_CHAT}"'
 OTELCOL_REFUSED = {
     "traces": "otelcol_receiver_refused_spans_total",
     "logs": "otelcol_receiver_refused_log_records_total",
+    "metrics": "otelcol_receiver_refused_metric_points_total",
 }
 OTELCOL_SEND_FAILED = {
     "traces": "otelcol_exporter_send_failed_spans_total",
     "logs": "otelcol_exporter_send_failed_log_records_total",
+    "metrics": "otelcol_exporter_send_failed_metric_points_total",
 }
 LOKI_REQUESTS = "loki_request_duration_seconds_count"
 LOKI_PUSH_ROUTES = "loki_api_v1_push|otlp_v1_logs"
@@ -332,7 +334,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "or retry them.",
             dashboard("stack-health"),
             job,
-            "Collector receivers refuse spans or log records",
+            "Collector receivers refuse spans, log records or metric points",
         )
     )
     t = th["OtelCollectorExportFailing"]
@@ -346,7 +348,7 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             "{{ $labels.signal }} items/s to its backend.",
             dashboard("stack-health"),
             job,
-            "Collector exporters fail to send spans or log records",
+            "Collector exporters fail to send spans, log records or metric points",
         )
     )
     t = th["LokiIngestionErrors"]

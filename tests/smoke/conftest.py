@@ -142,3 +142,7 @@ def poll(what: str, fn: Callable[[], T | None], timeout: float = 120.0, every: f
         if time.monotonic() >= deadline:
             pytest.fail(f"{what}: not seen within {timeout:.0f}s (last: {last!r})", pytrace=False)
         time.sleep(every)
+
+
+def otlp_http_url(stack: Stack) -> str:
+    return stack.url("OTLP_HTTP_PORT", 4318)
