@@ -92,17 +92,22 @@ def price_rules(table: PriceTable) -> list[dict[str, Any]]:
     return rules
 
 
-def token_cost_expr(window: str = "5m", selector: str = "") -> str:
-    """USD per second from standard token usage at list prices, per source series (no type)."""
+def token_cost_expr(window: str = "5m", selector: str = "", fn: str = "rate") -> str:
+    """USD (per second with rate, in the window with increase) of standard token usage at list
+    prices, per source series without the token type. `selector`: extra matchers, `a="b", …`."""
     extra = f", {selector}" if selector else ""
     return (
         f"sum without ({sc.L_TOKEN_TYPE}) (\n"
         f"    sum without ({', '.join(DROPPED)}) "
-        f"(rate({TOKEN_SUM}{{{PRICED_TYPES_MATCHER}{extra}}}[{window}]))\n"
+        f"({fn}({TOKEN_SUM}{{{PRICED_TYPES_MATCHER}{extra}}}[{window}]))\n"
         f"  * on ({sc.L_MODEL}, {sc.L_TOKEN_TYPE}) group_left ()\n"
         f"    {PRICE}\n"
         ")\n"
     )
+
+
+def one_line(expr: str) -> str:
+    return " ".join(line.strip() for line in expr.splitlines() if line.strip())
 
 
 def cost_rules() -> list[dict[str, Any]]:
