@@ -13,6 +13,7 @@ app that emits only the standard `gen_ai.client.token.usage` histogram gets a co
 The GenAI semconv `gen_ai.token.type` has only `input` and `output`; cached and reasoning tokens
 are subsets of them that no standard metric reports. So the cost from tokens is the list price
 of every token: an upper bound when prompt-cache reads get a discount, exact otherwise.
+Prices are matched on the exact request model (no date-suffix fallback as in demo_app.pricing).
 The long-context tiers (`*_above_200k_tokens`) depend on each call's size, which a histogram sum
 cannot tell apart: they are not rendered.
 

@@ -9,14 +9,16 @@ change closes one, its XPASS fails the suite: drop the mark and update docs/own-
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.grafana import dashlib
 from tests.ownapp import livecheck
-from tests.support import require_binary
+from tests.support import ROOT, require_binary
 
 
 @dataclass(frozen=True)
@@ -144,3 +146,26 @@ def test_rate_limit_alert_fires_under_429s(faulty: Outcome) -> None:
 )
 def test_latency_slo_threshold_is_a_bucket_bound(healthy: Outcome) -> None:
     assert healthy.series["latency_threshold_bucket"] > 0
+
+
+DOC = ROOT / "docs" / "own-app.md"
+DOC_ROW = re.compile(
+    r"^\| (?P<title>[^|]+?) \| (?P<data>\d+) \| (?P<missing>\d+) \| (?P<extras>\d+)", re.M
+)
+
+
+def test_own_app_doc_states_the_measured_counts(faulty: Outcome) -> None:
+    titles = {d["uid"]: d["title"] for d in dashlib.load().values()}
+    measured: dict[str, tuple[int, int, int]] = {}
+    for uid, title in titles.items():
+        panels = [p for p in faulty.panels if p["dashboard"] == uid]
+        std = [p for p in panels if p["kind"] == "standard"]
+        data = sum(p["result"] == "data" for p in std)
+        extras = sum(p["kind"] == "extras" and p["result"] != "data" for p in panels)
+        if std or extras:
+            measured[title] = (data, len(std) - data, extras)
+    documented = {
+        m["title"]: (int(m["data"]), int(m["missing"]), int(m["extras"]))
+        for m in DOC_ROW.finditer(DOC.read_text())
+    }
+    assert documented == measured
