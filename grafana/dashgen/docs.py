@@ -144,7 +144,9 @@ How they are built and checked:
   `slo/slos.yaml` and `slo/thresholds.yaml`, the files the alert rules come from), so every
   panel has a unit and a description, and the histogram math is uniform:
   quantiles are `histogram_quantile(q, sum by (le, …) (rate(…_bucket[$__rate_interval])))`,
-  means are `rate(_sum) / rate(_count)`, cost is `rate`/`increase` of `llm_cost_usd_total`.
+  means are `rate(_sum) / rate(_count)`, cost is `rate`/`increase` of `llm_cost_usd_total`
+  where the app reports it, else of `gen_ai_client_token_usage_sum` × `llm:price_usd_per_token`
+  (the price table as recording rules, [own app](own-app.md)).
 - `make test` runs every PromQL query (panels, variables, annotations) against a real
   Prometheus scraping the real rag-api after steady traffic and injected faults; each must
   return data. The only exceptions (listed with reasons in `tests/grafana/promql_allowlist.yaml`)
