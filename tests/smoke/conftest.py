@@ -146,3 +146,7 @@ def poll(what: str, fn: Callable[[], T | None], timeout: float = 120.0, every: f
 
 def otlp_http_url(stack: Stack) -> str:
     return stack.url("OTLP_HTTP_PORT", 4318)
+
+
+def otlp_grpc_endpoint(stack: Stack) -> str:
+    return f"{stack.host}:{stack.env.get('OTLP_GRPC_PORT') or 4317}"
