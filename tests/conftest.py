@@ -46,6 +46,7 @@ EXTERNAL = (
     "grafana/test_queries_live.py",
     "loadgen/test_cli.py",
     "loadgen/test_locust_run.py",
+    "ownapp/*",
     "prometheus/*",
     "reliability/*",
     "security/*",
