@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from slo import llm_alerts, rules
-from slo.rules import BURN_ALERTS, _d
+from slo.rules import BURN_ALERTS
 from slo.spec import Threshold
 
 ALERTMANAGER_CONFIG = Path(__file__).resolve().parents[1] / "alertmanager" / "alertmanager.yml"
@@ -40,18 +40,46 @@ def _threshold(t: Threshold) -> str:
 
 def alerts_md(th: dict[str, Threshold], source: str) -> str:
     rows = []
-    for name, spec in BURN_ALERTS.items():
-        cond = " or ".join(f"{lw} & {sw} burn > {_d(f)}" for lw, sw, f in spec["conditions"])
-        guard = " (≥ min_events_for_paging in the long window)" if spec["guard"] else ""
+    guards = (
+        " Each needs ≥ min_events_for_paging events and ≥ "
+        f"{rules.MIN_BAD_EVENTS} bad events in its longest window"
+    )
+    for a in BURN_ALERTS:
+        cond = "; ".join(rules.describe(c) for c in a.conditions) + "." + guards
+        if a.history:
+            cond += ", and that much history"
+        rows.append(
+            (
+                a.name,
+                a.severity,
+                "An SLO of slo/slos.yaml burns its 30-day error budget "
+                + ("fast, or is down" if a.severity == "page" else "slowly"),
+                cond + ".",
+                rules.FOR[a.name]["demo"],
+                f"for: {rules.FOR[a.name]['production']}",
+                f"/d/{rules.SLO_DASHBOARD}",
+            )
+        )
+    for name, meaning, thr in (
+        (
+            "SLOTrafficStopped",
+            "An SLO counts no event while the same hour last week (else yesterday) had traffic",
+            f"0 events in {rules.STOPPED_WINDOW}; usual ≥ min_events_for_paging per hour",
+        ),
+        (
+            "SLIMetricsAbsent",
+            "A series an SLI reads (total; threshold bucket of a histogram) returns nothing",
+            "—",
+        ),
+    ):
         rows.append(
             (
                 name,
-                spec["severity"],
-                "An SLO of slo/slos.yaml burns its 30-day error budget "
-                + ("fast" if spec["severity"] == "page" else "slowly"),
-                cond + guard,
-                spec["for"],
-                spec["for"],
+                "ticket",
+                meaning,
+                thr,
+                rules.FOR[name]["demo"],
+                f"for: {rules.FOR[name]['production']}",
                 f"/d/{rules.SLO_DASHBOARD}",
             )
         )

@@ -117,18 +117,21 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
         Alert(
             "LLMErrorRatioHigh",
             "page",
+            # A provider's rate limit is LLMProviderRateLimited's ticket, not this page.
             _ratio_guarded(
-                f'{op}_count{{{CHAT}, {sc.L_ERROR_TYPE}!=""}}',
+                f'{op}_count{{{CHAT}, {sc.L_ERROR_TYPE}!="", '
+                f'{sc.L_ERROR_TYPE}!="{sc.ERROR_RATE_LIMITED}"}}',
                 f"{op}_count{{{CHAT}}}",
                 MODEL_LABELS,
                 t,
             ),
             f"Chat calls to {per_model} are failing",
-            f"{{{{ $value | humanizePercentage }}}} of chat calls to {per_model} failed over the "
-            f"last 5 minutes (threshold {pct(t.value)}%).",
+            f"{{{{ $value | humanizePercentage }}}} of chat calls to {per_model} failed (rate "
+            f"limits not counted) over the last 5 minutes (threshold {pct(t.value)}%).",
             dashboard("llm-overview"),
             app,
-            "Share of failed chat calls (any error_type) per provider and model, over 5m",
+            "Share of failed chat calls (any error_type but a rate limit) per provider and model, "
+            "over 5m",
         )
     )
     t = th["LLMLatencyP95High"]
@@ -283,28 +286,6 @@ def build(th: dict[str, Threshold]) -> tuple[list[dict[str, Any]], list[Alert]]:
             dashboard("stack-health"),
             job,
             "A scrape target does not answer (per job and instance)",
-        )
-    )
-    sli_metrics = (
-        (f"{sc.HTTP_SERVER_DURATION}_count", f'{sc.L_HTTP_ROUTE}=~"/v1/chat.*"'),
-        (f"{op}_count", CHAT),
-        (f"{sc.RAG_EVALUATION_SCORE}_count", faith),
-    )
-    absent = "\n  or\n".join(
-        f'  label_replace(absent({m}{{job="{APP}", {sel}}}), "metric", "{m}", "", "")'
-        for m, sel in sli_metrics
-    )
-    alerts.append(
-        Alert(
-            "SLIMetricsAbsent",
-            "ticket",
-            f'(\n{absent}\n)\nand on (job)\nup{{job="{APP}"}} == 1\n',
-            "{{ $labels.metric }} is missing although rag-api is up",
-            "rag-api is scraped but exports no {{ $labels.metric }} series: the SLOs built on "
-            "it show no data (no traffic, or instrumentation broken).",
-            dashboard("llm-slos"),
-            app,
-            "A series the SLOs need is absent while rag-api is scraped",
         )
     )
     t = th["OtelCollectorRefusingData"]
