@@ -130,14 +130,18 @@ def alerts_md(th: dict[str, Threshold], source: str) -> str:
         "|---|---|---|---|---|",
         *_route_rows(),
         "",
-        "Notifications are grouped by `alertname`, `service` and `slo`. Inhibition:",
+        "Tickets are grouped by `alertname`, `service` and `slo`; pages by `service` only, so "
+        "every page of a service (the SLO burns and LLMErrorRatioHigh of one provider outage) "
+        "is one group — one incident under the pager's dedup key, updated as alerts join. "
+        "Inhibition:",
         "",
-        "- a `page` with an `slo` label mutes the `ticket` of the same `service` and `slo` "
-        "(SLOFastBurn mutes SLOSlowBurn); pages without `slo` mute nothing, so an "
-        "LLMErrorRatioHigh page does not hide an unrelated LLMCostSpike ticket;",
+        "- a `page` with an `slo` label mutes the tickets of the same `service` and `slo` "
+        "(SLOFastBurn mutes SLOSlowBurn, SLOTrafficStopped and SLIMetricsAbsent of its SLO); "
+        "pages without `slo` mute nothing, so an LLMErrorRatioHigh page does not hide an "
+        "unrelated LLMCostSpike ticket;",
         "- `TargetDown` mutes the other tickets of its `service` (the job): a down collector "
-        "explains its export failures, a down rag-api its absent SLI series. Pages are never "
-        "muted by it.",
+        "explains its export failures, a down rag-api its absent SLI series and its stopped "
+        "traffic. Pages are never muted by it.",
         "",
         "In the demo every receiver is a webhook to rag-api `POST /v1/alerts`; "
         "`alertmanager/alertmanager.production-example.yml` shows PagerDuty, Slack and email "
