@@ -99,6 +99,13 @@ BURN_ALERTS: tuple[BurnAlert, ...] = (
     ),
 )
 
+def burn_pairs(alert: str) -> tuple[tuple[str, str, Decimal], ...]:
+    """(long, short, factor) of an alert's burn-rate pairs, for dashboards (without the outage
+    condition and the 5m "still burning" window of the 6h page pair)."""
+    a = next(b for b in BURN_ALERTS if b.name == alert)
+    return tuple((c.windows[0], c.windows[1], c.factor) for c in a.conditions if c.factor)
+
+
 # Every `for:` of the SLO alerts, per profile. `for:` is not the detection mechanism (the windows
 # are); it filters evaluation blips and restarts.
 FOR: dict[str, dict[str, str]] = {

@@ -6,7 +6,7 @@ Changing one of those files makes the committed dashboards stale: regenerate the
 
 from __future__ import annotations
 
-from slo.rules import BURN_ALERTS, WINDOWS
+from slo.rules import WINDOWS, burn_pairs
 from slo.spec import HistogramSLI, load_spec, load_thresholds
 
 _SLOS = {s.name: s for s in load_spec().slos}
@@ -53,6 +53,6 @@ EMPTY_RETRIEVAL_ALERT = _alert("RAGEmptyRetrievalRatioHigh")
 LOW_QUALITY_ALERT = _alert("RAGAnswerQualityDrop")
 
 # (long window, short window, burn-rate factor) pairs of the page and ticket alerts.
-PAGE_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in BURN_ALERTS["SLOFastBurn"]["conditions"])
-TICKET_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in BURN_ALERTS["SLOSlowBurn"]["conditions"])
+PAGE_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in burn_pairs("SLOFastBurn"))
+TICKET_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in burn_pairs("SLOSlowBurn"))
 ALL_WINDOWS = tuple(WINDOWS)
