@@ -34,7 +34,10 @@ from tests.support.procs import (
 
 ADMIN_TOKEN = "e2e-admin-token"
 DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
-WARMUP_S = 5.0  # healthy traffic before the first fault: Prometheus finds its targets in ~5 s
+# Healthy live traffic before the first fault: as long as the shortest SLO window (5m), so the
+# outage condition sees a running stack's last 5 minutes, not a hole between the backfilled
+# history and the first scrapes (which would make pages look faster than they are).
+WARMUP_S = 300.0
 POLL_S = 1.0
 # A day of normal spend, backfilled so LLMCostSpike has its baseline (USD/h per req/s of the
 # scenario's base rate; measured on the steady mix: 8–11 USD/h at 4 req/s).
@@ -137,12 +140,12 @@ def sli_history(rate: float) -> list[tuple[str, float]]:
 
 
 def backfill_history(data_dir: Path, usd_per_hour: float, rate: float, now: float) -> None:
-    """Write TSDB blocks ending 2 min ago: 25 h of `llm:cost_usd_per_hour:rate5m` (the baseline
+    """Write TSDB blocks ending 10 s ago: 25 h of `llm:cost_usd_per_hour:rate5m` (the baseline
     LLMCostSpike compares with) and SLI_HISTORY_HOURS of healthy SLI counters at `rate`."""
     promtool = require_binary("promtool")
     data_dir.mkdir(parents=True, exist_ok=True)
     src = data_dir.parent / "history.om"
-    end = int(now) - 120
+    end = int(now) - 10  # before Prometheus starts: the head begins after the blocks
     lines = ["# TYPE llm:cost_usd_per_hour:rate5m gauge"]
     for t in range(end - 25 * 3600, end, 60):
         lines.append(f'llm:cost_usd_per_hour:rate5m{{service="rag-api"}} {usd_per_hour} {t}')

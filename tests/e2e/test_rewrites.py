@@ -73,7 +73,7 @@ def test_history_backfill_is_readable_by_promtool(tmp_path: Path) -> None:
     sli = len(sli_history(4.0))
     samples = 25 * 60 + sli * SLI_HISTORY_HOURS * 60  # one sample a minute each
     assert sum(int(r[4]) for r in rows) == samples, out.stdout
-    assert max(int(r[2]) for r in rows) / 1000 < time.time() - 60  # history, not the present
+    assert max(int(r[2]) for r in rows) / 1000 < time.time()  # history, not the present
     assert SLI_HISTORY_HOURS > 6  # longer than the longest page window (6h)
 
 
