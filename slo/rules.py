@@ -99,6 +99,7 @@ BURN_ALERTS: tuple[BurnAlert, ...] = (
     ),
 )
 
+
 def burn_pairs(alert: str) -> tuple[tuple[str, str, Decimal], ...]:
     """(long, short, factor) of an alert's burn-rate pairs, for dashboards (without the outage
     condition and the 5m "still burning" window of the 6h page pair)."""
