@@ -1,4 +1,4 @@
-"""SLO recording rules and the generic multiwindow, multi-burn-rate alert pair.
+"""SLO recording rules and the generic SLO alerts (slo-alerts.yml).
 
 Per SLO (labels service, slo + the SLO's extra labels):
 - short windows 5m..6h: `slo:error_events:rate<W>` / `slo:total_events:rate<W>` straight from the
@@ -8,6 +8,11 @@ Per SLO (labels service, slo + the SLO's extra labels):
   weighted), and a 30-day window reads one recorded sample per evaluation instead of 30 days of
   every raw SLI series. docs/slos.md explains the trade-off.
 - ratios, burn rates, metadata constants, budget remaining, event volume.
+
+Alerts, keyed on service and slo, one rule each for every SLO: SLOFastBurn (page: burn-rate
+pairs plus an outage condition), SLOSlowBurn (ticket, once the long window is full of history),
+SLOTrafficStopped and SLIMetricsAbsent (tickets). docs/slos.md explains the design and quotes the
+measured detection and reset times (tests/prometheus/slo_properties.py).
 """
 
 from __future__ import annotations
