@@ -45,6 +45,7 @@ class Config:
     folder_uid: str
     profile: str
     for_: dict[str, str]
+    skip_slos: tuple[str, ...] = ()
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     _reporter: _Reporter | None = field(default=None, compare=False, repr=False)
 
@@ -63,6 +64,18 @@ class Config:
         if self._reporter is None:
             return SpecError(f"{self.path}: field '{'.'.join(map(str, path))}': {reason}")
         return self._reporter.error(path, reason)
+
+    def check_slos(self, names: set[str]) -> None:
+        """Every SLO named in skip_slos must exist in slo/slos.yaml."""
+        unknown = [(i, n) for i, n in enumerate(self.skip_slos) if n not in names]
+        if unknown:
+            known = ", ".join(sorted(names))
+            raise SpecError(
+                "\n".join(
+                    str(self.error(("skip_slos", i), f"no SLO {n!r} (have: {known})"))
+                    for i, n in unknown
+                )
+            )
 
     def check_alerts(self, names: set[str]) -> None:
         """The profile must give a `for:` to exactly the alerts the rules define."""
@@ -124,5 +137,6 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         profile=chosen,
         for_=dict(data["profiles"][chosen]["for"]),
         profiles={name: dict(p["for"]) for name, p in data["profiles"].items()},
+        skip_slos=tuple(data.get("skip_slos", ())),
         _reporter=reporter,
     )

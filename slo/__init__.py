@@ -24,7 +24,8 @@ def generate_all(
     """Every generated file (repo-relative path → text) and globs of files the generator owns."""
     spec = load_spec(spec_path)
     thresholds = load_thresholds(thresholds_path)
-    cfg.check_alerts(set(thresholds) | set(rules.BURN_ALERTS))
+    cfg.check_slos({s.name for s in spec.slos})
+    cfg.check_alerts(set(thresholds) | set(rules.ALERT_NAMES))
     spec_src = "slo/slos.yaml" if spec_path == SPEC_PATH else spec_path.name
     th_src = "slo/thresholds.yaml" if thresholds_path == THRESHOLDS_PATH else thresholds_path.name
     files: dict[str, str] = {}

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from slo import llm_alerts
+from slo import llm_alerts, rules
 from slo.render import REGENERATE, dashboard
-from slo.rules import BURN_ALERTS, SLO_DASHBOARD, _d
+from slo.rules import BURN_ALERTS, SLO_DASHBOARD
 from slo.spec import Threshold
 
 if TYPE_CHECKING:
@@ -43,24 +43,45 @@ def _threshold(t: Threshold) -> str:
     return f"> {value} {t.unit}"
 
 
-def alerts_md(th: dict[str, Threshold], cfg: Config, source: str) -> str:
-    rows = []
+def _slo_rows(cfg: Config) -> list[tuple[str, str, str, str, list[str], str, str]]:
+    """The generic SLO alerts of slo/rules.py: burn-rate pairs, outage, stopped traffic, absence."""
     profiles = list(cfg.profiles)
-    for name, spec in BURN_ALERTS.items():
-        cond = " or ".join(f"{lw} & {sw} burn > {_d(f)}" for lw, sw, f in spec["conditions"])
-        guard = " (≥ min_events_for_paging in the long window)" if spec["guard"] else ""
-        rows.append(
-            (
-                name,
-                spec["severity"],
-                "An SLO of slo/slos.yaml burns its 30-day error budget "
-                + ("fast" if spec["severity"] == "page" else "slowly"),
-                cond + guard,
-                [cfg.profiles[p][name] for p in profiles],
-                "",
-                dashboard(cfg, SLO_DASHBOARD),
-            )
+    slo_dash = dashboard(cfg, SLO_DASHBOARD)
+    guards = (
+        " Each needs ≥ min_events_for_paging events and ≥ "
+        f"{rules.MIN_BAD_EVENTS} bad events in its longest window"
+    )
+    rows = []
+    for a in BURN_ALERTS:
+        cond = "; ".join(rules.describe(c) for c in a.conditions) + "." + guards
+        if a.history:
+            cond += ", and that much history"
+        meaning = "An SLO of slo/slos.yaml burns its 30-day error budget " + (
+            "fast, or is down" if a.severity == "page" else "slowly"
         )
+        fors = [cfg.profiles[p][a.name] for p in profiles]
+        rows.append((a.name, a.severity, meaning, cond + ".", fors, "", slo_dash))
+    for name, meaning, thr in (
+        (
+            "SLOTrafficStopped",
+            "An SLO counts no event while the same hour last week (else yesterday) had traffic",
+            f"0 events in {rules.STOPPED_WINDOW}; usual ≥ min_events_for_paging per hour",
+        ),
+        (
+            "SLIMetricsAbsent",
+            "A series an SLI reads (total; threshold bucket of a histogram) returns nothing "
+            "while the service is up",
+            "—",
+        ),
+    ):
+        fors = [cfg.profiles[p][name] for p in profiles]
+        rows.append((name, "ticket", meaning, thr, fors, "", slo_dash))
+    return rows
+
+
+def alerts_md(th: dict[str, Threshold], cfg: Config, source: str) -> str:
+    rows = _slo_rows(cfg)
+    profiles = list(cfg.profiles)
     _, alerts = llm_alerts.build(th, cfg)
     for a in alerts:
         t = th[a.name]
@@ -112,14 +133,18 @@ def alerts_md(th: dict[str, Threshold], cfg: Config, source: str) -> str:
         "|---|---|---|---|---|",
         *_route_rows(),
         "",
-        "Notifications are grouped by `alertname`, `service` and `slo`. Inhibition:",
+        "Tickets are grouped by `alertname`, `service` and `slo`; pages by `service` only, so "
+        "every page of a service (the SLO burns and LLMErrorRatioHigh of one provider outage) "
+        "is one group — one incident under the pager's dedup key, updated as alerts join. "
+        "Inhibition:",
         "",
-        "- a `page` with an `slo` label mutes the `ticket` of the same `service` and `slo` "
-        "(SLOFastBurn mutes SLOSlowBurn); pages without `slo` mute nothing, so an "
-        "LLMErrorRatioHigh page does not hide an unrelated LLMCostSpike ticket;",
+        "- a `page` with an `slo` label mutes the tickets of the same `service` and `slo` "
+        "(SLOFastBurn mutes SLOSlowBurn, SLOTrafficStopped and SLIMetricsAbsent of its SLO); "
+        "pages without `slo` mute nothing, so an LLMErrorRatioHigh page does not hide an "
+        "unrelated LLMCostSpike ticket;",
         "- `TargetDown` mutes the other tickets of its `service` (the job): a down collector "
-        "explains its export failures, a down rag-api its absent SLI series. Pages are never "
-        "muted by it.",
+        "explains its export failures, a down rag-api its absent SLI series and its stopped "
+        "traffic. Pages are never muted by it.",
         "",
         "In the demo every receiver is a webhook to rag-api `POST /v1/alerts`; "
         "`alertmanager/alertmanager.production-example.yml` shows PagerDuty, Slack and email "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from demo_app import semconv as sc
 from generators.contract import L_SYSTEM, is_app_metric
-from generators.promql import inject, le_matcher, quote, render_matchers
+from generators.promql import inject, le_matcher, quote
 from slo import prices
 from slo.render import dashboard, runbook_url
 from slo.spec import Threshold
@@ -45,7 +45,6 @@ PROM_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
 AM_NOTIFICATIONS_FAILED = "alertmanager_notifications_failed_total"
 COST_RATE = "llm:cost_usd_per_hour:rate5m"
 # Resource attributes of an OTLP-pushing app (the collector's Prometheus export writes it).
-TARGET_INFO = "target_info"
 
 STACK_METRICS = frozenset(
     {
@@ -150,18 +149,21 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
         Alert(
             "LLMErrorRatioHigh",
             "page",
+            # A provider's rate limit is LLMProviderRateLimited's ticket, not this page.
             _ratio_guarded(
-                f'{op}_count{{{CHAT}, {sc.L_ERROR_TYPE}!=""}}',
+                f'{op}_count{{{CHAT}, {sc.L_ERROR_TYPE}!="", '
+                f"{sc.L_ERROR_TYPE}!~{quote(cfg.rate_limited)}}}",
                 f"{op}_count{{{CHAT}}}",
                 MODEL_LABELS,
                 t,
             ),
             f"Chat calls to {per_model} are failing",
-            f"{{{{ $value | humanizePercentage }}}} of chat calls to {per_model} failed over the "
-            f"last 5 minutes (threshold {pct(t.value)}%).",
+            f"{{{{ $value | humanizePercentage }}}} of chat calls to {per_model} failed (rate "
+            f"limits not counted) over the last 5 minutes (threshold {pct(t.value)}%).",
             dashboard(cfg, "llm-overview"),
             app,
-            "Share of failed chat calls (any error_type) per provider and model, over 5m",
+            "Share of failed chat calls (any error_type but a rate limit) per provider and model, "
+            "over 5m",
         )
     )
     t = th["LLMLatencyP95High"]
@@ -329,30 +331,6 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
             dashboard(cfg, "stack-health"),
             job,
             "A scrape target does not answer (per job and instance)",
-        )
-    )
-    sli_metrics = [
-        (f"{sc.HTTP_SERVER_DURATION}_count", render_matchers(cfg.http_chat_route)),
-        (f"{op}_count", CHAT),
-    ]
-    if cfg.extras:  # metrics only rag-api emits: absent forever for any other app
-        sli_metrics.append((f"{sc.RAG_EVALUATION_SCORE}_count", faith))
-    absent = "\n  or\n".join(
-        f'  label_replace(absent({m}{{{sel}}}), "metric", "{m}", "", "")' for m, sel in sli_metrics
-    )
-    sel = cfg.service_selector
-    alerts.append(
-        Alert(
-            "SLIMetricsAbsent",
-            "ticket",
-            # alive = scraped and up, or pushing OTLP (target_info from the collector)
-            f"(\n{absent}\n)\nand on ()\ncount(up{{{sel}}} == 1 or {TARGET_INFO}{{{sel}}})\n",
-            f"{{{{ $labels.metric }}}} is missing although {cfg.service_name} is up",
-            f"{cfg.service_name} is up but exports no {{{{ $labels.metric }}}} series: the SLOs "
-            "built on it show no data (no traffic, or instrumentation broken).",
-            dashboard(cfg, "llm-slos"),
-            app,
-            "A series the SLOs need is absent while the service is up",
         )
     )
     t = th["OtelCollectorRefusingData"]

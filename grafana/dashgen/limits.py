@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from slo.rules import BURN_ALERTS, WINDOWS
+from slo.rules import WINDOWS, burn_pairs
 from slo.spec import SLO, HistogramSLI, Threshold, load_spec, load_thresholds
 
 
@@ -78,6 +78,6 @@ def __getattr__(name: str) -> Any:
 
 
 # (long window, short window, burn-rate factor) pairs of the page and ticket alerts.
-PAGE_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in BURN_ALERTS["SLOFastBurn"]["conditions"])
-TICKET_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in BURN_ALERTS["SLOSlowBurn"]["conditions"])
+PAGE_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in burn_pairs("SLOFastBurn"))
+TICKET_WINDOWS = tuple((lw, sw, float(f)) for lw, sw, f in burn_pairs("SLOSlowBurn"))
 ALL_WINDOWS = tuple(WINDOWS)

@@ -206,3 +206,37 @@ def test_inhibition_on_a_real_alertmanager(tmp_path: Path) -> None:
         assert s[("LLMCostSpike", "rag-api", "")]
         assert not s[("SLOFastBurn", "rag-api", "rag-api-availability")]
         assert not s[("LLMErrorRatioHigh", "rag-api", "")]
+
+
+def test_pages_of_one_service_are_one_incident(tmp_path: Path) -> None:
+    """A provider outage raises LLMErrorRatioHigh and two SLO pages: one pager group (one dedup
+    key, one incident), while tickets keep their own groups per alert and SLO."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    with start_alertmanager(tmp_path, rewrite={WEBHOOK: dead}) as am:
+        alerts = [
+            _alert(alertname="LLMErrorRatioHigh", severity="page", service="rag-api",
+                   gen_ai_request_model="gpt-4o-mini"),
+            _alert(alertname="SLOFastBurn", severity="page", service="rag-api",
+                   slo="rag-api-availability"),
+            _alert(alertname="SLOFastBurn", severity="page", service="rag-api",
+                   slo="llm-chat-success"),
+            _alert(alertname="SLOFastBurn", severity="page", service="checkout", slo="checkout"),
+            _alert(alertname="LLMProviderRateLimited", severity="ticket", service="rag-api"),
+            _alert(alertname="SLOTrafficStopped", severity="ticket", service="rag-api",
+                   slo="llm-ttft"),
+        ]  # fmt: skip
+        r = httpx.post(f"{am.url}/api/v2/alerts", json=alerts, timeout=5)
+        assert r.status_code == 200, r.text
+        _statuses(am.url, len(alerts))
+        groups = httpx.get(f"{am.url}/api/v2/alerts/groups", timeout=5).json()
+        pager = {
+            g["labels"]["service"]: sorted(a["labels"]["alertname"] for a in g["alerts"])
+            for g in groups
+            if g["receiver"]["name"] == "pager"
+        }
+        assert pager == {
+            "rag-api": ["LLMErrorRatioHigh", "SLOFastBurn", "SLOFastBurn"],
+            "checkout": ["SLOFastBurn"],
+        }
+        tickets = [g for g in groups if g["receiver"]["name"] == "tickets"]
+        assert len(tickets) == 2 and all(len(g["alerts"]) == 1 for g in tickets)

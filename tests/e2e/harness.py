@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import yaml
 
+from demo_app import semconv
 from demo_app.loadgen.driver import AsyncDriver
 from demo_app.loadgen.scenarios import AlertRef, Scenario
 from harness import require_binary
@@ -33,7 +34,10 @@ from harness.procs import (
 
 ADMIN_TOKEN = "e2e-admin-token"
 DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
-WARMUP_S = 5.0  # healthy traffic before the first fault: Prometheus finds its targets in ~5 s
+# Healthy live traffic before the first fault: as long as the shortest SLO window (5m), so the
+# outage condition sees a running stack's last 5 minutes, not a hole between the backfilled
+# history and the first scrapes (which would make pages look faster than they are).
+WARMUP_S = 300.0
 POLL_S = 1.0
 # A day of normal spend, backfilled so LLMCostSpike has its baseline (USD/h per req/s of the
 # scenario's base rate; measured on the steady mix: 8–11 USD/h at 4 req/s).
@@ -41,17 +45,6 @@ BASELINE_USD_PER_HOUR_PER_RPS = 2.5
 # The severity → receiver contract of alertmanager/alertmanager.yml.
 RECEIVER_BY_SEVERITY = {"page": "pager", "ticket": "tickets"}
 WATCHDOG_RECEIVER = "heartbeat"
-
-
-# On a fresh Prometheus every SLO window (even "3d") holds only the minutes of the run, so the
-# slow-burn ticket's 1x condition sees small-sample noise (e.g. 2 off-topic answers among the first
-# 20) and may go *pending* for a few seconds. With `for: 15m` it cannot fire within the tier, and
-# pending is not raised; firing would still count. Every other forbidden alert stays strict.
-FRESH_PROMETHEUS_NOISE = frozenset({"SLOSlowBurn"})
-
-
-def _tolerated_pending(labels: dict[str, str], state: str) -> bool:
-    return state == "pending" and labels.get("alertname") in FRESH_PROMETHEUS_NOISE
 
 
 def alert_key(labels: dict[str, str]) -> str:
@@ -79,22 +72,101 @@ def render_alertmanager_config(webhook_url: str) -> str:
     return yaml.safe_dump(cfg, sort_keys=False)
 
 
-def backfill_cost_baseline(data_dir: Path, usd_per_hour: float, now: float) -> None:
-    """Write 25 h of `llm:cost_usd_per_hour:rate5m` history (ending 2 min ago) as TSDB blocks."""
+# Healthy SLI history before the run: longer than the longest page window (6h), so every page
+# window holds a running stack's past and the detection times are what a running stack gives
+# (a fresh Prometheus would see the fault alone in its 1h and 6h windows and page far sooner).
+# Only the raw SLI series: the recorded long windows (1d, 3d) stay young, as the slow-burn
+# ticket's history guard expects.
+SLI_HISTORY_HOURS = 7
+HISTORY_INSTANCE = "history"  # its own series: the live app's counters start at 0 beside them
+
+
+def _histogram(
+    name: str, labels: str, per_min: float, good: dict[float, float]
+) -> list[tuple[str, float]]:
+    """Lines of one cumulative histogram (no _sum): `good` maps bucket bound → share at or below."""
+    out: list[tuple[str, float]] = []
+    for bound in sorted(good):
+        le = "+Inf" if bound == float("inf") else semconv.le(bound)
+        out.append((f'{name}_bucket{{{labels}, le="{le}"}}', per_min * good[bound]))
+    out.append((f"{name}_count{{{labels}}}", per_min))
+    return out
+
+
+def _shares(buckets: tuple[float, ...], fast: float) -> dict[float, float]:
+    """Every observation at or below `fast` (a healthy, fast histogram)."""
+    return {**{b: 1.0 if b >= fast else 0.0 for b in buckets}, float("inf"): 1.0}
+
+
+def sli_history(rate: float) -> list[tuple[str, float]]:
+    """(series, events per minute) of a healthy run at `rate` requests/s: the mix's shares."""
+    app = f'job="{semconv.SERVICE_NAME}", instance="{HISTORY_INSTANCE}"'
+    per_min = rate * 60
+    chat = (
+        f'{app}, {semconv.L_OPERATION}="{semconv.OP_CHAT}", {semconv.L_PROVIDER}="openai", '
+        f'{semconv.L_MODEL}="gpt-4o-mini"'
+    )
+    series: list[tuple[str, float]] = []
+    for route, share in (("/v1/chat", 0.7), ("/v1/chat/stream", 0.3)):
+        labels = (
+            f'{app}, {semconv.L_HTTP_METHOD}="POST", {semconv.L_HTTP_ROUTE}="{route}", '
+            f'{semconv.L_HTTP_STATUS}="200"'
+        )
+        series += _histogram(
+            semconv.HTTP_SERVER_DURATION,
+            labels,
+            per_min * share,
+            _shares(semconv.DURATION_BUCKETS, 0.64),
+        )
+    series.append(
+        (f'{semconv.GENAI_OPERATION_DURATION}_count{{{chat}, {semconv.L_ERROR_TYPE}=""}}',
+         per_min * 0.7)
+    )  # fmt: skip
+    series += _histogram(
+        semconv.GENAI_TIME_TO_FIRST_CHUNK,
+        chat,
+        per_min * 0.3 * 0.7,
+        _shares(semconv.DURATION_BUCKETS, 0.32),
+    )
+    quality = {b: 0.03 for b in semconv.SCORE_BUCKETS if b <= 0.8}  # off-topic answers
+    quality |= {0.9: 0.5, 1.0: 1.0, float("inf"): 1.0}
+    series += _histogram(
+        semconv.RAG_EVALUATION_SCORE,
+        f'{app}, {semconv.L_EVALUATION_NAME}="faithfulness"',
+        per_min * 0.7,
+        quality,
+    )
+    return series
+
+
+def backfill_history(data_dir: Path, usd_per_hour: float, rate: float, now: float) -> None:
+    """Write TSDB blocks ending 10 s ago: 25 h of `llm:cost_usd_per_hour:rate5m` (the baseline
+    LLMCostSpike compares with) and SLI_HISTORY_HOURS of healthy SLI counters at `rate`."""
     promtool = require_binary("promtool")
     data_dir.mkdir(parents=True, exist_ok=True)
-    src = data_dir.parent / "baseline.om"
-    end = int(now) - 120
+    src = data_dir.parent / "history.om"
+    end = int(now) - 10  # before Prometheus starts: the head begins after the blocks
     lines = ["# TYPE llm:cost_usd_per_hour:rate5m gauge"]
     for t in range(end - 25 * 3600, end, 60):
         lines.append(f'llm:cost_usd_per_hour:rate5m{{service="rag-api"}} {usd_per_hour} {t}')
+    # gauges in the file: OpenMetrics would want a whole histogram family (_sum, _created) per
+    # counter; Prometheus stores samples, types do not matter to rate()
+    families: dict[str, list[tuple[str, float]]] = {}
+    for name, per_min in sli_history(rate):
+        families.setdefault(name.split("{", 1)[0], []).append((name, per_min))
+    start = end - SLI_HISTORY_HOURS * 3600
+    for family, members in families.items():
+        lines.append(f"# TYPE {family} gauge")  # one TYPE per family, its series together
+        for name, per_min in members:
+            name = name.replace(", ", ",")  # OpenMetrics allows no blanks between labels
+            lines += [f"{name} {per_min * i:.10g} {t}" for i, t in enumerate(range(start, end, 60))]
     lines.append("# EOF")
     src.write_text("\n".join(lines) + "\n")
     subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", str(src), str(data_dir)],
         check=True,
         capture_output=True,
-        timeout=60,
+        timeout=120,
     )
 
 
@@ -162,8 +234,11 @@ class ScenarioRun:
         )
         self.procs.append(self.am)
         data_dir = self.workdir / "prometheus-data"
-        backfill_cost_baseline(
-            data_dir, BASELINE_USD_PER_HOUR_PER_RPS * self.scenario.rate, time.time()
+        backfill_history(
+            data_dir,
+            BASELINE_USD_PER_HOUR_PER_RPS * self.scenario.rate,
+            self.scenario.rate,
+            time.time(),
         )
         self.prom = start_prometheus(
             self.workdir,
@@ -209,7 +284,7 @@ class ScenarioRun:
                 obs.pending_at = now
             if a["state"] == "firing" and obs.firing_at is None:
                 obs.firing_at = now
-            if self.scenario.is_forbidden(labels) and not _tolerated_pending(labels, a["state"]):
+            if self.scenario.is_forbidden(labels):
                 msg = f"{labels.get('alertname')} {a['state']} ({alert_key(labels)})"
                 if msg not in self.result.violations:
                     self.result.violations.append(msg)

@@ -26,7 +26,7 @@ import pytest
 from demo_app.loadgen.docs import MEASURED, machine, write_section
 from demo_app.loadgen.scenarios import AlertRef, load_scenarios
 from harness import require_binary
-from tests.e2e.harness import FRESH_PROMETHEUS_NOISE, Result, ScenarioRun, expected_receiver
+from tests.e2e.harness import Result, ScenarioRun, expected_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -216,11 +216,9 @@ def test_scenario_alert_path(e2e_results: dict[str, Result], name: str) -> None:
 
 def test_steady_raises_nothing_but_watchdog(e2e_results: dict[str, Result]) -> None:
     res = e2e_results["steady"]
-    raised = {
-        o.labels.get("alertname")
-        for o in res.alerts.values()
-        if o.firing_at is not None or o.labels.get("alertname") not in FRESH_PROMETHEUS_NOISE
-    }
+    # not even pending: with healthy history behind it, and the slow-burn ticket waiting for a
+    # full window, a fresh Prometheus shows no small-sample noise
+    raised = {o.labels.get("alertname") for o in res.alerts.values()}
     assert raised == {"Watchdog"}, _explain(res)
 
 

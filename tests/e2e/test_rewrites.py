@@ -12,7 +12,13 @@ import yaml
 
 from harness import require_binary
 from harness.procs import ALERTMANAGER_CONFIG
-from tests.e2e.harness import backfill_cost_baseline, render_alertmanager_config
+from slo.spec import HistogramSLI, load_spec
+from tests.e2e.harness import (
+    SLI_HISTORY_HOURS,
+    backfill_history,
+    render_alertmanager_config,
+    sli_history,
+)
 
 pytestmark = pytest.mark.e2e  # part of `make e2e`; fast
 
@@ -54,16 +60,29 @@ def test_alertmanager_rewrite_touches_only_webhook_host_and_group_timings(tmp_pa
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_cost_baseline_backfill_is_readable_by_promtool(tmp_path: Path) -> None:
+def test_history_backfill_is_readable_by_promtool(tmp_path: Path) -> None:
     promtool = require_binary("promtool")
     data = tmp_path / "data"
-    backfill_cost_baseline(data, 8.0, time.time())
+    backfill_history(data, 8.0, 4.0, time.time())
     out = subprocess.run(
         [promtool, "tsdb", "list", str(data)], capture_output=True, text=True, check=True
     )
     rows = [line.split() for line in out.stdout.strip().splitlines()[1:]]
     assert rows, out.stdout
     # BLOCK ULID, MIN TIME, MAX TIME, DURATION, NUM SAMPLES, NUM CHUNKS, NUM SERIES, SIZE
-    assert sum(int(r[4]) for r in rows) == 25 * 60, out.stdout  # one sample a minute for 25 h
-    assert all(r[6] == "1" for r in rows), out.stdout  # one series: the spend recording
-    assert max(int(r[2]) for r in rows) / 1000 < time.time() - 60  # history, not the present
+    sli = len(sli_history(4.0))
+    samples = 25 * 60 + sli * SLI_HISTORY_HOURS * 60  # one sample a minute each
+    assert sum(int(r[4]) for r in rows) == samples, out.stdout
+    assert max(int(r[2]) for r in rows) / 1000 < time.time()  # history, not the present
+    assert SLI_HISTORY_HOURS > 6  # longer than the longest page window (6h)
+
+
+def test_history_feeds_every_sli_with_healthy_counters() -> None:
+    """Each shipped SLO's recorded total reads the backfilled series (no error ones)."""
+    names = {name.split("{", 1)[0] for name, _ in sli_history(1.0)}
+    for slo in load_spec().slos:
+        sli = slo.sli
+        total = sli.total("5m") if isinstance(sli, HistogramSLI) else sli.total_query
+        assert any(n in total for n in names), slo.name
+    assert all(per_min > 0 for n, per_min in sli_history(1.0) if "_count{" in n)
+    assert not any('error_type="' in n and 'error_type=""' not in n for n, _ in sli_history(1.0))

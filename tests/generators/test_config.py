@@ -101,6 +101,13 @@ CASES = {
         "SLOFastBurn: 2 minutes",
         "does not match",
     ),
+    "skip an SLO that does not exist": (
+        "skip_slos: []",
+        "skip_slos: [llm-ttft, llm-tfft]",
+        "field 'skip_slos[1]'",
+        "skip_slos: [llm-ttft, llm-tfft]",
+        "no SLO 'llm-tfft'",
+    ),
     "alert without for": (
         "      Watchdog: 0s\n  production:",
         "  production:",

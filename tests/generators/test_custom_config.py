@@ -98,7 +98,8 @@ def test_rules_follow_the_config(out: Path) -> None:
             assert "/d/acme-" in rule["annotations"]["dashboard"], name
     absent = next(r for r in _rules(out) if r.get("alert") == "SLIMetricsAbsent")
     assert "rag_evaluation_score" not in absent["expr"], "would be absent forever"
-    assert 'http_route=~"/api/chat.*"' in absent["expr"]
+    assert "rag-answer-quality" not in absent["expr"], "no SLO on rag-api's extras"
+    assert 'up{job="my-llm-app"} == 1' in absent["expr"], "only while the service is up"
 
 
 def test_dashboards_follow_the_config(out: Path) -> None:

@@ -64,8 +64,11 @@ def test_golden_shape_of_each_slo(name: str) -> None:
         "slo:info",
     ):
         assert meta in records
-    # an error-free window reads 0, not "no data"
-    assert "\nor\n0 * " in records["slo:error_events:rate5m"]["expr"]
+    # an error-free window reads 0, not "no data"; a histogram's missing threshold bucket
+    # reads "no data" (SLIMetricsAbsent), never 0
+    sli = {s["name"]: s["sli"] for s in yaml.safe_load(SPEC_PATH.read_text())["slos"]}[name]
+    events = "histogram" not in sli
+    assert ("\nor\n0 * " in records["slo:error_events:rate5m"]["expr"]) == events
     # long windows: ratio of sums of the recorded 5m rates
     assert records["slo:error_events:rate30d"]["expr"].startswith(
         "avg_over_time(slo:error_events:rate5m{"
@@ -96,25 +99,34 @@ def test_golden_sli_selectors() -> None:
     assert 'job="rag-api", gen_ai_operation_name="chat", le="1.28"' in expr("llm-ttft")
     quality = expr("rag-answer-quality")  # good is ABOVE 0.7: the bucket counts the bad ones
     assert quality.startswith(
-        "(sum(rate(rag_evaluation_score_bucket{"
+        "sum(rate(rag_evaluation_score_bucket{"
         'job="rag-api", gen_ai_evaluation_name="faithfulness", le="0.7"}'
     )
     assert 'http_response_status_code=~"5.."' in expr("rag-api-availability")
     assert 'error_type!=""' in expr("llm-chat-success")
 
 
-def test_generic_alert_pair() -> None:
+def test_generic_alerts() -> None:
     doc = yaml.safe_load((ROOT / "prometheus/rules/slo-alerts.yml").read_text())
     alerts = {r["alert"]: r for r in doc["groups"][0]["rules"]}
-    assert set(alerts) == {"SLOFastBurn", "SLOSlowBurn"}
+    assert set(alerts) == {"SLOFastBurn", "SLOSlowBurn", "SLOTrafficStopped", "SLIMetricsAbsent"}
     fast, slow = alerts["SLOFastBurn"], alerts["SLOSlowBurn"]
     assert (fast["labels"]["severity"], fast["for"]) == ("page", "2m")
     assert (slow["labels"]["severity"], slow["for"]) == ("ticket", "15m")
-    for window, factor in (("1h", "14.4"), ("5m", "14.4"), ("6h", "6"), ("30m", "6")):
-        assert f"slo:burn_rate:rate{window} > {factor}" in fast["expr"]
+    for window, factor in (("1h", "14.4"), ("5m", "14.4"), ("6h", "6"), ("30m", "6"), ("5m", "6")):
+        assert f"(slo:burn_rate:rate{window} > {factor} or " in fast["expr"]
     for window, factor in (("1d", "3"), ("2h", "3"), ("3d", "1"), ("6h", "1")):
-        assert f"slo:burn_rate:rate{window} > {factor}" in slow["expr"]
+        assert f"(slo:burn_rate:rate{window} > {factor} or " in slow["expr"]
+    cap = "slo:burn_rate:rate5m > 0.5 / slo:error_budget:ratio\nand"  # the outage condition
+    assert cap in fast["expr"]
     assert "slo:min_events_for_paging:count" in fast["expr"]
+    assert "slo:min_events_for_paging:count" in slow["expr"]
+    assert "present_over_time(slo:total_events:rate5m[1h] offset 3d)" in slow["expr"]
+    assert "present_over_time" not in fast["expr"]
+    # one absence check per series an SLI reads: total, plus the bucket of histogram SLIs
+    absent = alerts["SLIMetricsAbsent"]["expr"]
+    assert absent.count("absent(") == 5 + 3
+    assert 'sli_series", "gen_ai_client_operation_time_to_first_chunk_seconds_count"' in absent
 
 
 # --- thresholds live in one place ------------------------------------------------------------
@@ -245,6 +257,6 @@ def test_no_threshold_literals_in_the_alert_code() -> None:
         and id(node) not in docstrings
     ]
     promql = "\n".join(texts)
-    # `up == 0` (TargetDown) and `up == 1` (SLIMetricsAbsent) are target states, not knobs
-    assert sorted(re.findall(r"(?:>|>=|<|<=|==)\s*[0-9.]+", promql)) == ["== 0", "== 1"]
+    # `up == 0` (TargetDown) is a target state, not a knob
+    assert sorted(re.findall(r"(?:>|>=|<|<=|==)\s*[0-9.]+", promql)) == ["== 0"]
     assert re.findall(r"(?<![\w.\[])[0-9]+\.[0-9]+", promql) == ["0.95"]
