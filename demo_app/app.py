@@ -41,6 +41,7 @@ from demo_app.providers.base import LLMProvider
 from demo_app.ratelimit import RateLimiter
 from demo_app.telemetry import Telemetry
 from demo_app.telemetry.logs import install_stdlib_bridge
+from demo_app.telemetry.redaction import redact
 from demo_app.telemetry.tracing import current_ids, sampled_trace_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
@@ -74,7 +75,9 @@ class RequestContextMiddleware:
         settings = state.settings
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # A caller's id is kept only if it is safe to echo into every log line and span.
+        valid = _REQUEST_ID.match(incoming) and redact(incoming) == incoming
+        request_id = incoming if valid else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         alerts = scope.get("path") == "/v1/alerts"
         limit = settings.alerts_max_body_bytes if alerts else settings.max_body_bytes

@@ -60,14 +60,14 @@ def test_redact_each_kind() -> None:
     assert redact(s["anthropic_key"]) == "[REDACTED:api_key]"
     assert redact(s["aws_key"]) == "[REDACTED:api_key]"
     assert (
-        redact(f"Authorization: Bearer {s['bearer']}") == "Authorization: [REDACTED:bearer_token]"
+        redact(f"Authorization: Bearer {s['bearer']}") == "Authorization: [REDACTED:credential]"
     )
     assert redact(f"mail {s['email']}!") == "mail [REDACTED:email]!"
     assert redact(f"card {s['card']} ok") == "card [REDACTED:card_number] ok"
     assert redact(f"card {s['card'].replace(' ', '')}") == "card [REDACTED:card_number]"
     assert redact(f"call {s['phone']}") == "call [REDACTED:phone_number]"
     assert redact("call (415) 555-0100 now") == "call [REDACTED:phone_number] now"
-    assert redact("api_key=" + _rand(ALNUM, 20)) == "api_key=[REDACTED:api_key]"
+    assert redact("api_key=" + _rand(ALNUM, 20)) == "api_key=[REDACTED:secret]"
     jwt = "eyJ" + _rand(ALNUM, 20) + ".eyJ" + _rand(ALNUM, 20) + "." + _rand(ALNUM, 20)
     assert redact(jwt) == "[REDACTED:jwt]"
 
@@ -155,7 +155,7 @@ def test_content_was_captured_and_redacted_not_dropped(leaked) -> None:
     chat_spans = [s for s in leaked["spans"] if s.name.startswith("chat ")]
     assert chat_spans
     messages = chat_spans[0].attributes["gen_ai.input.messages"]
-    for kind in ("api_key", "bearer_token", "email", "card_number", "phone_number"):
+    for kind in ("api_key", "credential", "email", "card_number", "phone_number"):
         assert f"[REDACTED:{kind}]" in messages, kind
     assert "time to first token" in messages
     assert "gen_ai.output.messages" in chat_spans[0].attributes
@@ -248,7 +248,7 @@ def test_span_with_a_secret_anywhere_is_redacted() -> None:
         assert secret not in text, kind
     assert "http.request.header.authorization" not in exported.attributes
     assert exported.attributes["gen_ai.conversation.id"] == "[REDACTED:email]"
-    assert exported.attributes["url.query"] == "token=[REDACTED:api_key]"
+    assert exported.attributes["url.query"] == "token=[REDACTED:query_value]"
 
 
 def test_values_skipped_on_span_end_are_redacted_where_they_are_set() -> None:
