@@ -77,12 +77,13 @@ _API_KEYS = re.compile(
     """,
     re.VERBOSE,
 )
-# `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`.
+# `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. The
+# value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
 _KEY_VALUE = re.compile(
     r"""(?x)
     (?:(?<![A-Za-z0-9])|(?<=%22)|(?<=%27))([A-Za-z][A-Za-z0-9_.\-]{0,63})
     ((?:\\?["']|%22|%27)?\s*(?:[:=]|%3[AaDd])\s*)
-    (?:
+    (?=
         (\\?")([^"\\]{1,512})(\\?") | (')([^']{1,512})(') | (%22)([^%&\s]{1,512})(%22)
       | ()([^\s"'&,;<>\\]{1,512})()
     )
@@ -162,18 +163,23 @@ def _secret_value(name: str, value: str) -> bool:
     return not (_NUMBER.match(value) and not words.isdisjoint(_COUNT_WORDS))
 
 
-def _key_value(match: re.Match[str]) -> str:
-    name, sep = match.group(1), match.group(2)
-    groups = match.groups()[2:]
-    for i in range(0, len(groups), 3):
-        if groups[i + 1] is not None:
-            opening, value, closing = groups[i], groups[i + 1], groups[i + 2]
-            break
-    else:  # pragma: no cover - one alternative always matches
-        return match.group(0)
-    if not _secret_value(name, value):
-        return match.group(0)
-    return f"{name}{sep}{opening}{_tag('secret')}{closing}"
+def _key_values(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _KEY_VALUE.finditer(text):
+        if match.start() < pos:
+            continue  # inside a value already masked
+        groups = match.groups()[2:]
+        i = next(i for i in range(0, len(groups), 3) if groups[i + 1] is not None)
+        opening, value, closing = groups[i : i + 3]
+        if not _secret_value(match.group(1), value):
+            continue
+        out.append(text[pos : match.end()] + opening + _tag("secret") + closing)
+        pos = match.end() + len(opening) + len(value) + len(closing)
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _auth_header(match: re.Match[str]) -> str:
@@ -231,7 +237,6 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3)),
     (_JWT, _tag("jwt")),
     (_API_KEYS, _tag("api_key")),
-    (_KEY_VALUE, _key_value),
     (_EMAIL, _tag("email")),
     (_CARD_CANDIDATE, _cards),
     (_IBAN, _iban),
@@ -288,6 +293,8 @@ def _redact_all(text: str) -> str:
     """Every pattern, in order (no precheck)."""
     for pattern, replacement in _STEPS:
         text = pattern.sub(replacement, text)
+        if pattern is _API_KEYS:
+            text = _key_values(text)
     return text
 
 

@@ -59,9 +59,7 @@ def test_redact_each_kind() -> None:
     assert redact(f"key {s['openai_key']} end") == "key [REDACTED:api_key] end"
     assert redact(s["anthropic_key"]) == "[REDACTED:api_key]"
     assert redact(s["aws_key"]) == "[REDACTED:api_key]"
-    assert (
-        redact(f"Authorization: Bearer {s['bearer']}") == "Authorization: [REDACTED:credential]"
-    )
+    assert redact(f"Authorization: Bearer {s['bearer']}") == "Authorization: [REDACTED:credential]"
     assert redact(f"mail {s['email']}!") == "mail [REDACTED:email]!"
     assert redact(f"card {s['card']} ok") == "card [REDACTED:card_number] ok"
     assert redact(f"card {s['card'].replace(' ', '')}") == "card [REDACTED:card_number]"
