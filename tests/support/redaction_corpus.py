@@ -94,6 +94,12 @@ class _Expander:
 
 def load(seed: int = 20261201) -> tuple[list[Sample], list[str]]:
     """(secret samples, look-alikes) with placeholders expanded."""
+    samples, lookalikes = load_all(seed)
+    return samples, [text for text, _ in lookalikes]
+
+
+def load_all(seed: int = 20261201) -> tuple[list[Sample], list[tuple[str, bool]]]:
+    """Like `load`, look-alikes as (text, whether the collector must keep it too)."""
     data = yaml.safe_load(CORPUS.read_text())
     exp = _Expander(seed)
     samples = []
@@ -111,4 +117,8 @@ def load(seed: int = 20261201) -> tuple[list[Sample], list[str]]:
                 template=entry["text"],
             )
         )
-    return samples, list(data["lookalikes"])
+    lookalikes = [
+        (item, True) if isinstance(item, str) else (item["text"], item.get("collector", True))
+        for item in data["lookalikes"]
+    ]
+    return samples, lookalikes
