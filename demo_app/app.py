@@ -120,6 +120,19 @@ class RequestContextMiddleware:
                 )
             else:
                 await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception as exc:
+            # Our own bug: answered here, inside the request's log context (request_id), with
+            # the uniform error body; Starlette's outer handler would have neither.
+            state.telemetry.log.error(
+                "unhandled_exception", error_class=type(exc).__qualname__, error=str(exc)[:500]
+            )
+            if status["started"]:
+                raise
+            await _send_json(
+                send_wrapper,
+                500,
+                {"error": "internal_error", "detail": [], "request_id": request_id},
+            )
         finally:
             elapsed = time.perf_counter() - started
             route = self._route(scope)

@@ -81,6 +81,7 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 64 * 1024
     alerts_max_body_bytes: int = 1024 * 1024
+    request_timeout_s: float = 60.0
     # --- LLM backend (passed to the provider library) ---
     llm_provider: str = "simulated"
     llm_default_model: str = "gpt-4o-mini"
@@ -154,6 +155,9 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", d.max_body_bytes, minimum=1024),
             alerts_max_body_bytes=_int(
                 env, "ALERTS_MAX_BODY_BYTES", d.alerts_max_body_bytes, minimum=1024
+            ),
+            request_timeout_s=_num(
+                env, "REQUEST_TIMEOUT_SECONDS", d.request_timeout_s, minimum=0.1
             ),
             llm_provider=provider,
             llm_default_model=_str(env, "LLM_DEFAULT_MODEL", d.llm_default_model),

@@ -130,7 +130,11 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         state = getattr(request.app.state, "rag", None)
         if state is not None:
+            # Starlette runs this handler outside the request's log context: name the request.
             state.telemetry.log.error(
-                "unhandled_exception", error_class=type(exc).__qualname__, error=str(exc)[:500]
+                "unhandled_exception",
+                request_id=request_id_of(request),
+                error_class=type(exc).__qualname__,
+                error=str(exc)[:500],
             )
         return JSONResponse(_body(request, "internal_error", []), status_code=500)

@@ -80,6 +80,15 @@ def _prepare(
     )
 
 
+def _timed_out(state: AppState) -> ProviderError:
+    """What a request that outlived REQUEST_TIMEOUT_SECONDS fails with (→ 504, like a provider
+    that is too slow: the fault `latency_multiplier`/`extra_ttft_seconds` simulate)."""
+    limit = state.settings.request_timeout_s
+    return ProviderError(
+        f"no answer within REQUEST_TIMEOUT_SECONDS={limit:g}", error_type=sc.ERROR_TIMEOUT
+    )
+
+
 def _response_payload(request: Request, answer: Answer) -> dict[str, Any]:
     payload = answer.payload()
     payload["request_id"] = request_id_of(request) or ""
@@ -140,7 +149,12 @@ async def chat(request: Request, body: ChatRequestBody) -> JSONResponse:
     state, inp = _prepare(request, body, stream=False)
     assert state.pipeline is not None
     try:
-        answer = await state.pipeline.run(inp)
+        async with asyncio.timeout(state.settings.request_timeout_s):
+            answer = await state.pipeline.run(inp)
+    except TimeoutError:
+        exc = _timed_out(state)
+        _log_failure(state, inp, exc)
+        raise provider_error(exc) from None
     except ProviderError as exc:
         _log_failure(state, inp, exc)
         raise provider_error(exc) from None
@@ -191,7 +205,19 @@ async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
     task = asyncio.create_task(produce())
     state.background.add(task)
     task.add_done_callback(state.background.discard)
-    first = await queue.get()
+    deadline = asyncio.get_running_loop().time() + state.settings.request_timeout_s
+
+    async def next_item() -> tuple[str, Any]:
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await queue.get()
+        except TimeoutError:
+            task.cancel()
+            exc = _timed_out(state)
+            _log_failure(state, inp, exc)
+            return ("error", exc)
+
+    first = await next_item()
     if first[0] == "error":
         # Nothing was sent yet: answer with a proper HTTP status (the availability SLO counts it).
         exc = first[1]
@@ -217,7 +243,7 @@ async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
                         {"error_type": error_type, "message": message, "request_id": request_id},
                     )
                     return
-                item = await queue.get()
+                item = await next_item()
         finally:
             if not task.done():
                 task.cancel()
