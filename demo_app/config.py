@@ -66,6 +66,25 @@ def _str(env: Mapping[str, str], name: str, default: str) -> str:
     return raw.strip() if raw is not None and raw.strip() else default
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A credential from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes
+    secrets); not both. Surrounding whitespace (a trailing newline) is dropped."""
+    direct = env.get(name, "").strip()
+    path = env.get(f"{name}_FILE", "").strip()
+    if direct and path:
+        raise ConfigError(f"{name} and {name}_FILE are both set: use one")
+    if not path:
+        return direct or None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{name}_FILE={path!r}: cannot read it ({exc})") from None
+    if not value:
+        raise ConfigError(f"{name}_FILE={path!r}: the file is empty")
+    return value
+
+
 @dataclass(frozen=True)
 class TierLimit:
     """Token bucket of one user tier: `rate_per_s` refill, `burst` capacity."""
@@ -90,6 +109,8 @@ class Settings:
     retrieval_top_k: int = 4
     # --- features ---
     admin_token: str | None = None
+    # Bearer credential Alertmanager sends to POST /v1/alerts; None → the webhook is not mounted.
+    alerts_webhook_token: str | None = field(default=None, repr=False)
     rate_limit_enabled: bool = True
     rate_limits: Mapping[str, TierLimit] = field(
         default_factory=lambda: {
@@ -149,6 +170,7 @@ class Settings:
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None
+        webhook_token = _secret(env, "ALERTS_WEBHOOK_TOKEN")
         return cls(
             host=_str(env, "HOST", d.host),
             port=_int(env, "PORT", d.port, minimum=0),
@@ -165,6 +187,7 @@ class Settings:
             sim_latency_scale=_num(env, "SIM_LATENCY_SCALE", d.sim_latency_scale),
             retrieval_top_k=_int(env, "RETRIEVAL_TOP_K", d.retrieval_top_k, minimum=1),
             admin_token=admin_token,
+            alerts_webhook_token=webhook_token,
             rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", d.rate_limit_enabled),
             rate_limits=limits,
             rate_limit_max_keys=_int(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from demo_app import semconv as sc
-from demo_app.alerts import WebhookPayload
+from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.schemas import (
     AlertsAccepted,
@@ -34,6 +34,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 router = APIRouter()
 admin_router = APIRouter(prefix="/admin")
+alerts_router = APIRouter()  # mounted only when ALERTS_WEBHOOK_TOKEN is set
 
 
 def state_of(request: Request) -> AppState:
@@ -255,42 +256,9 @@ async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
     )
 
 
-# --- Alertmanager webhook ------------------------------------------------------------------------
-@router.post("/v1/alerts", response_model=AlertsAccepted, responses=ERRORS)
-async def receive_alerts(request: Request, payload: WebhookPayload) -> dict[str, int]:
-    state = state_of(request)
-    entries = state.alerts.add(payload)
-    for entry in entries:
-        state.telemetry.log.info(
-            "alert_received",
-            alertname=entry["alertname"],
-            alert_status=entry["status"],
-            severity=entry["severity"],
-            service=entry["service"],
-            slo=entry["slo"],
-            fingerprint=entry["fingerprint"],
-            receiver=entry["receiver"],
-        )
-    return {"accepted": len(entries)}
-
-
-@router.get("/v1/alerts")
-async def list_alerts(
-    request: Request,
-    receiver: str | None = Query(default=None, max_length=256),
-    alertname: str | None = Query(default=None, max_length=256),
-) -> dict[str, Any]:
-    state = state_of(request)
-    return {
-        "alerts": state.alerts.list(receiver=receiver, alertname=alertname),
-        "received_total": state.alerts.received_total,
-    }
-
-
-# --- admin: fault injection ----------------------------------------------------------------------
-def require_admin(request: Request) -> AppState:
-    state = state_of(request)
-    token = state.settings.admin_token
+# --- bearer credentials --------------------------------------------------------------------------
+def _require_bearer(request: Request, token: str | None) -> None:
+    """401 without a bearer credential, 403 with a wrong one (constant-time comparison)."""
     if not token:  # routes are not even mounted then; defence in depth
         raise APIError(404, "not_found", [{"field": "path", "reason": "Not Found"}])
     header = request.headers.get("authorization", "")
@@ -304,18 +272,65 @@ def require_admin(request: Request) -> AppState:
         )
     if not hmac.compare_digest(presented.strip().encode(), token.encode()):
         raise APIError(403, "forbidden", [{"field": "Authorization", "reason": "invalid token"}])
+
+
+def require_admin(request: Request) -> AppState:
+    state = state_of(request)
+    _require_bearer(request, state.settings.admin_token)
+    return state
+
+
+def require_webhook(request: Request) -> AppState:
+    state = state_of(request)
+    _require_bearer(request, state.settings.alerts_webhook_token)
     return state
 
 
 AdminState = Annotated[AppState, Depends(require_admin)]
+WebhookState = Annotated[AppState, Depends(require_webhook)]
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 403)
+}
 
 
-@admin_router.get("/faults")
+# --- Alertmanager webhook ------------------------------------------------------------------------
+@alerts_router.post(
+    "/v1/alerts",
+    response_model=AlertsAccepted,
+    responses={**ERRORS, **AUTH_ERRORS},
+    summary=f"Alertmanager webhook (Bearer ALERTS_WEBHOOK_TOKEN; at most {MAX_ALERTS} alerts)",
+)
+async def receive_alerts(payload: WebhookPayload, state: WebhookState) -> dict[str, int]:
+    entries = state.alerts.add(payload)
+    write, suppressed = state.alerts_log.take()
+    if write:
+        fields = notification_summary(payload)
+        if suppressed:
+            fields["suppressed_since_last"] = suppressed
+        state.telemetry.log.info("alerts_received", **fields)
+    return {"accepted": len(entries)}
+
+
+@alerts_router.get("/v1/alerts")
+async def list_alerts(
+    request: Request,
+    receiver: str | None = Query(default=None, max_length=256),
+    alertname: str | None = Query(default=None, max_length=256),
+) -> dict[str, Any]:
+    state = state_of(request)
+    return {
+        "alerts": state.alerts.list(receiver=receiver, alertname=alertname),
+        "received_total": state.alerts.received_total,
+    }
+
+
+# --- admin: fault injection ----------------------------------------------------------------------
+@admin_router.get("/faults", responses=AUTH_ERRORS)
 async def get_faults(state: AdminState) -> dict[str, float]:
     return state.faults.get().to_dict()
 
 
-@admin_router.put("/faults", responses=ERRORS)
+@admin_router.put("/faults", responses={**ERRORS, **AUTH_ERRORS})
 async def put_faults(body: FaultProfileBody, state: AdminState) -> dict[str, float]:
     try:
         profile = FaultProfile.from_mapping(body.model_dump())

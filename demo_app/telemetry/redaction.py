@@ -8,7 +8,7 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
   redacted to the end of the text);
 - `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
-  passwords in URLs (`scheme://user:password@host`);
+  passwords in URLs (`scheme://user:${PASSWORD}@host`);
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
