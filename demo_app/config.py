@@ -85,6 +85,27 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+# The demo stack's API keys (also in .env.example): who presents which key gets which tier.
+DEMO_API_KEYS = "demo-free-key:free,demo-pro-key:pro,demo-enterprise-key:enterprise"
+
+
+def parse_api_keys(raw: str, name: str = "API_KEYS") -> dict[str, str]:
+    """`key:tier,key:tier` → {key: tier}; tiers from semconv.USER_TIERS."""
+    keys: dict[str, str] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, tier = item.strip().rpartition(":")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name}: {item.strip()[:8]!r}…: expected key:tier")
+        if tier.strip() not in semconv.USER_TIERS:
+            raise ConfigError(
+                f"{name}: tier {tier.strip()!r}: expected one of {', '.join(semconv.USER_TIERS)}"
+            )
+        keys[key.strip()] = tier.strip()
+    return keys
+
+
 @dataclass(frozen=True)
 class TierLimit:
     """Token bucket of one user tier: `rate_per_s` refill, `burst` capacity."""
@@ -120,6 +141,8 @@ class Settings:
         }
     )
     rate_limit_max_keys: int = 10_000
+    # API key (X-API-Key header) → user tier; unknown or missing keys get the lowest tier.
+    api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     cache_enabled: bool = True
     cache_ttl_seconds: float = 300.0
     cache_max_entries: int = 1024
@@ -171,6 +194,7 @@ class Settings:
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None
         webhook_token = _secret(env, "ALERTS_WEBHOOK_TOKEN")
+        api_keys = parse_api_keys(_secret(env, "API_KEYS") or "")
         return cls(
             host=_str(env, "HOST", d.host),
             port=_int(env, "PORT", d.port, minimum=0),
@@ -190,6 +214,7 @@ class Settings:
             alerts_webhook_token=webhook_token,
             rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", d.rate_limit_enabled),
             rate_limits=limits,
+            api_keys=api_keys,
             rate_limit_max_keys=_int(
                 env, "RATE_LIMIT_MAX_KEYS", d.rate_limit_max_keys, minimum=len(limits)
             ),

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from demo_app import semconv as sc
@@ -26,6 +26,7 @@ from demo_app.api.state import AppState
 from demo_app.faults import FaultProfile, FaultProfileError
 from demo_app.pipeline import Answer, ChatInput
 from demo_app.providers.base import ProviderError
+from demo_app.ratelimit import effective_tier
 from demo_app.telemetry.tracing import current_ids
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -46,8 +47,20 @@ def _client_host(request: Request) -> str:
 
 
 # --- chat ----------------------------------------------------------------------------------------
+# The caller's API key: its tier (API_KEYS) sets the rate limit and the cost label. Optional:
+# without one (or with an unknown one) the request is served at the lowest tier.
+ApiKey = Annotated[
+    str | None,
+    Header(
+        alias="X-API-Key",
+        max_length=256,
+        description="API key; its tier (API_KEYS) sets the rate limit. Unknown/none: free.",
+    ),
+]
+
+
 def _prepare(
-    request: Request, body: ChatRequestBody, *, stream: bool
+    request: Request, body: ChatRequestBody, api_key: str | None, *, stream: bool
 ) -> tuple[AppState, ChatInput]:
     state = state_of(request)
     if not state.ready or state.pipeline is None:
@@ -57,8 +70,10 @@ def _prepare(
     allowed = pipeline.chat_models()
     if model not in allowed:
         raise field_error("model", f"unknown model {model[:64]!r}; allowed: {', '.join(allowed)}")
+    granted = state.settings.api_keys.get(api_key) if api_key else None
+    tier = effective_tier(granted, body.user_tier)
     if state.settings.rate_limit_enabled:
-        decision = state.limiter.check(body.user_tier, _client_host(request))
+        decision = state.limiter.check(tier, _client_host(request))
         if not decision.allowed:
             state.telemetry.log.info(
                 "rate_limited", user_tier=decision.tier, retry_after_s=decision.retry_after_s
@@ -66,14 +81,14 @@ def _prepare(
             raise APIError(
                 429,
                 "rate_limited",
-                [{"field": "user_tier", "reason": f"rate limit of tier {decision.tier} exceeded"}],
+                [{"field": "X-API-Key", "reason": f"rate limit of tier {decision.tier} exceeded"}],
                 {"Retry-After": str(decision.retry_after_s)},
             )
     return state, ChatInput(
         question=body.question,
         model=model,
         feature=body.feature,
-        user_tier=body.user_tier,
+        user_tier=tier,
         conversation_id=body.conversation_id,
         max_tokens=body.max_tokens,
         temperature=body.temperature,
@@ -145,9 +160,9 @@ def _log_failure(state: AppState, inp: ChatInput, exc: BaseException) -> None:
     responses=ERRORS,
     summary="Answer a question (JSON)",
 )
-async def chat(request: Request, body: ChatRequestBody) -> JSONResponse:
+async def chat(request: Request, body: ChatRequestBody, api_key: ApiKey = None) -> JSONResponse:
     started = time.perf_counter()
-    state, inp = _prepare(request, body, stream=False)
+    state, inp = _prepare(request, body, api_key, stream=False)
     assert state.pipeline is not None
     try:
         async with asyncio.timeout(state.settings.request_timeout_s):
@@ -175,9 +190,9 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
     summary="Answer a question as Server-Sent Events (chunk…, then done or error)",
 )
-async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
+async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey = None) -> Response:
     started = time.perf_counter()
-    state, inp = _prepare(request, body, stream=True)
+    state, inp = _prepare(request, body, api_key, stream=True)
     pipeline = state.pipeline
     assert pipeline is not None
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=256)

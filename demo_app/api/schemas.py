@@ -21,6 +21,7 @@ class ChatRequestBody(BaseModel):
     model: str | None = Field(default=None, min_length=1, max_length=128)
     # Free-form but bounded: metrics map values outside the allow-list to `_OTHER`.
     feature: str | None = Field(default=None, max_length=64)
+    # Can only LOWER the tier the API key grants (X-API-Key, API_KEYS); other values are ignored.
     user_tier: str | None = Field(default=None, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=128)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import yaml
 
+from demo_app.config import DEMO_API_KEYS
 from tests.support import ROOT, free_port, require_binary
 
 PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
@@ -148,7 +149,8 @@ def start_rag_api(
     """`python -m demo_app` on a free loopback port; returns once /readyz answers 200.
 
     Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0;
-    the Alertmanager webhook takes WEBHOOK_TOKEN unless `env` sets ALERTS_WEBHOOK_TOKEN.
+    the Alertmanager webhook takes WEBHOOK_TOKEN unless `env` sets ALERTS_WEBHOOK_TOKEN, and the
+    demo API keys (X-API-Key → tier) are known unless `env` sets API_KEYS.
     `source` is the directory holding the `demo_app` package to run (default: this checkout).
     """
 
@@ -160,6 +162,7 @@ def start_rag_api(
             "SIM_LATENCY_SCALE": "0",
             "PYTHONUNBUFFERED": "1",
             "ALERTS_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+            "API_KEYS": DEMO_API_KEYS,
         }
         base_env.update(env or {})
         proc = _spawn(
