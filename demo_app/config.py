@@ -117,7 +117,7 @@ class TierLimit:
 @dataclass(frozen=True)
 class Settings:
     # --- server ---
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # the container image sets HOST=0.0.0.0 inside its network
     port: int = 8000
     max_body_bytes: int = 64 * 1024
     alerts_max_body_bytes: int = 1024 * 1024
