@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from demo_app.api.jsontypes import JsonInt, Timestamp
+
 MAX_ALERTS = 500  # per notification; alertmanager.yml sets max_alerts below it
 SUMMARY_NAMES = 10  # alert names listed in a summary line (the count is always complete)
 # Webhook log lines: a burst of 50, then 5 per second. Alertmanager sends a few notifications
@@ -32,23 +34,24 @@ LOG_BURST = 50.0
 
 
 class WebhookAlert(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Strict like the rest of the API: it accepts exactly what its schema says (no false → 0).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: Timestamp
+    endsAt: Timestamp | None = None
     generatorURL: str = ""
     fingerprint: str = Field(default="", max_length=64)
 
 
 class WebhookPayload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     version: Literal["4"]
     groupKey: str = ""
-    truncatedAlerts: int = Field(default=0, ge=0)
+    truncatedAlerts: JsonInt = Field(default=0, ge=0)
     status: Literal["firing", "resolved"]
     receiver: str = Field(min_length=1, max_length=256)
     groupLabels: dict[str, str] = Field(default_factory=dict)

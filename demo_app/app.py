@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demo_app import __version__
 from demo_app import semconv as sc
 from demo_app.alerts import AlertStore
-from demo_app.api import errors
+from demo_app.api import errors, openapi
 from demo_app.api.routes import admin_router, alerts_router, router
 from demo_app.api.state import AppState
 from demo_app.cache import ResponseCache
@@ -305,6 +305,7 @@ def create_app(
     )
     app.state.rag = state
     errors.install(app)
+    openapi.install(app, chat_models)
     app.include_router(router)
     if settings.admin_token:
         app.include_router(admin_router)

@@ -9,8 +9,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPBearer
 
 from demo_app import semconv as sc
 from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
@@ -29,9 +30,13 @@ from demo_app.providers.base import ProviderError
 from demo_app.ratelimit import effective_tier
 from demo_app.telemetry.tracing import current_ids
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (413, 422, 429, 502, 503, 504)
-}
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation can answer (all ErrorResponse)."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+ERRORS = errors(413, 422, 429, 502, 503, 504)  # the chat routes
 
 router = APIRouter()
 admin_router = APIRouter(prefix="/admin")
@@ -289,13 +294,22 @@ def _require_bearer(request: Request, token: str | None) -> None:
         raise APIError(403, "forbidden", [{"field": "Authorization", "reason": "invalid token"}])
 
 
-def require_admin(request: Request) -> AppState:
+# Declared for OpenAPI (security schemes); the checks above do the work, with our error shape.
+_ADMIN_SCHEME = HTTPBearer(auto_error=False, scheme_name="adminToken", description="ADMIN_TOKEN")
+_WEBHOOK_SCHEME = HTTPBearer(
+    auto_error=False, scheme_name="alertsWebhookToken", description="ALERTS_WEBHOOK_TOKEN"
+)
+
+
+def require_admin(request: Request, _: Annotated[Any, Security(_ADMIN_SCHEME)] = None) -> AppState:
     state = state_of(request)
     _require_bearer(request, state.settings.admin_token)
     return state
 
 
-def require_webhook(request: Request) -> AppState:
+def require_webhook(
+    request: Request, _: Annotated[Any, Security(_WEBHOOK_SCHEME)] = None
+) -> AppState:
     state = state_of(request)
     _require_bearer(request, state.settings.alerts_webhook_token)
     return state
@@ -303,16 +317,13 @@ def require_webhook(request: Request) -> AppState:
 
 AdminState = Annotated[AppState, Depends(require_admin)]
 WebhookState = Annotated[AppState, Depends(require_webhook)]
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403)
-}
 
 
 # --- Alertmanager webhook ------------------------------------------------------------------------
 @alerts_router.post(
     "/v1/alerts",
     response_model=AlertsAccepted,
-    responses={**ERRORS, **AUTH_ERRORS},
+    responses=errors(401, 403, 413, 422),
     summary=f"Alertmanager webhook (Bearer ALERTS_WEBHOOK_TOKEN; at most {MAX_ALERTS} alerts)",
 )
 async def receive_alerts(payload: WebhookPayload, state: WebhookState) -> dict[str, int]:
@@ -326,7 +337,7 @@ async def receive_alerts(payload: WebhookPayload, state: WebhookState) -> dict[s
     return {"accepted": len(entries)}
 
 
-@alerts_router.get("/v1/alerts")
+@alerts_router.get("/v1/alerts", responses=errors(422))
 async def list_alerts(
     request: Request,
     receiver: str | None = Query(default=None, max_length=256),
@@ -340,12 +351,12 @@ async def list_alerts(
 
 
 # --- admin: fault injection ----------------------------------------------------------------------
-@admin_router.get("/faults", responses=AUTH_ERRORS)
+@admin_router.get("/faults", responses=errors(401, 403))
 async def get_faults(state: AdminState) -> dict[str, float]:
     return state.faults.get().to_dict()
 
 
-@admin_router.put("/faults", responses={**ERRORS, **AUTH_ERRORS})
+@admin_router.put("/faults", responses=errors(401, 403, 413, 422))
 async def put_faults(body: FaultProfileBody, state: AdminState) -> dict[str, float]:
     try:
         profile = FaultProfile.from_mapping(body.model_dump())

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from demo_app.api.jsontypes import integral
 from demo_app.faults import KNOB_BOUNDS
 
 MAX_QUESTION_CHARS = 4000
@@ -17,7 +18,10 @@ class ChatRequestBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    # The pattern (some non-whitespace) is what the validator below checks, published.
+    question: str = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": r"\S"}
+    )
     model: str | None = Field(default=None, min_length=1, max_length=128)
     # Free-form but bounded: metrics map values outside the allow-list to `_OTHER`.
     feature: str | None = Field(default=None, max_length=64)
@@ -26,6 +30,9 @@ class ChatRequestBody(BaseModel):
     conversation_id: str | None = Field(default=None, max_length=128)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
+
+    # JSON Schema's integer includes 256.0 (a validator here keeps the published minimum).
+    _max_tokens = field_validator("max_tokens", mode="before")(integral)
 
     @field_validator("question")
     @classmethod
