@@ -104,3 +104,33 @@ def test_sinks_really_carried_the_redacted_content(sinks: dict[str, Any]) -> Non
         assert "[REDACTED:private_key]" in sinks[sink], sink
     assert "q=[REDACTED:query_value]" in sinks["decoded"]
     assert sinks["stdout"].count('"event": "chat_answered"') >= len(SAMPLES)
+
+
+def test_issue_repro_with_content_capture_off(start_app: Callable[..., Proc]) -> None:
+    """The reported leaks, capture off: a Luhn-valid card with a full stop in X-Request-ID and
+    conversation_id, a token in an unexpected query parameter."""
+    card = "4111111111111111."
+    token = "Zq8" + "x7Lm2Vb9Nw4Rt6Yz1Hc5Jm0Pd"
+    with OTLPReceiver("ok") as receiver:
+        app = start_app(
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"},
+            name="redaction-repro",
+        )
+        r = httpx.post(
+            app.url + f"/v1/chat?auth={token}",
+            json={"question": "What is TTFT?", "conversation_id": f"order {card}"},
+            headers={"X-Request-ID": card.rstrip(".")},
+            timeout=15,
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["x-request-id"] != card.rstrip(".")  # replaced, not echoed
+        assert receiver.wait_for(lambda: any(s.kind == "SERVER" for s in receiver.spans()))
+        app.stop()
+        spans, raw = receiver.spans(), b"".join(receiver.raw_bodies())
+    stdout = Path(app.log_path).read_text()
+    for text in (stdout, raw.decode("utf-8", errors="replace"), repr(spans)):
+        assert card.rstrip(".") not in text and token not in text
+    (server,) = [s for s in spans if s.kind == "SERVER"]
+    assert server.attributes["url.query"] == "auth=[REDACTED:query_value]"
+    supervisor = next(s for s in spans if s.name == "invoke_agent supervisor")
+    assert supervisor.attributes["gen_ai.conversation.id"] == "order [REDACTED:card_number]."
