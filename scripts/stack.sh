@@ -74,6 +74,12 @@ ensure_env() {
     mv .env.tmp .env
     say "added a random ALERTS_WEBHOOK_TOKEN to .env (Alertmanager -> rag-api webhook)"
   fi
+  # API keys (key -> tier) are newer too: an older .env without the line gets the demo keys
+  # (an existing empty API_KEYS= is a choice and stays).
+  if [ -z "$(sed -n '/^API_KEYS=/p' .env)" ]; then
+    sed -n '/^API_KEYS=/p' .env.example >>.env
+    say "added the demo API_KEYS to .env (X-API-Key -> tier; see docs/configuration.md)"
+  fi
   local current
   current=$(env_value GRAFANA_ADMIN_PASSWORD)
   if [ -z "$current" ] || [ "$current" = admin ]; then

@@ -198,3 +198,29 @@ def test_unknown_command_shows_usage(repo: Path) -> None:
 
 def test_script_is_executable() -> None:
     assert os.access(STACK_SH, os.X_OK)
+
+
+def test_older_env_gets_the_webhook_token_and_demo_api_keys(repo: Path) -> None:
+    """An .env made before the webhook credential and API keys existed is completed, not
+    replaced: its own settings stay, the new credential is random, the demo keys are added."""
+    old = [
+        ln
+        for ln in ENV_EXAMPLE.read_text().splitlines()
+        if not ln.startswith(("ALERTS_WEBHOOK_TOKEN=", "API_KEYS="))
+    ]
+    old = [
+        "GRAFANA_ADMIN_PASSWORD=0123456789abcdef0123456789abcdef"
+        if ln.startswith("GRAFANA_")
+        else ln
+        for ln in old
+    ]
+    (repo / ".env").write_text("\n".join(old) + "\n")
+    result = _run(repo, "env")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"[0-9a-f]{48}", _env_value(repo, "ALERTS_WEBHOOK_TOKEN"))
+    assert _env_value(repo, "API_KEYS").startswith("demo-free-key:free,")
+    assert _env_value(repo, "GRAFANA_ADMIN_PASSWORD") == "0123456789abcdef0123456789abcdef"
+    assert (repo / ".env").stat().st_mode & 0o077 == 0
+    token = _env_value(repo, "ALERTS_WEBHOOK_TOKEN")
+    assert _run(repo, "env").returncode == 0
+    assert _env_value(repo, "ALERTS_WEBHOOK_TOKEN") == token  # kept on later runs
