@@ -246,16 +246,34 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
 
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
 # What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
-# "authori"/"bearer"/"basic" (any case); URL password and email → "@"; jwt → "eyJ"; api keys →
-# one of their prefixes; key=value → ":", "=" or "%3" AND a word of `_KEY_WORDS` (every name
-# `secret_name` accepts contains one); card → 13+ digits; IBAN, SSN and phone → 9+ digits and
-# their own pattern. Non-ASCII text (Unicode digits, Unicode case folding) always takes the full
-# path. tests/demo_app/test_redaction.py checks the precheck against the patterns.
-_NEEDLES = ("@", "eyJ", "sk-", "AKIA", "ASIA", "gh", "hf_", "_live_", "_test_", "AIza", "ya29.")
+# "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; jwt →
+# "eyJ"; api keys → one of their prefixes; key=value → ":", "=" or "%3" AND a word of
+# `_KEY_WORDS` (every name `secret_name` accepts contains one); card → a 13-digit run; IBAN, SSN
+# and phone → 9+ digits and their own pattern. Non-ASCII text (Unicode digits, Unicode case
+# folding) always takes the full path. tests/demo_app/test_redaction.py checks the precheck
+# against the patterns.
+_NEEDLES = (
+    "@",
+    "eyJ",
+    "sk-",
+    "AKIA",
+    "ASIA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+)
+_NEEDLES += ("hf_", "_live_", "_test_", "AIza", "ya29.")
 _NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG.", "PRIVATE KEY")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
-_CASELESS = ("bearer", "basic", "authori")
+_CASELESS = ("bearer", "authori")
+# A stretch of 13+ digits, spaces and dashes from digit to digit: what a card candidate needs
+# (a superset, cheap to find).
+_DIGIT_RUN = re.compile(r"[0-9][0-9 -]{11,}[0-9]")
+_PHONE_CHARS = ("+", "(", " ", ".", "-")
 _DIGITS = "0123456789"
 
 
@@ -270,16 +288,25 @@ def may_need_redaction(text: str) -> bool:
     for word in _CASELESS:
         if word in lower:
             return True
+    if "basic" in lower and _BASIC.search(text) is not None:
+        return True
     if ":" in text or "=" in text or "%3" in text:
         for word in _KEY_WORDS:
             if word in lower:
                 return True
     digits = sum(map(text.count, _DIGITS))
-    if digits >= 13:
+    if digits < 9:
+        return False
+    # A card needs a run of 13 digits (spaces or dashes between); an SSN (with "-"), a phone
+    # number (with "+", "(", a space, "." or "-") or an IBAN (upper-case letters) 9 digits in all.
+    # A lower-case hex id has digits but none of these.
+    if _DIGIT_RUN.search(text) is not None:
         return True
-    # 9-12 digits can only be an SSN, a phone number or a letter-heavy IBAN ("127.0.0.1:41234"
-    # is none of them): ask their patterns.
-    return digits >= 9 and any(p.search(text) for p in (_SSN, _PHONE, _IBAN))
+    if "-" in text and _SSN.search(text) is not None:
+        return True
+    if any(c in text for c in _PHONE_CHARS) and _PHONE.search(text) is not None:
+        return True
+    return lower != text and _IBAN.search(text) is not None
 
 
 def redact(text: str) -> str:
