@@ -229,20 +229,37 @@ def _iban(match: re.Match[str]) -> str:
 
 
 # In order: whole blocks and header values first, so a bearer JWT is one credential, not a jwt.
-_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (_PEM, _tag("private_key")),
-    (_AUTH_HEADER, _auth_header),
-    (_BEARER, _tag("bearer_token")),
-    (_BASIC, _basic),
-    (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3)),
-    (_JWT, _tag("jwt")),
-    (_API_KEYS, _tag("api_key")),
-    (_EMAIL, _tag("email")),
-    (_CARD_CANDIDATE, _cards),
-    (_IBAN, _iban),
-    (_SSN, _tag("us_ssn")),
-    (_PHONE, _tag("phone_number")),
+# What a step's pattern cannot match without (case-sensitive substring, lower-cased substring or
+# a pattern), so the full pass skips most steps on most text. Applied to ASCII text only: Unicode
+# case folding and digits are left to the patterns themselves.
+_Guard = Callable[[str, str], bool]
+_DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")  # 13+ digits, spaces and dashes, digit to digit
+_PHONE_CHARS = ("+", "(", " ", ".", "-")
+
+
+def _has(needle: str) -> _Guard:
+    return lambda text, lower: needle in text
+
+
+def _has_lower(needle: str) -> _Guard:
+    return lambda text, lower: needle in lower
+
+
+_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guard | None], ...] = (
+    (_PEM, _tag("private_key"), _has("PRIVATE KEY")),
+    (_AUTH_HEADER, _auth_header, _has_lower("authori")),
+    (_BEARER, _tag("bearer_token"), _has_lower("bearer")),
+    (_BASIC, _basic, _has_lower("basic")),
+    (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
+    (_JWT, _tag("jwt"), _has("eyJ")),
+    (_API_KEYS, _tag("api_key"), None),
+    (_EMAIL, _tag("email"), _has("@")),
+    (_CARD_CANDIDATE, _cards, lambda text, lower: _DIGIT_RUN.search(text) is not None),
+    (_IBAN, _iban, lambda text, lower: lower != text),
+    (_SSN, _tag("us_ssn"), _has("-")),
+    (_PHONE, _tag("phone_number"), lambda text, lower: any(c in text for c in _PHONE_CHARS)),
 )
+_KEY_VALUE_SEPARATORS = (":", "=", "%3")
 
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
 # What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
@@ -270,10 +287,6 @@ _NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
 _CASELESS = ("bearer", "authori")
-# A stretch of 13+ digits, spaces and dashes from digit to digit: what a card candidate needs
-# (a superset, cheap to find).
-_DIGIT_RUN = re.compile(r"[0-9][0-9 -]{11,}[0-9]")
-_PHONE_CHARS = ("+", "(", " ", ".", "-")
 _DIGITS = "0123456789"
 
 
@@ -317,10 +330,15 @@ def redact(text: str) -> str:
 
 
 def _redact_all(text: str) -> str:
-    """Every pattern, in order (no precheck)."""
-    for pattern, replacement in _STEPS:
-        text = pattern.sub(replacement, text)
-        if pattern is _API_KEYS:
+    """Every pattern, in order (no precheck; each step skipped only if its guard proves it
+    cannot match)."""
+    guarded = text.isascii()
+    for pattern, replacement, guard in _STEPS:
+        if not guarded or guard is None or guard(text, text.lower()):
+            text = pattern.sub(replacement, text)
+        if pattern is _API_KEYS and (
+            not guarded or any(sep in text for sep in _KEY_VALUE_SEPARATORS)
+        ):
             text = _key_values(text)
     return text
 

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import Status, StatusCode
 
-from demo_app.telemetry import tracing
+from demo_app.telemetry import redaction, tracing
 from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
 from demo_app.telemetry.tracing import RedactingSpanProcessor
 from tests.support.otlp_receiver import OTLPReceiver
@@ -188,6 +188,21 @@ def test_precheck_never_skips_text_the_patterns_would_change(parts: list[str]) -
     text = "".join(parts)
     if not may_need_redaction(text):
         assert _redact_all(text) == text
+
+
+def _unguarded(text: str) -> str:
+    for pattern, replacement, _ in redaction._STEPS:
+        text = pattern.sub(replacement, text)
+        if pattern is redaction._API_KEYS:
+            text = redaction._key_values(text)
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(_ALPHABET, max_size=24), _FRAGMENTS), max_size=8))
+def test_step_guards_never_skip_a_pattern_that_would_match(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _redact_all(text) == _unguarded(text)
 
 
 def test_precheck_flags_every_planted_secret() -> None:
