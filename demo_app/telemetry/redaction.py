@@ -286,28 +286,26 @@ _NEEDLES += ("hf_", "_live_", "_test_", "AIza", "ya29.")
 _NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG.", "PRIVATE KEY")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
-_CASELESS = ("bearer", "authori")
-_DIGITS = "0123456789"
+_NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def may_need_redaction(text: str) -> bool:
     """False only when no redaction pattern can match `text` (so `redact` returns it as is)."""
     if not text.isascii():
         return True
-    for needle in _NEEDLES:
-        if needle in text:
-            return True
+    if _NEEDLE.search(text) is not None:
+        return True
     lower = text.lower()
-    for word in _CASELESS:
-        if word in lower:
-            return True
+    if "bearer" in lower or "authori" in lower:
+        return True
     if "basic" in lower and _BASIC.search(text) is not None:
         return True
     if ":" in text or "=" in text or "%3" in text:
         for word in _KEY_WORDS:
             if word in lower:
                 return True
-    digits = sum(map(text.count, _DIGITS))
+    digits = len(text) - len(text.translate(_NO_DIGITS))
     if digits < 9:
         return False
     # A card needs a run of 13 digits (spaces or dashes between); an SSN (with "-"), a phone
