@@ -54,25 +54,25 @@ env_value() {  # env_value NAME: value of NAME= in .env (last one wins, like Com
 ensure_env() {
   if [ ! -f .env ]; then
     [ -f .env.example ] || die ".env.example is missing; restore it from git."
-    local password token webhook
+    local password token
     password=$(random_secret)
     token=$(random_secret)
-    webhook=$(random_secret)
     sed -e "s/^GRAFANA_ADMIN_PASSWORD=.*/GRAFANA_ADMIN_PASSWORD=$password/" \
-        -e "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=$token/" \
-        -e "s/^ALERTS_WEBHOOK_TOKEN=.*/ALERTS_WEBHOOK_TOKEN=$webhook/" .env.example >.env.tmp
+        -e "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=$token/" .env.example >.env.tmp
     chmod 600 .env.tmp
     mv .env.tmp .env
-    say "created .env from .env.example with a random Grafana admin password, ADMIN_TOKEN and ALERTS_WEBHOOK_TOKEN"
+    say "created .env from .env.example with a random Grafana admin password and ADMIN_TOKEN"
     say "Grafana admin password (shown once; it stays in .env): $password"
   fi
-  # The webhook credential is newer than some .env files: add it where it is missing or empty.
-  if [ -z "$(env_value ALERTS_WEBHOOK_TOKEN)" ]; then
-    sed -e '/^ALERTS_WEBHOOK_TOKEN=/d' .env >.env.tmp
-    echo "ALERTS_WEBHOOK_TOKEN=$(random_secret)" >>.env.tmp
-    chmod 600 .env.tmp
-    mv .env.tmp .env
-    say "added a random ALERTS_WEBHOOK_TOKEN to .env (Alertmanager -> rag-api webhook)"
+  # The credential Alertmanager presents to rag-api's webhook: a compose secret file (both
+  # containers are read-only, so it cannot come from the environment). The directory keeps other
+  # local users out; the file itself must be readable by the containers' users.
+  if [ ! -s .secrets/alerts_webhook_token ]; then
+    mkdir -p .secrets
+    chmod 700 .secrets
+    (umask 022 && random_secret >.secrets/alerts_webhook_token.tmp)
+    mv .secrets/alerts_webhook_token.tmp .secrets/alerts_webhook_token
+    say "wrote a random webhook credential to .secrets/alerts_webhook_token (Alertmanager -> rag-api)"
   fi
   # API keys (key -> tier) are newer too: an older .env without the line gets the demo keys
   # (an existing empty API_KEYS= is a choice and stays).
@@ -80,6 +80,7 @@ ensure_env() {
     sed -n '/^API_KEYS=/p' .env.example >>.env
     say "added the demo API_KEYS to .env (X-API-Key -> tier; see docs/configuration.md)"
   fi
+  chmod 600 .env  # it holds secrets, whoever created it
   local current
   current=$(env_value GRAFANA_ADMIN_PASSWORD)
   if [ -z "$current" ] || [ "$current" = admin ]; then
@@ -104,7 +105,7 @@ print_urls() {
   printf '%-16s %-34s %s\n' otlp-grpc "$host:$(port OTLP_GRPC_PORT 4317)" "none (OTLP/gRPC in)"
   printf '%-16s %-34s %s\n' otlp-http "http://$host:$(port OTLP_HTTP_PORT 4318)" "none (OTLP/HTTP in)"
   printf '%-16s %-34s %s\n' rag-api "http://$host:$(port RAG_API_PORT 8000)" \
-    "/admin/*: Bearer ADMIN_TOKEN; /v1/alerts: ALERTS_WEBHOOK_TOKEN (.env)"
+    "/admin/*: Bearer ADMIN_TOKEN in .env; /v1/alerts: .secrets/alerts_webhook_token"
   printf '\nNext: make load (demo traffic), make incident SCENARIO=..., make smoke, make down.\n'
 }
 
