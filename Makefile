@@ -41,8 +41,9 @@ lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 	  /tmp/genai-obs-lock/bin/pip freeze --exclude genai-observability-stack ) > constraints.txt
 
 .PHONY: run
-run: bootstrap ## Run rag-api locally on :8000 (no Docker)
-	$(PY) -m demo_app
+RUN_HOST ?= 127.0.0.1
+run: bootstrap ## Run rag-api locally on 127.0.0.1:8000 (no Docker; RUN_HOST=0.0.0.0 to expose it)
+	$(PY) -m demo_app --host $(RUN_HOST)
 
 .PHONY: generate rules dashboards
 generate: bootstrap ## Regenerate every generated file (rules, dashboards, their docs) from genai-obs.yaml

@@ -12,7 +12,7 @@ from demo_app.config import ConfigError, Settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo_app", description=__doc__)
-    parser.add_argument("--host", help="bind address (default: env HOST or 0.0.0.0)")
+    parser.add_argument("--host", help="bind address (default: env HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: env PORT or 8000)")
     args = parser.parse_args(argv)
     try:

@@ -1,46 +1,64 @@
-"""Alertmanager webhook (payload version 4): validation models and a bounded in-memory store.
+"""Alertmanager webhook (payload version 4): validation models, a bounded in-memory store, one
+summary log line per notification and a log budget.
 
-Alertmanager POSTs one notification per alert group; we log one structured event per alert
-(so alerts land in Loki next to the requests they are about) and keep the last `capacity`
-alerts for `GET /v1/alerts`, which the end-to-end tests read to see which receiver got what.
-Unknown top-level fields are ignored (Alertmanager may add fields in later versions).
+Alertmanager POSTs one notification per alert group, with a bearer credential (ALERTS_WEBHOOK_
+TOKEN; demo_app/api/routes.py checks it). We log ONE structured event per notification (counts,
+alert names, severities), so a group of 500 alerts is one line in Loki, and keep the last
+`capacity` alerts for `GET /v1/alerts`, which the end-to-end tests read to see which receiver got
+what. A notification carries at most MAX_ALERTS alerts (more → 422; Alertmanager's
+`max_alerts` keeps below it). The webhook's log lines (summaries and access lines, accepted or
+rejected) share one `LogBudget`, so a flood of notifications cannot fill the OTLP log queue and
+push out other records. Unknown top-level fields are ignored (Alertmanager may add fields).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+import time
+from collections import Counter, deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from demo_app.api.jsontypes import JsonInt, Timestamp
+
+MAX_ALERTS = 500  # per notification; alertmanager.yml sets max_alerts below it
+SUMMARY_NAMES = 10  # alert names listed in a summary line (the count is always complete)
+# Webhook log lines: a burst of 50, then 5 per second. Alertmanager sends a few notifications
+# per minute even in a storm (group_interval); beyond this it is a flood, and a flood must not
+# fill the OTLP log queue (2048 records) that request logs share.
+LOG_RATE_PER_S = 5.0
+LOG_BURST = 50.0
+
 
 class WebhookAlert(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Strict like the rest of the API: it accepts exactly what its schema says (no false → 0).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: Timestamp
+    endsAt: Timestamp | None = None
     generatorURL: str = ""
     fingerprint: str = Field(default="", max_length=64)
 
 
 class WebhookPayload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     version: Literal["4"]
     groupKey: str = ""
-    truncatedAlerts: int = Field(default=0, ge=0)
+    truncatedAlerts: JsonInt = Field(default=0, ge=0)
     status: Literal["firing", "resolved"]
     receiver: str = Field(min_length=1, max_length=256)
     groupLabels: dict[str, str] = Field(default_factory=dict)
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str = ""
-    alerts: list[WebhookAlert] = Field(max_length=1000)
+    alerts: list[WebhookAlert] = Field(max_length=MAX_ALERTS)
 
 
 def summarize(alert: WebhookAlert, receiver: str) -> dict[str, Any]:
@@ -55,6 +73,52 @@ def summarize(alert: WebhookAlert, receiver: str) -> dict[str, Any]:
         "fingerprint": alert.fingerprint,
         "receiver": receiver,
     }
+
+
+def notification_summary(payload: WebhookPayload) -> dict[str, Any]:
+    """The fields of the one log line that summarises a notification."""
+    statuses = Counter(alert.status for alert in payload.alerts)
+    names = Counter(alert.labels.get("alertname", "") for alert in payload.alerts)
+    severities = Counter(alert.labels.get("severity", "") for alert in payload.alerts)
+    return {
+        "receiver": payload.receiver,
+        "notification_status": payload.status,
+        "alerts": len(payload.alerts),
+        "firing": statuses["firing"],
+        "resolved": statuses["resolved"],
+        "truncated_alerts": payload.truncatedAlerts,
+        "alertnames": sorted(names)[:SUMMARY_NAMES],
+        "severities": sorted(s for s in severities if s),
+        "services": sorted({a.labels.get("service", "") for a in payload.alerts} - {""})[:10],
+    }
+
+
+class LogBudget:
+    """Token bucket for one source of log lines: `take()` says whether to write the next line and
+    how many were suppressed since the last written one (so the count still reaches Loki)."""
+
+    def __init__(
+        self, rate_per_s: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._updated = clock()
+        self._suppressed = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, int]:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate_per_s)
+            self._updated = now
+            if self._tokens < 1.0:
+                self._suppressed += 1
+                return False, 0
+            self._tokens -= 1.0
+            suppressed, self._suppressed = self._suppressed, 0
+            return True, suppressed
 
 
 class AlertStore:

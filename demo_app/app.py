@@ -28,8 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demo_app import __version__
 from demo_app import semconv as sc
 from demo_app.alerts import AlertStore
-from demo_app.api import errors
-from demo_app.api.routes import admin_router, router
+from demo_app.api import errors, openapi
+from demo_app.api.routes import admin_router, alerts_router, router
 from demo_app.api.state import AppState
 from demo_app.cache import ResponseCache
 from demo_app.config import ConfigError, Settings
@@ -41,11 +41,13 @@ from demo_app.providers.base import LLMProvider
 from demo_app.ratelimit import RateLimiter
 from demo_app.telemetry import Telemetry
 from demo_app.telemetry.logs import install_stdlib_bridge
+from demo_app.telemetry.redaction import redact
 from demo_app.telemetry.tracing import current_ids, sampled_trace_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 # Health and scrape endpoints: no server span, no access log line (they would drown the rest).
 QUIET_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+ALERTS_ROUTE = "/v1/alerts"
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -74,9 +76,11 @@ class RequestContextMiddleware:
         settings = state.settings
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # A caller's id is kept only if it is safe to echo into every log line and span.
+        valid = _REQUEST_ID.match(incoming) and redact(incoming) == incoming
+        request_id = incoming if valid else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        alerts = scope.get("path") == "/v1/alerts"
+        alerts = scope.get("path") == ALERTS_ROUTE
         limit = settings.alerts_max_body_bytes if alerts else settings.max_body_bytes
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -117,19 +121,39 @@ class RequestContextMiddleware:
                 )
             else:
                 await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception as exc:
+            # Our own bug: answered here, inside the request's log context (request_id), with
+            # the uniform error body; Starlette's outer handler would have neither.
+            state.telemetry.log.error(
+                "unhandled_exception", error_class=type(exc).__qualname__, error=str(exc)[:500]
+            )
+            if status["started"]:
+                raise
+            await _send_json(
+                send_wrapper,
+                500,
+                {"error": "internal_error", "detail": [], "request_id": request_id},
+            )
         finally:
             elapsed = time.perf_counter() - started
             route = self._route(scope)
+            extra: dict[str, Any] = {}
             state.telemetry.metrics.observe_http(
                 scope.get("method", "GET"), route, status["code"], elapsed, sampled_trace_id()
             )
-            if route not in QUIET_PATHS:
+            write, suppressed = True, 0
+            if alerts:  # a webhook flood must not crowd out other log records
+                write, suppressed = state.alerts_log.take()
+            if write and route not in QUIET_PATHS:
+                if suppressed:
+                    extra["suppressed_since_last"] = suppressed
                 state.telemetry.log.info(
                     "http_request",
                     method=state.telemetry.metrics.method(scope.get("method", "")),
                     route=route,
                     status=status["code"],
                     duration_ms=round(elapsed * 1000, 1),
+                    **extra,
                 )
             structlog.contextvars.reset_contextvars(**tokens)
 
@@ -281,9 +305,12 @@ def create_app(
     )
     app.state.rag = state
     errors.install(app)
+    openapi.install(app, chat_models)
     app.include_router(router)
     if settings.admin_token:
         app.include_router(admin_router)
+    if settings.alerts_webhook_token:
+        app.include_router(alerts_router)
     app.add_middleware(RequestContextMiddleware, fastapi_app=app)
     if (
         settings.telemetry_enabled

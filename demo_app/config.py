@@ -66,6 +66,46 @@ def _str(env: Mapping[str, str], name: str, default: str) -> str:
     return raw.strip() if raw is not None and raw.strip() else default
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A credential from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes
+    secrets); not both. Surrounding whitespace (a trailing newline) is dropped."""
+    direct = env.get(name, "").strip()
+    path = env.get(f"{name}_FILE", "").strip()
+    if direct and path:
+        raise ConfigError(f"{name} and {name}_FILE are both set: use one")
+    if not path:
+        return direct or None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{name}_FILE={path!r}: cannot read it ({exc})") from None
+    if not value:
+        raise ConfigError(f"{name}_FILE={path!r}: the file is empty")
+    return value
+
+
+# The demo stack's API keys (also in .env.example): who presents which key gets which tier.
+DEMO_API_KEYS = "demo-free-key:free,demo-pro-key:pro,demo-enterprise-key:enterprise"
+
+
+def parse_api_keys(raw: str, name: str = "API_KEYS") -> dict[str, str]:
+    """`key:tier,key:tier` → {key: tier}; tiers from semconv.USER_TIERS."""
+    keys: dict[str, str] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, tier = item.strip().rpartition(":")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name}: {item.strip()[:8]!r}…: expected key:tier")
+        if tier.strip() not in semconv.USER_TIERS:
+            raise ConfigError(
+                f"{name}: tier {tier.strip()!r}: expected one of {', '.join(semconv.USER_TIERS)}"
+            )
+        keys[key.strip()] = tier.strip()
+    return keys
+
+
 @dataclass(frozen=True)
 class TierLimit:
     """Token bucket of one user tier: `rate_per_s` refill, `burst` capacity."""
@@ -77,10 +117,11 @@ class TierLimit:
 @dataclass(frozen=True)
 class Settings:
     # --- server ---
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # the container image sets HOST=0.0.0.0 inside its network
     port: int = 8000
     max_body_bytes: int = 64 * 1024
     alerts_max_body_bytes: int = 1024 * 1024
+    request_timeout_s: float = 60.0
     # --- LLM backend (passed to the provider library) ---
     llm_provider: str = "simulated"
     llm_default_model: str = "gpt-4o-mini"
@@ -89,6 +130,8 @@ class Settings:
     retrieval_top_k: int = 4
     # --- features ---
     admin_token: str | None = None
+    # Bearer credential Alertmanager sends to POST /v1/alerts; None → the webhook is not mounted.
+    alerts_webhook_token: str | None = field(default=None, repr=False)
     rate_limit_enabled: bool = True
     rate_limits: Mapping[str, TierLimit] = field(
         default_factory=lambda: {
@@ -98,6 +141,8 @@ class Settings:
         }
     )
     rate_limit_max_keys: int = 10_000
+    # API key (X-API-Key header) → user tier; unknown or missing keys get the lowest tier.
+    api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     cache_enabled: bool = True
     cache_ttl_seconds: float = 300.0
     cache_max_entries: int = 1024
@@ -149,6 +194,8 @@ class Settings:
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None
+        webhook_token = _secret(env, "ALERTS_WEBHOOK_TOKEN")
+        api_keys = parse_api_keys(_secret(env, "API_KEYS") or "")
         return cls(
             host=_str(env, "HOST", d.host),
             port=_int(env, "PORT", d.port, minimum=0),
@@ -156,14 +203,19 @@ class Settings:
             alerts_max_body_bytes=_int(
                 env, "ALERTS_MAX_BODY_BYTES", d.alerts_max_body_bytes, minimum=1024
             ),
+            request_timeout_s=_num(
+                env, "REQUEST_TIMEOUT_SECONDS", d.request_timeout_s, minimum=0.1
+            ),
             llm_provider=provider,
             llm_default_model=_str(env, "LLM_DEFAULT_MODEL", d.llm_default_model),
             sim_seed=_int(env, "SIM_SEED", d.sim_seed),
             sim_latency_scale=_num(env, "SIM_LATENCY_SCALE", d.sim_latency_scale),
             retrieval_top_k=_int(env, "RETRIEVAL_TOP_K", d.retrieval_top_k, minimum=1),
             admin_token=admin_token,
+            alerts_webhook_token=webhook_token,
             rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", d.rate_limit_enabled),
             rate_limits=limits,
+            api_keys=api_keys,
             rate_limit_max_keys=_int(
                 env, "RATE_LIMIT_MAX_KEYS", d.rate_limit_max_keys, minimum=len(limits)
             ),

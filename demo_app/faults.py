@@ -9,13 +9,18 @@ retriever, so the telemetry shows them exactly like a real incident:
   classification is deterministic.
 - `rate_limit_rate` (0–1): probability a call fails with `ProviderError(rate_limited, 429)`
   carrying `retry_after_s`. Checked before error_rate; both fail fast-ish (before generation).
-- `latency_multiplier` (≥ 0, default 1): scales all simulated latency (time to first chunk and
+- `latency_multiplier` (0–20, default 1): scales all simulated latency (time to first chunk and
   generation).
-- `extra_ttft_seconds` (≥ 0): added before the first chunk, and to non-streamed responses. Like
+- `extra_ttft_seconds` (0–120): added before the first chunk, and to non-streamed responses. Like
   all simulated latency it is multiplied by `SIM_LATENCY_SCALE` (so fast e2e runs stay fast;
   at the default scale 1 it is exactly the configured seconds).
-- `output_token_multiplier` (≥ 0, default 1): scales output tokens (a cost spike), still
+- `output_token_multiplier` (0–20, default 1): scales output tokens (a cost spike), still
   capped by the request's max_tokens and the model's max output.
+
+Every knob is bounded (`KNOB_BOUNDS`, also published in the OpenAPI schema of PUT /admin/faults):
+no value can overflow a computation or make a request wait without end. Whatever the knobs, a
+chat request ends within REQUEST_TIMEOUT_SECONDS (504 `timeout`, like a provider that is too
+slow; demo_app/api/routes.py).
 - `retrieval_degradation` (0–1): probability a query returns no documents; otherwise every
   score is multiplied by (1 − degradation), so quality drops and weak documents fall below the
   retriever's minimum score.
@@ -44,13 +49,14 @@ class FaultProfileError(ValueError):
         self.reason = reason
 
 
-# knob -> (lower bound, upper bound or None)
-KNOB_BOUNDS: dict[str, tuple[float, float | None]] = {
+# knob -> (lower bound, upper bound). Upper bounds: 20× latency or output is a drastic incident
+# already; 120 s of extra time to first token outlasts the request timeout's default.
+KNOB_BOUNDS: dict[str, tuple[float, float]] = {
     "error_rate": (0.0, 1.0),
     "rate_limit_rate": (0.0, 1.0),
-    "latency_multiplier": (0.0, None),
-    "extra_ttft_seconds": (0.0, None),
-    "output_token_multiplier": (0.0, None),
+    "latency_multiplier": (0.0, 20.0),
+    "extra_ttft_seconds": (0.0, 120.0),
+    "output_token_multiplier": (0.0, 20.0),
     "retrieval_degradation": (0.0, 1.0),
 }
 
@@ -73,10 +79,10 @@ class FaultProfile:
                 raise FaultProfileError(name, f"must be a number, got {type(value).__name__}")
             if not math.isfinite(value):
                 raise FaultProfileError(name, "must be a finite number")
-            if value < low:
-                raise FaultProfileError(name, f"must be >= {low:g}, got {value:g}")
-            if high is not None and value > high:
-                raise FaultProfileError(name, f"must be <= {high:g}, got {value:g}")
+            if not low <= value <= high:
+                raise FaultProfileError(
+                    name, f"must be between {low:g} and {high:g}, got {value:g}"
+                )
             object.__setattr__(self, name, float(value))
 
     @classmethod

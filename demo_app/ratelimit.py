@@ -1,5 +1,9 @@
 """Per-tier token-bucket rate limiting of the chat API (→ HTTP 429 + Retry-After).
 
+The tier comes from the server, never from the caller's say-so: `effective_tier` maps the API key
+the caller presented (API_KEYS) to its tier, unknown or missing keys to the lowest (`free`); the
+request body's `user_tier` can only lower it (a client may choose to be treated as free).
+
 Buckets are keyed by (tier, client host). Unknown tiers are limited as `free` (least privilege).
 The key table is bounded (`max_keys`): when it is full, idle buckets (refilled to capacity, so
 dropping them loses nothing) are evicted first; if none is idle, the newcomer shares one overflow
@@ -20,6 +24,17 @@ from demo_app import semconv
 from demo_app.config import TierLimit
 
 OVERFLOW_HOST = "_overflow"
+LOWEST_TIER = semconv.USER_TIERS[0]
+_RANK = {tier: rank for rank, tier in enumerate(semconv.USER_TIERS)}
+
+
+def effective_tier(granted: str | None, requested: str | None) -> str:
+    """The tier a request is served (and labelled) as: the key's `granted` tier, lowered to
+    `requested` if that is a known, lower tier; never raised."""
+    tier = granted if granted in _RANK else LOWEST_TIER
+    if requested in _RANK and _RANK[requested] < _RANK[tier]:
+        return requested
+    return tier
 
 
 @dataclass

@@ -19,11 +19,16 @@ from typing import Any
 import httpx
 import yaml
 
+from demo_app.config import DEMO_API_KEYS
 from harness import ROOT, free_port, require_binary
 
 PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
 PROMETHEUS_RULES = ROOT / "prometheus" / "rules"
 ALERTMANAGER_CONFIG = ROOT / "alertmanager" / "alertmanager.yml"
+# The webhook credential: rag-api reads it from ALERTS_WEBHOOK_TOKEN, the shipped alertmanager.yml
+# from this secret file (compose `secrets:`); start_alertmanager points the path at a test file.
+WEBHOOK_TOKEN = "test-webhook-token-0123456789"
+WEBHOOK_SECRET_PATH = "/run/secrets/alerts_webhook_token"
 SELF = "self"  # start_prometheus(targets={"localhost:9090": SELF}) scrapes the Prometheus started
 
 
@@ -143,7 +148,9 @@ def start_rag_api(
 ) -> Proc:
     """`python -m demo_app` on a free loopback port; returns once /readyz answers 200.
 
-    Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0.
+    Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0;
+    the Alertmanager webhook takes WEBHOOK_TOKEN unless `env` sets ALERTS_WEBHOOK_TOKEN, and the
+    demo API keys (X-API-Key → tier) are known unless `env` sets API_KEYS.
     `source` is the directory holding the `demo_app` package to run (default: this checkout).
     """
 
@@ -154,6 +161,8 @@ def start_rag_api(
             "PORT": str(port),
             "SIM_LATENCY_SCALE": "0",
             "PYTHONUNBUFFERED": "1",
+            "ALERTS_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+            "API_KEYS": DEMO_API_KEYS,
         }
         base_env.update(env or {})
         proc = _spawn(
@@ -301,7 +310,8 @@ def start_alertmanager(
     """Real Alertmanager (Debian 0.25 here) on the shipped config with substrings rewritten.
 
     `templates:` globs are made absolute: the container path /etc/alertmanager/… maps to the
-    repo's alertmanager/ folder, and relative globs stay relative to the shipped file.
+    repo's alertmanager/ folder, and relative globs stay relative to the shipped file. The
+    webhook credential file (WEBHOOK_SECRET_PATH) becomes a file holding WEBHOOK_TOKEN.
     """
     binary = require_binary("prometheus-alertmanager")
     workdir = tmp_path / name
@@ -310,6 +320,9 @@ def start_alertmanager(
     text = config_text if config_text is not None else source.read_text()
     for old, new in (rewrite or {}).items():
         text = text.replace(old, new)
+    token_file = workdir / "alerts_webhook_token"
+    token_file.write_text(WEBHOOK_TOKEN + "\n")
+    text = text.replace(WEBHOOK_SECRET_PATH, str(token_file))
     cfg = yaml.safe_load(text) or {}
     if cfg.get("templates"):
         cfg["templates"] = [_template_path(t, source.parent) for t in cfg["templates"]]

@@ -64,6 +64,23 @@ ensure_env() {
     say "created .env from .env.example with a random Grafana admin password and ADMIN_TOKEN"
     say "Grafana admin password (shown once; it stays in .env): $password"
   fi
+  # The credential Alertmanager presents to rag-api's webhook: a compose secret file (both
+  # containers are read-only, so it cannot come from the environment). The directory keeps other
+  # local users out; the file itself must be readable by the containers' users.
+  if [ ! -s .secrets/alerts_webhook_token ]; then
+    mkdir -p .secrets
+    chmod 700 .secrets
+    (umask 022 && random_secret >.secrets/alerts_webhook_token.tmp)
+    mv .secrets/alerts_webhook_token.tmp .secrets/alerts_webhook_token
+    say "wrote a random webhook credential to .secrets/alerts_webhook_token (Alertmanager -> rag-api)"
+  fi
+  # API keys (key -> tier) are newer too: an older .env without the line gets the demo keys
+  # (an existing empty API_KEYS= is a choice and stays).
+  if [ -z "$(sed -n '/^API_KEYS=/p' .env)" ]; then
+    sed -n '/^API_KEYS=/p' .env.example >>.env
+    say "added the demo API_KEYS to .env (X-API-Key -> tier; see docs/configuration.md)"
+  fi
+  chmod 600 .env  # it holds secrets, whoever created it
   local current
   current=$(env_value GRAFANA_ADMIN_PASSWORD)
   if [ -z "$current" ] || [ "$current" = admin ]; then
@@ -88,7 +105,7 @@ print_urls() {
   printf '%-16s %-34s %s\n' otlp-grpc "$host:$(port OTLP_GRPC_PORT 4317)" "none (OTLP/gRPC in)"
   printf '%-16s %-34s %s\n' otlp-http "http://$host:$(port OTLP_HTTP_PORT 4318)" "none (OTLP/HTTP in)"
   printf '%-16s %-34s %s\n' rag-api "http://$host:$(port RAG_API_PORT 8000)" \
-    "/admin/*: Bearer ADMIN_TOKEN in .env"
+    "/admin/*: Bearer ADMIN_TOKEN in .env; /v1/alerts: .secrets/alerts_webhook_token"
   printf '\nNext: make load (demo traffic), make incident SCENARIO=..., make smoke, make down.\n'
 }
 

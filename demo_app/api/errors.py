@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from demo_app import semconv as sc
 from demo_app.providers.base import ProviderError
@@ -95,6 +96,30 @@ def _reason(err: dict[str, Any]) -> str:
     return msg[:300]
 
 
+def _unparseable(cause: BaseException | None) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return "malformed JSON: the body is not valid UTF-8"
+    if isinstance(cause, RecursionError):
+        return "malformed JSON: nested too deeply"
+    if isinstance(cause, ValueError):
+        return f"malformed JSON: {str(cause)[:200]}"
+    return "malformed JSON: cannot parse the body"
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (asked of the router itself)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
@@ -116,21 +141,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (not UTF-8, nested too deep, a number too
+            # long to convert): the same 422 as any other malformed body.
+            detail = [{"field": "body", "reason": _unparseable(exc.__cause__)}]
+            return JSONResponse(_body(request, "validation_error", detail), status_code=422)
         names = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
         error = names.get(exc.status_code, "http_error")
         reason = str(exc.detail) if exc.detail else error
-        field = "body" if exc.status_code == 413 else "path"
+        field = {413: "body", 405: "method"}.get(exc.status_code, "path")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; a path may have several routes.
+            headers["Allow"] = _allowed_methods(request)
         return JSONResponse(
             _body(request, error, [{"field": field, "reason": reason}]),
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         state = getattr(request.app.state, "rag", None)
         if state is not None:
+            # Starlette runs this handler outside the request's log context: name the request.
             state.telemetry.log.error(
-                "unhandled_exception", error_class=type(exc).__qualname__, error=str(exc)[:500]
+                "unhandled_exception",
+                request_id=request_id_of(request),
+                error_class=type(exc).__qualname__,
+                error=str(exc)[:500],
             )
         return JSONResponse(_body(request, "internal_error", []), status_code=500)

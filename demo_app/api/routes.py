@@ -9,11 +9,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPBearer
 
 from demo_app import semconv as sc
-from demo_app.alerts import WebhookPayload
+from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.schemas import (
     AlertsAccepted,
@@ -26,14 +27,20 @@ from demo_app.api.state import AppState
 from demo_app.faults import FaultProfile, FaultProfileError
 from demo_app.pipeline import Answer, ChatInput
 from demo_app.providers.base import ProviderError
+from demo_app.ratelimit import effective_tier
 from demo_app.telemetry.tracing import current_ids
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (413, 422, 429, 502, 503, 504)
-}
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation can answer (all ErrorResponse)."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+ERRORS = errors(413, 422, 429, 502, 503, 504)  # the chat routes
 
 router = APIRouter()
 admin_router = APIRouter(prefix="/admin")
+alerts_router = APIRouter()  # mounted only when ALERTS_WEBHOOK_TOKEN is set
 
 
 def state_of(request: Request) -> AppState:
@@ -45,8 +52,20 @@ def _client_host(request: Request) -> str:
 
 
 # --- chat ----------------------------------------------------------------------------------------
+# The caller's API key: its tier (API_KEYS) sets the rate limit and the cost label. Optional:
+# without one (or with an unknown one) the request is served at the lowest tier.
+ApiKey = Annotated[
+    str | None,
+    Header(
+        alias="X-API-Key",
+        max_length=256,
+        description="API key; its tier (API_KEYS) sets the rate limit. Unknown/none: free.",
+    ),
+]
+
+
 def _prepare(
-    request: Request, body: ChatRequestBody, *, stream: bool
+    request: Request, body: ChatRequestBody, api_key: str | None, *, stream: bool
 ) -> tuple[AppState, ChatInput]:
     state = state_of(request)
     if not state.ready or state.pipeline is None:
@@ -56,8 +75,10 @@ def _prepare(
     allowed = pipeline.chat_models()
     if model not in allowed:
         raise field_error("model", f"unknown model {model[:64]!r}; allowed: {', '.join(allowed)}")
+    granted = state.settings.api_keys.get(api_key) if api_key else None
+    tier = effective_tier(granted, body.user_tier)
     if state.settings.rate_limit_enabled:
-        decision = state.limiter.check(body.user_tier, _client_host(request))
+        decision = state.limiter.check(tier, _client_host(request))
         if not decision.allowed:
             state.telemetry.log.info(
                 "rate_limited", user_tier=decision.tier, retry_after_s=decision.retry_after_s
@@ -65,18 +86,27 @@ def _prepare(
             raise APIError(
                 429,
                 "rate_limited",
-                [{"field": "user_tier", "reason": f"rate limit of tier {decision.tier} exceeded"}],
+                [{"field": "X-API-Key", "reason": f"rate limit of tier {decision.tier} exceeded"}],
                 {"Retry-After": str(decision.retry_after_s)},
             )
     return state, ChatInput(
         question=body.question,
         model=model,
         feature=body.feature,
-        user_tier=body.user_tier,
+        user_tier=tier,
         conversation_id=body.conversation_id,
         max_tokens=body.max_tokens,
         temperature=body.temperature,
         stream=stream,
+    )
+
+
+def _timed_out(state: AppState) -> ProviderError:
+    """What a request that outlived REQUEST_TIMEOUT_SECONDS fails with (→ 504, like a provider
+    that is too slow: the fault `latency_multiplier`/`extra_ttft_seconds` simulate)."""
+    limit = state.settings.request_timeout_s
+    return ProviderError(
+        f"no answer within REQUEST_TIMEOUT_SECONDS={limit:g}", error_type=sc.ERROR_TIMEOUT
     )
 
 
@@ -135,12 +165,17 @@ def _log_failure(state: AppState, inp: ChatInput, exc: BaseException) -> None:
     responses=ERRORS,
     summary="Answer a question (JSON)",
 )
-async def chat(request: Request, body: ChatRequestBody) -> JSONResponse:
+async def chat(request: Request, body: ChatRequestBody, api_key: ApiKey = None) -> JSONResponse:
     started = time.perf_counter()
-    state, inp = _prepare(request, body, stream=False)
+    state, inp = _prepare(request, body, api_key, stream=False)
     assert state.pipeline is not None
     try:
-        answer = await state.pipeline.run(inp)
+        async with asyncio.timeout(state.settings.request_timeout_s):
+            answer = await state.pipeline.run(inp)
+    except TimeoutError:
+        exc = _timed_out(state)
+        _log_failure(state, inp, exc)
+        raise provider_error(exc) from None
     except ProviderError as exc:
         _log_failure(state, inp, exc)
         raise provider_error(exc) from None
@@ -160,9 +195,9 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
     summary="Answer a question as Server-Sent Events (chunk…, then done or error)",
 )
-async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
+async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey = None) -> Response:
     started = time.perf_counter()
-    state, inp = _prepare(request, body, stream=True)
+    state, inp = _prepare(request, body, api_key, stream=True)
     pipeline = state.pipeline
     assert pipeline is not None
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=256)
@@ -191,7 +226,19 @@ async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
     task = asyncio.create_task(produce())
     state.background.add(task)
     task.add_done_callback(state.background.discard)
-    first = await queue.get()
+    deadline = asyncio.get_running_loop().time() + state.settings.request_timeout_s
+
+    async def next_item() -> tuple[str, Any]:
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await queue.get()
+        except TimeoutError:
+            task.cancel()
+            exc = _timed_out(state)
+            _log_failure(state, inp, exc)
+            return ("error", exc)
+
+    first = await next_item()
     if first[0] == "error":
         # Nothing was sent yet: answer with a proper HTTP status (the availability SLO counts it).
         exc = first[1]
@@ -217,7 +264,7 @@ async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
                         {"error_type": error_type, "message": message, "request_id": request_id},
                     )
                     return
-                item = await queue.get()
+                item = await next_item()
         finally:
             if not task.done():
                 task.cancel()
@@ -229,42 +276,9 @@ async def chat_stream(request: Request, body: ChatRequestBody) -> Response:
     )
 
 
-# --- Alertmanager webhook ------------------------------------------------------------------------
-@router.post("/v1/alerts", response_model=AlertsAccepted, responses=ERRORS)
-async def receive_alerts(request: Request, payload: WebhookPayload) -> dict[str, int]:
-    state = state_of(request)
-    entries = state.alerts.add(payload)
-    for entry in entries:
-        state.telemetry.log.info(
-            "alert_received",
-            alertname=entry["alertname"],
-            alert_status=entry["status"],
-            severity=entry["severity"],
-            service=entry["service"],
-            slo=entry["slo"],
-            fingerprint=entry["fingerprint"],
-            receiver=entry["receiver"],
-        )
-    return {"accepted": len(entries)}
-
-
-@router.get("/v1/alerts")
-async def list_alerts(
-    request: Request,
-    receiver: str | None = Query(default=None, max_length=256),
-    alertname: str | None = Query(default=None, max_length=256),
-) -> dict[str, Any]:
-    state = state_of(request)
-    return {
-        "alerts": state.alerts.list(receiver=receiver, alertname=alertname),
-        "received_total": state.alerts.received_total,
-    }
-
-
-# --- admin: fault injection ----------------------------------------------------------------------
-def require_admin(request: Request) -> AppState:
-    state = state_of(request)
-    token = state.settings.admin_token
+# --- bearer credentials --------------------------------------------------------------------------
+def _require_bearer(request: Request, token: str | None) -> None:
+    """401 without a bearer credential, 403 with a wrong one (constant-time comparison)."""
     if not token:  # routes are not even mounted then; defence in depth
         raise APIError(404, "not_found", [{"field": "path", "reason": "Not Found"}])
     header = request.headers.get("authorization", "")
@@ -278,18 +292,71 @@ def require_admin(request: Request) -> AppState:
         )
     if not hmac.compare_digest(presented.strip().encode(), token.encode()):
         raise APIError(403, "forbidden", [{"field": "Authorization", "reason": "invalid token"}])
+
+
+# Declared for OpenAPI (security schemes); the checks above do the work, with our error shape.
+_ADMIN_SCHEME = HTTPBearer(auto_error=False, scheme_name="adminToken", description="ADMIN_TOKEN")
+_WEBHOOK_SCHEME = HTTPBearer(
+    auto_error=False, scheme_name="alertsWebhookToken", description="ALERTS_WEBHOOK_TOKEN"
+)
+
+
+def require_admin(request: Request, _: Annotated[Any, Security(_ADMIN_SCHEME)] = None) -> AppState:
+    state = state_of(request)
+    _require_bearer(request, state.settings.admin_token)
+    return state
+
+
+def require_webhook(
+    request: Request, _: Annotated[Any, Security(_WEBHOOK_SCHEME)] = None
+) -> AppState:
+    state = state_of(request)
+    _require_bearer(request, state.settings.alerts_webhook_token)
     return state
 
 
 AdminState = Annotated[AppState, Depends(require_admin)]
+WebhookState = Annotated[AppState, Depends(require_webhook)]
 
 
-@admin_router.get("/faults")
+# --- Alertmanager webhook ------------------------------------------------------------------------
+@alerts_router.post(
+    "/v1/alerts",
+    response_model=AlertsAccepted,
+    responses=errors(401, 403, 413, 422),
+    summary=f"Alertmanager webhook (Bearer ALERTS_WEBHOOK_TOKEN; at most {MAX_ALERTS} alerts)",
+)
+async def receive_alerts(payload: WebhookPayload, state: WebhookState) -> dict[str, int]:
+    entries = state.alerts.add(payload)
+    write, suppressed = state.alerts_log.take()
+    if write:
+        fields = notification_summary(payload)
+        if suppressed:
+            fields["suppressed_since_last"] = suppressed
+        state.telemetry.log.info("alerts_received", **fields)
+    return {"accepted": len(entries)}
+
+
+@alerts_router.get("/v1/alerts", responses=errors(422))
+async def list_alerts(
+    request: Request,
+    receiver: str | None = Query(default=None, max_length=256),
+    alertname: str | None = Query(default=None, max_length=256),
+) -> dict[str, Any]:
+    state = state_of(request)
+    return {
+        "alerts": state.alerts.list(receiver=receiver, alertname=alertname),
+        "received_total": state.alerts.received_total,
+    }
+
+
+# --- admin: fault injection ----------------------------------------------------------------------
+@admin_router.get("/faults", responses=errors(401, 403))
 async def get_faults(state: AdminState) -> dict[str, float]:
     return state.faults.get().to_dict()
 
 
-@admin_router.put("/faults", responses=ERRORS)
+@admin_router.put("/faults", responses=errors(401, 403, 413, 422))
 async def put_faults(body: FaultProfileBody, state: AdminState) -> dict[str, float]:
     try:
         profile = FaultProfile.from_mapping(body.model_dump())

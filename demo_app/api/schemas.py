@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from demo_app.api.jsontypes import integral
+from demo_app.faults import KNOB_BOUNDS
 
 MAX_QUESTION_CHARS = 4000
 
@@ -15,14 +18,21 @@ class ChatRequestBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    # The pattern (some non-whitespace) is what the validator below checks, published.
+    question: str = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": r"\S"}
+    )
     model: str | None = Field(default=None, min_length=1, max_length=128)
     # Free-form but bounded: metrics map values outside the allow-list to `_OTHER`.
     feature: str | None = Field(default=None, max_length=64)
+    # Can only LOWER the tier the API key grants (X-API-Key, API_KEYS); other values are ignored.
     user_tier: str | None = Field(default=None, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=128)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
+
+    # JSON Schema's integer includes 256.0 (a validator here keeps the published minimum).
+    _max_tokens = field_validator("max_tokens", mode="before")(integral)
 
     @field_validator("question")
     @classmethod
@@ -88,14 +98,23 @@ class AlertsAccepted(BaseModel):
     accepted: int
 
 
+def _knob(name: str, default: float) -> Any:
+    # Bounds are published in the schema but checked by FaultProfile, whose message names both.
+    low, high = KNOB_BOUNDS[name]
+    return Field(
+        default=default, allow_inf_nan=False, json_schema_extra={"minimum": low, "maximum": high}
+    )
+
+
 class FaultProfileBody(BaseModel):
-    """PUT /admin/faults: the FULL profile; omitted knobs reset to their defaults."""
+    """PUT /admin/faults: the FULL profile; omitted knobs reset to their defaults. Bounds:
+    demo_app/faults.py KNOB_BOUNDS (out of range → 422 naming the knob and its bounds)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    error_rate: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
-    rate_limit_rate: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
-    latency_multiplier: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
-    extra_ttft_seconds: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
-    output_token_multiplier: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
-    retrieval_degradation: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    error_rate: float = _knob("error_rate", 0.0)
+    rate_limit_rate: float = _knob("rate_limit_rate", 0.0)
+    latency_multiplier: float = _knob("latency_multiplier", 1.0)
+    extra_ttft_seconds: float = _knob("extra_ttft_seconds", 0.0)
+    output_token_multiplier: float = _knob("output_token_multiplier", 1.0)
+    retrieval_degradation: float = _knob("retrieval_degradation", 0.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from demo_app.alerts import AlertStore
+from demo_app.alerts import LOG_BURST, LOG_RATE_PER_S, AlertStore, LogBudget
 from demo_app.config import Settings
 from demo_app.faults import FaultStore
 from demo_app.pipeline import Pipeline
@@ -27,3 +27,5 @@ class AppState:
     ready: bool = False
     startup_error: str | None = None
     background: set[Any] = field(default_factory=set)
+    # Shared by every log line of the alert webhook (summaries and access lines).
+    alerts_log: LogBudget = field(default_factory=lambda: LogBudget(LOG_RATE_PER_S, LOG_BURST))

@@ -11,6 +11,7 @@ Exit codes: 0 done, 2 usage or environment problem (message says what to fix), 1
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,7 @@ from demo_app.loadgen.runner import (
     EXIT_USAGE,
     LoadgenError,
     resolve_admin_token,
+    resolve_setting,
     run_scenario,
 )
 from demo_app.loadgen.scenarios import (
@@ -96,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 + ", ".join(scenarios.names())
             )
         scenario = scenarios.get(args.scenario)
+        # The tier of each request comes from its API key: send the keys rag-api was given.
+        api_keys = resolve_setting("API_KEYS")
+        if api_keys:
+            os.environ["API_KEYS"] = api_keys
         if args.rate is not None or args.duration is not None:
             scenario = scenario.scaled(rate=args.rate, duration=args.duration)
         return run_scenario(

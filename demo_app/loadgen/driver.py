@@ -59,12 +59,14 @@ class AsyncDriver:
         t0 = time.monotonic()
         try:
             if req.stream:
-                async with client.stream("POST", req.path, json=req.body) as resp:
+                async with client.stream(
+                    "POST", req.path, json=req.body, headers=req.headers
+                ) as resp:
                     async for _ in resp.aiter_raw():
                         pass
                     status = resp.status_code
             else:
-                resp = await client.post(req.path, json=req.body)
+                resp = await client.post(req.path, json=req.body, headers=req.headers)
                 status = resp.status_code
             label, outcome = str(status), classify_status(status)
         except httpx.HTTPError as exc:

@@ -81,7 +81,9 @@ class RagApiUser(HttpUser):
     def ask(self) -> None:
         self._started = time.perf_counter()
         req = FACTORY.next()
-        with self.client.post(req.path, json=req.body, name=req.name, catch_response=True) as resp:
+        with self.client.post(
+            req.path, json=req.body, headers=req.headers, name=req.name, catch_response=True
+        ) as resp:
             outcome = classify_status(resp.status_code)
             if outcome == "ok":
                 resp.success()

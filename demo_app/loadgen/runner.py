@@ -62,23 +62,33 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return out
 
 
+def resolve_setting(
+    name: str,
+    explicit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    dotenv_paths: tuple[Path, ...] | None = None,
+) -> str | None:
+    """`explicit`, else $NAME, else NAME from ./.env or the repo's .env."""
+    if explicit:
+        return explicit
+    env = os.environ if environ is None else environ
+    if env.get(name):
+        return env[name]
+    paths = dotenv_paths if dotenv_paths is not None else (Path.cwd() / ".env", REPO_ROOT / ".env")
+    for path in paths:
+        value = read_dotenv(path).get(name)
+        if value:
+            return value
+    return None
+
+
 def resolve_admin_token(
     explicit: str | None,
     environ: Mapping[str, str] | None = None,
     dotenv_paths: tuple[Path, ...] | None = None,
 ) -> str | None:
     """--admin-token, else $ADMIN_TOKEN, else ADMIN_TOKEN from ./.env or the repo's .env."""
-    if explicit:
-        return explicit
-    env = os.environ if environ is None else environ
-    if env.get("ADMIN_TOKEN"):
-        return env["ADMIN_TOKEN"]
-    paths = dotenv_paths if dotenv_paths is not None else (Path.cwd() / ".env", REPO_ROOT / ".env")
-    for path in paths:
-        token = read_dotenv(path).get("ADMIN_TOKEN")
-        if token:
-            return token
-    return None
+    return resolve_setting("ADMIN_TOKEN", explicit, environ, dotenv_paths)
 
 
 # --- rag-api control -----------------------------------------------------------------------------

@@ -11,11 +11,13 @@ endpoint (streaming or not) and JSON body — drawn from the scenario's weights:
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from demo_app.config import DEMO_API_KEYS, parse_api_keys
 from demo_app.loadgen.scenarios import Mix
 
 CHAT_PATH = "/v1/chat"
@@ -94,6 +96,7 @@ class Request:
     path: str  # CHAT_PATH or STREAM_PATH
     body: dict[str, Any]
     kind: str  # question source: corpus | off_topic | arithmetic | repeated
+    headers: dict[str, str] = field(default_factory=dict)  # X-API-Key of the body's user_tier
 
     @property
     def stream(self) -> bool:
@@ -103,6 +106,14 @@ class Request:
     def name(self) -> str:
         """Stats name: endpoint plus question source (e.g. `POST /v1/chat [corpus]`)."""
         return f"POST {self.path} [{self.kind}]"
+
+
+def tier_keys(raw: str | None = None) -> dict[str, str]:
+    """tier → the API key to present for it. rag-api takes the tier from the key (API_KEYS),
+    so each request carries the key of the tier it draws: `raw`, else $API_KEYS (`make load`
+    reads it from .env), else the demo keys."""
+    keys = parse_api_keys(raw or os.environ.get("API_KEYS") or DEMO_API_KEYS)
+    return {tier: key for key, tier in keys.items()}
 
 
 def _choose(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -116,6 +127,7 @@ class RequestFactory:
     def __init__(self, mix: Mix, seed: int | None = None, topics: Sequence[str] | None = None):
         self.mix = mix
         self.rng = random.Random(seed)
+        self.keys = tier_keys()
         self.corpus = corpus_questions(topics if topics is not None else corpus_topics())
         # The popular questions everybody asks: same text, model and options → cache hits.
         self.popular = self.corpus[:: max(1, len(self.corpus) // REPEATED_POOL_SIZE)][
@@ -150,7 +162,9 @@ class RequestFactory:
                 user_tier=_choose(rng, self.mix.tiers),
                 model=_choose(rng, self.mix.models),
             )
-        return Request(STREAM_PATH if stream else CHAT_PATH, body, kind)
+        key = self.keys.get(body["user_tier"])
+        headers = {"X-API-Key": key} if key else {}
+        return Request(STREAM_PATH if stream else CHAT_PATH, body, kind, headers)
 
 
 def classify_status(status: int) -> str:

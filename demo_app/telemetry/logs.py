@@ -78,9 +78,14 @@ def _add_trace_ids(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
+# Fields our own code sets from safe values: the timestamp, trace/span ids, and the request id
+# (generated, or a caller's id only if redaction leaves it unchanged: demo_app/app.py).
+_NOT_REDACTED = frozenset({"timestamp", "trace_id", "span_id", "request_id"})
+
+
 def _redact(_: Any, __: str, event_dict: EventDict) -> EventDict:
     for key, value in event_dict.items():
-        if key not in ("timestamp", "trace_id", "span_id"):
+        if key not in _NOT_REDACTED:
             event_dict[key] = redact_value(value)
     return event_dict
 

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
 from demo_app import semconv as sc
+from demo_app.telemetry.redaction import redact
 
 # `_created` series double every counter/histogram without adding information the dashboards
 # use; switch them off (process-wide; nothing else in this process wants them).
@@ -153,7 +154,8 @@ class Metrics:
         cache: dict[tuple[Any, ...], Any] = self._children.setdefault(id(metric), {})
         child = cache.get(raw)
         if child is None:
-            child = metric.labels(*bound())
+            # Values are bounded to allow-lists already; redaction is the one path all sinks take.
+            child = metric.labels(*(redact(v) for v in bound()))
             if len(cache) < _CHILD_CACHE_MAX:
                 cache[raw] = child
         return child

@@ -1,16 +1,35 @@
-"""Redaction of secrets and personal data before any telemetry sink (logs, spans, exceptions).
+"""Redaction of secrets and personal data before any telemetry sink.
 
-Every match becomes `[REDACTED:<kind>]`. Kinds: `api_key`, `bearer_token`, `jwt`, `email`,
-`card_number` (only digit runs that pass the Luhn check, so order ids stay readable) and
-`phone_number`. Patterns are deliberately a little greedy: a false positive costs a word in a
-log line, a false negative leaks a credential into a log store with 30-day retention.
+The one redaction path of rag-api: stdout and OTLP logs (demo_app/telemetry/logs.py), span
+names, attributes, events and status messages (tracing.py), metric label values (metrics.py),
+exception messages and the server span's URL query string (`redact_query`). Every match becomes
+`[REDACTED:<kind>]`:
+
+- `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
+  redacted to the end of the text);
+- `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
+  passwords in URLs (`scheme://user:${PASSWORD}@host`);
+- `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
+- `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
+  `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
+  split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay;
+  numbers after token/session-like names stay (they are counts);
+- `email`, `card_number` (13–19 digits with a card-network prefix that pass the Luhn check, also
+  followed by punctuation), `iban` (mod-97 check), `us_ssn`, `phone_number`.
+
+Patterns are deliberately a little greedy: a false positive costs a word in a log line, a false
+negative leaks a credential into a log store with 30-day retention. tests/demo_app/
+redaction_corpus.yaml holds the measured corpus (recall and false positives: docs/security.md).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, quote
 
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"}
@@ -21,8 +40,17 @@ def _tag(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
-# Order matters: specific shapes first, so a bearer JWT is tagged bearer_token, not jwt.
+_PEM = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[A-Z0-9 ]*-----|.*)", re.S
+)
+# `Authorization: <scheme> <credential>` (header dumps, JSON, curl lines): whatever the scheme.
+_AUTH_HEADER = re.compile(
+    r"""(?ix)\b((?:proxy-)?authori[sz]ation\\?["']?\s*[:=]\s*\\?["']?)
+    ([A-Za-z][\w-]*\s+)?[^\s"',;\\]+"""
+)
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")
+_BASIC = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s/@\"']+)(@)")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
 _API_KEYS = re.compile(
     r"""
@@ -32,24 +60,40 @@ _API_KEYS = re.compile(
       | gh[pousr]_[A-Za-z0-9]{20,}                # GitHub tokens
       | github_pat_[A-Za-z0-9_]{20,}
       | AIza[0-9A-Za-z_\-]{30,}                   # Google API key
+      | ya29\.[0-9A-Za-z_\-]{20,}                 # Google OAuth access token
+      | GOCSPX-[0-9A-Za-z_\-]{20,}                # Google OAuth client secret
       | xox[abposr]-[A-Za-z0-9-]{10,}             # Slack
+      | xapp-[0-9]-[A-Za-z0-9-]{10,}
       | glpat-[A-Za-z0-9_\-]{20,}                 # GitLab
       | hf_[A-Za-z0-9]{30,}                       # Hugging Face
       | (?:rk|pk|sk)_(?:live|test)_[A-Za-z0-9]{16,}  # Stripe
+      | whsec_[A-Za-z0-9]{20,}                    # Stripe webhook secret
+      | npm_[A-Za-z0-9]{36}                       # npm
+      | pypi-AgE[A-Za-z0-9_\-]{50,}               # PyPI
+      | SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}  # SendGrid
+      | AccountKey=[A-Za-z0-9+/]{20,}={0,2}       # Azure storage connection string
+      | SharedAccessKey=[A-Za-z0-9+/]{20,}={0,2}  # Azure Service Bus / Event Hubs
     )
     """,
     re.VERBOSE,
 )
-# `api_key=...`, `"password": "..."`: keep the key name, drop the value.
+# `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. The
+# value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
 _KEY_VALUE = re.compile(
-    r"""(?ix)
-    \b((?:api[_-]?key|apikey|secret|token|access[_-]?token|password|passwd|pwd)
-       ["']?\s*[:=]\s*["']?)
-    ([^\s"',;&]{6,})
+    r"""(?x)
+    (?:(?<![A-Za-z0-9])|(?<=%22)|(?<=%27))([A-Za-z][A-Za-z0-9_.\-]{0,63})
+    ((?:\\?["']|%22|%27)?\s*(?:[:=]|%3[AaDd])\s*)
+    (?=
+        (\\?")([^"\\]{1,512})(\\?") | (')([^']{1,512})(') | (%22)([^%&\s]{1,512})(%22)
+      | ()([^\s"'&,;<>\\]{1,512})()
+    )
     """
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
-_CARD_CANDIDATE = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
+# Digit runs, not inside a longer number ("1.4111…" or "…1111.5" are decimals, "…1111." is not).
+_CARD_CANDIDATE = re.compile(r"(?<!\d)(?<!\d[.,])[2-6](?:[ -]?\d){12,18}(?!\d)(?![.,]\d)")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _PHONE = re.compile(
     r"""(?x)
     (?<![\w+])
@@ -61,6 +105,96 @@ _PHONE = re.compile(
     (?![\w])
     """
 )
+
+# --- which names hold secrets ------------------------------------------------------------------
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT = re.compile(r"[_.\-]+")
+# A word of the name that makes its value a secret.
+_SECRET_WORDS = frozenset(
+    {
+        *("secret", "secrets", "password", "passwd", "pwd", "passphrase", "pass", "pin"),
+        *("token", "apikey", "accesskey", "accountkey", "auth", "authorization", "credential"),
+        *("credentials", "sig", "signature", "cookie", "session", "sessionid", "privatekey"),
+        *("otp", "mfa", "totp", "sas", "refresh"),
+    }
+)
+# "<word> key" pairs (api_key, access-key, privateKey, …); a plain "key" or "cache_key" is not.
+_KEY_QUALIFIERS = frozenset(
+    {
+        *("api", "access", "account", "private", "secret", "signing", "master", "shared"),
+        *("encryption", "client", "subscription", "license", "auth", "session", "ssh", "app"),
+    }
+)
+# A last word that makes the name describe a secret rather than hold one (token_type,
+# password_file, secret_name).
+_DESCRIPTOR_WORDS = frozenset(
+    {
+        *("type", "types", "count", "counts", "limit", "length", "size", "name", "names", "url"),
+        *("uri", "endpoint", "file", "path", "env", "ttl", "expiry", "expires", "enabled"),
+        *("required", "policy", "header", "field", "version", "usage", "format", "algorithm"),
+    }
+)
+# Values after token/session-like names that are counts, flags or placeholders, not secrets.
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_HARMLESS_VALUES = frozenset({"true", "false", "null", "none", "yes", "no", "on", "off", ""})
+_COUNT_WORDS = frozenset({"token", "tokens", "session", "auth", "sig", "signature", "refresh"})
+
+
+def secret_name(name: str) -> bool:
+    """True when `name` (a key, parameter or field name) says its value is a secret."""
+    words = [w.lower() for w in _SPLIT.split(_CAMEL.sub("_", name)) if w]
+    if not words or (len(words) > 1 and words[-1] in _DESCRIPTOR_WORDS):
+        return False
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    if words[-1] == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS:
+        return True
+    compact = "".join(words)
+    return compact.endswith(("apikey", "accesskey", "secretkey", "privatekey", "accesstoken"))
+
+
+def _secret_value(name: str, value: str) -> bool:
+    if not secret_name(name) or value.startswith(("[REDACTED", "${", "****")):
+        return False
+    if value.lower() in _HARMLESS_VALUES:
+        return False
+    words = {w.lower() for w in _SPLIT.split(_CAMEL.sub("_", name))}
+    # Only passwords and secrets can be a bare number; token/session counts are not secrets.
+    return not (_NUMBER.match(value) and not words.isdisjoint(_COUNT_WORDS))
+
+
+def _key_values(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _KEY_VALUE.finditer(text):
+        if match.start() < pos:
+            continue  # inside a value already masked
+        groups = match.groups()[2:]
+        i = next(i for i in range(0, len(groups), 3) if groups[i + 1] is not None)
+        opening, value, closing = groups[i : i + 3]
+        if not _secret_value(match.group(1), value):
+            continue
+        out.append(text[pos : match.end()] + opening + _tag("secret") + closing)
+        pos = match.end() + len(opening) + len(value) + len(closing)
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _auth_header(match: re.Match[str]) -> str:
+    return match.group(1) + _tag("credential")
+
+
+def _basic(match: re.Match[str]) -> str:
+    try:
+        decoded = base64.b64decode(match.group(1) + "=" * (-len(match.group(1)) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    # user:password in printable ASCII; "Basic authentication" decodes to noise.
+    if b":" in decoded and decoded.isascii() and decoded.decode().isprintable():
+        return _tag("credential")
+    return match.group(0)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -76,43 +210,114 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _cards(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ -]", "", match.group(0))
+    digits = match.group(0).replace(" ", "").replace("-", "")
     if 13 <= len(digits) <= 19 and luhn_valid(digits):
         return _tag("card_number")
     return match.group(0)
 
 
+def iban_valid(text: str) -> bool:
+    compact = text.replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _iban(match: re.Match[str]) -> str:
+    return _tag("iban") if iban_valid(match.group(0)) else match.group(0)
+
+
+# In order: whole blocks and header values first, so a bearer JWT is one credential, not a jwt.
+# What a step's pattern cannot match without (case-sensitive substring, lower-cased substring or
+# a pattern), so the full pass skips most steps on most text. Applied to ASCII text only: Unicode
+# case folding and digits are left to the patterns themselves.
+_Guard = Callable[[str, str], bool]
+_DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")  # 13+ digits, spaces and dashes, digit to digit
+_PHONE_CHARS = ("+", "(", " ", ".", "-")
+
+
+def _has(needle: str) -> _Guard:
+    return lambda text, lower: needle in text
+
+
+def _has_lower(needle: str) -> _Guard:
+    return lambda text, lower: needle in lower
+
+
+_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guard | None], ...] = (
+    (_PEM, _tag("private_key"), _has("PRIVATE KEY")),
+    (_AUTH_HEADER, _auth_header, _has_lower("authori")),
+    (_BEARER, _tag("bearer_token"), _has_lower("bearer")),
+    (_BASIC, _basic, _has_lower("basic")),
+    (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
+    (_JWT, _tag("jwt"), _has("eyJ")),
+    (_API_KEYS, _tag("api_key"), None),
+    (_EMAIL, _tag("email"), _has("@")),
+    (_CARD_CANDIDATE, _cards, lambda text, lower: _DIGIT_RUN.search(text) is not None),
+    (_IBAN, _iban, lambda text, lower: lower != text),
+    (_SSN, _tag("us_ssn"), _has("-")),
+    (_PHONE, _tag("phone_number"), lambda text, lower: any(c in text for c in _PHONE_CHARS)),
+)
+_KEY_VALUE_SEPARATORS = (":", "=", "%3")
+
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
-# What each pattern cannot match without: bearer → "bearer" (any case); jwt → "eyJ"; api keys →
-# one of their prefixes (gh[pousr]_ and github_pat_ contain "gh"; Stripe keys "_live_" or
-# "_test_"); key=value → ":" or "=" AND one of the key words (api_key/apikey contain "key",
-# access_token "token", password/passwd "pass"); email → "@"; card → 13+ digits; phone → "+" or
-# "(" or 10+ digits and its own pattern. Non-ASCII text (Unicode digits, Unicode case folding)
-# always takes the full path. tests/demo_app/test_redaction.py checks the precheck against the
-# patterns.
-_NEEDLES = ("@", "+", "(", "eyJ", "sk-", "AKIA", "ASIA", "gh", "hf_", "_live_", "_test_")
-_NEEDLES += ("AIza", "xox", "glpat-")
-_KEY_WORDS = ("key", "secret", "token", "pass", "pwd")
-_DIGITS = "0123456789"
+# What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
+# "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; jwt →
+# "eyJ"; api keys → one of their prefixes; key=value → ":", "=" or "%3" AND a word of
+# `_KEY_WORDS` (every name `secret_name` accepts contains one); card → a 13-digit run; IBAN, SSN
+# and phone → 9+ digits and their own pattern. Non-ASCII text (Unicode digits, Unicode case
+# folding) always takes the full path. tests/demo_app/test_redaction.py checks the precheck
+# against the patterns.
+_NEEDLES = (
+    "@",
+    "eyJ",
+    "sk-",
+    "AKIA",
+    "ASIA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+)
+_NEEDLES += ("hf_", "_live_", "_test_", "AIza", "ya29.")
+_NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG.", "PRIVATE KEY")
+_KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
+_KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
+_NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def may_need_redaction(text: str) -> bool:
     """False only when no redaction pattern can match `text` (so `redact` returns it as is)."""
     if not text.isascii():
         return True
-    for needle in _NEEDLES:
-        if needle in text:
-            return True
-    lower = text.lower()
-    if "bearer" in lower:
+    if _NEEDLE.search(text) is not None:
         return True
-    if ":" in text or "=" in text:
+    lower = text.lower()
+    if "bearer" in lower or "authori" in lower:
+        return True
+    if "basic" in lower and _BASIC.search(text) is not None:
+        return True
+    if ":" in text or "=" in text or "%3" in text:
         for word in _KEY_WORDS:
             if word in lower:
                 return True
-    digits = sum(map(text.count, _DIGITS))
-    # 10-12 digits can only be a phone number ("127.0.0.1:41234" is not): ask its pattern.
-    return digits >= 13 or (digits >= 10 and _PHONE.search(text) is not None)
+    digits = len(text) - len(text.translate(_NO_DIGITS))
+    if digits < 9:
+        return False
+    # A card needs a run of 13 digits (spaces or dashes between); an SSN (with "-"), a phone
+    # number (with "+", "(", a space, "." or "-") or an IBAN (upper-case letters) 9 digits in all.
+    # A lower-case hex id has digits but none of these.
+    if _DIGIT_RUN.search(text) is not None:
+        return True
+    if "-" in text and _SSN.search(text) is not None:
+        return True
+    if any(c in text for c in _PHONE_CHARS) and _PHONE.search(text) is not None:
+        return True
+    return lower != text and _IBAN.search(text) is not None
 
 
 def redact(text: str) -> str:
@@ -123,15 +328,33 @@ def redact(text: str) -> str:
 
 
 def _redact_all(text: str) -> str:
-    """Every pattern, in order (no precheck)."""
-    out = _BEARER.sub(_tag("bearer_token"), text)
-    out = _JWT.sub(_tag("jwt"), out)
-    out = _API_KEYS.sub(_tag("api_key"), out)
-    out = _KEY_VALUE.sub(lambda m: m.group(1) + _tag("api_key"), out)
-    out = _EMAIL.sub(_tag("email"), out)
-    out = _CARD_CANDIDATE.sub(_cards, out)
-    out = _PHONE.sub(_tag("phone_number"), out)
-    return out
+    """Every pattern, in order (no precheck; each step skipped only if its guard proves it
+    cannot match)."""
+    guarded = text.isascii()
+    for pattern, replacement, guard in _STEPS:
+        if not guarded or guard is None or guard(text, text.lower()):
+            text = pattern.sub(replacement, text)
+        if pattern is _API_KEYS and (
+            not guarded or any(sep in text for sep in _KEY_VALUE_SEPARATORS)
+        ):
+            text = _key_values(text)
+    return text
+
+
+def redact_query(query: str, allowed: frozenset[str] = frozenset()) -> str:
+    """A URL query string for telemetry: values of parameters outside `allowed` (the API's own
+    parameter names) are replaced whole, since an unknown parameter may carry anything
+    (`?auth=…`, `?x=<token>`); allowed values still pass `redact`. Names are kept (redacted)."""
+    if not query:
+        return query
+    parts = []
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in allowed and not secret_name(name):
+            shown = quote(redact(value), safe="[]:")
+        else:
+            shown = _tag("query_value") if value else ""
+        parts.append(f"{quote(redact(name), safe='[]:')}={shown}")
+    return "&".join(parts)
 
 
 def redact_value(value: Any) -> Any:

@@ -25,6 +25,7 @@ from demo_app.telemetry.redaction import (
     may_need_redaction,
     redact,
     redact_attributes,
+    redact_query,
 )
 
 INSTRUMENTATION_NAME = "demo_app"
@@ -79,6 +80,28 @@ REDACTED_AT_SOURCE = frozenset(
 )
 _NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
 
+# The query parameters rag-api defines (demo_app/api/routes.py; a test compares this with
+# /openapi.json). Any other parameter's value is dropped from the server span whatever it looks
+# like: `?auth=<token>` must not reach Tempo.
+KNOWN_QUERY_PARAMS = frozenset({"receiver", "alertname"})
+# Attributes holding a query string, or a URL or target that may end in one.
+_QUERY_ATTRIBUTES = frozenset({"url.query"})
+_URL_ATTRIBUTES = frozenset({"url.full", "http.url", "http.target"})
+
+
+def _sanitize_url(value: str) -> str:
+    path, sep, query = value.partition("?")
+    return redact(path) + sep + redact_query(query, KNOWN_QUERY_PARAMS)
+
+
+def _sanitize(key: str, value: object) -> object:
+    if isinstance(value, str):
+        if key in _QUERY_ATTRIBUTES:
+            return redact_query(value, KNOWN_QUERY_PARAMS)
+        if key in _URL_ATTRIBUTES:
+            return _sanitize_url(value)
+    return value
+
 
 def _is_sensitive_key(key: str) -> bool:
     # Header capture (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) must never carry credentials.
@@ -97,6 +120,8 @@ def _clean(attributes: Mapping[str, object] | None) -> bool:
         if key in _NOT_SCANNED:
             continue
         if _is_sensitive_key(key):
+            return False
+        if (key in _QUERY_ATTRIBUTES or key in _URL_ATTRIBUTES) and _sanitize(key, value) != value:
             return False
         if isinstance(value, str):
             if may_need_redaction(value):
@@ -146,7 +171,13 @@ def _span_is_clean(span: ReadableSpan) -> bool:
 
 
 def _redacted_copy(span: ReadableSpan) -> ReadableSpan:
-    attributes = redact_attributes(_drop_sensitive(dict(span.attributes or {})))
+    kept = _drop_sensitive(dict(span.attributes or {}))
+    attributes = redact_attributes(
+        {k: v for k, v in kept.items() if k not in _QUERY_ATTRIBUTES | _URL_ATTRIBUTES}
+    )
+    attributes.update(
+        (k, _sanitize(k, v)) for k, v in kept.items() if k in _QUERY_ATTRIBUTES | _URL_ATTRIBUTES
+    )
     events = [
         Event(e.name, redact_attributes(_drop_sensitive(dict(e.attributes or {}))), e.timestamp)
         for e in span.events

@@ -80,7 +80,17 @@ def test_demo_receivers_are_rag_api_webhooks_with_resolved() -> None:
     cfg = yaml.safe_load(CONFIG.read_text())
     for receiver in cfg["receivers"]:
         hooks = receiver["webhook_configs"]
-        assert hooks == [{"url": f"{WEBHOOK}/v1/alerts", "send_resolved": True}]
+        assert hooks == [
+            {
+                "url": f"{WEBHOOK}/v1/alerts",
+                "send_resolved": True,
+                "max_alerts": 100,
+                # rag-api's webhook wants a bearer credential (the compose secret's file).
+                "http_config": {
+                    "authorization": {"credentials_file": "/run/secrets/alerts_webhook_token"}
+                },
+            }
+        ]
 
 
 def test_no_keys_newer_than_alertmanager_0_25() -> None:

@@ -65,10 +65,12 @@ def test_put_replaces_the_full_profile(
 @pytest.mark.parametrize(
     ("body", "field", "reason"),
     [
-        ({"error_rate": 1.5}, "error_rate", "less than or equal to 1"),
-        ({"rate_limit_rate": -0.1}, "rate_limit_rate", "greater than or equal to 0"),
+        ({"error_rate": 1.5}, "error_rate", "must be between 0 and 1, got 1.5"),
+        ({"rate_limit_rate": -0.1}, "rate_limit_rate", "must be between 0 and 1"),
         ({"latency_multiplier": "fast"}, "latency_multiplier", "valid number"),
-        ({"retrieval_degradation": 2}, "retrieval_degradation", "less than or equal to 1"),
+        ({"retrieval_degradation": 2}, "retrieval_degradation", "must be between 0 and 1"),
+        ({"output_token_multiplier": 1e308}, "output_token_multiplier", "between 0 and 20"),
+        ({"extra_ttft_seconds": 1e9}, "extra_ttft_seconds", "between 0 and 120"),
         ({"chaos": 1}, "chaos", "unknown field"),
     ],
 )

@@ -8,8 +8,10 @@ import uuid
 import httpx
 import pytest
 
-from harness.procs import Proc
+from harness.procs import WEBHOOK_TOKEN, Proc
 from tests.demo_app.conftest import log_lines
+
+AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 
 
 def alert(name: str, status: str = "firing", **labels: str) -> dict:
@@ -43,12 +45,12 @@ def test_webhook_stores_and_logs_each_alert(client: httpx.Client, shared_app: Pr
     receiver = f"page-{uuid.uuid4().hex[:6]}"
     burn = alert("SLOFastBurn", severity="page", slo="rag-api-availability")
     errors = alert("LLMErrorRatioHigh", severity="page")
-    r = client.post("/v1/alerts", json=payload(receiver, [burn, errors]))
+    r = client.post("/v1/alerts", headers=AUTH, json=payload(receiver, [burn, errors]))
     assert r.status_code == 200, r.text
     assert r.json() == {"accepted": 2}
     resolved = alert("SLOFastBurn", status="resolved", severity="page", slo="rag-api-availability")
     resolved["fingerprint"] = burn["fingerprint"]
-    client.post("/v1/alerts", json=payload(receiver, [resolved], status="resolved"))
+    client.post("/v1/alerts", headers=AUTH, json=payload(receiver, [resolved], status="resolved"))
 
     stored = client.get("/v1/alerts", params={"receiver": receiver}).json()["alerts"]
     assert [(a["alertname"], a["status"]) for a in stored] == [
@@ -64,23 +66,28 @@ def test_webhook_stores_and_logs_each_alert(client: httpx.Client, shared_app: Pr
     only = client.get("/v1/alerts", params={"receiver": receiver, "alertname": "LLMErrorRatioHigh"})
     assert len(only.json()["alerts"]) == 1
 
+    # One summary line per notification, not one per alert.
     logged = [
         x
         for x in log_lines(shared_app)
-        if x.get("event") == "alert_received" and x.get("receiver") == receiver
+        if x.get("event") == "alerts_received" and x.get("receiver") == receiver
     ]
-    assert len(logged) == 3
-    assert {x["fingerprint"] for x in logged} == {burn["fingerprint"], errors["fingerprint"]}
-    line = next(x for x in logged if x["alertname"] == "SLOFastBurn")
-    assert line["severity"] == "page" and line["slo"] == "rag-api-availability"
-    assert line["service"] == "rag-api" and line["request_id"]
+    assert len(logged) == 2
+    first_line, second_line = logged
+    assert first_line["alerts"] == 2 and first_line["firing"] == 2
+    assert first_line["alertnames"] == ["LLMErrorRatioHigh", "SLOFastBurn"]
+    assert first_line["severities"] == ["page"] and first_line["services"] == ["rag-api"]
+    assert first_line["notification_status"] == "firing" and first_line["request_id"]
+    assert second_line["resolved"] == 1 and second_line["notification_status"] == "resolved"
+    assert not [x for x in log_lines(shared_app) if x.get("event") == "alert_received"]
 
 
 def test_store_keeps_the_last_100(client: httpx.Client) -> None:
     receiver = f"bulk-{uuid.uuid4().hex[:6]}"
     for batch in range(3):
         alerts = [alert(f"Bulk{batch}-{i}") for i in range(50)]
-        assert client.post("/v1/alerts", json=payload(receiver, alerts)).status_code == 200
+        r = client.post("/v1/alerts", headers=AUTH, json=payload(receiver, alerts))
+        assert r.status_code == 200
     everything = client.get("/v1/alerts").json()
     assert len(everything["alerts"]) == 100
     assert everything["alerts"][0]["alertname"] == "Bulk2-49"
@@ -111,6 +118,6 @@ def _bad(mutate) -> dict:
 def test_invalid_payload_is_422_naming_the_field(
     client: httpx.Client, body: dict, field: str
 ) -> None:
-    r = client.post("/v1/alerts", json=copy.deepcopy(body))
+    r = client.post("/v1/alerts", headers=AUTH, json=copy.deepcopy(body))
     assert r.status_code == 422, r.text
     assert field in {d["field"] for d in r.json()["detail"]}, r.json()

@@ -146,16 +146,32 @@ def test_rate_limiter_answers_429_per_tier(start_app: Callable[..., Proc]) -> No
         limited = free[2]
         assert int(limited.headers["retry-after"]) >= 1
         assert limited.json()["error"] == "rate_limited"
-        assert limited.json()["detail"][0]["field"] == "user_tier"
-        # Unknown tiers are limited as free (least privilege), sharing the free bucket here.
-        r = c.post("/v1/chat", json={"question": "What is 1+1?", "user_tier": "platinum"})
-        assert r.status_code == 429
-        # Another tier has its own, larger bucket.
+        assert limited.json()["detail"][0]["field"] == "X-API-Key"
+        # The tier comes from the API key, not the body: claiming a higher tier changes nothing,
+        # unknown tiers and unknown keys are limited as free (least privilege).
+        for body_tier, headers in [
+            ("enterprise", {}),
+            ("platinum", {}),
+            ("pro", {"X-API-Key": "not-a-known-key"}),
+        ]:
+            r = c.post(
+                "/v1/chat",
+                json={"question": "What is 1+1?", "user_tier": body_tier},
+                headers=headers,
+            )
+            assert r.status_code == 429, (body_tier, headers)
+        # A pro key has its own, larger bucket; the body may lower the tier, never raise it.
+        pro_key = {"X-API-Key": "demo-pro-key"}
         pro = [
-            c.post("/v1/chat", json={"question": "What is 1+1?", "user_tier": "pro"})
-            for _ in range(5)
+            c.post("/v1/chat", json={"question": "What is 1+1?"}, headers=pro_key) for _ in range(5)
         ]
         assert all(r.status_code == 200 for r in pro)
+        lowered = c.post(
+            "/v1/chat",
+            json={"question": "What is 1+1?", "user_tier": "free"},
+            headers={"X-API-Key": "demo-enterprise-key"},
+        )
+        assert lowered.status_code == 429, "an enterprise key asking for free is served as free"
         # Bad input is rejected before it can spend tokens.
         assert c.post("/v1/chat", json={"question": ""}).status_code == 422
 

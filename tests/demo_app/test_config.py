@@ -14,7 +14,7 @@ from harness import ROOT
 def test_defaults() -> None:
     s = Settings.from_env({})
     assert (s.host, s.port, s.llm_provider, s.llm_default_model) == (
-        "0.0.0.0",
+        "127.0.0.1",
         8000,
         "simulated",
         "gpt-4o-mini",

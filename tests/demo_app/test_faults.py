@@ -46,13 +46,16 @@ def test_from_mapping_is_a_full_profile_with_omitted_knobs_reset() -> None:
 @pytest.mark.parametrize(
     ("knob", "value", "reason"),
     [
-        ("error_rate", 1.5, "must be <= 1"),
-        ("error_rate", -0.1, "must be >= 0"),
-        ("rate_limit_rate", 2, "must be <= 1"),
-        ("retrieval_degradation", 1.01, "must be <= 1"),
-        ("latency_multiplier", -1, "must be >= 0"),
-        ("extra_ttft_seconds", -0.5, "must be >= 0"),
-        ("output_token_multiplier", -2, "must be >= 0"),
+        ("error_rate", 1.5, "must be between 0 and 1"),
+        ("error_rate", -0.1, "must be between 0 and"),
+        ("rate_limit_rate", 2, "must be between 0 and 1"),
+        ("retrieval_degradation", 1.01, "must be between 0 and 1"),
+        ("latency_multiplier", -1, "must be between 0 and"),
+        ("extra_ttft_seconds", -0.5, "must be between 0 and"),
+        ("output_token_multiplier", -2, "must be between 0 and"),
+        ("output_token_multiplier", 1e308, "must be between 0 and 20, got 1e+308"),
+        ("extra_ttft_seconds", 1e9, "must be between 0 and 120"),
+        ("latency_multiplier", 20.5, "must be between 0 and 20"),
         ("latency_multiplier", math.inf, "finite"),
         ("error_rate", math.nan, "finite"),
         ("error_rate", "0.5", "must be a number"),
@@ -98,7 +101,7 @@ def test_from_env_reads_every_knob() -> None:
     ("env", "variable", "reason"),
     [
         ({"FAULT_ERROR_RATE": "lots"}, "FAULT_ERROR_RATE", "must be a number"),
-        ({"FAULT_RETRIEVAL_DEGRADATION": "3"}, "FAULT_RETRIEVAL_DEGRADATION", "<= 1"),
+        ({"FAULT_RETRIEVAL_DEGRADATION": "3"}, "FAULT_RETRIEVAL_DEGRADATION", "between 0 and 1"),
     ],
 )
 def test_from_env_errors_name_the_variable(env: dict, variable: str, reason: str) -> None:

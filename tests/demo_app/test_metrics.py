@@ -60,21 +60,25 @@ def traffic(start_app: Callable[..., Proc]) -> tuple[Proc, list[dict]]:
     responses = []
     with httpx.Client(base_url=app.url, timeout=15) as c:
         cached_q = unique_question("What is a good alert on token spend")
+        pro = {"X-API-Key": "demo-pro-key"}
         bodies = [
-            {"question": unique_question(), "feature": "chat", "user_tier": "free"},
-            {"question": cached_q, "feature": "search", "user_tier": "pro"},
-            {"question": cached_q, "feature": "search", "user_tier": "pro"},  # cache hit
-            {"question": "What is 7 * 6?"},  # tool path
-            {"question": unique_question(), "model": "llama-3.1-8b-local"},  # unpriced
-            {"question": unique_question(), "model": "llama-3.1-8b-local"},
-            {"question": unique_question(), "model": "claude-sonnet-4", "user_tier": "gold"},
+            ({"question": unique_question(), "feature": "chat", "user_tier": "free"}, {}),
+            ({"question": cached_q, "feature": "search"}, pro),
+            ({"question": cached_q, "feature": "search"}, pro),  # cache hit
+            ({"question": "What is 7 * 6?"}, {}),  # tool path
+            ({"question": unique_question(), "model": "llama-3.1-8b-local"}, {}),  # unpriced
+            ({"question": unique_question(), "model": "llama-3.1-8b-local"}, {}),
+            # An unknown tier in the body is ignored: the key's tier (pro) labels the cost.
+            ({"question": unique_question(), "model": "claude-sonnet-4", "user_tier": "gold"}, pro),
         ]
-        for body in bodies:
-            r = c.post("/v1/chat", json=body)
+        for body, headers in bodies:
+            r = c.post("/v1/chat", json=body, headers=headers)
             assert r.status_code == 200, r.text
             responses.append(r.json())
         r = c.post(
-            "/v1/chat/stream", json={"question": unique_question(), "user_tier": "enterprise"}
+            "/v1/chat/stream",
+            json={"question": unique_question()},
+            headers={"X-API-Key": "demo-enterprise-key"},
         )
         assert r.status_code == 200
         assert c.post("/v1/chat", json={"question": ""}).status_code == 422
@@ -136,7 +140,10 @@ def test_label_values_are_bounded(traffic) -> None:
                 routes.add(s.labels[sc.L_HTTP_ROUTE])
     assert {"/v1/chat", "/v1/chat/stream"} <= routes
     assert all(r.startswith("/") or r == sc.OTHER for r in routes), routes
-    assert total(text, sc.LLM_COST, user_tier=sc.OTHER) > 0, "unknown tier 'gold' → _OTHER"
+    # The tier label is the server's (from the API key): never a client's free text.
+    assert total(text, sc.LLM_COST, user_tier=sc.OTHER) == 0
+    for tier in sc.USER_TIERS:
+        assert total(text, sc.LLM_COST, user_tier=tier) > 0, tier
 
 
 def test_operations_tokens_ttft_cache_and_rag_metrics_are_recorded(traffic) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from demo_app.config import TierLimit
-from demo_app.ratelimit import OVERFLOW_HOST, RateLimiter
+import pytest
+
+from demo_app.config import DEMO_API_KEYS, ConfigError, Settings, TierLimit, parse_api_keys
+from demo_app.ratelimit import OVERFLOW_HOST, RateLimiter, effective_tier
 
 LIMITS = {
     "free": TierLimit(rate_per_s=1.0, burst=2.0),
@@ -50,3 +52,40 @@ def test_key_table_is_bounded_and_cycling_hosts_does_not_escape_the_limit() -> N
     assert limiter.check("pro", "honest").allowed
     assert ("pro", "honest") in limiter._buckets
     assert len(limiter) <= 50
+
+
+# --- the tier comes from the server --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("granted", "requested", "tier"),
+    [
+        (None, None, "free"),
+        (None, "enterprise", "free"),  # no key: a body claim cannot raise the tier
+        ("pro", "enterprise", "pro"),
+        ("pro", None, "pro"),
+        ("enterprise", "free", "free"),  # the body may lower it
+        ("enterprise", "pro", "pro"),
+        ("pro", "gold", "pro"),  # unknown body tiers are ignored
+        ("gold", None, "free"),
+    ],
+)
+def test_effective_tier_can_only_be_lowered(
+    granted: str | None, requested: str | None, tier: str
+) -> None:
+    assert effective_tier(granted, requested) == tier
+
+
+def test_api_keys_parse_and_fail_naming_the_variable() -> None:
+    assert parse_api_keys(" a-key:pro , b:c:enterprise,") == {"a-key": "pro", "b:c": "enterprise"}
+    assert parse_api_keys(DEMO_API_KEYS)["demo-enterprise-key"] == "enterprise"
+    for raw, reason in (("nokey", "expected key:tier"), ("k:gold", "tier 'gold'"), (":pro", "")):
+        with pytest.raises(ConfigError, match="API_KEYS") as info:
+            parse_api_keys(raw)
+        assert reason in str(info.value)
+    assert Settings.from_env({"API_KEYS": "k1:pro"}).api_keys == {"k1": "pro"}
+    assert "k1" not in repr(Settings.from_env({"API_KEYS": "k1:pro"}))  # keys are secrets
+
+
+def test_env_example_ships_the_demo_keys() -> None:
+    from harness import ROOT
+
+    assert f"API_KEYS={DEMO_API_KEYS}" in (ROOT / ".env.example").read_text().splitlines()

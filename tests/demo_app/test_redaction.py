@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import Status, StatusCode
 
-from demo_app.telemetry import tracing
+from demo_app.telemetry import redaction, tracing
 from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
 from demo_app.telemetry.tracing import RedactingSpanProcessor
 from harness.otlp_receiver import OTLPReceiver
@@ -59,15 +59,13 @@ def test_redact_each_kind() -> None:
     assert redact(f"key {s['openai_key']} end") == "key [REDACTED:api_key] end"
     assert redact(s["anthropic_key"]) == "[REDACTED:api_key]"
     assert redact(s["aws_key"]) == "[REDACTED:api_key]"
-    assert (
-        redact(f"Authorization: Bearer {s['bearer']}") == "Authorization: [REDACTED:bearer_token]"
-    )
+    assert redact(f"Authorization: Bearer {s['bearer']}") == "Authorization: [REDACTED:credential]"
     assert redact(f"mail {s['email']}!") == "mail [REDACTED:email]!"
     assert redact(f"card {s['card']} ok") == "card [REDACTED:card_number] ok"
     assert redact(f"card {s['card'].replace(' ', '')}") == "card [REDACTED:card_number]"
     assert redact(f"call {s['phone']}") == "call [REDACTED:phone_number]"
     assert redact("call (415) 555-0100 now") == "call [REDACTED:phone_number] now"
-    assert redact("api_key=" + _rand(ALNUM, 20)) == "api_key=[REDACTED:api_key]"
+    assert redact("api_key=" + _rand(ALNUM, 20)) == "api_key=[REDACTED:secret]"
     jwt = "eyJ" + _rand(ALNUM, 20) + ".eyJ" + _rand(ALNUM, 20) + "." + _rand(ALNUM, 20)
     assert redact(jwt) == "[REDACTED:jwt]"
 
@@ -155,7 +153,7 @@ def test_content_was_captured_and_redacted_not_dropped(leaked) -> None:
     chat_spans = [s for s in leaked["spans"] if s.name.startswith("chat ")]
     assert chat_spans
     messages = chat_spans[0].attributes["gen_ai.input.messages"]
-    for kind in ("api_key", "bearer_token", "email", "card_number", "phone_number"):
+    for kind in ("api_key", "credential", "email", "card_number", "phone_number"):
         assert f"[REDACTED:{kind}]" in messages, kind
     assert "time to first token" in messages
     assert "gen_ai.output.messages" in chat_spans[0].attributes
@@ -176,6 +174,9 @@ _FRAGMENTS = st.sampled_from(
         *("4111 1111 1111 1111", "4222222222222", "0123456789", "127.0.0.1:41234"),
         *("xoxb-" + "a1" * 6, "glpat-" + "b2" * 10, "hf_" + "c3" * 15, "ghp_" + "d4" * 10),
         *("AIza" + "e5" * 15, "rk_test_" + "f6" * 8, "eyJ" + "abc12." * 3, "secret: abcdefg"),
+        *("-----BEGIN RSA " + "PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "%3D", "%22"),
+        *("Authorization: ", "Basic dXNlcjpwYXNz", "://u:", "aws_secret_access_key=", "sig="),
+        *("DE89370400440532013000", "123-45-6789", "AccountKey=", "ya29.", "SG.", "passphrase"),
         *SECRETS.values(),
     ]
 )
@@ -187,6 +188,21 @@ def test_precheck_never_skips_text_the_patterns_would_change(parts: list[str]) -
     text = "".join(parts)
     if not may_need_redaction(text):
         assert _redact_all(text) == text
+
+
+def _unguarded(text: str) -> str:
+    for pattern, replacement, _ in redaction._STEPS:
+        text = pattern.sub(replacement, text)
+        if pattern is redaction._API_KEYS:
+            text = redaction._key_values(text)
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(_ALPHABET, max_size=24), _FRAGMENTS), max_size=8))
+def test_step_guards_never_skip_a_pattern_that_would_match(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _redact_all(text) == _unguarded(text)
 
 
 def test_precheck_flags_every_planted_secret() -> None:
@@ -248,7 +264,7 @@ def test_span_with_a_secret_anywhere_is_redacted() -> None:
         assert secret not in text, kind
     assert "http.request.header.authorization" not in exported.attributes
     assert exported.attributes["gen_ai.conversation.id"] == "[REDACTED:email]"
-    assert exported.attributes["url.query"] == "token=[REDACTED:api_key]"
+    assert exported.attributes["url.query"] == "token=[REDACTED:query_value]"
 
 
 def test_values_skipped_on_span_end_are_redacted_where_they_are_set() -> None:

@@ -7,15 +7,25 @@ Properties, for every operation the app publishes:
   {"error": str, "detail": [{"field": str, "reason": str}, ...]} with non-empty field and reason.
 Both schemathesis modes run: positive (valid per the schema) and negative (schema-breaking).
 
-Bounded: FUZZ_EXAMPLES examples per operation and mode (default 50; the whole module stays well
-under 60 s on 2 cores). Raise it locally to dig deeper: FUZZ_EXAMPLES=500 pytest tests/fuzz.
+Plus schemathesis's own CLI with ALL its checks (`st run --checks all`: server errors, status
+codes, content types and response bodies against the spec, response headers, positive data
+accepted, negative data rejected, auth enforced, Allow headers, unsupported methods, …) over the
+whole spec; PUT /admin/faults runs on its own app, so the fault profiles it sets cannot fail the
+chat routes.
+
+Bounded: FUZZ_EXAMPLES examples per operation and mode (default 50; the CLI runs take FUZZ_CLI_
+EXAMPLES, default 25, and a hard timeout). Raise them locally to dig deeper: FUZZ_EXAMPLES=500
+pytest tests/fuzz.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,9 +38,17 @@ from schemathesis.schemas import APIOperation
 
 from harness.procs import Proc, start_rag_api
 
-TOKEN = "fuzz-admin-token"
+TOKEN = "fuzz-admin-token"  # also the webhook's: one Authorization header for the CLI run
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+CLI_EXAMPLES = int(os.environ.get("FUZZ_CLI_EXAMPLES", "25"))
+CLI_TIMEOUT_S = 300
+APP_ENV = {
+    "ADMIN_TOKEN": TOKEN,
+    "ALERTS_WEBHOOK_TOKEN": TOKEN,
+    "RATE_LIMIT_ENABLED": "false",
+    "LOG_LEVEL": "warning",
+}
 # What must be in the spec (a schema change must not silently shrink what is fuzzed).
 EXPECTED = {
     "POST /v1/chat",
@@ -47,10 +65,7 @@ Check = Callable[[Any, Any], None]
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
-    proc = start_rag_api(
-        tmp_path_factory.mktemp("fuzz"),
-        {"ADMIN_TOKEN": TOKEN, "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning"},
-    )
+    proc = start_rag_api(tmp_path_factory.mktemp("fuzz"), APP_ENV)
     yield proc
     proc.stop()
 
@@ -61,12 +76,7 @@ def uncached_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     across tests) are answered from cache and never meet the injected provider faults."""
     proc = start_rag_api(
         tmp_path_factory.mktemp("fuzz-uncached"),
-        {
-            "ADMIN_TOKEN": TOKEN,
-            "RATE_LIMIT_ENABLED": "false",
-            "CACHE_ENABLED": "false",
-            "LOG_LEVEL": "warning",
-        },
+        {**APP_ENV, "CACHE_ENABLED": "false"},
     )
     yield proc
     proc.stop()
@@ -121,6 +131,10 @@ def make_check(label: str, allowed_5xx: set[int]) -> Check:
     return check
 
 
+def needs_auth(op: APIOperation) -> bool:
+    return op.path.startswith("/admin") or op.path == "/v1/alerts"
+
+
 def has_inputs(op: APIOperation) -> bool:
     return bool(op.body) or any(len(c) for c in (op.query, op.path_parameters, op.headers))
 
@@ -133,7 +147,7 @@ def run_fuzz(
     check: Check,
 ) -> int:
     """Run EXAMPLES generated cases of one operation; returns how many were sent."""
-    headers = AUTH if op.path.startswith("/admin") else None
+    headers = AUTH if needs_auth(op) else None
     if mode == GenerationMode.NEGATIVE and not has_inputs(op):
         return 0  # nothing to make invalid (GET /healthz): Hypothesis would find no example
     sent = 0
@@ -224,16 +238,14 @@ def test_schema_breaking_bodies_are_rejected(
     what its OpenAPI document promises. An independent judge (jsonschema on the spec) decides
     whether a generated body really breaks the schema."""
     _set_faults(app, {})
-    # The Alertmanager webhook (POST /v1/alerts) is left out on purpose: it coerces leniently
-    # (e.g. truncatedAlerts: false → 0), as a receiver of another program's payloads may.
-    for label in ("POST /v1/chat", "POST /v1/chat/stream", "PUT /admin/faults"):
+    for label in ("POST /v1/chat", "POST /v1/chat/stream", "PUT /admin/faults", "POST /v1/alerts"):
         accepted = _accepted_invalid_bodies(app, operations[label])
         _set_faults(app, {})  # an accepted invalid fault profile must not leak into the next
         assert not accepted, f"{label} accepted invalid bodies:\n" + "\n".join(accepted[:5])
 
 
 def _accepted_invalid_bodies(app: Proc, op: APIOperation) -> list[str]:
-    headers = AUTH if op.path.startswith("/admin") else None
+    headers = AUTH if needs_auth(op) else None
     accepted: list[str] = []
 
     @settings(
@@ -262,3 +274,33 @@ def _breaks_schema(op: APIOperation, body: Any) -> bool:
     # The operation's schema with the spec's components beside it, so $refs resolve.
     schema = {**media["schema"], "components": op.schema.raw_schema.get("components", {})}
     return not jsonschema.Draft202012Validator(schema).is_valid(body)
+
+
+# --- schemathesis CLI, all checks -----------------------------------------------------------------
+def run_cli(app: Proc, workdir: Path, *selection: str) -> subprocess.CompletedProcess[str]:
+    st = Path(sys.executable).with_name("st")
+    args = [str(st), "run", app.url + "/openapi.json", "--checks", "all"]
+    args += ["-H", f"Authorization: Bearer {TOKEN}", "-n", str(CLI_EXAMPLES), "-w", "1"]
+    args += ["--seed", "20261201", "--no-color", "--generation-database", "none", *selection]
+    return subprocess.run(
+        args, cwd=workdir, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False
+    )
+
+
+def test_schemathesis_all_checks_find_nothing(app: Proc, tmp_path: Path) -> None:
+    _set_faults(app, {})
+    result = run_cli(app, tmp_path, "--exclude-operation-id-regex", "^put_faults")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "Tested: 8" in result.stdout, result.stdout[-2000:]  # every other operation
+
+
+def test_schemathesis_all_checks_on_the_fault_knobs(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    own = start_rag_api(tmp_path_factory.mktemp("fuzz-faults"), APP_ENV)
+    try:
+        result = run_cli(own, tmp_path, "--include-operation-id-regex", "^put_faults")
+    finally:
+        own.stop()
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "Tested: 1" in result.stdout, result.stdout[-2000:]

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 from demo_app import semconv as sc
+from demo_app.config import DEMO_API_KEYS
+from demo_app.loadgen.traffic import tier_keys
 from harness import ROOT, free_port, poll
 from harness.procs import (
     SELF,
@@ -27,6 +29,7 @@ from harness.procs import (
 )
 from tests.grafana import dashlib
 
+TIER_KEYS = tier_keys(DEMO_API_KEYS)  # start_rag_api gives the app the demo keys
 ADMIN_TOKEN = "dashboards-test-token"  # a throwaway token for the app under test only
 PRICED_MODELS = ("gpt-4o-mini", "gpt-4.1", "claude-sonnet-4", "gemini-2.5-flash")
 UNPRICED_MODEL = "llama-3.1-8b-local"  # deliberately missing from the price table
@@ -87,12 +90,14 @@ def _chat(
     client: httpx.Client, stream: bool, body: dict[str, Any], statuses: dict[int, int]
 ) -> None:
     path = "/v1/chat/stream" if stream else "/v1/chat"
+    # rag-api takes the tier from the API key (the body can only lower it): send the tier's key.
+    headers = {"X-API-Key": TIER_KEYS[body["user_tier"]]}
     if stream:
-        with client.stream("POST", path, json=body) as r:
+        with client.stream("POST", path, json=body, headers=headers) as r:
             for _ in r.iter_lines():
                 pass
     else:
-        r = client.post(path, json=body)
+        r = client.post(path, json=body, headers=headers)
     statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
 

@@ -22,7 +22,7 @@ from harness.procs import start_rag_api
 from tests.grafana import dashlib, telemetry_eval
 
 ADMIN_TOKEN = "dashboards-otlp-test-token"  # throwaway, for the app under test only
-SCALE = 0.01  # SIM_LATENCY_SCALE: every simulated delay × 0.01
+SCALE = 0.05  # SIM_LATENCY_SCALE: every simulated delay × 0.05
 
 
 @dataclass
@@ -55,8 +55,8 @@ def _traffic(url: str) -> None:
 
         with_faults({"error_rate": 1.0}, "Explain the watchdog alert.", "What is 7 * 6?")
         with_faults({"retrieval_degradation": 1.0}, "Give me the key points on prompt caching.")
-        # First chunk after 6 s (600 s × SCALE): a slow trace and a slow time to first token.
-        with_faults({"extra_ttft_seconds": 600}, "Explain rate limiting.", stream=True)
+        # First chunk after 6 s (120 s, the knob's bound, × SCALE): a slow trace and a slow TTFT.
+        with_faults({"extra_ttft_seconds": 120}, "Explain rate limiting.", stream=True)
 
 
 @pytest.fixture(scope="module")

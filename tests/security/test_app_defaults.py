@@ -119,3 +119,20 @@ def test_body_just_under_the_limit_is_not_413(app_without_token: Proc) -> None:
     r = httpx.post(app_without_token.url + "/v1/alerts", json=alerts, timeout=30)
     # The Alertmanager webhook has its own, larger limit (batches of alerts are big).
     assert r.status_code != 413, r.text[:300]
+
+
+def test_local_run_binds_loopback_and_the_image_binds_its_network() -> None:
+    """`make run` (and a bare `python -m demo_app`) listen on 127.0.0.1 only; the container image
+    sets HOST=0.0.0.0, reachable inside the compose network (published on BIND_ADDRESS)."""
+    import re
+    import subprocess
+
+    from demo_app.config import Settings
+    from harness import ROOT
+
+    dry = subprocess.run(
+        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+    )
+    assert re.search(r"-m demo_app --host 127\.0\.0\.1$", dry.stdout, re.M), dry.stdout
+    assert Settings.from_env({}).host == "127.0.0.1"
+    assert "HOST=0.0.0.0" in (ROOT / "demo_app" / "Dockerfile").read_text()

@@ -163,18 +163,25 @@ def test_stack_generates_random_secrets_into_private_env(stack_copy: Path, tmp_p
     env_file = stack_copy / ".env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     values = _env_values(env_file)
-    password, token = values["GRAFANA_ADMIN_PASSWORD"], values["ADMIN_TOKEN"]
-    for secret in (password, token):
+    generated = ("GRAFANA_ADMIN_PASSWORD", "ADMIN_TOKEN")
+    password, token = (values[k] for k in generated)
+    webhook_file = stack_copy / ".secrets" / "alerts_webhook_token"
+    webhook = webhook_file.read_text().strip()
+    for secret in (password, token, webhook):
         assert re.fullmatch(r"[0-9a-f]{32,}", secret), secret  # >= 128 random bits
-    assert password != token
+    assert len({password, token, webhook}) == 3
+    # Other local users cannot reach it; the containers' users (nobody, 10001) can read it.
+    assert stat.S_IMODE(webhook_file.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(webhook_file.stat().st_mode) == 0o644
     # Every other setting is carried over from .env.example unchanged.
     example = _env_values(stack_copy / ".env.example")
-    assert {
-        k: v for k, v in values.items() if k not in ("GRAFANA_ADMIN_PASSWORD", "ADMIN_TOKEN")
-    } == {k: v for k, v in example.items() if k not in ("GRAFANA_ADMIN_PASSWORD", "ADMIN_TOKEN")}
+    assert {k: v for k, v in values.items() if k not in generated} == {
+        k: v for k, v in example.items() if k not in generated
+    }
     # Idempotent: a second run keeps the existing secrets.
     assert _run_stack_env(stack_copy).returncode == 0
     assert _env_values(env_file)["GRAFANA_ADMIN_PASSWORD"] == password
+    assert webhook_file.read_text().strip() == webhook
     # Another checkout gets another password.
     other = tmp_path / "other"
     shutil.copytree(stack_copy, other, ignore=shutil.ignore_patterns(".env"))

@@ -207,3 +207,18 @@ def test_alertmanager_holds_watchdog(stack: Stack, http: httpx.Client) -> None:
         return r.json() or None
 
     poll("Watchdog alert in Alertmanager", watchdog, timeout=180, every=5)
+
+
+def test_watchdog_reaches_rag_api_with_the_webhook_credential(
+    stack: Stack, http: httpx.Client
+) -> None:
+    """Alertmanager 0.34 reads the compose secret and presents it: rag-api stores the heartbeat
+    (a wrong or missing credential would be a 401/403 and nothing stored)."""
+
+    def delivered() -> list[Any] | None:
+        r = http.get(
+            f"{stack.rag_api}/v1/alerts", params={"receiver": "heartbeat", "alertname": "Watchdog"}
+        )
+        return (r.json()["alerts"] or None) if r.status_code == 200 else None
+
+    poll("Watchdog delivered to rag-api's webhook", delivered, timeout=180, every=5)

@@ -44,7 +44,19 @@ def _run(
     bindir = repo / "fakebin"
     bindir.mkdir(exist_ok=True)
     # Only the basic tools the script needs, and our docker (or none at all).
-    for tool in ("dirname", "sed", "od", "head", "tr", "sort", "tail", "chmod", "mv", "cat"):
+    for tool in (
+        "dirname",
+        "sed",
+        "od",
+        "head",
+        "tr",
+        "sort",
+        "tail",
+        "chmod",
+        "mv",
+        "cat",
+        "mkdir",
+    ):
         path = shutil.which(tool)
         if path and not (bindir / tool).exists():
             (bindir / tool).symlink_to(path)
@@ -198,3 +210,26 @@ def test_unknown_command_shows_usage(repo: Path) -> None:
 
 def test_script_is_executable() -> None:
     assert os.access(STACK_SH, os.X_OK)
+
+
+def test_older_env_gets_the_demo_api_keys_and_a_webhook_credential(repo: Path) -> None:
+    """An .env made before API keys existed is completed, not replaced (its settings stay); the
+    webhook credential file is written once and kept on later runs."""
+    old = [ln for ln in ENV_EXAMPLE.read_text().splitlines() if not ln.startswith("API_KEYS=")]
+    old = [
+        "GRAFANA_ADMIN_PASSWORD=0123456789abcdef0123456789abcdef"
+        if ln.startswith("GRAFANA_")
+        else ln
+        for ln in old
+    ]
+    (repo / ".env").write_text("\n".join(old) + "\n")
+    result = _run(repo, "env")
+    assert result.returncode == 0, result.stderr
+    assert _env_value(repo, "API_KEYS").startswith("demo-free-key:free,")
+    assert _env_value(repo, "GRAFANA_ADMIN_PASSWORD") == "0123456789abcdef0123456789abcdef"
+    assert (repo / ".env").stat().st_mode & 0o077 == 0
+    credential = repo / ".secrets" / "alerts_webhook_token"
+    token = credential.read_text()
+    assert re.fullmatch(r"[0-9a-f]{48}", token)
+    assert _run(repo, "env").returncode == 0
+    assert credential.read_text() == token  # kept on later runs

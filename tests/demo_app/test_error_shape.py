@@ -1,0 +1,99 @@
+"""One error shape for every bad input, as the OpenAPI document says, over real HTTP.
+
+The inputs the issue found answered with an undocumented 400 (invalid UTF-8, JSON nested 20,000
+deep, a 5,000-digit integer) are 422s naming `body`; 404/405 use the same shape, and a 405 lists
+every method of the path; the spec references only ErrorResponse for errors and lists the
+catalog's models as the only accepted `model` values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+AUTH_ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}  # conftest.ADMIN_TOKEN
+
+
+@pytest.fixture(scope="module")
+def spec(shared_app: Any) -> dict[str, Any]:
+    return httpx.get(shared_app.url + "/openapi.json", timeout=10).json()
+
+
+def error_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    return {"$ref": "#/components/schemas/ErrorResponse", "components": spec["components"]}
+
+
+def assert_error(spec: dict[str, Any], r: httpx.Response, status: int, field: str) -> None:
+    assert r.status_code == status, r.text[:300]
+    body = r.json()
+    jsonschema.validate(body, error_schema(spec))
+    assert field in {d["field"] for d in body["detail"]}, body
+    assert all(d["reason"] for d in body["detail"]), body
+    assert body["request_id"] == r.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"question": "caf\xe9 \xff"}', "UTF-8"),
+        (b'{"question": "q", "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", "nested too deeply"),
+        (b'{"question": "q", "max_tokens": ' + b"9" * 5_000 + b"}", "malformed JSON"),
+        (b'{"question": "q",', "malformed JSON"),
+        (b"", "body"),
+    ],
+)
+def test_unparseable_bodies_are_422_naming_the_body(
+    client: httpx.Client, spec: dict[str, Any], content: bytes, reason: str
+) -> None:
+    for path in ("/v1/chat", "/v1/chat/stream"):
+        r = client.post(path, content=content, headers={"Content-Type": "application/json"})
+        assert_error(spec, r, 422, "body")
+        assert reason in r.json()["detail"][0]["reason"] or reason == "body"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/admin/faults", "GET, PUT"),
+        ("DELETE", "/admin/faults", "GET, PUT"),
+        ("GET", "/v1/chat", "POST"),
+        ("PUT", "/v1/alerts", "GET, POST"),
+    ],
+)
+def test_405_lists_every_method_of_the_path(
+    client: httpx.Client, spec: dict[str, Any], method: str, path: str, allow: str
+) -> None:
+    r = client.request(method, path, headers=AUTH_ADMIN)
+    assert_error(spec, r, 405, "method")
+    assert r.headers["allow"] == allow
+
+
+def test_unknown_path_is_404_in_the_same_shape(client: httpx.Client, spec: dict[str, Any]) -> None:
+    assert_error(spec, client.get("/v2/nothing-here"), 404, "path")
+
+
+def test_spec_documents_only_the_error_shape_it_answers(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            for status, response in op["responses"].items():
+                if status.startswith(("4", "5")) and "content" in response:
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorResponse"), (method, path, status)
+            if op.get("requestBody"):
+                assert {"413", "422"} <= set(op["responses"]), (method, path)
+
+
+def test_model_is_an_enum_of_the_catalog(client: httpx.Client, spec: dict[str, Any]) -> None:
+    model = spec["components"]["schemas"]["ChatRequestBody"]["properties"]["model"]
+    (enum,) = [s["enum"] for s in model["anyOf"] if "enum" in s]
+    assert "gpt-4o-mini" in enum
+    r = client.post("/v1/chat", json={"question": "hi", "model": "not-a-model"})
+    assert_error(spec, r, 422, "model")
+    for name in enum:
+        r = client.post("/v1/chat", json={"question": "What is 2+2?", "model": name})
+        assert r.status_code == 200, (name, r.text[:200])

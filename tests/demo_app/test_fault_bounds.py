@@ -1,0 +1,103 @@
+"""Fault knobs are bounded and cannot break rag-api beyond the fault they simulate: every knob at
+its upper bound gives only that fault's documented statuses; the slowest profile ends in a 504
+within REQUEST_TIMEOUT_SECONDS (JSON and SSE); every error log line names its request_id."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from demo_app.app import create_app
+from demo_app.config import Settings
+from demo_app.faults import KNOB_BOUNDS
+from demo_app.providers import build_provider
+from harness.procs import Proc
+from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, serve_in_thread, unique_question
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# What each knob at its upper bound may answer, besides 200.
+FAULT_STATUSES = {"error_rate": {502}, "rate_limit_rate": {503}}
+
+
+def test_openapi_publishes_every_bound(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["FaultProfileBody"]
+    for knob, (low, high) in KNOB_BOUNDS.items():
+        prop = schema["properties"][knob]
+        assert (prop["minimum"], prop["maximum"]) == (low, high), knob
+
+
+@pytest.mark.parametrize("knob", sorted(KNOB_BOUNDS))
+def test_each_knob_at_its_bound_gives_only_its_fault(
+    client: httpx.Client, reset_faults: None, knob: str
+) -> None:
+    r = client.put("/admin/faults", json={knob: KNOB_BOUNDS[knob][1]}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    allowed = {200} | FAULT_STATUSES.get(knob, set())
+    for path in ("/v1/chat", "/v1/chat/stream"):
+        for _ in range(3):
+            body = {"question": unique_question(), "max_tokens": 32768}
+            r = client.post(path, json=body)
+            assert r.status_code in allowed, f"{knob} at bound: {path} {r.status_code} {r.text}"
+
+
+@pytest.fixture(scope="module")
+def slow_app(start_app: Callable[..., Proc]) -> Proc:
+    return start_app(
+        {"ADMIN_TOKEN": ADMIN_TOKEN, "SIM_LATENCY_SCALE": "0.2", "REQUEST_TIMEOUT_SECONDS": "4"},
+        name="slow",
+    )
+
+
+def test_slowest_profile_ends_in_504_within_the_request_timeout(slow_app: Proc) -> None:
+    profile = {k: KNOB_BOUNDS[k][1] for k in ("latency_multiplier", "extra_ttft_seconds")}
+    with httpx.Client(base_url=slow_app.url, timeout=30) as c:
+        assert c.put("/admin/faults", json=profile, headers=AUTH).status_code == 200
+        for path in ("/v1/chat", "/v1/chat/stream"):
+            started = time.monotonic()
+            r = c.post(path, json={"question": unique_question()})
+            elapsed = time.monotonic() - started
+            assert r.status_code == 504, r.text
+            body = r.json()
+            assert body["error"] == "provider_timeout"
+            assert "REQUEST_TIMEOUT_SECONDS" in body["detail"][0]["reason"]
+            assert elapsed < 12, f"{path} took {elapsed:.1f}s with a 4 s request timeout"
+            request_id = r.headers["x-request-id"]
+            failed = [
+                line
+                for line in log_lines(slow_app)
+                if line["event"] == "chat_failed" and line.get("request_id") == request_id
+            ]
+            assert failed and failed[0]["error_type"] == "timeout", path
+        # The app is still healthy for the next caller once the fault is lifted.
+        assert c.put("/admin/faults", json={}, headers=AUTH).status_code == 200
+        assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
+
+
+def test_unexpected_error_is_500_and_every_error_line_names_the_request() -> None:
+    provider = build_provider("simulated", seed=1, latency_scale=0)
+
+    async def broken(req):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bug in our code")
+
+    provider.chat = broken  # type: ignore[method-assign]
+    stream = io.StringIO()
+    settings = Settings.from_env({"RATE_LIMIT_ENABLED": "false"})
+    app = create_app(settings, provider=provider, log_stream=stream, configure_logging=False)
+    with serve_in_thread(app) as url:
+        deadline = time.monotonic() + 20
+        while httpx.get(url + "/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        r = httpx.post(url + "/v1/chat", json={"question": unique_question()}, timeout=10)
+    assert r.status_code == 500 and r.json()["error"] == "internal_error"
+    request_id = r.headers["x-request-id"]
+    assert r.json()["request_id"] == request_id
+    errors = [json.loads(x) for x in stream.getvalue().splitlines() if '"level": "error"' in x]
+    assert {e["event"] for e in errors} >= {"chat_failed", "unhandled_exception"}, errors
+    for line in errors:
+        assert line.get("request_id") == request_id, line

@@ -1,0 +1,91 @@
+"""The collector's `redaction` processor (otel-collector/config.yaml) against the app's corpus.
+
+The collector cannot run here, so its patterns run under RE2 (google-re2: the syntax and
+leftmost-first semantics of Go's regexp) the way the processor applies them: every
+`blocked_values` match in a string value is replaced by `****`. It must mask every corpus secret
+not marked `collector: false` and keep every look-alike not so marked (those need a checksum or
+context RE2 cannot express: docs/security.md). Keys are checked against the processor's
+configuration struct at the pinned version (contrib 0.159, processor/redactionprocessor/
+config.go), since an unknown key makes the collector refuse to start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import re2
+import yaml
+
+from harness import ROOT
+from tests.demo_app.redaction_corpus import load_all
+
+CONFIG = ROOT / "otel-collector" / "config.yaml"
+# mapstructure keys of redactionprocessor.Config at contrib v0.159.
+KNOWN_KEYS = {
+    "allow_all_keys",
+    "allowed_keys",
+    "blocked_key_patterns",
+    "hash_function",
+    "ignored_keys",
+    "redact_all_types",
+    "blocked_values",
+    "allowed_values",
+    "db_sanitizer",
+    "summary",
+    "url_sanitizer",
+}
+SAMPLES, LOOKALIKES = load_all()
+
+
+@pytest.fixture(scope="module")
+def redaction() -> dict[str, Any]:
+    return yaml.safe_load(CONFIG.read_text())["processors"]["redaction"]
+
+
+@pytest.fixture(scope="module")
+def mask(redaction: dict[str, Any]) -> Any:
+    patterns = [re2.compile(p) for p in redaction["blocked_values"]]
+
+    def apply(value: str) -> str:
+        for pattern in patterns:
+            value = pattern.sub("****", value)
+        return value
+
+    return apply
+
+
+def test_only_keys_the_pinned_processor_knows(redaction: dict[str, Any]) -> None:
+    assert set(redaction) <= KNOWN_KEYS, set(redaction) - KNOWN_KEYS
+
+
+def test_every_pattern_compiles_under_re2(redaction: dict[str, Any]) -> None:
+    for pattern in [*redaction["blocked_values"], *redaction["blocked_key_patterns"]]:
+        re2.compile(pattern)
+
+
+def test_conversation_ids_are_not_exempt(redaction: dict[str, Any]) -> None:
+    # Other apps' conversation ids are free text: a card number there must be masked.
+    assert "gen_ai.conversation.id" not in redaction["ignored_keys"]
+
+
+@pytest.mark.parametrize(
+    "sample", [s for s in SAMPLES if s.collector], ids=lambda s: f"{s.kind}:{s.template[:40]}"
+)
+def test_collector_masks_corpus_secret(mask: Any, sample: Any) -> None:
+    out = mask(sample.text)
+    for secret in sample.secrets:
+        assert secret not in out, f"{sample.kind} survived the collector: {out!r}"
+
+
+@pytest.mark.parametrize("text", [t for t, collector in LOOKALIKES if collector])
+def test_collector_keeps_lookalike(mask: Any, text: str) -> None:
+    assert mask(text) == text
+
+
+def test_app_only_entries_are_few_and_documented() -> None:
+    app_only = {s.kind for s in SAMPLES if not s.collector}
+    doc = (ROOT / "docs" / "security.md").read_text()
+    for kind in app_only:
+        assert f"`{kind}`" in doc, kind
+    assert sum(not s.collector for s in SAMPLES) <= 12
