@@ -9,9 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import machine
+from bench.common import load_average, machine
 
 BENCHMARKS = {
+    "peers": "telemetry CPU per request: rag-api vs the official OpenTelemetry stack, same work",
     "overhead": "instrumentation overhead: telemetry on vs off",
     "cardinality": "series on /metrics after hostile traffic",
     "rules": "rule group evaluation time on real Prometheus",
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}"
         )
     names = args.names or list(BENCHMARKS)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {load_average()}")
     results: dict[str, object] = {"machine": machine()}
     for name in names:
         print(f"\n=== {name}: {BENCHMARKS[name]} ===")

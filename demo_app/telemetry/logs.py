@@ -214,9 +214,12 @@ def install_stdlib_bridge(logger: Any, level: str) -> StdlibBridge:
             root.removeHandler(handler)
     bridge = StdlibBridge(logger)
     root.addHandler(bridge)
-    root.setLevel(_LEVELS[level] if level != "debug" else logging.INFO)
+    # Libraries' INFO records (httpx logs every provider call) stay out of stdout and OTLP
+    # unless LOG_LEVEL=debug: the app's own events say what happened, once per request.
+    root.setLevel(max(_LEVELS[level], logging.WARNING) if level != "debug" else logging.INFO)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lg = logging.getLogger(name)
         lg.handlers.clear()
         lg.propagate = True
+        lg.setLevel(_LEVELS[level])  # uvicorn's lifecycle lines keep the app's level
     return bridge
