@@ -38,6 +38,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import common
 from demo_app import semconv as sc
+from demo_app.app import QUIET_PATHS
 from harness.otlp_receiver import OTLPReceiver
 
 LOSS_GOAL = 0.05
@@ -51,11 +52,16 @@ def budget_us(off_cpu_us: float, loss: float = LOSS_GOAL) -> float:
 
 
 def histogram_observations(metrics_text: str) -> float:
-    """Sum of every contract histogram's `_count` samples on a /metrics page."""
+    """Sum of every contract histogram's `_count` samples on a /metrics page, leaving out the
+    scrapes and probes (QUIET_PATHS) the benchmark itself sends."""
     total = 0.0
     for family in text_string_to_metric_families(metrics_text):
         if family.type == "histogram" and family.name in sc.METRIC_LABELS:
-            total += sum(s.value for s in family.samples if s.name.endswith("_count"))
+            total += sum(
+                s.value
+                for s in family.samples
+                if s.name.endswith("_count") and s.labels.get(sc.L_HTTP_ROUTE) not in QUIET_PATHS
+            )
     return total
 
 

@@ -10,7 +10,7 @@ the HTTP metric uses too: never the raw path). Same names and attributes as the 
 with OTEL_SEMCONV_STABILITY_OPT_IN=http: span `{method} {route}` (`{method}` without a route,
 `HTTP` for an unknown method), `http.request.method` (+ `_original`), `url.scheme`, `url.path`,
 `url.query`, `http.route`, `http.response.status_code`, `error.type` and status ERROR on 5xx or
-an exception, `network.protocol.version`, `server.address`/`server.port` (Host header),
+an exception, `network.protocol.version`, `server.address`/`server.port` (the ASGI server's),
 `client.address`/`client.port`, `user_agent.original`, W3C trace context from the request
 headers, and the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_{REQUEST,RESPONSE} header
 capture. One difference: a sampler sees no `http.route` at span start.
@@ -51,7 +51,6 @@ class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
 
 
 _GETTER = _HeaderGetter()
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def _headers_map(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, list[str]]:
@@ -99,15 +98,13 @@ class ServerSpanMiddleware:
         if query:
             attrs["url.query"] = query.decode("latin-1")
         for key, value in headers:
-            if key == b"host":
-                host, _, port = value.decode("latin-1").rpartition(":")
-                if not (host and port.isdigit()):  # no port: the scheme's default
-                    host, port = value.decode("latin-1"), _DEFAULT_PORTS.get(attrs["url.scheme"])
-                attrs["server.address"] = host
-                if port:
-                    attrs["server.port"] = int(port)
-            elif key == b"user-agent":
+            if key == b"user-agent":
                 attrs["user_agent.original"] = value.decode("latin-1")
+        server = scope.get("server")
+        if server:
+            attrs["server.address"] = server[0]
+            if server[1] is not None:
+                attrs["server.port"] = server[1]
         client = scope.get("client")
         if client:
             attrs["client.address"], attrs["client.port"] = client[0], client[1]
