@@ -1,12 +1,15 @@
 """Where rag-api's telemetry CPU goes, by component: a py-spy profile of the app under load.
 
 rag-api with the full contract on (as `bench peers` runs it: openai_compatible provider against
-the loopback fake, OTLP to a counting sink) is loaded for `--seconds` while py-spy samples every
-thread of the app process. Each sample is charged to the innermost frame that belongs to a
-component below (frames of generic modules — json, threading, queue, logging — fall through to
-their caller), and each component's share of samples is turned into µs of CPU per request with
-the app's CPU time per request over the same load. Needs py-spy (`pip install py-spy`; not a
-project dependency) and the right to attach to a child process (root, or ptrace_scope 0).
+the loopback fake, OTLP to a counting sink) is loaded for `--seconds` while py-spy samples the
+thread of the app process that holds the GIL (`--gil`: a thread waiting for the GIL after a
+syscall is not charged, so the export thread's waits do not pose as work). Each sample is
+charged to the innermost frame that belongs to a component below (frames of generic modules —
+json, threading, queue, logging — fall through to their caller), and each component's share of
+samples is turned into µs of CPU per request with the app's CPU time per request over the same
+load (CPU spent outside the GIL, in the kernel's socket and file writes, is spread over the
+components in proportion). Needs py-spy (`pip install py-spy`; not a project dependency) and
+the right to attach to a child process (root, or ptrace_scope 0).
 """
 
 from __future__ import annotations
@@ -117,6 +120,8 @@ def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[st
                 "raw",
                 "--threads",
                 "--nonblocking",
+                "--full-filenames",
+                "--gil",
                 "--duration",
                 str(int(seconds) + 1),
                 "--output",

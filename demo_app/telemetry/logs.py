@@ -49,9 +49,9 @@ def build_logger_provider(
     settings: Settings, resource: Resource, exporter: LogRecordExporter | None = None
 ) -> LoggerProvider | None:
     if exporter is None and settings.otlp_logs_endpoint:
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+        from demo_app.telemetry.otlp import FastOTLPLogExporter
 
-        exporter = OTLPLogExporter(
+        exporter = FastOTLPLogExporter(
             endpoint=settings.otlp_logs_endpoint, timeout=settings.otlp_timeout_s
         )
     if exporter is None:

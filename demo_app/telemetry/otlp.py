@@ -1,4 +1,4 @@
-"""OTLP/HTTP span export with a faster encoder; everything else is the official exporter's.
+"""OTLP/HTTP span and log export with a faster encoder; the rest is the official exporters'.
 
 Why replace the encoder: the official one (opentelemetry-exporter-otlp-proto-common) builds a
 protobuf object per span, attribute and value, then serialises the tree. For rag-api's spans
@@ -6,11 +6,11 @@ that is the largest single piece of the telemetry's CPU (docs/performance.md, pr
 runs in the app's process under the app's GIL. This module writes the same protobuf wire format
 directly into bytes, and remembers the encoded bytes of attribute pairs that repeat (operation
 and provider names, models, routes, ...), of resources and of scopes. The HTTP client, retries,
-timeouts, compression, headers and endpoint resolution stay the official exporter's: the
-exporter below only overrides the step that turns spans into bytes.
+timeouts, compression, headers and endpoint resolution stay the official exporters': the
+exporters below only override the step that turns spans or log records into bytes.
 
-The output parses to a message equal to the official encoder's (tests/demo_app/test_otlp_encoder.py
-holds the two together on spans with every field and value type).
+The output parses to a message equal to the official encoders' (tests/demo_app/test_otlp_encoder.py
+holds them together on spans and log records with every field and value type).
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter,
     _is_request_too_large,
 )
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import SpanKind
@@ -96,9 +99,9 @@ def _key_value(key: str, value: Any) -> bytes:
     return _string(0x0A, key) + _field(0x12, _any_value(value))
 
 
-class SpanEncoder:
-    """Spans → ExportTraceServiceRequest bytes. One per exporter (its caches are per instance;
-    only the exporter's worker thread calls it)."""
+class _Encoder:
+    """Shared by the span and log encoders: attribute pairs, scopes, resource/scope grouping.
+    One per exporter (the cache is per instance; only the exporter's worker thread calls it)."""
 
     def __init__(self) -> None:
         self._pairs: dict[tuple[int, str, type, Any], bytes] = {}
@@ -140,7 +143,41 @@ class SpanEncoder:
             body += _string(0x12, scope.version)
         return body + self._attributes(0x1A, scope.attributes)
 
-    def _span(self, span: ReadableSpan) -> bytes:
+    def _item(self, item: Any) -> bytes:
+        raise NotImplementedError
+
+    def encode(self, items: Sequence[Any]) -> bytes:
+        """Export*ServiceRequest bytes: items grouped by resource, then scope, in first-seen
+        order (the official encoders' layout)."""
+        groups: dict[tuple[int, int], tuple[Any, Any, list[bytes]]] = {}
+        for item in items:
+            scope = item.instrumentation_scope or None
+            key = (id(item.resource), id(scope))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (item.resource, scope, [])
+            group[2].append(_field(0x12, self._item(item)))
+        by_resource: dict[int, tuple[Any, list[bytes]]] = {}
+        for resource, scope, encoded in groups.values():
+            scoped = _field(0x0A, self._scope(scope)) + b"".join(encoded)
+            if scope is not None and scope.schema_url:
+                scoped += _string(0x1A, scope.schema_url)
+            entry = by_resource.setdefault(id(resource), (resource, []))
+            entry[1].append(_field(0x12, scoped))
+        out = []
+        for resource, scoped_items in by_resource.values():
+            body = _field(0x0A, self._attributes(0x0A, resource.attributes))
+            body += b"".join(scoped_items)
+            if resource.schema_url:
+                body += _string(0x1A, resource.schema_url)
+            out.append(_field(0x0A, body))
+        return b"".join(out)
+
+
+class SpanEncoder(_Encoder):
+    """Spans → ExportTraceServiceRequest bytes."""
+
+    def _item(self, span: ReadableSpan) -> bytes:
         ctx = span.context
         out = [
             b"\x0a\x10",
@@ -196,28 +233,35 @@ class SpanEncoder:
         out.append(b"\x85\x01" + _fixed32(_flags(parent)))  # field 16, fixed32
         return b"".join(out)
 
-    def encode(self, spans: Sequence[ReadableSpan]) -> bytes:
-        groups: dict[tuple[int, int], tuple[Any, Any, list[bytes]]] = {}
-        for span in spans:
-            scope = span.instrumentation_scope
-            key = (id(span.resource), id(scope))
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = (span.resource, scope, [])
-            group[2].append(_field(0x12, self._span(span)))
-        by_resource: dict[int, tuple[Any, list[bytes]]] = {}
-        for resource, scope, encoded in groups.values():
-            scope_spans = _field(0x0A, self._scope(scope)) + b"".join(encoded)
-            if scope is not None and scope.schema_url:
-                scope_spans += _string(0x1A, scope.schema_url)
-            entry = by_resource.setdefault(id(resource), (resource, []))
-            entry[1].append(_field(0x12, scope_spans))
+
+class LogEncoder(_Encoder):
+    """Log records → ExportLogsServiceRequest bytes."""
+
+    def _item(self, item: ReadableLogRecord) -> bytes:
+        record = item.log_record
         out = []
-        for resource, scope_spans in by_resource.values():
-            body = _field(0x0A, self._attributes(0x0A, resource.attributes)) + b"".join(scope_spans)
-            if resource.schema_url:
-                body += _string(0x1A, resource.schema_url)
-            out.append(_field(0x0A, body))
+        if record.timestamp:
+            out.append(b"\x09" + _fixed64(record.timestamp))
+        severity = getattr(record.severity_number, "value", None)
+        if severity:
+            out.append(b"\x10" + _varint(severity))
+        if record.severity_text:
+            out.append(_string(0x1A, record.severity_text))
+        out.append(_field(0x2A, _any_value(record.body)))
+        out.append(self._attributes(0x32, record.attributes))
+        if item.dropped_attributes:
+            out.append(b"\x38" + _varint(item.dropped_attributes))
+        flags = int(record.trace_flags or 0)
+        if flags:
+            out.append(b"\x45" + _fixed32(flags))
+        if record.trace_id:
+            out.append(b"\x4a\x10" + record.trace_id.to_bytes(16, "big"))
+        if record.span_id:
+            out.append(b"\x52\x08" + record.span_id.to_bytes(8, "big"))
+        if record.observed_timestamp:
+            out.append(b"\x59" + _fixed64(record.observed_timestamp))
+        if record.event_name:
+            out.append(_string(0x62, record.event_name))
         return b"".join(out)
 
 
@@ -249,3 +293,26 @@ class FastOTLPSpanExporter(OTLPSpanExporter):
             return SpanExportResult.FAILURE
         result = self._client.export(data)
         return SpanExportResult.SUCCESS if result.success else SpanExportResult.FAILURE
+
+
+class FastOTLPLogExporter(OTLPLogExporter):
+    """The official OTLP/HTTP log exporter with `LogEncoder` in place of its encoder."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._encoder = LogEncoder()
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        if self._shutdown:
+            _logger.warning("Exporter already shutdown, ignoring batch")
+            return LogRecordExportResult.FAILURE
+        try:
+            data = self._encoder.encode(batch)
+        except Exception as error:
+            _logger.error("Failed to encode logs batch: %s", error)
+            return LogRecordExportResult.FAILURE
+        if _is_request_too_large(data, self._max_request_size):
+            _logger.warning("Dropping logs batch: %d bytes exceed max_request_size", len(data))
+            return LogRecordExportResult.FAILURE
+        result = self._client.export(data)
+        return LogRecordExportResult.SUCCESS if result.success else LogRecordExportResult.FAILURE

@@ -1,4 +1,4 @@
-"""demo_app.telemetry.otlp: the span encoder writes what the official encoder writes.
+"""demo_app.telemetry.otlp: the span and log encoders write what the official encoders write.
 
 Both encode the same SDK spans (every Span field and AnyValue type, two resources, two scopes,
 remote and local parents, events, links, status, dropped counts); the bytes must parse to equal
@@ -8,9 +8,16 @@ equal across types (True == 1) nor keep more than its bound.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -139,3 +146,44 @@ def test_an_unencodable_value_is_skipped_like_the_official_encoder() -> None:
     decoded = _decoded(otlp.SpanEncoder().encode([bad]))
     (only,) = decoded.resource_spans[0].scope_spans[0].spans
     assert [kv.key for kv in only.attributes] == ["ok"]
+
+
+def _log_records() -> list[Any]:
+    exporter = InMemoryLogRecordExporter()
+    records = []
+    for service in ("rag-api", "other"):
+        provider = LoggerProvider(
+            resource=Resource.create({"service.name": service}),
+            log_record_limits=LogRecordLimits(max_attributes=4),
+        )
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        for scope in ("demo_app", "lib"):
+            logger = provider.get_logger(scope, "1.0", schema_url="https://opentelemetry.io/s/1")
+            ctx = set_span_in_context(NonRecordingSpan(REMOTE))
+            logger.emit(
+                timestamp=1_700_000_000_000_000_000,
+                context=ctx,
+                severity_number=SeverityNumber.WARN,
+                severity_text="WARNING",
+                body="chat_failed",
+                attributes={"request_id": "r-1", "status": 502, "ok": False, "cost": 0.5},
+            )
+            logger.emit(body={"k": "v", "n": [1, 2]}, event_name="gen_ai.event", attributes={})
+            logger.emit(body=None, severity_number=SeverityNumber.INFO)
+            logger.emit(body=["a", 1], attributes={f"a{i}": i for i in range(6)})  # 2 dropped
+        provider.force_flush()
+    records.extend(exporter.get_finished_logs())
+    return records
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the SDK warns about the dropped attributes
+def test_log_encoding_equals_the_official_encoders() -> None:
+    records = _log_records()
+    official = ExportLogsServiceRequest.FromString(encode_logs(records).SerializeToString())
+    assert len(official.resource_logs) == 2
+    assert any(
+        r.trace_id for rl in official.resource_logs for sl in rl.scope_logs for r in sl.log_records
+    )
+    encoder = otlp.LogEncoder()
+    for _ in range(2):
+        assert ExportLogsServiceRequest.FromString(encoder.encode(records)) == official
