@@ -18,6 +18,7 @@ BENCHMARKS = {
     "rules": "rule group evaluation time on real Prometheus",
     "backend_down": "throughput, p99 and RSS with the OTLP backend down vs up",
     "floor": "least CPU the telemetry contract can cost per request, vs the overhead budget",
+    "levers": "the library parts rag-api replaces, timed against the originals in process",
 }
 
 

@@ -12,10 +12,11 @@ process) for one embeddings call and one chat completion per request:
 Each instrumented app exports to its own counting OTLP sink (harness.otlp_receiver, own
 process), so the spans, log records and histogram observations it really sent are counted per
 request (rag-api's metrics are scraped, so its observations are counted on /metrics).
-Rounds are interleaved (order rotated, every other round reversed); each app's telemetry cost
-per round is its CPU time per request minus its own off twin's in that round; the figures are
-medians over rounds with the range. The contract's floor (bench.floor: the bare SDK calls for
-what rag-api on emitted, no processor, no export) is timed in this process for the ratio to it.
+Rounds are interleaved (each app's on and off twins back to back, on/off swapped every round,
+the apps every other round); each app's telemetry cost per round is its CPU time per request
+minus its own off twin's in that round; the figures are medians over rounds with the range.
+The contract's floor (bench.floor: the bare SDK calls for what rag-api on emitted, no
+processor, no export) is timed in this process for the ratio to it.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def run(
     names = list(VARIANTS)
     print(
         f"[peers] {rounds} round(s) x {len(names)} apps x {seconds:.0f}s, c={concurrency}, "
-        f"fake model latency {latency_ms:g} ms per call, order rotated every round"
+        f"fake model latency {latency_ms:g} ms per call, on/off twins back to back"
     )
     with (
         common.workdir("peers") as tmp,
@@ -164,16 +165,22 @@ def run(
     }
 
 
+def round_order(r: int) -> list[str]:
+    """Round r's order: each app's on and off twins back to back (their difference is the
+    figure, so they should share the machine's state), on/off swapped every round, the two apps
+    swapped every other round."""
+    pairs = [[on, off] if r % 2 == 0 else [off, on] for _, on, off in PAIRS]
+    if (r // 2) % 2:
+        pairs.reverse()
+    return [name for pair in pairs for name in pair]
+
+
 def _rounds(
     variants: dict[str, Variant], rounds: int, seconds: float, concurrency: int
 ) -> dict[str, list[common.Segment]]:
-    names = list(variants)
-    segments: dict[str, list[common.Segment]] = {n: [] for n in names}
+    segments: dict[str, list[common.Segment]] = {n: [] for n in variants}
     for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        if r % 2:
-            order.reverse()
-        for name in order:
+        for name in round_order(r):
             common.wait_quiet(1.0)
             v = variants[name]
             seg = common.measure(

@@ -102,3 +102,13 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     for key in ("ratio_to_official", "ratio_to_floor"):
         assert isinstance(short_run[key], float), key
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official"}
+
+
+def test_rounds_keep_twins_adjacent_and_alternate() -> None:
+    orders = [peers.round_order(r) for r in range(4)]
+    for order in orders:
+        assert sorted(order) == sorted(peers.VARIANTS)
+        for _, on, off in peers.PAIRS:
+            assert abs(order.index(on) - order.index(off)) == 1
+    assert orders[0][0] == "rag-api on" and orders[1][0] == "rag-api off"
+    assert orders[2][0] == "official on" and orders[3][0] == "official off"
