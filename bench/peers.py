@@ -232,6 +232,14 @@ def report(
             f"{app} telemetry: {c['median']:.0f} µs CPU per request "
             f"(rounds {c['min']:.0f}–{c['max']:.0f}); {per_record:.0f} µs per span or log record"
         )
+    loss = {
+        app: 1 - merged[on]["throughput_rps"] / merged[off]["throughput_rps"]
+        for app, on, off in PAIRS
+    }
+    print(
+        "throughput loss with telemetry on: "
+        + ", ".join(f"{app} {value:.1%}" for app, value in loss.items())
+    )
     ratio = cost["rag-api"]["median"] / cost["official"]["median"]
     print(f"rag-api / official telemetry CPU per request: {ratio:.2f} (goal <= 0.5)")
     rag = counts["rag-api on"]
@@ -246,6 +254,7 @@ def report(
         "counts_per_request": counts,
         "sinks": stats,
         "telemetry_cpu_us_per_request": cost,
+        "throughput_loss": loss,
         "ratio_to_official": ratio,
         "floor_us": floor_us,
         "ratio_to_floor": cost["rag-api"]["median"] / floor_us,

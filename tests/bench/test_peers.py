@@ -102,6 +102,7 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     for key in ("ratio_to_official", "ratio_to_floor"):
         assert isinstance(short_run[key], float), key
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official"}
+    assert set(short_run["throughput_loss"]) == {"rag-api", "official"}
 
 
 def test_rounds_keep_twins_adjacent_and_alternate() -> None:
