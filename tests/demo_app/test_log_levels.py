@@ -18,11 +18,11 @@ from demo_app.telemetry.logs import OTLPSink, build_logger, install_stdlib_bridg
 
 
 @pytest.fixture
-def bridged() -> Iterator[tuple[io.StringIO, list[str]]]:
+def bridged() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     saved_levels = {n: logging.getLogger(n).level for n in ("uvicorn", "uvicorn.error")}
-    yield io.StringIO(), []
+    yield io.StringIO()
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
     for name, level in saved_levels.items():
@@ -39,18 +39,18 @@ def _events(level: str, stream: io.StringIO) -> list[tuple[str, str]]:
     return [(x["logger"], x["event"]) for x in lines]
 
 
-def test_library_info_records_stay_out_by_default(bridged: tuple[io.StringIO, list[str]]) -> None:
-    assert _events("info", bridged[0]) == [
+def test_library_info_records_stay_out_by_default(bridged: io.StringIO) -> None:
+    assert _events("info", bridged) == [
         ("httpx", "connection pool full"),
         ("uvicorn.error", "Application startup complete."),
     ]
 
 
-def test_debug_lets_library_info_records_in(bridged: tuple[io.StringIO, list[str]]) -> None:
-    events = _events("debug", bridged[0])
+def test_debug_lets_library_info_records_in(bridged: io.StringIO) -> None:
+    events = _events("debug", bridged)
     assert ("httpx", "HTTP Request: POST http://llm/v1/chat/completions 200") in events
     assert len(events) == 3
 
 
-def test_warning_level_silences_uvicorn_info(bridged: tuple[io.StringIO, list[str]]) -> None:
-    assert _events("warning", bridged[0]) == [("httpx", "connection pool full")]
+def test_warning_level_silences_uvicorn_info(bridged: io.StringIO) -> None:
+    assert _events("warning", bridged) == [("httpx", "connection pool full")]
