@@ -103,7 +103,7 @@ def span_cost_us(attributes: int, *, recording: bool, number: int) -> float:
     return best_us(span_lifecycle(attributes, recording=recording), number)
 
 
-def log_cost_us(attributes: int, *, number: int) -> float:
+def log_emit(attributes: int) -> Callable[[], None]:
     """One OTel log record emitted with no processor."""
     logger = LoggerProvider().get_logger("bench.floor")
     attrs = _attributes(attributes)
@@ -116,10 +116,14 @@ def log_cost_us(attributes: int, *, number: int) -> float:
             attributes=attrs,
         )
 
-    return best_us(one, number)
+    return one
 
 
-def observe_cost_us(*, number: int) -> float:
+def log_cost_us(attributes: int, *, number: int) -> float:
+    return best_us(log_emit(attributes), number)
+
+
+def observe_one() -> Callable[[], None]:
     """One observation on a cached histogram child, with a trace_id exemplar."""
     labels = sc.METRIC_LABELS[sc.GENAI_OPERATION_DURATION]
     hist = Histogram(
@@ -131,7 +135,11 @@ def observe_cost_us(*, number: int) -> float:
     )
     child = hist.labels(*(f"v{i}" for i in range(len(labels))))
     exemplar = {"trace_id": TRACE_ID_HEX}
-    return best_us(lambda: child.observe(0.042, exemplar), number)
+    return lambda: child.observe(0.042, exemplar)
+
+
+def observe_cost_us(*, number: int) -> float:
+    return best_us(observe_one(), number)
 
 
 def count_per_request(requests: int) -> dict[str, float]:
