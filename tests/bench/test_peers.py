@@ -113,3 +113,15 @@ def test_rounds_keep_twins_adjacent_and_alternate() -> None:
             assert abs(order.index(on) - order.index(off)) == 1
     assert orders[0][0] == "rag-api on" and orders[1][0] == "rag-api off"
     assert orders[2][0] == "official on" and orders[3][0] == "official off"
+
+
+def test_peer_traffic_leaves_the_model_to_each_app() -> None:
+    import json
+
+    from bench import loadgen
+
+    method, path, body, _ = loadgen.TRAFFIC[peers.TRAFFIC]()(3)
+    payload = json.loads(body)
+    assert (method, path) == ("POST", "/v1/chat")
+    assert "model" not in payload and payload["question"] in loadgen.QUESTIONS
+    assert "model" in json.loads(loadgen.TRAFFIC["steady"]()(3)[2])
