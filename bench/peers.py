@@ -15,6 +15,8 @@ request (rag-api's metrics are scraped, so its observations are counted on /metr
 Rounds are interleaved (each app's on and off twins back to back, on/off swapped every round,
 the apps every other round); each app's telemetry cost per round is its CPU time per request
 minus its own off twin's in that round; the figures are medians over rounds with the range.
+`--together` loads all four apps at once in each round instead (a busy machine then changes
+under all of them alike; their throughputs become shared-CPU figures).
 The contract's floor (bench.floor's bare SDK calls for what rag-api on emitted, no processor,
 no export) is timed in this process after every round, as CPU time like the apps' figures, so
 the ratio to it compares like with like on a busy machine.
@@ -27,6 +29,7 @@ import contextlib
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,13 +127,15 @@ def run(
     seconds: float | None = None,
     concurrency: int = 8,
     latency_ms: float = 0.0,
+    together: bool = False,
 ) -> dict[str, Any]:
     rounds = rounds or (3 if quick else 5)
     seconds = seconds or (5.0 if quick else 8.0)
     names = list(VARIANTS)
     print(
         f"[peers] {rounds} round(s) x {len(names)} apps x {seconds:.0f}s, c={concurrency}, "
-        f"fake model latency {latency_ms:g} ms per call, on/off twins back to back"
+        f"fake model latency {latency_ms:g} ms per call, "
+        + ("all apps loaded at once" if together else "on/off twins back to back")
     )
     with (
         common.workdir("peers") as tmp,
@@ -151,7 +156,7 @@ def run(
                     v.proc.url, duration=2.0, concurrency=concurrency, traffic=TRAFFIC, raw=False
                 )
                 v.requests += warm["requests"]
-            segments, floor_costs = _rounds(variants, rounds, seconds, concurrency, quick)
+            segments, floor_costs = _rounds(variants, rounds, seconds, concurrency, quick, together)
             observed = floor.histogram_observations(httpx.get(rag_url, timeout=10).text)
         # Apps stopped: every exporter flushed on shutdown (the peer's metrics only then).
         stats = {n: common.sink_stats(v.sink) if v.sink else None for n, v in variants.items()}
@@ -164,6 +169,7 @@ def run(
         "seconds_per_segment": seconds,
         "concurrency": concurrency,
         "latency_ms": latency_ms,
+        "together": together,
     }
 
 
@@ -178,18 +184,34 @@ def round_order(r: int) -> list[str]:
 
 
 def _rounds(
-    variants: dict[str, Variant], rounds: int, seconds: float, concurrency: int, quick: bool
+    variants: dict[str, Variant],
+    rounds: int,
+    seconds: float,
+    concurrency: int,
+    quick: bool,
+    together: bool,
 ) -> tuple[dict[str, list[common.Segment]], list[dict[str, float]]]:
     segments: dict[str, list[common.Segment]] = {n: [] for n in variants}
     floor_costs = []
+
+    def one(name: str) -> common.Segment:
+        v = variants[name]
+        return common.measure(
+            name, v.proc, duration=seconds, concurrency=concurrency, traffic=TRAFFIC
+        )
+
     for r in range(rounds):
-        for name in round_order(r):
-            common.wait_quiet(1.0)
-            v = variants[name]
-            seg = common.measure(
-                name, v.proc, duration=seconds, concurrency=concurrency, traffic=TRAFFIC
-            )
-            v.requests += seg.load["requests"]
+        common.wait_quiet(1.0)
+        if together:  # all four at once: every app sees the same machine at the same time
+            with ThreadPoolExecutor(len(variants)) as pool:
+                done = dict(zip(variants, pool.map(one, variants), strict=True))
+        else:
+            done = {}
+            for name in round_order(r):
+                common.wait_quiet(1.0)
+                done[name] = one(name)
+        for name, seg in done.items():
+            variants[name].requests += seg.load["requests"]
             segments[name].append(seg)
             print(
                 f"[peers] round {r + 1} {name:>12}: {seg.load['throughput_rps']:.0f} req/s, "
@@ -313,5 +335,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="the fake model's delay per call (0)"
     )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="load all four apps at the same time in each round (on a busy machine: every app "
+        "then sees the same load; throughput figures are shared-CPU figures)",
+    )
     args = parser.parse_args(argv)
-    run(args.quick, args.rounds, args.seconds, args.concurrency, args.latency_ms)
+    run(args.quick, args.rounds, args.seconds, args.concurrency, args.latency_ms, args.together)
