@@ -69,9 +69,9 @@ def test_profile_charges_each_sample_to_the_innermost_component() -> None:
     }
 
 
-@pytest.fixture(scope="module")
-def short_run() -> dict[str, Any]:
-    return peers.run(quick=True, rounds=1, seconds=1.0, concurrency=2)
+@pytest.fixture(scope="module", params=[False, True], ids=["interleaved", "together"])
+def short_run(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return peers.run(quick=True, rounds=1, seconds=1.0, concurrency=2, together=request.param)
 
 
 def test_every_variant_answers_every_request(short_run: dict[str, Any]) -> None:
