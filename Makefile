@@ -80,5 +80,5 @@ scenarios: bootstrap ## List incident scenarios
 	$(PY) -m demo_app.loadgen list
 e2e: bootstrap ## End-to-end alert path; records detection times in docs/scenarios.md
 	E2E_WRITE_DOCS=1 $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
-bench: bootstrap ## Benchmarks, ~6 min, print figures (BENCH_ARGS="overhead --breakdown" for one)
+bench: bootstrap ## Benchmarks, ~12 min, print figures (BENCH_ARGS="peers --quick" for one)
 	$(PY) -m bench $(BENCH_ARGS)

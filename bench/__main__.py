@@ -9,14 +9,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import machine
+from bench.common import load_average, machine
 
 BENCHMARKS = {
+    "peers": "telemetry CPU per request: rag-api vs the official OpenTelemetry stack, same work",
     "overhead": "instrumentation overhead: telemetry on vs off",
     "cardinality": "series on /metrics after hostile traffic",
     "rules": "rule group evaluation time on real Prometheus",
     "backend_down": "throughput, p99 and RSS with the OTLP backend down vs up",
     "floor": "least CPU the telemetry contract can cost per request, vs the overhead budget",
+    "levers": "the library parts rag-api replaces, timed against the originals in process",
 }
 
 
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}"
         )
     names = args.names or list(BENCHMARKS)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {load_average()}")
     results: dict[str, object] = {"machine": machine()}
     for name in names:
         print(f"\n=== {name}: {BENCHMARKS[name]} ===")

@@ -77,10 +77,10 @@ def checkout_app(ref: str, dest: Path) -> Path:
 
 
 @contextmanager
-def otlp_sink(mode: str = "ok") -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """The harness's OTLP receiver in its own process, counting only; yields (endpoint, process)."""
+def _serving(module: str, *args: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`python -m module *args` in its own process, which prints its port on its first line."""
     popen = subprocess.Popen(
-        [sys.executable, "-m", "harness.otlp_receiver", "--mode", mode, "--no-decode"],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -88,11 +88,27 @@ def otlp_sink(mode: str = "ok") -> Iterator[tuple[str, subprocess.Popen[str]]]:
     )
     try:
         assert popen.stdout is not None
-        port = int(popen.stdout.readline().strip())
-        yield f"http://127.0.0.1:{port}", popen
+        line = popen.stdout.readline().strip()
+        if not line.isdigit():
+            raise RuntimeError(f"{module} did not start (exit code {popen.poll()})")
+        yield int(line), popen
     finally:
         popen.terminate()
         popen.wait(timeout=10)
+
+
+@contextmanager
+def otlp_sink(mode: str = "ok") -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """The harness's OTLP receiver in its own process, counting only; yields (endpoint, process)."""
+    with _serving("harness.otlp_receiver", "--mode", mode, "--no-decode") as (port, popen):
+        yield f"http://127.0.0.1:{port}", popen
+
+
+@contextmanager
+def fake_openai(latency_ms: float = 0.0) -> Iterator[str]:
+    """The harness's fake OpenAI-compatible API in its own process; yields its base URL (…/v1)."""
+    with _serving("harness.fake_openai", f"--latency-ms={latency_ms:g}") as (port, _):
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def sink_stats(endpoint: str) -> dict[str, Any]:
@@ -203,3 +219,11 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     sep = "-+-".join("-" * w for w in widths)
     body = [" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join([line, sep, *body])
+
+
+def load_average() -> str:
+    """1/5/15-minute load average: figures measured on a busy machine must say so."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"

@@ -9,6 +9,8 @@ load generator must cost far less CPU per request than the server it measures.
 
 Traffic kinds:
   steady   POST /v1/chat with a rotating set of valid questions (cache disabled by the caller)
+  default  the same questions without a `model` field (the app's default model): the request
+           shape both rag-api on an OpenAI-compatible backend and bench.peer_app accept
   hostile  POST /v1/chat and /v1/chat/stream where every request carries fresh model/feature/
            tier/user/conversation values, plus random raw paths and odd methods: what a careless
            or malicious client sends
@@ -42,7 +44,7 @@ MODELS = ("gpt-4o-mini", "gpt-4.1", "claude-sonnet-4", "gemini-2.5-flash")
 Request = tuple[str, str, bytes, str]  # method, path, body, extra header lines
 
 
-def steady_requests() -> Callable[[int], Request]:
+def steady_requests(with_model: bool = True) -> Callable[[int], Request]:
     def make(i: int) -> Request:
         body = {
             "question": QUESTIONS[i % len(QUESTIONS)],
@@ -50,6 +52,8 @@ def steady_requests() -> Callable[[int], Request]:
             "feature": semconv.FEATURES[i % len(semconv.FEATURES)],
             "user_tier": semconv.USER_TIERS[i % len(semconv.USER_TIERS)],
         }
+        if not with_model:
+            del body["model"]
         return "POST", "/v1/chat", json.dumps(body).encode(), ""
 
     return make
@@ -188,18 +192,25 @@ async def run(
     }
 
 
+TRAFFIC: dict[str, Callable[[], Callable[[int], Request]]] = {
+    "steady": steady_requests,
+    "default": lambda: steady_requests(with_model=False),
+    "hostile": hostile_requests,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--traffic", choices=("steady", "hostile"), default="steady")
+    parser.add_argument("--traffic", choices=TRAFFIC, default="steady")
     parser.add_argument("--limit", type=int, default=0, help="stop after N requests (0: none)")
     parser.add_argument("--rate", type=float, default=0.0, help="total req/s (0: flat out)")
     parser.add_argument("--start", type=int, default=0, help="first request index")
     parser.add_argument("--raw", action="store_true", help="include every latency (ms)")
     args = parser.parse_args()
-    make = steady_requests() if args.traffic == "steady" else hostile_requests()
+    make = TRAFFIC[args.traffic]()
     result = asyncio.run(
         run(
             args.url,

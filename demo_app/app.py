@@ -1,6 +1,6 @@
 """The rag-api FastAPI application factory: `create_app(settings=None)`.
 
-Middleware order (outermost first): OpenTelemetry server span (FastAPI instrumentation) →
+Middleware order (outermost first): OpenTelemetry server span (`ServerSpanMiddleware`) →
 `RequestContextMiddleware` (request_id, body-size limit, HTTP metric with trace_id exemplar,
 access log) → FastAPI routing and exception handlers.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import time
 import uuid
@@ -19,7 +18,6 @@ from typing import Any, TextIO
 
 import structlog
 from fastapi import FastAPI
-from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +40,7 @@ from demo_app.ratelimit import RateLimiter
 from demo_app.telemetry import Telemetry
 from demo_app.telemetry.logs import install_stdlib_bridge
 from demo_app.telemetry.redaction import redact
+from demo_app.telemetry.server_span import ServerSpanMiddleware
 from demo_app.telemetry.tracing import current_ids, sampled_trace_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
@@ -317,17 +316,10 @@ def create_app(
         and settings.fastapi_instrumentation
         and telemetry.tracer_provider is not None
     ):
-        # Stable HTTP semconv on the server span (http.route, http.response.status_code, ...),
-        # matching the metric labels; an operator's explicit choice wins.
-        os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
-        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=telemetry.tracer_provider,
-            meter_provider=NoOpMeterProvider(),  # metrics take one path: our /metrics
-            excluded_urls=",".join(p + "$" for p in QUIET_PATHS),
-            exclude_spans=["receive", "send"],
+        # The server span (stable HTTP conventions, http.route from the router's own match);
+        # outermost, so the request's log lines, exemplars and GenAI spans sit in its trace.
+        app.add_middleware(
+            ServerSpanMiddleware, tracer=telemetry.tracer, excluded_paths=QUIET_PATHS
         )
     return app
 

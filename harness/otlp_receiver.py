@@ -7,7 +7,8 @@ Raw request bodies are kept too, so tests can grep the exact bytes that left the
 
 Benchmarks run it as its own process, so its CPU stays out of what they measure:
 `python -m harness.otlp_receiver --mode ok --no-decode` prints its port on the first line and
-serves `GET /stats` (exports per path and bytes, as JSON).
+serves `GET /stats` (exports per path, bytes, and the items received: spans, log records, those
+carrying a trace id, and histogram observations, counted from the protobufs without keeping them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceResponse,
 )
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -54,6 +56,7 @@ SPAN_KINDS = {
     5: "CONSUMER",
 }
 STATUS_CODES = {0: "UNSET", 1: "OK", 2: "ERROR"}
+ITEM_KEYS = ("spans", "span_attributes", "logs", "logs_with_trace", "log_attributes")
 
 
 def any_value(value: AnyValue) -> Any:
@@ -115,6 +118,9 @@ class OTLPReceiver:
         self.requests: list[str] = []
         self.counts: Counter[str] = Counter()
         self.bytes_received = 0
+        self.items: Counter[str] = Counter()
+        # histogram series → latest count (cumulative temporality repeats the running total)
+        self._histograms: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -189,6 +195,7 @@ class OTLPReceiver:
             self.requests.append(path)
             self.counts[path] += 1
             self.bytes_received += len(body)
+            self._count_items(path, body)
             if not self.decode:
                 return
             self.received.raw.append((path, body))
@@ -197,6 +204,47 @@ class OTLPReceiver:
             elif path.endswith("/v1/logs"):
                 self.received.logs.extend(_decode_logs(body))
 
+    def _count_items(self, path: str, body: bytes) -> None:
+        with contextlib.suppress(Exception):  # a body that does not parse counts no items
+            if path.endswith("/v1/traces"):
+                traces = ExportTraceServiceRequest.FromString(body)
+                spans = [
+                    s for rs in traces.resource_spans for ss in rs.scope_spans for s in ss.spans
+                ]
+                self.items["spans"] += len(spans)
+                self.items["span_attributes"] += sum(len(s.attributes) for s in spans)
+            elif path.endswith("/v1/logs"):
+                logs = ExportLogsServiceRequest.FromString(body)
+                records = [
+                    r for rl in logs.resource_logs for sl in rl.scope_logs for r in sl.log_records
+                ]
+                self.items["logs"] += len(records)
+                self.items["logs_with_trace"] += sum(1 for r in records if r.trace_id)
+                self.items["log_attributes"] += sum(len(r.attributes) for r in records)
+            elif path.endswith("/v1/metrics"):
+                self._count_observations(ExportMetricsServiceRequest.FromString(body))
+
+    def _count_observations(self, request: ExportMetricsServiceRequest) -> None:
+        for rm in request.resource_metrics:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    kind = metric.WhichOneof("data")
+                    if kind not in ("histogram", "exponential_histogram"):
+                        continue
+                    data = getattr(metric, kind)
+                    delta = data.aggregation_temporality == 1  # AGGREGATION_TEMPORALITY_DELTA
+                    for point in data.data_points:
+                        key = (
+                            sm.scope.name,
+                            metric.name,
+                            point.start_time_unix_nano,
+                            tuple(sorted((kv.key, str(kv.value)) for kv in point.attributes)),
+                        )
+                        if delta:
+                            self._histograms[key] = self._histograms.get(key, 0) + point.count
+                        else:
+                            self._histograms[key] = max(self._histograms.get(key, 0), point.count)
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -204,6 +252,10 @@ class OTLPReceiver:
                 "requests": dict(self.counts),
                 "total": sum(self.counts.values()),
                 "bytes": self.bytes_received,
+                "items": {
+                    **{k: self.items[k] for k in ITEM_KEYS},
+                    "observations": sum(self._histograms.values()),
+                },
             }
 
     def spans(self) -> list[Span]:

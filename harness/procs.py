@@ -174,6 +174,29 @@ def start_rag_api(
     return _with_port_retry(once)
 
 
+def start_python_app(
+    tmp_path: Path,
+    module: str,
+    args: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+    *,
+    name: str,
+    ready_path: str = "/readyz",
+    timeout: float = 60.0,
+) -> Proc:
+    """`python -m module --port P *args` on a free loopback port; returns once `ready_path`
+    answers 200 (e.g. bench.peer_app)."""
+
+    def once() -> Proc:
+        port = free_port()
+        argv = [sys.executable, "-m", module, "--port", str(port), *args]
+        proc = _spawn(name, argv, port, tmp_path / name, {"PYTHONUNBUFFERED": "1", **(env or {})})
+        proc.wait_ready(ready_path, timeout=timeout)
+        return proc
+
+    return _with_port_retry(once)
+
+
 # --- Prometheus ----------------------------------------------------------------------------------
 def render_prometheus_config(
     *,

@@ -49,9 +49,9 @@ def build_logger_provider(
     settings: Settings, resource: Resource, exporter: LogRecordExporter | None = None
 ) -> LoggerProvider | None:
     if exporter is None and settings.otlp_logs_endpoint:
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+        from demo_app.telemetry.otlp import FastOTLPLogExporter
 
-        exporter = OTLPLogExporter(
+        exporter = FastOTLPLogExporter(
             endpoint=settings.otlp_logs_endpoint, timeout=settings.otlp_timeout_s
         )
     if exporter is None:
@@ -219,9 +219,12 @@ def install_stdlib_bridge(logger: Any, level: str) -> StdlibBridge:
             root.removeHandler(handler)
     bridge = StdlibBridge(logger)
     root.addHandler(bridge)
-    root.setLevel(_LEVELS[level] if level != "debug" else logging.INFO)
+    # Libraries' INFO records (httpx logs every provider call) stay out of stdout and OTLP
+    # unless LOG_LEVEL=debug: the app's own events say what happened, once per request.
+    root.setLevel(max(_LEVELS[level], logging.WARNING) if level != "debug" else logging.INFO)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lg = logging.getLogger(name)
         lg.handlers.clear()
         lg.propagate = True
+        lg.setLevel(_LEVELS[level])  # uvicorn's lifecycle lines keep the app's level
     return bridge

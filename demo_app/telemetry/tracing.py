@@ -207,9 +207,9 @@ def build_tracer_provider(
     """The app's TracerProvider (sampler from OTEL_TRACES_SAMPLER, the SDK default)."""
     provider = TracerProvider(resource=resource)
     if exporter is None and settings.otlp_traces_endpoint:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from demo_app.telemetry.otlp import FastOTLPSpanExporter
 
-        exporter = OTLPSpanExporter(
+        exporter = FastOTLPSpanExporter(
             endpoint=settings.otlp_traces_endpoint, timeout=settings.otlp_timeout_s
         )
     if exporter is not None:

@@ -17,7 +17,7 @@ from demo_app import semconv
 from demo_app.providers import ChatRequest, ProviderError, build_messages, build_provider
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
 from harness import free_port
-from tests.demo_app.fake_openai import ANSWER_WORDS, USAGE, FakeOpenAI, fake_openai_server
+from harness.fake_openai import ANSWER_WORDS, USAGE, FakeOpenAI, fake_openai_server
 
 # Built at runtime so the repository's secret scan does not see a key-shaped literal.
 API_KEY = "sk-" + "unit" * 6

@@ -59,6 +59,8 @@ def exported(start_app: Callable[..., Proc]):
                 and (ids["tool"], "execute_tool calculator") in names
                 and (ids["rag"], "chat gpt-4o-mini") in names
                 and last_logs <= logged
+                # logs travel in their own batches: wait for the failed request's record too
+                and any(r.body == "chat_failed" for r in receiver.logs())
             )
 
         assert receiver.wait_for(all_in, timeout=20), receiver.requests

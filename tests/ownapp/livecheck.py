@@ -24,8 +24,8 @@ import yaml
 
 import generators
 from harness import ROOT, free_port
+from harness.fake_openai import FakeOpenAI, fake_openai_server
 from harness.procs import Proc, _spawn, _with_port_retry, start_prometheus
-from tests.demo_app.fake_openai import FakeOpenAI, fake_openai_server
 from tests.grafana import dashlib, livestack
 
 JOB = "ownapp"

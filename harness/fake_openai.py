@@ -1,7 +1,9 @@
 """A loopback fake of an OpenAI-compatible API, speaking the real HTTP/JSON/SSE wire format.
 
-Real HTTP (stdlib `ThreadingHTTPServer` on a free 127.0.0.1 port), so the provider's httpx
-client, timeouts, headers and SSE parsing are exercised for real. Behaviour is scripted per
+Real HTTP (stdlib `ThreadingHTTPServer` on a free 127.0.0.1 port, HTTP/1.1 keep-alive for JSON
+answers as real APIs do; a stream ends by closing its connection), so the clients' connection
+pools, timeouts, headers and SSE parsing are exercised for real. `latency_s` delays every answer
+(a model's think time). Behaviour is scripted per
 request: `fake.script = ["429", "ok"]` makes the first request a 429 and the next a success;
 when the script is empty every request succeeds.
 
@@ -10,11 +12,15 @@ bearer token in its error message, like a careless proxy would), "hang" (answers
 nothing for `hang_seconds`), "no_usage" (200 without a usage object), "stream_error" (a stream
 that starts, then sends an error event).
 
-Every request is recorded in `fake.requests` as (path, headers, json body).
+Every request is recorded in `fake.requests` as (path, headers, json body) unless `record` is
+off. Benchmarks run it as its own process: `python -m harness.fake_openai [--latency-ms N]`
+prints its port on the first line, records nothing and answers every request with success.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import threading
 import time
@@ -42,6 +48,8 @@ class FakeOpenAI:
     script: list[str] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
     hang_seconds: float = 5.0
+    latency_s: float = 0.0
+    record_requests: bool = True
     url: str = ""
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,6 +59,8 @@ class FakeOpenAI:
             return self.script.pop(0) if self.script else "ok"
 
     def record(self, path: str, headers: dict[str, str], body: Any) -> None:
+        if not self.record_requests:
+            return
         with self._lock:
             self.requests.append((path, headers, body))
 
@@ -67,7 +77,7 @@ def _chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dic
 
 def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"  # connection close ends an SSE stream
+        protocol_version = "HTTP/1.1"
 
         def log_message(self, *args: Any) -> None:  # keep pytest output clean
             return None
@@ -92,8 +102,11 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"null")
             fake.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             step = fake.next_step()
+            if fake.latency_s:
+                time.sleep(fake.latency_s)
             if step == "hang":
                 fake._stop.wait(fake.hang_seconds)
+                self.close_connection = True
                 return
             if step == "401":
                 echoed = self.headers.get("Authorization", "")
@@ -129,7 +142,9 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")  # the stream ends with the connection
                 self.end_headers()
+                self.close_connection = True
                 self._sse(_chunk(completion_id, {"role": "assistant", "content": ""}, None))
                 for word in ANSWER_WORDS:
                     self._sse(_chunk(completion_id, {"content": word}, None))
@@ -165,12 +180,16 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks open dozens of pooled connections at once
+
+
 @contextmanager
-def fake_openai_server() -> Iterator[FakeOpenAI]:
+def fake_openai_server(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     """Run the fake on a free loopback port; yields it with `url` set to `http://.../v1`."""
-    fake = FakeOpenAI()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
+    fake = fake or FakeOpenAI()
+    server = _Server(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
@@ -183,3 +202,19 @@ def fake_openai_server() -> Iterator[FakeOpenAI]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="loopback fake OpenAI-compatible API")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay of every answer")
+    args = parser.parse_args(argv)
+    fake = FakeOpenAI(latency_s=args.latency_ms / 1000, record_requests=False)
+    server = _Server(("127.0.0.1", args.port), _handler(fake))
+    print(server.server_address[1], flush=True)  # the parent reads the port from the first line
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

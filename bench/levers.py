@@ -1,0 +1,204 @@
+"""The gain of each library part rag-api replaces, timed in this process against the original.
+
+  encoders    the official OTLP span and log encoders (opentelemetry-exporter-otlp-proto-common)
+              vs demo_app.telemetry.otlp's, on the spans and log records of real rag-api requests
+              (in-process app, simulated provider, in-memory exporters); µs per request
+  server span the FastAPI instrumentation's middleware vs demo_app.telemetry.server_span, each on
+              the same one-route FastAPI app, a request driven straight through ASGI (no socket),
+              recording spans with no processor; µs per request including the app itself, and
+              the same app bare for reference
+Best of several repeats (a floor, robust to a busy machine), the two sides interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import time
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from bench import common
+from demo_app.telemetry.otlp import LogEncoder, SpanEncoder
+from demo_app.telemetry.server_span import ServerSpanMiddleware
+
+
+def best_us(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
+    fn()
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def best_pair_us(
+    a: Callable[[], object], b: Callable[[], object], number: int, repeat: int = 15
+) -> tuple[float, float]:
+    """Best µs per call of a and b, their repeats alternated (a busy machine hits both alike)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, out in ((a, times[0]), (b, times[1])):
+            out.append(timeit.timeit(fn, number=number))
+    return min(times[0]) / number * 1e6, min(times[1]) / number * 1e6
+
+
+def _real_telemetry(requests: int) -> tuple[list[Any], list[Any]]:
+    """Spans and log records of `requests` steady chats on an in-process rag-api."""
+    from fastapi.testclient import TestClient
+
+    from demo_app.app import create_app
+    from demo_app.config import Settings
+
+    spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    settings = Settings.from_env({**os.environ, **common.BENCH_ENV})
+    app = create_app(
+        settings,
+        span_exporter=spans,
+        log_exporter=logs,
+        log_stream=io.StringIO(),
+        configure_logging=False,
+    )
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for i in range(requests):
+            question = f"How is time to first token measured? ({i})"
+            client.post("/v1/chat", json={"question": question}).raise_for_status()
+        state = app.state.rag
+        state.telemetry.tracer_provider.force_flush()
+        state.telemetry.logger_provider.force_flush()
+    return list(spans.get_finished_spans()), list(logs.get_finished_logs())
+
+
+def encoders(requests: int = 50) -> dict[str, float]:
+    spans, logs = _real_telemetry(requests)
+    span_encoder, log_encoder = SpanEncoder(), LogEncoder()
+    n = 10
+    official_span, ours_span = best_pair_us(
+        lambda: encode_spans(spans).SerializeToString(), lambda: span_encoder.encode(spans), n
+    )
+    official_log, ours_log = best_pair_us(
+        lambda: encode_logs(logs).SerializeToString(), lambda: log_encoder.encode(logs), n
+    )
+    out = {
+        "spans_per_request": len(spans) / requests,
+        "logs_per_request": len(logs) / requests,
+        "official_span_us": official_span,
+        "ours_span_us": ours_span,
+        "official_log_us": official_log,
+        "ours_log_us": ours_log,
+    }
+    for key in ("official_span_us", "ours_span_us", "official_log_us", "ours_log_us"):
+        out[key] /= requests  # per request
+    return out
+
+
+def _asgi_app(kind: str) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/chat")
+    async def chat() -> dict[str, str]:
+        return {"answer": "ok"}
+
+    for i in range(10):  # a few more routes, as a real app has (route matching walks them)
+        app.add_api_route(f"/v1/other{i}/{{item}}", chat, methods=["GET"])
+    provider = TracerProvider()
+    if kind == "fastapi instrumentation":
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=provider, exclude_spans=["receive", "send"]
+        )
+    elif kind == "ServerSpanMiddleware":
+        app.add_middleware(ServerSpanMiddleware, tracer=provider.get_tracer("bench"))
+    return app
+
+
+def server_span(number: int = 2_000) -> dict[str, float]:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat",
+        "raw_path": b"/v1/chat",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"user-agent", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"2"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(_: dict[str, Any]) -> None:
+        return None
+
+    loop = asyncio.new_event_loop()
+    out = {}
+    try:
+        for kind in ("bare", "fastapi instrumentation", "ServerSpanMiddleware"):
+            app = _asgi_app(kind)
+
+            async def many(app: FastAPI = app) -> None:
+                for _ in range(number):
+                    await app(dict(scope), receive, send)
+
+            def once(many: Callable[[], Any] = many) -> None:
+                loop.run_until_complete(many())
+
+            out[kind] = best_us(once, 1, repeat=5) / number
+    finally:
+        loop.close()
+    return out
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    enc = encoders(20 if quick else 50)
+    srv = server_span(500 if quick else 2_000)
+    rows = [
+        [
+            "span encoding",
+            f"{enc['official_span_us']:.1f}",
+            f"{enc['ours_span_us']:.1f}",
+        ],
+        [
+            "log record encoding",
+            f"{enc['official_log_us']:.1f}",
+            f"{enc['ours_log_us']:.1f}",
+        ],
+        [
+            "server span middleware (the app itself excluded)",
+            f"{srv['fastapi instrumentation'] - srv['bare']:.1f}",
+            f"{srv['ServerSpanMiddleware'] - srv['bare']:.1f}",
+        ],
+    ]
+    print(common.table(rows, ["replaced part", "official µs/request", "rag-api's µs/request"]))
+    print(
+        f"(per request: {enc['spans_per_request']:.1f} spans, {enc['logs_per_request']:.1f} log "
+        f"records; bare one-route app through ASGI: {srv['bare']:.1f} µs per request)"
+    )
+    return {"encoders": enc, "server_span_us": srv}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    run(args.quick)

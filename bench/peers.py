@@ -1,0 +1,345 @@
+"""Benchmark 6 — rag-api's telemetry against the official OpenTelemetry stack, on the same work.
+
+Four apps side by side, all calling the same loopback fake OpenAI-compatible API (its own
+process) for one embeddings call and one chat completion per request:
+  rag-api on      the full telemetry contract (docs/telemetry.md): Prometheus metrics, every
+                  trace sampled and exported, OTLP logs; LLM_PROVIDER=openai_compatible
+  rag-api off     TELEMETRY_ENABLED=false (its stdout JSON logs remain)
+  official on     bench.peer_app --otel: the official `openai` client with
+                  opentelemetry-instrumentation-openai-v2, the FastAPI instrumentation, the SDK
+                  and OTLP/HTTP exporters for traces, metrics and logs, every trace sampled
+  official off    bench.peer_app bare: the same app without OpenTelemetry
+Each instrumented app exports to its own counting OTLP sink (harness.otlp_receiver, own
+process), so the spans, log records and histogram observations it really sent are counted per
+request (rag-api's metrics are scraped, so its observations are counted on /metrics).
+Rounds are interleaved (each app's on and off twins back to back, on/off swapped every round,
+the apps every other round); each app's telemetry cost per round is its CPU time per request
+minus its own off twin's in that round; the figures are medians over rounds with the range.
+`--together` loads all four apps at once in each round instead (a busy machine then changes
+under all of them alike; their throughputs become shared-CPU figures).
+The contract's floor (bench.floor's bare SDK calls for what rag-api on emitted, no processor,
+no export) is timed in this process after every round, as CPU time like the apps' figures, so
+the ratio to it compares like with like on a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import common, floor
+from harness.procs import Proc, start_python_app
+
+API_KEY = "sk-bench-not-a-secret"  # the fake accepts anything; the same header for both apps
+TRAFFIC = "default"  # steady questions without a model: both apps use their default model
+
+# name → (app, telemetry on)
+VARIANTS: dict[str, tuple[str, bool]] = {
+    "rag-api on": ("rag-api", True),
+    "rag-api off": ("rag-api", False),
+    "official on": ("official", True),
+    "official off": ("official", False),
+}
+PAIRS = (("rag-api", "rag-api on", "rag-api off"), ("official", "official on", "official off"))
+
+
+@dataclass
+class Variant:
+    name: str
+    proc: Proc
+    sink: str | None  # OTLP endpoint it exports to (None: no export)
+    requests: int = 0  # every request sent, warm-up included (to normalise the sink's counts)
+
+
+def rag_api_env(fake_url: str, sink: str | None) -> dict[str, str]:
+    env = {
+        "LLM_PROVIDER": "openai_compatible",
+        "OPENAI_BASE_URL": fake_url,
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_MAX_RETRIES": "0",
+        "TELEMETRY_ENABLED": "true" if sink else "false",
+    }
+    if sink:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink
+    return env
+
+
+@contextlib.contextmanager
+def start(name: str, tmp: Path, fake_url: str, sink: str | None) -> Iterator[Proc]:
+    app, _ = VARIANTS[name]
+    label = name.replace(" ", "-")
+    if app == "rag-api":
+        with common.app(tmp, rag_api_env(fake_url, sink), name=label) as proc:
+            yield proc
+        return
+    args = ["--base-url", fake_url, *(["--otel"] if sink else [])]
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink} if sink else {}
+    proc = start_python_app(tmp, "bench.peer_app", args, env, name=label)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def per_request(stats: dict[str, Any] | None, requests: int) -> dict[str, float]:
+    """Items the sink received per request sent (zeros without a sink)."""
+    items = (stats or {}).get("items", {})
+    n = max(requests, 1)
+    spans, logs = items.get("spans", 0), items.get("logs", 0)
+    return {
+        "spans": spans / n,
+        "logs": logs / n,
+        "logs_with_trace": items.get("logs_with_trace", 0) / n,
+        "observations": items.get("observations", 0) / n,
+        "span_attributes": items.get("span_attributes", 0) / spans if spans else 0.0,
+        "log_attributes": items.get("log_attributes", 0) / logs if logs else 0.0,
+    }
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
+    """Per app: telemetry CPU µs per request (on − off in the same round), median and range."""
+    out = {}
+    for app, on, off in PAIRS:
+        per_round = [
+            a.cpu_us_per_request - b.cpu_us_per_request
+            for a, b in zip(segments[on], segments[off], strict=True)
+        ]
+        out[app] = spread(per_round)
+    return out
+
+
+def run(
+    quick: bool = False,
+    rounds: int | None = None,
+    seconds: float | None = None,
+    concurrency: int = 8,
+    latency_ms: float = 0.0,
+    together: bool = False,
+) -> dict[str, Any]:
+    rounds = rounds or (3 if quick else 5)
+    seconds = seconds or (5.0 if quick else 8.0)
+    names = list(VARIANTS)
+    print(
+        f"[peers] {rounds} round(s) x {len(names)} apps x {seconds:.0f}s, c={concurrency}, "
+        f"fake model latency {latency_ms:g} ms per call, "
+        + ("all apps loaded at once" if together else "on/off twins back to back")
+    )
+    with (
+        common.workdir("peers") as tmp,
+        common.fake_openai(latency_ms) as fake_url,
+        contextlib.ExitStack() as sinks,
+    ):
+        variants: dict[str, Variant] = {}
+        with contextlib.ExitStack() as apps:
+            for name in names:
+                _, on = VARIANTS[name]
+                sink = sinks.enter_context(common.otlp_sink("ok"))[0] if on else None
+                proc = apps.enter_context(start(name, tmp, fake_url, sink))
+                variants[name] = Variant(name, proc, sink)
+            rag_url = variants["rag-api on"].proc.url + "/metrics"
+            observed_before = floor.histogram_observations(httpx.get(rag_url, timeout=10).text)
+            for v in variants.values():  # warm-up: imports, connection pools, caches
+                warm = common.run_load(
+                    v.proc.url, duration=2.0, concurrency=concurrency, traffic=TRAFFIC, raw=False
+                )
+                v.requests += warm["requests"]
+            segments, floor_costs = _rounds(variants, rounds, seconds, concurrency, quick, together)
+            observed = floor.histogram_observations(httpx.get(rag_url, timeout=10).text)
+        # Apps stopped: every exporter flushed on shutdown (the peer's metrics only then).
+        stats = {n: common.sink_stats(v.sink) if v.sink else None for n, v in variants.items()}
+    counts = {n: per_request(stats[n], v.requests) for n, v in variants.items()}
+    rag_requests = variants["rag-api on"].requests
+    # (readiness probes before the first request are observed too: counted from there on)
+    counts["rag-api on"]["observations"] = (observed - observed_before) / rag_requests
+    return report(segments, counts, stats, floor_costs) | {
+        "rounds": rounds,
+        "seconds_per_segment": seconds,
+        "concurrency": concurrency,
+        "latency_ms": latency_ms,
+        "together": together,
+    }
+
+
+def round_order(r: int) -> list[str]:
+    """Round r's order: each app's on and off twins back to back (their difference is the
+    figure, so they should share the machine's state), on/off swapped every round, the two apps
+    swapped every other round."""
+    pairs = [[on, off] if r % 2 == 0 else [off, on] for _, on, off in PAIRS]
+    if (r // 2) % 2:
+        pairs.reverse()
+    return [name for pair in pairs for name in pair]
+
+
+def _rounds(
+    variants: dict[str, Variant],
+    rounds: int,
+    seconds: float,
+    concurrency: int,
+    quick: bool,
+    together: bool,
+) -> tuple[dict[str, list[common.Segment]], list[dict[str, float]]]:
+    segments: dict[str, list[common.Segment]] = {n: [] for n in variants}
+    floor_costs = []
+
+    def one(name: str) -> common.Segment:
+        v = variants[name]
+        return common.measure(
+            name, v.proc, duration=seconds, concurrency=concurrency, traffic=TRAFFIC
+        )
+
+    for r in range(rounds):
+        common.wait_quiet(1.0)
+        if together:  # all four at once: every app sees the same machine at the same time
+            with ThreadPoolExecutor(len(variants)) as pool:
+                done = dict(zip(variants, pool.map(one, variants), strict=True))
+        else:
+            done = {}
+            for name in round_order(r):
+                common.wait_quiet(1.0)
+                done[name] = one(name)
+        for name, seg in done.items():
+            variants[name].requests += seg.load["requests"]
+            segments[name].append(seg)
+            print(
+                f"[peers] round {r + 1} {name:>12}: {seg.load['throughput_rps']:.0f} req/s, "
+                f"{seg.cpu_us_per_request:.0f} µs CPU/req, statuses {seg.load['statuses']}"
+            )
+        sink = variants["rag-api on"].sink
+        floor_costs.append(floor_call_costs(common.sink_stats(sink) if sink else None, quick))
+    return segments, floor_costs
+
+
+def report(
+    segments: dict[str, list[common.Segment]],
+    counts: dict[str, dict[str, float]],
+    stats: dict[str, Any],
+    floor_costs: list[dict[str, float]],
+) -> dict[str, Any]:
+    merged = {n: common.merge(s) for n, s in segments.items()}
+    cost = costs(segments)
+    rows = []
+    for name, m in merged.items():
+        c = counts[name]
+        cpu = [s.cpu_us_per_request for s in segments[name]]
+        rows.append(
+            [
+                name,
+                f"{m['requests']}",
+                f"{m['ok']}",
+                f"{m['throughput_rps']:.0f}",
+                f"{statistics.median(cpu):.0f} ({min(cpu):.0f}–{max(cpu):.0f})",
+                f"{c['spans']:.2f}",
+                f"{c['logs']:.2f}",
+                f"{c['observations']:.2f}",
+            ]
+        )
+    print()
+    header = ["app", "requests", "200 OK", "req/s", "CPU µs/req median (range)"]
+    print(common.table(rows, [*header, "spans/req", "logs/req", "observations/req"]))
+    records = {app: counts[f"{app} on"]["spans"] + counts[f"{app} on"]["logs"] for app, *_ in PAIRS}
+    print()
+    for app, *_ in PAIRS:
+        c = cost[app]
+        per_record = c["median"] / records[app] if records[app] else float("nan")
+        print(
+            f"{app} telemetry: {c['median']:.0f} µs CPU per request "
+            f"(rounds {c['min']:.0f}–{c['max']:.0f}); {per_record:.0f} µs per span or log record"
+        )
+    loss = {
+        app: 1 - merged[on]["throughput_rps"] / merged[off]["throughput_rps"]
+        for app, on, off in PAIRS
+    }
+    print(
+        "throughput loss with telemetry on: "
+        + ", ".join(f"{app} {value:.1%}" for app, value in loss.items())
+    )
+    ratio = cost["rag-api"]["median"] / cost["official"]["median"]
+    print(f"rag-api / official telemetry CPU per request: {ratio:.2f} (goal <= 0.5)")
+    rag = counts["rag-api on"]
+    floors = [contract_floor(rag, c) for c in floor_costs]
+    floor_us = statistics.median(floors)
+    print(
+        f"contract floor for what rag-api sent ({rag['spans']:.2f} spans, {rag['logs']:.2f} log "
+        f"records, {rag['observations']:.2f} observations; bare SDK calls, CPU time, timed after "
+        f"every round): {floor_us:.0f} µs (rounds {min(floors):.0f}–{max(floors):.0f}); "
+        f"rag-api telemetry = {cost['rag-api']['median'] / floor_us:.1f}x the floor (goal <= 3)"
+    )
+    return {
+        "variants": merged,
+        "counts_per_request": counts,
+        "sinks": stats,
+        "telemetry_cpu_us_per_request": cost,
+        "throughput_loss": loss,
+        "ratio_to_official": ratio,
+        "floor_us": floor_us,
+        "floor_call_costs_us": floor_costs,
+        "ratio_to_floor": cost["rag-api"]["median"] / floor_us,
+    }
+
+
+def cpu_us(fn: Callable[[], object], number: int, repeat: int = 5) -> float:
+    """CPU time of this thread per call, µs, median of `repeat` runs: the same measure as the
+    apps' CPU time per request, so a busy machine inflates both alike."""
+    fn()
+    runs = []
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        for _ in range(number):
+            fn()
+        runs.append((time.thread_time() - t0) / number * 1e6)
+    return statistics.median(runs)
+
+
+def floor_call_costs(rag_sink: dict[str, Any] | None, quick: bool) -> dict[str, float]:
+    """bench.floor's three bare SDK calls, timed now (between rounds), with the attribute
+    counts rag-api on has sent so far."""
+    items = (rag_sink or {}).get("items", {})
+    span_attrs = round(items.get("span_attributes", 0) / max(items.get("spans", 0), 1))
+    log_attrs = round(items.get("log_attributes", 0) / max(items.get("logs", 0), 1))
+    number = 1_000 if quick else 3_000
+    return {
+        "span_us": cpu_us(floor.span_lifecycle(span_attrs, recording=True), number),
+        "log_us": cpu_us(floor.log_emit(log_attrs), number),
+        "observation_us": cpu_us(floor.observe_one(), number),
+    }
+
+
+def contract_floor(rag: dict[str, float], costs: dict[str, float]) -> float:
+    """The floor's cost for the items rag-api on emitted per request."""
+    return (
+        rag["spans"] * costs["span_us"]
+        + rag["logs_with_trace"] * costs["log_us"]
+        + rag["observations"] * costs["observation_us"]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5)")
+    parser.add_argument("--seconds", type=float, help="load per app and round (default 8)")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the fake model's delay per call (0)"
+    )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="load all four apps at the same time in each round (on a busy machine: every app "
+        "then sees the same load; throughput figures are shared-CPU figures)",
+    )
+    args = parser.parse_args(argv)
+    run(args.quick, args.rounds, args.seconds, args.concurrency, args.latency_ms, args.together)

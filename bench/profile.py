@@ -1,0 +1,166 @@
+"""Where rag-api's telemetry CPU goes, by component: a py-spy profile of the app under load.
+
+rag-api with the full contract on (as `bench peers` runs it: openai_compatible provider against
+the loopback fake, OTLP to a counting sink) is loaded for `--seconds` while py-spy samples the
+thread of the app process that holds the GIL (`--gil`: a thread waiting for the GIL after a
+syscall is not charged, so the export thread's waits do not pose as work). Each sample is
+charged to the innermost frame that belongs to a component below (frames of generic modules —
+json, threading, queue, logging — fall through to their caller), and each component's share of
+samples is turned into µs of CPU per request with the app's CPU time per request over the same
+load (CPU spent outside the GIL, in the kernel's socket and file writes, is spread over the
+components in proportion). Needs py-spy (`pip install py-spy`; not a project dependency) and
+the right to attach to a child process (root, or ptrace_scope 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench import common, peers
+
+# (component, substrings of "function (file)" frames), first match wins for a frame; order
+# matters only between overlapping patterns.
+COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("redaction", ("demo_app/telemetry/redaction.py", "_span_is_clean", "_clean (")),
+    (
+        "OTLP encoding",
+        ("exporter/otlp/proto/common", "SerializeToString", "demo_app/telemetry/otlp"),
+    ),
+    (
+        "export thread: HTTP",
+        ("requests/", "urllib3/", "http/client.py", "exporter/otlp/proto/http"),
+    ),
+    (
+        "export thread: batching",
+        ("sdk/_shared_internal", "sdk/trace/export", "sdk/_logs/_internal/export"),
+    ),
+    ("OTel log records", ("sdk/_logs", "opentelemetry/_logs")),
+    ("log formatting (structlog, stdout)", ("structlog/", "demo_app/telemetry/logs.py")),
+    ("attribute setting", ("opentelemetry/attributes", "set_attribute", "set_attributes")),
+    (
+        "span creation and end",
+        ("opentelemetry/sdk/trace", "opentelemetry/trace", "opentelemetry/context", "tracing.py"),
+    ),
+    (
+        "server span middleware",
+        (
+            "instrumentation/asgi",
+            "instrumentation/fastapi",
+            "opentelemetry/util/http",
+            "demo_app/telemetry/server_span",
+        ),
+    ),
+    ("metrics", ("prometheus_client/", "demo_app/telemetry/metrics.py")),
+    ("telemetry glue (operation wrapper)", ("demo_app/telemetry/__init__.py",)),
+)
+GENERIC = (
+    "json/",
+    "threading.py",
+    "queue.py",
+    "logging/__init__.py",
+    "contextlib.py",
+    "<frozen",
+    "typing.py",
+    "enum.py",
+    "re/__init__",
+)
+
+
+def component(stack: list[str]) -> str:
+    """The component of one sample: stack is outermost-first, as py-spy writes it."""
+    for frame in reversed(stack):
+        if any(g in frame for g in GENERIC):
+            continue
+        for name, patterns in COMPONENTS:
+            if any(p in frame for p in patterns):
+                return name
+        return "app (not telemetry)"
+    return "app (not telemetry)"
+
+
+def classify(collapsed: str) -> Counter[str]:
+    """Samples per component from py-spy's collapsed-stack output ("a;b;c count" lines)."""
+    counts: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack or not n.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        counts[component(frames)] += int(n)
+    return counts
+
+
+def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[str, Any]:
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("bench profile needs py-spy on PATH: pip install py-spy")
+    with (
+        common.workdir("profile") as tmp,
+        common.fake_openai(0.0) as fake_url,
+        common.otlp_sink("ok") as (sink, _),
+        peers.start("rag-api on", tmp, fake_url, sink) as proc,
+    ):
+        common.run_load(proc.url, duration=2.0, concurrency=concurrency, traffic=peers.TRAFFIC)
+        out = Path(tempfile.mkstemp(suffix=".txt", dir=tmp)[1])
+        spy_proc = subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(proc.popen.pid),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--threads",
+                "--nonblocking",
+                "--full-filenames",
+                "--gil",
+                "--duration",
+                str(int(seconds) + 1),
+                "--output",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        segment = common.measure(
+            "rag-api on", proc, duration=seconds, concurrency=concurrency, traffic=peers.TRAFFIC
+        )
+        _, err = spy_proc.communicate(timeout=seconds + 60)
+        if spy_proc.returncode != 0:
+            raise SystemExit(f"py-spy failed ({spy_proc.returncode}): {err.strip()[-500:]}")
+        samples = classify(out.read_text())
+    total = sum(samples.values())
+    cpu = segment.cpu_us_per_request
+    rows = [
+        [name, f"{n}", f"{n / total:.1%}", f"{cpu * n / total:.0f}"]
+        for name, n in samples.most_common()
+    ]
+    print(common.table(rows, ["component", "samples", "share", "µs CPU/request"]))
+    print(f"app CPU per request: {cpu:.0f} µs over {segment.load['requests']} requests")
+    return {
+        "samples": dict(samples),
+        "cpu_us_per_request": cpu,
+        "us_per_request": {k: cpu * n / total for k, n in samples.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    args = parser.parse_args(argv)
+    run(args.seconds, args.concurrency, args.rate)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""bench peers: the arithmetic of its figures, and that each variant really emits what its row
+says (counted in its own sink), from one short real run. No timing is asserted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench import common, peers, profile
+
+
+def _segment(cpu_us: float, requests: int = 100) -> common.Segment:
+    load = {"requests": requests, "statuses": {"200": requests}, "elapsed_s": 1.0}
+    return common.Segment("x", load, cpu_us * requests / 1e6)
+
+
+def test_costs_are_per_round_differences_with_median_and_range() -> None:
+    segments = {
+        "rag-api on": [_segment(1300), _segment(1500), _segment(1200)],
+        "rag-api off": [_segment(1000), _segment(1100), _segment(1000)],
+        "official on": [_segment(3000), _segment(3000), _segment(2900)],
+        "official off": [_segment(1000), _segment(1000), _segment(1000)],
+    }
+    costs = peers.costs(segments)
+    assert costs["rag-api"] == pytest.approx({"median": 300, "min": 200, "max": 400})
+    assert costs["official"] == pytest.approx({"median": 2000, "min": 1900, "max": 2000})
+
+
+def test_per_request_counts_normalise_by_every_request_sent() -> None:
+    stats = {
+        "items": {
+            "spans": 60,
+            "span_attributes": 420,
+            "logs": 22,
+            "logs_with_trace": 20,
+            "log_attributes": 220,
+            "observations": 140,
+        }
+    }
+    counts = peers.per_request(stats, 10)
+    assert counts == pytest.approx(
+        {
+            "spans": 6,
+            "logs": 2.2,
+            "logs_with_trace": 2,
+            "observations": 14,
+            "span_attributes": 7,
+            "log_attributes": 10,
+        }
+    )
+    assert peers.per_request(None, 10)["spans"] == 0
+
+
+def test_profile_charges_each_sample_to_the_innermost_component() -> None:
+    collapsed = "\n".join(
+        [
+            "thread (1);run (uvicorn/main.py:1);__call__ (/x/opentelemetry/instrumentation/asgi/"
+            "__init__.py:9);get_scores (/x/rank_bm25.py:3) 5",
+            "thread (2);worker (/x/opentelemetry/sdk/_shared_internal/__init__.py:1);export "
+            "(/x/demo_app/telemetry/otlp.py:2);encode (/x/demo_app/telemetry/otlp.py:3) 7",
+            "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
+        ]
+    )
+    assert profile.classify(collapsed) == {
+        "app (not telemetry)": 5,
+        "OTLP encoding": 7,
+        "log formatting (structlog, stdout)": 3,
+    }
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["interleaved", "together"])
+def short_run(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return peers.run(quick=True, rounds=1, seconds=1.0, concurrency=2, together=request.param)
+
+
+def test_every_variant_answers_every_request(short_run: dict[str, Any]) -> None:
+    for name, figures in short_run["variants"].items():
+        assert figures["requests"] > 0 and figures["ok"] == figures["requests"], name
+
+
+def test_each_variant_emits_what_its_row_claims(short_run: dict[str, Any]) -> None:
+    counts = short_run["counts_per_request"]
+    rag, official = counts["rag-api on"], counts["official on"]
+    # rag-api: the contract's 6 spans, 5 log records per generated answer (http_request,
+    # chat_answered and 3 gen_ai.evaluation.result events; no httpx line), 14 histogram
+    # observations.
+    assert rag["spans"] == pytest.approx(6.0)
+    assert rag["logs_with_trace"] == pytest.approx(5.0)
+    assert rag["observations"] == pytest.approx(14.0)
+    # The official stack: server span + its 3 ASGI receive/send spans + embeddings + chat; 8
+    # histogram observations (3 HTTP + 2 operation durations + 3 token usages), no log record.
+    assert official["spans"] == pytest.approx(6.0)
+    assert official["observations"] == pytest.approx(8.0)
+    assert official["logs"] == 0
+    for off in ("rag-api off", "official off"):
+        assert counts[off]["spans"] == counts[off]["logs"] == counts[off]["observations"] == 0
+    assert short_run["sinks"]["rag-api off"] is None
+
+
+def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
+    assert short_run["floor_us"] > 0
+    for key in ("ratio_to_official", "ratio_to_floor"):
+        assert isinstance(short_run[key], float), key
+    assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official"}
+    assert set(short_run["throughput_loss"]) == {"rag-api", "official"}
+
+
+def test_rounds_keep_twins_adjacent_and_alternate() -> None:
+    orders = [peers.round_order(r) for r in range(4)]
+    for order in orders:
+        assert sorted(order) == sorted(peers.VARIANTS)
+        for _, on, off in peers.PAIRS:
+            assert abs(order.index(on) - order.index(off)) == 1
+    assert orders[0][0] == "rag-api on" and orders[1][0] == "rag-api off"
+    assert orders[2][0] == "official on" and orders[3][0] == "official off"
+
+
+def test_peer_traffic_leaves_the_model_to_each_app() -> None:
+    import json
+
+    from bench import loadgen
+
+    method, path, body, _ = loadgen.TRAFFIC[peers.TRAFFIC]()(3)
+    payload = json.loads(body)
+    assert (method, path) == ("POST", "/v1/chat")
+    assert "model" not in payload and payload["question"] in loadgen.QUESTIONS
+    assert "model" in json.loads(loadgen.TRAFFIC["steady"]()(3)[2])

@@ -1,0 +1,144 @@
+"""demo_app.telemetry.server_span against the FastAPI instrumentation it replaces: the same
+requests through both must give the same span names, kinds, parents, attributes and status
+(stable HTTP conventions), in process, with no exporter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from opentelemetry.instrumentation import _semconv
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from demo_app.telemetry.server_span import ServerSpanMiddleware
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+REQUESTS: list[tuple[str, str, dict[str, str]]] = [
+    ("POST", "/v1/items/42?q=1&token=x", {"traceparent": TRACEPARENT, "user-agent": "ua/1"}),
+    ("GET", "/v1/items/7", {"host": "api.example:8443"}),
+    ("GET", "/nowhere", {}),  # 404: no route, span named after the method alone
+    ("BREW", "/v1/items/1", {}),  # unknown method on a real route: 405, "HTTP {route}"
+    ("GET", "/v1/broken", {}),  # 503 from the handler: status ERROR, error.type "503"
+    ("GET", "/healthz", {}),  # excluded: no span
+]
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+
+    @app.api_route("/v1/items/{item_id}", methods=["GET", "POST"])
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    @app.get("/v1/broken")
+    async def broken() -> None:
+        raise HTTPException(503, "down")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _spans(instrument: Callable[[FastAPI, TracerProvider], None]) -> list[ReadableSpan]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = _app()
+    instrument(app, provider)
+    with TestClient(app) as client:
+        for method, url, headers in REQUESTS:
+            client.request(method, url, headers=headers)
+    return [s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
+
+
+@pytest.fixture
+def stable_http_semconv(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The instrumentation reads OTEL_SEMCONV_STABILITY_OPT_IN once per process."""
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    stability = _semconv._OpenTelemetrySemanticConventionStability
+    monkeypatch.setattr(stability, "_initialized", False)
+    monkeypatch.setattr(stability, "_OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING", {})
+    yield
+
+
+def _official(app: FastAPI, provider: TracerProvider) -> None:
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="/healthz$", exclude_spans=["receive", "send"]
+    )
+
+
+def _ours(app: FastAPI, provider: TracerProvider) -> None:
+    tracer = provider.get_tracer("test")
+    app.add_middleware(ServerSpanMiddleware, tracer=tracer, excluded_paths={"/healthz"})
+
+
+def _view(span: ReadableSpan) -> tuple[object, ...]:
+    return (
+        span.name,
+        span.kind,
+        span.parent.span_id if span.parent else None,
+        span.context.trace_id if span.parent else None,
+        dict(span.attributes or {}),
+        span.status.status_code,
+    )
+
+
+def test_server_spans_match_the_fastapi_instrumentation(stable_http_semconv: None) -> None:
+    ours = _spans(_ours)
+    official = _spans(_official)
+    assert len(ours) == len(REQUESTS) - 1, [s.name for s in ours]
+    assert [_view(s) for s in ours] == [_view(s) for s in official]
+    names = [s.name for s in ours]
+    assert names == [
+        "POST /v1/items/{item_id}",
+        "GET /v1/items/{item_id}",
+        "GET",
+        "HTTP /v1/items/{item_id}",
+        "GET /v1/broken",
+    ]
+    assert ours[0].context.trace_id == int(TRACEPARENT.split("-")[1], 16)
+    assert ours[4].attributes["error.type"] == "503"
+
+
+def test_header_capture_follows_the_instrumentation_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", "x-tenant")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE", "content-type")
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = _app()
+    _ours(app, provider)
+    with TestClient(app) as client:
+        client.get("/v1/items/3", headers={"X-Tenant": "blue"})
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["http.request.header.x_tenant"] == ("blue",)
+    assert span.attributes["http.response.header.content_type"] == ("application/json",)
+
+
+def test_an_exception_marks_the_span_error_with_its_class() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = FastAPI()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("kaput")
+
+    _ours(app, provider)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/boom").status_code == 500
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["error.type"] == "RuntimeError"
+    assert span.status.is_ok is False
+    assert [e.name for e in span.events] == ["exception"]
