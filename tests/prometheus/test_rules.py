@@ -208,7 +208,8 @@ def test_alert_names_match_the_convention() -> None:
     fixed = {
         "LLMLatencyP95High", "LLMTTFTP95High", "LLMCostSpike", "LLMDailySpendProjectedOverBudget",
         "LLMProviderRateLimited", "RAGAnswerQualityDrop", "LLMUnpricedModelTokens",
-        "RAGEmptyRetrievalRatioHigh", "TargetDown", "SLIMetricsAbsent", "OtelCollectorRefusingData",
+        "RAGEmptyRetrievalRatioHigh", "LLMGuardrailTriggerSpike", "TargetDown", "SLIMetricsAbsent",
+        "OtelCollectorRefusingData",
         "OtelCollectorExportFailing", "LokiIngestionErrors", "TempoIngestionErrors",
         "PrometheusRuleEvaluationFailures", "AlertmanagerNotificationsFailing",
     }  # fmt: skip
