@@ -225,8 +225,9 @@ def versions(d: core.Dashboard) -> None:
     d.add(
         core.timeseries(
             "Spend per chat by version",
-            "USD per chat call for each prompt/agent version (cost rate over chat-call rate, "
-            "both taken per process and joined with the version that process runs).",
+            "USD (chat and embeddings) per chat call for each prompt/agent version: cost rate "
+            "over chat-call rate, both taken per process and joined with the version that "
+            "process runs.",
             [
                 prom(
                     f"{by_version(sc.LLM_COST)} / "
