@@ -35,7 +35,14 @@ from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_e
 from demo_app.calculator import format_result as format_number
 from demo_app.corpus import RetrievedDoc
 from demo_app.evaluation import evaluate
-from demo_app.guardrails import FINISH_REASON_BLOCKED, REFUSAL, Verdict, check_input, check_output
+from demo_app.guardrails import (
+    FINISH_REASON_BLOCKED,
+    REFUSAL,
+    Verdict,
+    blocked,
+    check_input,
+    check_output,
+)
 from demo_app.pricing import PriceTable
 from demo_app.providers.base import (
     ChatRequest,
@@ -190,7 +197,7 @@ class Pipeline:
         ) as op:
             verdicts = self._guard(check_input(inp.question))
             expression = extract_expression(inp.question)
-            if any(v.action == sc.ACTION_BLOCKED for v in verdicts):
+            if blocked(verdicts):
                 answer = await self._refuse(on_chunk)
             elif expression is not None:
                 answer = await self._calculator_worker(inp, expression, on_chunk)
