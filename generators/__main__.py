@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from demo_app.pricing import PriceTableError
 from generators import owned_globs, render
 from generators.config import ROOT
 from slo.spec import SpecError
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         files = render(args.config, args.profile)
-    except SpecError as exc:
+    except (SpecError, PriceTableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out: Path = args.out

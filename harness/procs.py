@@ -173,11 +173,13 @@ def render_prometheus_config(
     interval: str,
     rule_files: Iterable[Path],
     source: Path = PROMETHEUS_CONFIG,
+    job_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The shipped prometheus.yml with hosts, ports, intervals and rule paths rewritten.
 
     `targets` maps shipped targets ("rag-api:8000") to loopback ones; a scrape job left with no
     mapped target is dropped, so nothing here scrapes a service that is not running.
+    `job_names` renames scrape jobs (another app scraped in rag-api's place keeps its own name).
     """
     cfg = yaml.safe_load(source.read_text())
     glob = cfg.setdefault("global", {})
@@ -194,7 +196,8 @@ def render_prometheus_config(
             if mapped:
                 kept_static.append({**sc, "targets": mapped})
         if kept_static:
-            jobs.append({**job, "static_configs": kept_static})
+            name = (job_names or {}).get(job["job_name"], job["job_name"])
+            jobs.append({**job, "job_name": name, "static_configs": kept_static})
     cfg["scrape_configs"] = jobs
     cfg["rule_files"] = [str(p) for p in rule_files]
     if alertmanager:
@@ -229,6 +232,7 @@ def start_prometheus(
     name: str = "prometheus",
     data_dir: Path | None = None,
     rule_group_interval: str | None = None,
+    job_names: Mapping[str, str] | None = None,
 ) -> Proc:
     """Real Prometheus (Debian 2.42 here) on the shipped config; returns once /-/ready answers.
 
@@ -248,7 +252,11 @@ def start_prometheus(
         # A target mapped to "self" is this Prometheus (the shipped job scrapes localhost:9090).
         mapped = {k: (f"127.0.0.1:{port}" if v == SELF else v) for k, v in targets.items()}
         cfg = render_prometheus_config(
-            targets=mapped, alertmanager=alertmanager, interval=interval, rule_files=rules
+            targets=mapped,
+            alertmanager=alertmanager,
+            interval=interval,
+            rule_files=rules,
+            job_names=job_names,
         )
         config_path = workdir / "prometheus.yml"
         config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slo import docs, llm_alerts, rules
+from slo import docs, llm_alerts, prices, rules
 from slo.render import dump
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, load_spec, load_thresholds
 
@@ -32,6 +32,9 @@ def generate_all(
         files[f"{RULES_DIR}/{name}"] = dump(doc, f"{spec_src} and genai-obs.yaml")
     files[f"{RULES_DIR}/llm-alerts.yml"] = dump(
         llm_alerts.generate(thresholds, cfg), f"{th_src} and genai-obs.yaml"
+    )
+    files[f"{RULES_DIR}/{prices.RULES_FILE}"] = dump(
+        prices.generate(cfg), "demo_app/data/prices.yaml and genai-obs.yaml"
     )
     files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src)
     return files, [f"{RULES_DIR}/slo-*.yml"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from demo_app import semconv as sc
 from generators.contract import L_SYSTEM, is_app_metric
 from generators.promql import inject, le_matcher, quote, render_matchers
+from slo import prices
 from slo.render import dashboard, runbook_url
 from slo.spec import Threshold
 
@@ -28,10 +29,12 @@ CHAT = f'{sc.L_OPERATION}="{sc.OP_CHAT}"'
 OTELCOL_REFUSED = {
     "traces": "otelcol_receiver_refused_spans_total",
     "logs": "otelcol_receiver_refused_log_records_total",
+    "metrics": "otelcol_receiver_refused_metric_points_total",
 }
 OTELCOL_SEND_FAILED = {
     "traces": "otelcol_exporter_send_failed_spans_total",
     "logs": "otelcol_exporter_send_failed_log_records_total",
+    "metrics": "otelcol_exporter_send_failed_metric_points_total",
 }
 LOKI_REQUESTS = "loki_request_duration_seconds_count"
 LOKI_PUSH_ROUTES = "loki_api_v1_push|otlp_v1_logs"
@@ -269,6 +272,7 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
     )
     t = th["LLMUnpricedModelTokens"]
     unpriced = sc.LLM_UNPRICED_TOKENS
+    tokens = f"{prices.TOKEN_SUM}{{{prices.PRICED_TYPES_MATCHER}}}"
     alerts.append(
         Alert(
             "LLMUnpricedModelTokens",
@@ -278,6 +282,17 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
             f"    ({unpriced} unless {unpriced} offset 30m)\n"
             "  or\n"
             f"    increase({unpriced}[30m])\n"
+            f") > {num(t.value)}\n"
+            "or\n"
+            "# apps without llm_unpriced_tokens_total: standard token usage of unpriced models\n"
+            f"sum by ({sc.L_MODEL}) (\n"
+            "  (\n"
+            f"      ({tokens} unless {tokens} offset 30m)\n"
+            "    or\n"
+            f"      increase({tokens}[30m])\n"
+            "  )\n"
+            f"  unless on ({sc.L_MODEL})\n"
+            f"    {prices.PRICE}\n"
             f") > {num(t.value)}\n",
             "Tokens of {{ $labels.gen_ai_request_model }} are not priced",
             "{{ $value | humanize }} tokens of {{ $labels.gen_ai_request_model }} in the last "
@@ -376,7 +391,7 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
             "or retry them.",
             dashboard(cfg, "stack-health"),
             job,
-            "Collector receivers refuse spans or log records",
+            "Collector receivers refuse spans, log records or metric points",
         )
     )
     t = th["OtelCollectorExportFailing"]
@@ -390,7 +405,7 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
             "{{ $labels.signal }} items/s to its backend.",
             dashboard(cfg, "stack-health"),
             job,
-            "Collector exporters fail to send spans or log records",
+            "Collector exporters fail to send spans, log records or metric points",
         )
     )
     t = th["LokiIngestionErrors"]
@@ -471,7 +486,14 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
     recording = [
         {
             "record": COST_RATE,
-            "expr": f"sum(rate({sc.LLM_COST}[5m])) * 3600",
+            # The app's own cost where it reports one, else standard tokens × price table.
+            "expr": (
+                "sum(\n"
+                f"    sum by ({prices.COST_KEY}) (rate({sc.LLM_COST}[5m]))\n"
+                "  or\n"
+                f"    sum by ({prices.COST_KEY}) ({prices.TOKEN_COST_RATE})\n"
+                ") * 3600\n"
+            ),
             "labels": dict(app),
         }
     ]

@@ -47,6 +47,7 @@ EXTERNAL = (
     "grafana/test_version_join.py",
     "loadgen/test_cli.py",
     "loadgen/test_locust_run.py",
+    "ownapp/*",
     "prometheus/*",
     "reliability/*",
     "security/*",

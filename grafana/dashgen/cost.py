@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 from demo_app import semconv as sc
+from slo import prices
 
 from . import common, core
 from .core import GREEN, RED, YELLOW, prom, thresholds
-from .promql import chat_filter, cost_filter, quantile, ratio, ratio_by, sum_increase, sum_rate
+from .promql import (
+    RATE,
+    chat_filter,
+    cost_filter,
+    matchers,
+    quantile,
+    ratio,
+    ratio_by,
+    sum_increase,
+    sum_rate,
+)
 
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
 TOKENS = sc.GENAI_TOKEN_USAGE
 DAYS_PER_MONTH = 30  # the projection horizon, matching the SLO period
 USD = "currencyUSD"
+
+
+def spend(fn: str = "rate", window: str = RATE, by: tuple[str, ...] = ()) -> str:
+    """USD (rate or increase) per `by`: each app's own llm_cost_usd_total where it reports one,
+    else its standard token usage × the price table (slo/prices.py), so apps that emit only
+    gen_ai.client.token.usage have a cost too. Both sides take the same filters (a label an app
+    lacks reads "", which the variables' All value `.*` matches)."""
+    key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
+    cf = cost_filter()
+    own = f"sum by ({key}) ({fn}({sc.LLM_COST}{matchers(**cf)}[{window}]))"
+    selector = matchers(**cf)[1:-1]
+    tokens = prices.one_line(prices.token_cost_expr(window, selector, fn))
+    grouping = f" by ({', '.join(by)})" if by else ""
+    return f"sum{grouping} ({own} or sum by ({key}) ({tokens}))"
+
+
+def unpriced(fn: str, window: str, by: tuple[str, ...] = ()) -> str:
+    """Tokens of models without a price: the app's own counter, else standard token usage."""
+    key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
+    own = f"sum by ({key}) ({fn}({sc.LLM_UNPRICED_TOKENS}[{window}]))"
+    tokens = (
+        f"sum by ({key}) ({fn}({prices.TOKEN_SUM}{{{prices.PRICED_TYPES_MATCHER}}}[{window}])"
+        f" unless on ({sc.L_MODEL}) {prices.PRICE})"
+    )
+    grouping = f" by ({', '.join(by)})" if by else ""
+    return f"sum{grouping} ({own} or {tokens})"
 
 
 def build() -> core.Json:
@@ -37,8 +74,9 @@ def build() -> core.Json:
     d.add(
         core.stat(
             "Spend in range",
-            "USD spent in the selected time range (increase of llm_cost_usd_total over $__range).",
-            prom(sum_increase(sc.LLM_COST, cf, window="$__range"), instant=True),
+            "USD spent in the selected time range (llm_cost_usd_total where the app reports "
+            "it, else standard token usage × price table).",
+            prom(spend("increase", "$__range"), instant=True),
             USD,
             w=4,
             decimals=2,
@@ -47,7 +85,7 @@ def build() -> core.Json:
         core.stat(
             "Spend, last 24 h",
             "USD spent over the last 24 hours (increase over 1d), whatever the time range.",
-            prom(sum_increase(sc.LLM_COST, cf, window="1d"), instant=True),
+            prom(spend("increase", "1d"), instant=True),
             USD,
             w=4,
             decimals=2,
@@ -58,7 +96,7 @@ def build() -> core.Json:
             f"Spend rate averaged over the selected range, extrapolated to {DAYS_PER_MONTH} days. "
             "Pick a range of a day or more for a stable projection.",
             prom(
-                f"{sum_rate(sc.LLM_COST, cf, window='$__range')} * 86400 * {DAYS_PER_MONTH}",
+                f"{spend(window='$__range')} * 86400 * {DAYS_PER_MONTH}",
                 instant=True,
             ),
             USD,
@@ -71,7 +109,7 @@ def build() -> core.Json:
             "Average USD per successful chat model call in the range (cost increase / successful "
             "chat calls). Cache hits cost nothing and are not counted as calls.",
             prom(
-                f"{sum_increase(sc.LLM_COST, cf, window='$__range')} / "
+                f"{spend('increase', '$__range')} / "
                 + sum_increase(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), window="$__range"),
                 instant=True,
             ),
@@ -93,10 +131,7 @@ def build() -> core.Json:
             "Unpriced tokens in range",
             "Tokens used by models missing from the price table: their cost is unknown, not zero. "
             "Anything above 0 means the price table needs an entry.",
-            prom(
-                f"sum(increase({sc.LLM_UNPRICED_TOKENS}[$__range])) or vector(0)",
-                instant=True,
-            ),
+            prom(f"{unpriced('increase', '$__range')} or vector(0)", instant=True),
             "short",
             w=4,
             decimals=0,
@@ -111,12 +146,7 @@ def build() -> core.Json:
         core.timeseries(
             "Cost per hour by model",
             "USD per hour per model at the current rate.",
-            [
-                prom(
-                    sum_rate(sc.LLM_COST, cf, by=(sc.L_MODEL,)) + per_hour,
-                    "{{gen_ai_request_model}}",
-                )
-            ],
+            [prom(spend(by=(sc.L_MODEL,)) + per_hour, "{{gen_ai_request_model}}")],
             USD,
             w=8,
             stack=True,
@@ -155,7 +185,9 @@ def build() -> core.Json:
                 "several days.",
                 [
                     prom(
-                        sum_increase(sc.LLM_COST, cf, by=(label,), window="1d"),
+                        spend("increase", "1d", (label,))
+                        if label == sc.L_MODEL
+                        else sum_increase(sc.LLM_COST, cf, by=(label,), window="1d"),
                         legend,
                         interval="1d",
                     )
@@ -175,7 +207,7 @@ def build() -> core.Json:
             "Average USD per successful chat call per model: price × tokens per call.",
             [
                 prom(
-                    f"{sum_rate(sc.LLM_COST, cf, by=(sc.L_MODEL,))} / "
+                    f"{spend(by=(sc.L_MODEL,))} / "
                     + sum_rate(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), by=(sc.L_MODEL,)),
                     "{{gen_ai_request_model}}",
                 )
@@ -270,12 +302,7 @@ def build() -> core.Json:
             "Unpriced tokens per second by model",
             "Tokens per second of models missing from the price table (llm_unpriced_tokens_total). "
             "Their cost is not in any panel above: add the model to the price table.",
-            [
-                prom(
-                    sum_rate(sc.LLM_UNPRICED_TOKENS, by=(sc.L_MODEL,)),
-                    "{{gen_ai_request_model}}",
-                )
-            ],
+            [prom(unpriced("rate", RATE, (sc.L_MODEL,)), "{{gen_ai_request_model}}")],
             "short",
             w=12,
             thresholds_=thresholds((None, GREEN), (0.001, YELLOW)),

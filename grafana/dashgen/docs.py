@@ -183,7 +183,9 @@ How they are built and checked:
   `slo/slos.yaml` and `slo/thresholds.yaml`, the files the alert rules come from), so every
   panel has a unit and a description, and the histogram math is uniform:
   quantiles are `histogram_quantile(q, sum by (le, …) (rate(…_bucket[$__rate_interval])))`,
-  means are `rate(_sum) / rate(_count)`, cost is `rate`/`increase` of `llm_cost_usd_total`.
+  means are `rate(_sum) / rate(_count)`, cost is `rate`/`increase` of `llm_cost_usd_total`
+  where the app reports it, else of `gen_ai_client_token_usage_sum` × `llm:price_usd_per_token`
+  (the price table as recording rules, [own app](own-app.md)).
 - Every selector of an app metric carries the service matchers of `genai-obs.yaml`; LogQL
   selects `service_name`, TraceQL `resource.service.name` and span metrics `service` by its
   `service_name`. Provider filters also accept series labelled with the older `gen_ai_system`
@@ -241,7 +243,7 @@ placeholders, so it imports as is:
    in Loki with `service_name` as index label and `trace_id`/`severity_text` as structured
    metadata, Tempo with the metrics-generator (span metrics and service graphs, `trace_id`
    exemplars), and the `slo:*` recording rules of `prometheus/rules/`. For another service,
-   regenerate with its selectors first (`genai-obs.yaml`, [your-app.md](your-app.md)).
+   regenerate with its selectors first (`genai-obs.yaml`, [own-app.md](own-app.md)).
 5. The *Alertmanager: active alert groups* panel selects its Alertmanager by datasource *name*
    (`Alertmanager`, ours); Grafana panel options cannot use variables, so edit that panel if your
    Alertmanager datasource has another name.

@@ -130,3 +130,11 @@ def http() -> httpx.Client:
 def poll(what: str, fn: Callable[[], T | None], timeout: float = 120.0, every: float = 2.0) -> T:
     """harness.poll with the stack's patience: containers take their time."""
     return harness.poll(what, fn, timeout, every)
+
+
+def otlp_http_url(stack: Stack) -> str:
+    return stack.url("OTLP_HTTP_PORT", 4318)
+
+
+def otlp_grpc_endpoint(stack: Stack) -> str:
+    return f"{stack.host}:{stack.env.get('OTLP_GRPC_PORT') or 4317}"

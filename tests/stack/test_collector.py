@@ -17,7 +17,7 @@ from demo_app import semconv
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
 from harness import ROOT
 
-SIGNALS = {"traces", "logs"}  # metrics are scraped by Prometheus, never sent through here
+SIGNALS = {"traces", "logs", "metrics"}  # metrics: apps' OTLP metrics (rag-api is scraped)
 
 
 def _base(name: str) -> str:
@@ -55,10 +55,10 @@ def test_current_exporter_names(collector: dict[str, Any]) -> None:
     # 0.159: otlp_grpc / otlp_http; `otlp` and `otlphttp` are deprecated aliases.
     for name in collector["exporters"]:
         assert _base(name) in {"otlp_grpc", "otlp_http"}, name
-    traces = collector["service"]["pipelines"]["traces"]["exporters"]
-    logs = collector["service"]["pipelines"]["logs"]["exporters"]
-    assert [_base(n) for n in traces] == ["otlp_grpc"]
-    assert [_base(n) for n in logs] == ["otlp_http"]
+    pipelines = collector["service"]["pipelines"]
+    assert [_base(n) for n in pipelines["traces"]["exporters"]] == ["otlp_grpc"]
+    assert [_base(n) for n in pipelines["logs"]["exporters"]] == ["otlp_http"]
+    assert [_base(n) for n in pipelines["metrics"]["exporters"]] == ["otlp_http"]
 
 
 def test_receivers_bind_all_interfaces(collector: dict[str, Any]) -> None:
@@ -164,6 +164,46 @@ def test_self_metric_names_match_what_rules_and_dashboards_query(
     for name in counters:
         assert name.endswith("_total"), f"{name}: the collector exposes counters with _total"
         assert "__" not in name, name
+
+
+# --- metrics pipeline ---------------------------------------------------------------------------
+def test_metrics_use_the_same_otlp_receiver_as_traces_and_logs(collector: dict[str, Any]) -> None:
+    pipelines = collector["service"]["pipelines"]
+    assert pipelines["metrics"]["receivers"] == pipelines["traces"]["receivers"] == ["otlp"]
+    assert pipelines["metrics"]["processors"] == [
+        "memory_limiter",
+        "filter/scraped-services",
+        "batch",
+    ]
+
+
+def test_metrics_go_to_prometheus_otlp_receiver_in_order(collector: dict[str, Any]) -> None:
+    (name,) = collector["service"]["pipelines"]["metrics"]["exporters"]
+    exporter = collector["exporters"][name]
+    # Prometheus 3's OTLP write endpoint; `endpoint:` would append /v1/metrics to a base URL.
+    assert exporter["metrics_endpoint"] == "http://prometheus:9090/api/v1/otlp/v1/metrics"
+    assert "endpoint" not in exporter
+    # Out-of-order samples are dropped by Prometheus: one sender keeps a series in order.
+    assert exporter["sending_queue"]["num_consumers"] == 1
+
+
+SCRAPED_SERVICES = {"rag-api"}  # Prometheus scrape jobs that are also OTel service names
+
+
+def test_pushed_metrics_of_scraped_services_are_dropped(
+    collector: dict[str, Any], prometheus: dict[str, Any]
+) -> None:
+    # A scraped service's pushed copy would land in the same job (job = service.name) and
+    # double every sum: the filter drops it whatever the app is configured to do.
+    conditions = collector["processors"]["filter/scraped-services"]["metrics"]["metric"]
+    dropped = {
+        m.group(1)
+        for c in conditions
+        if (m := re.fullmatch(r'resource\.attributes\["service\.name"\] == "([^"]+)"', c))
+    }
+    assert len(dropped) == len(conditions), "one service.name equality per condition"
+    jobs = {job["job_name"] for job in prometheus["scrape_configs"]}
+    assert dropped == SCRAPED_SERVICES and dropped <= jobs
 
 
 # --- redaction ----------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ REQUIRED_PROMETHEUS_FLAGS = (
     "--config.file=/etc/prometheus/prometheus.yml",
     "--enable-feature=exemplar-storage",
     "--web.enable-remote-write-receiver",
+    # The collector's metrics pipeline writes here (flag read at v3.14.0: cmd/prometheus/main.go).
+    "--web.enable-otlp-receiver",
     "--web.enable-lifecycle",
 )
 
@@ -265,4 +267,4 @@ def test_rag_api_telemetry_env(compose: dict[str, Any]) -> None:
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
     assert env["ADMIN_TOKEN"], "stack.sh generates an admin token for make incident"
     # Metrics are scraped, never pushed: a metrics exporter would duplicate series.
-    assert env.get("OTEL_METRICS_EXPORTER", "none") == "none"
+    assert env["OTEL_METRICS_EXPORTER"] == "none"

@@ -88,6 +88,18 @@ def test_collector_exports_to_tempo_and_loki(
     assert urlsplit(loki_ep).path == "/otlp", "Loki's native OTLP path (the exporter adds /v1/logs)"
 
 
+def test_collector_pushes_metrics_to_prometheus(
+    collector: dict[str, Any], compose: dict[str, Any], listening: dict[str, set[int]]
+) -> None:
+    endpoint = collector["exporters"]["otlp_http/prometheus"]["metrics_endpoint"]
+    _assert_reaches(endpoint, listening, "collector -> prometheus")
+    assert urlsplit(endpoint).path == "/api/v1/otlp/v1/metrics"
+    prometheus = compose["services"]["prometheus"]
+    assert "--web.enable-otlp-receiver" in prometheus["command"]
+    deps = compose["services"]["otel-collector"]["depends_on"]
+    assert deps["prometheus"]["condition"] == "service_healthy"
+
+
 def test_tempo_remote_writes_to_prometheus(
     tempo: dict[str, Any], compose: dict[str, Any], listening: dict[str, set[int]]
 ) -> None:

@@ -1,0 +1,226 @@
+"""The shipped rules and dashboards against a user's own app (tests/ownapp/app.py).
+
+A real Prometheus (Debian 2.42 here) scrapes the app's /metrics (opentelemetry-exporter-
+prometheus) under the app's own job name and loads the shipped rule files; the app calls a fake
+OpenAI-compatible server over real HTTP (chat, streamed chat, embeddings; scripted 500s and
+429s). The rules and dashboards are what `python -m generators --config` renders from a copy of
+the shipped genai-obs.yaml pointed at the app (service, job, routes, no rag-api extras): the
+user's own step 2 of docs/own-app.md, nothing rewritten by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+import generators
+from harness import ROOT, free_port
+from harness.procs import Proc, _spawn, _with_port_retry, start_prometheus
+from tests.demo_app.fake_openai import FakeOpenAI, fake_openai_server
+from tests.grafana import dashlib, livestack
+
+JOB = "ownapp"
+# What a user changes in genai-obs.yaml for this app (docs/own-app.md).
+CONFIG = {
+    "service_name": JOB,
+    "selectors": {
+        "service": f'job="{JOB}"',
+        "http_chat_route": 'http_route=~"/api/ask.*"',
+        "http_unary_chat_route": 'http_route="/api/ask"',
+    },
+    "extras": False,
+}
+PRICED = ("gpt-4o-mini", "gpt-4.1")
+UNPRICED = "my-finetune"  # a model the price table does not know
+SCRAPE = "1s"
+CALLS_PER_PASS = 48  # the second pass alone clears the SLO pages' 30-event guard
+
+# What a query needs. Standard: GenAI/HTTP semconv metrics any instrumented app emits (and what
+# the shipped rules record from them); extras: rag-api's own metrics; stack: the stack's
+# components. A query is standard when it can work from standard metrics alone.
+STANDARD = re.compile(
+    r"\b(gen_ai_client_\w+|http_server_request_duration_seconds\w*|llm:(price|token_cost|cost"
+    r"|unpriced)\w*|slo:\w+)"
+)
+STACK = re.compile(r"\b(otelcol_|loki_|tempo_|traces_|prometheus_|alertmanager_|up\b|grafana_)")
+EXTRAS = re.compile(r"\b(llm_(cost|cache|active|unpriced)\w*|rag_\w+)")
+
+
+def render_artifacts(dest: Path) -> Path:
+    """The generators' output for CONFIG under dest (same repo-relative paths)."""
+    config = yaml.safe_load((ROOT / "genai-obs.yaml").read_text())
+    for key, value in CONFIG.items():
+        config[key] = {**config[key], **value} if isinstance(value, dict) else value
+    path = dest / "genai-obs.yaml"
+    dest.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    for rel, text in generators.render(path).items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_text(text)
+    return dest
+
+
+def kind(expr: str) -> str:
+    if re.match(r"\s*ALERTS\b", expr):
+        return "alerts"  # data only while such an alert is active
+    if STACK.search(expr) and not STANDARD.search(expr):
+        return "stack"
+    if STANDARD.search(expr):
+        return "standard"
+    return "extras" if EXTRAS.search(expr) else "other"
+
+
+@dataclass
+class Run:
+    app: Proc
+    prometheus: Proc
+    fake: FakeOpenAI
+    artifacts: Path
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        body = httpx.get(
+            f"{self.prometheus.url}/api/v1/query", params={"query": expr}, timeout=30
+        ).json()
+        assert body["status"] == "success", body
+        return body["data"]["result"]
+
+    def live(self) -> livestack.LiveStack:
+        return livestack.LiveStack(self.app, self.prometheus, self.prometheus, self.statuses)
+
+
+def start_app(tmp: Path, openai_url: str) -> Proc:
+    def once() -> Proc:
+        port = free_port()
+        env = {
+            "PORT": str(port),
+            "OWNAPP_OPENAI_URL": openai_url,
+            "OTEL_SERVICE_NAME": JOB,
+            "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
+            "PYTHONUNBUFFERED": "1",
+        }
+        proc = _spawn(JOB, [sys.executable, "-m", "tests.ownapp.app"], port, tmp / JOB, env)
+        proc.wait_ready("/healthz")
+        return proc
+
+    return _with_port_retry(once)
+
+
+def _rule_files(artifacts: Path) -> list[Path]:
+    return sorted((artifacts / "prometheus" / "rules").glob("*.yml"))
+
+
+@contextmanager
+def running(tmp: Path) -> Iterator[Run]:
+    artifacts = render_artifacts(tmp / "artifacts")
+    with fake_openai_server() as fake:
+        app = start_app(tmp, fake.url)
+        try:
+            prometheus = start_prometheus(
+                tmp,
+                targets={"rag-api:8000": app.address},
+                job_names={"rag-api": JOB},
+                interval=SCRAPE,
+                rule_files=_rule_files(artifacts),
+                rule_group_interval=SCRAPE,
+            )
+        except BaseException:
+            app.stop()
+            raise
+        try:
+            run = Run(app, prometheus, fake, artifacts)
+            _wait_until_scraped(run)
+            yield run
+        finally:
+            prometheus.stop()
+            app.stop()
+
+
+def _wait_until_scraped(run: Run, timeout: float = 30) -> None:
+    """Prometheus finds new targets only after a few seconds: traffic before the first scrape
+    would be invisible to rate()."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if run.query(f'up{{job="{JOB}"}} == 1'):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"Prometheus did not scrape {JOB} within {timeout}s")
+
+
+def _call(client: httpx.Client, run: Run, path: str, body: dict[str, Any]) -> None:
+    r = client.post(path, json=body)
+    if path.endswith("/stream"):
+        r.read()
+    run.statuses[r.status_code] = run.statuses.get(r.status_code, 0) + 1
+
+
+def drive(run: Run, *, faults: bool) -> None:
+    """Two passes (the first creates every series, the second moves them) of chats, streamed
+    chats, embeddings and an unpriced model; with `faults`, a third of the chats fail with a
+    provider 500 or 429."""
+    with httpx.Client(base_url=run.app.url, timeout=30) as client:
+        for n in range(2):
+            if n:
+                time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus
+            for i in range(CALLS_PER_PASS):
+                model = UNPRICED if i % 9 == 4 else PRICED[i % len(PRICED)]
+                if faults and i % 3 == 2:
+                    run.fake.script.append("500" if i % 2 else "429")
+                path = "/api/ask/stream" if i % 4 == 1 else "/api/ask"
+                _call(client, run, path, {"question": f"pass {n} question {i}", "model": model})
+                if i % 6 == 0:
+                    _call(client, run, "/api/embed", {"text": f"document {n}-{i}"})
+    time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
+
+
+def panel_results(run: Run) -> list[dict[str, str]]:
+    """Every PromQL query of the dashboards rendered for the app: data or not."""
+    dashboards = dashlib.load(run.artifacts / "grafana" / "dashboards")
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    out = []
+    for q in dashlib.queries(dashboards):
+        if q.lang not in ("promql", "label_values"):
+            continue
+        problem = livestack.check_query(run.live(), q, by_uid[q.dashboard])
+        result = (
+            "data"
+            if problem is None
+            else "error"
+            if problem.startswith("Prometheus")
+            else "no data"
+        )
+        out.append(
+            {
+                "dashboard": q.dashboard,
+                "where": q.where,
+                "kind": kind(q.text),
+                "result": result,
+                "query": q.text,
+            }
+        )
+    return out
+
+
+def active_alerts(run: Run) -> dict[str, set[str]]:
+    """alertname → the `slo` labels (or "") of its pending or firing series."""
+    out: dict[str, set[str]] = {}
+    for s in run.query('ALERTS{alertstate=~"pending|firing"}'):
+        out.setdefault(s["metric"]["alertname"], set()).add(s["metric"].get("slo", ""))
+    return out
+
+
+def slo_series(run: Run) -> dict[str, bool]:
+    """slo → whether its 5m error ratio is recorded as a number (the SLI has data)."""
+    names = {s["metric"]["slo"] for s in run.query("slo:info")}
+    ratios = run.query("slo:error_ratio:rate5m")
+    recorded = {s["metric"]["slo"] for s in ratios if s["value"][1] not in ("NaN", "+Inf")}
+    return {name: name in recorded for name in sorted(names)}
