@@ -13,7 +13,17 @@ from demo_app import semconv as sc
 
 from . import common, core, limits
 from .core import GREEN, RED, prom, thresholds
-from .promql import Labels, chat_filter, le, quantile, rate, ratio_by, sum_increase, sum_rate
+from .promql import (
+    Labels,
+    chat_filter,
+    le,
+    matchers,
+    quantile,
+    rate,
+    ratio_by,
+    sum_increase,
+    sum_rate,
+)
 
 TOOL = sc.LLM_TOOL_CALL_DURATION
 BY_TOOL = (sc.L_TOOL_NAME,)
@@ -192,8 +202,18 @@ def guardrails(d: core.Dashboard) -> None:
 
 
 # --- Versions (RAG Pipeline) ---
+V_VERSION = "$prompt_version"
+
+
+def version_variable() -> core.Json:
+    return core.query_var("prompt_version", "Prompt version", sc.LLM_PROMPT_VERSION_INFO, VERSION)
+
+
 def info() -> str:
-    return f"max by (job, instance, {VERSION}) ({sc.LLM_PROMPT_VERSION_INFO})"
+    """The running version of each process, restricted by the version variable (both sides of a
+    per-version ratio join this same selector)."""
+    selector = sc.LLM_PROMPT_VERSION_INFO + matchers(**{VERSION: "~" + V_VERSION})
+    return f"max by (job, instance, {VERSION}) ({selector})"
 
 
 def by_version(metric: str, labels: Labels | None = None, extra: tuple[str, ...] = ()) -> str:

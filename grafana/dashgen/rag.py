@@ -27,7 +27,11 @@ def build() -> core.Json:
         "chat, tools, agents), retrieval results, answer-quality evaluation scores, tool calls, "
         "guardrails and a comparison of prompt/agent versions.",
         tags=["llm", "rag"],
-        variables=[core.datasource_var("prometheus"), core.datasource_var("loki")],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.datasource_var("loki"),
+            llmops.version_variable(),
+        ],
         annotations=[
             common.firing_alerts(
                 'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|'

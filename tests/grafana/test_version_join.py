@@ -24,11 +24,13 @@ REPLICAS = {
 }
 
 
-def _expr(title_start: str) -> str:
+def _expr(title_start: str, version: str = ".*") -> str:
+    """The panel's query with Grafana's variables substituted (All = `.*`)."""
     dash = json.loads(DASHBOARD.read_text())
     (panel,) = [p for p in dash["panels"] if p["title"].startswith(title_start)]
     (target,) = panel["targets"]
-    return target["expr"].replace("$__rate_interval", "5m")
+    expr = target["expr"].replace("$__rate_interval", "5m")
+    return expr.replace("$prompt_version", version)
 
 
 def _series() -> list[dict[str, str]]:
@@ -82,6 +84,12 @@ def test_version_panels_split_and_sum_per_version(tmp_path: Path) -> None:
                             {"labels": '{prompt_version="v1"}', "value": 0.5},
                             {"labels": '{prompt_version="v2"}', "value": 2},
                         ],
+                    },
+                    {
+                        # the version variable restricts both sides of the ratio alike
+                        "expr": _expr("Spend per chat by version", version="v2"),
+                        "eval_time": "10m",
+                        "exp_samples": [{"labels": '{prompt_version="v2"}', "value": 2}],
                     },
                     {
                         # v1 has no low scores: 0, not absent (ratio_by); v2 half
