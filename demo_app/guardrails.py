@@ -26,8 +26,9 @@ _TAG = re.compile(r"\[REDACTED:([a-z_]+)\]")
 
 # Heuristics for the common injection shapes (OWASP LLM01 examples): overriding earlier
 # instructions, asking for the hidden prompt, switching the model into an "unrestricted" persona,
-# spoofing a system/assistant turn. Cheap, explainable, and deliberately narrow: a false block
-# costs an answer, so ambiguous phrasing is left to a model-based classifier.
+# spoofing a system/assistant turn on a later line. Cheap, explainable, and deliberately narrow:
+# a false block costs an answer (asking *about* jailbreaks or a system prompt passes), so
+# ambiguous phrasing is left to a model-based classifier.
 _INJECTION = re.compile(
     r"""(?ix)
       \b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*
@@ -36,8 +37,8 @@ _INJECTION = re.compile(
     | \b(?:reveal|print|show|repeat|leak|output)\s+(?:me\s+)?(?:your|the)\s+
         (?:system|hidden|initial|original)\s+(?:prompt|instructions?|message)
     | \byou\s+are\s+now\s+(?:in\s+)?(?:dan|developer\s+mode|unrestricted|jailbroken)\b
-    | \b(?:jailbreak|do\s+anything\s+now)\b
-    | (?:^|\n)\s*(?:system|assistant)\s*:
+    | \bdo\s+anything\s+now\b
+    | \n\s*(?:system|assistant)\s*:
     | </?\s*system\s*>
     """
 )

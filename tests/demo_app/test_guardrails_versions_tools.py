@@ -30,6 +30,9 @@ BENIGN = (
     "How do I ignore a noisy alert rule?",
     "What should the system prompt of a RAG service contain?",
     "Explain prompt caching.",
+    "How do I detect jailbreak attempts in prompts?",
+    "System: Debian 12. How do I install promtool?",
+    "Should I ignore previous alerts once they resolved?",
 )
 
 
