@@ -42,6 +42,7 @@ from demo_app.telemetry.logs import install_stdlib_bridge
 from demo_app.telemetry.redaction import redact
 from demo_app.telemetry.server_span import ServerSpanMiddleware
 from demo_app.telemetry.tracing import current_ids, sampled_trace_id
+from demo_app.versions import PromptVersion
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 # Health and scrape endpoints: no server span, no access log line (they would drown the rest).
@@ -226,6 +227,8 @@ def create_app(
         log_exporter=log_exporter,
         log_stream=log_stream,
     )
+    version = PromptVersion.from_env(settings.environ)
+    telemetry.metrics.set_prompt_version(version.label)
     if configure_logging:
         install_stdlib_bridge(telemetry.log, settings.log_level)
     state = AppState(
@@ -261,6 +264,7 @@ def create_app(
             cache=cache,
             telemetry=telemetry,
             top_k=settings.retrieval_top_k,
+            version=version,
         )
         state.ready = True
         telemetry.log.info(
@@ -268,6 +272,7 @@ def create_app(
             documents=len(built),
             llm_provider=settings.llm_provider,
             default_model=settings.llm_default_model,
+            prompt_version=version.name,
         )
 
     @asynccontextmanager

@@ -1,6 +1,8 @@
 """The RAG pipeline as agents, with all its GenAI telemetry.
 
-    invoke_agent supervisor                      routes on calculator.extract_expression()
+    invoke_agent supervisor                      input guardrails (guardrails.py), then routes
+                                                 on calculator.extract_expression(); output
+                                                 guardrails on the answer
     ├─ invoke_agent calculator_worker            arithmetic questions
     │  └─ execute_tool calculator
     └─ invoke_agent retrieval_worker             everything else
@@ -33,6 +35,14 @@ from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_e
 from demo_app.calculator import format_result as format_number
 from demo_app.corpus import RetrievedDoc
 from demo_app.evaluation import evaluate
+from demo_app.guardrails import (
+    FINISH_REASON_BLOCKED,
+    REFUSAL,
+    Verdict,
+    blocked,
+    check_input,
+    check_output,
+)
 from demo_app.pricing import PriceTable
 from demo_app.providers.base import (
     ChatRequest,
@@ -45,6 +55,7 @@ from demo_app.telemetry import OperationState, Telemetry
 from demo_app.telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
 from demo_app.telemetry.redaction import redact
 from demo_app.telemetry.streaming import consume_stream
+from demo_app.versions import DEFAULT_VERSION, PromptVersion
 
 SUPERVISOR = "supervisor"
 RETRIEVAL_WORKER = "retrieval_worker"
@@ -124,6 +135,7 @@ class Pipeline:
         cache: ResponseCache[Answer],
         telemetry: Telemetry,
         top_k: int = 4,
+        version: PromptVersion | None = None,
     ) -> None:
         self.provider = provider
         self.retriever = retriever
@@ -131,6 +143,7 @@ class Pipeline:
         self.cache = cache
         self.tel = telemetry
         self.top_k = top_k
+        self.version = version or PromptVersion(DEFAULT_VERSION, DEFAULT_VERSION)
         self._models: Mapping[str, ModelInfo] = provider.models()
         self._warned_unpriced: set[str] = set()
 
@@ -179,16 +192,48 @@ class Pipeline:
             {
                 sc.A_LLM_FEATURE: sc.bounded(inp.feature, sc.FEATURES),
                 sc.A_LLM_USER_TIER: sc.bounded(inp.user_tier, sc.USER_TIERS),
+                sc.A_LLM_PROMPT_VERSION: self.version.name,
             },
         ) as op:
+            verdicts = self._guard(check_input(inp.question))
             expression = extract_expression(inp.question)
-            if expression is not None:
+            if blocked(verdicts):
+                answer = await self._refuse(on_chunk)
+            elif expression is not None:
                 answer = await self._calculator_worker(inp, expression, on_chunk)
             else:
                 answer = await self._retrieval_worker(inp, on_chunk)
+            verdicts += self._guard(check_output(answer.route, answer.sources))
+            triggered = [v.guardrail for v in verdicts if v.triggered]
+            op.set(sc.A_LLM_GUARDRAILS_TRIGGERED, triggered or None)
             op.set(sc.A_LLM_CACHE_HIT, answer.cache_hit)
             op.set(sc.A_LLM_COST_USD, answer.cost_usd)
             return answer
+
+    # --- guardrails ------------------------------------------------------------------------------
+    def _guard(self, verdicts: list[Verdict]) -> list[Verdict]:
+        """Count every check; log the ones that did not pass (never the matched text)."""
+        for v in verdicts:
+            self.tel.metrics.guardrail_check(v.guardrail, v.action)
+            if v.triggered:
+                self.tel.log.warning(
+                    "guardrail_triggered", guardrail=v.guardrail, action=v.action, detail=v.detail
+                )
+        return verdicts
+
+    async def _refuse(self, on_chunk: OnChunk | None) -> Answer:
+        if on_chunk is not None:
+            await on_chunk(REFUSAL)
+        return Answer(
+            text=REFUSAL,
+            route="guardrail",
+            sources=[],
+            model=None,
+            provider=None,
+            usage=Usage(0, 0),
+            cost_usd=0.0,
+            finish_reasons=[FINISH_REASON_BLOCKED],
+        )
 
     # --- calculator path -------------------------------------------------------------------------
     async def _calculator_worker(

@@ -57,6 +57,13 @@ LLM_CACHE_SAVED: Final = "llm_cache_saved_usd_total"
 RAG_RETRIEVAL_DOCUMENTS: Final = "rag_retrieval_documents"
 RAG_RETRIEVAL_TOP_SCORE: Final = "rag_retrieval_top_score"
 RAG_EVALUATION_SCORE: Final = "rag_evaluation_score"
+# Tool calls per tool: gen_ai.client.operation.duration has no gen_ai.tool.name attribute in the
+# semconv, so the per-tool view is an app metric (the standard one still counts execute_tool).
+LLM_TOOL_CALL_DURATION: Final = "llm_tool_call_duration_seconds"
+LLM_GUARDRAIL_CHECKS: Final = "llm_guardrail_checks_total"
+# 1 per running prompt/agent version (an info metric: joined on instance, so no other metric
+# carries the version label and a canary replica shows up as its own version).
+LLM_PROMPT_VERSION_INFO: Final = "llm_prompt_version_info"
 
 # --- Metric label names --------------------------------------------------------------------
 L_HTTP_METHOD: Final = "http_request_method"
@@ -71,6 +78,10 @@ L_FEATURE: Final = "feature"
 L_USER_TIER: Final = "user_tier"
 L_CACHE_RESULT: Final = "result"
 L_EVALUATION_NAME: Final = "gen_ai_evaluation_name"
+L_TOOL_NAME: Final = "gen_ai_tool_name"
+L_GUARDRAIL: Final = "guardrail"
+L_GUARDRAIL_ACTION: Final = "action"
+L_PROMPT_VERSION: Final = "prompt_version"
 
 # Labels of each metric, in order (the metrics test asserts exactly these sets).
 METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
@@ -87,6 +98,9 @@ METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
     RAG_RETRIEVAL_DOCUMENTS: (),
     RAG_RETRIEVAL_TOP_SCORE: (),
     RAG_EVALUATION_SCORE: (L_EVALUATION_NAME,),
+    LLM_TOOL_CALL_DURATION: (L_TOOL_NAME, L_ERROR_TYPE),
+    LLM_GUARDRAIL_CHECKS: (L_GUARDRAIL, L_GUARDRAIL_ACTION),
+    LLM_PROMPT_VERSION_INFO: (L_PROMPT_VERSION,),
 }
 
 # --- Bounded label values ----------------------------------------------------------------------
@@ -118,6 +132,17 @@ USER_TIERS: Final = ("free", "pro", "enterprise")
 TOKEN_TYPES: Final = ("input", "output")
 CACHE_RESULTS: Final = ("hit", "miss")
 EVALUATION_NAMES: Final = ("faithfulness", "answer_relevancy", "context_relevancy")
+TOOL_NAMES: Final = ("calculator",)  # gen_ai.tool.name values kept as labels
+GUARDRAIL_PII: Final = "pii"  # personal data or secrets in the prompt (input)
+GUARDRAIL_INJECTION: Final = "prompt_injection"  # instruction-override phrasing (input)
+GUARDRAIL_NO_SOURCES: Final = "no_sources"  # a retrieval answer without any source (output)
+GUARDRAILS: Final = (GUARDRAIL_PII, GUARDRAIL_INJECTION, GUARDRAIL_NO_SOURCES)
+ACTION_PASSED: Final = "passed"
+ACTION_FLAGGED: Final = "flagged"  # answered, but counted and logged
+ACTION_BLOCKED: Final = "blocked"  # refused without calling a model
+GUARDRAIL_ACTIONS: Final = (ACTION_PASSED, ACTION_FLAGGED, ACTION_BLOCKED)
+# Default allow-list of prompt/agent versions (PROMPT_VERSIONS overrides it).
+PROMPT_VERSIONS: Final = ("v1", "v2", "v3")
 
 
 def bounded(value: str | None, allowed: tuple[str, ...] | frozenset[str]) -> str:
@@ -162,6 +187,8 @@ A_LLM_COST_USD: Final = "llm.cost_usd"
 A_LLM_CACHE_HIT: Final = "llm.cache.hit"
 A_LLM_USER_TIER: Final = "llm.user_tier"
 A_LLM_FEATURE: Final = "llm.feature"
+A_LLM_PROMPT_VERSION: Final = "llm.prompt.version"
+A_LLM_GUARDRAILS_TRIGGERED: Final = "llm.guardrails.triggered"  # names of guardrails not passed
 
 # Events: OTel log records with this event name, parented to the span they are about (the
 # package has no constants for event names).

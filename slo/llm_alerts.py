@@ -321,6 +321,30 @@ def _build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]],
             "Share of retrievals that returned zero documents, over 5m",
         )
     )
+    t = th["LLMGuardrailTriggerSpike"]
+    checks = sc.LLM_GUARDRAIL_CHECKS
+    # Input guardrails only: no_sources is the empty-retrieval signal RAGEmptyRetrievalRatioHigh
+    # already alerts on.
+    inputs = f"{sc.L_GUARDRAIL}=~{quote(sc.GUARDRAIL_PII + '|' + sc.GUARDRAIL_INJECTION)}"
+    triggered = f"{sc.L_GUARDRAIL_ACTION}!={quote(sc.ACTION_PASSED)}"
+    alerts.append(
+        Alert(
+            "LLMGuardrailTriggerSpike",
+            "ticket",
+            f"sum by ({sc.L_GUARDRAIL}) (rate({checks}{{{inputs}, {triggered}}}[5m]))\n/\n"
+            f"sum by ({sc.L_GUARDRAIL}) (rate({checks}{{{inputs}}}[5m]))\n> {num(t.value)}\n"
+            f"and on ({sc.L_GUARDRAIL})\n"
+            f"sum by ({sc.L_GUARDRAIL}) (increase({checks}{{{inputs}}}[5m]))"
+            f" >= {t.extra['min_events']}\n",
+            "Guardrail {{ $labels.guardrail }} is triggering on many chats",
+            "{{ $value | humanizePercentage }} of chats were flagged or blocked by the "
+            "{{ $labels.guardrail }} guardrail over the last 5 minutes "
+            f"(threshold {pct(t.value)}%).",
+            dashboard(cfg, "rag-pipeline"),
+            app,
+            "Share of chats an input guardrail (pii, prompt_injection) flagged or blocked, over 5m",
+        )
+    )
     alerts.append(
         Alert(
             "TargetDown",

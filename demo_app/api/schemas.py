@@ -68,7 +68,7 @@ class CacheOut(BaseModel):
 
 class ChatResponse(BaseModel):
     answer: str
-    route: Literal["retrieval", "tool"]
+    route: Literal["retrieval", "tool", "guardrail"]
     sources: list[Source]
     model: str | None = Field(description="model that answered; null on the calculator path")
     provider: str | None

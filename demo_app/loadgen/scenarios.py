@@ -22,7 +22,7 @@ SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
 # Fault knobs of PUT /admin/faults and their valid ranges: the app's own definition.
 FAULT_KNOBS = KNOB_BOUNDS
 # The question sources a request draws from (weights, normalised at use).
-QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated")
+QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated", "injection", "pii")
 MIX_KEYS = ("stream", "questions", "tiers", "features", "models")
 WATCHDOG = "Watchdog"
 ANY_OTHER = "*"  # in `forbid`: every alert not listed in `raise` (Watchdog is always allowed)

@@ -212,9 +212,13 @@ class Telemetry:
                     if ctx.is_valid and ctx.trace_flags.sampled
                     else None
                 )
+                elapsed = state.elapsed
                 self.metrics.observe_operation(
-                    operation, provider, model, metric_error, state.elapsed, trace_id
+                    operation, provider, model, metric_error, elapsed, trace_id
                 )
+                if operation == sc.OP_EXECUTE_TOOL:  # the per-tool view (semconv: no tool label)
+                    tool = str(attrs.get(sc.A_TOOL_NAME, target))
+                    self.metrics.observe_tool(tool, metric_error, elapsed, trace_id)
         finally:
             otel_context.detach(token)
             span.end()

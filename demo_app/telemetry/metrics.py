@@ -139,12 +139,35 @@ class Metrics:
             buckets=sc.SCORE_BUCKETS,
             registry=r,
         )
+        self.tool_duration = Histogram(
+            sc.LLM_TOOL_CALL_DURATION,
+            "Duration of tool calls per tool (error_type set when the call failed).",
+            labels[sc.LLM_TOOL_CALL_DURATION],
+            buckets=sc.DURATION_BUCKETS,
+            registry=r,
+        )
+        self.guardrail_checks = Counter(
+            _strip_total(sc.LLM_GUARDRAIL_CHECKS),
+            "Guardrail checks by guardrail and action (passed, flagged, blocked).",
+            labels[sc.LLM_GUARDRAIL_CHECKS],
+            registry=r,
+        )
+        self.prompt_version = Gauge(
+            sc.LLM_PROMPT_VERSION_INFO,
+            "1 for the prompt/agent version this process runs (join on instance to compare "
+            "versions).",
+            labels[sc.LLM_PROMPT_VERSION_INFO],
+            registry=r,
+        )
         # Pre-create the series that have a small fixed label set, so rates are 0 (not absent)
         # before the first request.
         for result in sc.CACHE_RESULTS:
             self.cache_lookups.labels(result)
         for name in sc.EVALUATION_NAMES:
             self.evaluation_score.labels(name)
+        for guardrail in sc.GUARDRAILS:
+            for action in sc.GUARDRAIL_ACTIONS:
+                self.guardrail_checks.labels(guardrail, action)
 
     def _child(
         self, metric: Any, raw: tuple[Any, ...], bound: Callable[[], tuple[str, ...]]
@@ -309,6 +332,29 @@ class Metrics:
     def observe_evaluation(self, name: str, score: float) -> None:
         if self.enabled:
             self.evaluation_score.labels(sc.bounded(name, sc.EVALUATION_NAMES)).observe(score)
+
+    def observe_tool(
+        self, tool: str, error_type: str, seconds: float, trace_id: str | None
+    ) -> None:
+        if not self.enabled:
+            return
+        self._child(
+            self.tool_duration,
+            (tool, error_type),
+            lambda: (sc.bounded(tool, sc.TOOL_NAMES), self.error_type(error_type)),
+        ).observe(seconds, exemplar=self._exemplar(trace_id))
+
+    def guardrail_check(self, guardrail: str, action: str) -> None:
+        if self.enabled:
+            self.guardrail_checks.labels(
+                sc.bounded(guardrail, sc.GUARDRAILS), sc.bounded(action, sc.GUARDRAIL_ACTIONS)
+            ).inc()
+
+    def set_prompt_version(self, version: str) -> None:
+        """The running version (already bounded by its allow-list): the only series at 1."""
+        if self.enabled:
+            self.prompt_version.clear()
+            self.prompt_version.labels(version).set(1)
 
     # --- exposition ------------------------------------------------------------------------------
     def render(self, accept: str | None) -> tuple[bytes, str]:

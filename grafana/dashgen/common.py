@@ -51,6 +51,11 @@ def low_quality_logs() -> str:
     )
 
 
+def guardrail_logs() -> str:
+    """guardrail_triggered events (docs/telemetry.md § Logs)."""
+    return f'{log_stream()} |= "guardrail_triggered" | guardrail != ""'
+
+
 def links(uid: str) -> list[core.Json]:
     return core.dashboard_links(uid, ALL)
 

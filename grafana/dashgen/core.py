@@ -653,6 +653,22 @@ def alerts_annotation(name: str, selector: str, color: str = RED) -> Json:
     }
 
 
+def prom_annotation(name: str, expr: str, *, title: str, text: str, color: str) -> Json:
+    """Prometheus annotation: a region per series of `expr` (service matchers added)."""
+    return {
+        "datasource": PROM,
+        "enable": True,
+        "hide": False,
+        "iconColor": color,
+        "name": name,
+        "expr": app(expr),
+        "step": "60s",
+        "titleFormat": title,
+        "textFormat": text,
+        "useValueForTime": False,
+    }
+
+
 def dashboard_links(current_uid: str, related: list[tuple[str, str]]) -> list[Json]:
     """Tag dropdown of all stack dashboards + direct links to the related ones (by uid)."""
     out: list[Json] = [

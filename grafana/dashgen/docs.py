@@ -34,6 +34,9 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "Model call error ratio by model": "Is any model failing beyond its error budget?",
         "Chat latency p50 / p95 / p99 by model": "Which model is slow, and which trace shows it?",
         "Time to first token p50 / p95 by model": "Which model makes streaming users wait?",
+        "Time per output chunk p50 / p95 by model": "Once text flows, how fast does each "
+        "model stream it?",
+        "Output tokens per second by model": "Which model generates fastest end to end?",
         "Tokens per second by model and type": "Which model consumes the tokens, input or output?",
         "Cost per hour by model": "Which model costs the most right now?",
         "Provider rate limiting (429)": "Are we hitting a provider's quota?",
@@ -96,6 +99,19 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "Context relevancy score distribution (range)": "How are context-relevancy scores spread?",
         "Low-quality answers (logs)": "Which requests produced unfaithful answers (to open "
         "their traces)?",
+        "Tool calls per second by tool": "Which tools do the agents call, and how often?",
+        "Tool error ratio by tool": "Which tool fails?",
+        "Tool latency p50 / p95 by tool": "Which tool is slow, and which trace shows it?",
+        "Tool errors by type (range)": "How do tool calls fail (bad input, timeout, tool bug)?",
+        "Guardrail triggers per second": "Which guardrail is flagging or blocking chats?",
+        "Guardrail triggered share": "Is a guardrail spiking (probing, PII leaks, false "
+        "positives)?",
+        "Blocked chats (range)": "How many chats did the guardrails refuse?",
+        "Guardrail events (logs)": "Which requests tripped a guardrail (to open their traces)?",
+        "Spend per chat by version": "Does the new prompt/agent version cost more per call?",
+        "Chat latency p95 by version": "Is the new prompt/agent version slower?",
+        "Low-faithfulness share by version (score ≤ {quality:g})": "Does the new "
+        "prompt/agent version answer worse?",
     },
     "llm-traces": {
         "Failed traces": "Which requests failed, and where in the call tree?",

@@ -68,6 +68,7 @@ _LAZY: dict[str, Callable[[], float]] = {
     "RATE_LIMITED_ALERT": lambda: _alert("LLMProviderRateLimited"),
     "EMPTY_RETRIEVAL_ALERT": lambda: _alert("RAGEmptyRetrievalRatioHigh"),
     "LOW_QUALITY_ALERT": lambda: _alert("RAGAnswerQualityDrop"),
+    "GUARDRAIL_ALERT": lambda: _alert("LLMGuardrailTriggerSpike"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core, limits
+from . import common, core, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import (
     V_MODEL,
@@ -242,6 +242,8 @@ def build() -> core.Json:
             threshold_style="line",
         ),
     )
+
+    llmops.generation_speed(d)
 
     d.row("Tokens, cost and provider limits")
     d.add(

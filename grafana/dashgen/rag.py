@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core, limits
+from . import common, core, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import le, quantile, ratio, ratio_by, sum_increase, sum_rate
 
@@ -24,14 +24,20 @@ def build() -> core.Json:
         uid=uid,
         title=title,
         description="Per-stage latency and errors of the RAG pipeline (embeddings, retrieval, "
-        "chat, "
-        "tools, agents), retrieval results and answer-quality evaluation scores.",
+        "chat, tools, agents), retrieval results, answer-quality evaluation scores, tool calls, "
+        "guardrails and a comparison of prompt/agent versions.",
         tags=["llm", "rag"],
-        variables=[core.datasource_var("prometheus"), core.datasource_var("loki")],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.datasource_var("loki"),
+            llmops.version_variable(),
+        ],
         annotations=[
             common.firing_alerts(
-                'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|SLOFastBurn|SLOSlowBurn"'
-            )
+                'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|'
+                'LLMGuardrailTriggerSpike|SLOFastBurn|SLOSlowBurn"'
+            ),
+            llmops.version_annotation(),
         ],
         links=common.links(uid),
     )
@@ -221,4 +227,7 @@ def build() -> core.Json:
             common.low_quality_logs(),
         )
     )
+    llmops.tool_calls(d)
+    llmops.guardrails(d)
+    llmops.versions(d)
     return d.render()

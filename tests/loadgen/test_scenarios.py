@@ -11,9 +11,11 @@ import pytest
 import yaml
 
 from demo_app import semconv
+from demo_app import semconv as sc
 from demo_app.calculator import calculate, extract_expression
 from demo_app.config import Settings
 from demo_app.faults import FaultProfile
+from demo_app.guardrails import check_input
 from demo_app.loadgen.scenarios import (
     FAULT_KNOBS,
     SCENARIOS_FILE,
@@ -39,6 +41,7 @@ REQUIRED = [
     "rate-limit-storm",
     "cost-spike",
     "quality-drop",
+    "guardrail-probe",
     "traffic-spike",
     "recovery",
 ]
@@ -65,8 +68,9 @@ def test_every_scenario_is_complete(name: str) -> None:
     assert s.description and "\n" not in s.description
     assert s.phases and s.duration > 0 and s.rate > 0
     if name not in ("steady", "traffic-spike"):
-        assert s.faulty, f"{name} must inject a fault"
         assert s.expect_raise, f"{name} must name the alerts it raises"
+    if name not in ("steady", "traffic-spike", "guardrail-probe"):  # the last: hostile traffic
+        assert s.faulty, f"{name} must inject a fault"
     assert s.forbid or s.forbid_any_other, f"{name} must name alerts it must not raise"
     if name == "steady":
         assert s.forbid_any_other and not s.expect_raise and not s.faulty
@@ -263,6 +267,16 @@ def test_question_sources() -> None:
     assert factory.question("off_topic") in OFF_TOPIC_QUESTIONS
     corpus_q = factory.question("corpus")
     assert any(t.lower()[:20] in corpus_q.lower() for t in corpus_topics())
+    for _ in range(20):  # what the guardrail-probe scenario relies on
+        injection = {v.guardrail: v.action for v in check_input(factory.question("injection"))}
+        assert injection[sc.GUARDRAIL_INJECTION] == sc.ACTION_BLOCKED
+        pii = {v.guardrail: v.action for v in check_input(factory.question("pii"))}
+        assert pii == {
+            sc.GUARDRAIL_PII: sc.ACTION_FLAGGED,
+            sc.GUARDRAIL_INJECTION: sc.ACTION_PASSED,
+        }
+    for kind in ("corpus", "off_topic", "arithmetic", "repeated"):
+        assert all(v.action == sc.ACTION_PASSED for v in check_input(factory.question(kind)))
 
 
 def test_request_bodies_are_valid_for_the_api() -> None:

@@ -215,7 +215,8 @@ def test_alert_names_match_the_convention() -> None:
     fixed = {
         "LLMLatencyP95High", "LLMTTFTP95High", "LLMCostSpike", "LLMDailySpendProjectedOverBudget",
         "LLMProviderRateLimited", "RAGAnswerQualityDrop", "LLMUnpricedModelTokens",
-        "RAGEmptyRetrievalRatioHigh", "TargetDown", "SLIMetricsAbsent", "SLOTrafficStopped",
+        "RAGEmptyRetrievalRatioHigh", "LLMGuardrailTriggerSpike", "TargetDown", "SLIMetricsAbsent",
+        "SLOTrafficStopped",
         "OtelCollectorRefusingData",
         "OtelCollectorExportFailing", "LokiIngestionErrors", "TempoIngestionErrors",
         "PrometheusRuleEvaluationFailures", "AlertmanagerNotificationsFailing",

@@ -7,12 +7,14 @@ both, and a test below keeps it that way.
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
 import pytest
 
 from demo_app import semconv
+from demo_app.providers.openai_compatible import OpenAICompatibleProvider
 from harness import ROOT
 
 SIGNALS = {"traces", "logs", "metrics"}  # metrics: apps' OTLP metrics (rag-api is scraped)
@@ -77,6 +79,43 @@ def test_tail_sampling_policies(collector: dict[str, Any]) -> None:
     assert pct == "${env:TRACE_SAMPLING_PERCENT:-100}"
 
 
+def _seconds(duration: str) -> float:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)", duration)
+    assert m, f"unsupported duration {duration!r}"
+    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[m.group(2)]
+
+
+def longest_kept_call_s() -> float:
+    """A model call that times out on every attempt at the provider's defaults: attempts x
+    timeout + the largest backoff before each retry (Retry-After waits are not promised)."""
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(OpenAICompatibleProvider.__init__).parameters.items()
+    }
+    retries, timeout = defaults["max_retries"], defaults["timeout_s"]
+    backoff = sum(
+        min(defaults["backoff_max_s"], defaults["backoff_base_s"] * 2 ** (n - 1))
+        for n in range(1, retries + 1)
+    )
+    return (retries + 1) * timeout + backoff
+
+
+# The OTel SDK's default batch delay (5 s) bounds what an app adds before its spans leave;
+# rag-api's is 1 s plus an export timeout of 2 s.
+APP_EXPORT_DELAY_S = 5.0
+
+
+def test_decision_wait_keeps_the_promised_requests_whole(collector: dict[str, Any]) -> None:
+    """docs/stack.md promises that a request whose chat call exhausts its retries is judged
+    with all its spans: the wait after the first span must cover that call and the export."""
+    wait = _seconds(collector["processors"]["tail_sampling"]["decision_wait"])
+    needed = longest_kept_call_s() + APP_EXPORT_DELAY_S
+    assert wait >= needed, (wait, needed)
+    doc = " ".join((ROOT / "docs" / "stack.md").read_text().split())
+    assert f"`decision_wait` is {wait:g} s" in doc
+    assert f"{longest_kept_call_s():g} s" in doc
+
+
 def test_env_references_use_the_env_provider(collector: dict[str, Any]) -> None:
     text = (ROOT / "otel-collector" / "config.yaml").read_text()
     refs = re.findall(r"\$\{([^}]*)\}", text)
@@ -113,7 +152,8 @@ def test_self_metric_names_match_what_rules_and_dashboards_query(
     prom = collector["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]
     prom = prom["prometheus"]
     assert prom["without_type_suffix"] is False
-    assert prom["without_units"] is True  # else otelcol_exporter_sent_spans__spans__total
+    # Takes effect only with without_type_suffix: true (units stay on; docs/stack.md).
+    assert prom["without_units"] is True
     assert prom["without_scope_info"] is True  # no otel_scope_* labels on every series
     counters: set[str] = set()
     for rel in SELF_METRIC_USERS:

@@ -82,4 +82,5 @@ try {
 
 const results = items.map((it) => ({ id: it.id, lang: it.lang, query: it.query, ...analyse(it.lang, it.query) }));
 process.stdout.write(JSON.stringify(results, null, 1) + '\n');
-process.exit(results.some((r) => r.errors.length) ? 1 : 0);
+// exitCode, not exit(): exit() cuts off a piped stdout after its first 64 KiB.
+process.exitCode = results.some((r) => r.errors.length) ? 1 : 0;
