@@ -23,6 +23,8 @@ import httpx
 import yaml
 
 import generators
+from demo_app import semconv as sc
+from generators import contract
 from harness import ROOT, free_port
 from harness.fake_openai import FakeOpenAI, fake_openai_server
 from harness.procs import Proc, _spawn, _with_port_retry, start_prometheus
@@ -56,6 +58,13 @@ STANDARD = re.compile(
 )
 STACK = re.compile(r"\b(otelcol_|loki_|tempo_|traces_|prometheus_|alertmanager_|up\b|grafana_)")
 EXTRAS = re.compile(r"\b(llm_(cost|cache|active|unpriced)\w*|rag_\w+)")
+# rag-api's own metrics that no standard series stands in for (the cost rules fall back to token
+# usage × price, these do not): a query that reads one needs rag-api, whatever else it reads.
+NEEDS_EXTRAS = re.compile(
+    r"\b("
+    + "|".join(sorted(m for m in contract.EXTRAS if m not in (sc.LLM_COST, sc.LLM_UNPRICED_TOKENS)))
+    + r")"
+)
 
 
 def render_artifacts(dest: Path) -> Path:
@@ -77,6 +86,8 @@ def kind(expr: str) -> str:
         return "alerts"  # data only while such an alert is active
     if STACK.search(expr) and not STANDARD.search(expr):
         return "stack"
+    if NEEDS_EXTRAS.search(expr):
+        return "extras"
     if STANDARD.search(expr):
         return "standard"
     return "extras" if EXTRAS.search(expr) else "other"
