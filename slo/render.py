@@ -35,11 +35,15 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
-def dump(data: Any, source: str) -> str:
-    body = yaml.dump(
+def yaml_text(data: Any) -> str:
+    """Deterministic YAML (same data → byte-identical text), block style for multi-line PromQL."""
+    return yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, width=1000, allow_unicode=True, indent=2
     )
-    return header(source) + body
+
+
+def dump(data: Any, source: str) -> str:
+    return header(source) + yaml_text(data)
 
 
 def runbook_url(cfg: Config, name_or_path: str) -> str:
