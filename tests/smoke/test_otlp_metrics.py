@@ -4,8 +4,9 @@ An SDK MeterProvider stands in for an instrumented app and pushes the standard G
 the collector's published OTLP/HTTP port (a second one to the OTLP/gRPC port). Then Prometheus
 (3.14, OTLP receiver) must hold them under the names the dashboards query, with job =
 service.name, instance = service.instance.id and the other resource attributes on target_info;
-the price rules must turn the token usage into a cost; and a pushed copy claiming to be the
-scraped rag-api must be dropped by the collector.
+the shipped price rule, pointed at the app's job as `make generate` would, must turn the token
+usage into a cost; and a pushed copy claiming to be the scraped rag-api must be dropped by the
+collector.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
     OTLPMetricExporter as GrpcMetricExporter,
 )
@@ -24,6 +26,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
+from generators.config import load_config
+from harness import ROOT
 from tests.smoke.conftest import Stack, otlp_grpc_endpoint, otlp_http_url, poll
 
 pytestmark = pytest.mark.docker
@@ -129,13 +133,32 @@ def test_resource_attributes_on_target_info(
     assert series["metric"]["deployment_environment"] == "smoke"
 
 
+def _shipped_token_cost_expr(job: str) -> str:
+    """The shipped llm:token_cost_usd:rate5m rule, pointed at `job` the way `make generate` does
+    for your app (its service selector swapped): the shipped rules watch only rag-api."""
+    groups = yaml.safe_load((ROOT / "prometheus" / "rules" / "llm-prices.yml").read_text())
+    (expr,) = (
+        r["expr"]
+        for g in groups["groups"]
+        for r in g["rules"]
+        if r.get("record") == "llm:token_cost_usd:rate5m"
+    )
+    selector = load_config().service_selector
+    assert selector in expr, (selector, expr)
+    return expr.replace(selector, f'job="{job}"')
+
+
 def test_cost_from_standard_token_usage(
     stack: Stack, http: httpx.Client, pushed: dict[str, str]
 ) -> None:
-    def cost() -> list[Any] | None:
-        return _query(stack, http, f'llm:cost_usd:rate5m{{job="{pushed["job"]}"}} > 0') or None
+    # Joins the pushed tokens with the llm:price_usd_per_token series the stack records.
+    expr = f"({_shipped_token_cost_expr(pushed['job'])}) > 0"
 
-    poll("llm:cost_usd:rate5m priced from the pushed tokens", cost, timeout=90)
+    def cost() -> list[Any] | None:
+        return _query(stack, http, expr) or None
+
+    (found,) = poll("the price rule pricing the pushed tokens", cost, timeout=90)
+    assert found["metric"]["gen_ai_request_model"] == "gpt-4o-mini"
 
 
 def test_pushed_copy_of_the_scraped_service_is_dropped(
