@@ -77,6 +77,7 @@ ensure_env() {
   # API keys (key -> tier) are newer too: an older .env without the line gets the demo keys
   # (an existing empty API_KEYS= is a choice and stays).
   if [ -z "$(sed -n '/^API_KEYS=/p' .env)" ]; then
+    [ -z "$(tail -c1 .env)" ] || echo >>.env  # an edited .env may lack its final newline
     sed -n '/^API_KEYS=/p' .env.example >>.env
     say "added the demo API_KEYS to .env (X-API-Key -> tier; see docs/configuration.md)"
   fi

@@ -222,10 +222,13 @@ def test_older_env_gets_the_demo_api_keys_and_a_webhook_credential(repo: Path) -
         else ln
         for ln in old
     ]
-    (repo / ".env").write_text("\n".join(old) + "\n")
+    # Saved by an editor that drops the final newline: the added line must not join the last one.
+    (repo / ".env").write_text("\n".join(old))
     result = _run(repo, "env")
     assert result.returncode == 0, result.stderr
     assert _env_value(repo, "API_KEYS").startswith("demo-free-key:free,")
+    last = old[-1].split("=", 1)
+    assert _env_value(repo, last[0]) == last[1]
     assert _env_value(repo, "GRAFANA_ADMIN_PASSWORD") == "0123456789abcdef0123456789abcdef"
     assert (repo / ".env").stat().st_mode & 0o077 == 0
     credential = repo / ".secrets" / "alerts_webhook_token"
