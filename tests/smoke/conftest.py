@@ -86,6 +86,9 @@ class Stack:
     def compose(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return _docker("compose", "--project-name", PROJECT, *args, timeout=timeout)
 
+    def docker(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return _docker(*args, timeout=timeout)
+
     def containers(self) -> list[dict[str, Any]]:
         proc = self.compose("ps", "--all", "--format", "json")
         assert proc.returncode == 0, proc.stderr

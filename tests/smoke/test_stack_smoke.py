@@ -222,3 +222,24 @@ def test_watchdog_reaches_rag_api_with_the_webhook_credential(
         return (r.json()["alerts"] or None) if r.status_code == 200 else None
 
     poll("Watchdog delivered to rag-api's webhook", delivered, timeout=180, every=5)
+
+
+def test_no_container_oom_killed_or_restarted(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs last (file order, after test_otlp_metrics.py): the memory limits in compose.yaml
+    (Grafana 1 GiB, collector 512 MiB, Alertmanager 128 MiB, ...) held through the smoke
+    traffic. Prints each container's memory use, the figure docs/stack.md asks for."""
+    ids = stack.compose("ps", "--quiet").stdout.split()
+    assert ids, "no running containers"
+    inspect = stack.docker("inspect", *ids)
+    assert inspect.returncode == 0, inspect.stderr
+    bad = {
+        c["Name"]: {"OOMKilled": c["State"]["OOMKilled"], "RestartCount": c["RestartCount"]}
+        for c in json.loads(inspect.stdout)
+        if c["State"]["OOMKilled"] or c["RestartCount"]
+    }
+    stats = stack.docker("stats", "--no-stream", "--format", "{{.Name}}: {{.MemUsage}}", *ids)
+    with capsys.disabled():  # shown on every run, not only on failure
+        print("\n[smoke] memory use / limit:\n" + stats.stdout)
+    assert not bad, bad
