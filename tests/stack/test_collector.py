@@ -187,11 +187,8 @@ def test_metrics_go_to_prometheus_otlp_receiver_in_order(collector: dict[str, An
     assert exporter["sending_queue"]["num_consumers"] == 1
 
 
-SCRAPED_SERVICES = {"rag-api"}  # Prometheus scrape jobs that are also OTel service names
-
-
 def test_pushed_metrics_of_scraped_services_are_dropped(
-    collector: dict[str, Any], prometheus: dict[str, Any]
+    collector: dict[str, Any], prometheus: dict[str, Any], compose: dict[str, Any]
 ) -> None:
     # A scraped service's pushed copy would land in the same job (job = service.name) and
     # double every sum: the filter drops it whatever the app is configured to do.
@@ -202,8 +199,16 @@ def test_pushed_metrics_of_scraped_services_are_dropped(
         if (m := re.fullmatch(r'resource\.attributes\["service\.name"\] == "([^"]+)"', c))
     }
     assert len(dropped) == len(conditions), "one service.name equality per condition"
+    # Every compose service that is OTel-instrumented (OTEL_SERVICE_NAME) and scraped under that
+    # name as its job: a new one fails here until the filter lists it.
     jobs = {job["job_name"] for job in prometheus["scrape_configs"]}
-    assert dropped == SCRAPED_SERVICES and dropped <= jobs
+    instrumented = {
+        name
+        for svc in compose["services"].values()
+        if (name := (svc.get("environment") or {}).get("OTEL_SERVICE_NAME"))
+    }
+    assert instrumented & jobs, "rag-api is both instrumented and scraped"
+    assert dropped == instrumented & jobs
 
 
 # --- redaction ----------------------------------------------------------------------------------
