@@ -3,6 +3,7 @@ works on a real Alertmanager (loopback, API v2)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -106,9 +107,12 @@ def test_no_keys_newer_than_alertmanager_0_25() -> None:
         walk(cfg["route"])
 
 
-def test_templates_render_for_a_person_on_call() -> None:
+NOTIFICATION = Path(__file__).parent / "notification.json"  # one firing, one resolved alert
+
+
+def _render(data: Path) -> tuple[str, str]:
+    """amtool renders the on-call title and text for a webhook payload: (title, text)."""
     amtool = require_binary("amtool")
-    data = Path(__file__).parent / "notification.json"  # one firing, one resolved alert
     res = subprocess.run(
         [amtool, "template", "render", "--template.glob=templates/*.tmpl",
          f"--template.data={data}",
@@ -119,6 +123,11 @@ def test_templates_render_for_a_person_on_call() -> None:
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     title, text = res.stdout.split("\n---\n", 1)
+    return title, text
+
+
+def test_templates_render_for_a_person_on_call() -> None:
+    title, text = _render(NOTIFICATION)
     assert title == "[FIRING:1] SLOFastBurn · rag-api · SLO rag-api-availability (page)"
     lines = text.splitlines()
     assert lines[0] == "🔥 SLO rag-api-availability of rag-api is burning its error budget fast"
@@ -250,3 +259,17 @@ def test_pages_of_one_service_are_one_incident(tmp_path: Path) -> None:
         }
         tickets = [g for g in groups if g["receiver"]["name"] == "tickets"]
         assert len(tickets) == 2 and all(len(g["alerts"]) == 1 for g in tickets)
+
+
+def test_title_of_a_service_incident_with_several_alerts(tmp_path: Path) -> None:
+    """The pager groups by service alone: alerts of different names share no alertname, and the
+    title still says what and where instead of an empty name."""
+    payload = json.loads(NOTIFICATION.read_text())
+    payload["groupLabels"] = {"service": "rag-api"}
+    payload["commonLabels"] = {"severity": "page", "service": "rag-api"}
+    payload["alerts"][1]["labels"]["alertname"] = "LLMErrorRatioHigh"
+    del payload["alerts"][1]["labels"]["slo"]
+    data = tmp_path / "incident.json"
+    data.write_text(json.dumps(payload))
+    title, _ = _render(data)
+    assert title == "[FIRING:1] incident · rag-api (page)"
