@@ -92,15 +92,17 @@ DEMO_API_KEYS = "demo-free-key:free,demo-pro-key:pro,demo-enterprise-key:enterpr
 def parse_api_keys(raw: str, name: str = "API_KEYS") -> dict[str, str]:
     """`key:tier,key:tier` → {key: tier}; tiers from semconv.USER_TIERS."""
     keys: dict[str, str] = {}
-    for item in raw.split(","):
+    for number, item in enumerate(raw.split(","), start=1):
         if not item.strip():
             continue
         key, sep, tier = item.strip().rpartition(":")
         if not sep or not key.strip():
-            raise ConfigError(f"{name}: {item.strip()[:8]!r}…: expected key:tier")
+            # The entry is (part of) a secret: name its position, never its text.
+            raise ConfigError(f"{name}: entry {number}: expected key:tier")
         if tier.strip() not in semconv.USER_TIERS:
             raise ConfigError(
-                f"{name}: tier {tier.strip()!r}: expected one of {', '.join(semconv.USER_TIERS)}"
+                f"{name}: entry {number}: the tier after the last ':' must be one of "
+                f"{', '.join(semconv.USER_TIERS)}"
             )
         keys[key.strip()] = tier.strip()
     return keys

@@ -55,6 +55,13 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"RATE_LIMIT_FREE_RPS": "100"}, "RATE_LIMIT_FREE_RPS"),
         ({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"REQUEST_TIMEOUT_SECONDS": "soon"}, "REQUEST_TIMEOUT_SECONDS"),
+        ({"REQUEST_TIMEOUT_SECONDS": "0"}, "REQUEST_TIMEOUT_SECONDS"),
+        ({"REQUEST_TIMEOUT_SECONDS": "nan"}, "REQUEST_TIMEOUT_SECONDS"),
+        ({"GENAI_CAPTURE_RETRIEVAL_DOCUMENTS": "maybe"}, "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS"),
+        ({"API_KEYS": "k:gold"}, "API_KEYS"),
+        ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),
+        ({"API_KEYS": "k:pro", "API_KEYS_FILE": "/run/secrets/keys"}, "API_KEYS_FILE"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> None:

@@ -77,10 +77,16 @@ def test_effective_tier_can_only_be_lowered(
 def test_api_keys_parse_and_fail_naming_the_variable() -> None:
     assert parse_api_keys(" a-key:pro , b:c:enterprise,") == {"a-key": "pro", "b:c": "enterprise"}
     assert parse_api_keys(DEMO_API_KEYS)["demo-enterprise-key"] == "enterprise"
-    for raw, reason in (("nokey", "expected key:tier"), ("k:gold", "tier 'gold'"), (":pro", "")):
+    for raw, reason in (
+        ("nokey-secret", "entry 1: expected key:tier"),
+        ("a:pro,k-secret:gold", "entry 2: the tier after the last ':' must be one of free,"),
+        ("a:pro,b:secret-part", "entry 2: the tier"),
+        (":pro", "entry 1: expected key:tier"),
+    ):
         with pytest.raises(ConfigError, match="API_KEYS") as info:
             parse_api_keys(raw)
         assert reason in str(info.value)
+        assert "secret" not in str(info.value)  # a key (or a fragment of one) is never echoed
     assert Settings.from_env({"API_KEYS": "k1:pro"}).api_keys == {"k1": "pro"}
     assert "k1" not in repr(Settings.from_env({"API_KEYS": "k1:pro"}))  # keys are secrets
 
