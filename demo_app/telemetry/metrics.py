@@ -22,7 +22,6 @@ from demo_app.telemetry.redaction import redact
 # use; switch them off (process-wide; nothing else in this process wants them).
 prometheus_client.disable_created_metrics()
 
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool operations
 RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
 
@@ -159,7 +158,7 @@ class Metrics:
 
     @staticmethod
     def method(method: str) -> str:
-        return sc.bounded(method.upper(), HTTP_METHODS)
+        return sc.bounded(method.upper(), sc.HTTP_METHODS)
 
     @staticmethod
     def _exemplar(trace_id: str | None) -> dict[str, str] | None:
