@@ -219,6 +219,7 @@ def create_app(
             f"LLM_DEFAULT_MODEL={settings.llm_default_model!r}: not in the provider's catalog "
             f"({', '.join(sorted(chat_models))})"
         )
+    version = PromptVersion.from_env(settings.environ)  # a bad value stops us before export starts
     telemetry = Telemetry.build(
         settings,
         models=catalog.keys(),
@@ -227,7 +228,6 @@ def create_app(
         log_exporter=log_exporter,
         log_stream=log_stream,
     )
-    version = PromptVersion.from_env(settings.environ)
     telemetry.metrics.set_prompt_version(version.label)
     if configure_logging:
         install_stdlib_bridge(telemetry.log, settings.log_level)

@@ -69,14 +69,22 @@ def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> Non
         Settings.from_env(env)
 
 
-def test_bad_configuration_exits_2_with_a_message() -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "eighty"}, "PORT='eighty'"),  # read by Settings
+        ({"PROMPT_VERSION": "v 2"}, "PROMPT_VERSION='v 2'"),  # read while building the app
+    ],
+)
+def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: str) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "demo_app"],
         cwd=ROOT,
-        env={"PORT": "eighty", "PATH": ""},
+        env={**env, "PATH": ""},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert r.returncode == 2
-    assert "configuration error: PORT='eighty'" in r.stderr
+    assert r.returncode == 2, r.stderr
+    assert f"configuration error: {message}" in r.stderr
+    assert "Traceback" not in r.stderr
