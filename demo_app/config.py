@@ -131,7 +131,7 @@ class Settings:
     sim_latency_scale: float = 1.0
     retrieval_top_k: int = 4
     # --- features ---
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)  # credentials never in a repr
     # Bearer credential Alertmanager sends to POST /v1/alerts; None → the webhook is not mounted.
     alerts_webhook_token: str | None = field(default=None, repr=False)
     rate_limit_enabled: bool = True

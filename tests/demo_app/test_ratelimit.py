@@ -91,6 +91,13 @@ def test_api_keys_parse_and_fail_naming_the_variable() -> None:
     assert "k1" not in repr(Settings.from_env({"API_KEYS": "k1:pro"}))  # keys are secrets
 
 
+def test_no_credential_appears_in_the_settings_repr() -> None:
+    env = {"API_KEYS": "key-aaa:pro", "ADMIN_TOKEN": "adm-bbb", "ALERTS_WEBHOOK_TOKEN": "wh-ccc"}
+    text = repr(Settings.from_env(env))
+    for secret in ("key-aaa", "adm-bbb", "wh-ccc"):
+        assert secret not in text, secret
+
+
 def test_env_example_ships_the_demo_keys() -> None:
     from harness import ROOT
 
