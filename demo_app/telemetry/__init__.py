@@ -34,15 +34,10 @@ from demo_app.telemetry.metrics import Metrics
 from demo_app.telemetry.redaction import redact, redact_attributes
 from demo_app.telemetry.tracing import (
     INSTRUMENTATION_NAME,
-    REDACTED_AT_SOURCE,
-    SAFE_ATTRIBUTES,
+    NOT_SCANNED,
     build_resource,
     build_tracer_provider,
 )
-
-# Event attributes redaction leaves alone: the span policy's bounded values and values redacted
-# where they are set (tracing.SAFE_ATTRIBUTES, tracing.REDACTED_AT_SOURCE).
-_EVENT_NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
 
 __all__ = ["Metrics", "OperationState", "Telemetry"]
 
@@ -225,9 +220,10 @@ class Telemetry:
 
 
 def _redacted(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Event attributes without None values, redacted like span attributes."""
+    """Event attributes without None values, redacted like span attributes (what the span
+    policy leaves alone, tracing.NOT_SCANNED, is left alone here too)."""
     kept = {k: v for k, v in attributes.items() if v is not None}
-    scanned = redact_attributes({k: v for k, v in kept.items() if k not in _EVENT_NOT_SCANNED})
+    scanned = redact_attributes({k: v for k, v in kept.items() if k not in NOT_SCANNED})
     return {**kept, **scanned}
 
 
