@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -39,7 +40,13 @@ from demo_app.telemetry.tracing import (
     build_tracer_provider,
 )
 
-__all__ = ["Metrics", "OperationState", "Telemetry"]
+__all__ = ["REQUEST_DEADLINE", "Metrics", "OperationState", "Telemetry"]
+
+# Event-loop time by which the current request must be answered (REQUEST_TIMEOUT_SECONDS, set by
+# the chat routes). An operation cancelled once it has passed ran out of time: error_type
+# `timeout`, as the caller's 504 says, not the `_OTHER` of a client that went away.
+REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+_DEADLINE_SLACK_S = 0.01  # the loop may run a timer up to its clock resolution early
 
 
 @dataclass
@@ -235,5 +242,15 @@ def _classify(error: BaseException) -> tuple[str, str]:
     if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
         return sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT
     if isinstance(error, asyncio.CancelledError):
-        return "cancelled", sc.OTHER
+        return (sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT) if _past_deadline() else ("cancelled", sc.OTHER)
     return type(error).__qualname__, sc.OTHER
+
+
+def _past_deadline() -> bool:
+    deadline = REQUEST_DEADLINE.get()
+    if deadline is None:
+        return False
+    try:
+        return asyncio.get_running_loop().time() >= deadline - _DEADLINE_SLACK_S
+    except RuntimeError:  # no running loop
+        return False
