@@ -110,7 +110,8 @@ def parse_api_keys(raw: str, name: str = "API_KEYS") -> dict[str, str]:
 
 @dataclass(frozen=True)
 class TierLimit:
-    """Token bucket of one user tier: `rate_per_s` refill, `burst` capacity."""
+    """A token bucket's `rate_per_s` refill and `burst` capacity (one per user tier; also the
+    alerts webhook's log budget)."""
 
     rate_per_s: float
     burst: float
