@@ -9,8 +9,15 @@ variable, never later inside a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+
+from opentelemetry.util.http import (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
+)
 
 from demo_app import __version__, semconv
 
@@ -83,6 +90,28 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     if not value:
         raise ConfigError(f"{name}_FILE={path!r}: the file is empty")
     return value
+
+
+# Server-span header capture (demo_app/telemetry/server_span.py): opentelemetry-util-http reads
+# these itself and compiles them on every request, so a bad pattern would answer each one 500.
+HEADER_CAPTURE_ENVS = (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
+)
+
+
+def _check_header_patterns(env: Mapping[str, str]) -> None:
+    """Each variable is a comma-separated list of regexes, joined with | as the library does."""
+    for name in HEADER_CAPTURE_ENVS:
+        raw = env.get(name, "")
+        if not raw.strip():
+            continue
+        try:
+            re.compile("|".join(p.strip() for p in raw.split(",")), re.IGNORECASE)
+        except re.error as exc:
+            reason = f"not a list of regular expressions ({exc})"
+            raise ConfigError(f"{name}={raw!r}: {reason}") from None
 
 
 # The demo stack's API keys (also in .env.example): who presents which key gets which tier.
@@ -194,6 +223,7 @@ class Settings:
             protocol = _str(env, var, "http/protobuf")
             if protocol != "http/protobuf":
                 raise ConfigError(f"{var}={protocol!r}: only http/protobuf is supported")
+        _check_header_patterns(env)
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None

@@ -62,6 +62,10 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"API_KEYS": "k:gold"}, "API_KEYS"),
         ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),
         ({"API_KEYS": "k:pro", "API_KEYS_FILE": "/run/secrets/keys"}, "API_KEYS_FILE"),
+        *(
+            ({f"OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_{suffix}": "x-tenant,("}, suffix)
+            for suffix in ("SERVER_REQUEST", "SERVER_RESPONSE", "SANITIZE_FIELDS")
+        ),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> None:
