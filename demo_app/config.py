@@ -133,6 +133,8 @@ def parse_api_keys(raw: str, name: str = "API_KEYS") -> dict[str, str]:
                 f"{name}: entry {number}: the tier after the last ':' must be one of "
                 f"{', '.join(semconv.USER_TIERS)}"
             )
+        if key.strip() in keys:  # which tier was meant? (the later one would win silently)
+            raise ConfigError(f"{name}: entry {number}: the key of an earlier entry again")
         keys[key.strip()] = tier.strip()
     return keys
 

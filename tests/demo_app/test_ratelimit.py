@@ -82,6 +82,7 @@ def test_api_keys_parse_and_fail_naming_the_variable() -> None:
         ("a:pro,k-secret:gold", "entry 2: the tier after the last ':' must be one of free,"),
         ("a:pro,b:secret-part", "entry 2: the tier"),
         (":pro", "entry 1: expected key:tier"),
+        ("k-secret:pro,b:free, k-secret:enterprise", "entry 3: the key of an earlier entry"),
     ):
         with pytest.raises(ConfigError, match="API_KEYS") as info:
             parse_api_keys(raw)
