@@ -23,6 +23,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from demo_app.api.jsontypes import JsonInt, Timestamp
+from demo_app.config import TierLimit
+from demo_app.ratelimit import TokenBucket
 
 MAX_ALERTS = 500  # per notification; alertmanager.yml sets max_alerts below it
 SUMMARY_NAMES = 10  # alert names listed in a summary line (the count is always complete)
@@ -100,23 +102,17 @@ class LogBudget:
     def __init__(
         self, rate_per_s: float, burst: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.rate_per_s = rate_per_s
-        self.burst = burst
+        self.limit = TierLimit(rate_per_s, burst)
         self._clock = clock
-        self._tokens = burst
-        self._updated = clock()
+        self._bucket = TokenBucket(burst, clock())
         self._suppressed = 0
         self._lock = threading.Lock()
 
     def take(self) -> tuple[bool, int]:
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate_per_s)
-            self._updated = now
-            if self._tokens < 1.0:
+            if not self._bucket.take(self.limit, self._clock()):
                 self._suppressed += 1
                 return False, 0
-            self._tokens -= 1.0
             suppressed, self._suppressed = self._suppressed, 0
             return True, suppressed
 

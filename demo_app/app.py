@@ -40,7 +40,7 @@ from demo_app.ratelimit import RateLimiter
 from demo_app.telemetry import Telemetry
 from demo_app.telemetry.logs import install_stdlib_bridge
 from demo_app.telemetry.redaction import redact
-from demo_app.telemetry.server_span import ServerSpanMiddleware
+from demo_app.telemetry.server_span import ServerSpanMiddleware, matched_route
 from demo_app.telemetry.tracing import current_ids, sampled_trace_id
 from demo_app.versions import PromptVersion
 
@@ -61,12 +61,6 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
-
-    @staticmethod
-    def _route(scope: Scope) -> str:
-        # The router stores the matched route in the scope: its template, never the raw path.
-        path = getattr(scope.get("route"), "path", None)
-        return path if isinstance(path, str) and path else sc.OTHER
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,7 +130,7 @@ class RequestContextMiddleware:
             )
         finally:
             elapsed = time.perf_counter() - started
-            route = self._route(scope)
+            route = matched_route(scope) or sc.OTHER
             extra: dict[str, Any] = {}
             state.telemetry.metrics.observe_http(
                 scope.get("method", "GET"), route, status["code"], elapsed, sampled_trace_id()
@@ -219,6 +213,7 @@ def create_app(
             f"LLM_DEFAULT_MODEL={settings.llm_default_model!r}: not in the provider's catalog "
             f"({', '.join(sorted(chat_models))})"
         )
+    version = PromptVersion.from_env(settings.environ)  # a bad value stops us before export starts
     telemetry = Telemetry.build(
         settings,
         models=catalog.keys(),
@@ -227,7 +222,6 @@ def create_app(
         log_exporter=log_exporter,
         log_stream=log_stream,
     )
-    version = PromptVersion.from_env(settings.environ)
     telemetry.metrics.set_prompt_version(version.label)
     if configure_logging:
         install_stdlib_bridge(telemetry.log, settings.log_level)

@@ -9,8 +9,15 @@ variable, never later inside a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+
+from opentelemetry.util.http import (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
+)
 
 from demo_app import __version__, semconv
 
@@ -85,6 +92,28 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+# Server-span header capture (demo_app/telemetry/server_span.py): opentelemetry-util-http reads
+# these itself and compiles them on every request, so a bad pattern would answer each one 500.
+HEADER_CAPTURE_ENVS = (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
+)
+
+
+def _check_header_patterns(env: Mapping[str, str]) -> None:
+    """Each variable is a comma-separated list of regexes, joined with | as the library does."""
+    for name in HEADER_CAPTURE_ENVS:
+        raw = env.get(name, "")
+        if not raw.strip():
+            continue
+        try:
+            re.compile("|".join(p.strip() for p in raw.split(",")), re.IGNORECASE)
+        except re.error as exc:
+            reason = f"not a list of regular expressions ({exc})"
+            raise ConfigError(f"{name}={raw!r}: {reason}") from None
+
+
 # The demo stack's API keys (also in .env.example): who presents which key gets which tier.
 DEMO_API_KEYS = "demo-free-key:free,demo-pro-key:pro,demo-enterprise-key:enterprise"
 
@@ -92,23 +121,28 @@ DEMO_API_KEYS = "demo-free-key:free,demo-pro-key:pro,demo-enterprise-key:enterpr
 def parse_api_keys(raw: str, name: str = "API_KEYS") -> dict[str, str]:
     """`key:tier,key:tier` → {key: tier}; tiers from semconv.USER_TIERS."""
     keys: dict[str, str] = {}
-    for item in raw.split(","):
+    for number, item in enumerate(raw.split(","), start=1):
         if not item.strip():
             continue
         key, sep, tier = item.strip().rpartition(":")
         if not sep or not key.strip():
-            raise ConfigError(f"{name}: {item.strip()[:8]!r}…: expected key:tier")
+            # The entry is (part of) a secret: name its position, never its text.
+            raise ConfigError(f"{name}: entry {number}: expected key:tier")
         if tier.strip() not in semconv.USER_TIERS:
             raise ConfigError(
-                f"{name}: tier {tier.strip()!r}: expected one of {', '.join(semconv.USER_TIERS)}"
+                f"{name}: entry {number}: the tier after the last ':' must be one of "
+                f"{', '.join(semconv.USER_TIERS)}"
             )
+        if key.strip() in keys:  # which tier was meant? (the later one would win silently)
+            raise ConfigError(f"{name}: entry {number}: the key of an earlier entry again")
         keys[key.strip()] = tier.strip()
     return keys
 
 
 @dataclass(frozen=True)
 class TierLimit:
-    """Token bucket of one user tier: `rate_per_s` refill, `burst` capacity."""
+    """A token bucket's `rate_per_s` refill and `burst` capacity (one per user tier; also the
+    alerts webhook's log budget)."""
 
     rate_per_s: float
     burst: float
@@ -129,7 +163,7 @@ class Settings:
     sim_latency_scale: float = 1.0
     retrieval_top_k: int = 4
     # --- features ---
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)  # credentials never in a repr
     # Bearer credential Alertmanager sends to POST /v1/alerts; None → the webhook is not mounted.
     alerts_webhook_token: str | None = field(default=None, repr=False)
     rate_limit_enabled: bool = True
@@ -191,6 +225,7 @@ class Settings:
             protocol = _str(env, var, "http/protobuf")
             if protocol != "http/protobuf":
                 raise ConfigError(f"{var}={protocol!r}: only http/protobuf is supported")
+        _check_header_patterns(env)
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None

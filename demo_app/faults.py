@@ -16,14 +16,14 @@ retriever, so the telemetry shows them exactly like a real incident:
   at the default scale 1 it is exactly the configured seconds).
 - `output_token_multiplier` (0–20, default 1): scales output tokens (a cost spike), still
   capped by the request's max_tokens and the model's max output.
-
-Every knob is bounded (`KNOB_BOUNDS`, also published in the OpenAPI schema of PUT /admin/faults):
-no value can overflow a computation or make a request wait without end. Whatever the knobs, a
-chat request ends within REQUEST_TIMEOUT_SECONDS (504 `timeout`, like a provider that is too
-slow; demo_app/api/routes.py).
 - `retrieval_degradation` (0–1): probability a query returns no documents; otherwise every
   score is multiplied by (1 − degradation), so quality drops and weak documents fall below the
   retriever's minimum score.
+
+Every knob is bounded (`KNOB_BOUNDS`, also published in the OpenAPI schema of PUT /admin/faults):
+no value can overflow a computation or make a request wait without end. Whatever the knobs, a
+chat request ends within REQUEST_TIMEOUT_SECONDS (504 `provider_timeout`, error type `timeout`,
+like a provider that is too slow; demo_app/api/routes.py).
 
 Environment defaults: `FAULT_ERROR_RATE`, `FAULT_RATE_LIMIT_RATE`, `FAULT_LATENCY_MULTIPLIER`,
 `FAULT_EXTRA_TTFT_SECONDS`, `FAULT_OUTPUT_TOKEN_MULTIPLIER`, `FAULT_RETRIEVAL_DEGRADATION`.

@@ -38,7 +38,7 @@ _INJECTION = re.compile(
         (?:system|hidden|initial|original)\s+(?:prompt|instructions?|message)
     | \byou\s+are\s+now\s+(?:in\s+)?(?:dan|developer\s+mode|unrestricted|jailbroken)\b
     | \bdo\s+anything\s+now\b
-    | \n\s*(?:system|assistant)\s*:
+    | \n[^\S\n]*(?:system|assistant)[^\S\n]*:  # not \s*: newline runs would be quadratic
     | </?\s*system\s*>
     """
 )

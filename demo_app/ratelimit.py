@@ -38,9 +38,23 @@ def effective_tier(granted: str | None, requested: str | None) -> str:
 
 
 @dataclass
-class _Bucket:
+class TokenBucket:
+    """Holds up to `limit.burst` tokens, refilled at `limit.rate_per_s`; an event takes one.
+    Not locked: its owner holds the lock (RateLimiter, alerts.LogBudget)."""
+
     tokens: float
     updated: float
+
+    def refill(self, limit: TierLimit, now: float) -> None:
+        self.tokens = min(limit.burst, self.tokens + (now - self.updated) * limit.rate_per_s)
+        self.updated = now
+
+    def take(self, limit: TierLimit, now: float) -> bool:
+        self.refill(limit, now)
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
 
 
 @dataclass(frozen=True)
@@ -61,21 +75,17 @@ class RateLimiter:
         self.limits = dict(limits)
         self.max_keys = max_keys
         self._clock = clock
-        self._buckets: OrderedDict[tuple[str, str], _Bucket] = OrderedDict()
+        self._buckets: OrderedDict[tuple[str, str], TokenBucket] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def _refill(self, bucket: _Bucket, limit: TierLimit, now: float) -> None:
-        bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate_per_s)
-        bucket.updated = now
-
     def _evict_idle(self, now: float) -> None:
         for key in list(self._buckets):
             bucket = self._buckets[key]
             limit = self.limits[key[0]]
-            self._refill(bucket, limit, now)
+            bucket.refill(limit, now)
             if bucket.tokens >= limit.burst:
                 del self._buckets[key]
 
@@ -97,12 +107,10 @@ class RateLimiter:
                     if len(self._buckets) >= self.max_keys:
                         # Make room for the overflow bucket itself (oldest first).
                         self._buckets.popitem(last=False)
-                    bucket = _Bucket(limit.burst, now)
+                    bucket = TokenBucket(limit.burst, now)
                     self._buckets[key] = bucket
             self._buckets.move_to_end(key)
-            self._refill(bucket, limit, now)
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+            if bucket.take(limit, now):
                 return Decision(True, 0, tier)
             wait = (1.0 - bucket.tokens) / limit.rate_per_s
             return Decision(False, max(1, math.ceil(wait)), tier)

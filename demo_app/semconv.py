@@ -127,6 +127,9 @@ ERROR_TYPES: Final = (
     OTHER,
 )
 
+# http_request_method values kept as labels (others → _OTHER); also the methods a 405's Allow
+# header may list.
+HTTP_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 FEATURES: Final = ("chat", "search", "summarize")
 USER_TIERS: Final = ("free", "pro", "enterprise")
 TOKEN_TYPES: Final = ("input", "output")

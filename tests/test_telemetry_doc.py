@@ -66,6 +66,24 @@ def test_bounded_values_table(label: str, values: tuple[str, ...]) -> None:
     assert sc.OTHER in cell, "unknown values map to _OTHER"
 
 
+@pytest.mark.parametrize(
+    ("label", "values"),
+    [
+        (sc.L_TOOL_NAME, sc.TOOL_NAMES),
+        (sc.L_GUARDRAIL, sc.GUARDRAILS),
+        (sc.L_GUARDRAIL_ACTION, sc.GUARDRAIL_ACTIONS),
+        (sc.L_PROMPT_VERSION, sc.PROMPT_VERSIONS),
+    ],
+)
+def test_bounded_values_of_the_tool_guardrail_and_version_labels(
+    label: str, values: tuple[str, ...]
+) -> None:
+    """Every value documented, nothing more (lower-case code spans are values; `_OTHER`,
+    `semconv.TOOL_NAMES` and `PROMPT_VERSIONS` are not)."""
+    cell = _row(f"`{label}`")[1]
+    assert set(re.findall(r"`([a-z0-9_]+)`", cell)) == set(values), cell
+
+
 def test_thresholds_sit_on_bucket_bounds() -> None:
     # docs/slos.md: latency SLO at 5.12 s, TTFT at 1.28 s, faithfulness at 0.7.
     assert 5.12 in sc.DURATION_BUCKETS

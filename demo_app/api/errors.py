@@ -106,15 +106,12 @@ def _unparseable(cause: BaseException | None) -> str:
     return "malformed JSON: cannot parse the body"
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
 def _allowed_methods(request: Request) -> str:
     """Every method some route serves at this path (asked of the router itself)."""
     routes = request.app.router.routes
     allowed = [
         method
-        for method in _METHODS
+        for method in sc.HTTP_METHODS
         if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
     ]
     return ", ".join(allowed)

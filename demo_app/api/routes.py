@@ -28,6 +28,7 @@ from demo_app.faults import FaultProfile, FaultProfileError
 from demo_app.pipeline import Answer, ChatInput
 from demo_app.providers.base import ProviderError
 from demo_app.ratelimit import effective_tier
+from demo_app.telemetry import REQUEST_DEADLINE
 from demo_app.telemetry.tracing import current_ids
 
 
@@ -169,8 +170,10 @@ async def chat(request: Request, body: ChatRequestBody, api_key: ApiKey = None) 
     started = time.perf_counter()
     state, inp = _prepare(request, body, api_key, stream=False)
     assert state.pipeline is not None
+    deadline = asyncio.get_running_loop().time() + state.settings.request_timeout_s
+    REQUEST_DEADLINE.set(deadline)  # this request's task and context only
     try:
-        async with asyncio.timeout(state.settings.request_timeout_s):
+        async with asyncio.timeout_at(deadline):
             answer = await state.pipeline.run(inp)
     except TimeoutError:
         exc = _timed_out(state)
@@ -223,10 +226,11 @@ async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey =
         payload["trace_id"] = current_ids()[0]
         await queue.put(("done", payload))
 
+    deadline = asyncio.get_running_loop().time() + state.settings.request_timeout_s
+    REQUEST_DEADLINE.set(deadline)  # copied into the producer task's context below
     task = asyncio.create_task(produce())
     state.background.add(task)
     task.add_done_callback(state.background.discard)
-    deadline = asyncio.get_running_loop().time() + state.settings.request_timeout_s
 
     async def next_item() -> tuple[str, Any]:
         try:

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from demo_app.config import ConfigError, parse_api_keys
 from demo_app.loadgen.runner import (
     DEFAULT_HOST,
     EXIT_USAGE,
@@ -101,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The tier of each request comes from its API key: send the keys rag-api was given.
         api_keys = resolve_setting("API_KEYS")
         if api_keys:
+            parse_api_keys(api_keys)  # a bad value stops here, named, before any traffic
             os.environ["API_KEYS"] = api_keys
         if args.rate is not None or args.duration is not None:
             scenario = scenario.scaled(rate=args.rate, duration=args.duration)
@@ -112,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             out=lambda line: print(line, flush=True),
         )
-    except (ScenarioError, UnknownScenarioError, LoadgenError) as exc:
+    except (ScenarioError, UnknownScenarioError, LoadgenError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

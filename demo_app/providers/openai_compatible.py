@@ -65,6 +65,7 @@ from demo_app.providers.base import (
     estimate_prompt_tokens,
     estimate_tokens,
 )
+from demo_app.telemetry.redaction import redact
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _KEYLIKE = re.compile(r"(?i)\b(?:sk|pk|rk)-[A-Za-z0-9_\-*]{6,}|bearer\s+\S+")
@@ -96,11 +97,12 @@ class OpenAICompatibleProvider:
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {base_url!r}")
+            # The URL may hold credentials (user:password@host): the message is redacted.
+            raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {redact(base_url)!r}")
         try:
             port = parts.port
         except ValueError:
-            raise ValueError(f"OPENAI_BASE_URL: invalid port in {base_url!r}") from None
+            raise ValueError(f"OPENAI_BASE_URL: invalid port in {redact(base_url)!r}") from None
         if timeout_s <= 0:
             raise ValueError("OPENAI_TIMEOUT_SECONDS: must be > 0")
         if max_retries < 0:

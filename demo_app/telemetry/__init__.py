@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -34,17 +35,18 @@ from demo_app.telemetry.metrics import Metrics
 from demo_app.telemetry.redaction import redact, redact_attributes
 from demo_app.telemetry.tracing import (
     INSTRUMENTATION_NAME,
-    REDACTED_AT_SOURCE,
-    SAFE_ATTRIBUTES,
+    NOT_SCANNED,
     build_resource,
     build_tracer_provider,
 )
 
-# Event attributes redaction leaves alone: the span policy's bounded values and values redacted
-# where they are set (tracing.SAFE_ATTRIBUTES, tracing.REDACTED_AT_SOURCE).
-_EVENT_NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
+__all__ = ["REQUEST_DEADLINE", "Metrics", "OperationState", "Telemetry"]
 
-__all__ = ["Metrics", "OperationState", "Telemetry"]
+# Event-loop time by which the current request must be answered (REQUEST_TIMEOUT_SECONDS, set by
+# the chat routes). An operation cancelled once it has passed ran out of time: error_type
+# `timeout`, as the caller's 504 says, not the `_OTHER` of a client that went away.
+REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+_DEADLINE_SLACK_S = 0.01  # the loop may run a timer up to its clock resolution early
 
 
 @dataclass
@@ -225,9 +227,10 @@ class Telemetry:
 
 
 def _redacted(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Event attributes without None values, redacted like span attributes."""
+    """Event attributes without None values, redacted like span attributes (what the span
+    policy leaves alone, tracing.NOT_SCANNED, is left alone here too)."""
     kept = {k: v for k, v in attributes.items() if v is not None}
-    scanned = redact_attributes({k: v for k, v in kept.items() if k not in _EVENT_NOT_SCANNED})
+    scanned = redact_attributes({k: v for k, v in kept.items() if k not in NOT_SCANNED})
     return {**kept, **scanned}
 
 
@@ -239,5 +242,15 @@ def _classify(error: BaseException) -> tuple[str, str]:
     if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
         return sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT
     if isinstance(error, asyncio.CancelledError):
-        return "cancelled", sc.OTHER
+        return (sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT) if _past_deadline() else ("cancelled", sc.OTHER)
     return type(error).__qualname__, sc.OTHER
+
+
+def _past_deadline() -> bool:
+    deadline = REQUEST_DEADLINE.get()
+    if deadline is None:
+        return False
+    try:
+        return asyncio.get_running_loop().time() >= deadline - _DEADLINE_SLACK_S
+    except RuntimeError:  # no running loop
+        return False

@@ -8,7 +8,7 @@ Metrics take one path: Prometheus scrapes `/metrics`; nothing here is exported v
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import prometheus_client
@@ -22,17 +22,11 @@ from demo_app.telemetry.redaction import redact
 # use; switch them off (process-wide; nothing else in this process wants them).
 prometheus_client.disable_created_metrics()
 
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool operations
 RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
 
 
 _CHILD_CACHE_MAX = 4096  # raw label tuples remembered per metric (beyond: uncached lookups)
-
-
-def _strip_total(name: str) -> str:
-    # prometheus-client appends `_total` to counters itself.
-    return name[: -len("_total")] if name.endswith("_total") else name
 
 
 class Metrics:
@@ -51,113 +45,66 @@ class Metrics:
         self.enabled = enabled
         self.models = frozenset(models)
         self.providers = frozenset(providers) | {AGENT_PROVIDER, RETRIEVAL_PROVIDER}
-        labels = sc.METRIC_LABELS
-        r = self.registry
-        self.http_duration = Histogram(
-            sc.HTTP_SERVER_DURATION,
-            "Duration of HTTP server requests.",
-            labels[sc.HTTP_SERVER_DURATION],
-            buckets=sc.DURATION_BUCKETS,
-            registry=r,
+        hist, counter, gauge = self._histogram, self._counter, self._gauge
+        self.http_duration = hist(
+            sc.HTTP_SERVER_DURATION, "Duration of HTTP server requests.", sc.DURATION_BUCKETS
         )
-        self.operation_duration = Histogram(
+        self.operation_duration = hist(
             sc.GENAI_OPERATION_DURATION,
             "GenAI operation duration (chat, embeddings, retrieval, execute_tool, invoke_agent).",
-            labels[sc.GENAI_OPERATION_DURATION],
-            buckets=sc.DURATION_BUCKETS,
-            registry=r,
+            sc.DURATION_BUCKETS,
         )
-        self.token_usage = Histogram(
+        self.token_usage = hist(
             sc.GENAI_TOKEN_USAGE,
             "Number of input and output tokens used per GenAI operation.",
-            labels[sc.GENAI_TOKEN_USAGE],
-            buckets=sc.TOKEN_BUCKETS,
-            registry=r,
+            sc.TOKEN_BUCKETS,
         )
-        self.ttfc = Histogram(
+        self.ttfc = hist(
             sc.GENAI_TIME_TO_FIRST_CHUNK,
             "Time from request start to the first streamed chunk (client side).",
-            labels[sc.GENAI_TIME_TO_FIRST_CHUNK],
-            buckets=sc.DURATION_BUCKETS,
-            registry=r,
+            sc.DURATION_BUCKETS,
         )
-        self.tpoc = Histogram(
+        self.tpoc = hist(
             sc.GENAI_TIME_PER_OUTPUT_CHUNK,
             "Time between consecutive streamed chunks after the first (client side).",
-            labels[sc.GENAI_TIME_PER_OUTPUT_CHUNK],
-            buckets=sc.CHUNK_BUCKETS,
-            registry=r,
+            sc.CHUNK_BUCKETS,
         )
-        self.cost = Counter(
-            _strip_total(sc.LLM_COST),
-            "Cost of LLM calls in US dollars, from the price table.",
-            labels[sc.LLM_COST],
-            registry=r,
-        )
-        self.active = Gauge(
-            sc.LLM_ACTIVE_REQUESTS,
-            "Model calls in flight.",
-            labels[sc.LLM_ACTIVE_REQUESTS],
-            registry=r,
-        )
-        self.unpriced = Counter(
-            _strip_total(sc.LLM_UNPRICED_TOKENS),
+        self.cost = counter(sc.LLM_COST, "Cost of LLM calls in US dollars, from the price table.")
+        self.active = gauge(sc.LLM_ACTIVE_REQUESTS, "Model calls in flight.")
+        self.unpriced = counter(
+            sc.LLM_UNPRICED_TOKENS,
             "Tokens used by models missing from the price table (counted, never a silent $0).",
-            labels[sc.LLM_UNPRICED_TOKENS],
-            registry=r,
         )
-        self.cache_lookups = Counter(
-            _strip_total(sc.LLM_CACHE_LOOKUPS),
-            "Response cache lookups by result.",
-            labels[sc.LLM_CACHE_LOOKUPS],
-            registry=r,
+        self.cache_lookups = counter(sc.LLM_CACHE_LOOKUPS, "Response cache lookups by result.")
+        self.cache_saved = counter(
+            sc.LLM_CACHE_SAVED, "Cost in US dollars avoided by response cache hits."
         )
-        self.cache_saved = Counter(
-            _strip_total(sc.LLM_CACHE_SAVED),
-            "Cost in US dollars avoided by response cache hits.",
-            labels[sc.LLM_CACHE_SAVED],
-            registry=r,
-        )
-        self.retrieval_documents = Histogram(
+        self.retrieval_documents = hist(
             sc.RAG_RETRIEVAL_DOCUMENTS,
             "Documents returned per retrieval.",
-            labels[sc.RAG_RETRIEVAL_DOCUMENTS],
-            buckets=sc.RETRIEVAL_DOCUMENT_BUCKETS,
-            registry=r,
+            sc.RETRIEVAL_DOCUMENT_BUCKETS,
         )
-        self.retrieval_top_score = Histogram(
+        self.retrieval_top_score = hist(
             sc.RAG_RETRIEVAL_TOP_SCORE,
             "Best normalised retrieval score per retrieval that returned documents.",
-            labels[sc.RAG_RETRIEVAL_TOP_SCORE],
-            buckets=sc.SCORE_BUCKETS,
-            registry=r,
+            sc.SCORE_BUCKETS,
         )
-        self.evaluation_score = Histogram(
-            sc.RAG_EVALUATION_SCORE,
-            "Answer evaluation scores in [0, 1].",
-            labels[sc.RAG_EVALUATION_SCORE],
-            buckets=sc.SCORE_BUCKETS,
-            registry=r,
+        self.evaluation_score = hist(
+            sc.RAG_EVALUATION_SCORE, "Answer evaluation scores in [0, 1].", sc.SCORE_BUCKETS
         )
-        self.tool_duration = Histogram(
+        self.tool_duration = hist(
             sc.LLM_TOOL_CALL_DURATION,
             "Duration of tool calls per tool (error_type set when the call failed).",
-            labels[sc.LLM_TOOL_CALL_DURATION],
-            buckets=sc.DURATION_BUCKETS,
-            registry=r,
+            sc.DURATION_BUCKETS,
         )
-        self.guardrail_checks = Counter(
-            _strip_total(sc.LLM_GUARDRAIL_CHECKS),
+        self.guardrail_checks = counter(
+            sc.LLM_GUARDRAIL_CHECKS,
             "Guardrail checks by guardrail and action (passed, flagged, blocked).",
-            labels[sc.LLM_GUARDRAIL_CHECKS],
-            registry=r,
         )
-        self.prompt_version = Gauge(
+        self.prompt_version = gauge(
             sc.LLM_PROMPT_VERSION_INFO,
             "1 for the prompt/agent version this process runs (join on instance to compare "
             "versions).",
-            labels[sc.LLM_PROMPT_VERSION_INFO],
-            registry=r,
         )
         # Pre-create the series that have a small fixed label set, so rates are 0 (not absent)
         # before the first request.
@@ -168,6 +115,19 @@ class Metrics:
         for guardrail in sc.GUARDRAILS:
             for action in sc.GUARDRAIL_ACTIONS:
                 self.guardrail_checks.labels(guardrail, action)
+
+    # --- definitions: name → labels from semconv.METRIC_LABELS, on this app's registry --------
+    def _histogram(self, name: str, help_text: str, buckets: Sequence[float]) -> Histogram:
+        labels = sc.METRIC_LABELS[name]
+        return Histogram(name, help_text, labels, buckets=buckets, registry=self.registry)
+
+    def _counter(self, name: str, help_text: str) -> Counter:
+        # prometheus-client appends `_total` to counters itself.
+        base = name.removesuffix("_total")
+        return Counter(base, help_text, sc.METRIC_LABELS[name], registry=self.registry)
+
+    def _gauge(self, name: str, help_text: str) -> Gauge:
+        return Gauge(name, help_text, sc.METRIC_LABELS[name], registry=self.registry)
 
     def _child(
         self, metric: Any, raw: tuple[Any, ...], bound: Callable[[], tuple[str, ...]]
@@ -198,7 +158,7 @@ class Metrics:
 
     @staticmethod
     def method(method: str) -> str:
-        return sc.bounded(method.upper(), HTTP_METHODS)
+        return sc.bounded(method.upper(), sc.HTTP_METHODS)
 
     @staticmethod
     def _exemplar(trace_id: str | None) -> dict[str, str] | None:

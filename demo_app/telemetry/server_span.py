@@ -60,7 +60,8 @@ def _headers_map(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, list[str]]:
     return out
 
 
-def _route(scope: Scope) -> str | None:
+def matched_route(scope: Scope) -> str | None:
+    """The template of the route the router matched (set in the scope), never the raw path."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) and path else None
 
@@ -164,7 +165,7 @@ class ServerSpanMiddleware:
 
     @staticmethod
     def _finish(span: trace.Span, scope: Scope, method: str, status: int | None) -> None:
-        route = _route(scope)
+        route = matched_route(scope)
         if route is not None:
             span.update_name(f"{'HTTP' if method == '_OTHER' else method} {route}")
         attrs: dict[str, Any] = {}

@@ -78,7 +78,8 @@ SAFE_ATTRIBUTES = frozenset(
 REDACTED_AT_SOURCE = frozenset(
     {sc.A_INPUT_MESSAGES, sc.A_OUTPUT_MESSAGES, sc.A_RETRIEVAL_DOCUMENTS, sc.A_RESPONSE_ID}
 )
-_NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
+# Attributes the redaction precheck (spans) and the GenAI events leave alone.
+NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
 
 # The query parameters rag-api defines (demo_app/api/routes.py; a test compares this with
 # /openapi.json). Any other parameter's value is dropped from the server span whatever it looks
@@ -117,7 +118,7 @@ def _clean(attributes: Mapping[str, object] | None) -> bool:
     if not attributes:
         return True
     for key, value in attributes.items():
-        if key in _NOT_SCANNED:
+        if key in NOT_SCANNED:
             continue
         if _is_sensitive_key(key):
             return False

@@ -210,6 +210,18 @@ def test_bad_input_is_422_naming_field_and_reason(
     assert reason.lower() in fields[field].lower(), payload
 
 
+@pytest.mark.parametrize("path", ["/v1/chat", "/v1/chat/stream"])
+def test_oversized_api_key_is_422_naming_the_header_without_echoing_it(
+    client: httpx.Client, path: str
+) -> None:
+    key = "k" * 251 + "secret"  # 257 characters: one past the limit
+    r = client.post(path, json={"question": "What is 1+1?"}, headers={"X-API-Key": key})
+    assert r.status_code == 422, r.text
+    (detail,) = r.json()["detail"]
+    assert detail["field"] == "X-API-Key" and "at most 256" in detail["reason"]
+    assert "secret" not in r.text
+
+
 def test_unknown_model_lists_the_allowed_ones(client: httpx.Client) -> None:
     r = client.post("/v1/chat", json={"question": "hi", "model": "gpt-5-ultra"})
     reason = r.json()["detail"][0]["reason"]

@@ -55,6 +55,17 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"RATE_LIMIT_FREE_RPS": "100"}, "RATE_LIMIT_FREE_RPS"),
         ({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"REQUEST_TIMEOUT_SECONDS": "soon"}, "REQUEST_TIMEOUT_SECONDS"),
+        ({"REQUEST_TIMEOUT_SECONDS": "0"}, "REQUEST_TIMEOUT_SECONDS"),
+        ({"REQUEST_TIMEOUT_SECONDS": "nan"}, "REQUEST_TIMEOUT_SECONDS"),
+        ({"GENAI_CAPTURE_RETRIEVAL_DOCUMENTS": "maybe"}, "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS"),
+        ({"API_KEYS": "k:gold"}, "API_KEYS"),
+        ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),
+        ({"API_KEYS": "k:pro", "API_KEYS_FILE": "/run/secrets/keys"}, "API_KEYS_FILE"),
+        *(
+            ({f"OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_{suffix}": "x-tenant,("}, suffix)
+            for suffix in ("SERVER_REQUEST", "SERVER_RESPONSE", "SANITIZE_FIELDS")
+        ),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> None:
@@ -62,14 +73,22 @@ def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> Non
         Settings.from_env(env)
 
 
-def test_bad_configuration_exits_2_with_a_message() -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "eighty"}, "PORT='eighty'"),  # read by Settings
+        ({"PROMPT_VERSION": "v 2"}, "PROMPT_VERSION='v 2'"),  # read while building the app
+    ],
+)
+def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: str) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "demo_app"],
         cwd=ROOT,
-        env={"PORT": "eighty", "PATH": ""},
+        env={**env, "PATH": ""},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert r.returncode == 2
-    assert "configuration error: PORT='eighty'" in r.stderr
+    assert r.returncode == 2, r.stderr
+    assert f"configuration error: {message}" in r.stderr
+    assert "Traceback" not in r.stderr

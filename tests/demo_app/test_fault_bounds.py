@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from demo_app import semconv as sc
 from demo_app.app import create_app
 from demo_app.config import Settings
 from demo_app.faults import KNOB_BOUNDS
@@ -73,9 +75,28 @@ def test_slowest_profile_ends_in_504_within_the_request_timeout(slow_app: Proc) 
                 if line["event"] == "chat_failed" and line.get("request_id") == request_id
             ]
             assert failed and failed[0]["error_type"] == "timeout", path
+        # The telemetry says what the caller was told: the chat operations that were cut off
+        # (one per route) ended with error_type "timeout", not the _OTHER of a client gone away.
+        chat_errors = _chat_operation_errors(c.get("/metrics").text)
+        assert chat_errors.get("timeout", 0) == 2 and sc.OTHER not in chat_errors, chat_errors
         # The app is still healthy for the next caller once the fault is lifted.
         assert c.put("/admin/faults", json={}, headers=AUTH).status_code == 200
         assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
+
+
+def _chat_operation_errors(metrics_text: str) -> dict[str, float]:
+    """error_type → count of chat operations, from a /metrics page."""
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            labels = sample.labels
+            if (
+                sample.name == sc.GENAI_OPERATION_DURATION + "_count"
+                and labels[sc.L_OPERATION] == sc.OP_CHAT
+                and labels[sc.L_ERROR_TYPE]
+            ):
+                out[labels[sc.L_ERROR_TYPE]] = out.get(labels[sc.L_ERROR_TYPE], 0) + sample.value
+    return out
 
 
 def test_unexpected_error_is_500_and_every_error_line_names_the_request() -> None:

@@ -303,6 +303,17 @@ def test_from_env_rejects_bad_settings_naming_the_variable(
         OpenAICompatibleProvider.from_env(env)
 
 
+@pytest.mark.parametrize(
+    "template", ["ftp://ops:{}@example.invalid", "https://ops:{}@example.invalid:99999/v1"]
+)
+def test_bad_base_url_message_names_the_variable_not_the_password(template: str) -> None:
+    password = "hunter2" + "pw"  # built here: no credential-shaped literal in the repository
+    with pytest.raises(ValueError, match="OPENAI_BASE_URL") as info:
+        OpenAICompatibleProvider.from_env({"OPENAI_BASE_URL": template.format(password)})
+    assert password not in str(info.value)
+    assert "example.invalid" in str(info.value)
+
+
 def test_retry_after_forms_and_cap() -> None:
     from datetime import UTC, datetime, timedelta
     from email.utils import format_datetime

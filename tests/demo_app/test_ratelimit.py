@@ -77,12 +77,26 @@ def test_effective_tier_can_only_be_lowered(
 def test_api_keys_parse_and_fail_naming_the_variable() -> None:
     assert parse_api_keys(" a-key:pro , b:c:enterprise,") == {"a-key": "pro", "b:c": "enterprise"}
     assert parse_api_keys(DEMO_API_KEYS)["demo-enterprise-key"] == "enterprise"
-    for raw, reason in (("nokey", "expected key:tier"), ("k:gold", "tier 'gold'"), (":pro", "")):
+    for raw, reason in (
+        ("nokey-secret", "entry 1: expected key:tier"),
+        ("a:pro,k-secret:gold", "entry 2: the tier after the last ':' must be one of free,"),
+        ("a:pro,b:secret-part", "entry 2: the tier"),
+        (":pro", "entry 1: expected key:tier"),
+        ("k-secret:pro,b:free, k-secret:enterprise", "entry 3: the key of an earlier entry"),
+    ):
         with pytest.raises(ConfigError, match="API_KEYS") as info:
             parse_api_keys(raw)
         assert reason in str(info.value)
+        assert "secret" not in str(info.value)  # a key (or a fragment of one) is never echoed
     assert Settings.from_env({"API_KEYS": "k1:pro"}).api_keys == {"k1": "pro"}
     assert "k1" not in repr(Settings.from_env({"API_KEYS": "k1:pro"}))  # keys are secrets
+
+
+def test_no_credential_appears_in_the_settings_repr() -> None:
+    env = {"API_KEYS": "key-aaa:pro", "ADMIN_TOKEN": "adm-bbb", "ALERTS_WEBHOOK_TOKEN": "wh-ccc"}
+    text = repr(Settings.from_env(env))
+    for secret in ("key-aaa", "adm-bbb", "wh-ccc"):
+        assert secret not in text, secret
 
 
 def test_env_example_ships_the_demo_keys() -> None:

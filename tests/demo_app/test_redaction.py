@@ -85,6 +85,9 @@ def test_redact_leaves_ordinary_text_alone(text: str) -> None:
     assert redact(text) == text
 
 
+PLAIN_KEY = "plain-api-key-4f2a9c"  # no pattern would recognise it: only the header drop can
+
+
 @pytest.fixture(scope="module")
 def leaked(start_app: Callable[..., Proc]):
     """Requests with secrets in the question, headers, ids and query; everything the app emitted."""
@@ -94,6 +97,9 @@ def leaked(start_app: Callable[..., Proc]):
                 "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
                 "OTEL_BSP_SCHEDULE_DELAY": "200",
                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+                # Every header captured: credentials must still never reach the span.
+                "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": ".*",
+                "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE": ".*",
             },
             name="redaction",
         )
@@ -106,7 +112,7 @@ def leaked(start_app: Callable[..., Proc]):
         headers = {
             "Authorization": f"Bearer {s['bearer']}",
             "User-Agent": f"client/1.0 ({s['openai_key']})",
-            "X-Api-Key": s["anthropic_key"],
+            "X-Api-Key": PLAIN_KEY,
             "X-Request-ID": s["email"],
             "Cookie": f"session={s['bearer']}",
         }
@@ -146,6 +152,20 @@ def test_planted_secret_reaches_no_sink(leaked, sink: str, kind: str) -> None:
     assert secret not in text, f"{kind} leaked into {sink}"
     if kind in ("card", "phone"):
         assert secret.replace(" ", "") not in text.replace(" ", "")
+
+
+def test_captured_headers_are_redacted_and_credentials_dropped(leaked) -> None:
+    """OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_* = ".*" on the real app."""
+    servers = [s for s in leaked["spans"] if s.kind == "SERVER"]
+    assert servers
+    for span in servers:
+        captured = {k for k in span.attributes if k.startswith("http.request.header.")}
+        assert "http.request.header.x_request_id" in captured  # capture is really on
+        for header in ("authorization", "cookie", "x_api_key"):
+            assert f"http.request.header.{header}" not in captured, header
+        assert "[REDACTED:email]" in str(span.attributes["http.request.header.x_request_id"])
+        assert "http.response.header.content_type" in span.attributes
+    assert PLAIN_KEY not in leaked["otlp"]  # an X-API-Key without a known key shape
 
 
 def test_content_was_captured_and_redacted_not_dropped(leaked) -> None:

@@ -53,6 +53,7 @@ def test_metric_label_names_are_the_package_attribute_names_translated() -> None
         (sc.L_MODEL, gen_ai.GEN_AI_REQUEST_MODEL),
         (sc.L_TOKEN_TYPE, gen_ai.GEN_AI_TOKEN_TYPE),
         (sc.L_EVALUATION_NAME, gen_ai.GEN_AI_EVALUATION_NAME),
+        (sc.L_TOOL_NAME, gen_ai.GEN_AI_TOOL_NAME),
         (sc.L_ERROR_TYPE, error_attributes.ERROR_TYPE),
         (sc.L_HTTP_METHOD, http_attributes.HTTP_REQUEST_METHOD),
         (sc.L_HTTP_ROUTE, http_attributes.HTTP_ROUTE),

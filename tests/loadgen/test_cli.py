@@ -54,6 +54,17 @@ def test_stack_not_up_gives_a_clear_message(capsys: pytest.CaptureFixture) -> No
     assert "make up" in err
 
 
+def test_bad_api_keys_are_named_before_any_traffic(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("API_KEYS", "demo-free-key:free,key-secret-part:gold")
+    host = f"http://127.0.0.1:{free_port()}"  # never reached
+    assert main(["run", "steady", "--host", host, "--duration", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "error: API_KEYS: entry 2" in err and "secret" not in err
+    assert "Traceback" not in err and "not reachable" not in err
+
+
 @pytest.mark.parametrize("bad", ["0", "-3", "fast"])
 def test_bad_rate_is_rejected(bad: str, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exc:
