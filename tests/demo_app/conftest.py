@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import uvicorn
 
 from harness import free_port
 from harness.otlp_receiver import OTLPReceiver
-from harness.procs import Proc, start_rag_api
+from harness.procs import Proc, rag_api_factory
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
@@ -43,17 +43,8 @@ BASE_ENV = {
 @pytest.fixture(scope="session")
 def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Proc]]:
     """Factory: start_app({"ENV": "value"}) → running Proc; all stopped at session end."""
-    procs: list[Proc] = []
-
-    def _start(env: Mapping[str, str] | None = None, name: str = "rag-api") -> Proc:
-        tmp = tmp_path_factory.mktemp(name)
-        proc = start_rag_api(tmp, {**BASE_ENV, **(env or {})}, name=name)
-        procs.append(proc)
-        return proc
-
-    yield _start
-    for proc in procs:
-        proc.stop()
+    with rag_api_factory(tmp_path_factory.mktemp, BASE_ENV) as start:
+        yield start
 
 
 @pytest.fixture(scope="session")
