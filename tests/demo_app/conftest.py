@@ -97,6 +97,26 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
+def capturing_app(start_app: Callable[..., Proc], receiver: OTLPReceiver, name: str) -> Proc:
+    """rag-api exporting to `receiver` every 200 ms with message content captured: the most any
+    sink can carry, which the redaction tests search."""
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+    }
+    return start_app(env, name=name)
+
+
+def sink_texts(app: Proc, receiver: OTLPReceiver) -> dict[str, str]:
+    """Stop the app (flushing its last log records); its stdout and exported OTLP bytes as text."""
+    app.stop()
+    return {
+        "stdout": Path(app.log_path).read_text(),
+        "otlp": b"\n".join(receiver.raw_bodies()).decode("utf-8", errors="replace"),
+    }
+
+
 def log_lines(proc: Proc) -> list[dict[str, Any]]:
     """The app's stdout as parsed JSON objects (non-JSON lines fail the test: 12-factor logs)."""
     out = []
