@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import io
 import os
-import time
 import timeit
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from bench import common
 from demo_app.telemetry.otlp import LogEncoder, SpanEncoder
 from demo_app.telemetry.server_span import ServerSpanMiddleware
+from harness import poll
 
 
 def best_us(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
@@ -66,9 +66,7 @@ def _real_telemetry(requests: int) -> tuple[list[Any], list[Any]]:
         configure_logging=False,
     )
     with TestClient(app) as client:
-        deadline = time.monotonic() + 30
-        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        poll("rag-api /readyz", lambda: client.get("/readyz").status_code == 200, 30, every=0.05)
         for i in range(requests):
             question = f"How is time to first token measured? ({i})"
             client.post("/v1/chat", json={"question": question}).raise_for_status()

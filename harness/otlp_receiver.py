@@ -20,6 +20,7 @@ import json
 import threading
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,6 +42,11 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from harness import wait_until
 
 MODES = ("ok", "error", "hang")
+_REQUESTS = {
+    "/v1/traces": ExportTraceServiceRequest,
+    "/v1/logs": ExportLogsServiceRequest,
+    "/v1/metrics": ExportMetricsServiceRequest,
+}
 _RESPONSES = {
     "/v1/traces": ExportTraceServiceResponse,
     "/v1/logs": ExportLogsServiceResponse,
@@ -87,12 +93,14 @@ class Span:
     status_message: str
     resource: dict[str, Any]
     scope: str
+    duration_ns: int
 
 
 @dataclass
 class LogRecord:
     body: Any
     severity: str
+    severity_number: int
     trace_id: str
     span_id: str
     attributes: dict[str, Any]
@@ -191,38 +199,35 @@ class OTLPReceiver:
 
     # --- recording and decoding ----------------------------------------------------------------
     def _record(self, path: str, body: bytes) -> None:
+        request: Any = None
+        with contextlib.suppress(Exception):  # a body that does not parse counts no items
+            kind = next((k for p, k in _REQUESTS.items() if path.endswith(p)), None)
+            request = kind.FromString(body) if kind else None
         with self._lock:
             self.requests.append(path)
             self.counts[path] += 1
             self.bytes_received += len(body)
-            self._count_items(path, body)
+            self._count_items(request)
             if not self.decode:
                 return
             self.received.raw.append((path, body))
-            if path.endswith("/v1/traces"):
-                self.received.spans.extend(_decode_spans(body))
-            elif path.endswith("/v1/logs"):
-                self.received.logs.extend(_decode_logs(body))
+            if isinstance(request, ExportTraceServiceRequest):
+                self.received.spans.extend(decode_spans(request))
+            elif isinstance(request, ExportLogsServiceRequest):
+                self.received.logs.extend(decode_logs(request))
 
-    def _count_items(self, path: str, body: bytes) -> None:
-        with contextlib.suppress(Exception):  # a body that does not parse counts no items
-            if path.endswith("/v1/traces"):
-                traces = ExportTraceServiceRequest.FromString(body)
-                spans = [
-                    s for rs in traces.resource_spans for ss in rs.scope_spans for s in ss.spans
-                ]
-                self.items["spans"] += len(spans)
-                self.items["span_attributes"] += sum(len(s.attributes) for s in spans)
-            elif path.endswith("/v1/logs"):
-                logs = ExportLogsServiceRequest.FromString(body)
-                records = [
-                    r for rl in logs.resource_logs for sl in rl.scope_logs for r in sl.log_records
-                ]
-                self.items["logs"] += len(records)
-                self.items["logs_with_trace"] += sum(1 for r in records if r.trace_id)
-                self.items["log_attributes"] += sum(len(r.attributes) for r in records)
-            elif path.endswith("/v1/metrics"):
-                self._count_observations(ExportMetricsServiceRequest.FromString(body))
+    def _count_items(self, request: Any) -> None:
+        if isinstance(request, ExportTraceServiceRequest):
+            spans = [s for _, _, s in items(request)]
+            self.items["spans"] += len(spans)
+            self.items["span_attributes"] += sum(len(s.attributes) for s in spans)
+        elif isinstance(request, ExportLogsServiceRequest):
+            records = [r for _, _, r in items(request)]
+            self.items["logs"] += len(records)
+            self.items["logs_with_trace"] += sum(1 for r in records if r.trace_id)
+            self.items["log_attributes"] += sum(len(r.attributes) for r in records)
+        elif isinstance(request, ExportMetricsServiceRequest):
+            self._count_observations(request)
 
     def _count_observations(self, request: ExportMetricsServiceRequest) -> None:
         for rm in request.resource_metrics:
@@ -282,53 +287,55 @@ class OTLPReceiver:
         return bool(wait_until(predicate, timeout))
 
 
-def _decode_spans(body: bytes) -> list[Span]:
-    request = ExportTraceServiceRequest()
-    request.ParseFromString(body)
-    out = []
-    for rs in request.resource_spans:
-        resource = attrs(rs.resource.attributes)
-        for ss in rs.scope_spans:
-            for s in ss.spans:
-                out.append(
-                    Span(
-                        name=s.name,
-                        kind=SPAN_KINDS.get(s.kind, str(s.kind)),
-                        trace_id=s.trace_id.hex(),
-                        span_id=s.span_id.hex(),
-                        parent_span_id=s.parent_span_id.hex(),
-                        attributes=attrs(s.attributes),
-                        events=[
-                            {"name": e.name, "attributes": attrs(e.attributes)} for e in s.events
-                        ],
-                        status=STATUS_CODES.get(s.status.code, str(s.status.code)),
-                        status_message=s.status.message,
-                        resource=resource,
-                        scope=ss.scope.name,
-                    )
-                )
-    return out
+_LAYOUT = {  # request → resource groups → scope groups → items
+    ExportTraceServiceRequest: ("resource_spans", "scope_spans", "spans"),
+    ExportLogsServiceRequest: ("resource_logs", "scope_logs", "log_records"),
+}
 
 
-def _decode_logs(body: bytes) -> list[LogRecord]:
-    request = ExportLogsServiceRequest()
-    request.ParseFromString(body)
-    out = []
-    for rl in request.resource_logs:
-        resource = attrs(rl.resource.attributes)
-        for sl in rl.scope_logs:
-            for r in sl.log_records:
-                out.append(
-                    LogRecord(
-                        body=any_value(r.body),
-                        severity=r.severity_text,
-                        trace_id=r.trace_id.hex(),
-                        span_id=r.span_id.hex(),
-                        attributes=attrs(r.attributes),
-                        resource=resource,
-                    )
-                )
-    return out
+def items(request: ExportTraceServiceRequest | ExportLogsServiceRequest) -> Iterator[Any]:
+    """(resource attributes, scope name, span or log record) for every item of an export."""
+    groups, scopes, leaves = _LAYOUT[type(request)]
+    for group in getattr(request, groups):
+        resource = attrs(group.resource.attributes)
+        for scope in getattr(group, scopes):
+            for item in getattr(scope, leaves):
+                yield resource, scope.scope.name, item
+
+
+def decode_spans(request: ExportTraceServiceRequest) -> list[Span]:
+    return [
+        Span(
+            name=s.name,
+            kind=SPAN_KINDS.get(s.kind, str(s.kind)),
+            trace_id=s.trace_id.hex(),
+            span_id=s.span_id.hex(),
+            parent_span_id=s.parent_span_id.hex(),
+            attributes=attrs(s.attributes),
+            events=[{"name": e.name, "attributes": attrs(e.attributes)} for e in s.events],
+            status=STATUS_CODES.get(s.status.code, str(s.status.code)),
+            status_message=s.status.message,
+            resource=resource,
+            scope=scope,
+            duration_ns=s.end_time_unix_nano - s.start_time_unix_nano,
+        )
+        for resource, scope, s in items(request)
+    ]
+
+
+def decode_logs(request: ExportLogsServiceRequest) -> list[LogRecord]:
+    return [
+        LogRecord(
+            body=any_value(r.body),
+            severity=r.severity_text,
+            severity_number=r.severity_number,
+            trace_id=r.trace_id.hex(),
+            span_id=r.span_id.hex(),
+            attributes=attrs(r.attributes),
+            resource=resource,
+        )
+        for resource, _, r in items(request)
+    ]
 
 
 def main() -> None:

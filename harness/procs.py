@@ -12,7 +12,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,26 @@ def start_rag_api(
         return proc
 
     return _with_port_retry(once)
+
+
+@contextmanager
+def rag_api_factory(
+    new_dir: Callable[[str], Path], base_env: Mapping[str, str] | None = None
+) -> Iterator[Callable[..., Proc]]:
+    """`start(env=None, name="rag-api")` → a running rag-api (start_rag_api in `new_dir(name)`,
+    `env` over `base_env`); every one started is stopped on exit."""
+    started: list[Proc] = []
+
+    def start(env: Mapping[str, str] | None = None, name: str = "rag-api") -> Proc:
+        proc = start_rag_api(new_dir(name), {**(base_env or {}), **(env or {})}, name=name)
+        started.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            proc.stop()
 
 
 def start_python_app(

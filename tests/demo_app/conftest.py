@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import uvicorn
 
 from harness import free_port
 from harness.otlp_receiver import OTLPReceiver
-from harness.procs import Proc, start_rag_api
+from harness.procs import Proc, rag_api_factory
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
@@ -43,17 +43,8 @@ BASE_ENV = {
 @pytest.fixture(scope="session")
 def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Proc]]:
     """Factory: start_app({"ENV": "value"}) → running Proc; all stopped at session end."""
-    procs: list[Proc] = []
-
-    def _start(env: Mapping[str, str] | None = None, name: str = "rag-api") -> Proc:
-        tmp = tmp_path_factory.mktemp(name)
-        proc = start_rag_api(tmp, {**BASE_ENV, **(env or {})}, name=name)
-        procs.append(proc)
-        return proc
-
-    yield _start
-    for proc in procs:
-        proc.stop()
+    with rag_api_factory(tmp_path_factory.mktemp, BASE_ENV) as start:
+        yield start
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +95,29 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
                 data += line[len("data:") :].strip()
         events.append((event, json.loads(data) if data else {}))
     return events
+
+
+def capturing_app(start_app: Callable[..., Proc], receiver: OTLPReceiver, name: str) -> Proc:
+    """rag-api exporting to `receiver` every 200 ms with message content and every header
+    captured: the most any sink can carry, which the redaction tests search (credentials must
+    still never reach a span)."""
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+        "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": ".*",
+        "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE": ".*",
+    }
+    return start_app(env, name=name)
+
+
+def sink_texts(app: Proc, receiver: OTLPReceiver) -> dict[str, str]:
+    """Stop the app (flushing its last log records); its stdout and exported OTLP bytes as text."""
+    app.stop()
+    return {
+        "stdout": Path(app.log_path).read_text(),
+        "otlp": b"\n".join(receiver.raw_bodies()).decode("utf-8", errors="replace"),
+    }
 
 
 def log_lines(proc: Proc) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ import io
 import random
 import string
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +25,7 @@ from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redac
 from demo_app.telemetry.tracing import RedactingSpanProcessor
 from harness.otlp_receiver import OTLPReceiver
 from harness.procs import Proc
+from tests.demo_app.conftest import capturing_app, sink_texts
 
 RNG = random.Random(20261127)
 
@@ -92,17 +92,7 @@ PLAIN_KEY = "plain-api-key-4f2a9c"  # no pattern would recognise it: only the he
 def leaked(start_app: Callable[..., Proc]):
     """Requests with secrets in the question, headers, ids and query; everything the app emitted."""
     with OTLPReceiver("ok") as receiver:
-        app = start_app(
-            {
-                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-                "OTEL_BSP_SCHEDULE_DELAY": "200",
-                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
-                # Every header captured: credentials must still never reach the span.
-                "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": ".*",
-                "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE": ".*",
-            },
-            name="redaction",
-        )
+        app = capturing_app(start_app, receiver, "redaction")
         s = SECRETS
         question = (
             f"My key is {s['openai_key']} and {s['anthropic_key']}, AWS {s['aws_key']}, "
@@ -134,10 +124,8 @@ def leaked(start_app: Callable[..., Proc]):
             )
 
         assert receiver.wait_for(exported, timeout=20)
-        app.stop()  # flushes the remaining log records
         yield {
-            "stdout": Path(app.log_path).read_text(),
-            "otlp": b"\n".join(receiver.raw_bodies()).decode("utf-8", errors="replace"),
+            **sink_texts(app, receiver),
             "metrics": metrics,
             "spans": receiver.spans(),
             "logs": receiver.logs(),

@@ -16,6 +16,7 @@ from demo_app.telemetry.redaction import may_need_redaction, redact
 from harness import ROOT
 from harness.otlp_receiver import OTLPReceiver
 from harness.procs import Proc
+from tests.demo_app.conftest import capturing_app, sink_texts
 from tests.demo_app.redaction_corpus import Sample, load
 
 SAMPLES, LOOKALIKES = load()
@@ -63,14 +64,7 @@ def sinks(start_app: Callable[..., Proc]) -> dict[str, Any]:
     """Every corpus sample sent through every input of a running app: the question (content
     capture ON), conversation_id, X-Request-ID, an unknown query parameter and the feature."""
     with OTLPReceiver("ok") as receiver:
-        app = start_app(
-            {
-                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-                "OTEL_BSP_SCHEDULE_DELAY": "200",
-                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
-            },
-            name="redaction-corpus",
-        )
+        app = capturing_app(start_app, receiver, "redaction-corpus")
         with httpx.Client(base_url=app.url, timeout=15) as c:
             for sample in SAMPLES:
                 body = {"question": f"Question: {sample.text}", "feature": sample.text[:64]}
@@ -81,10 +75,8 @@ def sinks(start_app: Callable[..., Proc]) -> dict[str, Any]:
                 assert r.status_code == 200, r.text
             metrics = c.get("/metrics").text
         assert receiver.wait_for(lambda: len(receiver.spans()) > len(SAMPLES), timeout=20)
-        app.stop()  # flushes the remaining log records
         return {
-            "stdout": Path(app.log_path).read_text(),
-            "otlp": b"\n".join(receiver.raw_bodies()).decode("utf-8", errors="replace"),
+            **sink_texts(app, receiver),
             "metrics": metrics,
             "decoded": repr(receiver.spans()) + repr(receiver.logs()),
         }

@@ -19,59 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.otlp_receiver import SPAN_KINDS, LogRecord, Span
+
 
 class Unsupported(ValueError):
     """The query uses syntax these evaluators do not implement."""
 
 
-def any_value(v: Any) -> Any:
-    kind = v.WhichOneof("value")
-    if kind == "array_value":
-        return [any_value(x) for x in v.array_value.values]
-    if kind == "kvlist_value":
-        return {kv.key: any_value(kv.value) for kv in v.kvlist_value.values}
-    return getattr(v, kind) if kind else None
-
-
-def _attrs(kvs: Iterable[Any]) -> dict[str, Any]:
-    return {kv.key: any_value(kv.value) for kv in kvs}
-
-
 # --- Spans ---------------------------------------------------------------------------------------
-STATUS = {0: "unset", 1: "ok", 2: "error"}
-KIND = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
-
-
-@dataclass
-class Span:
-    resource: dict[str, Any]
-    attributes: dict[str, Any]
-    name: str
-    status: str
-    kind: str
-    duration_ns: int
-    trace_id: str
-
-
-def spans(requests: Iterable[Any]) -> list[Span]:
-    out = []
-    for req in requests:
-        for rs in req.resource_spans:
-            resource = _attrs(rs.resource.attributes)
-            for ss in rs.scope_spans:
-                for s in ss.spans:
-                    out.append(
-                        Span(
-                            resource=resource,
-                            attributes=_attrs(s.attributes),
-                            name=s.name,
-                            status=STATUS.get(s.status.code, "unset"),
-                            kind=KIND.get(s.kind, "unspecified"),
-                            duration_ns=s.end_time_unix_nano - s.start_time_unix_nano,
-                            trace_id=s.trace_id.hex(),
-                        )
-                    )
-    return out
+KINDS = {k.lower() for k in SPAN_KINDS.values()}  # TraceQL spells intrinsics in lower case
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -102,13 +58,13 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
 
 def span_field(span: Span, name: str) -> Any:
     if name == "status":
-        return span.status
+        return span.status.lower()
     if name == "duration":
         return span.duration_ns
     if name == "name":
         return span.name
     if name == "kind":
-        return span.kind
+        return span.kind.lower()
     scope, _, attr = name.partition(".")
     if scope == "resource":
         return span.resource.get(attr)
@@ -124,7 +80,7 @@ def _traceql_value(field_name: str, raw: str) -> Any:
         return raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     if field_name == "status" and raw in ("error", "ok", "unset"):
         return raw
-    if field_name == "kind" and raw in KIND.values():
+    if field_name == "kind" and raw in KINDS:
         return raw
     m = _DURATION.fullmatch(raw)
     if m:
@@ -177,25 +133,19 @@ def _loki_value(value: Any) -> str:
     return str(value)
 
 
-def log_lines(requests: Iterable[Any]) -> list[LogLine]:
+def log_lines(records: Iterable[LogRecord]) -> list[LogLine]:
+    """Log records (harness.otlp_receiver) as Loki stores them."""
     out = []
-    for req in requests:
-        for rl in req.resource_logs:
-            resource = _attrs(rl.resource.attributes)
-            for sl in rl.scope_logs:
-                for r in sl.log_records:
-                    labels = {_loki_name(k): _loki_value(v) for k, v in resource.items()}
-                    labels.update(
-                        {_loki_name(k): _loki_value(v) for k, v in _attrs(r.attributes).items()}
-                    )
-                    if r.severity_text:
-                        labels["severity_text"] = r.severity_text
-                    labels["severity_number"] = str(r.severity_number)
-                    if r.trace_id:
-                        labels["trace_id"] = r.trace_id.hex()
-                    if r.span_id:
-                        labels["span_id"] = r.span_id.hex()
-                    out.append(LogLine(labels, str(any_value(r.body) or "")))
+    for r in records:
+        labels = {_loki_name(k): _loki_value(v) for k, v in {**r.resource, **r.attributes}.items()}
+        if r.severity:
+            labels["severity_text"] = r.severity
+        labels["severity_number"] = str(r.severity_number)
+        if r.trace_id:
+            labels["trace_id"] = r.trace_id
+        if r.span_id:
+            labels["span_id"] = r.span_id
+        out.append(LogLine(labels, str(r.body or "")))
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.otlp_receiver import OTLPReceiver
+from harness.otlp_receiver import OTLPReceiver, Span
 from harness.procs import start_rag_api
 from tests.grafana import dashlib, telemetry_eval
 
@@ -27,7 +27,7 @@ SCALE = 0.05  # SIM_LATENCY_SCALE: every simulated delay × 0.05
 
 @dataclass
 class Captured:
-    spans: list[telemetry_eval.Span]
+    spans: list[Span]
     logs: list[telemetry_eval.LogLine]
 
 
@@ -77,9 +77,8 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
             _traffic(app.url)
             deadline = time.monotonic() + 20
             while True:  # the batch processors export every second
-                traces, logs = sink.requests_pb()
-                spans = telemetry_eval.spans(traces)
-                lines = telemetry_eval.log_lines(logs)
+                spans = sink.spans()
+                lines = telemetry_eval.log_lines(sink.logs())
                 done = any(s.duration_ns > 5e9 for s in spans) and any(
                     "faults_updated" in ln.line for ln in lines[-3:]
                 )

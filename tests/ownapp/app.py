@@ -7,7 +7,7 @@ hand-written metric: what the stack's rules and dashboards get is what such an a
 Metrics leave through `opentelemetry-exporter-prometheus` on /metrics, scraped by Prometheus
 (the path that runs without a collector; the collector path is proven by `make smoke`).
 
-    OWNAPP_OPENAI_URL=http://127.0.0.1:PORT/v1 PORT=8001 python -m tests.ownapp.app
+    OWNAPP_OPENAI_URL=http://127.0.0.1:PORT/v1 python -m tests.ownapp.app --port 8001
 
 Routes: POST /api/ask {question, model}, POST /api/ask/stream (text chunks), POST /api/embed
 {text}. A provider 429 answers 503, any other provider error 502.
@@ -15,6 +15,7 @@ Routes: POST /api/ask {question, model}, POST /api/ask/stream (text chunks), POS
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Iterator
 
@@ -111,4 +112,7 @@ def create_app() -> FastAPI:
 
 
 if __name__ == "__main__":
-    uvicorn.run(create_app(), host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")

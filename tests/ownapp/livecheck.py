@@ -11,7 +11,6 @@ user's own step 2 of docs/own-app.md, nothing rewritten by hand.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,9 +24,9 @@ import yaml
 import generators
 from demo_app import semconv as sc
 from generators import contract
-from harness import ROOT, free_port
+from harness import ROOT, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
-from harness.procs import Proc, _spawn, _with_port_retry, start_prometheus
+from harness.procs import Proc, start_prometheus, start_python_app
 from tests.grafana import dashlib, livestack
 
 JOB = "ownapp"
@@ -113,20 +112,12 @@ class Run:
 
 
 def start_app(tmp: Path, openai_url: str) -> Proc:
-    def once() -> Proc:
-        port = free_port()
-        env = {
-            "PORT": str(port),
-            "OWNAPP_OPENAI_URL": openai_url,
-            "OTEL_SERVICE_NAME": JOB,
-            "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
-            "PYTHONUNBUFFERED": "1",
-        }
-        proc = _spawn(JOB, [sys.executable, "-m", "tests.ownapp.app"], port, tmp / JOB, env)
-        proc.wait_ready("/healthz")
-        return proc
-
-    return _with_port_retry(once)
+    env = {
+        "OWNAPP_OPENAI_URL": openai_url,
+        "OTEL_SERVICE_NAME": JOB,
+        "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
+    }
+    return start_python_app(tmp, "tests.ownapp.app", env=env, name=JOB, ready_path="/healthz")
 
 
 def _rule_files(artifacts: Path) -> list[Path]:
@@ -162,12 +153,7 @@ def running(tmp: Path) -> Iterator[Run]:
 def _wait_until_scraped(run: Run, timeout: float = 30) -> None:
     """Prometheus finds new targets only after a few seconds: traffic before the first scrape
     would be invisible to rate()."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if run.query(f'up{{job="{JOB}"}} == 1'):
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"Prometheus did not scrape {JOB} within {timeout}s")
+    poll(f"Prometheus scrapes {JOB}", lambda: run.query(f'up{{job="{JOB}"}} == 1'), timeout)
 
 
 def _call(client: httpx.Client, run: Run, path: str, body: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from demo_app.pricing import PriceTable
+from harness import wait_until
 from harness.procs import Proc, start_prometheus, start_rag_api
 from slo import prices
 
@@ -82,14 +83,14 @@ def test_token_priced_cost_matches_rag_api_cost(stack: tuple[Proc, Proc]) -> Non
     app, prometheus = stack
     reported, discount = _drive(app)
     own_expr = 'sum(llm_cost_usd_total{job="rag-api"})'
+
     # Scraped after the last answer: the total reaches what the answers reported (it is a bit
     # more: the embedding calls of unpriced answers are priced, their answers report None).
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def reached() -> bool:
         found = _query(prometheus, own_expr)
-        if found and float(found[0]["value"][1]) >= float(reported):
-            break
-        time.sleep(0.5)
+        return bool(found) and float(found[0]["value"][1]) >= float(reported)
+
+    wait_until(reached, 20, every=0.5)  # if not, the comparison below says by how much
     time.sleep(2)  # and two more scrapes of the final counters
     own = _scalar(prometheus, own_expr)
     assert own == pytest.approx(float(reported), rel=1e-3)
@@ -107,9 +108,7 @@ def test_token_priced_cost_matches_rag_api_cost(stack: tuple[Proc, Proc]) -> Non
 
 def test_recorded_cost_prefers_the_apps_own_figure(stack: tuple[Proc, Proc]) -> None:
     _, prometheus = stack
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not _query(prometheus, prices.TOKEN_COST_RATE):
-        time.sleep(0.5)
+    wait_until(lambda: _query(prometheus, prices.TOKEN_COST_RATE), 20, every=0.5)
     assert _query(prometheus, f'{prices.TOKEN_COST_RATE}{{job="rag-api"}}')
     recorded = {
         s["metric"]["gen_ai_request_model"]: float(s["value"][1])

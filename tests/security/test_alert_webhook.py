@@ -28,6 +28,7 @@ from harness.procs import (
     ALERTMANAGER_CONFIG,
     WEBHOOK_TOKEN,
     Proc,
+    rag_api_factory,
     start_alertmanager,
     start_rag_api,
 )
@@ -51,16 +52,8 @@ def notification(alerts: list[dict[str, Any]], receiver: str = "pager") -> dict[
 
 @pytest.fixture(scope="module")
 def procs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Proc]]:
-    started: list[Proc] = []
-
-    def start(env: dict[str, str], name: str) -> Proc:
-        proc = start_rag_api(tmp_path_factory.mktemp(name), env, name=name)
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        proc.stop()
+    with rag_api_factory(tmp_path_factory.mktemp) as start:
+        yield start
 
 
 @pytest.fixture(scope="module")
