@@ -7,11 +7,10 @@ from demo_app import semconv as sc
 from . import common, core, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import (
-    V_MODEL,
-    V_PROVIDER,
     chat_filter,
     chat_routes,
     matchers,
+    model_filter,
     quantile,
     rate_limited,
     ratio,
@@ -24,7 +23,7 @@ HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
 # Scrapes and health probes: not user traffic, in any app.
 PROBE_ROUTES = "/metrics|/healthz|/readyz|/livez|/health"
-MODEL_ONLY = {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL}
+MODEL_ONLY = model_filter()
 
 
 def build() -> core.Json:
