@@ -147,6 +147,14 @@ def _no_exemplars(d: dict[str, Any]) -> None:
             target.pop("exemplar", None)
 
 
+def _unfiltered_denominator(d: dict[str, Any]) -> None:
+    (panel,) = [p for p in d["panels"] if p["title"] == "Output tokens per second by model"]
+    target = panel["targets"][0]
+    numerator, denominator = target["expr"].split(" / ")
+    unfiltered = denominator.replace('gen_ai_request_model=~"$model"', 'gen_ai_request_model!=""')
+    target["expr"] = f"{numerator} / {unfiltered}"
+
+
 def _angular_graph(d: dict[str, Any]) -> None:
     _first(d, "timeseries")["type"] = "graph"
 
@@ -169,6 +177,11 @@ MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
     "raw counter": ("llm-cost.json", _raw_counter, "without a range"),
     "old schema": ("stack-health.json", _old_schema, "schemaVersion"),
     "latency without exemplars": ("llm-overview.json", _no_exemplars, "without exemplars"),
+    "ratio sides with other filters": (
+        "llm-overview.json",
+        _unfiltered_denominator,
+        "numerator by ['model', 'provider'], denominator by ['provider']",
+    ),
 }
 
 
@@ -200,3 +213,19 @@ def test_alert_groups_panel_must_name_the_provisioned_alertmanager(tmp_path: Pat
     )
     errors = dashlib.lint(provisioning=provisioning)
     assert any("not the provisioned Alertmanager datasource name" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("expr", "problems"),
+    [
+        ('(a{m=~"$m"} or vector(0)) / b{m=~"$m"}', 0),  # the fallback is no filter
+        ('(a{m=~"$m"} or 0 * b{p=~"$p"}) / b{p=~"$p"}', 1),
+        ('max(a{r=~"/v1/$m"} / b)', 1),  # inside a call; `/` in a string is no division
+        ('(a) * (b{m=~"$m"}) / c', 1),
+        ('a{m=~"$m"} or b / c', 0),  # `/` binds tighter than `or`
+        ('a{m=~"$m"} / b{m=~"$m"} / c{m=~"$m"}', 0),
+        ('sum(rate(a{m=~"$m"}[$__rate_interval])) / sum(rate(b{m=~"$m"}[5m]))', 0),
+    ],
+)
+def test_ratio_filter_check(expr: str, problems: int) -> None:
+    assert len(dashlib.ratio_filter_problems(expr)) == problems
