@@ -21,6 +21,7 @@ from .promql import (
     quantile,
     rate,
     ratio_by,
+    share_by,
     sum_increase,
     sum_rate,
 )
@@ -91,10 +92,7 @@ def tool_calls(d: core.Dashboard) -> None:
             "Share of tool calls that failed per tool (error_type set).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(TOOL + "_count", failed, by=BY_TOOL),
-                        sum_rate(TOOL + "_count", by=BY_TOOL),
-                    ),
+                    share_by(TOOL + "_count", failed, by=BY_TOOL),
                     "{{gen_ai_tool_name}}",
                 )
             ],
@@ -163,10 +161,7 @@ def guardrails(d: core.Dashboard) -> None:
             f"{limits.pct(alert)} over 5 minutes (red line).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(CHECKS, TRIGGERED, by=BY_GUARDRAIL),
-                        sum_rate(CHECKS, by=BY_GUARDRAIL),
-                    ),
+                    share_by(CHECKS, TRIGGERED, by=BY_GUARDRAIL),
                     "{{guardrail}}",
                 )
             ],

@@ -14,7 +14,7 @@ from .promql import (
     quantile,
     rate_limited,
     ratio,
-    ratio_by,
+    share_by,
     sum_rate,
     unary_chat_route,
 )
@@ -188,12 +188,7 @@ def build() -> core.Json:
             f"({limits.pct(limits.ERROR_RATIO_ALERT)} over 5 minutes pages).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(
-                            OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: "!"}), by=(sc.L_MODEL,)
-                        ),
-                        sum_rate(OPS_COUNT, chat_filter(), by=(sc.L_MODEL,)),
-                    ),
+                    share_by(OPS_COUNT, {sc.L_ERROR_TYPE: "!"}, chat_filter(), by=(sc.L_MODEL,)),
                     "{{gen_ai_request_model}}",
                 )
             ],

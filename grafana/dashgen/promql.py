@@ -130,3 +130,12 @@ def le(bound: float) -> Matcher:
 def ratio_by(numerator: str, denominator: str) -> str:
     """Grouped ratio where groups without numerator samples read 0 instead of vanishing."""
     return f"({numerator} or 0 * {denominator}) / {denominator}"
+
+
+def share_by(
+    metric: str, part: Labels, labels: Labels | None = None, by: tuple[str, ...] = ()
+) -> str:
+    """Share of `metric` (rate) whose series also match `part`, per `by` group (0 where none
+    match). Both sides take `labels`, so a ratio panel's filters are the same on both."""
+    whole = labels or {}
+    return ratio_by(sum_rate(metric, {**whole, **part}, by=by), sum_rate(metric, whole, by=by))
