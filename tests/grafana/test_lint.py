@@ -6,12 +6,15 @@ The shipped dashboards must be clean; deliberately broken copies must not be (ea
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from harness import ROOT
 from tests.grafana import dashlib
 
 EXPECTED_UIDS = {
@@ -229,3 +232,25 @@ def test_alert_groups_panel_must_name_the_provisioned_alertmanager(tmp_path: Pat
 )
 def test_ratio_filter_check(expr: str, problems: int) -> None:
     assert len(dashlib.ratio_filter_problems(expr)) == problems
+
+
+ALERTNAME = re.compile(r'alertname\s*(?:=~|!~|=|!=)\s*"([^"]*)"')
+
+
+def _shipped_alert_names() -> set[str]:
+    rules = (ROOT / "prometheus" / "rules").glob("*.yml")
+    groups = [g for p in rules for g in yaml.safe_load(p.read_text())["groups"]]
+    return {r["alert"] for g in groups for r in g["rules"] if "alert" in r}
+
+
+def test_alert_names_in_dashboards_exist_in_the_rules() -> None:
+    """An ALERTS selector naming an alert that was renamed away shows nothing, silently."""
+    shipped = _shipped_alert_names()
+    named = {
+        (q.id, name)
+        for q in dashlib.queries(dashlib.load())
+        for m in ALERTNAME.finditer(q.text)
+        for name in m.group(1).split("|")
+    }
+    assert len(named) > 10
+    assert {(where, n) for where, n in named if n not in shipped} == set()
