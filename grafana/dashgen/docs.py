@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from demo_app import semconv as sc
 from generators.context import current
 from generators.contract import EXTRAS, STANDARD, base, is_app_metric
 from generators.promql import metric_names
@@ -251,6 +252,9 @@ placeholders, so it imports as is:
 
 
 _EXTRA_LOG_FIELDS = re.compile(r"\b(faithfulness|chat_answered)\b")
+# rag-api's own metrics a panel reads next to standard token usage × price, its stand-in for
+# apps without them.
+FALLBACK = {sc.LLM_COST, sc.LLM_UNPRICED_TOKENS}
 _SELF = re.compile(r"^(up|scrape_|otelcol_|loki_|tempo_|prometheus_|alertmanager_)")
 
 
@@ -270,6 +274,8 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
         elif kind == "tempo":
             kinds.add("OTLP traces" if target.get("queryType") == "traceql" else "tempo")
     for m in metrics:
+        if m in FALLBACK and metrics & set(STANDARD):
+            continue  # the cost rules stand in with standard token usage × price
         if m in EXTRAS:
             kinds.add("extras")
         elif m.startswith("traces_"):
