@@ -185,7 +185,8 @@ def build() -> core.Json:
             "Model call error ratio by model",
             "Share of chat calls that failed, per model. Yellow line: the llm-chat-success "
             f"SLO budget ({limits.pct(limits.CHAT_ERROR_BUDGET)}); red line: LLMErrorRatioHigh "
-            f"({limits.pct(limits.ERROR_RATIO_ALERT)} over 5 minutes pages).",
+            f"({limits.pct(limits.ERROR_RATIO_ALERT)} over 5 minutes pages; it leaves rate limits "
+            "out, which LLMProviderRateLimited tickets, so a 429 storm can cross it silently).",
             [
                 prom(
                     share_by(OPS_COUNT, {sc.L_ERROR_TYPE: "!"}, chat_filter(), by=(sc.L_MODEL,)),
