@@ -12,9 +12,11 @@ from .promql import (
     Labels,
     chat_filter,
     cost_filter,
+    increase,
     matchers,
     model_filter,
     quantile,
+    rate,
     ratio,
     ratio_by,
     sum_increase,
@@ -38,8 +40,9 @@ def spend(
     key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
     cf = cost_filter() if filters is None else filters
     own = f"sum by ({key}) ({fn}({sc.LLM_COST}{matchers(**cf)}[{window}]))"
-    selector = matchers(**cf)[1:-1]
-    tokens = prices.one_line(prices.token_cost_expr(window, selector, fn))
+    priced = {sc.L_TOKEN_TYPE: "~" + "|".join(prices.PRICED_TOKEN_TYPES), **cf}
+    usage = {"rate": rate, "increase": increase}[fn](TOKENS + "_sum", priced, window)
+    tokens = prices.one_line(prices.token_cost_expr(usage=usage))
     grouping = f" by ({', '.join(by)})" if by else ""
     return f"sum{grouping} ({own} or sum by ({key}) ({tokens}))"
 
