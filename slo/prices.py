@@ -44,7 +44,7 @@ UNPRICED_TOKENS_RATE = "llm:unpriced_tokens:rate5m"
 RULES_FILE = "llm-prices.yml"
 
 # Token types the cost rules price: the standard gen_ai.token.type values.
-PRICED_TOKEN_TYPES = ("input", "output")
+PRICED_TOKEN_TYPES = sc.TOKEN_TYPES
 PRICED_TYPES_MATCHER = f'{sc.L_TOKEN_TYPE}=~"{"|".join(PRICED_TOKEN_TYPES)}"'
 TOKEN_SUM = f"{sc.GENAI_TOKEN_USAGE}_sum"
 # Price field of each token type (None: the type's price falls back to nothing, see docstring).
