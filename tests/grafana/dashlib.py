@@ -6,7 +6,6 @@ deliberately broken copies (proving each check can fail).
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import shutil
@@ -15,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import promql_parser
 
 from harness import ROOT, require_binary
 
@@ -274,84 +275,45 @@ def _promql_problems(expr: str, fmt: str) -> list[str]:
     return problems
 
 
-SET_OPERATOR = r"\b(?:or|and|unless)\b"
+def _children(node: Any) -> Iterator[Any]:
+    for attr in ("lhs", "rhs", "expr", "param"):
+        child = getattr(node, attr, None)
+        if child is not None:
+            yield child
+    yield from getattr(node, "args", None) or ()
 
 
-def _depths(text: str) -> list[int]:
-    """Bracket depth of each character of a PromQL text; -1 inside string literals."""
-    out, depth, quote = [], 0, ""
-    escaped = False
-    for c in text:
-        if quote:
-            out.append(-1)
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote:
-                quote = ""
-            continue
-        if c in "\"'`":
-            quote = c
-            out.append(-1)
-            continue
-        if c in ")}]":
-            depth -= 1
-        out.append(depth)
-        if c in "({[":
-            depth += 1
-    return out
-
-
-def _split_top(text: str, pattern: str) -> list[str]:
-    """`text` cut where `pattern` matches outside brackets and strings."""
-    depths = _depths(text)
-    cuts = [m for m in re.finditer(pattern, text) if depths[m.start()] == 0]
-    parts, start = [], 0
-    for m in cuts:
-        parts.append(text[start : m.start()])
-        start = m.end()
-    return [*parts, text[start:]]
-
-
-def _groups(text: str) -> Iterator[str]:
-    """Contents of the outermost (…) groups of `text`."""
-    depths = _depths(text)
-    start = None
-    for i, c in enumerate(text):
-        if depths[i] == 0 and c == "(":
-            start = i + 1
-        elif depths[i] == 0 and c == ")" and start is not None:
-            yield text[start:i]
-            start = None
-
-
-def _filters(operand: str) -> set[str]:
-    """Dashboard variables that filter an operand: a `(x or fallback)` counts only x (the
+def _filters(side: Any) -> set[str]:
+    """Dashboard variables that filter one side of a division: of `(x or fallback)` only x (the
     fallback, `vector(0)` or `0 * denominator`, only fills gaps)."""
-    operand = operand.strip()
-    # Unwrap `( … )` when the brackets hold the whole operand (not `(a) * (b)`).
-    while operand.startswith("(") and 0 not in _depths(operand)[1:-1]:
-        operand = operand[1:-1].strip()
-    first = _split_top(operand, SET_OPERATOR)[0]
-    return {v for v in referenced_vars(first) if not v.startswith("__")}
+    while isinstance(side, promql_parser.ParenExpr) or (
+        isinstance(side, promql_parser.BinaryExpr) and str(side.op) == "or"
+    ):
+        side = side.expr if isinstance(side, promql_parser.ParenExpr) else side.lhs
+    return {v for v in referenced_vars(str(side)) if not v.startswith("__")}
 
 
 def ratio_filter_problems(expr: str) -> list[str]:
     """Divisions whose two sides are not restricted by the same dashboard variables: under some
-    filter such a ratio divides a filtered count by an unfiltered one."""
+    filter such a ratio divides a filtered count by an unfiltered one. Parsed with the port of
+    Prometheus' parser, Grafana's interval variables filled in first."""
+    builtins = Interpolation().builtins()
+    text = VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
+    try:
+        nodes = [promql_parser.parse(text)]
+    except ValueError as exc:
+        return [f"not valid PromQL: {exc}"]
     problems = []
-    for term in _split_top(expr, SET_OPERATOR):  # `/` binds tighter than or/and/unless
-        operands = _split_top(term, r"/")
-        for left, right in itertools.pairwise(operands):
-            a, b = _filters(left), _filters(right)
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(_children(node))
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
+            a, b = _filters(node.lhs), _filters(node.rhs)
             if a != b:
                 problems.append(
                     f"ratio sides filter differently: numerator by {sorted(a)}, "
                     f"denominator by {sorted(b)}"
                 )
-    for group in _groups(expr):
-        problems += ratio_filter_problems(group)
     return problems
 
 

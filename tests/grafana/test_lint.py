@@ -228,6 +228,7 @@ def test_alert_groups_panel_must_name_the_provisioned_alertmanager(tmp_path: Pat
         ('a{m=~"$m"} or b / c', 0),  # `/` binds tighter than `or`
         ('a{m=~"$m"} / b{m=~"$m"} / c{m=~"$m"}', 0),
         ('sum(rate(a{m=~"$m"}[$__rate_interval])) / sum(rate(b{m=~"$m"}[5m]))', 0),
+        ("sum(rate(a[5m]) / ", 1),  # a query it cannot read is a problem, not a pass
     ],
 )
 def test_ratio_filter_check(expr: str, problems: int) -> None:
