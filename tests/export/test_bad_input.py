@@ -93,7 +93,9 @@ def test_config_with_an_invalid_for(dist: Path, tmp_path: Path) -> None:
 def test_config_with_an_out_of_range_for(dist: Path, tmp_path: Path) -> None:
     config = _config(tmp_path, "      TargetDown: 5m\n", "      TargetDown: 999999y\n")
     err = _fails(dist, "--config", str(config))
-    assert "rule 'TargetDown': for:" in err and "out of range" in err
+    line = config.read_text().splitlines().index("      TargetDown: 999999y") + 1
+    assert f"bad.yaml:{line}: field 'profiles.production.for.TargetDown'" in err
+    assert "'999999y' is out of range" in err
 
 
 def test_config_error_names_file_line_and_key(dist: Path, tmp_path: Path) -> None:

@@ -108,6 +108,13 @@ CASES = {
         "SLOFastBurn: 5s1m",
         "'5s1m' is not a Prometheus duration (units in order y w d h m s ms",
     ),
+    "duration out of Prometheus' range": (
+        "      Watchdog: 0s\n  production:",
+        "      Watchdog: 999999y\n  production:",
+        "field 'profiles.demo.for.Watchdog'",
+        "Watchdog: 999999y",
+        "'999999y' is out of range",
+    ),
     "skip an SLO that does not exist": (
         "skip_slos: []",
         "skip_slos: [llm-ttft, llm-tfft]",
