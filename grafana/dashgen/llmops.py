@@ -26,6 +26,7 @@ from .promql import (
     sum_rate,
 )
 
+OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
 TOOL = sc.LLM_TOOL_CALL_DURATION
 BY_TOOL = (sc.L_TOOL_NAME,)
 CHECKS = sc.LLM_GUARDRAIL_CHECKS
@@ -240,13 +241,13 @@ def versions(d: core.Dashboard) -> None:
     d.add(
         core.timeseries(
             "Spend per chat by version",
-            "USD (chat and embeddings) per chat call for each prompt/agent version: cost rate "
-            "over chat-call rate, both taken per process and joined with the version that "
-            "process runs.",
+            "USD (chat and embeddings) per successful chat call for each prompt/agent version "
+            "(as Cost per chat request on LLM Cost): cost rate over successful chat-call rate, "
+            "both taken per process and joined with the version that process runs.",
             [
                 prom(
                     f"{by_version(sc.LLM_COST)} / "
-                    f"{by_version(sc.GENAI_OPERATION_DURATION + '_count', chat)}",
+                    f"{by_version(OPS_COUNT, {**chat, sc.L_ERROR_TYPE: ''})}",
                     "{{prompt_version}}",
                 )
             ],
