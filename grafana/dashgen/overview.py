@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core, limits, llmops
+from . import common, core, cost, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import (
     chat_filter,
@@ -98,9 +98,10 @@ def build() -> core.Json:
         ),
         core.stat(
             "Cost per hour",
-            "Spend rate in USD per hour at the current rate (rate of llm_cost_usd_total × 3600), "
-            "selected providers and models.",
-            prom(f"{sum_rate(sc.LLM_COST, MODEL_ONLY)} * 3600"),
+            "Spend rate in USD per hour at the current rate (llm_cost_usd_total where the app "
+            "reports it, else standard token usage × price table; × 3600), selected providers "
+            "and models.",
+            prom(f"{cost.spend(filters=MODEL_ONLY)} * 3600"),
             "currencyUSD",
             w=3,
             decimals=2,
@@ -261,10 +262,10 @@ def build() -> core.Json:
         ),
         core.timeseries(
             "Cost per hour by model",
-            "USD per hour per model at the current rate (rate of llm_cost_usd_total × 3600).",
+            "USD per hour per model at the current rate (as Cost per hour, per model).",
             [
                 prom(
-                    f"{sum_rate(sc.LLM_COST, MODEL_ONLY, by=(sc.L_MODEL,))} * 3600",
+                    f"{cost.spend(by=(sc.L_MODEL,), filters=MODEL_ONLY)} * 3600",
                     "{{gen_ai_request_model}}",
                 )
             ],
