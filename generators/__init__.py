@@ -26,7 +26,7 @@ def render(config_path: Path | None = None, profile: str | None = None) -> dict[
     from slo import generate_all
 
     cfg = load_config(config_path, profile)
-    files, _ = generate_all(cfg)
+    files = generate_all(cfg)
     with use(cfg):
         files.update(dashboards.render(cfg))
     return dict(sorted(files.items()))

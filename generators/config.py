@@ -12,7 +12,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generators.promql import Matcher, parse_matchers, quote, render_matchers
+from generators.promql import (
+    Matcher,
+    duration_problem,
+    parse_matchers,
+    quote,
+    render_matchers,
+)
 from slo.spec import (
     Path_,
     SpecError,
@@ -113,6 +119,10 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         problems.append(
             str(reporter.error(("selectors", "service"), 'must select something (e.g. job="x")'))
         )
+    for name, prof in data["profiles"].items():
+        for alert, value in prof["for"].items():
+            if reason := duration_problem(value):
+                problems.append(str(reporter.error(("profiles", name, "for", alert), reason)))
     chosen = profile or data["default_profile"]
     if chosen not in data["profiles"]:
         where: Path_ = ("profiles",) if profile else ("default_profile",)

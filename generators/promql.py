@@ -163,3 +163,24 @@ def inject(expr: str, matchers: str, only: Callable[[str], bool] = lambda _: Tru
         else:
             out = out[:end] + "{" + matchers + "}" + out[end:]
     return out
+
+
+# Prometheus' model.ParseDuration: units in this order, each at most once; "0" alone is allowed.
+_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
+_UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
+_MAX_MS = 2**63 - 1  # time.Duration is an int64 of nanoseconds; Prometheus checks ms overflow
+
+
+def duration_problem(text: str) -> str | None:
+    """Why `text` is not a Prometheus duration, or None."""
+    if text == "0":
+        return None
+    match = _DURATION.match(text)
+    if not text or match is None:
+        return f"{text!r} is not a Prometheus duration (units in order y w d h m s ms, e.g. 1h30m)"
+    total = sum(int(v) * unit for v, unit in zip(match.groups(), _UNIT_MS, strict=True) if v)
+    if total * 1_000_000 > _MAX_MS:
+        return f"{text!r} is out of range (Prometheus durations are below 292 years)"
+    return None

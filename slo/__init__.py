@@ -20,8 +20,8 @@ RULES_DIR = "prometheus/rules"
 
 def generate_all(
     cfg: Config, spec_path: Path = SPEC_PATH, thresholds_path: Path = THRESHOLDS_PATH
-) -> tuple[dict[str, str], list[str]]:
-    """Every generated file (repo-relative path → text) and globs of files the generator owns."""
+) -> dict[str, str]:
+    """Every generated rule file and docs/alerts.md: repo-relative path → text."""
     spec = load_spec(spec_path)
     thresholds = load_thresholds(thresholds_path)
     cfg.check_slos({s.name for s in spec.slos})
@@ -38,4 +38,4 @@ def generate_all(
         prices.generate(cfg), "demo_app/data/prices.yaml and genai-obs.yaml"
     )
     files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src)
-    return files, [f"{RULES_DIR}/slo-*.yml"]
+    return files

@@ -44,7 +44,6 @@ TEMPO_REFUSED = "tempo_receiver_refused_spans"
 PROM_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
 AM_NOTIFICATIONS_FAILED = "alertmanager_notifications_failed_total"
 COST_RATE = "llm:cost_usd_per_hour:rate5m"
-# Resource attributes of an OTLP-pushing app (the collector's Prometheus export writes it).
 
 STACK_METRICS = frozenset(
     {

@@ -44,7 +44,7 @@ UNPRICED_TOKENS_RATE = "llm:unpriced_tokens:rate5m"
 RULES_FILE = "llm-prices.yml"
 
 # Token types the cost rules price: the standard gen_ai.token.type values.
-PRICED_TOKEN_TYPES = ("input", "output")
+PRICED_TOKEN_TYPES = sc.TOKEN_TYPES
 PRICED_TYPES_MATCHER = f'{sc.L_TOKEN_TYPE}=~"{"|".join(PRICED_TOKEN_TYPES)}"'
 TOKEN_SUM = f"{sc.GENAI_TOKEN_USAGE}_sum"
 # Price field of each token type (None: the type's price falls back to nothing, see docstring).
@@ -98,14 +98,17 @@ def price_rules(table: PriceTable) -> list[dict[str, Any]]:
     return rules
 
 
-def token_cost_expr(window: str = "5m", selector: str = "", fn: str = "rate") -> str:
+def token_cost_expr(
+    window: str = "5m", selector: str = "", fn: str = "rate", usage: str = ""
+) -> str:
     """USD (per second with rate, in the window with increase) of standard token usage at list
-    prices, per source series without the token type. `selector`: extra matchers, `a="b", …`."""
+    prices, per source series without the token type. `selector`: extra matchers, `a="b", …`;
+    `usage` replaces the whole `fn(tokens{…}[window])` (the dashboards' provider-tolerant one)."""
     extra = f", {selector}" if selector else ""
+    usage = usage or f"{fn}({TOKEN_SUM}{{{PRICED_TYPES_MATCHER}{extra}}}[{window}])"
     return (
         f"sum without ({sc.L_TOKEN_TYPE}) (\n"
-        f"    sum without ({', '.join(DROPPED)}) "
-        f"({fn}({TOKEN_SUM}{{{PRICED_TYPES_MATCHER}{extra}}}[{window}]))\n"
+        f"    sum without ({', '.join(DROPPED)}) ({usage})\n"
         f"  * on ({sc.L_MODEL}, {sc.L_TOKEN_TYPE}) group_left ()\n"
         f"    {PRICE}\n"
         ")\n"

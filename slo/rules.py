@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from generators.contract import is_app_metric, is_extra
-from generators.promql import inject, le_matcher, render_matchers
+from generators.promql import inject, le_matcher, quote, render_matchers
 from slo.render import dashboard, runbook_url
 from slo.spec import PLACEHOLDER, SLO, EventsSLI, Spec
 
@@ -342,9 +342,8 @@ def traffic_stopped_rule(cfg: Config) -> dict[str, Any]:
 
 
 def _absent(slo: SLO, service: str, record: str, series: str) -> str:
-    matchers = ", ".join(f'{k}="{v}"' for k, v in slo.all_labels(service).items())
-    quoted = series.replace("\\", "\\\\").replace('"', '\\"')
-    return f'label_replace(absent({record}{{{matchers}}}), "sli_series", "{quoted}", "", "")'
+    matchers = ", ".join(f"{k}={quote(v)}" for k, v in slo.all_labels(service).items())
+    return f'label_replace(absent({record}{{{matchers}}}), "sli_series", {quote(series)}, "", "")'
 
 
 def sli_absent_rule(slos: tuple[SLO, ...], cfg: Config) -> dict[str, Any]:

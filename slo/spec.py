@@ -182,6 +182,8 @@ def _schema_errors(reporter: _Reporter, schema: dict[str, Any]) -> None:
             )
         else:
             reason = err.message
+            if err.validator == "pattern" and "description" in err.schema:
+                reason = f"{err.instance!r} is not {err.schema['description']}"
             if err.validator in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
                 reason = f"{err.instance!r} is out of range ({err.validator} {err.validator_value})"
         messages.append(str(reporter.error(path, reason)))

@@ -638,30 +638,24 @@ def builtin_annotation() -> Json:
 
 def alerts_annotation(name: str, selector: str, color: str = RED) -> Json:
     """Prometheus annotation: one region per firing alert (ALERTS is written by the rule engine)."""
-    return {
-        "datasource": PROM,
-        "enable": True,
-        "hide": False,
-        "iconColor": color,
-        "name": name,
-        "expr": f"ALERTS{{{selector}}}",
-        "step": "60s",
-        "titleFormat": "{{alertname}}",
-        "textFormat": "{{severity}}: {{service}} {{slo}}",
-        "tagKeys": "severity,service",
-        "useValueForTime": False,
-    }
+    text = "{{severity}}: {{service}} {{slo}}"
+    out = _annotation(name, f"ALERTS{{{selector}}}", "{{alertname}}", text, color)
+    return {**out, "tagKeys": "severity,service"}
 
 
 def prom_annotation(name: str, expr: str, *, title: str, text: str, color: str) -> Json:
     """Prometheus annotation: a region per series of `expr` (service matchers added)."""
+    return _annotation(name, app(expr), title, text, color)
+
+
+def _annotation(name: str, expr: str, title: str, text: str, color: str) -> Json:
     return {
         "datasource": PROM,
         "enable": True,
         "hide": False,
         "iconColor": color,
         "name": name,
-        "expr": app(expr),
+        "expr": expr,
         "step": "60s",
         "titleFormat": title,
         "textFormat": text,

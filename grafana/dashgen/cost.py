@@ -9,10 +9,14 @@ from . import common, core
 from .core import GREEN, RED, YELLOW, prom, thresholds
 from .promql import (
     RATE,
+    Labels,
     chat_filter,
     cost_filter,
+    increase,
     matchers,
+    model_filter,
     quantile,
+    rate,
     ratio,
     ratio_by,
     sum_increase,
@@ -25,16 +29,20 @@ DAYS_PER_MONTH = 30  # the projection horizon, matching the SLO period
 USD = "currencyUSD"
 
 
-def spend(fn: str = "rate", window: str = RATE, by: tuple[str, ...] = ()) -> str:
+def spend(
+    fn: str = "rate", window: str = RATE, by: tuple[str, ...] = (), filters: Labels | None = None
+) -> str:
     """USD (rate or increase) per `by`: each app's own llm_cost_usd_total where it reports one,
     else its standard token usage × the price table (slo/prices.py), so apps that emit only
     gen_ai.client.token.usage have a cost too. Both sides take the same filters (a label an app
-    lacks reads "", which the variables' All value `.*` matches)."""
+    lacks reads "", which the variables' All value `.*` matches); `filters` defaults to all four
+    cost variables."""
     key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
-    cf = cost_filter()
+    cf = cost_filter() if filters is None else filters
     own = f"sum by ({key}) ({fn}({sc.LLM_COST}{matchers(**cf)}[{window}]))"
-    selector = matchers(**cf)[1:-1]
-    tokens = prices.one_line(prices.token_cost_expr(window, selector, fn))
+    priced = {sc.L_TOKEN_TYPE: "~" + "|".join(prices.PRICED_TOKEN_TYPES), **cf}
+    usage = {"rate": rate, "increase": increase}[fn](TOKENS + "_sum", priced, window)
+    tokens = prices.one_line(prices.token_cost_expr(usage=usage))
     grouping = f" by ({', '.join(by)})" if by else ""
     return f"sum{grouping} ({own} or sum by ({key}) ({tokens}))"
 
@@ -107,9 +115,11 @@ def build() -> core.Json:
         core.stat(
             "Cost per chat request",
             "Average USD per successful chat model call in the range (cost increase / successful "
-            "chat calls). Cache hits cost nothing and are not counted as calls.",
+            "chat calls). Cache hits cost nothing and are not counted as calls. Provider and "
+            "model filters apply; feature and tier do not (model calls are not counted per "
+            "feature or tier).",
             prom(
-                f"{spend('increase', '$__range')} / "
+                f"{spend('increase', '$__range', filters=model_filter())} / "
                 + sum_increase(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), window="$__range"),
                 instant=True,
             ),
@@ -204,10 +214,11 @@ def build() -> core.Json:
     d.add(
         core.timeseries(
             "Cost per chat call by model",
-            "Average USD per successful chat call per model: price × tokens per call.",
+            "Average USD per successful chat call per model: price × tokens per call. Feature "
+            "and tier filters do not apply (model calls are not counted per feature or tier).",
             [
                 prom(
-                    f"{spend(by=(sc.L_MODEL,))} / "
+                    f"{spend(by=(sc.L_MODEL,), filters=model_filter())} / "
                     + sum_rate(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), by=(sc.L_MODEL,)),
                     "{{gen_ai_request_model}}",
                 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from demo_app import semconv as sc
 from generators.context import current
 from generators.contract import EXTRAS, STANDARD, base, is_app_metric
 from generators.promql import metric_names
@@ -213,8 +214,10 @@ The *Needs* column is derived from each panel's queries:
 - **standard GenAI semconv**: only metrics any app instrumented with the OpenTelemetry GenAI
   and HTTP semantic conventions emits ({", ".join(f"`{m}`" for m in STANDARD)}), the
   generated `slo:*` recording rules or Prometheus' `ALERTS`. They work for any service the
-  selectors of `genai-obs.yaml` point at. The official OpenAI instrumentation (2.4b0) records
-  no time-to-first-chunk metric, so TTFT panels stay empty for it.
+  selectors of `genai-obs.yaml` point at. Cost panels that read the app's own cost counter also
+  price standard token usage (`prometheus/rules/llm-prices.yml`), so they count as standard.
+  The official OpenAI instrumentation (2.4b0) records no time-to-first-chunk metric, so TTFT
+  panels stay empty for it.
 - **needs rag-api extras**: rag-api's own metrics ({", ".join(f"`{m}`" for m in EXTRAS)}) or
   fields of its logs (cost, cache, retrieval, evaluation). Another app shows no data there
   unless it emits the same names (`docs/telemetry.md`).
@@ -251,6 +254,9 @@ placeholders, so it imports as is:
 
 
 _EXTRA_LOG_FIELDS = re.compile(r"\b(faithfulness|chat_answered)\b")
+# rag-api's own metrics a panel reads next to standard token usage × price, its stand-in for
+# apps without them.
+FALLBACK = {sc.LLM_COST, sc.LLM_UNPRICED_TOKENS}
 _SELF = re.compile(r"^(up|scrape_|otelcol_|loki_|tempo_|prometheus_|alertmanager_)")
 
 
@@ -270,6 +276,8 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
         elif kind == "tempo":
             kinds.add("OTLP traces" if target.get("queryType") == "traceql" else "tempo")
     for m in metrics:
+        if m in FALLBACK and metrics & set(STANDARD):
+            continue  # the cost rules stand in with standard token usage × price
         if m in EXTRAS:
             kinds.add("extras")
         elif m.startswith("traces_"):

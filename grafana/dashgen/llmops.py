@@ -21,10 +21,12 @@ from .promql import (
     quantile,
     rate,
     ratio_by,
+    share_by,
     sum_increase,
     sum_rate,
 )
 
+OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
 TOOL = sc.LLM_TOOL_CALL_DURATION
 BY_TOOL = (sc.L_TOOL_NAME,)
 CHECKS = sc.LLM_GUARDRAIL_CHECKS
@@ -91,10 +93,7 @@ def tool_calls(d: core.Dashboard) -> None:
             "Share of tool calls that failed per tool (error_type set).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(TOOL + "_count", failed, by=BY_TOOL),
-                        sum_rate(TOOL + "_count", by=BY_TOOL),
-                    ),
+                    share_by(TOOL + "_count", failed, by=BY_TOOL),
                     "{{gen_ai_tool_name}}",
                 )
             ],
@@ -163,10 +162,7 @@ def guardrails(d: core.Dashboard) -> None:
             f"{limits.pct(alert)} over 5 minutes (red line).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(CHECKS, TRIGGERED, by=BY_GUARDRAIL),
-                        sum_rate(CHECKS, by=BY_GUARDRAIL),
-                    ),
+                    share_by(CHECKS, TRIGGERED, by=BY_GUARDRAIL),
                     "{{guardrail}}",
                 )
             ],
@@ -245,13 +241,13 @@ def versions(d: core.Dashboard) -> None:
     d.add(
         core.timeseries(
             "Spend per chat by version",
-            "USD (chat and embeddings) per chat call for each prompt/agent version: cost rate "
-            "over chat-call rate, both taken per process and joined with the version that "
-            "process runs.",
+            "USD (chat and embeddings) per successful chat call for each prompt/agent version "
+            "(as Cost per chat request on LLM Cost): cost rate over successful chat-call rate, "
+            "both taken per process and joined with the version that process runs.",
             [
                 prom(
                     f"{by_version(sc.LLM_COST)} / "
-                    f"{by_version(sc.GENAI_OPERATION_DURATION + '_count', chat)}",
+                    f"{by_version(OPS_COUNT, {**chat, sc.L_ERROR_TYPE: ''})}",
                     "{{prompt_version}}",
                 )
             ],

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from demo_app import semconv as sc
 
-from . import common, core, limits, llmops
+from . import common, core, cost, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import (
-    V_MODEL,
-    V_PROVIDER,
     chat_filter,
     chat_routes,
     matchers,
+    model_filter,
     quantile,
     rate_limited,
     ratio,
-    ratio_by,
+    share_by,
     sum_rate,
     unary_chat_route,
 )
@@ -24,7 +23,7 @@ HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
 # Scrapes and health probes: not user traffic, in any app.
 PROBE_ROUTES = "/metrics|/healthz|/readyz|/livez|/health"
-MODEL_ONLY = {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL}
+MODEL_ONLY = model_filter()
 
 
 def build() -> core.Json:
@@ -99,9 +98,10 @@ def build() -> core.Json:
         ),
         core.stat(
             "Cost per hour",
-            "Spend rate in USD per hour at the current rate (rate of llm_cost_usd_total × 3600), "
-            "selected providers and models.",
-            prom(f"{sum_rate(sc.LLM_COST, MODEL_ONLY)} * 3600"),
+            "Spend rate in USD per hour at the current rate (llm_cost_usd_total where the app "
+            "reports it, else standard token usage × price table; × 3600), selected providers "
+            "and models.",
+            prom(f"{cost.spend(filters=MODEL_ONLY)} * 3600"),
             "currencyUSD",
             w=3,
             decimals=2,
@@ -186,15 +186,11 @@ def build() -> core.Json:
             "Model call error ratio by model",
             "Share of chat calls that failed, per model. Yellow line: the llm-chat-success "
             f"SLO budget ({limits.pct(limits.CHAT_ERROR_BUDGET)}); red line: LLMErrorRatioHigh "
-            f"({limits.pct(limits.ERROR_RATIO_ALERT)} over 5 minutes pages).",
+            f"({limits.pct(limits.ERROR_RATIO_ALERT)} over 5 minutes pages; it leaves rate limits "
+            "out, which LLMProviderRateLimited tickets, so a 429 storm can cross it silently).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(
-                            OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: "!"}), by=(sc.L_MODEL,)
-                        ),
-                        sum_rate(OPS_COUNT, chat_filter(), by=(sc.L_MODEL,)),
-                    ),
+                    share_by(OPS_COUNT, {sc.L_ERROR_TYPE: "!"}, chat_filter(), by=(sc.L_MODEL,)),
                     "{{gen_ai_request_model}}",
                 )
             ],
@@ -266,10 +262,10 @@ def build() -> core.Json:
         ),
         core.timeseries(
             "Cost per hour by model",
-            "USD per hour per model at the current rate (rate of llm_cost_usd_total × 3600).",
+            "USD per hour per model at the current rate (as Cost per hour, per model).",
             [
                 prom(
-                    f"{sum_rate(sc.LLM_COST, MODEL_ONLY, by=(sc.L_MODEL,))} * 3600",
+                    f"{cost.spend(by=(sc.L_MODEL,), filters=MODEL_ONLY)} * 3600",
                     "{{gen_ai_request_model}}",
                 )
             ],

@@ -57,24 +57,19 @@ def rate_limited() -> str:
     return "~" + current().rate_limited
 
 
+def model_filter(**extra: str | Matcher) -> Labels:
+    """Restricted by the provider/model variables."""
+    return {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL, **extra}
+
+
 def chat_filter(**extra: str | Matcher) -> Labels:
     """Model calls of operation `chat`, restricted by the provider/model variables."""
-    return {
-        sc.L_OPERATION: sc.OP_CHAT,
-        sc.L_PROVIDER: "~" + V_PROVIDER,
-        sc.L_MODEL: "~" + V_MODEL,
-        **extra,
-    }
+    return {sc.L_OPERATION: sc.OP_CHAT, **model_filter(**extra)}
 
 
 def cost_filter(**extra: str | Matcher) -> Labels:
-    return {
-        sc.L_PROVIDER: "~" + V_PROVIDER,
-        sc.L_MODEL: "~" + V_MODEL,
-        sc.L_FEATURE: "~" + V_FEATURE,
-        sc.L_USER_TIER: "~" + V_TIER,
-        **extra,
-    }
+    """Restricted by the provider/model/feature/tier variables (only cost carries the last two)."""
+    return model_filter(**{sc.L_FEATURE: "~" + V_FEATURE, sc.L_USER_TIER: "~" + V_TIER, **extra})
 
 
 def _tolerant(fn: str, metric: str, labels: Labels, window: str) -> str:
@@ -135,3 +130,12 @@ def le(bound: float) -> Matcher:
 def ratio_by(numerator: str, denominator: str) -> str:
     """Grouped ratio where groups without numerator samples read 0 instead of vanishing."""
     return f"({numerator} or 0 * {denominator}) / {denominator}"
+
+
+def share_by(
+    metric: str, part: Labels, labels: Labels | None = None, by: tuple[str, ...] = ()
+) -> str:
+    """Share of `metric` (rate) whose series also match `part`, per `by` group (0 where none
+    match). Both sides take `labels`, so a ratio panel's filters are the same on both."""
+    whole = labels or {}
+    return ratio_by(sum_rate(metric, {**whole, **part}, by=by), sum_rate(metric, whole, by=by))

@@ -7,7 +7,7 @@ from demo_app import semconv as sc
 
 from . import common, core, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
-from .promql import le, quantile, ratio, ratio_by, sum_increase, sum_rate
+from .promql import le, quantile, ratio, ratio_by, share_by, sum_increase, sum_rate
 
 DUR = sc.GENAI_OPERATION_DURATION
 DOCS = sc.RAG_RETRIEVAL_DOCUMENTS
@@ -79,10 +79,7 @@ def build() -> core.Json:
             "Share of operations that failed per stage (error_type set).",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(DUR + "_count", {sc.L_ERROR_TYPE: "!"}, by=STAGE),
-                        sum_rate(DUR + "_count", by=STAGE),
-                    ),
+                    share_by(DUR + "_count", {sc.L_ERROR_TYPE: "!"}, by=STAGE),
                     "{{gen_ai_operation_name}}",
                 )
             ],

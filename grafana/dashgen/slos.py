@@ -6,6 +6,8 @@ numbers here are exactly what the SLOFastBurn/SLOSlowBurn alerts evaluate.
 
 from __future__ import annotations
 
+from slo.rules import ALERT_NAMES
+
 from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 
@@ -16,6 +18,7 @@ TICKET_WINDOWS = limits.TICKET_WINDOWS
 ALL_WINDOWS = limits.ALL_WINDOWS
 FACTORS = sorted(f for _, _, f in (*TICKET_WINDOWS, *PAGE_WINDOWS))
 BURN_UNIT = "suffix:×"
+SLO_ALERTS = f'alertname=~"{"|".join(ALERT_NAMES)}"'  # every alert of slo-alerts.yml
 HOURS = {"5m": 1 / 12, "30m": 0.5, "1h": 1, "2h": 2, "6h": 6, "1d": 24, "3d": 72}
 PERIOD_HOURS = 30 * 24
 
@@ -67,7 +70,7 @@ def build() -> core.Json:
             core.query_var("service", "Service", "slo:objective:ratio", "service"),
             core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
         ],
-        annotations=[common.firing_alerts('alertname=~"SLOFastBurn|SLOSlowBurn"')],
+        annotations=[common.firing_alerts(SLO_ALERTS)],
         links=common.links(uid),
         time_from="now-6h",
     )
@@ -150,12 +153,12 @@ def build() -> core.Json:
         ),
         core.table(
             "SLO alerts pending or firing",
-            "SLOFastBurn (page) and SLOSlowBurn (ticket) alerts Prometheus is evaluating now, per "
-            "SLO. Firing alerts also appear as annotations on the graphs.",
+            f"The SLO alerts ({', '.join(ALERT_NAMES)}) Prometheus is evaluating now, per SLO. "
+            "Firing alerts also appear as annotations on the graphs.",
             [
                 prom(
                     "sum by (alertname, alertstate, severity, slo) "
-                    '(ALERTS{alertname=~"SLOFastBurn|SLOSlowBurn", service=~"$service"})'
+                    f'(ALERTS{{{SLO_ALERTS}, service=~"$service"}})'
                 )
             ],
             "none",

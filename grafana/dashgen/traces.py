@@ -11,7 +11,7 @@ from demo_app import semconv as sc
 
 from . import common, core, limits
 from .core import GREEN, RED, loki, prom, thresholds
-from .promql import quantile, ratio_by, sum_rate
+from .promql import quantile, share_by, sum_rate
 
 CALLS = "traces_spanmetrics_calls_total"
 LATENCY = "traces_spanmetrics_latency"
@@ -125,10 +125,7 @@ def build() -> core.Json:
             "Share of spans in error status per operation name.",
             [
                 prom(
-                    ratio_by(
-                        sum_rate(CALLS, {**SPAN, "status_code": "STATUS_CODE_ERROR"}, by=BY_SPAN),
-                        sum_rate(CALLS, SPAN, by=BY_SPAN),
-                    ),
+                    share_by(CALLS, {"status_code": "STATUS_CODE_ERROR"}, SPAN, by=BY_SPAN),
                     "{{span_name}}",
                 )
             ],

@@ -99,7 +99,21 @@ CASES = {
         "      SLOFastBurn: 2 minutes\n      SLOSlowBurn: 15m\n      LLMErrorRatioHigh: 2m",
         "field 'profiles.demo.for.SLOFastBurn'",
         "SLOFastBurn: 2 minutes",
-        "does not match",
+        "'2 minutes' is not a Prometheus duration",
+    ),
+    "duration units out of order (promtool rejects 5s1m)": (
+        "      SLOFastBurn: 2m\n      SLOSlowBurn: 15m\n      LLMErrorRatioHigh: 2m",
+        "      SLOFastBurn: 5s1m\n      SLOSlowBurn: 15m\n      LLMErrorRatioHigh: 2m",
+        "field 'profiles.demo.for.SLOFastBurn'",
+        "SLOFastBurn: 5s1m",
+        "'5s1m' is not a Prometheus duration (units in order y w d h m s ms",
+    ),
+    "duration out of Prometheus' range": (
+        "      Watchdog: 0s\n  production:",
+        "      Watchdog: 999999y\n  production:",
+        "field 'profiles.demo.for.Watchdog'",
+        "Watchdog: 999999y",
+        "'999999y' is out of range",
     ),
     "skip an SLO that does not exist": (
         "skip_slos: []",

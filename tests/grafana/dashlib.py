@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import promql_parser
+
 from harness import ROOT, require_binary
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
@@ -273,6 +275,48 @@ def _promql_problems(expr: str, fmt: str) -> list[str]:
     return problems
 
 
+def _children(node: Any) -> Iterator[Any]:
+    for attr in ("lhs", "rhs", "expr", "param"):
+        child = getattr(node, attr, None)
+        if child is not None:
+            yield child
+    yield from getattr(node, "args", None) or ()
+
+
+def _filters(side: Any) -> set[str]:
+    """Dashboard variables that filter one side of a division: of `(x or fallback)` only x (the
+    fallback, `vector(0)` or `0 * denominator`, only fills gaps)."""
+    while isinstance(side, promql_parser.ParenExpr) or (
+        isinstance(side, promql_parser.BinaryExpr) and str(side.op) == "or"
+    ):
+        side = side.expr if isinstance(side, promql_parser.ParenExpr) else side.lhs
+    return {v for v in referenced_vars(str(side)) if not v.startswith("__")}
+
+
+def ratio_filter_problems(expr: str) -> list[str]:
+    """Divisions whose two sides are not restricted by the same dashboard variables: under some
+    filter such a ratio divides a filtered count by an unfiltered one. Parsed with the port of
+    Prometheus' parser, Grafana's interval variables filled in first."""
+    builtins = Interpolation().builtins()
+    text = VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
+    try:
+        nodes = [promql_parser.parse(text)]
+    except ValueError as exc:
+        return [f"not valid PromQL: {exc}"]
+    problems = []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(_children(node))
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
+            a, b = _filters(node.lhs), _filters(node.rhs)
+            if a != b:
+                problems.append(
+                    f"ratio sides filter differently: numerator by {sorted(a)}, "
+                    f"denominator by {sorted(b)}"
+                )
+    return problems
+
+
 def lint(directory: Path = DASHBOARDS, provisioning: Path | None = None) -> list[str]:
     """All problems found in the dashboards of `directory` (empty list = clean)."""
     errors: list[str] = []
@@ -387,7 +431,10 @@ def lint(directory: Path = DASHBOARDS, provisioning: Path | None = None) -> list
             for target in panel.get("targets", []):
                 kind = datasource_kind(target.get("datasource") or panel.get("datasource"), dash)
                 if kind == "prometheus" and "expr" in target:
-                    for problem in _promql_problems(target["expr"], target.get("format", "")):
+                    for problem in [
+                        *_promql_problems(target["expr"], target.get("format", "")),
+                        *ratio_filter_problems(target["expr"]),
+                    ]:
                         err(f"{label} target {target.get('refId')}: {problem}")
                     is_latency = (
                         "histogram_quantile" in target["expr"]

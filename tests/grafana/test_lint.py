@@ -6,12 +6,15 @@ The shipped dashboards must be clean; deliberately broken copies must not be (ea
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from harness import ROOT
 from tests.grafana import dashlib
 
 EXPECTED_UIDS = {
@@ -147,6 +150,14 @@ def _no_exemplars(d: dict[str, Any]) -> None:
             target.pop("exemplar", None)
 
 
+def _unfiltered_denominator(d: dict[str, Any]) -> None:
+    (panel,) = [p for p in d["panels"] if p["title"] == "Output tokens per second by model"]
+    target = panel["targets"][0]
+    numerator, denominator = target["expr"].split(" / ")
+    unfiltered = denominator.replace('gen_ai_request_model=~"$model"', 'gen_ai_request_model!=""')
+    target["expr"] = f"{numerator} / {unfiltered}"
+
+
 def _angular_graph(d: dict[str, Any]) -> None:
     _first(d, "timeseries")["type"] = "graph"
 
@@ -169,6 +180,11 @@ MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
     "raw counter": ("llm-cost.json", _raw_counter, "without a range"),
     "old schema": ("stack-health.json", _old_schema, "schemaVersion"),
     "latency without exemplars": ("llm-overview.json", _no_exemplars, "without exemplars"),
+    "ratio sides with other filters": (
+        "llm-overview.json",
+        _unfiltered_denominator,
+        "numerator by ['model', 'provider'], denominator by ['provider']",
+    ),
 }
 
 
@@ -200,3 +216,42 @@ def test_alert_groups_panel_must_name_the_provisioned_alertmanager(tmp_path: Pat
     )
     errors = dashlib.lint(provisioning=provisioning)
     assert any("not the provisioned Alertmanager datasource name" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("expr", "problems"),
+    [
+        ('(a{m=~"$m"} or vector(0)) / b{m=~"$m"}', 0),  # the fallback is no filter
+        ('(a{m=~"$m"} or 0 * b{p=~"$p"}) / b{p=~"$p"}', 1),
+        ('max(a{r=~"/v1/$m"} / b)', 1),  # inside a call; `/` in a string is no division
+        ('(a) * (b{m=~"$m"}) / c', 1),
+        ('a{m=~"$m"} or b / c', 0),  # `/` binds tighter than `or`
+        ('a{m=~"$m"} / b{m=~"$m"} / c{m=~"$m"}', 0),
+        ('sum(rate(a{m=~"$m"}[$__rate_interval])) / sum(rate(b{m=~"$m"}[5m]))', 0),
+        ("sum(rate(a[5m]) / ", 1),  # a query it cannot read is a problem, not a pass
+    ],
+)
+def test_ratio_filter_check(expr: str, problems: int) -> None:
+    assert len(dashlib.ratio_filter_problems(expr)) == problems
+
+
+ALERTNAME = re.compile(r'alertname\s*(?:=~|!~|=|!=)\s*"([^"]*)"')
+
+
+def _shipped_alert_names() -> set[str]:
+    rules = (ROOT / "prometheus" / "rules").glob("*.yml")
+    groups = [g for p in rules for g in yaml.safe_load(p.read_text())["groups"]]
+    return {r["alert"] for g in groups for r in g["rules"] if "alert" in r}
+
+
+def test_alert_names_in_dashboards_exist_in_the_rules() -> None:
+    """An ALERTS selector naming an alert that was renamed away shows nothing, silently."""
+    shipped = _shipped_alert_names()
+    named = {
+        (q.id, name)
+        for q in dashlib.queries(dashlib.load())
+        for m in ALERTNAME.finditer(q.text)
+        for name in m.group(1).split("|")
+    }
+    assert len(named) > 10
+    assert {(where, n) for where, n in named if n not in shipped} == set()

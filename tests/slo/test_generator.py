@@ -15,12 +15,10 @@ import yaml
 from generators.config import load_config
 from harness import ROOT
 from slo import generate_all as _generate_all
-from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError, load_spec
+from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError, load_spec, load_thresholds
 
 
-def generate_all(
-    spec: Path = SPEC_PATH, thresholds: Path = THRESHOLDS_PATH
-) -> tuple[dict[str, str], list[str]]:
+def generate_all(spec: Path = SPEC_PATH, thresholds: Path = THRESHOLDS_PATH) -> dict[str, str]:
     return _generate_all(load_config(), spec, thresholds)
 
 
@@ -139,7 +137,7 @@ def test_every_threshold_flows_from_the_thresholds_file(tmp_path: Path) -> None:
             sentinel[name] = f"{9000 + i}.25"
     changed = tmp_path / "thresholds.yaml"
     changed.write_text(yaml.safe_dump(data))
-    files, _ = generate_all(SPEC_PATH, changed)
+    files = generate_all(SPEC_PATH, changed)
     rules = {
         r["alert"]: r
         for g in yaml.safe_load(files["prometheus/rules/llm-alerts.yml"])["groups"]
@@ -150,7 +148,7 @@ def test_every_threshold_flows_from_the_thresholds_file(tmp_path: Path) -> None:
         assert rules[name]["for"] == load_config().for_of(name)  # `for:` from the profile
         if name in sentinel:
             assert sentinel[name] in rules[name]["expr"], name
-    original, _ = generate_all()
+    original = generate_all()
     assert "9000" not in original["prometheus/rules/llm-alerts.yml"]
 
 
@@ -227,6 +225,17 @@ def test_cli_exits_2_without_a_stack_trace(tmp_path: Path) -> None:
         generate_all(tmp_path / "missing.yaml")
     res = _run("--config", str(tmp_path / "missing.yaml"), "--out", str(out))
     assert res.returncode == 2 and "cannot read" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_duration_units_out_of_order_are_rejected(tmp_path: Path) -> None:
+    """promtool rejects `5s1m` (units largest first, each once): the schema says so first."""
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(THRESHOLDS_PATH.read_text().replace("exclude: 10m", "exclude: 5s1m", 1))
+    line = _line_of(path.read_text(), "exclude: 5s1m")
+    where = rf"thresholds.yaml:{line}: field '[\w.]+baseline_exclude': '5s1m' is not a duration"
+    with pytest.raises(SpecError, match=where):
+        load_thresholds(path)
+    load_thresholds(THRESHOLDS_PATH)  # 10m is fine
 
 
 def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
