@@ -92,7 +92,7 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-# Server-span header capture (demo_app/telemetry/server_span.py): opentelemetry-util-http reads
+# Server-span header capture (genai_telemetry/server_span.py): opentelemetry-util-http reads
 # these itself and compiles them on every request, so a bad pattern would answer each one 500.
 HEADER_CAPTURE_ENVS = (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,

@@ -29,7 +29,6 @@ from typing import Any
 
 from opentelemetry.trace import SpanContext, SpanKind
 
-from demo_app import semconv as sc
 from demo_app.cache import ResponseCache, cache_key
 from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_expression
 from demo_app.calculator import format_result as format_number
@@ -43,7 +42,6 @@ from demo_app.guardrails import (
     check_input,
     check_output,
 )
-from demo_app.pricing import PriceTable
 from demo_app.providers.base import (
     ChatRequest,
     LLMProvider,
@@ -51,11 +49,13 @@ from demo_app.providers.base import (
     Usage,
     build_messages,
 )
-from demo_app.telemetry import OperationState, Telemetry
-from demo_app.telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
-from demo_app.telemetry.redaction import redact
-from demo_app.telemetry.streaming import consume_stream
 from demo_app.versions import DEFAULT_VERSION, PromptVersion
+from genai_telemetry import semconv as sc
+from genai_telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
+from genai_telemetry.pricing import PriceTable
+from genai_telemetry.redaction import redact
+from genai_telemetry.streaming import consume_stream
+from genai_telemetry.telemetry import OperationState, Telemetry
 
 SUPERVISOR = "supervisor"
 RETRIEVAL_WORKER = "retrieval_worker"

@@ -52,7 +52,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from demo_app import semconv
 from demo_app.providers.base import (
     ChatRequest,
     ChatResult,
@@ -65,7 +64,8 @@ from demo_app.providers.base import (
     estimate_prompt_tokens,
     estimate_tokens,
 )
-from demo_app.telemetry.redaction import redact
+from genai_telemetry import semconv
+from genai_telemetry.redaction import redact
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _KEYLIKE = re.compile(r"(?i)\b(?:sk|pk|rk)-[A-Za-z0-9_\-*]{6,}|bearer\s+\S+")

@@ -1,5 +1,5 @@
 """/metrics after real traffic: every contract metric with exactly the contract labels and
-bucket bounds (docs/telemetry.md, demo_app/semconv.py), exemplars, cost accounting."""
+bucket bounds (docs/telemetry.md, genai_telemetry/semconv.py), exemplars, cost accounting."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from harness.procs import Proc
 from tests.demo_app.conftest import log_lines, parse_sse, unique_question
 
@@ -245,5 +245,5 @@ def test_time_per_output_chunk_is_one_observation_per_chunk_after_the_first(traf
     assert total(text, tpoc, gen_ai_provider_name="gcp.gemini", **labels) - after_plain == (
         len(chunks) - 1
     )
-    # Buckets: the semconv advice plus finer bounds below it (demo_app/semconv.py).
+    # Buckets: the semconv advice plus finer bounds below it (genai_telemetry/semconv.py).
     assert set(sc.DURATION_BUCKETS) < set(sc.CHUNK_BUCKETS)

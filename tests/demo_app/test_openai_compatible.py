@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from demo_app import semconv
 from demo_app.providers import ChatRequest, ProviderError, build_messages, build_provider
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
+from genai_telemetry import semconv
 from harness import free_port
 from harness.fake_openai import ANSWER_WORDS, USAGE, FakeOpenAI, fake_openai_server
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from harness.otlp_receiver import OTLPReceiver, Span
 from harness.procs import Proc
 from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, unique_question

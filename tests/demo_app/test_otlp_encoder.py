@@ -1,4 +1,4 @@
-"""demo_app.telemetry.otlp: the span and log encoders write what the official encoders write.
+"""genai_telemetry.otlp: the span and log encoders write what the official encoders write.
 
 Both encode the same SDK spans (every Span field and AnyValue type, two resources, two scopes,
 remote and local parents, events, links, status, dropped counts); the bytes must parse to equal
@@ -33,7 +33,7 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from demo_app.telemetry import otlp
+from genai_telemetry import otlp
 
 REMOTE = SpanContext(
     0x4BF92F3577B34DA6A3CE929D0E0E4736,

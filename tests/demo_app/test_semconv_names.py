@@ -1,4 +1,4 @@
-"""demo_app/semconv.py names what the `opentelemetry-semantic-conventions` package names.
+"""genai_telemetry/semconv.py names what the `opentelemetry-semantic-conventions` package names.
 
 Attribute names are taken from the package (so a typo cannot exist); Prometheus metric names
 are the package's OTel metric names translated the way Prometheus translates OTLP (dots →
@@ -14,7 +14,7 @@ from opentelemetry.semconv.attributes import error_attributes, http_attributes, 
 from opentelemetry.semconv.metrics import http_metrics
 from opentelemetry.semconv.schemas import Schemas
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 
 # Translation of an OTel metric name + unit to its Prometheus name.
 UNIT_SUFFIX = {"s": "_seconds", "{token}": ""}

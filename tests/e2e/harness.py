@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import yaml
 
-from demo_app import semconv
 from demo_app.loadgen.driver import AsyncDriver
 from demo_app.loadgen.scenarios import AlertRef, Scenario
+from genai_telemetry import semconv
 from harness import require_binary
 from harness.procs import (
     ALERTMANAGER_CONFIG,

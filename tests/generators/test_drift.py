@@ -38,7 +38,7 @@ def test_committed_generated_files_are_fresh() -> None:
 
 def test_committed_files_are_the_demo_profile() -> None:
     """The committed rules drive the incident scenarios: they must be the short `demo` ones."""
-    from generators.config import load_config
+    from genobs.config import load_config
 
     assert load_config().profile == "demo"
     assert generators.render(profile="demo") == generators.render()

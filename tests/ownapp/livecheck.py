@@ -22,7 +22,7 @@ import httpx
 import yaml
 
 import generators
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from generators import contract
 from harness import ROOT, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server

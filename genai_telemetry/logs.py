@@ -25,9 +25,9 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
-from demo_app.config import Settings
-from demo_app.telemetry.redaction import redact_value
-from demo_app.telemetry.tracing import current_ids
+from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.redaction import redact_value
+from genai_telemetry.tracing import current_ids
 
 NO_OTLP = "_no_otlp"  # event-dict flag: write to stdout only
 
@@ -46,10 +46,10 @@ EventDict = MutableMapping[str, Any]
 
 
 def build_logger_provider(
-    settings: Settings, resource: Resource, exporter: LogRecordExporter | None = None
+    settings: TelemetrySettings, resource: Resource, exporter: LogRecordExporter | None = None
 ) -> LoggerProvider | None:
     if exporter is None and settings.otlp_logs_endpoint:
-        from demo_app.telemetry.otlp import FastOTLPLogExporter
+        from genai_telemetry.otlp import FastOTLPLogExporter
 
         exporter = FastOTLPLogExporter(
             endpoint=settings.otlp_logs_endpoint, timeout=settings.otlp_timeout_s
@@ -137,7 +137,7 @@ class OTLPSink:
 
 
 def build_logger(
-    settings: Settings, sink: OTLPSink, stream: TextIO | None = None
+    settings: TelemetrySettings, sink: OTLPSink, stream: TextIO | None = None
 ) -> structlog.typing.FilteringBoundLogger:
     """The app's logger (bound per instance; not the global structlog configuration)."""
     processors = [

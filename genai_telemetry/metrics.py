@@ -1,6 +1,6 @@
 """Every contract metric of docs/telemetry.md § Metrics, on a per-app CollectorRegistry.
 
-Names, labels and buckets come from `demo_app.semconv`; label values pass through
+Names, labels and buckets come from `genai_telemetry.semconv`; label values pass through
 `semconv.bounded` here (callers may hand in raw request values safely). Duration histograms
 carry a `trace_id` exemplar (rendered only in the OpenMetrics exposition).
 Metrics take one path: Prometheus scrapes `/metrics`; nothing here is exported via OTLP.
@@ -15,8 +15,8 @@ import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
-from demo_app import semconv as sc
-from demo_app.telemetry.redaction import redact
+from genai_telemetry import semconv as sc
+from genai_telemetry.redaction import redact
 
 # `_created` series double every counter/histogram without adding information the dashboards
 # use; switch them off (process-wide; nothing else in this process wants them).

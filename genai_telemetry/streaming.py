@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from demo_app import semconv as sc
-from demo_app.providers.base import ChatResult, ProviderError, StreamChunk
-from demo_app.telemetry import OperationState
-from demo_app.telemetry.metrics import Metrics
-from demo_app.telemetry.tracing import sampled_trace_id
+from genai_telemetry import semconv as sc
+from genai_telemetry.client import ChatResult, ProviderError, StreamChunk
+from genai_telemetry.metrics import Metrics
+from genai_telemetry.telemetry import OperationState
+from genai_telemetry.tracing import sampled_trace_id
 
 OnChunk = Callable[[str], Awaitable[None]]
 
