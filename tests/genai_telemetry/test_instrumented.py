@@ -287,3 +287,21 @@ def test_catalog_is_the_providers() -> None:
     assert client.chat_models() == [PRICED, UNPRICED]
     assert client.provider_of(UNPRICED) == "ollama"
     assert client.provider_of("nope") == sc.OTHER
+
+
+def test_the_pipeline_leaves_model_call_telemetry_to_the_client() -> None:
+    """demo_app/pipeline.py calls the instrumented client; it records no chat/embeddings
+    operation, token usage, cost or stream timing itself (names it would need for that)."""
+    import ast
+
+    from harness import ROOT
+
+    tree = ast.parse((ROOT / "demo_app" / "pipeline.py").read_text())
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    model_call_telemetry = {
+        "OP_CHAT", "OP_EMBEDDINGS", "observe_tokens", "add_cost", "add_unpriced",
+        "consume_stream", "observe_ttfc", "active_gauge", "A_INPUT_MESSAGES", "A_RESPONSE_MODEL",
+    }  # fmt: skip
+    assert names & model_call_telemetry == set()
+    assert {"InstrumentedClient", "request_scope"} <= names
