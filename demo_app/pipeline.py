@@ -1,4 +1,4 @@
-"""The RAG pipeline as agents, with all its GenAI telemetry.
+"""The RAG pipeline as agents, and the telemetry of what is not a model call.
 
     invoke_agent supervisor                      input guardrails (guardrails.py), then routes
                                                  on calculator.extract_expression(); output
@@ -35,7 +35,7 @@ from demo_app.cache import ResponseCache, cache_key
 from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_expression
 from demo_app.calculator import format_result as format_number
 from demo_app.corpus import RetrievedDoc
-from demo_app.evaluation import evaluate
+from demo_app.evaluation import EvaluationScore, evaluate
 from demo_app.guardrails import (
     FINISH_REASON_BLOCKED,
     REFUSAL,
@@ -108,6 +108,9 @@ class Answer:
 
 
 class Pipeline:
+    """One app's pipeline: `run()` answers a request; model calls go through `self.client`
+    (`provider` wrapped in the instrumented client)."""
+
     def __init__(
         self,
         *,
@@ -286,7 +289,7 @@ class Pipeline:
             finish_reasons=list(result.finish_reasons),
         )
 
-    def _record_evaluation(self, scores: Sequence[Any], chat: ChatCall) -> None:
+    def _record_evaluation(self, scores: Sequence[EvaluationScore], chat: ChatCall) -> None:
         """Each score → the evaluation histogram + a gen_ai.evaluation.result event on the chat
         span (the answer it judges)."""
         for score in scores:
