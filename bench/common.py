@@ -62,11 +62,25 @@ def app(
         proc.stop()
 
 
+# What rag-api runs from (genai_telemetry/ exists from the ref that split it out of demo_app/).
+APP_PACKAGES = ("demo_app", "genai_telemetry")
+
+
 def checkout_app(ref: str, dest: Path) -> Path:
-    """`demo_app/` as of git `ref`, extracted under `dest`; returns the directory to run it from."""
+    """The app's packages (`demo_app/` and, from the ref that has it, `genai_telemetry/`) as of
+    git `ref`, extracted under `dest`; returns the directory to run it from."""
     dest.mkdir(parents=True, exist_ok=True)
+    listing = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "--name-only", ref],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listing.returncode != 0:
+        raise SystemExit(f"cannot read demo_app at {ref!r}: {listing.stderr.strip()}")
+    paths = [p for p in APP_PACKAGES if p in listing.stdout.split()]
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", ref, "demo_app"],
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref, *paths],
         capture_output=True,
         check=False,
     )

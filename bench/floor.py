@@ -37,8 +37,8 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import common
-from demo_app import semconv as sc
 from demo_app.app import QUIET_PATHS
+from genai_telemetry import semconv as sc
 from harness.otlp_receiver import OTLPReceiver
 
 LOSS_GOAL = 0.05

@@ -1,9 +1,9 @@
 """The gain of each library part rag-api replaces, timed in this process against the original.
 
   encoders    the official OTLP span and log encoders (opentelemetry-exporter-otlp-proto-common)
-              vs demo_app.telemetry.otlp's, on the spans and log records of real rag-api requests
+              vs genai_telemetry.otlp's, on the spans and log records of real rag-api requests
               (in-process app, simulated provider, in-memory exporters); µs per request
-  server span the FastAPI instrumentation's middleware vs demo_app.telemetry.server_span, each on
+  server span the FastAPI instrumentation's middleware vs genai_telemetry.server_span, each on
               the same one-route FastAPI app, a request driven straight through ASGI (no socket),
               recording spans with no processor; µs per request including the app itself, and
               the same app bare for reference
@@ -28,8 +28,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bench import common
-from demo_app.telemetry.otlp import LogEncoder, SpanEncoder
-from demo_app.telemetry.server_span import ServerSpanMiddleware
+from genai_telemetry.otlp import LogEncoder, SpanEncoder
+from genai_telemetry.server_span import ServerSpanMiddleware
 from harness import poll
 
 

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from demo_app import semconv
+from genai_telemetry import semconv
 
 QUESTIONS = (
     "How do I configure the OpenTelemetry collector batch processor?",

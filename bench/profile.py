@@ -27,10 +27,10 @@ from bench import common, peers
 # (component, substrings of "function (file)" frames), first match wins for a frame; order
 # matters only between overlapping patterns.
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("redaction", ("demo_app/telemetry/redaction.py", "_span_is_clean", "_clean (")),
+    ("redaction", ("genai_telemetry/redaction.py", "_span_is_clean", "_clean (")),
     (
         "OTLP encoding",
-        ("exporter/otlp/proto/common", "SerializeToString", "demo_app/telemetry/otlp"),
+        ("exporter/otlp/proto/common", "SerializeToString", "genai_telemetry/otlp"),
     ),
     (
         "export thread: HTTP",
@@ -41,7 +41,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("sdk/_shared_internal", "sdk/trace/export", "sdk/_logs/_internal/export"),
     ),
     ("OTel log records", ("sdk/_logs", "opentelemetry/_logs")),
-    ("log formatting (structlog, stdout)", ("structlog/", "demo_app/telemetry/logs.py")),
+    ("log formatting (structlog, stdout)", ("structlog/", "genai_telemetry/logs.py")),
     ("attribute setting", ("opentelemetry/attributes", "set_attribute", "set_attributes")),
     (
         "span creation and end",
@@ -53,11 +53,11 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "instrumentation/asgi",
             "instrumentation/fastapi",
             "opentelemetry/util/http",
-            "demo_app/telemetry/server_span",
+            "genai_telemetry/server_span",
         ),
     ),
-    ("metrics", ("prometheus_client/", "demo_app/telemetry/metrics.py")),
-    ("telemetry glue (operation wrapper)", ("demo_app/telemetry/__init__.py",)),
+    ("metrics", ("prometheus_client/", "genai_telemetry/metrics.py")),
+    ("telemetry glue (operation wrapper)", ("genai_telemetry/telemetry.py",)),
 )
 GENERIC = (
     "json/",

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         app,
         host=settings.host,
         port=settings.port,
-        log_config=None,  # our JSON logging (demo_app.telemetry.logs) handles uvicorn's records
+        log_config=None,  # our JSON logging (genai_telemetry.logs) handles uvicorn's records
         access_log=False,  # the app writes its own access line with request_id and trace_id
         proxy_headers=False,  # no proxy in front; X-Forwarded-For must not pick rate-limit keys
         server_header=False,

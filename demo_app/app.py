@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -24,7 +25,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demo_app import __version__
-from demo_app import semconv as sc
 from demo_app.alerts import AlertStore
 from demo_app.api import errors, openapi
 from demo_app.api.routes import admin_router, alerts_router, router
@@ -33,16 +33,17 @@ from demo_app.cache import ResponseCache
 from demo_app.config import ConfigError, Settings
 from demo_app.faults import FaultProfile, FaultStore
 from demo_app.pipeline import Pipeline
-from demo_app.pricing import PriceTable
 from demo_app.providers import build_provider
 from demo_app.providers.base import LLMProvider
 from demo_app.ratelimit import RateLimiter
-from demo_app.telemetry import Telemetry
-from demo_app.telemetry.logs import install_stdlib_bridge
-from demo_app.telemetry.redaction import redact
-from demo_app.telemetry.server_span import ServerSpanMiddleware, matched_route
-from demo_app.telemetry.tracing import current_ids, sampled_trace_id
 from demo_app.versions import PromptVersion
+from genai_telemetry import semconv as sc
+from genai_telemetry.logs import install_stdlib_bridge
+from genai_telemetry.pricing import PriceTable
+from genai_telemetry.redaction import redact
+from genai_telemetry.server_span import ServerSpanMiddleware, matched_route
+from genai_telemetry.telemetry import Telemetry
+from genai_telemetry.tracing import current_ids, sampled_trace_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 # Health and scrape endpoints: no server span, no access log line (they would drown the rest).
@@ -133,7 +134,13 @@ class RequestContextMiddleware:
             route = matched_route(scope) or sc.OTHER
             extra: dict[str, Any] = {}
             state.telemetry.metrics.observe_http(
-                scope.get("method", "GET"), route, status["code"], elapsed, sampled_trace_id()
+                scope.get("method", "GET"),
+                route,
+                status["code"],
+                elapsed,
+                sampled_trace_id(),
+                scheme=scope.get("scheme", "http"),
+                error=sys.exc_info()[1],  # what the request ends with (None when handled here)
             )
             write, suppressed = True, 0
             if alerts:  # a webhook flood must not crowd out other log records

@@ -19,7 +19,8 @@ from opentelemetry.util.http import (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
 )
 
-from demo_app import __version__, semconv
+from demo_app import __version__
+from genai_telemetry import semconv
 
 
 class ConfigError(ValueError):
@@ -92,7 +93,7 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-# Server-span header capture (demo_app/telemetry/server_span.py): opentelemetry-util-http reads
+# Server-span header capture (genai_telemetry/server_span.py): opentelemetry-util-http reads
 # these itself and compiles them on every request, so a bad pattern would answer each one 500.
 HEADER_CAPTURE_ENVS = (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,

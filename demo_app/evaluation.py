@@ -24,9 +24,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from demo_app import semconv
 from demo_app.corpus import RetrievedDoc
 from demo_app.retrieval import tokenize
+from genai_telemetry import semconv
 
 PASS_THRESHOLD = 0.7
 SUPPORT_THRESHOLD = 0.6

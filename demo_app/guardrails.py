@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from demo_app import semconv as sc
-from demo_app.telemetry.redaction import redact
+from genai_telemetry import semconv as sc
+from genai_telemetry.redaction import redact
 
 REFUSAL = "I can't help with that request."
 FINISH_REASON_BLOCKED = "content_filter"  # as OpenAI-compatible APIs name a filtered answer

@@ -20,8 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from demo_app import semconv
 from demo_app.config import TierLimit
+from genai_telemetry import semconv
 
 OVERFLOW_HOST = "_overflow"
 LOWEST_TIER = semconv.USER_TIERS[0]

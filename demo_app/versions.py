@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from demo_app import semconv as sc
 from demo_app.config import ConfigError
+from genai_telemetry import semconv as sc
 
 PROMPT_VERSION_ENV = "PROMPT_VERSION"
 PROMPT_VERSIONS_ENV = "PROMPT_VERSIONS"

@@ -18,8 +18,8 @@ from export import TARGETS
 from export.build import Options, build
 from export.errors import ExportError
 from export.write import check_target, replace_tree, stale
-from generators.config import ROOT
-from slo.spec import SpecError
+from genobs.config import ROOT
+from genobs.yamlspec import SpecError
 
 _DEFAULTS = Options()
 

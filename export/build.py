@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from export import TARGETS, kube, rules, yamlio
 from export.errors import ExportError
 from generators import render
-from generators.config import ROOT, Config, load_config
+from genobs.config import ROOT, Config, load_config
 
 DASHBOARDS_DIR = "grafana/dashboards/"
 ALERTMANAGER_EXAMPLE = "alertmanager/alertmanager.production-example.yml"

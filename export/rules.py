@@ -2,7 +2,7 @@
 
 check() parses each `expr` with a port of Prometheus' own PromQL parser, so a configuration that
 yields an invalid rule fails the export (naming the rule) instead of failing later in a ruler.
-(Each `for:` is checked where it is read: generators.config.)
+(Each `for:` is checked where it is read: genobs.config.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import promql_parser
 import yaml
 
 from export.errors import ExportError
-from generators.config import Config
+from genobs.config import Config
 
 RULES_DIR = "prometheus/rules/"
 NAMESPACE_PREFIX = "genai-obs-"

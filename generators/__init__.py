@@ -20,8 +20,8 @@ def owned_globs() -> list[str]:
 
 def render(config_path: Path | None = None, profile: str | None = None) -> dict[str, str]:
     """Every generated file: repo-relative path → text. Raises slo.spec.SpecError on bad input."""
-    from generators.config import load_config
-    from generators.context import use
+    from genobs.config import load_config
+    from genobs.context import use
     from grafana.dashgen import render as dashboards
     from slo import generate_all
 

@@ -14,10 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from demo_app.pricing import PriceTableError
+from genai_telemetry.pricing import PriceTableError
 from generators import owned_globs, render
-from generators.config import ROOT
-from slo.spec import SpecError
+from genobs.config import ROOT
+from genobs.yamlspec import SpecError
 
 
 def main(argv: list[str] | None = None) -> int:

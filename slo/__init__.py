@@ -13,7 +13,7 @@ from slo.render import dump
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, load_spec, load_thresholds
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 RULES_DIR = "prometheus/rules"
 
@@ -35,7 +35,7 @@ def generate_all(
         llm_alerts.generate(thresholds, cfg), f"{th_src} and genai-obs.yaml"
     )
     files[f"{RULES_DIR}/{prices.RULES_FILE}"] = dump(
-        prices.generate(cfg), "demo_app/data/prices.yaml and genai-obs.yaml"
+        prices.generate(cfg), "genai_telemetry/prices.yaml and genai-obs.yaml"
     )
     files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src)
     return files

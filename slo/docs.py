@@ -13,7 +13,7 @@ from slo.rules import BURN_ALERTS, SLO_DASHBOARD
 from slo.spec import Threshold
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 ALERTMANAGER_CONFIG = Path(__file__).resolve().parents[1] / "alertmanager" / "alertmanager.yml"
 

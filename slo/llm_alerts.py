@@ -1,9 +1,10 @@
 """prometheus/rules/llm-alerts.yml: operational alerts for the LLM app and the telemetry stack.
 
-Metric and label names come from demo_app.semconv (the telemetry contract); every number comes
-from slo/thresholds.yaml; which service is watched, its `service` label, runbook links and `for:`
-come from genai-obs.yaml. This module only holds the shape of each query. The service matchers
-are added to every selector of an app metric after the queries are built (generators.promql).
+Metric and label names come from genai_telemetry.semconv (the telemetry contract); every number
+comes from slo/thresholds.yaml; which service is watched, its `service` label, runbook links
+and `for:` come from genai-obs.yaml. This module only holds the shape of each query. The
+service matchers are added to every selector of an app metric after the queries are built
+(genobs.promql).
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from demo_app import semconv as sc
-from generators.contract import L_SYSTEM, is_app_metric
-from generators.promql import inject, le_matcher, quote
+from genai_telemetry import semconv as sc
+from genobs.contract import L_SYSTEM, is_app_metric
+from genobs.promql import inject, le_matcher, quote
 from slo import prices
 from slo.render import dashboard, runbook_url
 from slo.spec import Threshold
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 MODEL_LABELS = f"{sc.L_PROVIDER}, {sc.L_MODEL}"
 CHAT = f'{sc.L_OPERATION}="{sc.OP_CHAT}"'

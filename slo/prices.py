@@ -1,6 +1,6 @@
 """prometheus/rules/llm-prices.yml: the price table as Prometheus series, and cost from tokens.
 
-The price table (demo_app/data/prices.yaml, LiteLLM field names) becomes one constant series per
+The price table (genai_telemetry/prices.yaml, LiteLLM field names) becomes one constant series per
 model and token type, `llm:price_usd_per_token{gen_ai_request_model, gen_ai_token_type}`, so any
 app that emits only the standard `gen_ai.client.token.usage` histogram gets a cost:
 
@@ -13,7 +13,8 @@ app that emits only the standard `gen_ai.client.token.usage` histogram gets a co
 The GenAI semconv `gen_ai.token.type` has only `input` and `output`; cached and reasoning tokens
 are subsets of them that no standard metric reports. So the cost from tokens is the list price
 of every token: an upper bound when prompt-cache reads get a discount, exact otherwise.
-Prices are matched on the exact request model (no date-suffix fallback as in demo_app.pricing).
+Prices are matched on the exact request model (no date-suffix fallback as in
+genai_telemetry.pricing).
 The long-context tiers (`*_above_200k_tokens`) depend on each call's size, which a histogram sum
 cannot tell apart: they are not rendered.
 
@@ -29,13 +30,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from demo_app import semconv as sc
-from demo_app.pricing import PRICES_PATH, ModelPrice, PriceTable
-from generators.contract import is_app_metric
-from generators.promql import inject
+from genai_telemetry import semconv as sc
+from genai_telemetry.pricing import PRICES_PATH, ModelPrice, PriceTable
+from genobs.contract import is_app_metric
+from genobs.promql import inject
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 PRICE = "llm:price_usd_per_token"
 TOKEN_COST_RATE = "llm:token_cost_usd:rate5m"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 REGENERATE = "`make generate` (python -m generators)"
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from generators.contract import is_app_metric, is_extra
-from generators.promql import inject, le_matcher, quote, render_matchers
+from genobs.contract import is_app_metric, is_extra
+from genobs.promql import inject, le_matcher, quote, render_matchers
 from slo.render import dashboard, runbook_url
 from slo.spec import PLACEHOLDER, SLO, EventsSLI, Spec
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 SHORT_WINDOWS = ("5m", "30m", "1h", "2h", "6h")
 LONG_WINDOWS = ("1d", "3d", "30d")

@@ -14,12 +14,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import promql_parser
-import yaml
 
-from demo_app import semconv
-from generators.promql import le_matcher, metric_names
+from genai_telemetry import semconv
+from genobs.promql import le_matcher, metric_names
+from genobs.yamlspec import (
+    Path_,
+    Reporter,
+    SpecError,
+    load_yaml_with_lines,
+    schema_errors,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_PATH = PACKAGE_DIR / "slos.yaml"
@@ -47,147 +52,6 @@ CONTRACT_BUCKETS: dict[str, tuple[float, ...]] = {
 # Labels the generator sets itself; an SLO's extra labels must not override them.
 RESERVED_LABELS = frozenset({"service", "slo", "severity", "alertname", "le", "job", "instance"})
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-
-
-class SpecError(Exception):
-    """A spec problem, already formatted for a person (file, line, SLO, field, reason)."""
-
-
-# --- YAML with line numbers ----------------------------------------------------------------------
-Path_ = tuple[str | int, ...]
-
-
-def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
-    """Build plain Python data from a composed YAML node, remembering each path's line (1-based)."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in out:
-                raise _DuplicateKey((*path, key), key_node.start_mark.line + 1)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, (*path, key), lines)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node)  # type: ignore[arg-type]
-    finally:
-        loader.dispose()
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, path: Path_, line: int) -> None:
-        super().__init__(path)
-        self.path = path
-        self.line = line
-
-
-def load_yaml_with_lines(path: Path) -> tuple[Any, dict[Path_, int]]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{where}: not valid YAML: {problem}") from None
-    if node is None:
-        raise SpecError(f"{path}:1: the file is empty")
-    lines: dict[Path_, int] = {}
-    try:
-        return _construct(node, (), lines), lines
-    except _DuplicateKey as exc:
-        raise SpecError(f"{path}:{exc.line}: field '{_dotted(exc.path)}' is given twice") from None
-
-
-def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-class _Reporter:
-    """Formats errors for one file, naming the SLO an error sits in (when it sits in one)."""
-
-    def __init__(self, path: Path, data: Any, lines: dict[Path_, int], list_key: str) -> None:
-        self.path = path
-        self.data = data
-        self.lines = lines
-        self.list_key = list_key
-
-    def line_of(self, path: Path_) -> int:
-        for end in range(len(path), -1, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return 1
-
-    def error(self, path: Path_, reason: str) -> SpecError:
-        where = f"{self.path}:{self.line_of(path)}"
-        owner = ""
-        rest: Path_ = path
-        if len(path) >= 2 and path[0] == self.list_key and isinstance(path[1], int):
-            items = self.data.get(self.list_key) if isinstance(self.data, dict) else None
-            name = None
-            if (
-                isinstance(items, list)
-                and path[1] < len(items)
-                and isinstance(items[path[1]], dict)
-            ):
-                name = items[path[1]].get("name")
-            owner = f"slo '{name}'" if name else f"{self.list_key}[{path[1]}]"
-            rest = path[2:]
-        parts = [where]
-        if owner:
-            parts.append(owner)
-        if rest:
-            parts.append(f"field '{_dotted(rest)}'")
-        return SpecError(": ".join(parts) + ": " + reason)
-
-
-def _schema_errors(reporter: _Reporter, schema: dict[str, Any]) -> None:
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(reporter.data), key=lambda e: list(map(str, e.path)))
-    if not errors:
-        return
-    messages = []
-    for err in errors:
-        path: Path_ = tuple(err.absolute_path)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = set(err.schema.get("properties", {}))
-            for key in sorted(set(err.instance) - allowed):
-                messages.append(
-                    str(
-                        reporter.error(
-                            (*path, key),
-                            f"unknown field (allowed: {', '.join(sorted(allowed))})",
-                        )
-                    )
-                )
-            continue
-        if err.validator == "oneOf" and isinstance(err.instance, dict):
-            reason = "must have exactly one of: " + ", ".join(
-                sorted(
-                    next(iter(s.get("required", ["?"])))
-                    for s in err.validator_value
-                    if isinstance(s, dict)
-                )
-            )
-        else:
-            reason = err.message
-            if err.validator == "pattern" and "description" in err.schema:
-                reason = f"{err.instance!r} is not {err.schema['description']}"
-            if err.validator in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
-                reason = f"{err.instance!r} is out of range ({err.validator} {err.validator_value})"
-        messages.append(str(reporter.error(path, reason)))
-    raise SpecError("\n".join(messages))
 
 
 # --- The SLO spec --------------------------------------------------------------------------------
@@ -269,7 +133,7 @@ def _decimal(value: float | int) -> Decimal:
     return Decimal(str(value))
 
 
-def _placeholder_problems(reporter: _Reporter, at: Path_, text: str) -> list[str]:
+def _placeholder_problems(reporter: Reporter, at: Path_, text: str) -> list[str]:
     allowed = ("window", *ROUTE_PLACEHOLDERS)
     return [
         str(
@@ -282,7 +146,7 @@ def _placeholder_problems(reporter: _Reporter, at: Path_, text: str) -> list[str
     ]
 
 
-def _promql_problems(reporter: _Reporter, at: Path_, query: str) -> list[str]:
+def _promql_problems(reporter: Reporter, at: Path_, query: str) -> list[str]:
     """The query must parse as PromQL (placeholders filled with stand-ins) and be one vector."""
     text = query.replace(WINDOW_PLACEHOLDER, "5m")
     text = PLACEHOLDER.sub('__placeholder__=""', text)
@@ -297,8 +161,8 @@ def _promql_problems(reporter: _Reporter, at: Path_, query: str) -> list[str]:
 
 def load_spec(path: Path = SPEC_PATH) -> Spec:
     data, lines = load_yaml_with_lines(path)
-    reporter = _Reporter(path, data, lines, "slos")
-    _schema_errors(reporter, json.loads(SPEC_SCHEMA_PATH.read_text()))
+    reporter = Reporter(path, data, lines, "slos")
+    schema_errors(reporter, json.loads(SPEC_SCHEMA_PATH.read_text()))
     problems: list[str] = []
     slos: list[SLO] = []
     seen: dict[str, int] = {}
@@ -411,8 +275,8 @@ class Threshold:
 
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
     data, lines = load_yaml_with_lines(path)
-    reporter = _Reporter(path, data, lines, "alerts")
-    _schema_errors(reporter, json.loads(THRESHOLDS_SCHEMA_PATH.read_text()))
+    reporter = Reporter(path, data, lines, "alerts")
+    schema_errors(reporter, json.loads(THRESHOLDS_SCHEMA_PATH.read_text()))
     out: dict[str, Threshold] = {}
     for name, raw in data["alerts"].items():
         bound = raw.get("score_bound")

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from demo_app import semconv
+from genai_telemetry import semconv
 from harness import poll
 from harness.procs import (
     PROMETHEUS_CONFIG,

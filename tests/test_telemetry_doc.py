@@ -1,5 +1,5 @@
 """docs/telemetry.md (the telemetry contract users read) says what
-demo_app/semconv.py says: metric names, label sets, buckets and bounded values. It needs
+genai_telemetry/semconv.py says: metric names, label sets, buckets and bounded values. It needs
 nothing outside the checkout, so it runs everywhere."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from harness import ROOT
 
 DOC = (ROOT / "docs" / "telemetry.md").read_text()

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from demo_app import semconv as sc
 from demo_app.providers.base import ProviderError
+from genai_telemetry import semconv as sc
 
 # Provider failures → our status (the availability SLO burns on these, not on our own 429).
 PROVIDER_STATUS = {

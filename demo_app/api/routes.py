@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, Securi
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
 
-from demo_app import semconv as sc
 from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.schemas import (
@@ -28,8 +27,9 @@ from demo_app.faults import FaultProfile, FaultProfileError
 from demo_app.pipeline import Answer, ChatInput
 from demo_app.providers.base import ProviderError
 from demo_app.ratelimit import effective_tier
-from demo_app.telemetry import REQUEST_DEADLINE
-from demo_app.telemetry.tracing import current_ids
+from genai_telemetry import semconv as sc
+from genai_telemetry.telemetry import REQUEST_DEADLINE
+from genai_telemetry.tracing import current_ids
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

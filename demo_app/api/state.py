@@ -11,7 +11,7 @@ from demo_app.faults import FaultStore
 from demo_app.pipeline import Pipeline
 from demo_app.providers.base import LLMProvider
 from demo_app.ratelimit import RateLimiter
-from demo_app.telemetry import Telemetry
+from genai_telemetry.telemetry import Telemetry
 
 
 @dataclass

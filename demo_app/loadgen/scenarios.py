@@ -306,7 +306,7 @@ def _weights(ctx: _Ctx, parent: Any, key: str, where: str, allowed: tuple[str, .
 
 def _mix(ctx: _Ctx, d: Any, where: str, base: Mix | None) -> Mix:
     _check_keys(ctx, d, where, () if base else MIX_KEYS, MIX_KEYS if base else ())
-    from demo_app.semconv import FEATURES, USER_TIERS
+    from genai_telemetry.semconv import FEATURES, USER_TIERS
 
     def pick(key: str, parse):
         if key in d:

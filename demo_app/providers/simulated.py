@@ -53,7 +53,6 @@ from types import MappingProxyType
 
 import yaml
 
-from demo_app import semconv
 from demo_app.faults import FaultProfile, FaultStore
 from demo_app.providers.base import (
     CHARS_PER_TOKEN,
@@ -70,6 +69,7 @@ from demo_app.providers.base import (
     estimate_tokens,
 )
 from demo_app.retrieval import tokenize
+from genai_telemetry import semconv
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
-from generators.context import current
+from genai_telemetry import semconv as sc
+from genobs.context import current
 
 from . import core, limits
 from .promql import matchers

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generators.context import current
-from generators.contract import is_app_metric
-from generators.promql import inject
+from genobs.context import current
+from genobs.contract import is_app_metric
+from genobs.promql import inject
 
 SCHEMA_VERSION = 39
 REGENERATE = "make generate"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from slo import prices
 
 from . import common, core

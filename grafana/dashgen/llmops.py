@@ -9,7 +9,7 @@ way and no other metric grows by the number of versions.
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 
 from . import common, core, limits
 from .core import GREEN, RED, prom, thresholds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 
 from . import common, core, cost, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds

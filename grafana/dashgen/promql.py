@@ -1,4 +1,4 @@
-"""PromQL building blocks on the telemetry contract (names come from demo_app.semconv only).
+"""PromQL building blocks on the telemetry contract (names come from genai_telemetry.semconv only).
 
 Histogram rules used everywhere: quantiles are
 `histogram_quantile(q, sum by (le, …) (rate(_bucket)))`
@@ -8,10 +8,10 @@ from `rate`/`increase` of counters, never from raw counter values.
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
-from generators.context import current
-from generators.contract import L_SYSTEM, STANDARD, base
-from generators.promql import Matcher, le_matcher, quote
+from genai_telemetry import semconv as sc
+from genobs.context import current
+from genobs.contract import L_SYSTEM, STANDARD, base
+from genobs.promql import Matcher, le_matcher, quote
 
 RATE = "$__rate_interval"
 

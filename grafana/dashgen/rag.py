@@ -3,7 +3,7 @@ answers faithful to the retrieved context?"""
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 
 from . import common, core, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds

@@ -11,7 +11,7 @@ from slo.render import REGENERATE
 from . import cost, docs, overview, rag, slos, stack, traces
 
 if TYPE_CHECKING:
-    from generators.config import Config
+    from genobs.config import Config
 
 DASHBOARDS_DIR = "grafana/dashboards"
 PROVIDER = "grafana/provisioning/dashboards/dashboards.yaml"
@@ -26,7 +26,7 @@ BUILDERS: dict[str, Callable[[], dict]] = {
 
 
 def render(cfg: Config) -> dict[str, str]:
-    """Repo-relative path → text; call inside generators.context.use(cfg)."""
+    """Repo-relative path → text; call inside genobs.context.use(cfg)."""
     out = {}
     built = []
     for base, build in BUILDERS.items():

@@ -7,7 +7,7 @@ traces_service_graph_*; default dimensions service, span_name, span_kind, status
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 
 from . import common, core, limits
 from .core import GREEN, RED, loki, prom, thresholds

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import floor
-from demo_app import semconv as sc
-from demo_app.telemetry.metrics import Metrics
+from genai_telemetry import semconv as sc
+from genai_telemetry.metrics import Metrics
 
 
 @given(

@@ -27,7 +27,7 @@ def test_row_labels_split_into_variant_and_version(label: str, expected: tuple[s
 def test_checkout_app_extracts_the_package_at_a_ref(tmp_path: Path) -> None:
     source = common.checkout_app("HEAD", tmp_path / "base")
     assert (source / "demo_app" / "__main__.py").is_file()
-    assert (source / "demo_app" / "data" / "prices.yaml").is_file()
+    assert (source / "genai_telemetry" / "prices.yaml").is_file()
     assert not (source / "tests").exists()
 
 

@@ -58,7 +58,7 @@ def test_profile_charges_each_sample_to_the_innermost_component() -> None:
             "thread (1);run (uvicorn/main.py:1);__call__ (/x/opentelemetry/instrumentation/asgi/"
             "__init__.py:9);get_scores (/x/rank_bm25.py:3) 5",
             "thread (2);worker (/x/opentelemetry/sdk/_shared_internal/__init__.py:1);export "
-            "(/x/demo_app/telemetry/otlp.py:2);encode (/x/demo_app/telemetry/otlp.py:3) 7",
+            "(/x/genai_telemetry/otlp.py:2);encode (/x/genai_telemetry/otlp.py:3) 7",
             "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
         ]
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from demo_app.telemetry.redaction import iban_valid, luhn_valid
+from genai_telemetry.redaction import iban_valid, luhn_valid
 
 CORPUS = Path(__file__).resolve().with_name("redaction_corpus.yaml")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^}]*))?\}")

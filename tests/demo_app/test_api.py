@@ -13,11 +13,11 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from demo_app import app as app_module
-from demo_app import semconv as sc
 from demo_app.api.errors import provider_error
 from demo_app.config import Settings
 from demo_app.providers.base import ProviderError
 from demo_app.providers.simulated import load_catalog
+from genai_telemetry import semconv as sc
 from harness.procs import Proc
 from tests.demo_app.conftest import serve_in_thread, unique_question
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from demo_app import semconv as sc
 from demo_app.providers.simulated import load_catalog
+from genai_telemetry import semconv as sc
 from harness.procs import Proc
 
 # Every chat model of the shipped simulated catalog (demo_app/providers/catalog.yaml).

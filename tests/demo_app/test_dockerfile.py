@@ -4,6 +4,7 @@ The image build itself is exercised by `make smoke` where Docker exists."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -90,3 +91,19 @@ def test_dockerignore_keeps_secrets_and_venv_out_of_the_context() -> None:
     assert lines[0] == "*", "allow-list: everything is excluded unless re-included"
     included = {x[1:].rstrip("/") for x in lines if x.startswith("!")}
     assert included == {"pyproject.toml", "constraints.txt", "demo_app"}
+
+
+def test_copies_every_first_party_package_the_app_imports() -> None:
+    """The image runs `python -m demo_app`: every repo package it imports must be in the image."""
+    first_party = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    imported = set()
+    for path in (ROOT / "demo_app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+    needed = (imported & first_party) | {"demo_app"}
+    copied = {rest.split()[0].strip("./") for kw, rest in instructions() if kw == "COPY"}
+    assert "genai_telemetry" in needed
+    assert needed <= copied, needed - copied

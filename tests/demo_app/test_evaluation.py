@@ -5,7 +5,6 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demo_app import semconv
 from demo_app.corpus import RetrievedDoc
 from demo_app.evaluation import (
     LABEL_FAIL,
@@ -16,6 +15,7 @@ from demo_app.evaluation import (
     faithfulness,
     score,
 )
+from genai_telemetry import semconv
 
 CACHE_DOC = RetrievedDoc(
     id="prompt-caching",

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from demo_app import semconv as sc
 from demo_app.app import create_app
 from demo_app.config import Settings
 from demo_app.faults import KNOB_BOUNDS
 from demo_app.providers import build_provider
+from genai_telemetry import semconv as sc
 from harness.procs import Proc
 from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, serve_in_thread, unique_question
 

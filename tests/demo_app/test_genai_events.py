@@ -8,9 +8,9 @@ import io
 from opentelemetry import trace
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
-from demo_app import semconv as sc
 from demo_app.config import Settings
-from demo_app.telemetry import Telemetry
+from genai_telemetry import semconv as sc
+from genai_telemetry.telemetry import Telemetry
 
 EMAIL = "jane.doe@example.org"
 

@@ -15,9 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from demo_app import app as app_module
 from demo_app import guardrails
-from demo_app import semconv as sc
 from demo_app.config import ConfigError, Settings
 from demo_app.versions import PromptVersion
+from genai_telemetry import semconv as sc
 from tests.demo_app.conftest import serve_in_thread, unique_question
 
 INJECTIONS = (

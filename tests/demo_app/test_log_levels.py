@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from demo_app.config import Settings
-from demo_app.telemetry.logs import OTLPSink, build_logger, install_stdlib_bridge
+from genai_telemetry.logs import OTLPSink, build_logger, install_stdlib_bridge
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from demo_app.pricing import PRICES_PATH, PriceTable, PriceTableError
 from demo_app.providers.base import Usage
 from demo_app.providers.simulated import load_catalog
+from genai_telemetry.pricing import PRICES_PATH, PriceTable, PriceTableError
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from demo_app import semconv
 from demo_app.evaluation import evaluate
 from demo_app.faults import FaultProfile, FaultStore
 from demo_app.providers import (
@@ -32,6 +31,7 @@ from demo_app.providers.base import (
 )
 from demo_app.providers.simulated import CatalogError, SimulatedProvider, load_catalog
 from demo_app.retrieval import Retriever
+from genai_telemetry import semconv
 
 QUESTION = "What is time to first token and how do I measure it?"
 EXPECTED_CATALOG = {

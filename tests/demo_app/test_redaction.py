@@ -20,9 +20,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import Status, StatusCode
 
-from demo_app.telemetry import redaction, tracing
-from demo_app.telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
-from demo_app.telemetry.tracing import RedactingSpanProcessor
+from genai_telemetry import redaction, tracing
+from genai_telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
+from genai_telemetry.tracing import RedactingSpanProcessor
 from harness.otlp_receiver import OTLPReceiver
 from harness.procs import Proc
 from tests.demo_app.conftest import capturing_app, sink_texts
@@ -285,9 +285,9 @@ def test_values_skipped_on_span_end_are_redacted_where_they_are_set() -> None:
     from demo_app.config import Settings
     from demo_app.corpus import RetrievedDoc
     from demo_app.pipeline import ChatInput, Pipeline
-    from demo_app.pricing import PriceTable
     from demo_app.providers import build_provider
-    from demo_app.telemetry import Telemetry
+    from genai_telemetry.pricing import PriceTable
+    from genai_telemetry.telemetry import Telemetry
 
     s = SECRETS
     provider = build_provider("simulated", seed=1, latency_scale=0)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from demo_app.telemetry.redaction import may_need_redaction, redact
+from genai_telemetry.redaction import may_need_redaction, redact
 from harness import ROOT
 from harness.otlp_receiver import OTLPReceiver
 from harness.procs import Proc

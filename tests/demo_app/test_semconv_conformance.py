@@ -1,4 +1,4 @@
-"""The GenAI semantic conventions the app follows (v1.41.0, demo_app/semconv.py), checked on
+"""The GenAI semantic conventions the app follows (v1.41.0, genai_telemetry/semconv.py), checked on
 the OTLP protobufs the real app exports (decoded from the loopback receiver, value types
 included): one test per former deviation, each written so that the old behaviour fails it.
 
@@ -19,7 +19,7 @@ import httpx
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from harness.fake_openai import ANSWER_WORDS, fake_openai_server
 from harness.otlp_receiver import OTLPReceiver, any_value
 from harness.procs import Proc

@@ -1,4 +1,4 @@
-"""demo_app.telemetry.server_span against the FastAPI instrumentation it replaces: the same
+"""genai_telemetry.server_span against the FastAPI instrumentation it replaces: the same
 requests through both must give the same span names, kinds, parents, attributes and status
 (stable HTTP conventions), in process, with no exporter."""
 
@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from demo_app.telemetry.server_span import ServerSpanMiddleware
+from genai_telemetry.server_span import ServerSpanMiddleware
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 REQUESTS: list[tuple[str, str, dict[str, str]]] = [

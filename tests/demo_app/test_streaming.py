@@ -9,11 +9,11 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from demo_app import semconv as sc
 from demo_app.app import create_app
 from demo_app.config import Settings
 from demo_app.providers import build_provider
 from demo_app.providers.base import ProviderError
+from genai_telemetry import semconv as sc
 from tests.demo_app.conftest import parse_sse, serve_in_thread, unique_question
 
 

@@ -234,8 +234,8 @@ class ScenarioRun:
     # --- goals ----------------------------------------------------------------------------------
     def _raise_goal_met(self, ref: AlertRef) -> bool:
         e2e = self.scenario.e2e
-        if ref in e2e.webhook:
-            return self.result.first(ref, "webhook_at") is not None
+        if ref in e2e.webhook:  # seen firing too: a slow poll may see the webhook first
+            return all(self.result.first(ref, a) is not None for a in ("firing_at", "webhook_at"))
         if ref in e2e.pending_ok:
             return self.result.first(ref, "pending_at") is not None
         return self.result.first(ref, "firing_at") is not None

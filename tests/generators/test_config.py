@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from generators.config import CONFIG_PATH, load_config
-from generators.promql import inject, le_matcher, metric_names, parse_matchers
+from genobs.config import CONFIG_PATH, load_config
+from genobs.promql import inject, le_matcher, metric_names, parse_matchers
+from genobs.yamlspec import SpecError
 from harness import ROOT
-from slo.spec import SpecError
 
 TEXT = CONFIG_PATH.read_text()
 
@@ -227,7 +227,7 @@ def test_loading_reads_nothing_at_import() -> None:
         "    opened.append(self)\n"
         "    return real(self, *a, **k)\n"
         "pathlib.Path.read_text = spy\n"
-        "import generators, generators.config, generators.context, slo, slo.rules\n"
+        "import generators, genobs.config, genobs.context, slo, slo.rules\n"
         "import grafana.dashgen.render\n"
         f"ours = [p for p in opened if str(p).startswith({str(ROOT)!r})\n"
         "        and '.venv' not in str(p)]\n"

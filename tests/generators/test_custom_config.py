@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generators.config import CONFIG_PATH
-from generators.contract import is_app_metric
-from generators.promql import selectors
+from genobs.config import CONFIG_PATH
+from genobs.contract import is_app_metric
+from genobs.promql import selectors
 from harness import ROOT, require_binary
 from tests.grafana import dashlib
 

@@ -543,7 +543,7 @@ def parse_with_grammars(items: list[tuple[str, str, str]]) -> list[Json]:
 
 # --- Telemetry contract for LogQL and TraceQL (docs/telemetry.md) -------------
 def _span_attributes() -> set[str]:
-    from demo_app import semconv as sc
+    from genai_telemetry import semconv as sc
 
     return {v for k, v in vars(sc).items() if k.startswith("A_") and isinstance(v, str)}
 

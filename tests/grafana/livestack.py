@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
-from demo_app import semconv as sc
 from demo_app.config import DEMO_API_KEYS
 from demo_app.loadgen.traffic import tier_keys
+from genai_telemetry import semconv as sc
 from harness import ROOT, free_port, poll
 from harness.procs import (
     SELF,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from demo_app import semconv
+from genai_telemetry import semconv
 from harness import require_binary
 from tests.export.exported import export
 from tests.grafana import dashlib, livestack

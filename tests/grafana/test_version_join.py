@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from harness import ROOT, require_binary
 
 DASHBOARD = ROOT / "grafana" / "dashboards" / "rag-pipeline.json"

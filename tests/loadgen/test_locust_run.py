@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo_app import semconv
+from genai_telemetry import semconv
 from harness import ROOT, wait_until
 from harness.procs import Proc, start_rag_api
 

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from demo_app import semconv
-from demo_app import semconv as sc
 from demo_app.calculator import calculate, extract_expression
 from demo_app.config import Settings
 from demo_app.faults import FaultProfile
@@ -31,6 +29,8 @@ from demo_app.loadgen.traffic import (
     RequestFactory,
     corpus_topics,
 )
+from genai_telemetry import semconv
+from genai_telemetry import semconv as sc
 from harness import ROOT
 
 REQUIRED = [
@@ -107,8 +107,8 @@ def test_fault_knobs_match_the_app() -> None:
 
 
 def test_models_tiers_and_features_are_real_and_priced() -> None:
-    from demo_app.pricing import PriceTable
     from demo_app.providers.simulated import load_catalog
+    from genai_telemetry.pricing import PriceTable
 
     catalog, _, _ = load_catalog()
     prices = PriceTable.load()

@@ -22,8 +22,8 @@ import httpx
 import yaml
 
 import generators
-from demo_app import semconv as sc
-from generators import contract
+from genai_telemetry import semconv as sc
+from genobs import contract
 from harness import ROOT, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
 from harness.procs import Proc, start_prometheus, start_python_app

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from demo_app.pricing import PriceTable
+from genai_telemetry.pricing import PriceTable
 from harness import wait_until
 from harness.procs import Proc, start_prometheus, start_rag_api
 from slo import prices

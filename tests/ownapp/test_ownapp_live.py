@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 from harness import ROOT, require_binary
 from tests.grafana import dashlib
 from tests.ownapp import livecheck

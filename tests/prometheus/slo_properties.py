@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from generators.config import Config, load_config
+from genobs.config import Config, load_config
 from slo import rules
 from slo.render import dump
 from slo.spec import SLO, EventsSLI, load_spec

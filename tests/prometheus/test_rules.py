@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from demo_app import semconv
+from genai_telemetry import semconv
 from harness import ROOT, require_binary
 from slo.llm_alerts import STACK_METRICS
 from slo.rules import ALERT_NAMES, TARGET_INFO

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from demo_app import semconv
+from genai_telemetry import semconv
 from harness import poll
 from harness.procs import start_prometheus, start_rag_api
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generators.config import load_config
+from genobs.config import load_config
 from harness import ROOT
 from slo import generate_all as _generate_all
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError, load_spec, load_thresholds

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from demo_app.pricing import PriceTable, PriceTableError
-from generators.config import load_config
+from genai_telemetry.pricing import PriceTable, PriceTableError
+from genobs.config import load_config
 from slo import generate_all, prices
 
 SHIPPED = Path(__file__).resolve().parents[2] / "prometheus" / "rules" / prices.RULES_FILE

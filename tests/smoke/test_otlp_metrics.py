@@ -26,7 +26,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from generators.config import load_config
+from genobs.config import load_config
 from harness import ROOT
 from tests.smoke.conftest import Stack, otlp_grpc_endpoint, otlp_http_url, poll
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from demo_app import semconv
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
+from genai_telemetry import semconv
 from harness import ROOT
 
 SIGNALS = {"traces", "logs", "metrics"}  # metrics: apps' OTLP metrics (rag-api is scraped)

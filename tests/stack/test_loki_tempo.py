@@ -11,7 +11,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from demo_app import semconv
+from genai_telemetry import semconv
 
 # Loki 3.7 configuration reference, "Supported contents and default values of loki.yaml".
 LOKI_TOP_LEVEL = {

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 
-from generators.config import Config, load_config
+from genobs.config import Config, load_config
 
 _CURRENT: ContextVar[Config | None] = ContextVar("genai_obs_config", default=None)
 

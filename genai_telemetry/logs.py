@@ -25,9 +25,9 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
-from demo_app.config import Settings
-from demo_app.telemetry.redaction import redact_value
-from demo_app.telemetry.tracing import current_ids
+from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.redaction import redact_value
+from genai_telemetry.tracing import current_ids
 
 NO_OTLP = "_no_otlp"  # event-dict flag: write to stdout only
 
@@ -46,10 +46,10 @@ EventDict = MutableMapping[str, Any]
 
 
 def build_logger_provider(
-    settings: Settings, resource: Resource, exporter: LogRecordExporter | None = None
+    settings: TelemetrySettings, resource: Resource, exporter: LogRecordExporter | None = None
 ) -> LoggerProvider | None:
     if exporter is None and settings.otlp_logs_endpoint:
-        from demo_app.telemetry.otlp import FastOTLPLogExporter
+        from genai_telemetry.otlp import FastOTLPLogExporter
 
         exporter = FastOTLPLogExporter(
             endpoint=settings.otlp_logs_endpoint, timeout=settings.otlp_timeout_s
@@ -94,9 +94,9 @@ def _otel_value(value: Any) -> Any:
     if isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)) and all(
-        isinstance(v, (str, bool, int, float)) for v in value
+        isinstance(v, (str, bool, int, float)) for v in value if v is not None
     ):
-        return list(value)
+        return [v for v in value if v is not None]
     return str(value)
 
 
@@ -124,7 +124,10 @@ class OTLPSink:
         if event_dict.pop(NO_OTLP, False) or self._logger is None:
             return event_dict
         level = str(event_dict.get("level", method))
-        attributes = {k: _otel_value(v) for k, v in event_dict.items() if k not in _RESERVED}
+        # None has no OTLP attribute value: the field is left out, never sent as "None".
+        attributes = {
+            k: _otel_value(v) for k, v in event_dict.items() if v is not None and k not in _RESERVED
+        }
         with contextlib.suppress(Exception):  # never let telemetry break the caller
             self._logger.emit(
                 context=otel_context.get_current(),
@@ -137,7 +140,7 @@ class OTLPSink:
 
 
 def build_logger(
-    settings: Settings, sink: OTLPSink, stream: TextIO | None = None
+    settings: TelemetrySettings, sink: OTLPSink, stream: TextIO | None = None
 ) -> structlog.typing.FilteringBoundLogger:
     """The app's logger (bound per instance; not the global structlog configuration)."""
     processors = [

@@ -27,13 +27,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from demo_app import __version__
-from demo_app import semconv as sc
-from demo_app.config import Settings
-from demo_app.telemetry.logs import OTLPSink, build_logger, build_logger_provider
-from demo_app.telemetry.metrics import Metrics
-from demo_app.telemetry.redaction import redact, redact_attributes
-from demo_app.telemetry.tracing import (
+from genai_telemetry import __version__
+from genai_telemetry import semconv as sc
+from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.logs import OTLPSink, build_logger, build_logger_provider
+from genai_telemetry.metrics import Metrics
+from genai_telemetry.redaction import redact, redact_attributes
+from genai_telemetry.tracing import (
     INSTRUMENTATION_NAME,
     NOT_SCANNED,
     build_resource,
@@ -68,7 +68,7 @@ class OperationState:
 
 @dataclass
 class Telemetry:
-    settings: Settings
+    settings: TelemetrySettings
     metrics: Metrics
     tracer: trace.Tracer
     log: Any
@@ -81,7 +81,7 @@ class Telemetry:
     @classmethod
     def build(
         cls,
-        settings: Settings,
+        settings: TelemetrySettings,
         *,
         models: Iterable[str] = (),
         providers: Iterable[str] = (),

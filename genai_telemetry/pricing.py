@@ -1,6 +1,6 @@
 """USD cost of a model call from a price table that uses LiteLLM's field names.
 
-The table (`demo_app/data/prices.yaml`) maps a model name to per-token USD prices:
+The table (`genai_telemetry/prices.yaml`) maps a model name to per-token USD prices:
 
     input_cost_per_token                     prompt tokens not read from cache
     output_cost_per_token                    completion tokens (visible text)
@@ -40,9 +40,9 @@ from typing import Any
 
 import yaml
 
-from demo_app.providers.base import Usage
+from genai_telemetry.client import Usage
 
-PRICES_PATH = Path(__file__).parent / "data" / "prices.yaml"
+PRICES_PATH = Path(__file__).parent / "prices.yaml"
 LONG_CONTEXT_THRESHOLD = 200_000
 
 FIELDS = (

@@ -1,6 +1,6 @@
 """Redaction of secrets and personal data before any telemetry sink.
 
-The one redaction path of rag-api: stdout and OTLP logs (demo_app/telemetry/logs.py), span
+The one redaction path of rag-api: stdout and OTLP logs (genai_telemetry/logs.py), span
 names, attributes, events and status messages (tracing.py), metric label values (metrics.py),
 exception messages and the server span's URL query string (`redact_query`). Every match becomes
 `[REDACTED:<kind>]`:

@@ -12,19 +12,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generators.promql import (
+from genobs.promql import (
     Matcher,
     duration_problem,
     parse_matchers,
     quote,
     render_matchers,
 )
-from slo.spec import (
+from genobs.yamlspec import (
     Path_,
+    Reporter,
     SpecError,
-    _Reporter,
-    _schema_errors,
     load_yaml_with_lines,
+    schema_errors,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ class Config:
     for_: dict[str, str]
     skip_slos: tuple[str, ...] = ()
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
-    _reporter: _Reporter | None = field(default=None, compare=False, repr=False)
+    _reporter: Reporter | None = field(default=None, compare=False, repr=False)
 
     @property
     def service_selector(self) -> str:
@@ -101,8 +101,8 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
     """Read and validate `path` (default genai-obs.yaml) with `profile` (default: its own)."""
     path = path or CONFIG_PATH
     data, lines = load_yaml_with_lines(path)
-    reporter = _Reporter(path, data, lines, "profiles")
-    _schema_errors(reporter, json.loads(SCHEMA_PATH.read_text()))
+    reporter = Reporter(path, data, lines, "profiles")
+    schema_errors(reporter, json.loads(SCHEMA_PATH.read_text()))
     problems: list[str] = []
     parsed: dict[str, tuple[Matcher, ...]] = {}
     for key, text in data["selectors"].items():

@@ -1,11 +1,11 @@
 """Streamed completions, timed the way the GenAI conventions time them (client side).
 
-`consume_stream()` drains a provider's stream for the pipeline: it forwards each text chunk,
-sets `gen_ai.response.time_to_first_chunk` on the chat span, observes the time to first chunk
-histogram once and the time per output chunk histogram for every text chunk after the first
-(receipt of the previous text chunk → receipt of this one), and returns the stream as one
-`ChatResult`. Chunks without text (the final usage chunk of OpenAI-style streams) are not
-timed: they carry no output.
+`consume_stream()` drains a provider's stream for `instrumented.InstrumentedClient.stream()`:
+it forwards each text chunk, sets `gen_ai.response.time_to_first_chunk` on the chat span,
+observes the time to first chunk histogram once and the time per output chunk histogram for
+every text chunk after the first (receipt of the previous text chunk → receipt of this one),
+and returns the stream as one `ChatResult`. Chunks without text (the final usage chunk of
+OpenAI-style streams) are not timed: they carry no output.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from demo_app import semconv as sc
-from demo_app.providers.base import ChatResult, ProviderError, StreamChunk
-from demo_app.telemetry import OperationState
-from demo_app.telemetry.metrics import Metrics
-from demo_app.telemetry.tracing import sampled_trace_id
+from genai_telemetry import semconv as sc
+from genai_telemetry.client import ChatResult, ProviderError, StreamChunk
+from genai_telemetry.metrics import Metrics
+from genai_telemetry.telemetry import OperationState
+from genai_telemetry.tracing import sampled_trace_id
 
 OnChunk = Callable[[str], Awaitable[None]]
 

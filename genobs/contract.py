@@ -7,7 +7,7 @@ the HTTP server duration, emitted by the official instrumentations); "extras" ar
 
 from __future__ import annotations
 
-from demo_app import semconv as sc
+from genai_telemetry import semconv as sc
 
 STANDARD = (
     sc.HTTP_SERVER_DURATION,

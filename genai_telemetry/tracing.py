@@ -18,9 +18,9 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerPr
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Status
 
-from demo_app import semconv as sc
-from demo_app.config import Settings
-from demo_app.telemetry.redaction import (
+from genai_telemetry import semconv as sc
+from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.redaction import (
     SENSITIVE_HEADERS,
     may_need_redaction,
     redact,
@@ -31,7 +31,7 @@ from demo_app.telemetry.redaction import (
 INSTRUMENTATION_NAME = "demo_app"
 
 
-def build_resource(settings: Settings) -> Resource:
+def build_resource(settings: TelemetrySettings) -> Resource:
     """service.name / service.version / deployment.environment.name; OTEL_RESOURCE_ATTRIBUTES
     may override the version and environment, OTEL_SERVICE_NAME the name (spec precedence)."""
     attrs: dict[str, str] = {
@@ -203,12 +203,12 @@ def _redacted_copy(span: ReadableSpan) -> ReadableSpan:
 
 
 def build_tracer_provider(
-    settings: Settings, resource: Resource, exporter: SpanExporter | None = None
+    settings: TelemetrySettings, resource: Resource, exporter: SpanExporter | None = None
 ) -> TracerProvider:
     """The app's TracerProvider (sampler from OTEL_TRACES_SAMPLER, the SDK default)."""
     provider = TracerProvider(resource=resource)
     if exporter is None and settings.otlp_traces_endpoint:
-        from demo_app.telemetry.otlp import FastOTLPSpanExporter
+        from genai_telemetry.otlp import FastOTLPSpanExporter
 
         exporter = FastOTLPSpanExporter(
             endpoint=settings.otlp_traces_endpoint, timeout=settings.otlp_timeout_s
@@ -225,7 +225,7 @@ def build_tracer_provider(
     return provider
 
 
-def _env_int(settings: Settings, name: str, default: int) -> int:
+def _env_int(settings: TelemetrySettings, name: str, default: int) -> int:
     raw = settings.environ.get(name, "")
     return int(raw) if raw.strip().isdigit() else default
 

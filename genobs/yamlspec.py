@@ -1,0 +1,155 @@
+"""YAML input with line numbers, validated against a JSON schema, errors a person can act on.
+
+Every input file of the generators (genai-obs.yaml, slo/slos.yaml, slo/thresholds.yaml) is read
+here: `load_yaml_with_lines()` keeps each field's line, `schema_errors()` turns JSON-schema
+violations into `file:line: slo 'x': field 'y': reason` messages (all of them, not the first).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class SpecError(Exception):
+    """A spec problem, already formatted for a person (file, line, SLO, field, reason)."""
+
+
+# --- YAML with line numbers ----------------------------------------------------------------------
+Path_ = tuple[str | int, ...]
+
+
+def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
+    """Build plain Python data from a composed YAML node, remembering each path's line (1-based)."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in out:
+                raise DuplicateKey((*path, key), key_node.start_mark.line + 1)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node)  # type: ignore[arg-type]
+    finally:
+        loader.dispose()
+
+
+class DuplicateKey(Exception):
+    def __init__(self, path: Path_, line: int) -> None:
+        super().__init__(path)
+        self.path = path
+        self.line = line
+
+
+def load_yaml_with_lines(path: Path) -> tuple[Any, dict[Path_, int]]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"{where}: not valid YAML: {problem}") from None
+    if node is None:
+        raise SpecError(f"{path}:1: the file is empty")
+    lines: dict[Path_, int] = {}
+    try:
+        return _construct(node, (), lines), lines
+    except DuplicateKey as exc:
+        raise SpecError(f"{path}:{exc.line}: field '{dotted(exc.path)}' is given twice") from None
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class Reporter:
+    """Formats errors for one file, naming the SLO an error sits in (when it sits in one)."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[Path_, int], list_key: str) -> None:
+        self.path = path
+        self.data = data
+        self.lines = lines
+        self.list_key = list_key
+
+    def line_of(self, path: Path_) -> int:
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+    def error(self, path: Path_, reason: str) -> SpecError:
+        where = f"{self.path}:{self.line_of(path)}"
+        owner = ""
+        rest: Path_ = path
+        if len(path) >= 2 and path[0] == self.list_key and isinstance(path[1], int):
+            items = self.data.get(self.list_key) if isinstance(self.data, dict) else None
+            name = None
+            if (
+                isinstance(items, list)
+                and path[1] < len(items)
+                and isinstance(items[path[1]], dict)
+            ):
+                name = items[path[1]].get("name")
+            owner = f"slo '{name}'" if name else f"{self.list_key}[{path[1]}]"
+            rest = path[2:]
+        parts = [where]
+        if owner:
+            parts.append(owner)
+        if rest:
+            parts.append(f"field '{dotted(rest)}'")
+        return SpecError(": ".join(parts) + ": " + reason)
+
+
+def schema_errors(reporter: Reporter, schema: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(reporter.data), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    messages = []
+    for err in errors:
+        path: Path_ = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            for key in sorted(set(err.instance) - allowed):
+                messages.append(
+                    str(
+                        reporter.error(
+                            (*path, key),
+                            f"unknown field (allowed: {', '.join(sorted(allowed))})",
+                        )
+                    )
+                )
+            continue
+        if err.validator == "oneOf" and isinstance(err.instance, dict):
+            reason = "must have exactly one of: " + ", ".join(
+                sorted(
+                    next(iter(s.get("required", ["?"])))
+                    for s in err.validator_value
+                    if isinstance(s, dict)
+                )
+            )
+        else:
+            reason = err.message
+            if err.validator == "pattern" and "description" in err.schema:
+                reason = f"{err.instance!r} is not {err.schema['description']}"
+            if err.validator in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
+                reason = f"{err.instance!r} is out of range ({err.validator} {err.validator_value})"
+        messages.append(str(reporter.error(path, reason)))
+    raise SpecError("\n".join(messages))
