@@ -29,7 +29,6 @@ SLI_HISTORY_HOURS = 7
 # The previous day of spend LLMCostSpike compares with (its baseline ends 10 minutes ago).
 COST_BASELINE_HOURS = 25
 COST_RECORD = "llm:cost_usd_per_hour:rate5m"
-COST_COUNTER = "llm_cost_usd_total"  # what the recording rule sums
 # Sample spacing: the stack's scrape interval (5 s) over the last minutes, which the 5m windows
 # read; further back a step of 1/40 of the age, so a window starting there misses at most 2.5%
 # of its healthy events (rate() extrapolates little to a window start when the live samples
@@ -108,11 +107,6 @@ def history_openmetrics(
             lines += [f"{series} {r * (t - times[0]):.6f} {t:.3f}" for t in times]
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
-
-
-def spend_per_hour(per_second: Mapping[Series, float]) -> float:
-    """USD/h of the sampled traffic: what the spend recording rule gives for it."""
-    return 3600 * sum(r for (name, _), r in per_second.items() if name == COST_COUNTER)
 
 
 def cost_baseline_openmetrics(service: str, usd_per_hour: float, end: float) -> str:
