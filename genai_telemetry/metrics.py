@@ -26,6 +26,12 @@ AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool oper
 RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
 
 
+# Feedback (kind, sentiment) pairs that can occur: thumbs are never neutral.
+FEEDBACK_PAIRS = (
+    *((sc.FEEDBACK_THUMBS, s) for s in (sc.SENTIMENT_POSITIVE, sc.SENTIMENT_NEGATIVE)),
+    *((sc.FEEDBACK_SCORE, s) for s in sc.FEEDBACK_SENTIMENTS),
+)
+
 _CHILD_CACHE_MAX = 4096  # raw label tuples remembered per metric (beyond: uncached lookups)
 
 
@@ -106,6 +112,11 @@ class Metrics:
             "1 for the prompt/agent version this process runs (join on instance to compare "
             "versions).",
         )
+        self.user_feedback = counter(
+            sc.LLM_USER_FEEDBACK,
+            "End-user feedback by kind and sentiment, with the judged answer's model, route and "
+            "retrieval quality (request_known=false: the request id was not in the recent index).",
+        )
         # Pre-create the series that have a small fixed label set, so rates are 0 (not absent)
         # before the first request.
         for result in sc.CACHE_RESULTS:
@@ -115,6 +126,8 @@ class Metrics:
         for guardrail in sc.GUARDRAILS:
             for action in sc.GUARDRAIL_ACTIONS:
                 self.guardrail_checks.labels(guardrail, action)
+        for kind, sentiment in FEEDBACK_PAIRS:  # the feedback SLI exists before any feedback
+            self.user_feedback.labels(kind, sentiment, "", "", "", "false")
 
     # --- definitions: name → labels from semconv.METRIC_LABELS, on this app's registry --------
     def _histogram(self, name: str, help_text: str, buckets: Sequence[float]) -> Histogram:
@@ -315,6 +328,20 @@ class Metrics:
         if self.enabled:
             self.prompt_version.clear()
             self.prompt_version.labels(version).set(1)
+
+    def add_feedback(
+        self, kind: str, sentiment: str, model: str | None, route: str, quality: str, known: bool
+    ) -> None:
+        """One feedback; model/route/quality are the judged answer's ("" when not known)."""
+        if self.enabled:
+            self.user_feedback.labels(
+                sc.bounded(kind, sc.FEEDBACK_KINDS),
+                sc.bounded(sentiment, sc.FEEDBACK_SENTIMENTS),
+                self.model(model or ""),
+                route and sc.bounded(route, sc.ANSWER_ROUTES),
+                quality and sc.bounded(quality, sc.RETRIEVAL_QUALITIES),
+                "true" if known else "false",
+            ).inc()
 
     # --- exposition ------------------------------------------------------------------------------
     def render(self, accept: str | None) -> tuple[bytes, str]:
