@@ -227,4 +227,5 @@ def build() -> core.Json:
     llmops.tool_calls(d)
     llmops.guardrails(d)
     llmops.versions(d)
+    llmops.feedback(d)
     return d.render()
