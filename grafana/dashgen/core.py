@@ -11,6 +11,7 @@ from __future__ import annotations
 from .charts import bargauge, heatmap, stat, table, timeseries
 from .dashboard import (
     Dashboard,
+    Row,
     alerts_annotation,
     builtin_annotation,
     dashboard_links,
@@ -69,6 +70,7 @@ __all__ = [
     "Dashboard",
     "Json",
     "Panel",
+    "Row",
     "alert_groups",
     "alerts_annotation",
     "app",

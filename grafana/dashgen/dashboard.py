@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from genobs.context import current
@@ -83,6 +84,10 @@ class Dashboard:
             "templating": {"list": self.variables},
             "panels": ordered,
         }
+
+
+# A row of a dashboard: adds its row header and panels (a dashboard module lists its rows).
+Row = Callable[[Dashboard], None]
 
 
 def builtin_annotation() -> Json:
