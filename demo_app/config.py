@@ -19,7 +19,8 @@ from opentelemetry.util.http import (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
 )
 
-from demo_app import __version__, semconv
+from demo_app import __version__
+from genai_telemetry import semconv
 
 
 class ConfigError(ValueError):

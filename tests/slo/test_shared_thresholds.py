@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import yaml
 
-from demo_app import evaluation, semconv
+from demo_app import evaluation
+from genai_telemetry import semconv
 from harness import ROOT
 from slo.spec import HistogramSLI, load_spec, load_thresholds
 
