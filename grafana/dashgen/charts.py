@@ -121,6 +121,7 @@ def bargauge(
     min_: float | None = 0,
     max_: float | None = None,
     heatmap_buckets: bool = False,
+    data_links: list[Json] | None = None,
 ) -> Panel:
     """Bar gauge; with `heatmap_buckets` the targets are `sum by (le)` bucket counts (format
     heatmap), which Grafana de-accumulates into per-bucket counts: a histogram, not a bucket
@@ -141,6 +142,7 @@ def bargauge(
         min_=min_,
         max_=max_,
         color={"mode": "thresholds"} if thresholds_ else {"mode": "continuous-BlPu"},
+        data_links=data_links,
         options={
             "displayMode": "gradient",
             "orientation": "vertical" if heatmap_buckets else "horizontal",
@@ -219,4 +221,27 @@ def table(
         thresholds_=thresholds_,
         decimals=decimals,
         options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False}},
+    )
+
+
+def histogram(
+    title: str, description: str, targets: list[Json], unit: str, *, w: int = 12, h: int = 8
+) -> Panel:
+    """Grafana's histogram of the values of all series (combined): e.g. one instant value per
+    conversation → how many conversations had how many turns."""
+    return _panel(
+        "histogram",
+        title,
+        description,
+        targets,
+        datasource=PROM,
+        unit=unit,
+        w=w,
+        h=h,
+        custom={"fillOpacity": 80, "lineWidth": 1, "gradientMode": "none"},
+        options={
+            "combine": True,
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
     )

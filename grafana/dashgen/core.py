@@ -8,7 +8,7 @@ dashboard (layout, annotations, links).
 
 from __future__ import annotations
 
-from .charts import bargauge, heatmap, stat, table, timeseries
+from .charts import bargauge, heatmap, histogram, stat, table, timeseries
 from .dashboard import (
     Dashboard,
     Row,
@@ -50,7 +50,7 @@ from .targets import (
     service_map,
     thresholds,
 )
-from .variables import datasource_var, query_var
+from .variables import datasource_var, query_var, textbox_var
 
 __all__ = [
     "BLUE",
@@ -80,6 +80,7 @@ __all__ = [
     "datasource_var",
     "drilldown",
     "heatmap",
+    "histogram",
     "logs",
     "loki",
     "node_graph",
@@ -91,6 +92,7 @@ __all__ = [
     "stat",
     "table",
     "text",
+    "textbox_var",
     "thresholds",
     "timeseries",
     "trace_table",

@@ -42,6 +42,7 @@ def _panel(
     color: Json | None = None,
     transformations: list[Json] | None = None,
     links: list[Json] | None = None,
+    data_links: list[Json] | None = None,
 ) -> Panel:
     if not description.strip():
         raise ValueError(f"panel {title!r} needs a description")
@@ -60,6 +61,8 @@ def _panel(
         defaults["custom"] = custom
     if mappings:
         defaults["mappings"] = mappings
+    if data_links:  # per value: a click opens the link with that value (`${__field.labels.x}`)
+        defaults["links"] = data_links
     refs = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     body: Json = {
         "type": kind,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from genai_telemetry import semconv as sc
 
-from . import common, core, limits
+from . import common, core, limits, usage
 from .core import GREEN, RED, loki, prom, thresholds
 from .promql import quantile, share_by, sum_rate
 
@@ -178,6 +178,9 @@ ROWS: tuple[core.Row, ...] = (
     trace_tables,
     span_metrics,
     logs_row,
+    usage.users_and_tenants,
+    usage.conversations,
+    usage.one_user_or_conversation,
 )
 
 
@@ -187,12 +190,14 @@ def build() -> core.Json:
         uid=uid,
         title=title,
         description="Failed and slow traces (TraceQL), GenAI model-call spans, the service graph "
-        "and span metrics from Tempo's metrics-generator, and logs linked to traces.",
+        "and span metrics from Tempo's metrics-generator, logs linked to traces, and per user, "
+        "tenant and conversation views from the logs.",
         tags=["llm", "traces", "logs"],
         variables=[
             core.datasource_var("prometheus"),
             core.datasource_var("tempo"),
             core.datasource_var("loki"),
+            *usage.variables(),
         ],
         annotations=[common.firing_alerts('alertname!="Watchdog"')],
         links=common.links(uid),

@@ -42,3 +42,19 @@ def query_var(name: str, label: str, metric_selector: str, label_name: str) -> J
         "sort": 1,
         "hide": 0,
     }
+
+
+def textbox_var(name: str, label: str, description: str) -> Json:
+    """Free-text variable (empty by default): for unbounded values such as a user pseudonym or a
+    conversation id, which no label index lists. Panels that use it stay empty until it is set,
+    by hand or by a data link (`var-<name>=…`)."""
+    return {
+        "type": "textbox",
+        "name": name,
+        "label": label,
+        "description": description,
+        "query": "",
+        "current": {"selected": False, "text": "", "value": ""},
+        "options": [],
+        "hide": 0,
+    }
