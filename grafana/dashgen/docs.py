@@ -14,7 +14,7 @@ from genobs.context import current
 from genobs.contract import EXTRAS, STANDARD, base, is_app_metric
 from genobs.promql import metric_names
 
-from . import limits
+from . import limits, peers
 from .core import REGENERATE
 from .questions import QUESTIONS
 
@@ -71,8 +71,17 @@ How they are built and checked:
 - Firing Prometheus alerts are drawn as red annotations (*Firing alerts* toggle at the top).
 
 Variables: a datasource picker per kind (`prometheus`, `loki`, `tempo`; defaulting to the
-provisioned uids) and, where they help, *Provider* → *Model* (chained), *Feature*, *User tier*,
-*Service*/*SLO* and *Job*. All variables are multi-value with *All* (= regex `.*`).
+provisioned uids) and, where they help, *Provider* → *Model* (chained; every operation's models,
+embeddings too, so picking models never drops part of the spend), *Feature*, *User tier*,
+*Service*/*SLO* and *Job*, all multi-value with *All* (= regex `.*`). *LLM Traces & Logs* also
+has two free-text boxes, *User* and *Conversation*: unbounded values no label index lists, set
+by clicking a bar of the top-users or top-conversations panels (or typed in).
+
+Users, tenants and conversations come from the logs, never from metric labels: rag-api puts a
+user pseudonym (`user_id`, from the request's optional `user`), the `tenant` (its API key's
+pseudonym) and the `conversation_id` on every log line of a chat request, and the top-N and
+distribution panels are LogQL (`topk`, `unwrap` of `cost_usd`, tokens and `latency_ms`), so any
+number of users costs Prometheus nothing (a test sends 10,000 users and counts the series).
 
 ## What each panel needs
 
@@ -201,5 +210,6 @@ def render(dashboards: list[dict[str, Any]]) -> str:
         out.append("")
     if problems:
         raise ValueError("docs/dashboards.md: " + "; ".join(problems))
+    out.append(peers.render(dashboards))
     out.append(IMPORT)
     return "\n".join(out)
