@@ -89,10 +89,12 @@ def test_ten_thousand_users_add_no_series(start_app: Callable[..., Proc]) -> Non
 
     # The users are in the logs instead: every answered chat line names its user.
     app.stop()
+    log = app.log_path.read_text(errors="replace")
     answered = [
         json.loads(line)
-        for line in app.log_path.read_text(errors="replace").splitlines()
+        for line in log.splitlines()
         if line.startswith("{") and '"chat_answered"' in line
     ]
+    assert "@example.com" not in log and KEYS[0] not in log  # only pseudonyms are written
     logged = {r.get("user_id") for r in answered}
     assert {user_pseudonym(u) for u in users} <= logged
