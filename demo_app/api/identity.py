@@ -1,7 +1,7 @@
 """Who a chat request is for: a pseudonymous end user and the tenant (API key), for logs and spans.
 
 Both are unbounded (one value per user or key), so they go on log records and spans only, never
-on a metric label (tests/demo_app/test_user_cardinality.py). Neither is reversible from what is
+on a metric label (tests/demo_app/test_cardinality.py). Neither is reversible from what is
 stored: the end user is the caller's optional `user` field, the tenant is the API key the request
 authenticated with, each replaced by a truncated SHA-256 in base32 (no long digit runs, so the
 redaction path never mistakes one for a card or phone number). To find one user's requests,
