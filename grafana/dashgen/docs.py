@@ -66,7 +66,9 @@ How they are built and checked:
   Loki's and Tempo's self-metrics. LogQL and TraceQL are parsed with Grafana's own grammars,
   may only use labels and attributes of the telemetry contract (`docs/telemetry.md`), and are
   evaluated (with Loki's and Tempo's data model) over the OTLP logs and spans the real rag-api
-  exports: each must select at least one log line or span.
+  exports: each must select at least one log line or span, a metric query's lines must carry
+  the labels it groups by and the fields it unwraps as numbers, and ratios must filter both
+  sides by the same labels and variables.
 - Latency panels have exemplars on: dots link to the trace of a concrete slow request.
 - Firing Prometheus alerts are drawn as red annotations (*Firing alerts* toggle at the top).
 
