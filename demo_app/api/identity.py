@@ -18,7 +18,7 @@ ANONYMOUS = "anonymous"  # tenant of requests without a known API key
 
 
 def _digest(value: str, length: int) -> str:
-    raw = hashlib.sha256(value.encode("utf-8")).digest()
+    raw = hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()  # any JSON string
     return base64.b32encode(raw).decode("ascii")[:length].lower()
 
 
