@@ -95,7 +95,7 @@ POINTS: list[tuple[str, str, str, dict[str, str]]] = [
     ),
     (
         "User feedback",
-        r"[Ff]eedback|[Ss]atisfaction",
+        r"[Ff]eedback|[Ss]atisf",
         "Satisfaction and feedback panels.",
         {
             "OpenLIT": "LLM-as-judge evaluations; no end-user feedback found in its docs",
