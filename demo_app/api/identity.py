@@ -14,6 +14,11 @@ import base64
 import hashlib
 import sys
 
+import structlog
+from opentelemetry import trace
+
+from genai_telemetry import semconv as sc
+
 ANONYMOUS = "anonymous"  # tenant of requests without a known API key
 
 
@@ -31,6 +36,21 @@ def tenant_of(api_key: str | None, known: bool) -> str:
     """`t-` + 12 base32 characters of the API key's SHA-256 for a configured key, else
     `anonymous` (a wrong key may be a mistyped real secret: it leaves no trace)."""
     return "t-" + _digest(api_key, 12) if api_key and known else ANONYMOUS
+
+
+def bind_identity(
+    user: str | None, conversation_id: str | None, api_key: str | None, *, known_key: bool
+) -> None:
+    """User pseudonym, tenant and conversation on every log line of this request (structlog
+    context) and user and tenant on its server span: what the per-user views query (LogQL,
+    TraceQL), never a metric label."""
+    user_id, tenant = user_pseudonym(user), tenant_of(api_key, known_key)
+    fields = {"user_id": user_id, "tenant": tenant, "conversation_id": conversation_id}
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v is not None})
+    span = trace.get_current_span()
+    span.set_attribute(sc.A_LLM_TENANT_ID, tenant)
+    if user_id is not None:
+        span.set_attribute(sc.A_ENDUSER_PSEUDO_ID, user_id)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
-from opentelemetry import trace
 
 from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
-from demo_app.api.identity import tenant_of, user_pseudonym
+from demo_app.api.identity import bind_identity
 from demo_app.api.schemas import (
     AlertsAccepted,
     ChatRequestBody,
@@ -81,7 +79,7 @@ def _prepare(
         raise field_error("model", f"unknown model {model[:64]!r}; allowed: {', '.join(allowed)}")
     granted = state.settings.api_keys.get(api_key) if api_key else None
     tier = effective_tier(granted, body.user_tier)
-    _bind_identity(body, api_key, granted is not None)
+    bind_identity(body.user, body.conversation_id, api_key, known_key=granted is not None)
     if state.settings.rate_limit_enabled:
         decision = state.limiter.check(tier, _client_host(request))
         if not decision.allowed:
@@ -104,20 +102,6 @@ def _prepare(
         temperature=body.temperature,
         stream=stream,
     )
-
-
-def _bind_identity(body: ChatRequestBody, api_key: str | None, known_key: bool) -> None:
-    """User pseudonym, tenant and conversation on every log line of this request (structlog
-    context) and user and tenant on its server span: what per-user views query (LogQL/TraceQL),
-    never a metric label."""
-    user_id = user_pseudonym(body.user)
-    tenant = tenant_of(api_key, known_key)
-    fields = {"user_id": user_id, "tenant": tenant, "conversation_id": body.conversation_id}
-    structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v is not None})
-    span = trace.get_current_span()
-    span.set_attribute(sc.A_LLM_TENANT_ID, tenant)
-    if user_id is not None:
-        span.set_attribute(sc.A_ENDUSER_PSEUDO_ID, user_id)
 
 
 def _timed_out(state: AppState) -> ProviderError:
