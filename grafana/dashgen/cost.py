@@ -68,12 +68,14 @@ def spend_row(d: core.Dashboard) -> None:
         core.stat(
             "Spend in range",
             "USD spent in the selected time range (llm_cost_usd_total where the app reports "
-            "it, else standard token usage × price table).",
+            "it, else standard token usage × price table). Per user and tenant: the link opens "
+            "the top-N panels of LLM Traces & Logs (from the logs, never metric labels).",
             prom(spend("increase", "$__range"), instant=True),
             USD,
             w=4,
             decimals=2,
             graph=False,
+            links=core.drilldown(common.TRACES[0], "Spend per user and tenant (logs)"),
         ),
         core.stat(
             "Spend, last 24 h",
