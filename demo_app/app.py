@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demo_app import __version__
 from demo_app.alerts import AlertStore
 from demo_app.api import errors, openapi
-from demo_app.api.routes import admin_router, alerts_router, router
+from demo_app.api.admin import admin_router, alerts_router
+from demo_app.api.routes import router
 from demo_app.api.state import AppState
 from demo_app.cache import ResponseCache
 from demo_app.config import ConfigError, Settings
