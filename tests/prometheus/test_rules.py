@@ -14,9 +14,9 @@ import yaml
 
 from genai_telemetry import semconv
 from harness import ROOT, require_binary
-from slo.llm_alerts import STACK_METRICS
 from slo.rules import ALERT_NAMES, TARGET_INFO
 from slo.spec import CONTRACT_BUCKETS, load_thresholds
+from slo.stack_alerts import STACK_METRICS
 
 RULES_DIR = ROOT / "prometheus" / "rules"
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
