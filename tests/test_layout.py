@@ -136,7 +136,6 @@ SIZE_ALLOWLIST = frozenset(
         "demo_app/loadgen/scenarios.py",
         "demo_app/loadgen/scenarios.py::_scenario",
         "harness/fake_openai.py::_handler",
-        "slo/spec.py::load_spec",
         "tests/grafana/dashlib.py",
         "tests/grafana/dashlib.py::lint",
         "tests/prometheus/slo_properties.py",
