@@ -131,8 +131,6 @@ SIZE_ALLOWLIST = frozenset(
         "bench/backend_down.py::run",
         "bench/overhead.py::run",
         "bench/rules.py::run",
-        "demo_app/loadgen/scenarios.py",
-        "demo_app/loadgen/scenarios.py::_scenario",
         "harness/fake_openai.py::_handler",
         "tests/grafana/dashlib.py",
         "tests/grafana/dashlib.py::lint",
