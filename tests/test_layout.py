@@ -131,7 +131,6 @@ SIZE_ALLOWLIST = frozenset(
         "bench/backend_down.py::run",
         "bench/overhead.py::run",
         "bench/rules.py::run",
-        "harness/fake_openai.py::_handler",
         "tests/grafana/dashlib.py",
         "tests/grafana/dashlib.py::lint",
         "tests/prometheus/slo_properties.py",
