@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -113,15 +114,32 @@ class RequestContextMiddleware:
                 raise
             await ex.error(500, "internal_error", [])
         finally:
-            _record(state, scope, ex.status, time.perf_counter() - started, alerts)
+            # what the request ends with (None when handled here)
+            error = sys.exc_info()[1]
+            _record(state, scope, ex.status, time.perf_counter() - started, alerts, error)
             structlog.contextvars.reset_contextvars(**tokens)
 
 
-def _record(state: AppState, scope: Scope, status: int, elapsed: float, alerts: bool) -> None:
+def _record(
+    state: AppState,
+    scope: Scope,
+    status: int,
+    elapsed: float,
+    alerts: bool,
+    error: BaseException | None,
+) -> None:
     """The HTTP duration metric and the access log line of one request."""
     route = matched_route(scope) or sc.OTHER
     metrics = state.telemetry.metrics
-    metrics.observe_http(scope.get("method", "GET"), route, status, elapsed, sampled_trace_id())
+    metrics.observe_http(
+        scope.get("method", "GET"),
+        route,
+        status,
+        elapsed,
+        sampled_trace_id(),
+        scheme=scope.get("scheme", "http"),
+        error=error,
+    )
     write, suppressed = True, 0
     if alerts:  # a webhook flood must not crowd out other log records
         write, suppressed = state.alerts_log.take()

@@ -23,7 +23,7 @@ import yaml
 
 import generators
 from genai_telemetry import semconv as sc
-from generators import contract
+from genobs import contract
 from harness import ROOT, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
 from harness.procs import Proc, start_prometheus, start_python_app
