@@ -125,8 +125,6 @@ SIZE_ALLOWLIST = frozenset(
         "grafana/dashgen/slos.py::build",
         "grafana/dashgen/stack.py::build",
         "grafana/dashgen/traces.py::build",
-        "tests/grafana/dashlib.py",
-        "tests/grafana/dashlib.py::lint",
         "tests/prometheus/slo_properties.py",
     }
 )

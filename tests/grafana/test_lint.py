@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from harness import ROOT
-from tests.grafana import dashlib
+from tests.grafana import dashlib, dashlint
 
 EXPECTED_UIDS = {
     "llm-overview",
@@ -232,7 +232,7 @@ def test_alert_groups_panel_must_name_the_provisioned_alertmanager(tmp_path: Pat
     ],
 )
 def test_ratio_filter_check(expr: str, problems: int) -> None:
-    assert len(dashlib.ratio_filter_problems(expr)) == problems
+    assert len(dashlint.ratio_filter_problems(expr)) == problems
 
 
 ALERTNAME = re.compile(r'alertname\s*(?:=~|!~|=|!=)\s*"([^"]*)"')
