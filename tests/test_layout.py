@@ -125,7 +125,6 @@ SIZE_ALLOWLIST = frozenset(
         "grafana/dashgen/slos.py::build",
         "grafana/dashgen/stack.py::build",
         "grafana/dashgen/traces.py::build",
-        "tests/prometheus/slo_properties.py",
     }
 )
 
