@@ -142,7 +142,8 @@ def test_prometheus_rules_carry_namespace_and_labels(production: Path, tmp_path:
     }
     assert set(kustomization["resources"]) == listed
     bare = export(tmp_path / "bare", "--no-label", "--target", "kubernetes")
-    assert all("labels" not in m["metadata"] for m in _manifests(bare, "prometheusrules"))
+    rules = _manifests(bare, "prometheusrules")
+    assert rules and all("labels" not in m["metadata"] for m in rules)
 
 
 def test_dashboard_configmaps_are_for_the_sidecar_and_under_1mib(production: Path) -> None:
