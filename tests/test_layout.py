@@ -10,6 +10,7 @@ a line starting with LONG_BECAUSE followed by the reason (the README's layout se
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,6 +163,7 @@ def _too_long(node: ast.AST, limit: int) -> int | None:
     return length if length > limit and not _has_reason(node) else None
 
 
+@functools.cache
 def size_offenders() -> dict[str, int]:
     """`path` or `path::qualname` → its length in lines, for each one over its limit."""
     found: dict[str, int] = {}
