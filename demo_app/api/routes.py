@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from demo_app.api.deps import errors, state_of
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
+from demo_app.api.identity import bind_identity
 from demo_app.api.schemas import ChatRequestBody, ChatResponse
 from demo_app.api.state import AppState
 from demo_app.pipeline import Answer, ChatInput
@@ -58,6 +59,7 @@ def _prepare(
         raise field_error("model", f"unknown model {model[:64]!r}; allowed: {', '.join(allowed)}")
     granted = state.settings.api_keys.get(api_key) if api_key else None
     tier = effective_tier(granted, body.user_tier)
+    bind_identity(body.user, body.conversation_id, api_key, known_key=granted is not None)
     if state.settings.rate_limit_enabled:
         decision = state.limiter.check(tier, _client_host(request))
         if not decision.allowed:
