@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import promql_parser
+
 from harness import ROOT, require_binary
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
@@ -208,6 +210,49 @@ def substitute(text: str, dashboard: Json, interp: Interpolation = Interpolation
         return str(current)
 
     return VAR_REF.sub(value, text)
+
+
+# --- Ratios: both sides filtered alike -----------------------------------------------------------
+def _children(node: Any) -> Iterator[Any]:
+    for attr in ("lhs", "rhs", "expr", "param"):
+        child = getattr(node, attr, None)
+        if child is not None:
+            yield child
+    yield from getattr(node, "args", None) or ()
+
+
+def _filters(side: Any) -> set[str]:
+    """Dashboard variables that filter one side of a division: of `(x or fallback)` only x (the
+    fallback, `vector(0)` or `0 * denominator`, only fills gaps)."""
+    while isinstance(side, promql_parser.ParenExpr) or (
+        isinstance(side, promql_parser.BinaryExpr) and str(side.op) == "or"
+    ):
+        side = side.expr if isinstance(side, promql_parser.ParenExpr) else side.lhs
+    return {v for v in referenced_vars(str(side)) if not v.startswith("__")}
+
+
+def ratio_filter_problems(expr: str) -> list[str]:
+    """Divisions whose two sides are not restricted by the same dashboard variables: under some
+    filter such a ratio divides a filtered count by an unfiltered one. Parsed with the port of
+    Prometheus' parser, Grafana's interval variables filled in first."""
+    builtins = Interpolation().builtins()
+    text = VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
+    try:
+        nodes = [promql_parser.parse(text)]
+    except ValueError as exc:
+        return [f"not valid PromQL: {exc}"]
+    problems = []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(_children(node))
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
+            a, b = _filters(node.lhs), _filters(node.rhs)
+            if a != b:
+                problems.append(
+                    f"ratio sides filter differently: numerator by {sorted(a)}, "
+                    f"denominator by {sorted(b)}"
+                )
+    return problems
 
 
 # --- Lint ----------------------------------------------------------------------------------------

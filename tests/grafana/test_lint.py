@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from harness import ROOT
-from tests.grafana import dashlib, dashlint
+from tests.grafana import dashlib
 
 EXPECTED_UIDS = {
     "llm-overview",
@@ -234,7 +234,7 @@ def test_alert_groups_panel_must_name_the_provisioned_alertmanager(tmp_path: Pat
     ],
 )
 def test_ratio_filter_check(expr: str, problems: int) -> None:
-    assert len(dashlint.ratio_filter_problems(expr)) == problems
+    assert len(dashlib.ratio_filter_problems(expr)) == problems
 
 
 ALERTNAME = re.compile(r'alertname\s*(?:=~|!~|=|!=)\s*"([^"]*)"')
