@@ -8,6 +8,7 @@ import io
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from demo_app.config import Settings
 from demo_app.faults import KNOB_BOUNDS
 from demo_app.providers import build_provider
 from genai_telemetry import semconv as sc
+from harness import wait_until
 from harness.procs import Proc
 from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, serve_in_thread, unique_question
 
@@ -81,14 +83,16 @@ def test_slowest_profile_ends_in_504_within_the_request_timeout(slow_app: Proc) 
             assert body["error"] == "provider_timeout"
             reason = body["detail"][0]["reason"]
             assert f"REQUEST_TIMEOUT_SECONDS={REQUEST_TIMEOUT_S:g}" in reason, reason
-            lines = [
-                line
-                for line in log_lines(slow_app)
-                if line.get("request_id") == r.headers["x-request-id"]
-            ]
-            failed = [line for line in lines if line["event"] == "chat_failed"]
+            request_id = r.headers["x-request-id"]
+
+            def lines(request_id: str = request_id) -> list[dict[str, Any]]:
+                return [x for x in log_lines(slow_app) if x.get("request_id") == request_id]
+
+            # The access line is written once the response is sent: wait for it.
+            assert wait_until(lambda: any(x["event"] == "http_request" for x in lines()), 10)
+            failed = [line for line in lines() if line["event"] == "chat_failed"]
             assert failed and failed[0]["error_type"] == "timeout", path
-            (access,) = [line for line in lines if line["event"] == "http_request"]
+            (access,) = [line for line in lines() if line["event"] == "http_request"]
             assert access["status"] == 504
             assert access["duration_ms"] >= REQUEST_TIMEOUT_S * 1000 - 1, access
         # The telemetry says what the caller was told: the chat operations that were cut off
