@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from demo_app.api import feedback
 from demo_app.api.deps import errors, state_of
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.identity import bind_identity
@@ -27,6 +28,7 @@ from genai_telemetry.tracing import current_ids
 ERRORS = errors(413, 422, 429, 502, 503, 504)  # the chat routes
 
 router = APIRouter()
+router.include_router(feedback.router)  # POST /v1/feedback (demo_app/api/feedback.py)
 
 
 def _client_host(request: Request) -> str:
@@ -121,6 +123,7 @@ def _log_answer(state: AppState, inp: ChatInput, answer: Answer, started: float)
         fields["question"] = inp.question
         fields["answer"] = answer.text
     state.telemetry.log.info("chat_answered", **fields)
+    state.answered.remember_current(answer.route, answer.model, answer.sources)  # for feedback
 
 
 def _log_failure(state: AppState, inp: ChatInput, exc: BaseException) -> None:

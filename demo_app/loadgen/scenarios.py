@@ -33,6 +33,7 @@ FAULT_KNOBS = KNOB_BOUNDS
 # The question sources a request draws from (weights, normalised at use).
 QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated", "injection", "pii")
 MIX_KEYS = ("stream", "questions", "tiers", "features", "models")
+FEEDBACK_KEYS = ("feedback", "dislike")  # optional mix keys (default 0: no feedback)
 WATCHDOG = "Watchdog"
 ANY_OTHER = "*"  # in `forbid`: every alert not listed in `raise` (Watchdog is always allowed)
 
@@ -82,6 +83,8 @@ class Mix:
     tiers: dict[str, float]
     features: dict[str, float]
     models: dict[str, float]
+    feedback: float = 0.0  # share of answers the user rates (POST /v1/feedback)
+    dislike: float = 0.0  # share of those verdicts negative whatever the answer
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,8 @@ class Mix:
             "tiers": dict(self.tiers),
             "features": dict(self.features),
             "models": dict(self.models),
+            "feedback": self.feedback,
+            "dislike": self.dislike,
         }
 
 
@@ -199,7 +204,8 @@ class UnknownScenarioError(KeyError):
 
 
 def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None) -> Mix:
-    check_keys(ctx, d, where, () if base else MIX_KEYS, MIX_KEYS if base else ())
+    optional = (*(MIX_KEYS if base else ()), *FEEDBACK_KEYS)
+    check_keys(ctx, d, where, () if base else MIX_KEYS, optional)
     from genai_telemetry.semconv import FEATURES, USER_TIERS
 
     def pick(key: str, parse):
@@ -214,6 +220,10 @@ def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None) -> Mix:
         tiers=pick("tiers", lambda k: weights(ctx, d, k, where, USER_TIERS)),
         features=pick("features", lambda k: weights(ctx, d, k, where, FEATURES)),
         models=pick("models", lambda k: weights(ctx, d, k, where, None)),
+        **{
+            k: number(ctx, d, k, where, 0.0, 1.0) if k in d else getattr(base, k, 0.0)
+            for k in FEEDBACK_KEYS
+        },
     )
 
 
