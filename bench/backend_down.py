@@ -13,7 +13,9 @@ reachable case (goal: ratio ≥ 0.95), and each process's RSS is sampled over th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from bench import common
@@ -44,105 +46,120 @@ class RssSampler:
         self._thread.join()
 
 
-def run(quick: bool = False, rounds: int | None = None, seconds: float | None = None) -> dict:
-    rounds = rounds or (2 if quick else 5)
-    seconds = seconds or (4.0 if quick else 6.0)
-    concurrency = 8
-    labels = ("reachable", "unreachable", "hanging")
-    print(f"[backend_down] {rounds} round(s) x {len(labels)} x {seconds:.0f}s, c={concurrency}")
+LABELS = ("reachable", "unreachable", "hanging")
+CONCURRENCY = 8
+HEADERS = [
+    "OTLP endpoint",
+    "requests",
+    "200 OK",
+    "req/s",
+    "ratio",
+    "p99 ms",
+    "RSS warm MiB",
+    "RSS after each round",
+    "RSS max",
+]
+
+
+def _rounds(
+    apps: dict[str, Any], rounds: int, seconds: float, after_round: Callable[[], None]
+) -> dict[str, list[common.Segment]]:
+    """Load the apps in turns, rotating the order each round."""
+    segments: dict[str, list[common.Segment]] = {k: [] for k in LABELS}
+    for r in range(rounds):
+        for label in LABELS[r % 3 :] + LABELS[: r % 3]:
+            common.wait_quiet(1.0)
+            seg = common.measure(label, apps[label], duration=seconds, concurrency=CONCURRENCY)
+            segments[label].append(seg)
+            print(
+                f"[backend_down] round {r + 1} {label:>11}: "
+                f"{seg.load['throughput_rps']:.0f} req/s, "
+                f"p99 {seg.load['p99_ms']:.1f} ms, {seg.load['statuses']}"
+            )
+        after_round()
+    return segments
+
+
+def _measure(rounds: int, seconds: float) -> dict[str, Any]:
+    """The three apps under load: segments, RSS (warm, after each round, sampled) and exports."""
     with (
         common.workdir("backend-down") as tmp,
         common.otlp_sink("ok") as (ok_sink, _),
         common.otlp_sink("hang") as (hang_sink, _),
     ):
         closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-        endpoints = {"reachable": ok_sink, "unreachable": closed, "hanging": hang_sink}
-        with (
-            common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[labels[0]]}, labels[0]) as a,
-            common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[labels[1]]}, labels[1]) as b,
-            common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[labels[2]]}, labels[2]) as c,
-        ):
-            apps = dict(zip(labels, (a, b, c), strict=True))
+        endpoints = dict(zip(LABELS, (ok_sink, closed, hang_sink), strict=True))
+        with contextlib.ExitStack() as stack:
+            apps = {
+                label: stack.enter_context(
+                    common.app(tmp, {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoints[label]}, label)
+                )
+                for label in LABELS
+            }
             for proc in apps.values():
-                common.run_load(proc.url, duration=2.0, concurrency=concurrency, raw=False)
+                common.run_load(proc.url, duration=2.0, concurrency=CONCURRENCY, raw=False)
             warm_rss = {k: common.rss_mib(p) for k, p in apps.items()}
-            segments: dict[str, list[common.Segment]] = {k: [] for k in labels}
-            rss_after_round: dict[str, list[float]] = {k: [] for k in labels}
-            with RssSampler(apps) as sampler:
-                for r in range(rounds):
-                    order = labels[r % 3 :] + labels[: r % 3]
-                    for label in order:
-                        common.wait_quiet(1.0)
-                        seg = common.measure(
-                            label, apps[label], duration=seconds, concurrency=concurrency
-                        )
-                        segments[label].append(seg)
-                        print(
-                            f"[backend_down] round {r + 1} {label:>11}: "
-                            f"{seg.load['throughput_rps']:.0f} req/s, "
-                            f"p99 {seg.load['p99_ms']:.1f} ms, {seg.load['statuses']}"
-                        )
-                    for label, proc in apps.items():
-                        rss_after_round[label].append(common.rss_mib(proc))
-            ok_stats = common.sink_stats(ok_sink)
+            after: dict[str, list[float]] = {k: [] for k in LABELS}
 
-    res = {k: common.merge(v) for k, v in segments.items()}
+            def record_rss() -> None:
+                for label, proc in apps.items():
+                    after[label].append(common.rss_mib(proc))
+
+            with RssSampler(apps) as sampler:
+                segments = _rounds(apps, rounds, seconds, record_rss)
+            return {
+                "segments": segments,
+                "warm_rss": warm_rss,
+                "rss_after_round": after,
+                "rss_samples": sampler.samples,
+                "exports": common.sink_stats(ok_sink)["total"],
+            }
+
+
+def run(quick: bool = False, rounds: int | None = None, seconds: float | None = None) -> dict:
+    rounds = rounds or (2 if quick else 5)
+    seconds = seconds or (4.0 if quick else 6.0)
+    print(f"[backend_down] {rounds} round(s) x {len(LABELS)} x {seconds:.0f}s, c={CONCURRENCY}")
+    m = _measure(rounds, seconds)
+    res = {k: common.merge(v) for k, v in m["segments"].items()}
     base = res["reachable"]
     rows = []
-    out: dict[str, Any] = {"sink_exports_reachable": ok_stats["total"]}
-    for label in labels:
-        m = res[label]
-        ratio = m["throughput_rps"] / base["throughput_rps"]
-        rss = sampler.samples[label]
-        after = rss_after_round[label]
-        growth = after[-1] - after[0]
+    out: dict[str, Any] = {"sink_exports_reachable": m["exports"]}
+    for label in LABELS:
+        r, rss, after = res[label], m["rss_samples"][label], m["rss_after_round"][label]
+        ratio = r["throughput_rps"] / base["throughput_rps"]
         # Once the exporters' queues are full, RSS must stay flat: growth over the second half.
         late_growth = after[-1] - after[len(after) // 2] if len(after) > 1 else 0.0
         out[label] = {
-            **m,
+            **r,
             "throughput_ratio": ratio,
-            "rss_warm_mib": warm_rss[label],
+            "rss_warm_mib": m["warm_rss"][label],
             "rss_max_mib": max(rss),
-            "rss_after_each_round_mib": rss_after_round[label],
-            "rss_growth_first_to_last_round_mib": growth,
+            "rss_after_each_round_mib": after,
+            "rss_growth_first_to_last_round_mib": after[-1] - after[0],
             "rss_growth_second_half_mib": late_growth,
         }
         rows.append(
             [
                 label,
-                f"{m['requests']}",
-                f"{m['ok']}",
-                f"{m['throughput_rps']:.1f}",
+                f"{r['requests']}",
+                f"{r['ok']}",
+                f"{r['throughput_rps']:.1f}",
                 f"{ratio:.3f}",
-                f"{m['p99_ms']:.2f}",
-                f"{warm_rss[label]:.1f}",
-                " → ".join(f"{x:.1f}" for x in rss_after_round[label]),
+                f"{r['p99_ms']:.2f}",
+                f"{m['warm_rss'][label]:.1f}",
+                " → ".join(f"{x:.1f}" for x in after),
                 f"{max(rss):.1f}",
             ]
         )
     print()
-    print(
-        common.table(
-            rows,
-            [
-                "OTLP endpoint",
-                "requests",
-                "200 OK",
-                "req/s",
-                "ratio",
-                "p99 ms",
-                "RSS warm MiB",
-                "RSS after each round",
-                "RSS max",
-            ],
-        )
-    )
-    worst = min(out[k]["throughput_ratio"] for k in labels[1:])
-    late = max(out[k]["rss_growth_second_half_mib"] for k in labels)
+    print(common.table(rows, HEADERS))
+    worst = min(out[k]["throughput_ratio"] for k in LABELS[1:])
+    late = max(out[k]["rss_growth_second_half_mib"] for k in LABELS)
     print(f"largest RSS growth over the second half of the run: {late:.1f} MiB")
     print(
         f"worst throughput ratio (down / reachable): {worst:.3f} (goal >= 0.95); "
-        f"sink received {ok_stats['total']} exports from the reachable app"
+        f"sink received {m['exports']} exports from the reachable app"
     )
     out["worst_ratio"] = worst
     out["worst_rss_growth_second_half_mib"] = late

@@ -77,6 +77,52 @@ def run(
         f"[overhead] {rounds} round(s) x {len(names)} variants x {seconds:.0f}s, "
         f"c={concurrency}, SIM_LATENCY_SCALE={latency_scale:g}, order rotated every round"
     )
+    segments, exported = _measure(
+        names, suffixes, baseline, rounds, seconds, latency_scale, concurrency
+    )
+    res = {k: common.merge(v) for k, v in segments.items()}
+    off = res["off"]
+    loss = 1 - res["on"]["throughput_rps"] / off["throughput_rps"]
+    cpu_cost = res["on"]["cpu_us_per_request"] - off["cpu_us_per_request"]
+    _print_table(res, suffixes)
+    print(f"throughput loss with telemetry on: {loss * 100:.1f}% (goal <= 5%)")
+    print(f"telemetry CPU cost: {cpu_cost:.0f} µs per request")
+    print(f"OTLP exports received by the sink: {exported['requests']} ({exported['bytes']} bytes)")
+    baseline_cost = None
+    if baseline:
+        ref = suffixes[1]
+        base_on, base_off = res["on" + ref], res["off" + ref]
+        baseline_cost = base_on["cpu_us_per_request"] - base_off["cpu_us_per_request"]
+        change = cpu_cost - baseline_cost
+        print(
+            f"telemetry CPU cost at {baseline}: {baseline_cost:.0f} µs per request; this checkout: "
+            f"{cpu_cost:.0f} µs ({change:+.0f} µs, {change / baseline_cost:+.1%})"
+        )
+    return {
+        "variants": res,
+        "throughput_loss": loss,
+        "telemetry_cpu_us_per_request": cpu_cost,
+        "sink": exported,
+        "goal_met": loss <= 0.05,
+        "rounds": rounds,
+        "seconds_per_segment": seconds,
+        "concurrency": concurrency,
+        "sim_latency_scale": latency_scale,
+        "baseline": baseline,
+        "baseline_telemetry_cpu_us_per_request": baseline_cost,
+    }
+
+
+def _measure(
+    names: list[str],
+    suffixes: list[str],
+    baseline: str | None,
+    rounds: int,
+    seconds: float,
+    latency_scale: float,
+    concurrency: int,
+) -> tuple[dict[str, list[common.Segment]], dict[str, Any]]:
+    """One app per variant, loaded in turns; their segments and what the OTLP sink received."""
     with (
         common.workdir("overhead") as tmp,
         common.otlp_sink("ok") as (sink, _),
@@ -109,12 +155,23 @@ def run(
                     f"{seg.load['throughput_rps']:.0f} req/s, p99 {seg.load['p99_ms']:.1f} ms"
                 )
         common.wait_quiet(2.0)  # let the batch processors flush before reading the sink
-        exported = common.sink_stats(sink)
+        return segments, common.sink_stats(sink)
 
-    res = {k: common.merge(v) for k, v in segments.items()}
-    off = res["off"]
-    loss = 1 - res["on"]["throughput_rps"] / off["throughput_rps"]
-    cpu_cost = res["on"]["cpu_us_per_request"] - off["cpu_us_per_request"]
+
+HEADERS = [
+    "telemetry",
+    "requests",
+    "200 OK",
+    "req/s",
+    "loss vs off",
+    "p50 ms",
+    "p99 ms",
+    "CPU µs/req",
+    "CPU µs/req vs off",
+]
+
+
+def _print_table(res: dict[str, dict[str, Any]], suffixes: list[str]) -> None:
     rows = []
     for name, m in res.items():
         same_off = res["off" + _split(name, suffixes)[1]]  # compare within one version
@@ -132,48 +189,7 @@ def run(
             ]
         )
     print()
-    print(
-        common.table(
-            rows,
-            [
-                "telemetry",
-                "requests",
-                "200 OK",
-                "req/s",
-                "loss vs off",
-                "p50 ms",
-                "p99 ms",
-                "CPU µs/req",
-                "CPU µs/req vs off",
-            ],
-        )
-    )
-    print(f"throughput loss with telemetry on: {loss * 100:.1f}% (goal <= 5%)")
-    print(f"telemetry CPU cost: {cpu_cost:.0f} µs per request")
-    print(f"OTLP exports received by the sink: {exported['requests']} ({exported['bytes']} bytes)")
-    baseline_cost = None
-    if baseline:
-        ref = suffixes[1]
-        base_on, base_off = res["on" + ref], res["off" + ref]
-        baseline_cost = base_on["cpu_us_per_request"] - base_off["cpu_us_per_request"]
-        change = cpu_cost - baseline_cost
-        print(
-            f"telemetry CPU cost at {baseline}: {baseline_cost:.0f} µs per request; this checkout: "
-            f"{cpu_cost:.0f} µs ({change:+.0f} µs, {change / baseline_cost:+.1%})"
-        )
-    return {
-        "variants": res,
-        "throughput_loss": loss,
-        "telemetry_cpu_us_per_request": cpu_cost,
-        "sink": exported,
-        "goal_met": loss <= 0.05,
-        "rounds": rounds,
-        "seconds_per_segment": seconds,
-        "concurrency": concurrency,
-        "sim_latency_scale": latency_scale,
-        "baseline": baseline,
-        "baseline_telemetry_cpu_us_per_request": baseline_cost,
-    }
+    print(common.table(rows, HEADERS))
 
 
 def _split(name: str, suffixes: list[str]) -> tuple[str, str]:

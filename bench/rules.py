@@ -136,12 +136,84 @@ def _failures(prom_url: str) -> float:
     return total
 
 
+def _sample(prom_url: str, app_url: str, seconds: float) -> dict[tuple[str, str], list[float]]:
+    """Steady traffic for `seconds` while sampling every group's last evaluation duration."""
+    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
+    load = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            f"--url={app_url}",
+            f"--duration={seconds}",
+            "--concurrency=4",
+            "--rate=20",  # demo-like traffic, not a CPU hog next to Prometheus
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"[rules] steady traffic + 1 s evaluation for {seconds:.0f} s")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        for key, value in _group_durations(prom_url).items():
+            if value > 0:  # 0 until the group's first evaluation
+                samples[key].append(value)
+    load.wait(timeout=60)
+    return samples
+
+
+def _group_rows(
+    rules_api: dict[str, Any], samples: dict[tuple[str, str], list[float]]
+) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for g in rules_api["groups"]:
+        values = samples.get((g["file"].rsplit("/", 1)[-1], g["name"]), [])
+        slowest = max(g["rules"], key=lambda r: r.get("evaluationTime", 0), default=None)
+        groups.append(
+            {
+                "group": g["name"],
+                "file": g["file"].rsplit("/", 1)[-1],
+                "rules": len(g["rules"]),
+                "median_ms": statistics.median(values) * 1000 if values else float("nan"),
+                "max_ms": max(values) * 1000 if values else float("nan"),
+                "evaluations_sampled": len(values),
+                "unhealthy_rules": sum(1 for r in g["rules"] if r.get("health") != "ok"),
+                "slowest_rule": (slowest or {}).get("name", ""),
+                "slowest_rule_ms": (slowest or {}).get("evaluationTime", 0) * 1000,
+            }
+        )
+    groups.sort(key=lambda g: -g["max_ms"])
+    return groups
+
+
+def _print_groups(groups: list[dict[str, Any]]) -> None:
+    rows = [
+        [
+            g["group"],
+            g["file"],
+            str(g["rules"]),
+            f"{g['median_ms']:.2f}",
+            f"{g['max_ms']:.2f}",
+            f"{g['slowest_rule']} ({g['slowest_rule_ms']:.2f})",
+            str(g["unhealthy_rules"]),
+        ]
+        for g in groups
+    ]
+    print()
+    print(
+        common.table(
+            rows,
+            ["group", "file", "rules", "median ms", "max ms", "slowest rule (ms)", "unhealthy"],
+        )
+    )
+
+
 def run(
     quick: bool = False, seconds: float | None = None, history_days: int | None = None
 ) -> dict[str, Any]:
     seconds = seconds or (20.0 if quick else 60.0)
     history_days = (3 if quick else 30) if history_days is None else history_days
-    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
     with common.workdir("rules") as tmp, common.app(tmp, {}) as app:
         data_dir = tmp / "tsdb"
         backfilled = (0, 0)
@@ -163,71 +235,15 @@ def run(
             extra_args=["--storage.tsdb.retention.time=35d"],
         )
         try:
-            load = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.loadgen",
-                    f"--url={app.url}",
-                    f"--duration={seconds}",
-                    "--concurrency=4",
-                    "--rate=20",  # demo-like traffic, not a CPU hog next to Prometheus
-                ],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-            )
-            print(f"[rules] steady traffic + 1 s evaluation for {seconds:.0f} s")
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                time.sleep(1.0)
-                for key, value in _group_durations(prom.url).items():
-                    if value > 0:  # 0 until the group's first evaluation
-                        samples[key].append(value)
-            load.wait(timeout=60)
+            samples = _sample(prom.url, app.url, seconds)
             rules_api = httpx.get(prom.url + "/api/v1/rules", timeout=10).json()["data"]
             failures = _failures(prom.url)
             head_series = _self_metric(prom.url, "prometheus_tsdb_head_series")
-
         finally:
             prom.stop()
 
-    groups: list[dict[str, Any]] = []
-    for g in rules_api["groups"]:
-        values = samples.get((g["file"].rsplit("/", 1)[-1], g["name"]), [])
-        slowest = max(g["rules"], key=lambda r: r.get("evaluationTime", 0), default=None)
-        groups.append(
-            {
-                "group": g["name"],
-                "file": g["file"].rsplit("/", 1)[-1],
-                "rules": len(g["rules"]),
-                "median_ms": statistics.median(values) * 1000 if values else float("nan"),
-                "max_ms": max(values) * 1000 if values else float("nan"),
-                "evaluations_sampled": len(values),
-                "unhealthy_rules": sum(1 for r in g["rules"] if r.get("health") != "ok"),
-                "slowest_rule": (slowest or {}).get("name", ""),
-                "slowest_rule_ms": (slowest or {}).get("evaluationTime", 0) * 1000,
-            }
-        )
-    groups.sort(key=lambda g: -g["max_ms"])
-    rows = [
-        [
-            g["group"],
-            g["file"],
-            str(g["rules"]),
-            f"{g['median_ms']:.2f}",
-            f"{g['max_ms']:.2f}",
-            f"{g['slowest_rule']} ({g['slowest_rule_ms']:.2f})",
-            str(g["unhealthy_rules"]),
-        ]
-        for g in groups
-    ]
-    print()
-    print(
-        common.table(
-            rows,
-            ["group", "file", "rules", "median ms", "max ms", "slowest rule (ms)", "unhealthy"],
-        )
-    )
+    groups = _group_rows(rules_api, samples)
+    _print_groups(groups)
     total_median = sum(g["median_ms"] for g in groups if g["median_ms"] == g["median_ms"])
     print(
         f"{len(groups)} groups, {sum(g['rules'] for g in groups)} rules; sum of medians "

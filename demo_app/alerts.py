@@ -2,7 +2,7 @@
 summary log line per notification and a log budget.
 
 Alertmanager POSTs one notification per alert group, with a bearer credential (ALERTS_WEBHOOK_
-TOKEN; demo_app/api/routes.py checks it). We log ONE structured event per notification (counts,
+TOKEN; demo_app/api/deps.py checks it). We log ONE structured event per notification (counts,
 alert names, severities), so a group of 500 alerts is one line in Loki, and keep the last
 `capacity` alerts for `GET /v1/alerts`, which the end-to-end tests read to see which receiver got
 what. A notification carries at most MAX_ALERTS alerts (more → 422; Alertmanager's

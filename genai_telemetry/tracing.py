@@ -81,7 +81,7 @@ REDACTED_AT_SOURCE = frozenset(
 # Attributes the redaction precheck (spans) and the GenAI events leave alone.
 NOT_SCANNED = SAFE_ATTRIBUTES | REDACTED_AT_SOURCE
 
-# The query parameters rag-api defines (demo_app/api/routes.py; a test compares this with
+# The query parameters rag-api defines (demo_app/api/admin.py; a test compares this with
 # /openapi.json). Any other parameter's value is dropped from the server span whatever it looks
 # like: `?auth=<token>` must not reach Tempo.
 KNOWN_QUERY_PARAMS = frozenset({"receiver", "alertname"})

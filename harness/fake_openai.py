@@ -39,6 +39,7 @@ USAGE = {
     "completion_tokens_details": {"reasoning_tokens": 12},
 }
 RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
+COMPLETION_ID = "chatcmpl-fake123"
 
 
 @dataclass
@@ -75,109 +76,121 @@ def _chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dic
     }
 
 
-def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    return {
+        "object": "list",
+        "model": "text-embedding-3-small",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": [0.1 * i, 0.5, -0.5]}
+            for i in range(len(inputs))
+        ],
+        "usage": {"prompt_tokens": 7 * len(inputs), "total_tokens": 7},
+    }
 
-        def log_message(self, *args: Any) -> None:  # keep pytest output clean
-            return None
 
-        def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None):
-            raw = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def _sse(self, event: Any) -> None:
-            data = event if isinstance(event, str) else json.dumps(event)
-            self.wfile.write(f"data: {data}\n\n".encode())
-            self.wfile.flush()
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"null")
-            fake.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            step = fake.next_step()
-            if fake.latency_s:
-                time.sleep(fake.latency_s)
-            if step == "hang":
-                fake._stop.wait(fake.hang_seconds)
-                self.close_connection = True
-                return
-            if step == "401":
-                echoed = self.headers.get("Authorization", "")
-                self._send_json(401, {"error": {"message": f"invalid credentials: {echoed}"}})
-                return
-            if step in ("429", "500", "400"):
-                status = int(step)
-                headers = {"Retry-After": "0"} if status == 429 else {}
-                kind = {429: "rate_limit_exceeded", 500: "server_error", 400: "invalid_request"}
-                error = {"message": f"fake {kind[status]}", "type": kind[status], "code": None}
-                self._send_json(status, {"error": error}, headers)
-                return
-            if self.path.endswith("/embeddings"):
-                inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-                self._send_json(
-                    200,
-                    {
-                        "object": "list",
-                        "model": "text-embedding-3-small",
-                        "data": [
-                            {"object": "embedding", "index": i, "embedding": [0.1 * i, 0.5, -0.5]}
-                            for i in range(len(inputs))
-                        ],
-                        "usage": {"prompt_tokens": 7 * len(inputs), "total_tokens": 7},
-                    },
-                )
-                return
-            if not self.path.endswith("/chat/completions"):
-                self._send_json(404, {"error": {"message": "not found"}})
-                return
-            completion_id = "chatcmpl-fake123"
-            if body.get("stream"):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Cache-Control", "no-cache")
-                self.send_header("Connection", "close")  # the stream ends with the connection
-                self.end_headers()
-                self.close_connection = True
-                self._sse(_chunk(completion_id, {"role": "assistant", "content": ""}, None))
-                for word in ANSWER_WORDS:
-                    self._sse(_chunk(completion_id, {"content": word}, None))
-                    if step == "stream_error":
-                        self._sse({"error": {"message": "fake overloaded mid-stream"}})
-                        return
-                self._sse(_chunk(completion_id, {}, "stop"))
-                include_usage = (body.get("stream_options") or {}).get("include_usage")
-                if include_usage and step != "no_usage":
-                    usage_event = _chunk(completion_id, {}, None)
-                    usage_event["choices"] = []
-                    usage_event["usage"] = USAGE
-                    self._sse(usage_event)
-                self._sse("[DONE]")
-                return
-            payload: dict[str, Any] = {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": RESPONSE_MODEL,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "".join(ANSWER_WORDS)},
-                        "finish_reason": "stop",
-                    }
-                ],
+def _completion(step: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": COMPLETION_ID,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": RESPONSE_MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(ANSWER_WORDS)},
+                "finish_reason": "stop",
             }
-            if step != "no_usage":
-                payload["usage"] = USAGE
-            self._send_json(200, payload)
+        ],
+    }
+    if step != "no_usage":
+        payload["usage"] = USAGE
+    return payload
 
-    return Handler
+
+_ERROR_KINDS = {429: "rate_limit_exceeded", 500: "server_error", 400: "invalid_request"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers one request according to the next step of `fake.script`."""
+
+    protocol_version = "HTTP/1.1"
+    fake: FakeOpenAI  # set on the subclass `_handler` makes
+
+    def log_message(self, *args: Any) -> None:  # keep pytest output clean
+        return None
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None):
+        raw = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _sse(self, event: Any) -> None:
+        data = event if isinstance(event, str) else json.dumps(event)
+        self.wfile.write(f"data: {data}\n\n".encode())
+        self.wfile.flush()
+
+    def do_POST(self) -> None:
+        fake = self.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"null")
+        fake.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        step = fake.next_step()
+        if fake.latency_s:
+            time.sleep(fake.latency_s)
+        if step == "hang":
+            fake._stop.wait(fake.hang_seconds)
+            self.close_connection = True
+        elif step == "401":
+            echoed = self.headers.get("Authorization", "")
+            self._send_json(401, {"error": {"message": f"invalid credentials: {echoed}"}})
+        elif step in ("429", "500", "400"):
+            self._send_error(int(step))
+        elif self.path.endswith("/embeddings"):
+            self._send_json(200, _embeddings(body))
+        elif not self.path.endswith("/chat/completions"):
+            self._send_json(404, {"error": {"message": "not found"}})
+        elif body.get("stream"):
+            self._stream(body, step)
+        else:
+            self._send_json(200, _completion(step))
+
+    def _send_error(self, status: int) -> None:
+        headers = {"Retry-After": "0"} if status == 429 else {}
+        kind = _ERROR_KINDS[status]
+        error = {"message": f"fake {kind}", "type": kind, "code": None}
+        self._send_json(status, {"error": error}, headers)
+
+    def _stream(self, body: dict[str, Any], step: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")  # the stream ends with the connection
+        self.end_headers()
+        self.close_connection = True
+        self._sse(_chunk(COMPLETION_ID, {"role": "assistant", "content": ""}, None))
+        for word in ANSWER_WORDS:
+            self._sse(_chunk(COMPLETION_ID, {"content": word}, None))
+            if step == "stream_error":
+                self._sse({"error": {"message": "fake overloaded mid-stream"}})
+                return
+        self._sse(_chunk(COMPLETION_ID, {}, "stop"))
+        include_usage = (body.get("stream_options") or {}).get("include_usage")
+        if include_usage and step != "no_usage":
+            usage_event = _chunk(COMPLETION_ID, {}, None)
+            usage_event["choices"] = []
+            usage_event["usage"] = USAGE
+            self._sse(usage_event)
+        self._sse("[DONE]")
+
+
+def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (_Handler,), {"fake": fake})
 
 
 class _Server(ThreadingHTTPServer):

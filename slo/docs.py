@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from slo import llm_alerts, rules
+from slo import llm_alerts, rules, stack_alerts
+from slo.alerting import num
 from slo.render import REGENERATE, dashboard
 from slo.rules import BURN_ALERTS, SLO_DASHBOARD
 from slo.spec import Threshold
@@ -35,11 +36,11 @@ def _route_rows() -> list[str]:
 def _threshold(t: Threshold) -> str:
     if t.value is None:
         return "—"
-    value = llm_alerts.num(t.value)
+    value = num(t.value)
     if t.unit == "ratio":
-        return f"> {llm_alerts.num(round(t.value * 100, 6))}%"
+        return f"> {num(round(t.value * 100, 6))}%"
     if t.unit == "factor":
-        return f"> {value}× baseline and > {llm_alerts.num(t.extra['floor_usd_per_hour'])} USD/h"
+        return f"> {value}× baseline and > {num(t.extra['floor_usd_per_hour'])} USD/h"
     return f"> {value} {t.unit}"
 
 
@@ -151,7 +152,7 @@ def alerts_md(th: dict[str, Threshold], cfg: Config, source: str) -> str:
         "with the same tree, and `alertmanager/templates/genai.tmpl` the notification text.",
         "",
         "Stack self-metrics used by rules (not part of the app's telemetry contract): "
-        + ", ".join(f"`{m}`" for m in sorted(llm_alerts.STACK_METRICS))
+        + ", ".join(f"`{m}`" for m in sorted(stack_alerts.STACK_METRICS))
         + ".",
         "",
     ]

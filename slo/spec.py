@@ -159,6 +159,79 @@ def _promql_problems(reporter: Reporter, at: Path_, query: str) -> list[str]:
     return []
 
 
+def _label_problems(reporter: Reporter, at: Path_, raw: dict[str, Any]) -> list[str]:
+    return [
+        str(
+            reporter.error(
+                (*at, "labels", key),
+                "not allowed as an extra label (reserved, or not a Prometheus label name)",
+            )
+        )
+        for key in raw.get("labels", {})
+        if key in RESERVED_LABELS or not LABEL_NAME.match(key)
+    ]
+
+
+def _events_sli(reporter: Reporter, at: Path_, ev: dict[str, Any]) -> tuple[EventsSLI, list[str]]:
+    problems: list[str] = []
+    for key in ("error_query", "total_query"):
+        where = (*at, "sli", "events", key)
+        if WINDOW_PLACEHOLDER not in ev[key]:
+            problems.append(
+                str(
+                    reporter.error(
+                        where, f"missing the {WINDOW_PLACEHOLDER} placeholder for the rate window"
+                    )
+                )
+            )
+        problems += _placeholder_problems(reporter, where, ev[key])
+        problems += _promql_problems(reporter, where, ev[key])
+    return EventsSLI(ev["error_query"].strip(), ev["total_query"].strip()), problems
+
+
+def _histogram_sli(
+    reporter: Reporter, at: Path_, h: dict[str, Any]
+) -> tuple[HistogramSLI, list[str]]:
+    problems: list[str] = []
+    where = (*at, "sli", "histogram")
+    buckets = tuple(float(b) for b in h["buckets"]) if "buckets" in h else None
+    if buckets is None:
+        buckets = CONTRACT_BUCKETS.get(h["metric"])
+    if buckets is None:
+        problems.append(
+            str(
+                reporter.error(
+                    (*where, "metric"),
+                    f"{h['metric']!r} is not a histogram of the telemetry contract; "
+                    "list its bucket bounds in 'buckets'",
+                )
+            )
+        )
+    elif float(h["threshold"]) not in buckets:
+        problems.append(
+            str(
+                reporter.error(
+                    (*where, "threshold"),
+                    f"{h['threshold']} is not a bucket bound of {h['metric']} "
+                    f"({', '.join(semconv.le(b) for b in buckets)})",
+                )
+            )
+        )
+    selector = h.get("selector", "")
+    problems += _placeholder_problems(reporter, (*where, "selector"), selector)
+    if re.search(r"(^|[{,\s])le\s*=", selector):
+        problems.append(
+            str(
+                reporter.error(
+                    (*where, "selector"),
+                    "must not match on 'le': the generator picks the threshold bucket",
+                )
+            )
+        )
+    sli = HistogramSLI(h["metric"], selector, float(h["threshold"]), h.get("good", "below"))
+    return sli, problems
+
+
 def load_spec(path: Path = SPEC_PATH) -> Spec:
     data, lines = load_yaml_with_lines(path)
     reporter = Reporter(path, data, lines, "slos")
@@ -177,74 +250,14 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
                 )
             )
         seen[raw["name"]] = i
-        for key in raw.get("labels", {}):
-            if key in RESERVED_LABELS or not LABEL_NAME.match(key):
-                problems.append(
-                    str(
-                        reporter.error(
-                            (*at, "labels", key),
-                            "not allowed as an extra label "
-                            "(reserved, or not a Prometheus label name)",
-                        )
-                    )
-                )
+        problems += _label_problems(reporter, at, raw)
         sli_raw = raw["sli"]
         sli: EventsSLI | HistogramSLI
         if "events" in sli_raw:
-            ev = sli_raw["events"]
-            for key in ("error_query", "total_query"):
-                if WINDOW_PLACEHOLDER not in ev[key]:
-                    problems.append(
-                        str(
-                            reporter.error(
-                                (*at, "sli", "events", key),
-                                f"missing the {WINDOW_PLACEHOLDER} placeholder for the rate window",
-                            )
-                        )
-                    )
-                problems += _placeholder_problems(reporter, (*at, "sli", "events", key), ev[key])
-                problems += _promql_problems(reporter, (*at, "sli", "events", key), ev[key])
-            sli = EventsSLI(ev["error_query"].strip(), ev["total_query"].strip())
+            sli, more = _events_sli(reporter, at, sli_raw["events"])
         else:
-            h = sli_raw["histogram"]
-            buckets = tuple(float(b) for b in h["buckets"]) if "buckets" in h else None
-            if buckets is None:
-                buckets = CONTRACT_BUCKETS.get(h["metric"])
-            if buckets is None:
-                problems.append(
-                    str(
-                        reporter.error(
-                            (*at, "sli", "histogram", "metric"),
-                            f"{h['metric']!r} is not a histogram of the telemetry contract; "
-                            "list its bucket bounds in 'buckets'",
-                        )
-                    )
-                )
-            elif float(h["threshold"]) not in buckets:
-                problems.append(
-                    str(
-                        reporter.error(
-                            (*at, "sli", "histogram", "threshold"),
-                            f"{h['threshold']} is not a bucket bound of {h['metric']} "
-                            f"({', '.join(semconv.le(b) for b in buckets)})",
-                        )
-                    )
-                )
-            problems += _placeholder_problems(
-                reporter, (*at, "sli", "histogram", "selector"), h.get("selector", "")
-            )
-            if re.search(r"(^|[{,\s])le\s*=", h.get("selector", "")):
-                problems.append(
-                    str(
-                        reporter.error(
-                            (*at, "sli", "histogram", "selector"),
-                            "must not match on 'le': the generator picks the threshold bucket",
-                        )
-                    )
-                )
-            sli = HistogramSLI(
-                h["metric"], h.get("selector", ""), float(h["threshold"]), h.get("good", "below")
-            )
+            sli, more = _histogram_sli(reporter, at, sli_raw["histogram"])
+        problems += more
         slos.append(
             SLO(
                 name=raw["name"],

@@ -1,7 +1,10 @@
-"""The import graph between the repo's Python packages is the one the README's layout states.
+"""The repo's shape: the import graph between its Python packages is the one the README's layout
+states, and modules and functions stay small.
 
 Folders are components of the data flow (contract → app, config → generators → artifacts,
 harness → tests/bench); an import across them that the README does not list, or a cycle, fails.
+No module over MAX_MODULE_LINES and no function over MAX_FUNCTION_LINES, unless its docstring has
+a line starting with LONG_BECAUSE followed by the reason (the README's layout section says so).
 """
 
 from __future__ import annotations
@@ -103,3 +106,81 @@ def test_no_cycle_between_packages() -> None:
 
     for package in PACKAGES:
         visit(package, ())
+
+
+# --- size ----------------------------------------------------------------------------------------
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+LONG_BECAUSE = "Long because:"  # a docstring line: the reason, in a sentence, not a waiver
+
+
+def _python_files() -> Iterator[Path]:
+    for path in sorted(ROOT.rglob("*.py")):
+        if not {".venv", "node_modules", ".git"} & set(path.relative_to(ROOT).parts):
+            yield path
+
+
+def _has_reason(node: ast.AST) -> bool:
+    doc = ast.get_docstring(node) or ""  # type: ignore[arg-type]
+    return any(
+        line.strip().startswith(LONG_BECAUSE) and len(line.strip()) > len(LONG_BECAUSE) + 10
+        for line in doc.splitlines()
+    )
+
+
+def _functions(tree: ast.AST, prefix: str = "") -> Iterator[tuple[str, ast.AST]]:
+    """Every function and method, nested ones too, with its dotted qualified name."""
+    for node in ast.iter_child_nodes(tree):
+        name = f"{prefix}{getattr(node, 'name', '')}"
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield name, node
+            yield from _functions(node, name + ".")
+        elif isinstance(node, ast.ClassDef):
+            yield from _functions(node, name + ".")
+        else:
+            yield from _functions(node, prefix)
+
+
+def _too_long(node: ast.AST, limit: int) -> int | None:
+    """The node's length in lines if over `limit` and its docstring gives no reason."""
+    length = node.end_lineno - node.lineno + 1  # type: ignore[attr-defined]
+    return length if length > limit and not _has_reason(node) else None
+
+
+def size_offenders() -> dict[str, int]:
+    """`path` or `path::qualname` → its length in lines, for each one over its limit."""
+    found: dict[str, int] = {}
+    for path in _python_files():
+        rel = path.relative_to(ROOT).as_posix()
+        source = path.read_text()
+        tree = ast.parse(source)
+        lines = len(source.splitlines())
+        if lines > MAX_MODULE_LINES and not _has_reason(tree):
+            found[rel] = lines
+        for name, node in _functions(tree):
+            if length := _too_long(node, MAX_FUNCTION_LINES):
+                found[f"{rel}::{name}"] = length
+    return found
+
+
+def test_no_long_module_or_function() -> None:
+    long = size_offenders()
+    assert not long, (
+        f"over {MAX_MODULE_LINES} lines (module) or {MAX_FUNCTION_LINES} (function): {long}; "
+        f"split it, or give the reason in its docstring on a line starting {LONG_BECAUSE!r}"
+    )
+
+
+def test_size_rule_sees_long_code_and_reasons() -> None:
+    """The scan itself: a long method is found by its qualified name, and a reason
+    in the docstring (and only a real one) exempts it."""
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    source = (
+        f"class C:\n  def long(self):\n{body}\n"
+        f'def ok():\n    """{LONG_BECAUSE} one table of rows, read top to bottom."""\n{body}\n'
+        f'def bare():\n    """{LONG_BECAUSE}"""\n{body}\n'
+    )
+    long = {
+        name for name, node in _functions(ast.parse(source)) if _too_long(node, MAX_FUNCTION_LINES)
+    }
+    assert long == {"C.long", "bare"}

@@ -1,31 +1,23 @@
-"""HTTP routes: chat (JSON and SSE), Alertmanager webhook, admin faults, health, metrics."""
+"""HTTP routes: chat (JSON and SSE), health and metrics. Operator routes (Alertmanager webhook,
+fault injection) are in demo_app/api/admin.py."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPBearer
 
-from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
 from demo_app.api import feedback
+from demo_app.api.deps import errors, state_of
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.identity import bind_identity
-from demo_app.api.schemas import (
-    AlertsAccepted,
-    ChatRequestBody,
-    ChatResponse,
-    ErrorResponse,
-    FaultProfileBody,
-)
+from demo_app.api.schemas import ChatRequestBody, ChatResponse
 from demo_app.api.state import AppState
-from demo_app.faults import FaultProfile, FaultProfileError
 from demo_app.pipeline import Answer, ChatInput
 from demo_app.providers.base import ProviderError
 from demo_app.ratelimit import effective_tier
@@ -33,22 +25,10 @@ from genai_telemetry import semconv as sc
 from genai_telemetry.telemetry import REQUEST_DEADLINE
 from genai_telemetry.tracing import current_ids
 
-
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the error statuses an operation can answer (all ErrorResponse)."""
-    return {code: {"model": ErrorResponse} for code in codes}
-
-
 ERRORS = errors(413, 422, 429, 502, 503, 504)  # the chat routes
 
 router = APIRouter()
 router.include_router(feedback.router)  # POST /v1/feedback (demo_app/api/feedback.py)
-admin_router = APIRouter(prefix="/admin")
-alerts_router = APIRouter()  # mounted only when ALERTS_WEBHOOK_TOKEN is set
-
-
-def state_of(request: Request) -> AppState:
-    return request.app.state.rag
 
 
 def _client_host(request: Request) -> str:
@@ -283,97 +263,6 @@ async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey =
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-# --- bearer credentials --------------------------------------------------------------------------
-def _require_bearer(request: Request, token: str | None) -> None:
-    """401 without a bearer credential, 403 with a wrong one (constant-time comparison)."""
-    if not token:  # routes are not even mounted then; defence in depth
-        raise APIError(404, "not_found", [{"field": "path", "reason": "Not Found"}])
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise APIError(
-            401,
-            "unauthorized",
-            [{"field": "Authorization", "reason": "missing bearer token"}],
-            {"WWW-Authenticate": "Bearer"},
-        )
-    if not hmac.compare_digest(presented.strip().encode(), token.encode()):
-        raise APIError(403, "forbidden", [{"field": "Authorization", "reason": "invalid token"}])
-
-
-# Declared for OpenAPI (security schemes); the checks above do the work, with our error shape.
-_ADMIN_SCHEME = HTTPBearer(auto_error=False, scheme_name="adminToken", description="ADMIN_TOKEN")
-_WEBHOOK_SCHEME = HTTPBearer(
-    auto_error=False, scheme_name="alertsWebhookToken", description="ALERTS_WEBHOOK_TOKEN"
-)
-
-
-def require_admin(request: Request, _: Annotated[Any, Security(_ADMIN_SCHEME)] = None) -> AppState:
-    state = state_of(request)
-    _require_bearer(request, state.settings.admin_token)
-    return state
-
-
-def require_webhook(
-    request: Request, _: Annotated[Any, Security(_WEBHOOK_SCHEME)] = None
-) -> AppState:
-    state = state_of(request)
-    _require_bearer(request, state.settings.alerts_webhook_token)
-    return state
-
-
-AdminState = Annotated[AppState, Depends(require_admin)]
-WebhookState = Annotated[AppState, Depends(require_webhook)]
-
-
-# --- Alertmanager webhook ------------------------------------------------------------------------
-@alerts_router.post(
-    "/v1/alerts",
-    response_model=AlertsAccepted,
-    responses=errors(401, 403, 413, 422),
-    summary=f"Alertmanager webhook (Bearer ALERTS_WEBHOOK_TOKEN; at most {MAX_ALERTS} alerts)",
-)
-async def receive_alerts(payload: WebhookPayload, state: WebhookState) -> dict[str, int]:
-    entries = state.alerts.add(payload)
-    write, suppressed = state.alerts_log.take()
-    if write:
-        fields = notification_summary(payload)
-        if suppressed:
-            fields["suppressed_since_last"] = suppressed
-        state.telemetry.log.info("alerts_received", **fields)
-    return {"accepted": len(entries)}
-
-
-@alerts_router.get("/v1/alerts", responses=errors(422))
-async def list_alerts(
-    request: Request,
-    receiver: str | None = Query(default=None, max_length=256),
-    alertname: str | None = Query(default=None, max_length=256),
-) -> dict[str, Any]:
-    state = state_of(request)
-    return {
-        "alerts": state.alerts.list(receiver=receiver, alertname=alertname),
-        "received_total": state.alerts.received_total,
-    }
-
-
-# --- admin: fault injection ----------------------------------------------------------------------
-@admin_router.get("/faults", responses=errors(401, 403))
-async def get_faults(state: AdminState) -> dict[str, float]:
-    return state.faults.get().to_dict()
-
-
-@admin_router.put("/faults", responses=errors(401, 403, 413, 422))
-async def put_faults(body: FaultProfileBody, state: AdminState) -> dict[str, float]:
-    try:
-        profile = FaultProfile.from_mapping(body.model_dump())
-    except FaultProfileError as exc:
-        raise field_error(exc.field, exc.reason) from None
-    state.faults.set(profile)
-    state.telemetry.log.warning("faults_updated", healthy=profile.is_healthy, **profile.to_dict())
-    return profile.to_dict()
 
 
 # --- health and metrics --------------------------------------------------------------------------

@@ -7,7 +7,6 @@ dependency); `tests/loadgen/test_scenarios.py` holds the contract.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,16 @@ from typing import Any
 import yaml
 
 from demo_app.faults import KNOB_BOUNDS
+from demo_app.loadgen.yamllines import (
+    Ctx,
+    LineDict,
+    Loader,
+    ScenarioError,
+    check_keys,
+    line_of,
+    number,
+    weights,
+)
 
 SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
 
@@ -30,10 +39,6 @@ ANY_OTHER = "*"  # in `forbid`: every alert not listed in `raise` (Watchdog is a
 
 _ALERT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\})?$")
 _LABEL_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"?([^",]*)"?\s*$')
-
-
-class ScenarioError(ValueError):
-    """The scenario file is invalid; the message names file and line."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ class Scenario:
             return "none"
         parts = []
         for p in self.phases:
-            knobs = ", ".join(f"{k}={_num(v)}" for k, v in p.faults.items()) or "none"
+            knobs = ", ".join(f"{k}={v:g}" for k, v in p.faults.items()) or "none"
             parts.append(knobs if len(self.phases) == 1 else f"{p.name}: {knobs}")
         return "; ".join(parts)
 
@@ -198,120 +203,9 @@ class UnknownScenarioError(KeyError):
         return f"unknown scenario {self.name!r}; valid scenarios: {', '.join(self.valid)}"
 
 
-def _num(v: float) -> str:
-    return f"{v:g}"
-
-
-# --- YAML with line numbers ----------------------------------------------------------------------
-class _LineDict(dict[str, Any]):
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _LineList(list[Any]):
-    line: int = 0
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    d = _LineDict()
-    d.line = node.start_mark.line + 1
-    d.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in d:
-            raise ScenarioError(f"{{file}}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
-        d[key] = loader.construct_object(value_node, deep=True)
-        d.key_lines[str(key)] = key_node.start_mark.line + 1
-    return d
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
-    lst = _LineList(loader.construct_object(n, deep=True) for n in node.value)
-    lst.line = node.start_mark.line + 1
-    return lst
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
-class _Ctx:
-    """Builds `file:line: where: message` errors."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, line: int, where: str, msg: str) -> ScenarioError:
-        prefix = f"{self.path.name}:{line}"
-        return ScenarioError(f"{prefix}: {where}: {msg}" if where else f"{prefix}: {msg}")
-
-
-def _line_of(obj: Any, key: str | None = None, default: int = 0) -> int:
-    if isinstance(obj, _LineDict):
-        if key is not None and key in obj.key_lines:
-            return obj.key_lines[key]
-        return obj.line
-    if isinstance(obj, _LineList):
-        return obj.line
-    return default
-
-
-def _number(ctx: _Ctx, parent: Any, key: str, where: str, lo: float, hi: float | None) -> float:
-    v = parent[key]
-    line = _line_of(parent, key)
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise ctx.fail(line, where, f"{key} must be a number (got {v!r})")
-    if v < lo or (hi is not None and v > hi):
-        bound = f"between {_num(lo)} and {_num(hi)}" if hi is not None else f">= {_num(lo)}"
-        raise ctx.fail(line, where, f"{key} must be {bound} (got {_num(v)})")
-    return float(v)
-
-
-def _check_keys(
-    ctx: _Ctx,
-    d: Any,
-    where: str,
-    required: tuple[str, ...],
-    optional: tuple[str, ...],
-    line: int | None = None,
-) -> None:
-    if not isinstance(d, dict):
-        raise ctx.fail(_line_of(d), where, f"must be a mapping (got {type(d).__name__})")
-    for k in d:
-        if k not in required and k not in optional:
-            allowed = ", ".join((*required, *optional))
-            raise ctx.fail(_line_of(d, k), where, f"unknown key {k!r} (allowed: {allowed})")
-    for k in required:
-        if k not in d:
-            raise ctx.fail(line or _line_of(d), where, f"missing required key {k!r}")
-
-
-def _weights(ctx: _Ctx, parent: Any, key: str, where: str, allowed: tuple[str, ...] | None):
-    w = parent[key]
-    line = _line_of(parent, key)
-    if not isinstance(w, dict) or not w:
-        raise ctx.fail(line, where, f"{key} must be a non-empty mapping of name: weight")
-    out: dict[str, float] = {}
-    for name in w:
-        if allowed is not None and name not in allowed:
-            raise ctx.fail(
-                _line_of(w, name),
-                where,
-                f"{key}: unknown entry {name!r} (allowed: {', '.join(allowed)})",
-            )
-        out[str(name)] = _number(ctx, w, name, f"{where}: {key}", 0.0, None)
-    if sum(out.values()) <= 0:
-        raise ctx.fail(line, where, f"{key}: weights must not all be 0")
-    return out
-
-
-def _mix(ctx: _Ctx, d: Any, where: str, base: Mix | None) -> Mix:
+def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None) -> Mix:
     optional = (*(MIX_KEYS if base else ()), *FEEDBACK_KEYS)
-    _check_keys(ctx, d, where, () if base else MIX_KEYS, optional)
+    check_keys(ctx, d, where, () if base else MIX_KEYS, optional)
     from genai_telemetry.semconv import FEATURES, USER_TIERS
 
     def pick(key: str, parse):
@@ -321,41 +215,41 @@ def _mix(ctx: _Ctx, d: Any, where: str, base: Mix | None) -> Mix:
         return getattr(base, key)
 
     return Mix(
-        stream=pick("stream", lambda k: _number(ctx, d, k, where, 0.0, 1.0)),
-        questions=pick("questions", lambda k: _weights(ctx, d, k, where, QUESTION_SOURCES)),
-        tiers=pick("tiers", lambda k: _weights(ctx, d, k, where, USER_TIERS)),
-        features=pick("features", lambda k: _weights(ctx, d, k, where, FEATURES)),
-        models=pick("models", lambda k: _weights(ctx, d, k, where, None)),
+        stream=pick("stream", lambda k: number(ctx, d, k, where, 0.0, 1.0)),
+        questions=pick("questions", lambda k: weights(ctx, d, k, where, QUESTION_SOURCES)),
+        tiers=pick("tiers", lambda k: weights(ctx, d, k, where, USER_TIERS)),
+        features=pick("features", lambda k: weights(ctx, d, k, where, FEATURES)),
+        models=pick("models", lambda k: weights(ctx, d, k, where, None)),
         **{
-            k: _number(ctx, d, k, where, 0.0, 1.0) if k in d else getattr(base, k, 0.0)
+            k: number(ctx, d, k, where, 0.0, 1.0) if k in d else getattr(base, k, 0.0)
             for k in FEEDBACK_KEYS
         },
     )
 
 
-def _faults(ctx: _Ctx, d: Any, where: str) -> dict[str, float]:
+def _faults(ctx: Ctx, d: Any, where: str) -> dict[str, float]:
     if d is None:
         return {}
     if not isinstance(d, dict):
-        raise ctx.fail(_line_of(d), where, "faults must be a mapping of knob: value")
+        raise ctx.fail(line_of(d), where, "faults must be a mapping of knob: value")
     out = {}
     for k in d:
         if k not in FAULT_KNOBS:
             raise ctx.fail(
-                _line_of(d, k),
+                line_of(d, k),
                 where,
                 f"unknown fault knob {k!r} (allowed: {', '.join(FAULT_KNOBS)})",
             )
         lo, hi = FAULT_KNOBS[k]
-        out[k] = _number(ctx, d, k, where, lo, hi)
+        out[k] = number(ctx, d, k, where, lo, hi)
     return out
 
 
-def _alerts(ctx: _Ctx, parent: Any, key: str, where: str, allow_any: bool = False):
+def _alerts(ctx: Ctx, parent: Any, key: str, where: str, allow_any: bool = False):
     if key not in parent or parent[key] is None:
         return (), False
     lst = parent[key]
-    line = _line_of(parent, key)
+    line = line_of(parent, key)
     if not isinstance(lst, list):
         raise ctx.fail(line, where, f"{key} must be a list of alert names")
     refs: list[AlertRef] = []
@@ -373,114 +267,128 @@ def _alerts(ctx: _Ctx, parent: Any, key: str, where: str, allow_any: bool = Fals
     return tuple(refs), any_other
 
 
-def _scenario(ctx: _Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scenario:
-    where = f"scenario {name!r}"
-    _check_keys(ctx, d, where, ("description", "rate", "phases", "expect"), ("mix", "e2e"), line)
-    desc = d["description"]
-    if not isinstance(desc, str) or not desc.strip() or "\n" in desc.strip():
-        raise ctx.fail(_line_of(d, "description"), where, "description must be one line of text")
-    rate = _number(ctx, d, "rate", where, 0.01, 1000.0)
-    mix = _mix(ctx, d["mix"], f"{where}: mix", default_mix) if "mix" in d else default_mix
-
+def _phases(ctx: Ctx, d: Any, where: str) -> tuple[Phase, ...]:
     phases_raw = d["phases"]
     if not isinstance(phases_raw, list) or not phases_raw:
-        raise ctx.fail(_line_of(d, "phases"), where, "phases must be a non-empty list")
+        raise ctx.fail(line_of(d, "phases"), where, "phases must be a non-empty list")
     phases = []
     for i, p in enumerate(phases_raw):
         pw = f"{where}: phases[{i}]"
-        _check_keys(ctx, p, pw, ("name", "duration"), ("rate_factor", "faults"))
+        check_keys(ctx, p, pw, ("name", "duration"), ("rate_factor", "faults"))
         if not isinstance(p["name"], str) or not p["name"]:
-            raise ctx.fail(_line_of(p, "name"), pw, "name must be a non-empty string")
+            raise ctx.fail(line_of(p, "name"), pw, "name must be a non-empty string")
         phases.append(
             Phase(
                 name=p["name"],
-                duration=_number(ctx, p, "duration", pw, 1.0, 86400.0),
-                rate_factor=_number(ctx, p, "rate_factor", pw, 0.0, 1000.0)
+                duration=number(ctx, p, "duration", pw, 1.0, 86400.0),
+                rate_factor=number(ctx, p, "rate_factor", pw, 0.0, 1000.0)
                 if "rate_factor" in p
                 else 1.0,
                 faults=_faults(ctx, p.get("faults"), pw),
             )
         )
+    return tuple(phases)
 
+
+def _expect(
+    ctx: Ctx, d: Any, where: str
+) -> tuple[tuple[AlertRef, ...], tuple[AlertRef, ...], bool]:
+    """expect.raise, expect.forbid and whether forbid holds `*` (any other alert)."""
     ew = f"{where}: expect"
     expect = d["expect"]
-    _check_keys(ctx, expect, ew, ("raise", "forbid"), (), _line_of(d, "expect"))
+    check_keys(ctx, expect, ew, ("raise", "forbid"), (), line_of(d, "expect"))
     raise_refs, _ = _alerts(ctx, expect, "raise", ew)
     forbid_refs, any_other = _alerts(ctx, expect, "forbid", ew, allow_any=True)
     for ref in raise_refs:
         if ref in forbid_refs:
-            raise ctx.fail(_line_of(expect, "forbid"), ew, f"{ref} is both raised and forbidden")
+            raise ctx.fail(line_of(expect, "forbid"), ew, f"{ref} is both raised and forbidden")
+    return raise_refs, forbid_refs, any_other
 
-    e2e_raw = d.get("e2e") or _LineDict()
+
+def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...]) -> E2E:
+    e2e_raw = d.get("e2e") or LineDict()
     e2e_where = f"{where}: e2e"
     e2e_keys = ("webhook", "pending_ok", "resolve", "timeout", "app_env")
-    _check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys)
+    check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys)
     webhook, _ = _alerts(ctx, e2e_raw, "webhook", e2e_where)
     pending_ok, _ = _alerts(ctx, e2e_raw, "pending_ok", e2e_where)
     resolve, _ = _alerts(ctx, e2e_raw, "resolve", e2e_where)
     for ref in (*webhook, *pending_ok, *resolve):
-        if ref not in raise_refs:
+        if ref not in raised:
             raise ctx.fail(
-                _line_of(e2e_raw),
+                line_of(e2e_raw),
                 e2e_where,
                 f"{ref} is checked in e2e but not listed in expect.raise",
             )
     for ref in webhook:
         if ref in pending_ok:
             raise ctx.fail(
-                _line_of(e2e_raw), e2e_where, f"{ref} cannot be both webhook and pending_ok"
+                line_of(e2e_raw), e2e_where, f"{ref} cannot be both webhook and pending_ok"
             )
     app_env = e2e_raw.get("app_env") or {}
     if not isinstance(app_env, dict):
-        raise ctx.fail(_line_of(e2e_raw, "app_env"), e2e_where, "app_env must be a mapping")
+        raise ctx.fail(line_of(e2e_raw, "app_env"), e2e_where, "app_env must be a mapping")
     timeout = (
-        _number(ctx, e2e_raw, "timeout", e2e_where, 1.0, 3600.0) if "timeout" in e2e_raw else 240.0
+        number(ctx, e2e_raw, "timeout", e2e_where, 1.0, 3600.0) if "timeout" in e2e_raw else 240.0
     )
+    return E2E(
+        webhook=webhook,
+        pending_ok=pending_ok,
+        resolve=resolve,
+        timeout=timeout,
+        app_env={str(k): str(v) for k, v in app_env.items()},
+    )
+
+
+def _scenario(ctx: Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scenario:
+    where = f"scenario {name!r}"
+    check_keys(ctx, d, where, ("description", "rate", "phases", "expect"), ("mix", "e2e"), line)
+    desc = d["description"]
+    if not isinstance(desc, str) or not desc.strip() or "\n" in desc.strip():
+        raise ctx.fail(line_of(d, "description"), where, "description must be one line of text")
+    rate = number(ctx, d, "rate", where, 0.01, 1000.0)
+    mix = _mix(ctx, d["mix"], f"{where}: mix", default_mix) if "mix" in d else default_mix
+    phases = _phases(ctx, d, where)
+    raise_refs, forbid_refs, any_other = _expect(ctx, d, where)
     return Scenario(
         name=name,
         description=desc.strip(),
         rate=rate,
-        phases=tuple(phases),
+        phases=phases,
         mix=mix,
         expect_raise=raise_refs,
         forbid=forbid_refs,
         forbid_any_other=any_other,
-        e2e=E2E(
-            webhook=webhook,
-            pending_ok=pending_ok,
-            resolve=resolve,
-            timeout=timeout,
-            app_env={str(k): str(v) for k, v in app_env.items()},
-        ),
+        e2e=_e2e(ctx, d, where, raise_refs),
         line=line,
     )
 
 
 def load_scenarios(path: Path = SCENARIOS_FILE) -> ScenarioFile:
     """Parse and validate the scenario file; raises ScenarioError naming file and line."""
-    ctx = _Ctx(path)
+    ctx = Ctx(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader subclass
+        raw = yaml.load(path.read_text(), Loader=Loader)  # a SafeLoader subclass
     except ScenarioError as exc:
         raise ScenarioError(str(exc).replace("{file}", path.name)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise ctx.fail(line, "", f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    _check_keys(ctx, raw, "", ("version", "mix", "scenarios"), ())
+    check_keys(ctx, raw, "", ("version", "mix", "scenarios"), ())
     if raw["version"] != 1:
-        raise ctx.fail(_line_of(raw, "version"), "", f"unsupported version {raw['version']!r}")
+        raise ctx.fail(line_of(raw, "version"), "", f"unsupported version {raw['version']!r}")
     default_mix = _mix(ctx, raw["mix"], "mix", None)
     scen_raw = raw["scenarios"]
     if not isinstance(scen_raw, dict) or not scen_raw:
-        raise ctx.fail(_line_of(raw, "scenarios"), "", "scenarios must be a non-empty mapping")
+        raise ctx.fail(line_of(raw, "scenarios"), "", "scenarios must be a non-empty mapping")
     out = ScenarioFile(path, default_mix)
     for name in scen_raw:
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", name):
             raise ctx.fail(
-                _line_of(scen_raw, str(name)), "", f"scenario name {name!r} must be kebab-case"
+                line_of(scen_raw, str(name)), "", f"scenario name {name!r} must be kebab-case"
             )
         out.scenarios[name] = _scenario(
-            ctx, name, scen_raw[name], default_mix, _line_of(scen_raw, name)
+            ctx, name, scen_raw[name], default_mix, line_of(scen_raw, name)
         )
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from genai_telemetry import semconv as sc
 
-from . import common, core, limits, llmops
+from . import common, core, feedback, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import le, quantile, ratio, ratio_by, share_by, sum_increase, sum_rate
 
@@ -212,7 +212,7 @@ ROWS: tuple[core.Row, ...] = (
     llmops.tool_calls,
     llmops.guardrails,
     llmops.versions,
-    llmops.feedback,
+    feedback.feedback,
 )
 
 

@@ -79,6 +79,7 @@ def test_both_files_share_the_routing_tree() -> None:
 
 def test_demo_receivers_are_rag_api_webhooks_with_resolved() -> None:
     cfg = yaml.safe_load(CONFIG.read_text())
+    assert cfg["receivers"], "no receivers: the loop below would prove nothing"
     for receiver in cfg["receivers"]:
         hooks = receiver["webhook_configs"]
         assert hooks == [

@@ -75,6 +75,7 @@ def short_run(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 def test_every_variant_answers_every_request(short_run: dict[str, Any]) -> None:
+    assert short_run["variants"], "no variant ran"
     for name, figures in short_run["variants"].items():
         assert figures["requests"] > 0 and figures["ok"] == figures["requests"], name
 

@@ -333,3 +333,23 @@ def test_provider_error_mapping(
     assert mapped.status == status
     assert mapped.headers.get("Retry-After") == retry_after
     assert mapped.detail and mapped.detail[0]["reason"] == "boom"
+
+
+def test_answers_are_the_same_across_processes_and_hash_seeds(
+    start_app: Callable[..., Proc],
+) -> None:
+    """Determinism across restarts: two apps whose Python str hashes are salted differently
+    (PYTHONHASHSEED) answer the same question with the same text, usage, sources and scores.
+    Calling twice in one process could not see a salted hash() in the simulation or retrieval."""
+    body = {"question": "How do burn rate alerts work?", "max_tokens": 256}
+    seen = []
+    for seed in ("1", "2"):
+        app = start_app({"PYTHONHASHSEED": seed}, name=f"hashseed-{seed}")
+        with httpx.Client(base_url=app.url, timeout=15) as c:
+            r = c.post("/v1/chat", json=body)
+        assert r.status_code == 200, r.text
+        payload = r.json()
+        assert payload["answer"] and payload["sources"]
+        keep = ("answer", "route", "sources", "model", "usage", "cost_usd", "evaluation")
+        seen.append({k: payload[k] for k in keep})
+    assert seen[0] == seen[1]

@@ -24,7 +24,9 @@ def test_openai_compatible_models_are_reached_at_the_base_url(
     base_url: str, address: str, port: int
 ) -> None:
     provider = OpenAICompatibleProvider.from_env({"OPENAI_BASE_URL": base_url})
-    for info in provider.models().values():
+    models = provider.models().values()
+    assert models, "an empty catalog would prove nothing"
+    for info in models:
         assert (info.server_address, info.server_port) == (address, port), info.name
 
 

@@ -111,7 +111,9 @@ def test_every_format_holds_the_same_groups(production: Path) -> None:
 
 def test_demo_rules_are_the_shipped_rules(demo: Path) -> None:
     """The shipped prometheus/rules use the demo profile: the demo export holds the same groups."""
-    for path in sorted((ROOT / "prometheus" / "rules").glob("*.yml")):
+    shipped = sorted((ROOT / "prometheus" / "rules").glob("*.yml"))
+    assert shipped, "no shipped rule files found: the loop below would prove nothing"
+    for path in shipped:
         assert rule_groups(demo / "prometheus" / "rules" / path.name) == rule_groups(path)
 
 
@@ -140,7 +142,8 @@ def test_prometheus_rules_carry_namespace_and_labels(production: Path, tmp_path:
     }
     assert set(kustomization["resources"]) == listed
     bare = export(tmp_path / "bare", "--no-label", "--target", "kubernetes")
-    assert all("labels" not in m["metadata"] for m in _manifests(bare, "prometheusrules"))
+    rules = _manifests(bare, "prometheusrules")
+    assert rules and all("labels" not in m["metadata"] for m in rules)
 
 
 def test_dashboard_configmaps_are_for_the_sidecar_and_under_1mib(production: Path) -> None:

@@ -47,7 +47,9 @@ def test_every_dashboard_links_to_all_others() -> None:
 
 
 def test_every_dashboard_annotates_firing_alerts() -> None:
-    for dash in dashlib.load().values():
+    dashboards = dashlib.load().values()
+    assert dashboards, "no dashboards found"
+    for dash in dashboards:
         exprs = [a.get("expr", "") for a in dash["annotations"]["list"]]
         assert any('ALERTS{alertstate="firing"' in e for e in exprs), dash["uid"]
 

@@ -14,9 +14,9 @@ import yaml
 
 from genai_telemetry import semconv
 from harness import ROOT, require_binary
-from slo.llm_alerts import STACK_METRICS
 from slo.rules import ALERT_NAMES, TARGET_INFO
 from slo.spec import CONTRACT_BUCKETS, load_thresholds
+from slo.stack_alerts import STACK_METRICS
 
 RULES_DIR = ROOT / "prometheus" / "rules"
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
@@ -93,7 +93,9 @@ def test_every_alert_has_a_firing_and_a_not_firing_case() -> None:
 
 
 def test_every_test_file_orders_all_its_groups() -> None:
-    for path, doc in _test_docs():
+    docs = list(_test_docs())
+    assert docs, "no promtool test files found"
+    for path, doc in docs:
         groups = [
             g["name"] for f in doc["rule_files"] for g in _groups((path.parent / f).resolve())
         ]
@@ -219,6 +221,7 @@ def test_alert_names_match_the_convention() -> None:
 
 
 def test_rules_stay_in_what_prometheus_2_42_accepts() -> None:
+    assert RULE_FILES, "no rule files found"
     for path in RULE_FILES:
         for group in _groups(path):
             assert "labels" not in group and "query_offset" not in group, path.name

@@ -60,7 +60,9 @@ def test_only_keys_the_pinned_processor_knows(redaction: dict[str, Any]) -> None
 
 
 def test_every_pattern_compiles_under_re2(redaction: dict[str, Any]) -> None:
-    for pattern in [*redaction["blocked_values"], *redaction["blocked_key_patterns"]]:
+    patterns = [*redaction["blocked_values"], *redaction["blocked_key_patterns"]]
+    assert patterns, "no redaction patterns found"
+    for pattern in patterns:
         re2.compile(pattern)
 
 
@@ -74,6 +76,7 @@ def test_conversation_ids_are_not_exempt(redaction: dict[str, Any]) -> None:
 )
 def test_collector_masks_corpus_secret(mask: Any, sample: Any) -> None:
     out = mask(sample.text)
+    assert sample.secrets, f"{sample.kind}: a sample without secrets proves nothing"
     for secret in sample.secrets:
         assert secret not in out, f"{sample.kind} survived the collector: {out!r}"
 

@@ -279,7 +279,9 @@ def test_blocked_keys_do_not_hit_token_counts(redaction: dict[str, Any]) -> None
 
 def test_redaction_patterns_are_re2_compatible(redaction: dict[str, Any]) -> None:
     # RE2 has no lookaround or backreferences; Python would accept them silently.
-    for pattern in [*redaction["blocked_values"], *redaction["blocked_key_patterns"]]:
+    patterns = [*redaction["blocked_values"], *redaction["blocked_key_patterns"]]
+    assert patterns, "no redaction patterns found"
+    for pattern in patterns:
         assert not re.search(r"\(\?[=!<]|\\[1-9]", pattern), pattern
         re.compile(pattern)
 

@@ -1,0 +1,65 @@
+"""What the routes share: the app state, OpenAPI error responses and bearer-token checks."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPBearer
+
+from demo_app.api.errors import APIError
+from demo_app.api.schemas import ErrorResponse
+from demo_app.api.state import AppState
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation can answer (all ErrorResponse)."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.rag
+
+
+# --- bearer credentials --------------------------------------------------------------------------
+def _require_bearer(request: Request, token: str | None) -> None:
+    """401 without a bearer credential, 403 with a wrong one (constant-time comparison)."""
+    if not token:  # routes are not even mounted then; defence in depth
+        raise APIError(404, "not_found", [{"field": "path", "reason": "Not Found"}])
+    header = request.headers.get("authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise APIError(
+            401,
+            "unauthorized",
+            [{"field": "Authorization", "reason": "missing bearer token"}],
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if not hmac.compare_digest(presented.strip().encode(), token.encode()):
+        raise APIError(403, "forbidden", [{"field": "Authorization", "reason": "invalid token"}])
+
+
+# Declared for OpenAPI (security schemes); the checks above do the work, with our error shape.
+_ADMIN_SCHEME = HTTPBearer(auto_error=False, scheme_name="adminToken", description="ADMIN_TOKEN")
+_WEBHOOK_SCHEME = HTTPBearer(
+    auto_error=False, scheme_name="alertsWebhookToken", description="ALERTS_WEBHOOK_TOKEN"
+)
+
+
+def require_admin(request: Request, _: Annotated[Any, Security(_ADMIN_SCHEME)] = None) -> AppState:
+    state = state_of(request)
+    _require_bearer(request, state.settings.admin_token)
+    return state
+
+
+def require_webhook(
+    request: Request, _: Annotated[Any, Security(_WEBHOOK_SCHEME)] = None
+) -> AppState:
+    state = state_of(request)
+    _require_bearer(request, state.settings.alerts_webhook_token)
+    return state
+
+
+AdminState = Annotated[AppState, Depends(require_admin)]
+WebhookState = Annotated[AppState, Depends(require_webhook)]
