@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -96,8 +97,28 @@ def classify(collapsed: str) -> Counter[str]:
     return counts
 
 
-def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[str, Any]:
-    spy = shutil.which("py-spy")
+def top_frames(collapsed: str, n: int = 25) -> list[tuple[str, int]]:
+    """The innermost telemetry frames with the most samples (what to look at inside a
+    component): each sample charged to the frame `component` charged it to."""
+    counts: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, k = line.rpartition(" ")
+        if not stack or not k.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        for frame in reversed(frames):
+            if any(g in frame for g in GENERIC):
+                continue
+            if any(p in frame for _, patterns in COMPONENTS for p in patterns):
+                counts[frame] += int(k)
+            break
+    return counts.most_common(n)
+
+
+def run(
+    seconds: float = 20.0, concurrency: int = 8, rate: int = 250, raw: Path | None = None
+) -> dict[str, Any]:
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if spy is None:
         raise SystemExit("bench profile needs py-spy on PATH: pip install py-spy")
     with (
@@ -137,7 +158,10 @@ def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[st
         _, err = spy_proc.communicate(timeout=seconds + 60)
         if spy_proc.returncode != 0:
             raise SystemExit(f"py-spy failed ({spy_proc.returncode}): {err.strip()[-500:]}")
-        samples = classify(out.read_text())
+        collapsed = out.read_text()
+        samples = classify(collapsed)
+        if raw is not None:
+            raw.write_text(collapsed)
     total = sum(samples.values())
     cpu = segment.cpu_us_per_request
     rows = [
@@ -146,6 +170,8 @@ def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[st
     ]
     print(common.table(rows, ["component", "samples", "share", "µs CPU/request"]))
     print(f"app CPU per request: {cpu:.0f} µs over {segment.load['requests']} requests")
+    top = [[frame, f"{k}", f"{k / total:.1%}"] for frame, k in top_frames(collapsed)]
+    print(common.table(top, ["innermost telemetry frame", "samples", "share"]))
     return {
         "samples": dict(samples),
         "cpu_us_per_request": cpu,
@@ -158,8 +184,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--raw", type=Path, help="also write py-spy's collapsed stacks here")
     args = parser.parse_args(argv)
-    run(args.seconds, args.concurrency, args.rate)
+    run(args.seconds, args.concurrency, args.rate, args.raw)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ OpenTelemetry SDK itself (export failures) go to stdout only, rate-limited, neve
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import threading
@@ -90,7 +91,12 @@ def _redact(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
+_OTEL_SCALARS = frozenset({str, bool, int, float})
+
+
 def _otel_value(value: Any) -> Any:
+    if type(value) in _OTEL_SCALARS:
+        return value
     if isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)) and all(
@@ -136,10 +142,20 @@ class OTLPSink:
         return event_dict
 
 
+_ENCODER = json.JSONEncoder(default=str)
+
+
+def _dumps(event_dict: EventDict, **_: Any) -> str:
+    return _ENCODER.encode(event_dict)
+
+
 def build_logger(
     settings: TelemetrySettings, sink: OTLPSink, stream: TextIO | None = None
 ) -> structlog.typing.FilteringBoundLogger:
     """The app's logger (bound per instance; not the global structlog configuration)."""
+    # WriteLogger: one write and flush per line (PrintLogger's print() writes the line and its
+    # newline separately); one JSONEncoder for every line (json.dumps with options builds one
+    # per call). Same output, same line-at-a-time flushing.
     processors = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -149,10 +165,10 @@ def build_logger(
         _redact,
         sink,
         _order,
-        structlog.processors.JSONRenderer(sort_keys=False, default=str),
+        structlog.processors.JSONRenderer(serializer=_dumps),
     ]
     return structlog.wrap_logger(
-        structlog.PrintLogger(stream or sys.stdout),
+        structlog.WriteLogger(stream or sys.stdout),
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[settings.log_level]),
     )
