@@ -91,12 +91,7 @@ def _redact(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-_OTEL_SCALARS = frozenset({str, bool, int, float})
-
-
 def _otel_value(value: Any) -> Any:
-    if type(value) in _OTEL_SCALARS:
-        return value
     if isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)) and all(
@@ -153,9 +148,7 @@ def build_logger(
     settings: TelemetrySettings, sink: OTLPSink, stream: TextIO | None = None
 ) -> structlog.typing.FilteringBoundLogger:
     """The app's logger (bound per instance; not the global structlog configuration)."""
-    # WriteLogger: one write and flush per line (PrintLogger's print() writes the line and its
-    # newline separately); one JSONEncoder for every line (json.dumps with options builds one
-    # per call). Same output, same line-at-a-time flushing.
+    # One JSONEncoder for every line: json.dumps with options builds a new one per call.
     processors = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -168,7 +161,7 @@ def build_logger(
         structlog.processors.JSONRenderer(serializer=_dumps),
     ]
     return structlog.wrap_logger(
-        structlog.WriteLogger(stream or sys.stdout),
+        structlog.PrintLogger(stream or sys.stdout),
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[settings.log_level]),
     )
