@@ -140,8 +140,9 @@ def _clean(attributes: Mapping[str, object] | None) -> bool:
     """True when redaction would leave `attributes` exactly as they are."""
     if not attributes:
         return True
+    kinds = _key_kinds
     for key, value in attributes.items():
-        kind = _key_kind(key)
+        kind = kinds.get(key) or _key_kind(key)
         if kind is _SKIP:
             continue
         if kind is _SENSITIVE:
