@@ -60,6 +60,14 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("metrics", ("prometheus_client/", "genai_telemetry/metrics.py")),
     ("telemetry glue (operation wrapper)", ("genai_telemetry/telemetry.py",)),
 )
+# The OpenTelemetry SDK's own machinery: what remains with any code around it (span and log
+# record objects, attribute validation, context, sampler, processors' queues).
+SDK_COMPONENTS = (
+    "span creation and end",
+    "attribute setting",
+    "OTel log records",
+    "export thread: batching",
+)
 GENERIC = (
     "json/",
     "threading.py",
@@ -170,12 +178,22 @@ def run(
     ]
     print(common.table(rows, ["component", "samples", "share", "µs CPU/request"]))
     print(f"app CPU per request: {cpu:.0f} µs over {segment.load['requests']} requests")
+    telemetry = total - samples.get("app (not telemetry)", 0)
+    sdk = sum(samples.get(name, 0) for name in SDK_COMPONENTS)
+    print(
+        f"telemetry: {telemetry / total:.1%} of all samples, "
+        f"~{cpu * telemetry / total:.0f} µs/request; "
+        f"of it the OpenTelemetry SDK's own machinery ({', '.join(SDK_COMPONENTS)}): "
+        f"{sdk / max(telemetry, 1):.0%}"
+    )
     top = [[frame, f"{k}", f"{k / total:.1%}"] for frame, k in top_frames(collapsed)]
     print(common.table(top, ["innermost telemetry frame", "samples", "share"]))
     return {
         "samples": dict(samples),
         "cpu_us_per_request": cpu,
         "us_per_request": {k: cpu * n / total for k, n in samples.items()},
+        "sdk_share_of_telemetry": sum(samples.get(n, 0) for n in SDK_COMPONENTS)
+        / max(total - samples.get("app (not telemetry)", 0), 1),
     }
 
 

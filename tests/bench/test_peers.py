@@ -69,6 +69,21 @@ def test_profile_charges_each_sample_to_the_innermost_component() -> None:
     }
 
 
+def test_profile_lists_the_innermost_telemetry_frames() -> None:
+    collapsed = "\n".join(
+        [
+            "thread (1);run (uvicorn/main.py:1);may_need_redaction (/x/genai_telemetry/"
+            "redaction.py:9);search (/usr/lib/re/__init__.py:2) 4",
+            "thread (1);run (uvicorn/main.py:1);get_scores (/x/rank_bm25.py:3) 5",
+            "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
+        ]
+    )
+    assert profile.top_frames(collapsed) == [
+        ("may_need_redaction (/x/genai_telemetry/redaction.py:9)", 4),
+        ("info (/x/structlog/_native.py:1)", 3),
+    ]
+
+
 @pytest.fixture(scope="module", params=[False, True], ids=["interleaved", "together"])
 def short_run(request: pytest.FixtureRequest) -> dict[str, Any]:
     return peers.run(quick=True, rounds=1, seconds=1.0, concurrency=2, together=request.param)
