@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -133,7 +134,13 @@ class RequestContextMiddleware:
             route = matched_route(scope) or sc.OTHER
             extra: dict[str, Any] = {}
             state.telemetry.metrics.observe_http(
-                scope.get("method", "GET"), route, status["code"], elapsed, sampled_trace_id()
+                scope.get("method", "GET"),
+                route,
+                status["code"],
+                elapsed,
+                sampled_trace_id(),
+                scheme=scope.get("scheme", "http"),
+                error=sys.exc_info()[1],  # what the request ends with (None when handled here)
             )
             write, suppressed = True, 0
             if alerts:  # a webhook flood must not crowd out other log records

@@ -1,4 +1,4 @@
-"""The RAG pipeline as agents, with all its GenAI telemetry.
+"""The RAG pipeline as agents, and the telemetry of what is not a model call.
 
     invoke_agent supervisor                      input guardrails (guardrails.py), then routes
                                                  on calculator.extract_expression(); output
@@ -12,28 +12,30 @@
        └─ chat {model}                           streamed or not
           └─ gen_ai.evaluation.result events     (OTLP log records parented to the chat span)
 
-Every operation observes `gen_ai_client_operation_duration_seconds` (error_type "" on success)
-via `Telemetry.operation`; model calls add token usage, cost (or unpriced tokens), the
-in-flight gauge and, when streamed, the time to first chunk and the time per output chunk
-(`telemetry.streaming`).
-Attributes follow the semconv version in `semconv.SEMCONV_VERSION` (docs/telemetry.md § Traces).
+The model calls (embeddings, chat) go through `genai_telemetry.instrumented.InstrumentedClient`,
+which records their CLIENT spans, duration, token usage, cost, in-flight gauge and streaming
+timings; `run()` opens the request scope that gives those calls the request's feature, user tier
+and conversation id. This module keeps the RAG logic and the operations that are not client
+calls: the agent and tool spans, retrieval, guardrail counts, cache lookups and evaluation
+events. Attributes follow the semconv version in `semconv.SEMCONV_VERSION`
+(docs/telemetry.md § Traces).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from opentelemetry.trace import SpanContext, SpanKind
+from opentelemetry.trace import SpanKind
 
 from demo_app.cache import ResponseCache, cache_key
 from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_expression
 from demo_app.calculator import format_result as format_number
 from demo_app.corpus import RetrievedDoc
-from demo_app.evaluation import evaluate
+from demo_app.evaluation import EvaluationScore, evaluate
 from demo_app.guardrails import (
     FINISH_REASON_BLOCKED,
     REFUSAL,
@@ -42,26 +44,19 @@ from demo_app.guardrails import (
     check_input,
     check_output,
 )
-from demo_app.providers.base import (
-    ChatRequest,
-    LLMProvider,
-    ModelInfo,
-    Usage,
-    build_messages,
-)
+from demo_app.providers.base import ChatRequest, LLMProvider, Usage, build_messages
 from demo_app.versions import DEFAULT_VERSION, PromptVersion
 from genai_telemetry import semconv as sc
+from genai_telemetry.instrumented import ChatCall, InstrumentedClient, request_scope
 from genai_telemetry.metrics import AGENT_PROVIDER, RETRIEVAL_PROVIDER
 from genai_telemetry.pricing import PriceTable
 from genai_telemetry.redaction import redact
-from genai_telemetry.streaming import consume_stream
+from genai_telemetry.streaming import OnChunk
 from genai_telemetry.telemetry import OperationState, Telemetry
 
 SUPERVISOR = "supervisor"
 RETRIEVAL_WORKER = "retrieval_worker"
 CALCULATOR_WORKER = "calculator_worker"
-
-OnChunk = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -74,19 +69,6 @@ class ChatInput:
     max_tokens: int | None = None
     temperature: float | None = None
     stream: bool = False
-
-
-@dataclass
-class ChatOutcome:
-    """What the retrieval worker needs from its chat call (the span context parents the
-    evaluation events of the answer)."""
-
-    text: str
-    usage: Usage
-    finish_reasons: list[str]
-    cost_usd: float | None
-    response_id: str | None
-    span_context: SpanContext
 
 
 @dataclass
@@ -126,6 +108,9 @@ class Answer:
 
 
 class Pipeline:
+    """One app's pipeline: `run()` answers a request; model calls go through `self.client`
+    (`provider` wrapped in the instrumented client)."""
+
     def __init__(
         self,
         *,
@@ -137,30 +122,15 @@ class Pipeline:
         top_k: int = 4,
         version: PromptVersion | None = None,
     ) -> None:
-        self.provider = provider
+        self.client = InstrumentedClient(provider, telemetry, prices)
         self.retriever = retriever
-        self.prices = prices
         self.cache = cache
         self.tel = telemetry
         self.top_k = top_k
         self.version = version or PromptVersion(DEFAULT_VERSION, DEFAULT_VERSION)
-        self._models: Mapping[str, ModelInfo] = provider.models()
-        self._warned_unpriced: set[str] = set()
 
-    # --- catalog -------------------------------------------------------------------------------
     def chat_models(self) -> list[str]:
-        return sorted(n for n, m in self._models.items() if m.kind == "chat")
-
-    def provider_of(self, model: str) -> str:
-        info = self._models.get(model)
-        return info.provider if info is not None else sc.OTHER
-
-    def _server(self, model: str) -> dict[str, Any]:
-        """server.address/server.port of calls to `model` (none for in-process models)."""
-        info = self._models.get(model)
-        if info is None or info.server_address is None:
-            return {}
-        return {sc.A_SERVER_ADDRESS: info.server_address, sc.A_SERVER_PORT: info.server_port}
+        return self.client.chat_models()
 
     def _agent(
         self,
@@ -186,6 +156,13 @@ class Pipeline:
 
     # --- entry point -----------------------------------------------------------------------------
     async def run(self, inp: ChatInput, on_chunk: OnChunk | None = None) -> Answer:
+        """Answer one request. Its labels are set once here, for every model call below."""
+        with request_scope(
+            feature=inp.feature, user_tier=inp.user_tier, conversation_id=inp.conversation_id
+        ):
+            return await self._supervise(inp, on_chunk)
+
+    async def _supervise(self, inp: ChatInput, on_chunk: OnChunk | None) -> Answer:
         with self._agent(
             SUPERVISOR,
             inp,
@@ -286,39 +263,47 @@ class Pipeline:
                 )
                 return cached
 
-            cost_total: float | None = 0.0
-            cost_total = self._add(cost_total, await self._embed(inp))
-            docs = self._retrieve(inp.question)
-            chat = await self._chat(inp, docs, on_chunk)
-            text, usage, finish = chat.text, chat.usage, chat.finish_reasons
-            cost_total = self._add(cost_total, chat.cost_usd, unpriced_is_none=True)
-
-            evaluation = evaluate(inp.question, text, docs)
-            for score in evaluation.scores():
-                self.tel.metrics.observe_evaluation(score.name, score.value)
-                self.tel.event(
-                    sc.EVENT_EVALUATION_RESULT,
-                    {
-                        sc.A_EVALUATION_NAME: score.name,
-                        sc.A_EVALUATION_SCORE_VALUE: score.value,
-                        sc.A_EVALUATION_SCORE_LABEL: score.label,
-                        sc.A_RESPONSE_ID: chat.response_id,
-                    },
-                    chat.span_context,
-                )
-            answer = Answer(
-                text=text,
-                route="retrieval",
-                sources=[{"id": d.id, "title": d.title, "score": round(d.score, 4)} for d in docs],
-                model=inp.model,
-                provider=self.provider_of(inp.model),
-                usage=usage,
-                cost_usd=None if cost_total is None else round(cost_total, 10),
-                evaluation={k: round(v, 4) for k, v in evaluation.as_dict().items()},
-                finish_reasons=finish,
-            )
+            answer = await self._answer(inp, on_chunk)
             self.cache.put(key, answer, answer.cost_usd)
             return answer
+
+    async def _answer(self, inp: ChatInput, on_chunk: OnChunk | None) -> Answer:
+        """Embed the question, retrieve passages, ask the model, evaluate the answer."""
+        embedded = await self.client.embed([inp.question])
+        docs = self._retrieve(inp.question)
+        chat = await self._chat(inp, docs, on_chunk)
+        result = chat.result
+        cost_total = self._add(0.0, embedded.cost_usd)
+        cost_total = self._add(cost_total, chat.cost_usd, unpriced_is_none=True)
+        evaluation = evaluate(inp.question, result.text, docs)
+        self._record_evaluation(evaluation.scores(), chat)
+        return Answer(
+            text=result.text,
+            route="retrieval",
+            sources=[{"id": d.id, "title": d.title, "score": round(d.score, 4)} for d in docs],
+            model=inp.model,
+            provider=self.client.provider_of(inp.model),
+            usage=result.usage,
+            cost_usd=None if cost_total is None else round(cost_total, 10),
+            evaluation={k: round(v, 4) for k, v in evaluation.as_dict().items()},
+            finish_reasons=list(result.finish_reasons),
+        )
+
+    def _record_evaluation(self, scores: Sequence[EvaluationScore], chat: ChatCall) -> None:
+        """Each score → the evaluation histogram + a gen_ai.evaluation.result event on the chat
+        span (the answer it judges)."""
+        for score in scores:
+            self.tel.metrics.observe_evaluation(score.name, score.value)
+            self.tel.event(
+                sc.EVENT_EVALUATION_RESULT,
+                {
+                    sc.A_EVALUATION_NAME: score.name,
+                    sc.A_EVALUATION_SCORE_VALUE: score.value,
+                    sc.A_EVALUATION_SCORE_LABEL: score.label,
+                    sc.A_RESPONSE_ID: chat.response_id,
+                },
+                chat.span_context,
+            )
 
     @staticmethod
     def _add(
@@ -329,45 +314,6 @@ class Pipeline:
         if cost is None:
             return None if unpriced_is_none else total
         return total + cost
-
-    def _charge(self, inp: ChatInput, provider: str, model: str, usage: Usage) -> float | None:
-        """Cost of one model call → llm_cost_usd_total, or unpriced tokens + a warning."""
-        cost = self.prices.cost(model, usage)
-        if cost is None:
-            self.tel.metrics.add_unpriced(model, usage.total_tokens)
-            if model not in self._warned_unpriced:
-                self._warned_unpriced.add(model)
-                self.tel.log.warning(
-                    "model_unpriced",
-                    model=model,
-                    provider=provider,
-                    detail="model missing from the price table; tokens are counted in "
-                    + sc.LLM_UNPRICED_TOKENS,
-                )
-            return None
-        self.tel.metrics.add_cost(provider, model, inp.feature, inp.user_tier, cost)
-        return cost
-
-    async def _embed(self, inp: ChatInput) -> float | None:
-        model = self.provider.default_embedding_model
-        provider = self.provider_of(model)
-        with self.tel.operation(
-            sc.OP_EMBEDDINGS,
-            model,
-            provider=provider,
-            model=model,
-            kind=SpanKind.CLIENT,
-            attributes=self._server(model),
-            model_call=True,
-        ) as op:
-            result = await self.provider.embed([inp.question], model)
-            op.set(sc.A_INPUT_TOKENS, result.usage.input_tokens)
-            op.set(sc.A_RESPONSE_MODEL, result.model)
-            op.set(sc.A_EMBEDDINGS_DIMENSION_COUNT, len(result.vectors[0]) if result.vectors else 0)
-        self.tel.metrics.observe_tokens(
-            sc.OP_EMBEDDINGS, provider, model, result.usage.input_tokens, 0
-        )
-        return self._charge(inp, provider, model, result.usage)
 
     def _retrieve(self, question: str) -> list[RetrievedDoc]:
         source = getattr(self.retriever, "data_source_id", "corpus")
@@ -394,86 +340,15 @@ class Pipeline:
 
     async def _chat(
         self, inp: ChatInput, docs: Sequence[RetrievedDoc], on_chunk: OnChunk | None
-    ) -> ChatOutcome:
-        model = inp.model
-        provider = self.provider_of(model)
-        messages = build_messages(inp.question, docs)
+    ) -> ChatCall:
         req = ChatRequest(
-            model=model,
-            messages=messages,
+            model=inp.model,
+            messages=build_messages(inp.question, docs),
             max_tokens=inp.max_tokens,
             temperature=inp.temperature,
             stream=on_chunk is not None,
             context=docs,
         )
-        attrs = {
-            sc.A_MAX_TOKENS: inp.max_tokens,
-            sc.A_TEMPERATURE: inp.temperature,
-            # Set if and only if the request streams (spec); None is left out.
-            sc.A_STREAM: True if on_chunk is not None else None,
-            sc.A_CONVERSATION_ID: inp.conversation_id,
-            **self._server(model),
-        }
-        with self.tel.operation(
-            sc.OP_CHAT,
-            model,
-            provider=provider,
-            model=model,
-            kind=SpanKind.CLIENT,
-            attributes=attrs,
-            model_call=True,
-        ) as op:
-            if self.tel.capture_content:
-                op.set(sc.A_INPUT_MESSAGES, _messages_json(messages))
-            if on_chunk is None:
-                result = await self.provider.chat(req)
-            else:
-                result = await consume_stream(
-                    self.provider.stream(req),
-                    op=op,
-                    metrics=self.tel.metrics,
-                    provider=provider,
-                    model=model,
-                    on_chunk=on_chunk,
-                )
-            usage = result.usage
-            response_id = redact(result.response_id) if result.response_id else None
-            op.set(sc.A_RESPONSE_MODEL, result.response_model or None)
-            op.set(sc.A_RESPONSE_ID, response_id)
-            op.set(sc.A_FINISH_REASONS, list(result.finish_reasons))
-            op.set(sc.A_INPUT_TOKENS, usage.input_tokens)
-            op.set(sc.A_OUTPUT_TOKENS, usage.output_tokens)
-            op.set(sc.A_USAGE_CACHE_READ_INPUT_TOKENS, usage.cached_input_tokens)
-            op.set(sc.A_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens)
-            if self.tel.capture_content:
-                op.set(
-                    sc.A_OUTPUT_MESSAGES,
-                    _messages_json([{"role": "assistant", "content": result.text}]),
-                )
-            cost = self._charge(inp, provider, model, usage)
-            op.set(sc.A_LLM_COST_USD, cost)
-        self.tel.metrics.observe_tokens(
-            sc.OP_CHAT, provider, model, usage.input_tokens, usage.output_tokens
-        )
-        return ChatOutcome(
-            text=result.text,
-            usage=usage,
-            finish_reasons=list(result.finish_reasons),
-            cost_usd=cost,
-            response_id=response_id,
-            span_context=op.span.get_span_context(),
-        )
-
-
-def _messages_json(messages: Sequence[Mapping[str, str]]) -> str:
-    """gen_ai.*.messages in the semconv's parts shape, redacted at the source."""
-    return json.dumps(
-        [
-            {
-                "role": m.get("role", "user"),
-                "parts": [{"type": "text", "content": redact(m.get("content", ""))}],
-            }
-            for m in messages
-        ],
-        ensure_ascii=False,
-    )
+        if on_chunk is None:
+            return await self.client.chat(req)
+        return await self.client.stream(req, on_chunk)

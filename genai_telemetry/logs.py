@@ -95,9 +95,9 @@ def _otel_value(value: Any) -> Any:
     if isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)) and all(
-        isinstance(v, (str, bool, int, float)) for v in value
+        isinstance(v, (str, bool, int, float)) for v in value if v is not None
     ):
-        return list(value)
+        return [v for v in value if v is not None]
     return str(value)
 
 
@@ -125,7 +125,10 @@ class OTLPSink:
         if event_dict.pop(NO_OTLP, False) or self._logger is None:
             return event_dict
         level = str(event_dict.get("level", method))
-        attributes = {k: _otel_value(v) for k, v in event_dict.items() if k not in _RESERVED}
+        # None has no OTLP attribute value: the field is left out, never sent as "None".
+        attributes = {
+            k: _otel_value(v) for k, v in event_dict.items() if v is not None and k not in _RESERVED
+        }
         with contextlib.suppress(Exception):  # never let telemetry break the caller
             self._logger.emit(
                 context=otel_context.get_current(),

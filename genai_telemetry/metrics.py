@@ -9,7 +9,8 @@ Metrics take one path: Prometheus scrapes `/metrics`; nothing here is exported v
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -29,8 +30,81 @@ RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
 _CHILD_CACHE_MAX = 4096  # raw label tuples remembered per metric (beyond: uncached lookups)
 
 
+@dataclass(frozen=True)
+class _Instrument:
+    """One row of the instrument table: `Metrics.<attr>` is a `kind` named `name`; its labels
+    come from semconv.METRIC_LABELS."""
+
+    attr: str
+    kind: Literal["histogram", "counter", "gauge"]
+    name: str
+    help: str
+    buckets: Sequence[float] = ()
+
+
+# fmt: off
+INSTRUMENTS: tuple[_Instrument, ...] = (
+    _Instrument("http_duration", "histogram", sc.HTTP_SERVER_DURATION,
+                "Duration of HTTP server requests.", sc.DURATION_BUCKETS),
+    _Instrument("operation_duration", "histogram", sc.GENAI_OPERATION_DURATION,
+                "GenAI operation duration (chat, embeddings, retrieval, execute_tool, "
+                "invoke_agent).", sc.DURATION_BUCKETS),
+    _Instrument("token_usage", "histogram", sc.GENAI_TOKEN_USAGE,
+                "Number of input and output tokens used per GenAI operation.", sc.TOKEN_BUCKETS),
+    _Instrument("ttfc", "histogram", sc.GENAI_TIME_TO_FIRST_CHUNK,
+                "Time from request start to the first streamed chunk (client side).",
+                sc.DURATION_BUCKETS),
+    _Instrument("tpoc", "histogram", sc.GENAI_TIME_PER_OUTPUT_CHUNK,
+                "Time between consecutive streamed chunks after the first (client side).",
+                sc.CHUNK_BUCKETS),
+    _Instrument("cost", "counter", sc.LLM_COST,
+                "Cost of LLM calls in US dollars, from the price table."),
+    _Instrument("active", "gauge", sc.LLM_ACTIVE_REQUESTS, "Model calls in flight."),
+    _Instrument("unpriced", "counter", sc.LLM_UNPRICED_TOKENS,
+                "Tokens used by models missing from the price table (counted, never a silent "
+                "$0)."),
+    _Instrument("cache_lookups", "counter", sc.LLM_CACHE_LOOKUPS,
+                "Response cache lookups by result."),
+    _Instrument("cache_saved", "counter", sc.LLM_CACHE_SAVED,
+                "Cost in US dollars avoided by response cache hits."),
+    _Instrument("retrieval_documents", "histogram", sc.RAG_RETRIEVAL_DOCUMENTS,
+                "Documents returned per retrieval.", sc.RETRIEVAL_DOCUMENT_BUCKETS),
+    _Instrument("retrieval_top_score", "histogram", sc.RAG_RETRIEVAL_TOP_SCORE,
+                "Best normalised retrieval score per retrieval that returned documents.",
+                sc.SCORE_BUCKETS),
+    _Instrument("evaluation_score", "histogram", sc.RAG_EVALUATION_SCORE,
+                "Answer evaluation scores in [0, 1].", sc.SCORE_BUCKETS),
+    _Instrument("tool_duration", "histogram", sc.LLM_TOOL_CALL_DURATION,
+                "Duration of tool calls per tool (error_type set when the call failed).",
+                sc.DURATION_BUCKETS),
+    _Instrument("guardrail_checks", "counter", sc.LLM_GUARDRAIL_CHECKS,
+                "Guardrail checks by guardrail and action (passed, flagged, blocked)."),
+    _Instrument("prompt_version", "gauge", sc.LLM_PROMPT_VERSION_INFO,
+                "1 for the prompt/agent version this process runs (join on instance to compare "
+                "versions)."),
+)
+# fmt: on
+
+
 class Metrics:
     """The app's metrics. One instance per app (tests build several apps in one process)."""
+
+    http_duration: Histogram
+    operation_duration: Histogram
+    token_usage: Histogram
+    ttfc: Histogram
+    tpoc: Histogram
+    cost: Counter
+    active: Gauge
+    unpriced: Counter
+    cache_lookups: Counter
+    cache_saved: Counter
+    retrieval_documents: Histogram
+    retrieval_top_score: Histogram
+    evaluation_score: Histogram
+    tool_duration: Histogram
+    guardrail_checks: Counter
+    prompt_version: Gauge
 
     def __init__(
         self,
@@ -45,67 +119,8 @@ class Metrics:
         self.enabled = enabled
         self.models = frozenset(models)
         self.providers = frozenset(providers) | {AGENT_PROVIDER, RETRIEVAL_PROVIDER}
-        hist, counter, gauge = self._histogram, self._counter, self._gauge
-        self.http_duration = hist(
-            sc.HTTP_SERVER_DURATION, "Duration of HTTP server requests.", sc.DURATION_BUCKETS
-        )
-        self.operation_duration = hist(
-            sc.GENAI_OPERATION_DURATION,
-            "GenAI operation duration (chat, embeddings, retrieval, execute_tool, invoke_agent).",
-            sc.DURATION_BUCKETS,
-        )
-        self.token_usage = hist(
-            sc.GENAI_TOKEN_USAGE,
-            "Number of input and output tokens used per GenAI operation.",
-            sc.TOKEN_BUCKETS,
-        )
-        self.ttfc = hist(
-            sc.GENAI_TIME_TO_FIRST_CHUNK,
-            "Time from request start to the first streamed chunk (client side).",
-            sc.DURATION_BUCKETS,
-        )
-        self.tpoc = hist(
-            sc.GENAI_TIME_PER_OUTPUT_CHUNK,
-            "Time between consecutive streamed chunks after the first (client side).",
-            sc.CHUNK_BUCKETS,
-        )
-        self.cost = counter(sc.LLM_COST, "Cost of LLM calls in US dollars, from the price table.")
-        self.active = gauge(sc.LLM_ACTIVE_REQUESTS, "Model calls in flight.")
-        self.unpriced = counter(
-            sc.LLM_UNPRICED_TOKENS,
-            "Tokens used by models missing from the price table (counted, never a silent $0).",
-        )
-        self.cache_lookups = counter(sc.LLM_CACHE_LOOKUPS, "Response cache lookups by result.")
-        self.cache_saved = counter(
-            sc.LLM_CACHE_SAVED, "Cost in US dollars avoided by response cache hits."
-        )
-        self.retrieval_documents = hist(
-            sc.RAG_RETRIEVAL_DOCUMENTS,
-            "Documents returned per retrieval.",
-            sc.RETRIEVAL_DOCUMENT_BUCKETS,
-        )
-        self.retrieval_top_score = hist(
-            sc.RAG_RETRIEVAL_TOP_SCORE,
-            "Best normalised retrieval score per retrieval that returned documents.",
-            sc.SCORE_BUCKETS,
-        )
-        self.evaluation_score = hist(
-            sc.RAG_EVALUATION_SCORE, "Answer evaluation scores in [0, 1].", sc.SCORE_BUCKETS
-        )
-        self.tool_duration = hist(
-            sc.LLM_TOOL_CALL_DURATION,
-            "Duration of tool calls per tool (error_type set when the call failed).",
-            sc.DURATION_BUCKETS,
-        )
-        self.guardrail_checks = counter(
-            sc.LLM_GUARDRAIL_CHECKS,
-            "Guardrail checks by guardrail and action (passed, flagged, blocked).",
-        )
-        self.prompt_version = gauge(
-            sc.LLM_PROMPT_VERSION_INFO,
-            "1 for the prompt/agent version this process runs (join on instance to compare "
-            "versions).",
-        )
+        for row in INSTRUMENTS:
+            setattr(self, row.attr, self._instrument(row))
         # Pre-create the series that have a small fixed label set, so rates are 0 (not absent)
         # before the first request.
         for result in sc.CACHE_RESULTS:
@@ -116,18 +131,18 @@ class Metrics:
             for action in sc.GUARDRAIL_ACTIONS:
                 self.guardrail_checks.labels(guardrail, action)
 
-    # --- definitions: name → labels from semconv.METRIC_LABELS, on this app's registry --------
-    def _histogram(self, name: str, help_text: str, buckets: Sequence[float]) -> Histogram:
-        labels = sc.METRIC_LABELS[name]
-        return Histogram(name, help_text, labels, buckets=buckets, registry=self.registry)
-
-    def _counter(self, name: str, help_text: str) -> Counter:
-        # prometheus-client appends `_total` to counters itself.
-        base = name.removesuffix("_total")
-        return Counter(base, help_text, sc.METRIC_LABELS[name], registry=self.registry)
-
-    def _gauge(self, name: str, help_text: str) -> Gauge:
-        return Gauge(name, help_text, sc.METRIC_LABELS[name], registry=self.registry)
+    def _instrument(self, row: _Instrument) -> Histogram | Counter | Gauge:
+        """The prometheus-client metric of one table row, on this app's registry."""
+        labels = sc.METRIC_LABELS[row.name]
+        if row.kind == "histogram":
+            return Histogram(
+                row.name, row.help, labels, buckets=row.buckets, registry=self.registry
+            )
+        if row.kind == "counter":
+            # prometheus-client appends `_total` to counters itself.
+            base = row.name.removesuffix("_total")
+            return Counter(base, row.help, labels, registry=self.registry)
+        return Gauge(row.name, row.help, labels, registry=self.registry)
 
     def _child(
         self, metric: Any, raw: tuple[Any, ...], bound: Callable[[], tuple[str, ...]]
@@ -166,16 +181,43 @@ class Metrics:
 
     # --- recording -------------------------------------------------------------------------------
     def observe_http(
-        self, method: str, route: str, status: int, seconds: float, trace_id: str | None
+        self,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        trace_id: str | None,
+        *,
+        scheme: str | None = "http",
+        error: BaseException | None = None,
     ) -> None:
+        """One request of http.server.request.duration. `error`: the exception the request
+        ended with, if any (the label is bounded: see `http_error_type`)."""
         if not self.enabled:
             return
+        failed = error is not None
         child = self._child(
             self.http_duration,
-            (method, route, status),
-            lambda: (self.method(method), route, str(status)),
+            (method, route, status, scheme, failed),
+            lambda: (
+                self.method(method),
+                route,
+                str(status),
+                sc.bounded(scheme, sc.URL_SCHEMES),
+                self.http_error_type(status, failed),
+            ),
         )
         child.observe(seconds, exemplar=self._exemplar(trace_id))
+
+    @staticmethod
+    def http_error_type(status: int, failed: bool) -> str:
+        """error.type of an HTTP server request (HTTP semconv v1.41): the status code as a
+        string when it is a server error (5xx; a 4xx is the client's error, not the server's);
+        `_OTHER` for a request that raised after a non-error status was sent (the span names
+        the exception class; the label stays bounded); "" on success."""
+        if 500 <= status <= 599:
+            return str(status)
+        return sc.OTHER if failed else sc.ERROR_NONE
 
     def observe_operation(
         self,

@@ -145,6 +145,8 @@ class _Encoder:
         cache = self._pairs
         out = bytearray()
         for key, value in attributes.items():
+            if value is None:  # no OTLP value for it: leave the attribute out
+                continue
             kind = value.__class__
             cacheable = kind is not str or len(value) <= _CACHED_STR_MAX
             if cacheable and kind in _SCALARS:

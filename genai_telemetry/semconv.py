@@ -69,6 +69,7 @@ LLM_PROMPT_VERSION_INFO: Final = "llm_prompt_version_info"
 L_HTTP_METHOD: Final = "http_request_method"
 L_HTTP_ROUTE: Final = "http_route"
 L_HTTP_STATUS: Final = "http_response_status_code"
+L_URL_SCHEME: Final = "url_scheme"
 L_OPERATION: Final = "gen_ai_operation_name"
 L_PROVIDER: Final = "gen_ai_provider_name"
 L_MODEL: Final = "gen_ai_request_model"
@@ -85,7 +86,9 @@ L_PROMPT_VERSION: Final = "prompt_version"
 
 # Labels of each metric, in order (the metrics test asserts exactly these sets).
 METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
-    HTTP_SERVER_DURATION: (L_HTTP_METHOD, L_HTTP_ROUTE, L_HTTP_STATUS),
+    # error_type: the 5xx status as a string, else `_OTHER` for a request that failed after
+    # its (non-error) status was sent, else "" (HTTP_ERROR_TYPES).
+    HTTP_SERVER_DURATION: (L_HTTP_METHOD, L_HTTP_ROUTE, L_HTTP_STATUS, L_URL_SCHEME, L_ERROR_TYPE),
     GENAI_OPERATION_DURATION: (L_OPERATION, L_PROVIDER, L_MODEL, L_ERROR_TYPE),
     GENAI_TOKEN_USAGE: (L_OPERATION, L_PROVIDER, L_MODEL, L_TOKEN_TYPE),
     GENAI_TIME_TO_FIRST_CHUNK: (L_OPERATION, L_PROVIDER, L_MODEL),
@@ -130,6 +133,11 @@ ERROR_TYPES: Final = (
 # http_request_method values kept as labels (others → _OTHER); also the methods a 405's Allow
 # header may list.
 HTTP_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+URL_SCHEMES: Final = ("http", "https")  # url_scheme values kept (others → _OTHER)
+# error_type values of http_server_request_duration_seconds (HTTP semconv: the status code as a
+# string when it is an error, 5xx for a server; `_OTHER` for a request that failed after a
+# non-error status was sent; "" on success).
+HTTP_ERROR_TYPES: Final = (ERROR_NONE, *(str(code) for code in range(500, 600)), OTHER)
 FEATURES: Final = ("chat", "search", "summarize")
 USER_TIERS: Final = ("free", "pro", "enterprise")
 TOKEN_TYPES: Final = ("input", "output")

@@ -1,11 +1,11 @@
 """Streamed completions, timed the way the GenAI conventions time them (client side).
 
-`consume_stream()` drains a provider's stream for the pipeline: it forwards each text chunk,
-sets `gen_ai.response.time_to_first_chunk` on the chat span, observes the time to first chunk
-histogram once and the time per output chunk histogram for every text chunk after the first
-(receipt of the previous text chunk → receipt of this one), and returns the stream as one
-`ChatResult`. Chunks without text (the final usage chunk of OpenAI-style streams) are not
-timed: they carry no output.
+`consume_stream()` drains a provider's stream for `instrumented.InstrumentedClient.stream()`:
+it forwards each text chunk, sets `gen_ai.response.time_to_first_chunk` on the chat span,
+observes the time to first chunk histogram once and the time per output chunk histogram for
+every text chunk after the first (receipt of the previous text chunk → receipt of this one),
+and returns the stream as one `ChatResult`. Chunks without text (the final usage chunk of
+OpenAI-style streams) are not timed: they carry no output.
 """
 
 from __future__ import annotations

@@ -40,14 +40,12 @@ Configuration from the environment (`from_env`):
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import random
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -61,15 +59,19 @@ from demo_app.providers.base import (
     ProviderError,
     StreamChunk,
     Usage,
-    estimate_prompt_tokens,
     estimate_tokens,
+)
+from demo_app.providers.openai_wire import (
+    MAX_ERROR_DETAIL_CHARS,
+    error_detail,
+    parse_retry_after,
+    usage_of,
 )
 from genai_telemetry import semconv
 from genai_telemetry.redaction import redact
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _KEYLIKE = re.compile(r"(?i)\b(?:sk|pk|rk)-[A-Za-z0-9_\-*]{6,}|bearer\s+\S+")
-MAX_ERROR_DETAIL_CHARS = 200
 
 
 class OpenAICompatibleProvider:
@@ -95,23 +97,12 @@ class OpenAICompatibleProvider:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            # The URL may hold credentials (user:password@host): the message is redacted.
-            raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {redact(base_url)!r}")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"OPENAI_BASE_URL: invalid port in {redact(base_url)!r}") from None
+        self.server_address, self.server_port = _server_of(base_url)
         if timeout_s <= 0:
             raise ValueError("OPENAI_TIMEOUT_SECONDS: must be > 0")
         if max_retries < 0:
             raise ValueError("OPENAI_MAX_RETRIES: must be >= 0")
         self.base_url = base_url.rstrip("/")
-        # server.address / server.port of every call: the API host, the port explicit or the
-        # scheme's default (the spec wants the port whenever the address is set).
-        self.server_address: str = parts.hostname
-        self.server_port: int = port or (443 if parts.scheme == "https" else 80)
         self.default_chat_model = model
         self.default_embedding_model = embedding_model
         self.provider_name = provider_name
@@ -126,24 +117,8 @@ class OpenAICompatibleProvider:
         self._rng = rng or random.Random()
         self._catalog = ModelCatalog(
             {
-                model: ModelInfo(
-                    name=model,
-                    provider=provider_name,
-                    kind="chat",
-                    context_window=context_window,
-                    max_output_tokens=max_output_tokens,
-                    server_address=self.server_address,
-                    server_port=self.server_port,
-                ),
-                embedding_model: ModelInfo(
-                    name=embedding_model,
-                    provider=provider_name,
-                    kind="embeddings",
-                    context_window=8191,
-                    max_output_tokens=0,
-                    server_address=self.server_address,
-                    server_port=self.server_port,
-                ),
+                model: self._model_info(model, "chat", context_window, max_output_tokens),
+                embedding_model: self._model_info(embedding_model, "embeddings", 8191, 0),
             }
         )
         headers = {"Accept": "application/json"}
@@ -153,6 +128,19 @@ class OpenAICompatibleProvider:
             base_url=self.base_url + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+        )
+
+    def _model_info(
+        self, name: str, kind: Literal["chat", "embeddings"], window: int, max_output: int
+    ) -> ModelInfo:
+        return ModelInfo(
+            name=name,
+            provider=self.provider_name,
+            kind=kind,
+            context_window=window,
+            max_output_tokens=max_output,
+            server_address=self.server_address,
+            server_port=self.server_port,
         )
 
     def __repr__(self) -> str:  # never show the key
@@ -201,7 +189,7 @@ class OpenAICompatibleProvider:
             choices = data.get("choices") or []
             text = "".join((c.get("message") or {}).get("content") or "" for c in choices)
             finish = [c.get("finish_reason") or "stop" for c in choices] or ["stop"]
-            usage = _usage(data.get("usage"), req, text)
+            usage = usage_of(data.get("usage"), req, text)
             result = ChatResult(
                 text=text,
                 response_model=str(data.get("model") or req.model),
@@ -238,7 +226,7 @@ class OpenAICompatibleProvider:
                 if not isinstance(event, dict):
                     raise self._error("malformed SSE event in stream", semconv.OTHER)
                 if event.get("error"):
-                    detail = _error_detail(event["error"])
+                    detail = error_detail(event["error"])
                     raise self._error(f"provider error in stream: {detail}", semconv.OTHER)
                 response_id = str(event.get("id") or response_id)
                 response_model = str(event.get("model") or response_model)
@@ -261,7 +249,7 @@ class OpenAICompatibleProvider:
         finally:
             await response.aclose()
         try:
-            usage = _usage(usage_raw, req, "".join(text_parts))
+            usage = usage_of(usage_raw, req, "".join(text_parts))
         except (AttributeError, TypeError, ValueError) as exc:
             raise self._error(f"malformed usage in stream: {exc}", semconv.OTHER) from None
         yield StreamChunk(
@@ -346,10 +334,10 @@ class OpenAICompatibleProvider:
         status = response.status_code
         detail = ""
         try:
-            detail = _error_detail(json.loads(raw).get("error"))
+            detail = error_detail(json.loads(raw).get("error"))
         except (ValueError, AttributeError):
             detail = raw[:MAX_ERROR_DETAIL_CHARS].decode("utf-8", "replace").strip()
-        retry_after = _parse_retry_after(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
         if status == 429:
             error_type = semconv.ERROR_RATE_LIMITED
         elif status >= 500:
@@ -398,41 +386,15 @@ class OpenAICompatibleProvider:
         return _KEYLIKE.sub("[REDACTED:api_key]", text)
 
 
-def _error_detail(error: Any) -> str:
-    if isinstance(error, dict):
-        error = error.get("message") or error.get("type") or ""
-    return str(error or "")[:MAX_ERROR_DETAIL_CHARS]
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
+def _server_of(base_url: str) -> tuple[str, int]:
+    """server.address / server.port of every call: the API host, the port explicit or the
+    scheme's default (the spec wants the port whenever the address is set). Raises
+    ValueError naming OPENAI_BASE_URL (redacted: the URL may hold user:password)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {redact(base_url)!r}")
     try:
-        return max(0.0, float(value))
+        port = parts.port
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _usage(raw: Any, req: ChatRequest, text: str) -> Usage:
-    """Usage from an OpenAI usage object, or an estimate when the server sent none."""
-    if not raw:
-        return Usage(
-            input_tokens=estimate_prompt_tokens(req.messages), output_tokens=estimate_tokens(text)
-        )
-    prompt = int(raw.get("prompt_tokens") or 0)
-    completion = int(raw.get("completion_tokens") or 0)
-    cached = int((raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-    reasoning = int((raw.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
-    return Usage(
-        input_tokens=prompt,
-        output_tokens=completion,
-        cached_input_tokens=min(cached, prompt),
-        reasoning_tokens=min(reasoning, completion),
-    )
+        raise ValueError(f"OPENAI_BASE_URL: invalid port in {redact(base_url)!r}") from None
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from genai_telemetry import semconv as sc
 from harness.procs import Proc
-from tests.demo_app.conftest import log_lines, parse_sse, unique_question
+from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, parse_sse, unique_question
 
 HISTOGRAM_BUCKETS = {
     sc.HTTP_SERVER_DURATION: sc.DURATION_BUCKETS,
@@ -130,7 +130,7 @@ def test_label_values_are_bounded(traffic) -> None:
     all_samples = samples(text)
     allowed = {
         sc.L_OPERATION: set(sc.OPERATIONS),
-        sc.L_ERROR_TYPE: set(sc.ERROR_TYPES),
+        sc.L_URL_SCHEME: {*sc.URL_SCHEMES, sc.OTHER},
         sc.L_FEATURE: {*sc.FEATURES, sc.OTHER},
         sc.L_USER_TIER: {*sc.USER_TIERS, sc.OTHER},
         sc.L_TOKEN_TYPE: set(sc.TOKEN_TYPES),
@@ -140,7 +140,10 @@ def test_label_values_are_bounded(traffic) -> None:
     }
     routes = set()
     for name, series in all_samples.items():
+        http = name.startswith(sc.HTTP_SERVER_DURATION)
+        errors = set(sc.HTTP_ERROR_TYPES if http else sc.ERROR_TYPES)
         for s in series:
+            assert s.labels.get(sc.L_ERROR_TYPE, "") in errors, (name, s.labels)
             for label, values in allowed.items():
                 if label in s.labels:
                     assert s.labels[label] in values, (name, s.labels)
@@ -152,6 +155,28 @@ def test_label_values_are_bounded(traffic) -> None:
     assert total(text, sc.LLM_COST, user_tier=sc.OTHER) == 0
     for tier in sc.USER_TIERS:
         assert total(text, sc.LLM_COST, user_tier=tier) > 0, tier
+
+
+def test_http_metric_has_url_scheme_and_the_error_type_of_server_errors(
+    start_app: Callable[..., Proc],
+) -> None:
+    """HTTP semconv v1.41: url.scheme always; error.type = the 5xx status as a string, absent
+    (here "") on success and on a 4xx (the client's error, not the server's)."""
+    app = start_app({"ADMIN_TOKEN": ADMIN_TOKEN}, name="http-errors")
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=app.url, timeout=15) as c:
+        assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 200
+        assert c.post("/v1/chat", json={"question": ""}).status_code == 422
+        c.put("/admin/faults", json={"error_rate": 1.0}, headers=auth).raise_for_status()
+        assert c.post("/v1/chat", json={"question": unique_question()}).status_code == 502
+        text = c.get("/metrics").text
+    count = sc.HTTP_SERVER_DURATION + "_count"
+    series = {
+        (s.labels[sc.L_HTTP_STATUS], s.labels[sc.L_ERROR_TYPE], s.labels[sc.L_URL_SCHEME])
+        for s in samples(text)[count]
+        if s.labels[sc.L_HTTP_ROUTE] == "/v1/chat"
+    }
+    assert series == {("200", "", "http"), ("422", "", "http"), ("502", "502", "http")}
 
 
 def test_operations_tokens_ttft_cache_and_rag_metrics_are_recorded(traffic) -> None:

@@ -318,7 +318,7 @@ def test_retry_after_forms_and_cap() -> None:
     from datetime import UTC, datetime, timedelta
     from email.utils import format_datetime
 
-    from demo_app.providers.openai_compatible import _parse_retry_after
+    from demo_app.providers.openai_wire import parse_retry_after as _parse_retry_after
 
     assert _parse_retry_after("3") == 3.0
     assert _parse_retry_after(" 0.5 ") == 0.5

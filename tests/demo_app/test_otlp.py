@@ -184,6 +184,20 @@ def test_logs_carry_trace_id_span_id_and_request_id(exported) -> None:
     assert len({r.trace_id for r in streamed}) == 1
 
 
+def test_log_attributes_never_carry_the_string_none(exported) -> None:
+    """A field logged as None (the tool route's chat_answered has no model) is left out of the
+    OTLP record: OTLP has no null attribute, and "None" would be a value nobody sent."""
+    receiver, ids, *_ = exported
+    values = [(r.body, k, v) for r in receiver.logs() for k, v in r.attributes.items()]
+    assert values, "no log attributes exported: the check would be vacuous"
+    assert not [x for x in values if x[2] in ("None", None)], "None-valued attributes exported"
+    tool = next(
+        r for r in receiver.logs() if r.body == "chat_answered" and r.trace_id == ids["tool"]
+    )
+    assert tool.attributes["route"] == "tool"
+    assert "model" not in tool.attributes and "provider" not in tool.attributes
+
+
 def test_metrics_take_one_path_not_otlp(exported) -> None:
     receiver, *_ = exported
     assert not any(path.endswith("/v1/metrics") for path in receiver.requests)

@@ -188,3 +188,18 @@ def test_log_encoding_equals_the_official_encoders() -> None:
     encoder = otlp.LogEncoder()
     for _ in range(2):
         assert ExportLogsServiceRequest.FromString(encoder.encode(records)) == official
+
+
+def test_a_none_valued_log_attribute_is_left_out() -> None:
+    """The SDK keeps a None log attribute; OTLP has no value for it, so the encoder leaves the
+    key out (an empty AnyValue would decode as a key without a value)."""
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": "rag-api"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    provider.get_logger("demo_app").emit(body="x", attributes={"model": None, "route": "tool"})
+    provider.force_flush()
+    decoded = ExportLogsServiceRequest.FromString(
+        otlp.LogEncoder().encode(exporter.get_finished_logs())
+    )
+    (record,) = decoded.resource_logs[0].scope_logs[0].log_records
+    assert {kv.key: kv.value.string_value for kv in record.attributes} == {"route": "tool"}

@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
-from opentelemetry.semconv.attributes import error_attributes, http_attributes, server_attributes
+from opentelemetry.semconv.attributes import (
+    error_attributes,
+    http_attributes,
+    server_attributes,
+    url_attributes,
+)
 from opentelemetry.semconv.metrics import http_metrics
 from opentelemetry.semconv.schemas import Schemas
 
@@ -58,6 +63,7 @@ def test_metric_label_names_are_the_package_attribute_names_translated() -> None
         (sc.L_HTTP_METHOD, http_attributes.HTTP_REQUEST_METHOD),
         (sc.L_HTTP_ROUTE, http_attributes.HTTP_ROUTE),
         (sc.L_HTTP_STATUS, http_attributes.HTTP_RESPONSE_STATUS_CODE),
+        (sc.L_URL_SCHEME, url_attributes.URL_SCHEME),
     ):
         assert label == attribute.replace(".", "_")
 
