@@ -81,16 +81,37 @@ GENERIC = (
 )
 
 
+# Frames of the app's own libraries that call the OpenTelemetry API whatever rag-api does:
+# FastAPI's native telemetry asks for the global tracer provider on every request (rag-api's
+# providers are per app, so it finds none and does nothing; the off twin pays it too). OTel
+# frames called straight from one of these are the app's, not rag-api's telemetry.
+APP_OWNED = ("fastapi/telemetry/",)
+_OTEL = "opentelemetry/"
+
+
+def _match(frame: str) -> str | None:
+    for name, patterns in COMPONENTS:
+        if any(p in frame for p in patterns):
+            return name
+    return None
+
+
 def component(stack: list[str]) -> str:
     """The component of one sample: stack is outermost-first, as py-spy writes it."""
+    found: str | None = None
     for frame in reversed(stack):
         if any(g in frame for g in GENERIC):
             continue
-        for name, patterns in COMPONENTS:
-            if any(p in frame for p in patterns):
-                return name
-        return "app (not telemetry)"
-    return "app (not telemetry)"
+        if found is not None:  # inside OpenTelemetry: who called it?
+            if _OTEL in frame:
+                continue
+            return "app (not telemetry)" if any(o in frame for o in APP_OWNED) else found
+        found = _match(frame)
+        if found is None:
+            return "app (not telemetry)"
+        if _OTEL not in frame:
+            return found
+    return found or "app (not telemetry)"
 
 
 def classify(collapsed: str) -> Counter[str]:

@@ -60,10 +60,12 @@ def test_profile_charges_each_sample_to_the_innermost_component() -> None:
             "thread (2);worker (/x/opentelemetry/sdk/_shared_internal/__init__.py:1);export "
             "(/x/genai_telemetry/otlp.py:2);encode (/x/genai_telemetry/otlp.py:3) 7",
             "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
+            "thread (1);__call__ (/x/fastapi/telemetry/_asgi.py:1);get_tracer_provider "
+            "(/x/opentelemetry/trace/__init__.py:5) 2",
         ]
     )
     assert profile.classify(collapsed) == {
-        "app (not telemetry)": 5,
+        "app (not telemetry)": 7,
         "OTLP encoding": 7,
         "log formatting (structlog, stdout)": 3,
     }
