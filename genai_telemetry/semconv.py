@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from opentelemetry.semconv._incubating.attributes import enduser_attributes as _enduser
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv.attributes import error_attributes as _error
 from opentelemetry.semconv.attributes import server_attributes as _server
@@ -193,11 +194,15 @@ A_OUTPUT_MESSAGES: Final = _gen_ai.GEN_AI_OUTPUT_MESSAGES
 A_EVALUATION_NAME: Final = _gen_ai.GEN_AI_EVALUATION_NAME
 A_EVALUATION_SCORE_VALUE: Final = _gen_ai.GEN_AI_EVALUATION_SCORE_VALUE
 A_EVALUATION_SCORE_LABEL: Final = _gen_ai.GEN_AI_EVALUATION_SCORE_LABEL
+# The request's end user as a pseudonym (v1.41: enduser.id is the raw, PII id; user.id is the
+# generic user registry). Unbounded: spans and logs only, never a metric label.
+A_ENDUSER_PSEUDO_ID: Final = _enduser.ENDUSER_PSEUDO_ID
 # App attributes live under `llm.`
 A_LLM_COST_USD: Final = "llm.cost_usd"
 A_LLM_CACHE_HIT: Final = "llm.cache.hit"
 A_LLM_USER_TIER: Final = "llm.user_tier"
 A_LLM_FEATURE: Final = "llm.feature"
+A_LLM_TENANT_ID: Final = "llm.tenant.id"  # the API key's pseudonym; unbounded like the user
 A_LLM_PROMPT_VERSION: Final = "llm.prompt.version"
 A_LLM_GUARDRAILS_TRIGGERED: Final = "llm.guardrails.triggered"  # names of guardrails not passed
 

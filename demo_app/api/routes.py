@@ -15,6 +15,7 @@ from fastapi.security import HTTPBearer
 
 from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
+from demo_app.api.identity import bind_identity
 from demo_app.api.schemas import (
     AlertsAccepted,
     ChatRequestBody,
@@ -78,6 +79,7 @@ def _prepare(
         raise field_error("model", f"unknown model {model[:64]!r}; allowed: {', '.join(allowed)}")
     granted = state.settings.api_keys.get(api_key) if api_key else None
     tier = effective_tier(granted, body.user_tier)
+    bind_identity(body.user, body.conversation_id, api_key, known_key=granted is not None)
     if state.settings.rate_limit_enabled:
         decision = state.limiter.check(tier, _client_host(request))
         if not decision.allowed:

@@ -28,6 +28,14 @@ class ChatRequestBody(BaseModel):
     # Can only LOWER the tier the API key grants (X-API-Key, API_KEYS); other values are ignored.
     user_tier: str | None = Field(default=None, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=128)
+    # The end user the request is for (like OpenAI's `user`): stored only as a pseudonym, on logs
+    # and spans (demo_app/api/identity.py), never on metrics.
+    user: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="Your end user's id; logged and traced only as a pseudonym (u-…).",
+    )
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
 

@@ -135,12 +135,21 @@ def _choose(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(names, weights=[weights[n] for n in names], k=1)[0]
 
 
+# Who asks: a skewed population (a few heavy users, a long tail) holding conversations of a few
+# turns each, so the per-user, per-tenant and per-conversation panels fill in under `make load`.
+USERS = 200
+TURNS = (1, 6)
+
+
 class RequestFactory:
     """Draws requests according to a Mix; deterministic for a given seed."""
 
     def __init__(self, mix: Mix, seed: int | None = None, topics: Sequence[str] | None = None):
         self.mix = mix
         self.rng = random.Random(seed)
+        # Its own generator: who asks never changes what is asked (seeded sequences stay).
+        self.who = random.Random(None if seed is None else seed + 1)
+        self.conversations: dict[str, tuple[str, int]] = {}  # user → (id, turns left)
         self.keys = tier_keys()
         self.corpus = corpus_questions(topics if topics is not None else corpus_topics())
         # The popular questions everybody asks: same text, model and options → cache hits.
@@ -180,9 +189,21 @@ class RequestFactory:
                 user_tier=_choose(rng, self.mix.tiers),
                 model=_choose(rng, self.mix.models),
             )
+        body.update(self.asker())
         key = self.keys.get(body["user_tier"])
         headers = {"X-API-Key": key} if key else {}
         return Request(STREAM_PATH if stream else CHAT_PATH, body, kind, headers)
+
+    def asker(self) -> dict[str, str]:
+        """`user` (Pareto-skewed over USERS) and the `conversation_id` of that user's current
+        conversation, which lasts TURNS turns."""
+        who = self.who
+        user = f"load-user-{min(int(who.paretovariate(1.2)), USERS)}"
+        conversation, left = self.conversations.get(user, ("", 0))
+        if left <= 0:
+            conversation, left = f"{user}-c{who.randrange(1 << 32):08x}", who.randint(*TURNS)
+        self.conversations[user] = (conversation, left - 1)
+        return {"user": user, "conversation_id": conversation}
 
 
 def classify_status(status: int) -> str:

@@ -65,21 +65,15 @@ def firing_alerts(selector: str) -> core.Json:
 
 
 def model_variables(*, feature_tier: bool = False) -> list[core.Json]:
-    """provider → model chained variables (+ feature and tier for cost views)."""
-    chat = sc.GENAI_OPERATION_DURATION + "_count"
+    """provider → model chained variables (+ feature and tier for cost views). Every operation's
+    models (chat and embeddings): picking models must not silently drop the embeddings spend
+    the cost panels add up (chat-only panels just show nothing for an embeddings model)."""
+    calls = sc.GENAI_OPERATION_DURATION + "_count"
     out = [
         core.datasource_var("prometheus"),
+        core.query_var("provider", "Provider", calls, sc.L_PROVIDER),
         core.query_var(
-            "provider",
-            "Provider",
-            chat + matchers(**{sc.L_OPERATION: sc.OP_CHAT}),
-            sc.L_PROVIDER,
-        ),
-        core.query_var(
-            "model",
-            "Model",
-            chat + matchers(**{sc.L_OPERATION: sc.OP_CHAT, sc.L_PROVIDER: "~$provider"}),
-            sc.L_MODEL,
+            "model", "Model", calls + matchers(**{sc.L_PROVIDER: "~$provider"}), sc.L_MODEL
         ),
     ]
     if feature_tier:

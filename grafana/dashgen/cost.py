@@ -29,6 +29,9 @@ DAYS_PER_MONTH = 30  # the projection horizon, matching the SLO period
 USD = "currencyUSD"
 
 
+PER_HOUR = " * 3600"
+
+
 def spend(
     fn: str = "rate", window: str = RATE, by: tuple[str, ...] = (), filters: Labels | None = None
 ) -> str:
@@ -59,36 +62,20 @@ def unpriced(fn: str, window: str, by: tuple[str, ...] = ()) -> str:
     return f"sum{grouping} ({own} or {tokens})"
 
 
-def build() -> core.Json:
-    uid, title = common.COST
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
-        description="Spend by model, feature and user tier; projected monthly spend; cost per "
-        "request; token volumes; cache savings; tokens of models missing from the price table.",
-        tags=["llm", "cost"],
-        variables=common.model_variables(feature_tier=True),
-        annotations=[
-            common.firing_alerts(
-                'alertname=~"LLMCostSpike|LLMDailySpendProjectedOverBudget|LLMUnpricedModelTokens"'
-            )
-        ],
-        links=common.links(uid),
-        time_from="now-24h",
-    )
-    cf = cost_filter()
-
+def spend_row(d: core.Dashboard) -> None:
     d.row("Spend")
     d.add(
         core.stat(
             "Spend in range",
             "USD spent in the selected time range (llm_cost_usd_total where the app reports "
-            "it, else standard token usage × price table).",
+            "it, else standard token usage × price table). Per user and tenant: the link opens "
+            "the top-N panels of LLM Traces & Logs (from the logs, never metric labels).",
             prom(spend("increase", "$__range"), instant=True),
             USD,
             w=4,
             decimals=2,
             graph=False,
+            links=core.drilldown(common.TRACES[0], "Spend per user and tenant (logs)"),
         ),
         core.stat(
             "Spend, last 24 h",
@@ -150,13 +137,15 @@ def build() -> core.Json:
         ),
     )
 
+
+def cost_over_time(d: core.Dashboard) -> None:
+    cf = cost_filter()
     d.row("Cost over time")
-    per_hour = " * 3600"
     d.add(
         core.timeseries(
             "Cost per hour by model",
             "USD per hour per model at the current rate.",
-            [prom(spend(by=(sc.L_MODEL,)) + per_hour, "{{gen_ai_request_model}}")],
+            [prom(spend(by=(sc.L_MODEL,)) + PER_HOUR, "{{gen_ai_request_model}}")],
             USD,
             w=8,
             stack=True,
@@ -166,7 +155,7 @@ def build() -> core.Json:
             "Cost per hour by feature",
             "USD per hour per product feature (chat, search, summarize): which feature to "
             "optimise.",
-            [prom(sum_rate(sc.LLM_COST, cf, by=(sc.L_FEATURE,)) + per_hour, "{{feature}}")],
+            [prom(sum_rate(sc.LLM_COST, cf, by=(sc.L_FEATURE,)) + PER_HOUR, "{{feature}}")],
             USD,
             w=8,
             stack=True,
@@ -175,7 +164,7 @@ def build() -> core.Json:
         core.timeseries(
             "Cost per hour by user tier",
             "USD per hour per user tier (free, pro, enterprise): does the free tier cost too much?",
-            [prom(sum_rate(sc.LLM_COST, cf, by=(sc.L_USER_TIER,)) + per_hour, "{{user_tier}}")],
+            [prom(sum_rate(sc.LLM_COST, cf, by=(sc.L_USER_TIER,)) + PER_HOUR, "{{user_tier}}")],
             USD,
             w=8,
             stack=True,
@@ -211,6 +200,11 @@ def build() -> core.Json:
             for label, what, legend in per_day
         ]
     )
+
+
+def cost_per_call(d: core.Dashboard) -> None:
+    """The rest of "Cost over time": per call, top spenders, cache savings."""
+    cf = cost_filter()
     d.add(
         core.timeseries(
             "Cost per chat call by model",
@@ -252,7 +246,7 @@ def build() -> core.Json:
             "Cache savings per hour",
             "USD per hour the response cache saves, next to the hit ratio of lookups.",
             [
-                prom(sum_rate(sc.LLM_CACHE_SAVED) + per_hour, "saved USD/h"),
+                prom(sum_rate(sc.LLM_CACHE_SAVED) + PER_HOUR, "saved USD/h"),
                 prom(
                     ratio(
                         sum_rate(sc.LLM_CACHE_LOOKUPS, {sc.L_CACHE_RESULT: "hit"}),
@@ -268,6 +262,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def tokens_row(d: core.Dashboard) -> None:
     d.row("Tokens")
     d.add(
         core.timeseries(
@@ -308,6 +304,10 @@ def build() -> core.Json:
             w=8,
         ),
     )
+
+
+def token_mix(d: core.Dashboard) -> None:
+    """The rest of "Tokens": unpriced tokens and the output/input ratio."""
     d.add(
         core.timeseries(
             "Unpriced tokens per second by model",
@@ -344,4 +344,34 @@ def build() -> core.Json:
             decimals=2,
         ),
     )
+
+
+ROWS: tuple[core.Row, ...] = (
+    spend_row,
+    cost_over_time,
+    cost_per_call,
+    tokens_row,
+    token_mix,
+)
+
+
+def build() -> core.Json:
+    uid, title = common.COST
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Spend by model, feature and user tier; projected monthly spend; cost per "
+        "request; token volumes; cache savings; tokens of models missing from the price table.",
+        tags=["llm", "cost"],
+        variables=common.model_variables(feature_tier=True),
+        annotations=[
+            common.firing_alerts(
+                'alertname=~"LLMCostSpike|LLMDailySpendProjectedOverBudget|LLMUnpricedModelTokens"'
+            )
+        ],
+        links=common.links(uid),
+        time_from="now-24h",
+    )
+    for row in ROWS:
+        row(d)
     return d.render()

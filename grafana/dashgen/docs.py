@@ -14,142 +14,9 @@ from genobs.context import current
 from genobs.contract import EXTRAS, STANDARD, base, is_app_metric
 from genobs.promql import metric_names
 
-from . import limits
+from . import limits, peers
 from .core import REGENERATE
-
-# Titles with {placeholders} name a threshold of slo/slos.yaml (filled in by questions()).
-QUESTIONS: dict[str, dict[str, str]] = {
-    "llm-overview": {
-        "Requests/s": "How much chat traffic is the API serving right now?",
-        "Error % (5xx)": "What share of chat requests fail the user (what the availability "
-        "SLO counts)?",
-        "p95 latency": "How long do the slowest 5% of /v1/chat requests take?",
-        "TTFT p95": "How long do streaming users wait before the first token appears?",
-        "Cost per hour": "How fast are we spending money on model calls?",
-        "Tokens/s": "How many tokens per second are we consuming?",
-        "In-flight model calls": "How many model calls are running at this moment (saturation)?",
-        "Error budget left (worst SLO)": "Which SLO is closest to being missed this period?",
-        "API requests by route and status": "Which routes get traffic and with which status codes?",
-        "Model call errors by model and type": "Which model/provider is failing, and how "
-        "(timeout, rate limit, server error)?",
-        "Model call error ratio by model": "Is any model failing beyond its error budget?",
-        "Chat latency p50 / p95 / p99 by model": "Which model is slow, and which trace shows it?",
-        "Time to first token p50 / p95 by model": "Which model makes streaming users wait?",
-        "Time per output chunk p50 / p95 by model": "Once text flows, how fast does each "
-        "model stream it?",
-        "Output tokens per second by model": "Which model generates fastest end to end?",
-        "Tokens per second by model and type": "Which model consumes the tokens, input or output?",
-        "Cost per hour by model": "Which model costs the most right now?",
-        "Provider rate limiting (429)": "Are we hitting a provider's quota?",
-        "Response cache hit ratio": "How much traffic does the response cache absorb?",
-        "Recent errors and warnings (logs)": "What exactly went wrong in the last minutes?",
-        "Alerts firing or pending (Prometheus)": "Which alerts are about to fire or firing?",
-        "Alertmanager: active alert groups": "What has Alertmanager routed, silenced or inhibited?",
-    },
-    "llm-cost": {
-        "Spend in range": "How much did we spend in the selected period?",
-        "Spend, last 24 h": "How much did the last day cost?",
-        "Projected 30-day spend": "What will a month cost at this rate?",
-        "Cost per chat request": "What does one answered chat cost on average?",
-        "Cache savings in range": "How much money did the response cache save?",
-        "Unpriced tokens in range": "Are we using models whose cost we cannot see?",
-        "Cost per hour by model": "Which model drives the spend?",
-        "Cost per hour by feature": "Which product feature drives the spend?",
-        "Cost per hour by user tier": "Which customer tier drives the spend?",
-        "Cost per day by model": "How does daily spend trend per model?",
-        "Cost per day by feature": "How does daily spend trend per product feature?",
-        "Cost per day by user tier": "How does daily spend trend per customer tier?",
-        "Cost per chat call by model": "Which model is expensive per call, not just in total?",
-        "Top spend by feature and tier (range)": "Which feature × tier combination costs most?",
-        "Cache savings per hour": "Is the cache saving more or less than before?",
-        "Tokens per second by model and type": "Where do the tokens (input vs output) go?",
-        "Tokens per call p50 / p95 by type": "How big are typical and large prompts and answers?",
-        "Output tokens per call (distribution)": "Did answers get longer (runaway generation)?",
-        "Unpriced tokens per second by model": "Which model is missing from the price table?",
-        "Output/input token ratio by model": "Did a prompt change make answers longer?",
-    },
-    "llm-slos": {
-        "SLO status": "For each SLO: are we meeting the objective over the period, and how "
-        "much budget is left?",
-        "Error budget left": "Which SLO is running out of budget?",
-        "Burn rate per alert window (now)": "Which alert windows are above their burn-rate "
-        "threshold right now?",
-        "SLO alerts pending or firing": "Is an SLO page or ticket about to fire?",
-        "Burn rate: page windows": "Is a fast burn (page) happening or starting?",
-        "Burn rate: ticket windows": "Is a slow, steady burn (ticket) eating the budget?",
-        "SLI (1h window) and objective": "When did the service dip below its objective?",
-        "Error budget left over time": "When was the budget spent (which incident)?",
-        "Event volume (5m rate)": "Is there enough traffic for the burn rate to mean something?",
-    },
-    "rag-pipeline": {
-        "p95 latency per stage": "Which pipeline stage makes slow requests slow?",
-        "Mean latency per stage": "Where does an average request spend its time?",
-        "Operations per second per stage": "How often does each stage run (tool calls, agent "
-        "hops per request)?",
-        "Stage error ratio": "Which stage fails?",
-        "Documents retrieved per query (range)": "How many documents does retrieval return?",
-        "Empty retrieval ratio": "How often does the model answer without any context?",
-        "Documents per query (mean)": "Did retrieval start returning fewer documents?",
-        "Top retrieval score distribution": "Is retrieval finding relevant documents?",
-        "Top retrieval score p10 / p50": "Did retrieval quality drop?",
-        "Evaluation scores p10 / p50": "Are answers faithful and relevant?",
-        "Low-score ratio (score ≤ {quality:g})": "What share of answers is poor "
-        "(the answer-quality SLO)?",
-        "Faithfulness score distribution (range)": "How are faithfulness scores spread?",
-        "Answer relevancy score distribution (range)": "How are answer-relevancy scores spread?",
-        "Context relevancy score distribution (range)": "How are context-relevancy scores spread?",
-        "Low-quality answers (logs)": "Which requests produced unfaithful answers (to open "
-        "their traces)?",
-        "Tool calls per second by tool": "Which tools do the agents call, and how often?",
-        "Tool error ratio by tool": "Which tool fails?",
-        "Tool latency p50 / p95 by tool": "Which tool is slow, and which trace shows it?",
-        "Tool errors by type (range)": "How do tool calls fail (bad input, timeout, tool bug)?",
-        "Guardrail triggers per second": "Which guardrail is flagging or blocking chats?",
-        "Guardrail triggered share": "Is a guardrail spiking (probing, PII leaks, false "
-        "positives)?",
-        "Blocked chats (range)": "How many chats did the guardrails refuse?",
-        "Guardrail events (logs)": "Which requests tripped a guardrail (to open their traces)?",
-        "Spend per chat by version": "Does the new prompt/agent version cost more per call?",
-        "Chat latency p95 by version": "Is the new prompt/agent version slower?",
-        "Low-faithfulness share by version (score ≤ {quality:g})": "Does the new "
-        "prompt/agent version answer worse?",
-    },
-    "llm-traces": {
-        "Failed traces": "Which requests failed, and where in the call tree?",
-        "Slow traces (> {latency:g} s)": "Which requests broke the latency SLO threshold, and why?",
-        "Model calls (GenAI chat spans)": "What did recent model calls use and cost?",
-        "Failed model calls": "Which provider errors hit which requests?",
-        "Slow first token (> {ttft:g} s)": "Which streamed answers started too slowly?",
-        "Tool and agent steps that failed": "Which tool or agent step broke a request?",
-        "Service graph": "What calls what, at which rate and error share?",
-        "Span calls per second by span name": "Which operations run most?",
-        "Span error ratio by span name": "Which operation fails?",
-        "Span duration p95 by span name": "Which operation is slow?",
-        "Service graph requests and failures": "Is a dependency failing?",
-        "Logs with trace links": "What did a request log, and what is its trace?",
-        "Log lines per level": "Did errors or warnings spike?",
-    },
-    "stack-health": {
-        "Target up": "Is every component being scraped?",
-        "Scrape duration by job": "Are scrapes getting slow (close to timing out)?",
-        "Samples per scrape by job": "Did a component's cardinality explode?",
-        "Receiver: spans accepted / refused": "Does the collector accept the app's spans?",
-        "Receiver: log records accepted / refused": "Does the collector accept the app's logs?",
-        "Processors: items dropped": "Is the collector dropping data inside the pipeline?",
-        "Exporters: sent / failed": "Do spans and logs reach Tempo and Loki?",
-        "Exporter queue fill": "Is an exporter falling behind?",
-        "Loki: lines received": "Are logs arriving in Loki?",
-        "Loki: discarded lines by reason": "Is Loki rejecting logs, and why?",
-        "Loki: 5xx responses by route": "Is Loki failing pushes or queries?",
-        "Tempo: spans received / refused": "Are spans arriving in Tempo?",
-        "Tempo: discarded spans by reason": "Is Tempo dropping spans, and why?",
-        "Tempo: 5xx responses by route": "Is Tempo failing pushes or queries?",
-        "Rule evaluation failures": "Are recording rules and alerts actually evaluated?",
-        "Prometheus head series": "How many series is Prometheus holding (cardinality cost)?",
-        "Alertmanager notifications sent / failed": "Do notifications reach their receivers?",
-        "Alertmanager alerts by state": "How many alerts are active, silenced or inhibited?",
-    },
-}
+from .questions import QUESTIONS
 
 
 def questions() -> dict[str, dict[str, str]]:
@@ -199,13 +66,24 @@ How they are built and checked:
   Loki's and Tempo's self-metrics. LogQL and TraceQL are parsed with Grafana's own grammars,
   may only use labels and attributes of the telemetry contract (`docs/telemetry.md`), and are
   evaluated (with Loki's and Tempo's data model) over the OTLP logs and spans the real rag-api
-  exports: each must select at least one log line or span.
+  exports: each must select at least one log line or span, a metric query's lines must carry
+  the labels it groups by and the fields it unwraps as numbers, and ratios must filter both
+  sides by the same labels and variables.
 - Latency panels have exemplars on: dots link to the trace of a concrete slow request.
 - Firing Prometheus alerts are drawn as red annotations (*Firing alerts* toggle at the top).
 
 Variables: a datasource picker per kind (`prometheus`, `loki`, `tempo`; defaulting to the
-provisioned uids) and, where they help, *Provider* → *Model* (chained), *Feature*, *User tier*,
-*Service*/*SLO* and *Job*. All variables are multi-value with *All* (= regex `.*`).
+provisioned uids) and, where they help, *Provider* → *Model* (chained; every operation's models,
+embeddings too, so picking models never drops part of the spend), *Feature*, *User tier*,
+*Service*/*SLO* and *Job*, all multi-value with *All* (= regex `.*`). *LLM Traces & Logs* also
+has two free-text boxes, *User* and *Conversation*: unbounded values no label index lists, set
+by clicking a bar of the top-users or top-conversations panels (or typed in).
+
+Users, tenants and conversations come from the logs, never from metric labels: rag-api puts a
+user pseudonym (`user_id`, from the request's optional `user`), the `tenant` (its API key's
+pseudonym) and the `conversation_id` on every log line of a chat request, and the top-N and
+distribution panels are LogQL (`topk`, `unwrap` of `cost_usd`, tokens and `latency_ms`), so any
+number of users costs Prometheus nothing (a test sends 10,000 users and counts the series).
 
 ## What each panel needs
 
@@ -334,5 +212,6 @@ def render(dashboards: list[dict[str, Any]]) -> str:
         out.append("")
     if problems:
         raise ValueError("docs/dashboards.md: " + "; ".join(problems))
+    out.append(peers.render(dashboards))
     out.append(IMPORT)
     return "\n".join(out)

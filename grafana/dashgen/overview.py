@@ -26,32 +26,14 @@ PROBE_ROUTES = "/metrics|/healthz|/readyz|/livez|/health"
 MODEL_ONLY = model_filter()
 
 
-def build() -> core.Json:
-    SLO_LATENCY_S = limits.LATENCY_S  # read from slo/slos.yaml at build time
-    SLO_TTFT_S = limits.TTFT_S
-    CHAT_HTTP = chat_routes()
-    uid, title = common.OVERVIEW
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
-        description="Home: traffic, errors, latency, time to first token, tokens, cost and alerts "
-        "of the rag-api LLM service.",
-        tags=["llm", "home"],
-        variables=[
-            *common.model_variables(),
-            core.datasource_var("loki"),
-        ],
-        annotations=[common.firing_alerts('alertname!="Watchdog"')],
-        links=common.links(uid),
-    )
-
+def right_now(d: core.Dashboard) -> None:
     d.row("Right now")
-    five_xx = {**CHAT_HTTP, sc.L_HTTP_STATUS: "~5.."}
+    five_xx = {**chat_routes(), sc.L_HTTP_STATUS: "~5.."}
     d.add(
         core.stat(
             "Requests/s",
             "Chat API requests per second (/v1/chat and /v1/chat/stream), all outcomes.",
-            prom(sum_rate(HTTP_COUNT, CHAT_HTTP)),
+            prom(sum_rate(HTTP_COUNT, chat_routes())),
             "reqps",
             w=3,
             decimals=2,
@@ -61,7 +43,7 @@ def build() -> core.Json:
             "Share of chat API requests answered 5xx: what the availability SLO "
             f"({limits.pct(limits.objective('rag-api-availability'))}) counts. "
             "Provider failures map to 502/503/504; our own rate limiter (429) is not an error.",
-            prom(ratio(sum_rate(HTTP_COUNT, five_xx), sum_rate(HTTP_COUNT, CHAT_HTTP))),
+            prom(ratio(sum_rate(HTTP_COUNT, five_xx), sum_rate(HTTP_COUNT, chat_routes()))),
             "percentunit",
             w=3,
             decimals=2,
@@ -75,27 +57,35 @@ def build() -> core.Json:
         core.stat(
             "p95 latency",
             "95th percentile of /v1/chat request duration (server side). The latency SLO wants "
-            f"95% of requests under {SLO_LATENCY_S} s.",
+            f"95% of requests under {limits.LATENCY_S} s.",
             prom(quantile(0.95, sc.HTTP_SERVER_DURATION, unary_chat_route())),
             "s",
             w=3,
             decimals=2,
             thresholds_=thresholds(
-                (None, GREEN), (SLO_LATENCY_S / 2, YELLOW), (SLO_LATENCY_S, RED)
+                (None, GREEN), (limits.LATENCY_S / 2, YELLOW), (limits.LATENCY_S, RED)
             ),
             links=core.drilldown(common.TRACES[0], "Slow traces"),
         ),
         core.stat(
             "TTFT p95",
             "95th percentile time to first streamed chunk of chat calls (selected models). "
-            f"The TTFT SLO wants 95% under {SLO_TTFT_S} s.",
+            f"The TTFT SLO wants 95% under {limits.TTFT_S} s.",
             prom(quantile(0.95, sc.GENAI_TIME_TO_FIRST_CHUNK, chat_filter())),
             "s",
             w=3,
             decimals=2,
-            thresholds_=thresholds((None, GREEN), (SLO_TTFT_S / 2, YELLOW), (SLO_TTFT_S, RED)),
+            thresholds_=thresholds(
+                (None, GREEN), (limits.TTFT_S / 2, YELLOW), (limits.TTFT_S, RED)
+            ),
             links=core.drilldown(common.TRACES[0], "Slow first token traces"),
         ),
+    )
+
+
+def right_now_spend(d: core.Dashboard) -> None:
+    """The rest of "Right now": cost, tokens, in-flight calls, error budget."""
+    d.add(
         core.stat(
             "Cost per hour",
             "Spend rate in USD per hour at the current rate (llm_cost_usd_total where the app "
@@ -144,6 +134,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def traffic_and_errors(d: core.Dashboard) -> None:
     d.row("Traffic and errors")
     d.add(
         core.timeseries(
@@ -203,6 +195,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def latency(d: core.Dashboard) -> None:
     d.row("Latency")
     d.add(
         core.timeseries(
@@ -218,13 +212,13 @@ def build() -> core.Json:
                 for q in (0.5, 0.95, 0.99)
             ],
             "s",
-            thresholds_=thresholds((None, GREEN), (SLO_LATENCY_S, RED)),
+            thresholds_=thresholds((None, GREEN), (limits.LATENCY_S, RED)),
             threshold_style="line",
         ),
         core.timeseries(
             "Time to first token p50 / p95 by model",
             "Streaming time to first chunk per model (client side: what the user waits before "
-            f"text appears). Red line: the TTFT SLO threshold {SLO_TTFT_S} s.",
+            f"text appears). Red line: the TTFT SLO threshold {limits.TTFT_S} s.",
             [
                 prom(
                     quantile(q, sc.GENAI_TIME_TO_FIRST_CHUNK, chat_filter(), by=(sc.L_MODEL,)),
@@ -234,13 +228,13 @@ def build() -> core.Json:
                 for q in (0.5, 0.95)
             ],
             "s",
-            thresholds_=thresholds((None, GREEN), (SLO_TTFT_S, RED)),
+            thresholds_=thresholds((None, GREEN), (limits.TTFT_S, RED)),
             threshold_style="line",
         ),
     )
 
-    llmops.generation_speed(d)
 
+def tokens_cost_limits(d: core.Dashboard) -> None:
     d.row("Tokens, cost and provider limits")
     d.add(
         core.timeseries(
@@ -309,6 +303,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def logs_and_alerts(d: core.Dashboard) -> None:
     d.row("Logs and alerts")
     d.add(
         core.logs(
@@ -346,4 +342,34 @@ def build() -> core.Json:
             h=10,
         ),
     )
+
+
+ROWS: tuple[core.Row, ...] = (
+    right_now,
+    right_now_spend,
+    traffic_and_errors,
+    latency,
+    llmops.generation_speed,
+    tokens_cost_limits,
+    logs_and_alerts,
+)
+
+
+def build() -> core.Json:
+    uid, title = common.OVERVIEW
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Home: traffic, errors, latency, time to first token, tokens, cost and alerts "
+        "of the rag-api LLM service.",
+        tags=["llm", "home"],
+        variables=[
+            *common.model_variables(),
+            core.datasource_var("loki"),
+        ],
+        annotations=[common.firing_alerts('alertname!="Watchdog"')],
+        links=common.links(uid),
+    )
+    for row in ROWS:
+        row(d)
     return d.render()

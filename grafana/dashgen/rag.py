@@ -17,31 +17,7 @@ STAGE = (sc.L_OPERATION,)
 BY_EVAL = (sc.L_EVALUATION_NAME,)
 
 
-def build() -> core.Json:
-    LOW_SCORE = limits.QUALITY_SCORE  # rag-answer-quality: above it is good
-    uid, title = common.RAG
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
-        description="Per-stage latency and errors of the RAG pipeline (embeddings, retrieval, "
-        "chat, tools, agents), retrieval results, answer-quality evaluation scores, tool calls, "
-        "guardrails and a comparison of prompt/agent versions.",
-        tags=["llm", "rag"],
-        variables=[
-            core.datasource_var("prometheus"),
-            core.datasource_var("loki"),
-            llmops.version_variable(),
-        ],
-        annotations=[
-            common.firing_alerts(
-                'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|'
-                'LLMGuardrailTriggerSpike|SLOFastBurn|SLOSlowBurn"'
-            ),
-            llmops.version_annotation(),
-        ],
-        links=common.links(uid),
-    )
-
+def pipeline_stages(d: core.Dashboard) -> None:
     d.row("Pipeline stages")
     d.add(
         core.timeseries(
@@ -90,6 +66,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def retrieval(d: core.Dashboard) -> None:
     d.row("Retrieval")
     d.add(
         core.bargauge(
@@ -149,6 +127,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def answer_quality(d: core.Dashboard) -> None:
     d.row("Answer quality")
     d.add(
         core.timeseries(
@@ -168,16 +148,15 @@ def build() -> core.Json:
             decimals=2,
         ),
         core.timeseries(
-            f"Low-score ratio (score ≤ {LOW_SCORE})",
-            f"Share of answers scoring at most {LOW_SCORE} per evaluation. For faithfulness "
-            "this is "
-            "the bad-event ratio of the rag-answer-quality SLO (budget "
+            f"Low-score ratio (score ≤ {limits.QUALITY_SCORE})",
+            f"Share of answers scoring at most {limits.QUALITY_SCORE} per evaluation. For "
+            "faithfulness this is the bad-event ratio of the rag-answer-quality SLO (budget "
             f"{limits.pct(limits.QUALITY_BUDGET)}, yellow line); RAGAnswerQualityDrop fires "
             f"above {limits.pct(limits.LOW_QUALITY_ALERT)} (red line).",
             [
                 prom(
                     ratio_by(
-                        sum_rate(EVAL + "_bucket", {"le": le(LOW_SCORE)}, by=BY_EVAL),
+                        sum_rate(EVAL + "_bucket", {"le": le(limits.QUALITY_SCORE)}, by=BY_EVAL),
                         sum_rate(EVAL + "_count", by=BY_EVAL),
                     ),
                     "{{gen_ai_evaluation_name}}",
@@ -220,11 +199,45 @@ def build() -> core.Json:
         core.logs(
             "Low-quality answers (logs)",
             "Log lines of answers whose faithfulness evaluation fell at or below "
-            f"{LOW_SCORE}, with their request_id and trace_id.",
+            f"{limits.QUALITY_SCORE}, with their request_id and trace_id.",
             common.low_quality_logs(),
         )
     )
-    llmops.tool_calls(d)
-    llmops.guardrails(d)
-    llmops.versions(d)
+
+
+ROWS: tuple[core.Row, ...] = (
+    pipeline_stages,
+    retrieval,
+    answer_quality,
+    llmops.tool_calls,
+    llmops.guardrails,
+    llmops.versions,
+)
+
+
+def build() -> core.Json:
+    uid, title = common.RAG
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Per-stage latency and errors of the RAG pipeline (embeddings, retrieval, "
+        "chat, tools, agents), retrieval results, answer-quality evaluation scores, tool calls, "
+        "guardrails and a comparison of prompt/agent versions.",
+        tags=["llm", "rag"],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.datasource_var("loki"),
+            llmops.version_variable(),
+        ],
+        annotations=[
+            common.firing_alerts(
+                'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|'
+                'LLMGuardrailTriggerSpike|SLOFastBurn|SLOSlowBurn"'
+            ),
+            llmops.version_annotation(),
+        ],
+        links=common.links(uid),
+    )
+    for row in ROWS:
+        row(d)
     return d.render()

@@ -56,38 +56,23 @@ def burn_panel(
     )
 
 
-def build() -> core.Json:
-    uid, title = common.SLOS
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
-        description="Service level objectives of rag-api: SLI over the 30-day period, objective, "
-        "error budget left, burn rate per alert window, event volume and SLO alerts. Built on the "
-        "generated slo:* recording rules.",
-        tags=["llm", "slo"],
-        variables=[
-            core.datasource_var("prometheus"),
-            core.query_var("service", "Service", "slo:objective:ratio", "service"),
-            core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
-        ],
-        annotations=[common.firing_alerts(SLO_ALERTS)],
-        links=common.links(uid),
-        time_from="now-6h",
-    )
+# The SLO status table's columns: header, query, unit.
+COLUMNS = [
+    ("Objective", f"slo:objective:ratio{SEL}", "percentunit"),
+    ("SLI (period)", f"1 - slo:error_ratio:rate30d{SEL}", "percentunit"),
+    ("Error budget", f"slo:error_budget:ratio{SEL}", "percentunit"),
+    ("Budget left", f"slo:error_budget_remaining:ratio{SEL}", "percentunit"),
+    ("Burn 1h", f"slo:burn_rate:rate1h{SEL}", BURN_UNIT),
+    ("Burn 6h", f"slo:burn_rate:rate6h{SEL}", BURN_UNIT),
+    ("Burn 3d", f"slo:burn_rate:rate3d{SEL}", BURN_UNIT),
+    ("Events (period)", f"slo:events:increase30d{SEL}", "short"),
+    ("Period", f"slo:period:seconds{SEL}", "dtdurations"),
+]
+REFS = "ABCDEFGHIJ"
 
+
+def status_row(d: core.Dashboard) -> None:
     d.row("Status over the SLO period")
-    columns = [
-        ("Objective", f"slo:objective:ratio{SEL}", "percentunit"),
-        ("SLI (period)", f"1 - slo:error_ratio:rate30d{SEL}", "percentunit"),
-        ("Error budget", f"slo:error_budget:ratio{SEL}", "percentunit"),
-        ("Budget left", f"slo:error_budget_remaining:ratio{SEL}", "percentunit"),
-        ("Burn 1h", f"slo:burn_rate:rate1h{SEL}", BURN_UNIT),
-        ("Burn 6h", f"slo:burn_rate:rate6h{SEL}", BURN_UNIT),
-        ("Burn 3d", f"slo:burn_rate:rate3d{SEL}", BURN_UNIT),
-        ("Events (period)", f"slo:events:increase30d{SEL}", "short"),
-        ("Period", f"slo:period:seconds{SEL}", "dtdurations"),
-    ]
-    refs = "ABCDEFGHIJ"
     d.add(
         core.table(
             "SLO status",
@@ -95,7 +80,7 @@ def build() -> core.Json:
             "30d), the error budget (1 − objective), the share of it left (negative = SLO missed), "
             "current burn rates (1 = spending exactly the budget over the period) and event "
             "volume.",
-            [prom(expr) for _, expr, _ in columns],
+            [prom(expr) for _, expr, _ in COLUMNS],
             "percentunit",
             w=24,
             h=7,
@@ -107,7 +92,7 @@ def build() -> core.Json:
                     "options": {
                         "excludeByName": {"Time": True, "__name__": True},
                         "renameByName": {
-                            f"Value #{refs[i]}": name for i, (name, _, _) in enumerate(columns)
+                            f"Value #{REFS[i]}": name for i, (name, _, _) in enumerate(COLUMNS)
                         },
                         "indexByName": {},
                     },
@@ -115,11 +100,15 @@ def build() -> core.Json:
             ],
             overrides=[
                 core.override_unit(name, unit, decimals=2)
-                for name, _, unit in columns
+                for name, _, unit in COLUMNS
                 if unit != "percentunit"
             ],
         ),
     )
+
+
+def status_gauges(d: core.Dashboard) -> None:
+    """The rest of the status row: budget left, burn per window, SLO alerts."""
     d.add(
         core.bargauge(
             "Error budget left",
@@ -170,6 +159,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def burn_rates(d: core.Dashboard) -> None:
     d.row("Burn rates over time")
     d.add(
         burn_panel(
@@ -187,6 +178,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def sli_events(d: core.Dashboard) -> None:
     d.row("SLI and events")
     d.add(
         core.timeseries(
@@ -223,4 +216,34 @@ def build() -> core.Json:
             w=8,
         ),
     )
+
+
+ROWS: tuple[core.Row, ...] = (
+    status_row,
+    status_gauges,
+    burn_rates,
+    sli_events,
+)
+
+
+def build() -> core.Json:
+    uid, title = common.SLOS
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Service level objectives of rag-api: SLI over the 30-day period, objective, "
+        "error budget left, burn rate per alert window, event volume and SLO alerts. Built on the "
+        "generated slo:* recording rules.",
+        tags=["llm", "slo"],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.query_var("service", "Service", "slo:objective:ratio", "service"),
+            core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
+        ],
+        annotations=[common.firing_alerts(SLO_ALERTS)],
+        links=common.links(uid),
+        time_from="now-6h",
+    )
+    for row in ROWS:
+        row(d)
     return d.render()

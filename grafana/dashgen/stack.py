@@ -15,28 +15,7 @@ from .promql import matchers, sum_rate
 JOB = {"job": "~$job"}
 
 
-def build() -> core.Json:
-    uid, title = common.STACK
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
-        description="Scrape health of every target, OpenTelemetry Collector throughput and "
-        "refusals, Loki and Tempo ingestion and errors, Prometheus rule evaluation and head "
-        "series, Alertmanager notifications.",
-        tags=["stack"],
-        variables=[
-            core.datasource_var("prometheus"),
-            core.query_var("job", "Job", "up", "job"),
-        ],
-        annotations=[
-            common.firing_alerts(
-                matchers(service="!" + common.current().service_name)[1:-1]
-                + ', alertname!="Watchdog"'
-            )
-        ],
-        links=common.links(uid),
-    )
-
+def scrape_targets(d: core.Dashboard) -> None:
     d.row("Scrape targets")
     d.add(
         core.stat(
@@ -70,6 +49,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def collector(d: core.Dashboard) -> None:
     d.row("OpenTelemetry Collector")
     d.add(
         core.timeseries(
@@ -127,6 +108,10 @@ def build() -> core.Json:
             w=8,
         ),
     )
+
+
+def collector_pipeline(d: core.Dashboard) -> None:
+    """The rest of the Collector row."""
     d.add(
         core.timeseries(
             "Exporters: sent / failed",
@@ -173,6 +158,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def loki_tempo(d: core.Dashboard) -> None:
     d.row("Loki and Tempo")
     d.add(
         core.timeseries(
@@ -245,6 +232,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def prometheus_alertmanager(d: core.Dashboard) -> None:
     d.row("Prometheus and Alertmanager")
     d.add(
         core.timeseries(
@@ -296,6 +285,40 @@ def build() -> core.Json:
             thresholds_=thresholds((None, GREEN), (1, YELLOW), (10, ORANGE)),
         ),
     )
+
+
+ROWS: tuple[core.Row, ...] = (
+    scrape_targets,
+    collector,
+    collector_pipeline,
+    loki_tempo,
+    prometheus_alertmanager,
+)
+
+
+def build() -> core.Json:
+    uid, title = common.STACK
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Scrape health of every target, OpenTelemetry Collector throughput and "
+        "refusals, Loki and Tempo ingestion and errors, Prometheus rule evaluation and head "
+        "series, Alertmanager notifications.",
+        tags=["stack"],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.query_var("job", "Job", "up", "job"),
+        ],
+        annotations=[
+            common.firing_alerts(
+                matchers(service="!" + common.current().service_name)[1:-1]
+                + ', alertname!="Watchdog"'
+            )
+        ],
+        links=common.links(uid),
+    )
+    for row in ROWS:
+        row(d)
     return d.render()
 
 

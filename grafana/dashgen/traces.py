@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from genai_telemetry import semconv as sc
 
-from . import common, core, limits
+from . import common, core, limits, usage
 from .core import GREEN, RED, loki, prom, thresholds
 from .promql import quantile, share_by, sum_rate
 
@@ -24,28 +24,9 @@ def span(attr: str) -> str:
     return f"span.{attr}"
 
 
-def build() -> core.Json:
-    service = common.current().service_name
-    SERVICE = f'resource.service.name = "{service}"'
+def trace_tables(d: core.Dashboard) -> None:
+    SERVICE = f'resource.service.name = "{common.current().service_name}"'
     SLOW = f"{round(limits.LATENCY_S * 1000)}ms"  # the latency SLO threshold
-    SLOW_TTFT_S = limits.TTFT_S
-    SPAN = {"service": service}  # Tempo's span metrics name it `service`
-    uid, title = common.TRACES
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
-        description="Failed and slow traces (TraceQL), GenAI model-call spans, the service graph "
-        "and span metrics from Tempo's metrics-generator, and logs linked to traces.",
-        tags=["llm", "traces", "logs"],
-        variables=[
-            core.datasource_var("prometheus"),
-            core.datasource_var("tempo"),
-            core.datasource_var("loki"),
-        ],
-        annotations=[common.firing_alerts('alertname!="Watchdog"')],
-        links=common.links(uid),
-    )
-
     d.row("Traces (TraceQL)")
     d.add(
         core.trace_table(
@@ -88,11 +69,11 @@ def build() -> core.Json:
     )
     d.add(
         core.trace_table(
-            f"Slow first token (> {SLOW_TTFT_S:g} s)",
-            f"Streamed chat spans whose first chunk took longer than {SLOW_TTFT_S} s (the TTFT "
+            f"Slow first token (> {limits.TTFT_S:g} s)",
+            f"Streamed chat spans whose first chunk took longer than {limits.TTFT_S} s (the TTFT "
             "SLO threshold).",
             f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && '
-            f"{span(sc.A_TIME_TO_FIRST_CHUNK)} > {SLOW_TTFT_S} }} | select("
+            f"{span(sc.A_TIME_TO_FIRST_CHUNK)} > {limits.TTFT_S} }} | select("
             f"{span(sc.A_REQUEST_MODEL)}, {span(sc.A_TIME_TO_FIRST_CHUNK)})",
         ),
         core.trace_table(
@@ -103,6 +84,9 @@ def build() -> core.Json:
         ),
     )
 
+
+def span_metrics(d: core.Dashboard) -> None:
+    SPAN = {"service": common.current().service_name}  # Tempo's span metrics name it `service`
     d.row("Service graph and span metrics (Tempo metrics-generator)")
     d.add(
         core.node_graph(
@@ -165,6 +149,8 @@ def build() -> core.Json:
         ),
     )
 
+
+def logs_row(d: core.Dashboard) -> None:
     d.row("Logs")
     d.add(
         core.logs(
@@ -186,4 +172,36 @@ def build() -> core.Json:
             stack=True,
         ),
     )
+
+
+ROWS: tuple[core.Row, ...] = (
+    trace_tables,
+    span_metrics,
+    logs_row,
+    usage.users_and_tenants,
+    usage.conversations,
+    usage.one_user_or_conversation,
+)
+
+
+def build() -> core.Json:
+    uid, title = common.TRACES
+    d = core.Dashboard(
+        uid=uid,
+        title=title,
+        description="Failed and slow traces (TraceQL), GenAI model-call spans, the service graph "
+        "and span metrics from Tempo's metrics-generator, logs linked to traces, and per user, "
+        "tenant and conversation views from the logs.",
+        tags=["llm", "traces", "logs"],
+        variables=[
+            core.datasource_var("prometheus"),
+            core.datasource_var("tempo"),
+            core.datasource_var("loki"),
+            *usage.variables(),
+        ],
+        annotations=[common.firing_alerts('alertname!="Watchdog"')],
+        links=common.links(uid),
+    )
+    for row in ROWS:
+        row(d)
     return d.render()

@@ -8,6 +8,7 @@ underscores, unit suffix), which this test does independently of semconv.py. Sta
 from __future__ import annotations
 
 import pytest
+from opentelemetry.semconv._incubating.attributes import enduser_attributes
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
 from opentelemetry.semconv.attributes import (
@@ -71,7 +72,7 @@ def test_metric_label_names_are_the_package_attribute_names_translated() -> None
 def test_every_semconv_attribute_outside_llm_is_a_package_constant() -> None:
     package = {
         value
-        for module in (gen_ai, error_attributes, server_attributes)
+        for module in (gen_ai, enduser_attributes, error_attributes, server_attributes)
         for name, value in vars(module).items()
         if name.isupper() and isinstance(value, str)
     }

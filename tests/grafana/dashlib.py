@@ -581,7 +581,8 @@ def log_events() -> set[str]:
 
 
 def log_label_allowed(label: str) -> bool:
-    return label in LOG_OTLP_FIELDS or label in log_fields()
+    # `__error__`: Loki's own label on lines a parser or unwrap failed on (`| __error__=""`).
+    return label in LOG_OTLP_FIELDS or label == "__error__" or label in log_fields()
 
 
 TRACE_INTRINSICS = {"status", "duration", "name", "kind", "statusMessage", "traceDuration"}

@@ -154,6 +154,7 @@ _MATCHER = re.compile(
     r'(?P<value>"(?:[^"\\]|\\.)*"|-?[\d.]+)\s*'
 )
 _LINE_FILTER = re.compile(r'\s*(?P<op>\|=|!=|\|~|!~)\s*"(?P<value>(?:[^"\\]|\\.)*)"')
+_UNWRAP = re.compile(r"\s*\|\s*unwrap\s+(?P<field>[A-Za-z_]\w*)")
 _LABEL_STAGE = re.compile(
     r"\s*\|\s*(?P<cond>[A-Za-z_]\w*\s*(?:=~|!~|!=|==|>=|<=|=|>|<)\s*"
     r'(?:"(?:[^"\\]|\\.)*"|-?[\d.]+))'
@@ -203,6 +204,11 @@ def parse_logql(query: str) -> list[Predicate]:
                 preds.append(lambda ln, t=text: re.search(t, ln.line) is None)
             rest = rest[lf.end() :]
             continue
+        uw = _UNWRAP.match(rest)
+        if uw:  # a line whose field is no number gets __error__ (dropped by `| __error__=""`)
+            preds.append(lambda ln, f=uw["field"]: _number(ln.labels.get(f)))
+            rest = rest[uw.end() :]
+            continue
         ls = _LABEL_STAGE.match(rest)
         if ls:
             preds.append(_label_predicate(ls["cond"]))
@@ -210,3 +216,34 @@ def parse_logql(query: str) -> list[Predicate]:
             continue
         raise Unsupported(f"LogQL stage at {rest!r}")
     return preds
+
+
+def _number(value: str | None) -> bool:
+    try:
+        float(value or "")
+    except ValueError:
+        return False
+    return True
+
+
+_PIPELINE = re.compile(r"\{[^{}]*\}[^\[\]{}]*?(?=\s*\[)")
+_GROUPING = re.compile(r"\bby\s*\((?P<labels>[^()]*)\)")
+
+
+def metric_pipelines(query: str) -> list[list[Predicate]]:
+    """The predicates of every log pipeline of a LogQL metric query (`A + B` has two)."""
+    found = [parse_logql(m.group(0)) for m in _PIPELINE.finditer(query)]
+    if not found:
+        raise Unsupported(f"LogQL metric query shape {query!r}")
+    return found
+
+
+def grouping_labels(query: str) -> set[str]:
+    """Labels a metric query groups by: every matched line must carry them, or the query
+    returns one series with an empty label instead of one per user / conversation."""
+    return {
+        label.strip()
+        for m in _GROUPING.finditer(query)
+        for label in m["labels"].split(",")
+        if label.strip()
+    }

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from demo_app.api.identity import user_pseudonym
 from harness.otlp_receiver import OTLPReceiver, Span
 from harness.procs import start_rag_api
 from tests.grafana import dashlib, telemetry_eval
@@ -31,14 +32,30 @@ class Captured:
     logs: list[telemetry_eval.LogLine]
 
 
+# Who the traffic is for: the per-user, per-tenant and per-conversation panels need them, and
+# the dashboard's $user / $conversation textboxes are filled with these before evaluation.
+USERS = ("alice@example.com", "bob")
+TENANT_KEY = "dashboards-tenant-key"  # throwaway API key of the app under test
+CONVERSATION = "conv-dashboards-1"
+TEXTBOXES = {"user": user_pseudonym(USERS[0]) or "", "conversation": CONVERSATION}
+
+
 def _traffic(url: str) -> None:
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    turn = iter(range(1000))
     with httpx.Client(base_url=url, timeout=60) as c:
 
         def chat(question: str, stream: bool = False, **extra: Any) -> None:
             path = "/v1/chat/stream" if stream else "/v1/chat"
-            body = {"question": question, **extra}
-            with c.stream("POST", path, json=body) as r:
+            n = next(turn)
+            body = {
+                "question": question,
+                "user": USERS[n % 2],
+                "conversation_id": CONVERSATION if n % 2 == 0 else f"conv-{n}",
+                **extra,
+            }
+            headers = {"X-API-Key": TENANT_KEY} if n % 3 == 0 else {}
+            with c.stream("POST", path, json=body, headers=headers) as r:
                 for _ in r.iter_lines():
                     pass
 
@@ -71,6 +88,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
                 "ADMIN_TOKEN": ADMIN_TOKEN,
                 "SIM_LATENCY_SCALE": str(SCALE),
                 "RATE_LIMIT_ENABLED": "false",
+                "API_KEYS": f"{TENANT_KEY}:pro",
             },
         )
         try:
@@ -100,7 +118,7 @@ def unmatched(captured: Captured, directory: Path = dashlib.DASHBOARDS) -> list[
     by_uid = {d["uid"]: d for d in dashboards.values()}
     problems = []
     for q in dashlib.queries(dashboards):
-        text = dashlib.substitute(q.text, by_uid[q.dashboard])
+        text = dashlib.substitute(_fill_textboxes(q.text), by_uid[q.dashboard])
         if q.lang == "traceql":
             parsed = telemetry_eval.parse_traceql(text)
             if not any(parsed.matches(s) for s in captured.spans):
@@ -109,9 +127,32 @@ def unmatched(captured: Captured, directory: Path = dashlib.DASHBOARDS) -> list[
                 if all(telemetry_eval.span_field(s, attr) is None for s in captured.spans):
                     problems.append(f"{q.id}: no span has {attr}")
         elif q.lang == "logql":
-            predicates = telemetry_eval.parse_logql(text)
-            if not any(all(p(ln) for p in predicates) for ln in captured.logs):
-                problems.append(f"{q.id}: no log line matches {text}")
+            problems += [f"{q.id}: {p}" for p in _logql_problems(text, captured.logs)]
+    return problems
+
+
+def _fill_textboxes(text: str) -> str:
+    """$user / $conversation (free-text variables, empty by default) → values of the traffic."""
+    for name, value in TEXTBOXES.items():
+        text = text.replace(f"${name}", value)
+    return text
+
+
+def _logql_problems(text: str, logs: list[telemetry_eval.LogLine]) -> list[str]:
+    """A log query must match a line; each pipeline of a metric query must match lines that
+    carry the labels it groups by (else one empty-labelled series instead of one per user)."""
+    if text.lstrip().startswith("{"):
+        predicates = telemetry_eval.parse_logql(text)
+        hit = any(all(p(ln) for p in predicates) for ln in logs)
+        return [] if hit else [f"no log line matches {text}"]
+    problems = []
+    by = telemetry_eval.grouping_labels(text)
+    for predicates in telemetry_eval.metric_pipelines(text):
+        matched = [ln for ln in logs if all(p(ln) for p in predicates)]
+        if not matched:
+            problems.append(f"no log line matches {text}")
+        elif not any(all(ln.labels.get(label) for label in by) for ln in matched):
+            problems.append(f"no matching log line carries {sorted(by)}: {text}")
     return problems
 
 
@@ -144,6 +185,33 @@ def test_every_traceql_and_logql_query_selects_real_data(captured: Captured) -> 
             "loki",
             {"expr": '{service_name="rag-api"} | severity_text="error"'},
             "no log",
+        ),
+        # Grouping by a field no chat line has: one series with an empty label, not one per user.
+        (
+            "llm-traces.json",
+            "loki",
+            {
+                "expr": 'topk(10, sum by (user) (count_over_time({service_name="rag-api"} '
+                '|= "chat_answered" [1h])))'
+            },
+            "carries ['user']",
+        ),
+        # unwrap of a field that is no number (the model name): every line is an error.
+        (
+            "llm-traces.json",
+            "loki",
+            {
+                "expr": 'sum(sum_over_time({service_name="rag-api"} |= "chat_answered" '
+                '| unwrap model | __error__="" [1h]))'
+            },
+            "no log line matches",
+        ),
+        # The user textbox holds a pseudonym; a raw user id matches no span.
+        (
+            "llm-traces.json",
+            "tempo",
+            {"query": '{ span.enduser.pseudo.id = "alice@example.com" }'},
+            "no span matches",
         ),
         # gen_ai.system was renamed gen_ai.provider.name (semconv 1.37): no span has it.
         (

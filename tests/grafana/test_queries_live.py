@@ -103,6 +103,30 @@ def test_latency_panels_have_exemplars_in_prometheus(stack: livestack.LiveStack)
     assert "trace_id" in labels, data[:1]
 
 
+def _variable_values(stack: livestack.LiveStack, dashboard: dict[str, Any], name: str) -> set[str]:
+    var = dashlib.variables(dashboard)[name]
+    m = dashlib.LABEL_VALUES.match(var["query"])
+    assert m, var["query"]
+    selector = dashlib.substitute(m.group("selector"), dashboard)
+    return {s.get(m.group("label"), "") for s in stack.series(selector)} - {""}
+
+
+def test_model_variable_lists_every_model_with_spend(stack: livestack.LiveStack) -> None:
+    """Picking models in $model must not drop spend: every model the cost panels add up
+    (embeddings too) is one of the variable's values, on every dashboard that has it."""
+    dashboards = dashlib.load()
+    cost = dashboards["llm-cost.json"]
+    panel = next(p for p in dashlib.all_panels(cost) if p["title"] == "Cost per hour by model")
+    spend = stack.query(dashlib.substitute(panel["targets"][0]["expr"], cost))["result"]
+    spent = {s["metric"].get(semconv.L_MODEL, "") for s in spend}
+    assert any("embedding" in m for m in spent), spent  # the traffic priced embeddings
+    with_model = [d for d in dashboards.values() if "model" in dashlib.variables(d)]
+    assert len(with_model) >= 2
+    for dash in with_model:
+        missing = spent - _variable_values(stack, dash, "model")
+        assert not missing, f"{dash['uid']}: $model cannot select {sorted(missing)}"
+
+
 # --- The check fails on broken queries --------------------------------------------------------
 def _break_first_prometheus_target(directory: Path, file_name: str, expr: str) -> str:
     path = directory / file_name

@@ -1,0 +1,83 @@
+"""A stricter ratio check than dashlib.ratio_filter_problems: the two sides of a division must
+apply each dashboard variable to the same LABEL, not just mention the same variables.
+
+`x{gen_ai_request_model=~"$model"} / y{gen_ai_response_model=~"$model"}` passes a check on
+variable names but filters the two sides by different labels: under a model filter a request
+answered by another model (a fallback, a provider alias) counts on one side only. Fallbacks
+(`x or vector(0)`, `x or 0 * y`) are skipped as in dashlib; a side's filters are the union of
+(label, variable) pairs of all its selectors, so joins (`* on (…) group_left … info{v=~"$v"}`)
+count for the side they filter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import promql_parser
+
+from tests.grafana import dashlib
+
+Pair = tuple[str, str]  # (label, dashboard variable)
+
+
+def _selectors(node: Any) -> list[Any]:
+    out, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, promql_parser.MatrixSelector):
+            n = n.vector_selector
+        if isinstance(n, promql_parser.VectorSelector):
+            out.append(n)
+            continue
+        todo.extend(dashlib._children(n))
+    return out
+
+
+def _strip_fallback(side: Any) -> Any:
+    while isinstance(side, promql_parser.ParenExpr) or (
+        isinstance(side, promql_parser.BinaryExpr) and str(side.op) == "or"
+    ):
+        side = side.expr if isinstance(side, promql_parser.ParenExpr) else side.lhs
+    return side
+
+
+def filter_pairs(side: Any) -> set[Pair]:
+    """(label, variable) for every matcher of the side whose value uses a dashboard variable."""
+    pairs = set()
+    for selector in _selectors(_strip_fallback(side)):
+        matchers = selector.matchers
+        for m in [*matchers.matchers, *(x for group in matchers.or_matchers for x in group)]:
+            for var in dashlib.referenced_vars(m.value):
+                if not var.startswith("__"):
+                    pairs.add((m.name, var))
+    return pairs
+
+
+def problems(expr: str) -> list[str]:
+    builtins = dashlib.Interpolation().builtins()
+    text = dashlib.VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
+    try:
+        nodes = [promql_parser.parse(text)]
+    except ValueError as exc:
+        return [f"not valid PromQL: {exc}"]
+    out = []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(dashlib._children(node))
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
+            a, b = filter_pairs(node.lhs), filter_pairs(node.rhs)
+            if a != b:
+                out.append(
+                    f"ratio sides filter different labels: only numerator {sorted(a - b)}, "
+                    f"only denominator {sorted(b - a)}"
+                )
+    return out
+
+
+def dashboard_problems() -> list[str]:
+    """Every PromQL query of the shipped dashboards (panels and annotations)."""
+    found = []
+    for q in dashlib.queries(dashlib.load()):
+        if q.lang == "promql":
+            found += [f"{q.id}: {p}" for p in problems(q.text)]
+    return found
