@@ -19,9 +19,15 @@ lint: bootstrap ## ruff, secret scan and workflow lint
 	$(VENV)/bin/ruff format --check .
 	@if [ -x scripts/lint-extra.sh ]; then ./scripts/lint-extra.sh; fi
 
+# `make test` in parallel processes (pytest-xdist): the e2e tier, mostly waiting on alert windows,
+# starts first on a worker of its own while two more run the rest module by module (a module's
+# fixtures are started once). TEST_WORKERS=0 runs everything in this process, one after the other.
+TEST_WORKERS ?= 3
+TEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
+
 .PHONY: test
 test: lint ## Everything provable without Docker, on real engines (needs nothing else)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 .PHONY: check
 check: lint ## Edit loop (well under 90 s): lint + the tests that start no external process

@@ -181,6 +181,8 @@ class Settings:
     cache_enabled: bool = True
     cache_ttl_seconds: float = 300.0
     cache_max_entries: int = 1024
+    # Recent answers that POST /v1/feedback can join to their model, route and retrieval quality.
+    feedback_index_size: int = 10_000
     # --- telemetry ---
     telemetry_enabled: bool = True
     service_name: str = semconv.SERVICE_NAME
@@ -258,6 +260,7 @@ class Settings:
             cache_enabled=_bool(env, "CACHE_ENABLED", d.cache_enabled),
             cache_ttl_seconds=_num(env, "CACHE_TTL_SECONDS", d.cache_ttl_seconds),
             cache_max_entries=_int(env, "CACHE_MAX_ENTRIES", d.cache_max_entries, minimum=1),
+            feedback_index_size=_int(env, "FEEDBACK_INDEX_SIZE", d.feedback_index_size, minimum=1),
             telemetry_enabled=_bool(env, "TELEMETRY_ENABLED", d.telemetry_enabled),
             service_name=_str(env, "OTEL_SERVICE_NAME", d.service_name),
             service_version=_str(env, "SERVICE_VERSION", d.service_version),

@@ -27,6 +27,12 @@ AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool oper
 RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
 
 
+# Feedback (kind, sentiment) pairs that can occur: thumbs are never neutral.
+FEEDBACK_PAIRS = (
+    *((sc.FEEDBACK_THUMBS, s) for s in (sc.SENTIMENT_POSITIVE, sc.SENTIMENT_NEGATIVE)),
+    *((sc.FEEDBACK_SCORE, s) for s in sc.FEEDBACK_SENTIMENTS),
+)
+
 _CHILD_CACHE_MAX = 4096  # raw label tuples remembered per metric (beyond: uncached lookups)
 
 
@@ -82,6 +88,9 @@ INSTRUMENTS: tuple[_Instrument, ...] = (
     _Instrument("prompt_version", "gauge", sc.LLM_PROMPT_VERSION_INFO,
                 "1 for the prompt/agent version this process runs (join on instance to compare "
                 "versions)."),
+    _Instrument("user_feedback", "counter", sc.LLM_USER_FEEDBACK,
+                "End-user feedback by kind and sentiment, with the judged answer's model, route "
+                "and retrieval quality (request_known=false: not in the recent-answer index)."),
 )
 # fmt: on
 
@@ -105,6 +114,7 @@ class Metrics:
     tool_duration: Histogram
     guardrail_checks: Counter
     prompt_version: Gauge
+    user_feedback: Counter
 
     def __init__(
         self,
@@ -130,6 +140,8 @@ class Metrics:
         for guardrail in sc.GUARDRAILS:
             for action in sc.GUARDRAIL_ACTIONS:
                 self.guardrail_checks.labels(guardrail, action)
+        for kind, sentiment in FEEDBACK_PAIRS:  # the feedback SLI exists before any feedback
+            self.user_feedback.labels(kind, sentiment, "", "", "", "false")
 
     def _instrument(self, row: _Instrument) -> Histogram | Counter | Gauge:
         """The prometheus-client metric of one table row, on this app's registry."""
@@ -357,6 +369,20 @@ class Metrics:
         if self.enabled:
             self.prompt_version.clear()
             self.prompt_version.labels(version).set(1)
+
+    def add_feedback(
+        self, kind: str, sentiment: str, model: str | None, route: str, quality: str, known: bool
+    ) -> None:
+        """One feedback; model/route/quality are the judged answer's ("" when not known)."""
+        if self.enabled:
+            self.user_feedback.labels(
+                sc.bounded(kind, sc.FEEDBACK_KINDS),
+                sc.bounded(sentiment, sc.FEEDBACK_SENTIMENTS),
+                self.model(model or ""),
+                route and sc.bounded(route, sc.ANSWER_ROUTES),
+                quality and sc.bounded(quality, sc.RETRIEVAL_QUALITIES),
+                "true" if known else "false",
+            ).inc()
 
     # --- exposition ------------------------------------------------------------------------------
     def render(self, accept: str | None) -> tuple[bytes, str]:

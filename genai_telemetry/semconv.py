@@ -65,6 +65,9 @@ LLM_GUARDRAIL_CHECKS: Final = "llm_guardrail_checks_total"
 # 1 per running prompt/agent version (an info metric: joined on instance, so no other metric
 # carries the version label and a canary replica shows up as its own version).
 LLM_PROMPT_VERSION_INFO: Final = "llm_prompt_version_info"
+# End-user feedback (POST /v1/feedback) on an earlier answer, joined to that answer's model, route
+# and retrieval quality (the semconv has no feedback metric).
+LLM_USER_FEEDBACK: Final = "llm_user_feedback_total"
 
 # --- Metric label names --------------------------------------------------------------------
 L_HTTP_METHOD: Final = "http_request_method"
@@ -84,6 +87,11 @@ L_TOOL_NAME: Final = "gen_ai_tool_name"
 L_GUARDRAIL: Final = "guardrail"
 L_GUARDRAIL_ACTION: Final = "action"
 L_PROMPT_VERSION: Final = "prompt_version"
+L_FEEDBACK_KIND: Final = "feedback_kind"
+L_FEEDBACK_SENTIMENT: Final = "feedback_sentiment"
+L_ANSWER_ROUTE: Final = "answer_route"
+L_RETRIEVAL_QUALITY: Final = "retrieval_quality"
+L_REQUEST_KNOWN: Final = "request_known"
 
 # Labels of each metric, in order (the metrics test asserts exactly these sets).
 METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
@@ -105,6 +113,14 @@ METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
     LLM_TOOL_CALL_DURATION: (L_TOOL_NAME, L_ERROR_TYPE),
     LLM_GUARDRAIL_CHECKS: (L_GUARDRAIL, L_GUARDRAIL_ACTION),
     LLM_PROMPT_VERSION_INFO: (L_PROMPT_VERSION,),
+    LLM_USER_FEEDBACK: (
+        L_FEEDBACK_KIND,
+        L_FEEDBACK_SENTIMENT,
+        L_MODEL,
+        L_ANSWER_ROUTE,
+        L_RETRIEVAL_QUALITY,
+        L_REQUEST_KNOWN,
+    ),
 }
 
 # --- Bounded label values ----------------------------------------------------------------------
@@ -155,6 +171,29 @@ ACTION_BLOCKED: Final = "blocked"  # refused without calling a model
 GUARDRAIL_ACTIONS: Final = (ACTION_PASSED, ACTION_FLAGGED, ACTION_BLOCKED)
 # Default allow-list of prompt/agent versions (PROMPT_VERSIONS overrides it).
 PROMPT_VERSIONS: Final = ("v1", "v2", "v3")
+# User feedback: thumbs (up/down) or a score in [0, 1], mapped onto a sentiment (docs/telemetry.md).
+FEEDBACK_THUMBS: Final = "thumbs"
+FEEDBACK_SCORE: Final = "score"
+FEEDBACK_KINDS: Final = (FEEDBACK_THUMBS, FEEDBACK_SCORE)
+SENTIMENT_POSITIVE: Final = "positive"
+SENTIMENT_NEUTRAL: Final = "neutral"
+SENTIMENT_NEGATIVE: Final = "negative"
+FEEDBACK_SENTIMENTS: Final = (SENTIMENT_POSITIVE, SENTIMENT_NEUTRAL, SENTIMENT_NEGATIVE)
+# How an answer was produced (the response's `route`); "" when the request is unknown.
+ANSWER_ROUTES: Final = ("retrieval", "tool", "guardrail")
+# Retrieval quality of the judged answer, from its best retrieval score; "" without retrieval
+# (tool or guardrail answer, unknown request), `empty` when retrieval returned no document.
+RETRIEVAL_QUALITY_HIGH: Final = "high"
+RETRIEVAL_QUALITY_MEDIUM: Final = "medium"
+RETRIEVAL_QUALITY_LOW: Final = "low"
+RETRIEVAL_QUALITY_EMPTY: Final = "empty"
+RETRIEVAL_QUALITIES: Final = (
+    RETRIEVAL_QUALITY_HIGH,
+    RETRIEVAL_QUALITY_MEDIUM,
+    RETRIEVAL_QUALITY_LOW,
+    RETRIEVAL_QUALITY_EMPTY,
+)
+REQUEST_KNOWN_VALUES: Final = ("true", "false")
 
 
 def bounded(value: str | None, allowed: tuple[str, ...] | frozenset[str]) -> str:
@@ -194,6 +233,7 @@ A_OUTPUT_MESSAGES: Final = _gen_ai.GEN_AI_OUTPUT_MESSAGES
 A_EVALUATION_NAME: Final = _gen_ai.GEN_AI_EVALUATION_NAME
 A_EVALUATION_SCORE_VALUE: Final = _gen_ai.GEN_AI_EVALUATION_SCORE_VALUE
 A_EVALUATION_SCORE_LABEL: Final = _gen_ai.GEN_AI_EVALUATION_SCORE_LABEL
+A_EVALUATION_EXPLANATION: Final = _gen_ai.GEN_AI_EVALUATION_EXPLANATION
 # The request's end user as a pseudonym (v1.41: enduser.id is the raw, PII id; user.id is the
 # generic user registry). Unbounded: spans and logs only, never a metric label.
 A_ENDUSER_PSEUDO_ID: Final = _enduser.ENDUSER_PSEUDO_ID
@@ -205,10 +245,14 @@ A_LLM_FEATURE: Final = "llm.feature"
 A_LLM_TENANT_ID: Final = "llm.tenant.id"  # the API key's pseudonym; unbounded like the user
 A_LLM_PROMPT_VERSION: Final = "llm.prompt.version"
 A_LLM_GUARDRAILS_TRIGGERED: Final = "llm.guardrails.triggered"  # names of guardrails not passed
+A_LLM_FEEDBACK_KIND: Final = "llm.feedback.kind"  # thumbs | score
+A_LLM_FEEDBACK_REQUEST_KNOWN: Final = "llm.feedback.request_known"
 
 # Events: OTel log records with this event name, parented to the span they are about (the
 # package has no constants for event names).
 EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+# gen_ai.evaluation.name of end-user feedback (a human evaluation of the whole answer).
+EVALUATION_USER_FEEDBACK: Final = "user_feedback"
 
 CAPTURE_CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 # Opt-in switch for gen_ai.retrieval.documents (the spec makes the attribute opt-in).

@@ -94,6 +94,8 @@ class Span:
     resource: dict[str, Any]
     scope: str
     duration_ns: int
+    # (trace_id, span_id) of each span link
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -318,6 +320,7 @@ def decode_spans(request: ExportTraceServiceRequest) -> list[Span]:
             resource=resource,
             scope=scope,
             duration_ns=s.end_time_unix_nano - s.start_time_unix_nano,
+            links=[(link.trace_id.hex(), link.span_id.hex()) for link in s.links],
         )
         for resource, scope, s in items(request)
     ]

@@ -31,6 +31,7 @@ EXTERNAL = (
     "demo_app/test_dockerfile.py",
     "demo_app/test_error_shape.py",
     "demo_app/test_fault_bounds.py",
+    "demo_app/test_feedback.py",
     "demo_app/test_metrics.py",
     "demo_app/test_otlp.py",
     "demo_app/test_redaction.py",
@@ -64,9 +65,13 @@ TESTS = Path(__file__).resolve().parent
 CHECK_TIER = os.environ.get("CHECK_TIER") == "1"
 
 
-def _is_external(path: Path) -> bool:
+def _matches(path: Path, patterns: tuple[str, ...]) -> bool:
     rel = path.resolve().relative_to(TESTS).as_posix()
-    return any(fnmatch.fnmatch(rel, pattern) for pattern in EXTERNAL)
+    return any(fnmatch.fnmatch(rel, pattern) for pattern in patterns)
+
+
+def _is_external(path: Path) -> bool:
+    return _matches(path, EXTERNAL)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,10 +82,16 @@ def pytest_configure(config: pytest.Config) -> None:
         _refuse_processes()
 
 
+# Collected first: the longest module, mostly waiting (`make test` gives it a worker of its own
+# from the start, and the rest runs beside it).
+FIRST = ("e2e/test_alert_path.py",)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _is_external(item.path):
             item.add_marker(pytest.mark.external)
+    items.sort(key=lambda item: not _matches(item.path, FIRST))  # stable: the rest keeps its order
 
 
 def _refuse_processes() -> None:

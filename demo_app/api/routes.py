@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
 
 from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
+from demo_app.api import feedback
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.identity import bind_identity
 from demo_app.api.schemas import (
@@ -41,6 +42,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 ERRORS = errors(413, 422, 429, 502, 503, 504)  # the chat routes
 
 router = APIRouter()
+router.include_router(feedback.router)  # POST /v1/feedback (demo_app/api/feedback.py)
 admin_router = APIRouter(prefix="/admin")
 alerts_router = APIRouter()  # mounted only when ALERTS_WEBHOOK_TOKEN is set
 
@@ -141,6 +143,7 @@ def _log_answer(state: AppState, inp: ChatInput, answer: Answer, started: float)
         fields["question"] = inp.question
         fields["answer"] = answer.text
     state.telemetry.log.info("chat_answered", **fields)
+    state.answered.remember_current(answer.route, answer.model, answer.sources)  # for feedback
 
 
 def _log_failure(state: AppState, inp: ChatInput, exc: BaseException) -> None:

@@ -2,7 +2,8 @@
 
 Open loop: requests start at the configured rate whatever the response times are (a slow
 provider does not slow the arrivals down, as in real traffic); in-flight requests are capped.
-It draws the same request mix as the Locust user (`traffic.RequestFactory`).
+It draws the same request mix as the Locust user (`traffic.RequestFactory`), user feedback on
+the answers included (`traffic.verdict`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
 from demo_app.loadgen.scenarios import Mix
 from demo_app.loadgen.stats import Stats, progress_line
-from demo_app.loadgen.traffic import Request, RequestFactory, classify_status
+from demo_app.loadgen.traffic import (
+    FEEDBACK_PATH,
+    Request,
+    RequestFactory,
+    answer_of,
+    classify_status,
+    verdict,
+)
 
 
 class AsyncDriver:
@@ -57,22 +66,39 @@ class AsyncDriver:
 
     async def _send(self, client: httpx.AsyncClient, req: Request) -> None:
         t0 = time.monotonic()
+        text = ""
         try:
             if req.stream:
                 async with client.stream(
                     "POST", req.path, json=req.body, headers=req.headers
                 ) as resp:
-                    async for _ in resp.aiter_raw():
-                        pass
+                    text = (await resp.aread()).decode("utf-8", errors="replace")
                     status = resp.status_code
             else:
                 resp = await client.post(req.path, json=req.body, headers=req.headers)
-                status = resp.status_code
+                status, text = resp.status_code, resp.text
             label, outcome = str(status), classify_status(status)
+        except httpx.HTTPError as exc:
+            label, outcome, status = f"error:{type(exc).__name__}", "failed", 0
+        t1 = time.monotonic()
+        self.stats.record(t1, t1 - t0, label, outcome, req.kind)
+        answer = answer_of(req.stream, status, text)
+        body = verdict(answer, self.factory.mix, self.factory.rng) if answer else None
+        if body is not None:
+            await self._feedback(client, body, req.headers)
+
+    async def _feedback(
+        self, client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        """The user's verdict on the answer, counted as a request of kind `feedback`."""
+        t0 = time.monotonic()
+        try:
+            resp = await client.post(FEEDBACK_PATH, json=body, headers=headers)
+            label, outcome = str(resp.status_code), classify_status(resp.status_code)
         except httpx.HTTPError as exc:
             label, outcome = f"error:{type(exc).__name__}", "failed"
         t1 = time.monotonic()
-        self.stats.record(t1, t1 - t0, label, outcome, req.kind)
+        self.stats.record(t1, t1 - t0, label, outcome, "feedback")
 
     def _report(self) -> None:
         if self.progress is None:

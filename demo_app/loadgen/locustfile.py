@@ -36,7 +36,14 @@ except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from demo_app.loadgen.scenarios import Mix, load_scenarios
 from demo_app.loadgen.stats import fmt_seconds, progress_line
-from demo_app.loadgen.traffic import RequestFactory, classify_status
+from demo_app.loadgen.traffic import (
+    FEEDBACK_NAME,
+    FEEDBACK_PATH,
+    RequestFactory,
+    answer_of,
+    classify_status,
+    verdict,
+)
 
 # Each user paces itself to one request every PACE_S seconds: users = rate × PACE_S, so requests
 # slower than 1 s (incidents) do not lower the offered rate until they exceed PACE_S.
@@ -81,8 +88,17 @@ class RagApiUser(HttpUser):
     def ask(self) -> None:
         self._started = time.perf_counter()
         req = FACTORY.next()
+        status, text = self._post(req.path, req.body, req.headers, req.name)
+        answer = answer_of(req.stream, status, text)
+        body = verdict(answer, MIX, FACTORY.rng) if answer else None
+        if body is not None:  # the user rates the answer
+            self._post(FEEDBACK_PATH, body, req.headers, FEEDBACK_NAME)
+
+    def _post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str], name: str
+    ) -> tuple[int, str]:
         with self.client.post(
-            req.path, json=req.body, headers=req.headers, name=req.name, catch_response=True
+            path, json=body, headers=headers, name=name, catch_response=True
         ) as resp:
             outcome = classify_status(resp.status_code)
             if outcome == "ok":
@@ -93,6 +109,7 @@ class RagApiUser(HttpUser):
                 resp.success()
             else:
                 resp.failure(f"HTTP {resp.status_code}")
+            return resp.status_code, resp.text or ""
 
 
 if PLAN is not None:

@@ -24,6 +24,7 @@ FAULT_KNOBS = KNOB_BOUNDS
 # The question sources a request draws from (weights, normalised at use).
 QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated", "injection", "pii")
 MIX_KEYS = ("stream", "questions", "tiers", "features", "models")
+FEEDBACK_KEYS = ("feedback", "dislike")  # optional mix keys (default 0: no feedback)
 WATCHDOG = "Watchdog"
 ANY_OTHER = "*"  # in `forbid`: every alert not listed in `raise` (Watchdog is always allowed)
 
@@ -77,6 +78,8 @@ class Mix:
     tiers: dict[str, float]
     features: dict[str, float]
     models: dict[str, float]
+    feedback: float = 0.0  # share of answers the user rates (POST /v1/feedback)
+    dislike: float = 0.0  # share of those verdicts negative whatever the answer
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +88,8 @@ class Mix:
             "tiers": dict(self.tiers),
             "features": dict(self.features),
             "models": dict(self.models),
+            "feedback": self.feedback,
+            "dislike": self.dislike,
         }
 
 
@@ -305,7 +310,8 @@ def _weights(ctx: _Ctx, parent: Any, key: str, where: str, allowed: tuple[str, .
 
 
 def _mix(ctx: _Ctx, d: Any, where: str, base: Mix | None) -> Mix:
-    _check_keys(ctx, d, where, () if base else MIX_KEYS, MIX_KEYS if base else ())
+    optional = (*(MIX_KEYS if base else ()), *FEEDBACK_KEYS)
+    _check_keys(ctx, d, where, () if base else MIX_KEYS, optional)
     from genai_telemetry.semconv import FEATURES, USER_TIERS
 
     def pick(key: str, parse):
@@ -320,6 +326,10 @@ def _mix(ctx: _Ctx, d: Any, where: str, base: Mix | None) -> Mix:
         tiers=pick("tiers", lambda k: _weights(ctx, d, k, where, USER_TIERS)),
         features=pick("features", lambda k: _weights(ctx, d, k, where, FEATURES)),
         models=pick("models", lambda k: _weights(ctx, d, k, where, None)),
+        **{
+            k: _number(ctx, d, k, where, 0.0, 1.0) if k in d else getattr(base, k, 0.0)
+            for k in FEEDBACK_KEYS
+        },
     )
 
 

@@ -8,11 +8,16 @@ endpoint (streaming or not) and JSON body — drawn from the scenario's weights:
   path), `repeated` (a small pool of popular questions → response-cache hits), `injection`
   (prompt-injection attempts: blocked by the guardrail) and `pii` (a corpus question carrying
   an e-mail address or phone number: flagged);
-- `tiers`, `features`, `models` (weighted), and the `stream` share on `/v1/chat/stream`.
+- `tiers`, `features`, `models` (weighted), and the `stream` share on `/v1/chat/stream`;
+- `feedback`: the share of answers the user then rates on `/v1/feedback` (`verdict(answer,
+  mix, rng)`): thumbs or a score that follows the answer's faithfulness (tool answers
+  are liked, refusals get none), plus noise; `dislike` makes that share of verdicts negative
+  whatever the answer (users unhappy with answers the evaluator passes).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Mapping, Sequence
@@ -24,6 +29,12 @@ from demo_app.loadgen.scenarios import Mix
 
 CHAT_PATH = "/v1/chat"
 STREAM_PATH = "/v1/chat/stream"
+FEEDBACK_PATH = "/v1/feedback"
+FEEDBACK_NAME = f"POST {FEEDBACK_PATH}"
+# How much a simulated user likes a calculator answer (others: their faithfulness score).
+TOOL_LIKING = 0.9
+VERDICT_NOISE = 0.1  # standard deviation of a user's verdict around the answer's quality
+BY_TRACE_SHARE = 0.3  # verdicts that name the answer by trace_id instead of request_id
 
 # Phrasings wrapped around a corpus document title (all answerable from the knowledge base).
 _CORPUS_TEMPLATES = (
@@ -204,6 +215,50 @@ class RequestFactory:
             conversation, left = f"{user}-c{who.randrange(1 << 32):08x}", who.randint(*TURNS)
         self.conversations[user] = (conversation, left - 1)
         return {"user": user, "conversation_id": conversation}
+
+
+def answer_of(stream: bool, status: int, text: str) -> dict[str, Any] | None:
+    """The answer of a chat response (the JSON body, or a stream's `done` event); None when the
+    request failed or the body is not what rag-api sends."""
+    if status != 200:
+        return None
+    try:
+        if not stream:
+            answer = json.loads(text)
+        else:
+            done = text.rsplit("event: done\n", 1)
+            if len(done) != 2:
+                return None
+            answer = json.loads(done[1].split("\n", 1)[0].removeprefix("data: "))
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) and answer.get("request_id") else None
+
+
+def _liking(answer: Mapping[str, Any]) -> float:
+    if answer.get("route") == "tool":
+        return TOOL_LIKING
+    evaluation = answer.get("evaluation") or {}
+    return float(evaluation.get("faithfulness", 0.5))
+
+
+def verdict(answer: Mapping[str, Any], mix: Mix, rng: random.Random) -> dict[str, Any] | None:
+    """The body of a user's feedback on `answer`, or None (most users give none; whoever got a
+    guardrail refusal was probing, not asking, and rates nothing)."""
+    if answer.get("route") == "guardrail" or rng.random() >= mix.feedback:
+        return None
+    liking = 0.1 if rng.random() < mix.dislike else _liking(answer)
+    felt = min(1.0, max(0.0, rng.gauss(liking, VERDICT_NOISE)))
+    trace_id = answer.get("trace_id")
+    if trace_id and rng.random() < BY_TRACE_SHARE:
+        body: dict[str, Any] = {"trace_id": trace_id}
+    else:
+        body = {"request_id": answer["request_id"]}
+    if rng.random() < 0.5:
+        body["thumbs"] = "up" if felt >= 0.5 else "down"
+    else:
+        body["score"] = round(felt, 2)
+    return body
 
 
 def classify_status(status: int) -> str:

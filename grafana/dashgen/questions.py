@@ -99,6 +99,16 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "Chat latency p95 by version": "Is the new prompt/agent version slower?",
         "Low-faithfulness share by version (score ≤ {quality:g})": "Does the new "
         "prompt/agent version answer worse?",
+        "Satisfied (range)": "How many users liked their answers?",
+        "Dissatisfied (range)": "Is the share of unhappy users within the satisfaction SLO?",
+        "Feedback per second by sentiment": "How much feedback arrives, and how does it lean?",
+        "Satisfied share by model (1h)": "Which model's answers do users like best?",
+        "Satisfied share by retrieval quality (range)": "Do users dislike answers built on "
+        "poor retrieval?",
+        "Satisfied share by prompt version (1h)": "Do users like the new prompt/agent version?",
+        "Feedback on unknown requests": "Is feedback losing its join to the answer (index too "
+        "small, another replica)?",
+        "Negative feedback (logs)": "What did unhappy users say, about which answer?",
     },
     "llm-traces": {
         "Failed traces": "Which requests failed, and where in the call tree?",

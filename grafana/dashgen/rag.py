@@ -212,6 +212,7 @@ ROWS: tuple[core.Row, ...] = (
     llmops.tool_calls,
     llmops.guardrails,
     llmops.versions,
+    llmops.feedback,
 )
 
 

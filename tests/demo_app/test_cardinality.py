@@ -1,5 +1,6 @@
 """Cardinality is a product property: 1,000 requests with random model / feature / tier /
-conversation values add no series to /metrics once every bounded value has been seen.
+conversation values, and 200 feedback calls on random request and trace ids with free-text
+comments, add no series to /metrics once every bounded value has been seen.
 
 The bound (docs/telemetry.md): values come from fixed allow-lists (5 chat models + the embedding
 model, 3 features, 3 tiers, each plus `_OTHER`), so for this app the total is a constant that
@@ -83,6 +84,9 @@ def test_random_labels_do_not_grow_series(start_app: Callable[..., Proc]) -> Non
         ("/v1/chat", {"question": "Why cache?"}),
         ("/v1/chat", {"question": "hi", "model": "no-such-model"}),
         ("/v1/chat/stream", {"question": "hi", "model": "no-such-model"}),
+        # feedback's HTTP series (accepted, refused); its metric series exist from the start
+        ("/v1/feedback", {"request_id": "warm-up", "thumbs": "up"}),
+        ("/v1/feedback", {"request_id": "warm-up"}),
     ]
     statuses = asyncio.run(_run(app.url, warmup))
     assert set(statuses) <= {200, 422}, statuses
@@ -104,6 +108,23 @@ def test_random_labels_do_not_grow_series(start_app: Callable[..., Proc]) -> Non
             "temperature": round(rng.random(), 2),
         }
         bodies.append((rng.choice(["/v1/chat", "/v1/chat/stream"]), body))
+    for _ in range(200):  # feedback on ids never answered, with free-text comments
+        ref = (
+            {"request_id": uuid.uuid4().hex}
+            if rng.random() < 0.5
+            else {"trace_id": uuid.uuid4().hex}
+        )
+        verdict = {"thumbs": rng.choice(["up", "down"])} if rng.random() < 0.5 else {}
+        bodies.append(
+            (
+                "/v1/feedback",
+                {
+                    **ref,
+                    **(verdict or {"score": round(rng.random(), 2)}),
+                    "comment": f"answer {uuid.uuid4().hex} was odd",
+                },
+            )
+        )
     statuses = asyncio.run(_run(app.url, bodies))
     assert statuses.count(200) > 400 and set(statuses) <= {200, 422}
     after = series(app.url)
@@ -111,9 +132,8 @@ def test_random_labels_do_not_grow_series(start_app: Callable[..., Proc]) -> Non
     print(f"series on /metrics: {len(after)} (bound {MAX_SERIES})")
     assert len(after) < MAX_SERIES
     labels_seen = {v for _, labels in after for _, v in labels}
-    assert not any(
-        str(uuid_like) in labels_seen for uuid_like in (b["conversation_id"] for _, b in bodies)
-    )
+    raw = ("conversation_id", "request_id", "trace_id")
+    assert not any(b[k] in labels_seen for _, b in bodies for k in raw if k in b)
 
 
 # --- 10,000 distinct end users (and 20 tenants, 10,000 conversations) add no series -----------

@@ -9,7 +9,6 @@ the faults are the scenario's own profiles, PUT to /admin/faults.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -21,27 +20,32 @@ import yaml
 
 from demo_app.loadgen.driver import AsyncDriver
 from demo_app.loadgen.scenarios import AlertRef, Scenario
-from genai_telemetry import semconv
-from harness import require_binary
 from harness.procs import (
     ALERTMANAGER_CONFIG,
+    PROMETHEUS_CONFIG,
     SELF,
     Proc,
     start_alertmanager,
     start_prometheus,
     start_rag_api,
 )
+from tests.e2e import history
 
 ADMIN_TOKEN = "e2e-admin-token"
 DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
-# Healthy live traffic before the first fault: as long as the shortest SLO window (5m), so the
-# outage condition sees a running stack's last 5 minutes, not a hole between the backfilled
-# history and the first scrapes (which would make pages look faster than they are).
-WARMUP_S = 300.0
+# Healthy traffic sampled for the history's rates (tests/e2e/history.py) before Prometheus starts.
+SAMPLE_S = 20.0
+# Then live, before the first fault: Prometheus finds its targets and Alertmanager (~5 s) and
+# evaluates every group a few times. The history already fills every window.
+SETTLE_TIMEOUT_S = 60.0
+SETTLE_S = 5.0
 POLL_S = 1.0
 # A day of normal spend, backfilled so LLMCostSpike has its baseline (USD/h per req/s of the
-# scenario's base rate; measured on the steady mix: 8–11 USD/h at 4 req/s).
+# scenario's base rate; measured on the steady mix: 8–11 USD/h at 4 req/s). Not the sampled
+# spend: `recovery` doubles its rate after the fix, which would cross 2x a baseline that exact.
 BASELINE_USD_PER_HOUR_PER_RPS = 2.5
+COST_SERVICE = "rag-api"  # the `service` label the spend recording rule sets
+APP_TARGET = "rag-api:8000"  # the shipped scrape target of rag-api
 # The severity → receiver contract of alertmanager/alertmanager.yml.
 RECEIVER_BY_SEVERITY = {"page": "pager", "ticket": "tickets"}
 WATCHDOG_RECEIVER = "heartbeat"
@@ -57,6 +61,15 @@ def expected_receiver(labels: dict[str, str]) -> str:
     return RECEIVER_BY_SEVERITY.get(labels.get("severity", ""), "tickets")
 
 
+def rag_api_job() -> str:
+    """The shipped scrape job of rag-api: the `job` label of the live series."""
+    cfg = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    for job in cfg["scrape_configs"]:
+        if any(APP_TARGET in sc.get("targets", []) for sc in job.get("static_configs", [])):
+            return str(job["job_name"])
+    raise AssertionError(f"no scrape job for {APP_TARGET} in {PROMETHEUS_CONFIG}")
+
+
 def render_alertmanager_config(webhook_url: str) -> str:
     """The shipped alertmanager.yml with the webhook host and the demo intervals rewritten."""
     text = ALERTMANAGER_CONFIG.read_text().replace("http://rag-api:8000", webhook_url)
@@ -70,104 +83,6 @@ def render_alertmanager_config(webhook_url: str) -> str:
 
     shorten(cfg["route"])
     return yaml.safe_dump(cfg, sort_keys=False)
-
-
-# Healthy SLI history before the run: longer than the longest page window (6h), so every page
-# window holds a running stack's past and the detection times are what a running stack gives
-# (a fresh Prometheus would see the fault alone in its 1h and 6h windows and page far sooner).
-# Only the raw SLI series: the recorded long windows (1d, 3d) stay young, as the slow-burn
-# ticket's history guard expects.
-SLI_HISTORY_HOURS = 7
-HISTORY_INSTANCE = "history"  # its own series: the live app's counters start at 0 beside them
-
-
-def _histogram(
-    name: str, labels: str, per_min: float, good: dict[float, float]
-) -> list[tuple[str, float]]:
-    """Lines of one cumulative histogram (no _sum): `good` maps bucket bound → share at or below."""
-    out: list[tuple[str, float]] = []
-    for bound in sorted(good):
-        le = "+Inf" if bound == float("inf") else semconv.le(bound)
-        out.append((f'{name}_bucket{{{labels}, le="{le}"}}', per_min * good[bound]))
-    out.append((f"{name}_count{{{labels}}}", per_min))
-    return out
-
-
-def _shares(buckets: tuple[float, ...], fast: float) -> dict[float, float]:
-    """Every observation at or below `fast` (a healthy, fast histogram)."""
-    return {**{b: 1.0 if b >= fast else 0.0 for b in buckets}, float("inf"): 1.0}
-
-
-def sli_history(rate: float) -> list[tuple[str, float]]:
-    """(series, events per minute) of a healthy run at `rate` requests/s: the mix's shares."""
-    app = f'job="{semconv.SERVICE_NAME}", instance="{HISTORY_INSTANCE}"'
-    per_min = rate * 60
-    chat = (
-        f'{app}, {semconv.L_OPERATION}="{semconv.OP_CHAT}", {semconv.L_PROVIDER}="openai", '
-        f'{semconv.L_MODEL}="gpt-4o-mini"'
-    )
-    series: list[tuple[str, float]] = []
-    for route, share in (("/v1/chat", 0.7), ("/v1/chat/stream", 0.3)):
-        labels = (
-            f'{app}, {semconv.L_HTTP_METHOD}="POST", {semconv.L_HTTP_ROUTE}="{route}", '
-            f'{semconv.L_HTTP_STATUS}="200"'
-        )
-        series += _histogram(
-            semconv.HTTP_SERVER_DURATION,
-            labels,
-            per_min * share,
-            _shares(semconv.DURATION_BUCKETS, 0.64),
-        )
-    series.append(
-        (f'{semconv.GENAI_OPERATION_DURATION}_count{{{chat}, {semconv.L_ERROR_TYPE}=""}}',
-         per_min * 0.7)
-    )  # fmt: skip
-    series += _histogram(
-        semconv.GENAI_TIME_TO_FIRST_CHUNK,
-        chat,
-        per_min * 0.3 * 0.7,
-        _shares(semconv.DURATION_BUCKETS, 0.32),
-    )
-    quality = {b: 0.03 for b in semconv.SCORE_BUCKETS if b <= 0.8}  # off-topic answers
-    quality |= {0.9: 0.5, 1.0: 1.0, float("inf"): 1.0}
-    series += _histogram(
-        semconv.RAG_EVALUATION_SCORE,
-        f'{app}, {semconv.L_EVALUATION_NAME}="faithfulness"',
-        per_min * 0.7,
-        quality,
-    )
-    return series
-
-
-def backfill_history(data_dir: Path, usd_per_hour: float, rate: float, now: float) -> None:
-    """Write TSDB blocks ending 10 s ago: 25 h of `llm:cost_usd_per_hour:rate5m` (the baseline
-    LLMCostSpike compares with) and SLI_HISTORY_HOURS of healthy SLI counters at `rate`."""
-    promtool = require_binary("promtool")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    src = data_dir.parent / "history.om"
-    end = int(now) - 10  # before Prometheus starts: the head begins after the blocks
-    lines = ["# TYPE llm:cost_usd_per_hour:rate5m gauge"]
-    for t in range(end - 25 * 3600, end, 60):
-        lines.append(f'llm:cost_usd_per_hour:rate5m{{service="rag-api"}} {usd_per_hour} {t}')
-    # gauges in the file: OpenMetrics would want a whole histogram family (_sum, _created) per
-    # counter; Prometheus stores samples, types do not matter to rate()
-    families: dict[str, list[tuple[str, float]]] = {}
-    for name, per_min in sli_history(rate):
-        families.setdefault(name.split("{", 1)[0], []).append((name, per_min))
-    start = end - SLI_HISTORY_HOURS * 3600
-    for family, members in families.items():
-        lines.append(f"# TYPE {family} gauge")  # one TYPE per family, its series together
-        for name, per_min in members:
-            name = name.replace(", ", ",")  # OpenMetrics allows no blanks between labels
-            lines += [f"{name} {per_min * i:.10g} {t}" for i, t in enumerate(range(start, end, 60))]
-    lines.append("# EOF")
-    src.write_text("\n".join(lines) + "\n")
-    subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(src), str(data_dir)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
 
 
 @dataclass
@@ -194,6 +109,7 @@ class Result:
     violations: list[str] = field(default_factory=list)  # forbidden alerts seen
     unmet: list[str] = field(default_factory=list)  # goals not reached in time
     traffic: str = ""
+    history_series: list[str] = field(default_factory=list)  # sample names backfilled
     error: str | None = None
     logs: dict[str, str] = field(default_factory=dict)
 
@@ -220,7 +136,8 @@ class ScenarioRun:
 
     # --- processes ------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start app, Alertmanager and Prometheus (blocking; run in a thread)."""
+        """Start app and Alertmanager (blocking; run in a thread). Prometheus starts in run(),
+        on the history of the app's sampled traffic."""
         env = {
             "ADMIN_TOKEN": ADMIN_TOKEN,
             "SIM_LATENCY_SCALE": DEFAULT_SIM_LATENCY_SCALE,
@@ -233,17 +150,23 @@ class ScenarioRun:
             self.workdir, config_text=render_alertmanager_config(self.app.url)
         )
         self.procs.append(self.am)
+
+    def start_prometheus(self, per_second: dict[history.Series, float], end: float) -> None:
+        """Backfill the history ending at `end`, then start Prometheus on it (blocking)."""
+        assert self.app and self.am
         data_dir = self.workdir / "prometheus-data"
-        backfill_history(
-            data_dir,
-            BASELINE_USD_PER_HOUR_PER_RPS * self.scenario.rate,
-            self.scenario.rate,
-            time.time(),
-        )
+        job = rag_api_job()
+        per_second = history.read_by_rules(per_second)
+        self.result.history_series = sorted({name for name, _ in per_second})
+        target = {"job": job, "instance": self.app.address}
+        history.backfill(data_dir, history.history_openmetrics(per_second, target, end), "sli")
+        usd = BASELINE_USD_PER_HOUR_PER_RPS * self.scenario.rate
+        cost = history.cost_baseline_openmetrics(COST_SERVICE, usd, end)
+        history.backfill(data_dir, cost, "cost")
         self.prom = start_prometheus(
             self.workdir,
             targets={
-                "rag-api:8000": self.app.address,
+                APP_TARGET: self.app.address,
                 "alertmanager:9093": self.am.address,
                 "localhost:9090": SELF,  # rule-evaluation failures would show up too
             },
@@ -312,8 +235,8 @@ class ScenarioRun:
     # --- goals ----------------------------------------------------------------------------------
     def _raise_goal_met(self, ref: AlertRef) -> bool:
         e2e = self.scenario.e2e
-        if ref in e2e.webhook:
-            return self.result.first(ref, "webhook_at") is not None
+        if ref in e2e.webhook:  # seen firing too: a slow poll may see the webhook first
+            return all(self.result.first(ref, a) is not None for a in ("firing_at", "webhook_at"))
         if ref in e2e.pending_ok:
             return self.result.first(ref, "pending_at") is not None
         return self.result.first(ref, "firing_at") is not None
@@ -352,45 +275,81 @@ class ScenarioRun:
                 return unmet
             await asyncio.sleep(POLL_S)
 
+    async def _counters(self, client: httpx.AsyncClient) -> dict[history.Series, float]:
+        assert self.app
+        r = await client.get(f"{self.app.url}/metrics", headers={"Accept": history.SCRAPE_ACCEPT})
+        r.raise_for_status()
+        return history.counters(r.text)
+
+    async def _settle(self, client: httpx.AsyncClient) -> None:
+        """Wait until Prometheus scrapes the app and knows Alertmanager, then SETTLE_S live."""
+        assert self.prom
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while True:
+            targets = (await client.get(f"{self.prom.url}/api/v1/targets")).json()["data"]
+            ams = (await client.get(f"{self.prom.url}/api/v1/alertmanagers")).json()["data"]
+            app_up = any(
+                t["scrapeUrl"].startswith(f"{self.app.url}/") and t["health"] == "up"
+                for t in targets["activeTargets"]
+            )
+            if app_up and ams["activeAlertmanagers"]:
+                break
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"Prometheus not scraping rag-api or no Alertmanager: {targets}")
+            await asyncio.sleep(POLL_S)
+        await self._phase(client, [], SETTLE_S)
+
+    async def _play(self, client: httpx.AsyncClient, driver: AsyncDriver) -> None:
+        """The phases (faults, rate) until their goals are met."""
+        s = self.scenario
+        assert self.app
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        scale = s.e2e.timeout / s.duration  # phases without goals: shortened, in proportion
+        had_fault = False
+        for i, phase in enumerate(s.phases):
+            r = await client.put(f"{self.app.url}/admin/faults", json=phase.faults, headers=headers)
+            r.raise_for_status()
+            if phase.faults and self.result.fault_start is None:
+                self.result.fault_start = time.monotonic()
+            driver.rate = s.rate * phase.rate_factor
+            if phase.faults:
+                goals = [("raise", ref) for ref in s.expect_raise]
+                had_fault = True
+            elif had_fault and s.e2e.resolve:
+                goals = [("resolve", ref) for ref in s.e2e.resolve]
+            else:
+                goals = []
+            if self.result.fault_start is None and i == 0 and not phase.faults:
+                self.result.fault_start = time.monotonic()  # healthy scenarios: t0 here
+            duration = s.e2e.timeout if goals else phase.duration * scale
+            unmet = await self._phase(client, goals, duration)
+            self.result.unmet.extend(f"phase {phase.name}: {u}" for u in unmet)
+            if unmet:
+                break
+        await client.put(f"{self.app.url}/admin/faults", json={}, headers=headers)
+
     async def run(self) -> Result:
-        """Warm up, then play the phases (faults, rate) until their goals are met."""
+        """Sample healthy traffic, start Prometheus on its history, then play the phases."""
         s = self.scenario
         assert self.app is not None
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         driver = AsyncDriver(self.app.url, s.mix, rate=s.rate, seed=zlib.crc32(s.name.encode()))
-        traffic = asyncio.create_task(driver.run())
+        traffic = None
         try:
             async with httpx.AsyncClient(timeout=10.0) as client:
-                await self._phase(client, [], WARMUP_S)
-                scale = s.e2e.timeout / s.duration  # phases without goals: shortened, in proportion
-                had_fault = False
-                for i, phase in enumerate(s.phases):
-                    r = await client.put(
-                        f"{self.app.url}/admin/faults", json=phase.faults, headers=headers
-                    )
-                    r.raise_for_status()
-                    if phase.faults and self.result.fault_start is None:
-                        self.result.fault_start = time.monotonic()
-                    driver.rate = s.rate * phase.rate_factor
-                    if phase.faults:
-                        goals = [("raise", ref) for ref in s.expect_raise]
-                        had_fault = True
-                    elif had_fault and s.e2e.resolve:
-                        goals = [("resolve", ref) for ref in s.e2e.resolve]
-                    else:
-                        goals = []
-                    if self.result.fault_start is None and i == 0 and not phase.faults:
-                        self.result.fault_start = time.monotonic()  # healthy scenarios: t0 here
-                    duration = s.e2e.timeout if goals else phase.duration * scale
-                    unmet = await self._phase(client, goals, duration)
-                    self.result.unmet.extend(f"phase {phase.name}: {u}" for u in unmet)
-                    if unmet:
-                        break
-                await client.put(f"{self.app.url}/admin/faults", json={}, headers=headers)
+                before = await self._counters(client)
+                began = time.time()  # the history ends here: the app's counters were ~0
+                traffic = asyncio.create_task(driver.run())
+                await asyncio.sleep(SAMPLE_S)
+                after = await self._counters(client)
+                per_second = history.rates(before, after, time.time() - began)
+                await asyncio.to_thread(self.start_prometheus, per_second, began)
+                await self._settle(client)
+                await self._play(client, driver)
         finally:
             self.result.end_offset = self._now()
             driver.stop()
             driver.drain_timeout = 2.0
-            stats = await traffic
-            self.result.traffic = stats.summary(max(1.0, driver.elapsed))
+            if traffic is not None:
+                stats = await traffic
+                self.result.traffic = stats.summary(max(1.0, driver.elapsed))
         return self.result

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.openmetrics.exposition import generate_latest
 
 from harness import require_binary
-from harness.procs import ALERTMANAGER_CONFIG
+from harness.procs import ALERTMANAGER_CONFIG, start_prometheus
 from slo import rules
-from slo.spec import HistogramSLI, load_spec
-from tests.e2e.harness import (
+from tests.e2e.harness import render_alertmanager_config
+from tests.e2e.history import (
+    COST_BASELINE_HOURS,
     SLI_HISTORY_HOURS,
-    backfill_history,
-    render_alertmanager_config,
-    sli_history,
+    backfill,
+    cost_baseline_openmetrics,
+    counters,
+    history_openmetrics,
+    rates,
+    read_by_rules,
+    sample_times,
 )
 
 pytestmark = pytest.mark.e2e  # part of `make e2e`; fast
@@ -61,34 +70,71 @@ def test_alertmanager_rewrite_touches_only_webhook_host_and_group_timings(tmp_pa
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_history_backfill_is_readable_by_promtool(tmp_path: Path) -> None:
-    promtool = require_binary("promtool")
+def _exposition(requests: int) -> str:
+    """A real OpenMetrics exposition (prometheus_client) after `requests` requests."""
+    registry = CollectorRegistry()
+    hist = Histogram(
+        "http_server_request_duration_seconds",
+        "d",
+        ["http_route"],
+        buckets=(0.5, 5.12),
+        registry=registry,
+    )
+    errors = Counter("llm_guardrail_checks", "g", ["guardrail"], registry=registry)
+    unread = Counter("not_read_by_any_rule", "u", registry=registry)
+    for i in range(requests):
+        hist.labels(http_route='/v1/"chat"').observe(0.1 if i % 4 else 1.0)
+        errors.labels(guardrail="pii").inc()
+        unread.inc()
+    return generate_latest(registry).decode()
+
+
+def test_history_rates_keep_labels_and_drop_what_no_rule_reads() -> None:
+    before, after = counters(_exposition(0)), counters(_exposition(60))
+    per_second = read_by_rules(rates(before, after, 30.0))
+    route = (("http_route", '/v1/"chat"'),)
+    assert per_second[("http_server_request_duration_seconds_count", route)] == 2.0
+    assert (
+        per_second[("http_server_request_duration_seconds_bucket", (*route, ("le", "0.5")))] == 1.5
+    )
+    assert per_second[("llm_guardrail_checks_total", (("guardrail", "pii"),))] == 2.0
+    assert not any(name.startswith("not_read") for name, _ in per_second)
+    assert not any(
+        name.endswith(("_created", "_sum")) and "request" in name for name, _ in per_second
+    )
+
+
+def test_history_backfill_gives_prometheus_the_measured_rates(tmp_path: Path) -> None:
+    """Backfilled with promtool, a real Prometheus reads every window back at the sampled rate."""
+    per_second = read_by_rules(rates(counters(_exposition(0)), counters(_exposition(60)), 30.0))
+    end = time.time() - 60
+    target = {"job": "rag-api", "instance": "127.0.0.1:5555"}
     data = tmp_path / "data"
-    now = time.time()
-    backfill_history(data, 8.0, 4.0, now)
+    backfill(data, history_openmetrics(per_second, target, end), "sli")
+    backfill(data, cost_baseline_openmetrics("rag-api", 8.0, end), "cost")
+    promtool = require_binary("promtool")
     out = subprocess.run(
         [promtool, "tsdb", "list", str(data)], capture_output=True, text=True, check=True
     )
     rows = [line.split() for line in out.stdout.strip().splitlines()[1:]]
-    assert rows, out.stdout
     # BLOCK ULID, MIN TIME, MAX TIME, DURATION, NUM SAMPLES, NUM CHUNKS, NUM SERIES, SIZE
-    sli = len(sli_history(4.0))
-    samples = 25 * 60 + sli * SLI_HISTORY_HOURS * 60  # one sample a minute each
-    assert sum(int(r[4]) for r in rows) == samples, out.stdout
-    # history, not the present: Prometheus's head starts after the blocks
-    assert max(int(r[2]) for r in rows) / 1000 <= now - 10, out.stdout
+    expected = len(per_second) * len(sample_times(end, SLI_HISTORY_HOURS))
+    assert sum(int(r[4]) for r in rows) == expected + COST_BASELINE_HOURS * 60 + 1, out.stdout
+    # history, not the present: Prometheus's head starts after the blocks (max time exclusive)
+    assert (max(int(r[2]) for r in rows) - 1) / 1000 <= end + 0.001, out.stdout
+    with start_prometheus(tmp_path, targets={}, rule_files=[], data_dir=data) as prom:
+        for window in ("5m", "30m", "1h", "6h"):
+            for (name, labels), rate in per_second.items():
+                pairs = (*labels, *target.items())
+                selector = ",".join(f"{k}={json.dumps(v)}" for k, v in pairs)
+                query = f"rate({name}{{{selector}}}[{window}])"
+                r = httpx.get(f"{prom.url}/api/v1/query", params={"query": query, "time": end})
+                got = [float(v["value"][1]) for v in r.json()["data"]["result"]]
+                assert got and abs(got[0] - rate) <= 0.03 * rate, (query, got, rate)
+        baseline = 'avg_over_time(llm:cost_usd_per_hour:rate5m{service="rag-api"}[1d])'
+        r = httpx.get(f"{prom.url}/api/v1/query", params={"query": baseline, "time": end})
+        assert float(r.json()["data"]["result"][0]["value"][1]) == 8.0
     # every page window holds a running stack's past
     page = next(a for a in rules.BURN_ALERTS if a.severity == "page")
     longest = max(rules.SECONDS[w] for c in page.conditions for w in c.windows)
     assert longest < SLI_HISTORY_HOURS * 3600
-
-
-def test_history_feeds_every_sli_with_healthy_counters() -> None:
-    """Each shipped SLO's recorded total reads the backfilled series (no error ones)."""
-    names = {name.split("{", 1)[0] for name, _ in sli_history(1.0)}
-    for slo in load_spec().slos:
-        sli = slo.sli
-        total = sli.total("5m") if isinstance(sli, HistogramSLI) else sli.total_query
-        assert any(n in total for n in names), slo.name
-    assert all(per_min > 0 for n, per_min in sli_history(1.0) if "_count{" in n)
-    assert not any('error_type="' in n and 'error_type=""' not in n for n, _ in sli_history(1.0))

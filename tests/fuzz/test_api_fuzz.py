@@ -57,6 +57,7 @@ EXPECTED = {
     "GET /v1/alerts",
     "GET /admin/faults",
     "PUT /admin/faults",
+    "POST /v1/feedback",
 }
 FAULT_STATUSES = {502, 503, 504}
 
@@ -238,7 +239,8 @@ def test_schema_breaking_bodies_are_rejected(
     what its OpenAPI document promises. An independent judge (jsonschema on the spec) decides
     whether a generated body really breaks the schema."""
     _set_faults(app, {})
-    for label in ("POST /v1/chat", "POST /v1/chat/stream", "PUT /admin/faults", "POST /v1/alerts"):
+    labels = ("POST /v1/chat", "POST /v1/chat/stream", "PUT /admin/faults", "POST /v1/alerts")
+    for label in (*labels, "POST /v1/feedback"):
         accepted = _accepted_invalid_bodies(app, operations[label])
         _set_faults(app, {})  # an accepted invalid fault profile must not leak into the next
         assert not accepted, f"{label} accepted invalid bodies:\n" + "\n".join(accepted[:5])
@@ -291,7 +293,7 @@ def test_schemathesis_all_checks_find_nothing(app: Proc, tmp_path: Path) -> None
     _set_faults(app, {})
     result = run_cli(app, tmp_path, "--exclude-operation-id-regex", "^put_faults")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "Tested: 8" in result.stdout, result.stdout[-2000:]  # every other operation
+    assert "Tested: 9" in result.stdout, result.stdout[-2000:]  # every other operation
 
 
 def test_schemathesis_all_checks_on_the_fault_knobs(

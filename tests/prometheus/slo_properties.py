@@ -152,6 +152,7 @@ HTTP = 'http_server_request_duration_seconds{{job="rag-api", http_request_method
 CHAT = 'gen_ai_client_operation_duration_seconds_count{{job="rag-api", gen_ai_operation_name="chat", gen_ai_provider_name="openai", gen_ai_request_model="gpt-4o-mini", error_type="{err}"}}'  # noqa: E501
 TTFT = 'gen_ai_client_operation_time_to_first_chunk_seconds_{kind}{{job="rag-api", gen_ai_operation_name="chat", gen_ai_provider_name="openai", gen_ai_request_model="gpt-4o-mini"{le}}}'  # noqa: E501
 QUALITY = 'rag_evaluation_score_{kind}{{job="rag-api", gen_ai_evaluation_name="faithfulness"{le}}}'
+FEEDBACK = 'llm_user_feedback_total{{job="rag-api", feedback_kind="thumbs", feedback_sentiment="{s}", gen_ai_request_model="gpt-4o-mini", answer_route="retrieval", retrieval_quality="high", request_known="true"}}'  # noqa: E501
 
 
 def _http(kind: str, code: str, le: str = "") -> str:
@@ -178,6 +179,10 @@ SHIPPED: dict[str, Any] = {
     "rag-answer-quality": lambda g, b, t: {
         "bucket": (QUALITY.format(kind="bucket", le=', le="0.7"'), b),
         "count": (QUALITY.format(kind="count", le=""), t),
+    },
+    "rag-user-satisfaction": lambda g, b, t: {
+        "good": (FEEDBACK.format(s="positive"), g),
+        "bad": (FEEDBACK.format(s="negative"), b),
     },
 }
 

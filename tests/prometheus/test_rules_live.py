@@ -17,7 +17,7 @@ from harness.procs import start_prometheus, start_rag_api
 
 ADMIN_TOKEN = "test-admin-token-rules-live"
 SLOS = {"rag-api-availability", "rag-api-latency", "llm-chat-success", "llm-ttft",
-        "rag-answer-quality"}  # fmt: skip
+        "rag-answer-quality", "rag-user-satisfaction"}  # fmt: skip
 
 
 def _query(prom: str, expr: str) -> list[dict[str, Any]]:
@@ -52,7 +52,10 @@ def _chat(app: str, stream: bool = False, n: int = 1) -> None:
     with httpx.Client(base_url=app, timeout=10) as c:
         for _ in range(n):
             # a new question each time: a cache hit would skip the model call
-            c.post(path, json={"question": f"What does burn rate {next(_QUESTION)} measure?"})
+            r = c.post(path, json={"question": f"What does burn rate {next(_QUESTION)} measure?"})
+            # the user likes it (the satisfaction SLO's events)
+            verdict = {"request_id": r.headers["x-request-id"], "thumbs": "up"}
+            c.post("/v1/feedback", json=verdict).raise_for_status()
 
 
 @pytest.fixture
@@ -90,6 +93,7 @@ def test_rules_evaluate_on_the_real_app(stack: Any) -> None:
     ratios = {s["metric"]["slo"]: float(s["value"][1]) for s in result}
     assert ratios["rag-api-availability"] == 0
     assert ratios["llm-chat-success"] == 0
+    assert ratios["rag-user-satisfaction"] == 0
     for long in ("slo:error_ratio:rate30d", "slo:error_budget_remaining:ratio"):
         got = _wait_for(prom.url, long, lambda r: len(r) == len(SLOS))
         assert len(got) == len(SLOS), long

@@ -79,11 +79,12 @@ def test_requests_stay_prompt_when_backend_hangs_or_fails(
             chat(client, i)
         wait_for_exports(sink, 1)
         before = sink.stats()["total"]
-        # Two seconds of steady requests: many export cycles (100 ms schedule) for a failing
-        # backend; a hanging one holds both exporters (traces, logs) for the whole window.
+        # Two seconds and 50 requests at least: many export cycles (100 ms schedule) for a
+        # failing backend; a hanging one holds both exporters (traces, logs) all along. A count,
+        # not a throughput: a loaded machine makes the window longer, not the test fail.
         results: list[tuple[int, float]] = []
         end = time.monotonic() + 2.0
-        while time.monotonic() < end:
+        while time.monotonic() < end or len(results) < 50:
             results.append(chat(client, len(results)))
             time.sleep(0.005)
         attempts_during = sink.stats()["total"] - before
@@ -91,7 +92,6 @@ def test_requests_stay_prompt_when_backend_hangs_or_fails(
     slowest = max(d for _, d in results)
     assert statuses == [200] * len(results), statuses
     assert slowest < PROMPT_S, f"slowest request {slowest:.2f}s with a {sink.mode} backend"
-    assert len(results) >= 50
     if sink.mode == "error":
         # The fault was in the path all along: every new batch met a 500 (and the SDK kept
         # trying rather than giving up after the first failure).

@@ -29,6 +29,7 @@ SLO_NAMES = [
     "llm-chat-success",
     "llm-ttft",
     "rag-answer-quality",
+    "rag-user-satisfaction",
 ]
 
 
@@ -80,6 +81,7 @@ def test_golden_literals() -> None:
         "llm-chat-success": ("0.99", "0.01"),
         "llm-ttft": ("0.95", "0.05"),
         "rag-answer-quality": ("0.9", "0.1"),
+        "rag-user-satisfaction": ("0.8", "0.2"),
     }
     for name, (objective, budget) in expected.items():
         records = {r["record"]: r for g in _slo_file(name)["groups"] for r in g["rules"]}
@@ -123,7 +125,7 @@ def test_generic_alerts() -> None:
     assert "present_over_time" not in fast["expr"]
     # one absence check per series an SLI reads: total, plus the bucket of histogram SLIs
     absent = alerts["SLIMetricsAbsent"]["expr"]
-    assert absent.count("absent(") == 5 + 3
+    assert absent.count("absent(") == 6 + 3
     assert 'sli_series", "gen_ai_client_operation_time_to_first_chunk_seconds_count"' in absent
 
 

@@ -1,0 +1,48 @@
+"""The user-satisfaction SLO is optional: skipped by name or without rag-api's extras, and then
+neither generated nor waited for by SLIMetricsAbsent; rag-api feeds it from its first scrape."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from genai_telemetry import semconv as sc
+from genai_telemetry.metrics import Metrics
+from genobs.config import load_config
+from slo.rules import generate
+from slo.spec import load_spec
+
+SLO = "rag-user-satisfaction"
+
+
+def _absent_expr(files: dict) -> str:
+    rules = files["slo-alerts.yml"]["groups"][0]["rules"]
+    return next(r["expr"] for r in rules if r.get("alert") == "SLIMetricsAbsent")
+
+
+def test_shipped_config_generates_it_and_waits_for_its_series() -> None:
+    files = generate(load_spec(), load_config())
+    assert f"slo-{SLO}.yml" in files
+    assert f'slo="{SLO}"' in _absent_expr(files)
+
+
+@pytest.mark.parametrize(
+    "change", [{"skip_slos": (SLO,)}, {"extras": False}], ids=["skip_slos", "no extras"]
+)
+def test_skipped_or_without_extras_it_is_not_generated_nor_waited_for(change: dict) -> None:
+    cfg = dataclasses.replace(load_config(), **change)
+    files = generate(load_spec(), cfg)
+    assert f"slo-{SLO}.yml" not in files
+    assert SLO not in _absent_expr(files)
+    if "skip_slos" in change:  # the other SLOs stay
+        assert "slo-rag-answer-quality.yml" in files
+
+
+def test_rag_api_exports_the_sli_series_before_any_feedback() -> None:
+    """Its total query reads llm_user_feedback_total: series exist (at 0) from the start, so
+    SLIMetricsAbsent stays quiet for an app that has had no feedback yet."""
+    body, _ = Metrics(["gpt-4o-mini"], ["openai"]).render(None)
+    lines = [x for x in body.decode().splitlines() if x.startswith(sc.LLM_USER_FEEDBACK + "{")]
+    assert len(lines) == 5 and all(x.endswith(" 0.0") for x in lines)
+    assert all('request_known="false"' in x for x in lines)
