@@ -7,6 +7,10 @@
               the same one-route FastAPI app, a request driven straight through ASGI (no socket),
               recording spans with no processor; µs per request including the app itself, and
               the same app bare for reference
+  precheck    the span redaction precheck (RedactingSpanProcessor) on the spans of real
+              requests, every value scanned vs clean values remembered (redaction._known_clean)
+  log lines   the two stdout JSON lines of a request through the app's structlog chain (no OTLP
+              sink): JSONRenderer's json.dumps(default=str) per line vs one shared JSONEncoder
 Best of several repeats (a floor, robust to a busy machine), the two sides interleaved.
 """
 
@@ -14,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
+import logging
 import os
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -28,6 +35,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bench import common
+from demo_app.config import Settings
+from genai_telemetry import logs, redaction, tracing
 from genai_telemetry.otlp import LogEncoder, SpanEncoder
 from genai_telemetry.server_span import ServerSpanMiddleware
 from harness import poll
@@ -54,7 +63,6 @@ def _real_telemetry(requests: int) -> tuple[list[Any], list[Any]]:
     from fastapi.testclient import TestClient
 
     from demo_app.app import create_app
-    from demo_app.config import Settings
 
     spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
     settings = Settings.from_env({**os.environ, **common.BENCH_ENV})
@@ -97,6 +105,81 @@ def encoders(requests: int = 50) -> dict[str, float]:
     for key in ("official_span_us", "ours_span_us", "official_log_us", "ours_log_us"):
         out[key] /= requests  # per request
     return out
+
+
+class _Forgetful(set[str]):
+    """A clean-string cache that never remembers (the precheck before the cache)."""
+
+    def add(self, _: str) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def no_clean_cache() -> Iterator[None]:
+    saved = redaction._known_clean
+    redaction._known_clean = _Forgetful()
+    try:
+        yield
+    finally:
+        redaction._known_clean = saved
+
+
+def precheck(requests: int = 50) -> dict[str, float]:
+    spans, _ = _real_telemetry(requests)
+
+    def scan() -> None:
+        for span in spans:
+            tracing._span_is_clean(span)
+
+    def scan_uncached() -> None:
+        with no_clean_cache():
+            scan()
+
+    uncached, cached = best_pair_us(scan_uncached, scan, 10)
+    return {"uncached_us": uncached / requests, "cached_us": cached / requests}
+
+
+# The two lines of a steady chat (demo_app/app.py's http_request, api/routes.py's chat_answered).
+_LINES: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "http_request",
+        {"method": "POST", "route": "/v1/chat", "status": 200, "duration_ms": 12.3},
+    ),
+    (
+        "chat_answered",
+        {
+            **{"model": "gpt-4o-mini", "provider": "openai", "feature": "chat"},
+            **{"user_tier": "free", "input_tokens": 412, "output_tokens": 96},
+            **{"cost_usd": 0.000119, "cache_hit": False, "documents": 3, "latency_ms": 12.1},
+            "faithfulness": 0.83,
+        },
+    ),
+)
+
+
+def log_chains() -> tuple[tuple[Any, io.StringIO], tuple[Any, io.StringIO]]:
+    """(logger, its stdout) with structlog's JSONRenderer as before, and the app's own."""
+    settings = Settings.from_env({**os.environ, **common.BENCH_ENV})
+    ours_out, before_out = io.StringIO(), io.StringIO()
+    ours = logs.build_logger(settings, logs.OTLPSink(None), ours_out)
+    chain = [*ours._processors[:-1], structlog.processors.JSONRenderer(default=str)]
+    before = structlog.wrap_logger(
+        structlog.PrintLogger(before_out),
+        processors=chain,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+    return (before, before_out), (ours, ours_out)
+
+
+def write_lines(log: Any) -> None:
+    for event, fields in _LINES:
+        log.info(event, **fields)
+
+
+def log_lines() -> dict[str, float]:
+    (before, _), (ours, _) = log_chains()
+    original, current = best_pair_us(lambda: write_lines(before), lambda: write_lines(ours), 200)
+    return {"structlog_default_us": original, "ours_us": current}
 
 
 def _asgi_app(kind: str) -> FastAPI:
@@ -170,6 +253,8 @@ def server_span(number: int = 2_000) -> dict[str, float]:
 def run(quick: bool = False) -> dict[str, Any]:
     enc = encoders(20 if quick else 50)
     srv = server_span(500 if quick else 2_000)
+    pre = precheck(20 if quick else 50)
+    lines = log_lines()
     rows = [
         [
             "span encoding",
@@ -186,13 +271,23 @@ def run(quick: bool = False) -> dict[str, Any]:
             f"{srv['fastapi instrumentation'] - srv['bare']:.1f}",
             f"{srv['ServerSpanMiddleware'] - srv['bare']:.1f}",
         ],
+        [
+            "span redaction precheck: every value scanned / clean values remembered",
+            f"{pre['uncached_us']:.1f}",
+            f"{pre['cached_us']:.1f}",
+        ],
+        [
+            "stdout log lines (2): json.dumps per line / one JSONEncoder",
+            f"{lines['structlog_default_us']:.1f}",
+            f"{lines['ours_us']:.1f}",
+        ],
     ]
-    print(common.table(rows, ["replaced part", "official µs/request", "rag-api's µs/request"]))
+    print(common.table(rows, ["replaced part", "before µs/request", "rag-api's µs/request"]))
     print(
         f"(per request: {enc['spans_per_request']:.1f} spans, {enc['logs_per_request']:.1f} log "
         f"records; bare one-route app through ASGI: {srv['bare']:.1f} µs per request)"
     )
-    return {"encoders": enc, "server_span_us": srv}
+    return {"encoders": enc, "server_span_us": srv, "precheck": pre, "log_lines": lines}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,9 @@ from typing import Any
 
 from bench import common
 
+# Throughput loss allowed with telemetry on at a model latency of ~80 ms (latency scale 0.05).
+LATENCY_LOSS_GOAL = 0.01
+
 # name → env on top of common.BENCH_ENV; "{sink}" is replaced by the sink's endpoint.
 VARIANTS: dict[str, dict[str, str]] = {
     "on": {"TELEMETRY_ENABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "{sink}"},
@@ -85,7 +88,10 @@ def run(
     loss = 1 - res["on"]["throughput_rps"] / off["throughput_rps"]
     cpu_cost = res["on"]["cpu_us_per_request"] - off["cpu_us_per_request"]
     _print_table(res, suffixes)
-    print(f"throughput loss with telemetry on: {loss * 100:.1f}% (goal <= 5%)")
+    # The goal is stated with a realistic model (~80 ms, latency scale 0.05); at zero latency
+    # the loss is the CPU-bound worst case, compared with the official stack by `bench peers`.
+    goal = f" (goal at ~80 ms model latency: <= {LATENCY_LOSS_GOAL:.0%})" if latency_scale else ""
+    print(f"throughput loss with telemetry on: {loss * 100:.1f}%{goal}")
     print(f"telemetry CPU cost: {cpu_cost:.0f} µs per request")
     print(f"OTLP exports received by the sink: {exported['requests']} ({exported['bytes']} bytes)")
     baseline_cost = None
@@ -103,7 +109,7 @@ def run(
         "throughput_loss": loss,
         "telemetry_cpu_us_per_request": cpu_cost,
         "sink": exported,
-        "goal_met": loss <= 0.05,
+        "goal_met": loss <= LATENCY_LOSS_GOAL if latency_scale else None,
         "rounds": rounds,
         "seconds_per_segment": seconds,
         "concurrency": concurrency,

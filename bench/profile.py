@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -59,6 +60,14 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("metrics", ("prometheus_client/", "genai_telemetry/metrics.py")),
     ("telemetry glue (operation wrapper)", ("genai_telemetry/telemetry.py",)),
 )
+# The OpenTelemetry SDK's own machinery: what remains with any code around it (span and log
+# record objects, attribute validation, context, sampler, processors' queues).
+SDK_COMPONENTS = (
+    "span creation and end",
+    "attribute setting",
+    "OTel log records",
+    "export thread: batching",
+)
 GENERIC = (
     "json/",
     "threading.py",
@@ -72,16 +81,37 @@ GENERIC = (
 )
 
 
+# Frames of the app's own libraries that call the OpenTelemetry API whatever rag-api does:
+# FastAPI's native telemetry asks for the global tracer provider on every request (rag-api's
+# providers are per app, so it finds none and does nothing; the off twin pays it too). OTel
+# frames called straight from one of these are the app's, not rag-api's telemetry.
+APP_OWNED = ("fastapi/telemetry/",)
+_OTEL = "opentelemetry/"
+
+
+def _match(frame: str) -> str | None:
+    for name, patterns in COMPONENTS:
+        if any(p in frame for p in patterns):
+            return name
+    return None
+
+
 def component(stack: list[str]) -> str:
     """The component of one sample: stack is outermost-first, as py-spy writes it."""
+    found: str | None = None
     for frame in reversed(stack):
         if any(g in frame for g in GENERIC):
             continue
-        for name, patterns in COMPONENTS:
-            if any(p in frame for p in patterns):
-                return name
-        return "app (not telemetry)"
-    return "app (not telemetry)"
+        if found is not None:  # inside OpenTelemetry: who called it?
+            if _OTEL in frame:
+                continue
+            return "app (not telemetry)" if any(o in frame for o in APP_OWNED) else found
+        found = _match(frame)
+        if found is None:
+            return "app (not telemetry)"
+        if _OTEL not in frame:
+            return found
+    return found or "app (not telemetry)"
 
 
 def classify(collapsed: str) -> Counter[str]:
@@ -96,8 +126,28 @@ def classify(collapsed: str) -> Counter[str]:
     return counts
 
 
-def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[str, Any]:
-    spy = shutil.which("py-spy")
+def top_frames(collapsed: str, n: int = 25) -> list[tuple[str, int]]:
+    """The innermost telemetry frames with the most samples (what to look at inside a
+    component): each sample charged to the frame `component` charged it to."""
+    counts: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, k = line.rpartition(" ")
+        if not stack or not k.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        for frame in reversed(frames):
+            if any(g in frame for g in GENERIC):
+                continue
+            if any(p in frame for _, patterns in COMPONENTS for p in patterns):
+                counts[frame] += int(k)
+            break
+    return counts.most_common(n)
+
+
+def run(
+    seconds: float = 20.0, concurrency: int = 8, rate: int = 250, raw: Path | None = None
+) -> dict[str, Any]:
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if spy is None:
         raise SystemExit("bench profile needs py-spy on PATH: pip install py-spy")
     with (
@@ -137,7 +187,10 @@ def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[st
         _, err = spy_proc.communicate(timeout=seconds + 60)
         if spy_proc.returncode != 0:
             raise SystemExit(f"py-spy failed ({spy_proc.returncode}): {err.strip()[-500:]}")
-        samples = classify(out.read_text())
+        collapsed = out.read_text()
+        samples = classify(collapsed)
+        if raw is not None:
+            raw.write_text(collapsed)
     total = sum(samples.values())
     cpu = segment.cpu_us_per_request
     rows = [
@@ -146,10 +199,22 @@ def run(seconds: float = 20.0, concurrency: int = 8, rate: int = 250) -> dict[st
     ]
     print(common.table(rows, ["component", "samples", "share", "µs CPU/request"]))
     print(f"app CPU per request: {cpu:.0f} µs over {segment.load['requests']} requests")
+    telemetry = total - samples.get("app (not telemetry)", 0)
+    sdk = sum(samples.get(name, 0) for name in SDK_COMPONENTS)
+    print(
+        f"telemetry: {telemetry / total:.1%} of all samples, "
+        f"~{cpu * telemetry / total:.0f} µs/request; "
+        f"of it the OpenTelemetry SDK's own machinery ({', '.join(SDK_COMPONENTS)}): "
+        f"{sdk / max(telemetry, 1):.0%}"
+    )
+    top = [[frame, f"{k}", f"{k / total:.1%}"] for frame, k in top_frames(collapsed)]
+    print(common.table(top, ["innermost telemetry frame", "samples", "share"]))
     return {
         "samples": dict(samples),
         "cpu_us_per_request": cpu,
         "us_per_request": {k: cpu * n / total for k, n in samples.items()},
+        "sdk_share_of_telemetry": sum(samples.get(n, 0) for n in SDK_COMPONENTS)
+        / max(total - samples.get("app (not telemetry)", 0), 1),
     }
 
 
@@ -158,8 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--raw", type=Path, help="also write py-spy's collapsed stacks here")
     args = parser.parse_args(argv)
-    run(args.seconds, args.concurrency, args.rate)
+    run(args.seconds, args.concurrency, args.rate, args.raw)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ OpenTelemetry SDK itself (export failures) go to stdout only, rate-limited, neve
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import threading
@@ -139,10 +140,18 @@ class OTLPSink:
         return event_dict
 
 
+_ENCODER = json.JSONEncoder(default=str)
+
+
+def _dumps(event_dict: EventDict, **_: Any) -> str:
+    return _ENCODER.encode(event_dict)
+
+
 def build_logger(
     settings: TelemetrySettings, sink: OTLPSink, stream: TextIO | None = None
 ) -> structlog.typing.FilteringBoundLogger:
     """The app's logger (bound per instance; not the global structlog configuration)."""
+    # One JSONEncoder for every line: json.dumps with options builds a new one per call.
     processors = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -152,7 +161,7 @@ def build_logger(
         _redact,
         sink,
         _order,
-        structlog.processors.JSONRenderer(sort_keys=False, default=str),
+        structlog.processors.JSONRenderer(serializer=_dumps),
     ]
     return structlog.wrap_logger(
         structlog.PrintLogger(stream or sys.stdout),

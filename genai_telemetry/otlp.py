@@ -55,6 +55,8 @@ _fixed32 = struct.Struct("<I").pack
 def _varint(n: int) -> bytes:
     if n < 0x80:
         return bytes((n,))
+    if n < 0x4000:  # two bytes: most span and log record bodies
+        return bytes(((n & 0x7F) | 0x80, n >> 7))
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -65,7 +67,10 @@ def _varint(n: int) -> bytes:
 
 def _field(tag: int, payload: bytes) -> bytes:
     """A length-delimited field (tag byte already includes wire type 2)."""
-    return bytes((tag,)) + _varint(len(payload)) + payload
+    n = len(payload)
+    if n < 0x80:  # the length fits the byte after the tag: no varint call
+        return bytes((tag, n)) + payload
+    return bytes((tag,)) + _varint(n) + payload
 
 
 def _string(tag: int, text: str) -> bytes:
@@ -105,6 +110,33 @@ class _Encoder:
 
     def __init__(self) -> None:
         self._pairs: dict[tuple[int, str, type, Any], bytes] = {}
+        self._strings: dict[tuple[int, str], bytes] = {}
+
+    def _name(self, tag: int, text: str) -> bytes:
+        """A string field that repeats (span and event names, severities), from the cache
+        when short."""
+        key = (tag, text)
+        hit = self._strings.get(key)
+        if hit is not None:
+            return hit
+        return self._remember(key, text, _string(tag, text))
+
+    def _body(self, body: Any) -> bytes:
+        """A log record's body field (an AnyValue); short string bodies from the cache."""
+        if body.__class__ is not str:
+            return _field(0x2A, _any_value(body))
+        key = (0x2A, body)
+        hit = self._strings.get(key)
+        if hit is not None:
+            return hit
+        return self._remember(key, body, _field(0x2A, _string(0x0A, body)))
+
+    def _remember(self, key: tuple[int, str], text: str, encoded: bytes) -> bytes:
+        if len(text) <= _CACHED_STR_MAX:
+            if len(self._strings) >= _CACHE_MAX:
+                self._strings.clear()
+            self._strings[key] = encoded
+        return encoded
 
     def _attributes(self, tag: int, attributes: Mapping[str, Any] | None) -> bytes:
         """Repeated `KeyValue` fields with tag `tag`; short scalar pairs come from the cache."""
@@ -193,7 +225,7 @@ class SpanEncoder(_Encoder):
         if parent is not None:
             out.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))
         if span.name:
-            out.append(_string(0x2A, span.name))
+            out.append(self._name(0x2A, span.name))
         out.append(b"\x30" + bytes((_KIND[span.kind],)))
         out.append(b"\x39" + _fixed64(span.start_time or 0))
         out.append(b"\x41" + _fixed64(span.end_time or 0))
@@ -203,7 +235,7 @@ class SpanEncoder(_Encoder):
         for event in span.events:
             body = b"\x09" + _fixed64(event.timestamp or 0)
             if event.name:
-                body += _string(0x12, event.name)
+                body += self._name(0x12, event.name)
             body += self._attributes(0x1A, event.attributes)
             if event.dropped_attributes:
                 body += b"\x20" + _varint(event.dropped_attributes)
@@ -248,8 +280,8 @@ class LogEncoder(_Encoder):
         if severity:
             out.append(b"\x10" + _varint(severity))
         if record.severity_text:
-            out.append(_string(0x1A, record.severity_text))
-        out.append(_field(0x2A, _any_value(record.body)))
+            out.append(self._name(0x1A, record.severity_text))
+        out.append(self._body(record.body))
         out.append(self._attributes(0x32, record.attributes))
         if item.dropped_attributes:
             out.append(b"\x38" + _varint(item.dropped_attributes))
@@ -263,7 +295,7 @@ class LogEncoder(_Encoder):
         if record.observed_timestamp:
             out.append(b"\x59" + _fixed64(record.observed_timestamp))
         if record.event_name:
-            out.append(_string(0x62, record.event_name))
+            out.append(self._name(0x62, record.event_name))
         return b"".join(out)
 
 

@@ -290,8 +290,31 @@ _NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
+# Strings the precheck has proven clean. Telemetry values repeat (span names, models, routes,
+# user agents, hosts, log field values), so most prechecks become one set lookup. Bounded in
+# entry count and entry length; emptied when full, so a stream of unique values (ids, hostile
+# input) costs at most one lost cache, and steady values come back on their next use. Only
+# clean strings are stored: a string that may hold a secret is never kept here. (A set, not
+# functools.lru_cache: the lookup is a C-level membership test with no wrapper call.)
+CLEAN_CACHE_SIZE = 4096
+CLEAN_CACHE_MAX_LEN = 256
+_known_clean: set[str] = set()
+
+
 def may_need_redaction(text: str) -> bool:
     """False only when no redaction pattern can match `text` (so `redact` returns it as is)."""
+    if text in _known_clean:
+        return False
+    if _may_need_redaction(text):
+        return True
+    if len(text) <= CLEAN_CACHE_MAX_LEN:
+        if len(_known_clean) >= CLEAN_CACHE_SIZE:
+            _known_clean.clear()
+        _known_clean.add(text)
+    return False
+
+
+def _may_need_redaction(text: str) -> bool:
     if not text.isascii():
         return True
     if _NEEDLE.search(text) is not None:
@@ -357,10 +380,15 @@ def redact_query(query: str, allowed: frozenset[str] = frozenset()) -> str:
     return "&".join(parts)
 
 
+_SCALARS = frozenset({int, float, bool})
+
+
 def redact_value(value: Any) -> Any:
     """Redact strings inside scalars, sequences and mappings (other types pass through)."""
     if isinstance(value, str):
         return redact(value)
+    if value is None or type(value) in _SCALARS:  # before the ABC check, which is slow
+        return value
     if isinstance(value, Mapping):
         return {k: redact_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

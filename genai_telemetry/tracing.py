@@ -113,16 +113,41 @@ def _drop_sensitive(attributes: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in attributes.items() if not _is_sensitive_key(k)}
 
 
+# How the precheck treats an attribute key (keys are few and repeat: classified once each).
+_SKIP, _SCAN, _URLISH, _SENSITIVE = "skip", "scan", "url", "sensitive"
+_KEY_KIND_CACHE_SIZE = 1024
+_key_kinds: dict[str, str] = {}
+
+
+def _key_kind(key: str) -> str:
+    kind = _key_kinds.get(key)
+    if kind is not None:
+        return kind
+    if key in NOT_SCANNED:
+        kind = _SKIP
+    elif _is_sensitive_key(key):
+        kind = _SENSITIVE
+    elif key in _QUERY_ATTRIBUTES or key in _URL_ATTRIBUTES:
+        kind = _URLISH
+    else:
+        kind = _SCAN
+    if len(_key_kinds) < _KEY_KIND_CACHE_SIZE:  # header capture could bring many names
+        _key_kinds[key] = kind
+    return kind
+
+
 def _clean(attributes: Mapping[str, object] | None) -> bool:
     """True when redaction would leave `attributes` exactly as they are."""
     if not attributes:
         return True
+    kinds = _key_kinds
     for key, value in attributes.items():
-        if key in NOT_SCANNED:
+        kind = kinds.get(key) or _key_kind(key)
+        if kind is _SKIP:
             continue
-        if _is_sensitive_key(key):
+        if kind is _SENSITIVE:
             return False
-        if (key in _QUERY_ATTRIBUTES or key in _URL_ATTRIBUTES) and _sanitize(key, value) != value:
+        if kind is _URLISH and _sanitize(key, value) != value:
             return False
         if isinstance(value, str):
             if may_need_redaction(value):

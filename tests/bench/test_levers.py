@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from bench import levers
@@ -15,3 +18,28 @@ def test_levers_time_the_encoders_on_real_request_telemetry() -> None:
     assert 5.0 <= figures["logs_per_request"] <= 5.8
     for key in ("official_span_us", "ours_span_us", "official_log_us", "ours_log_us"):
         assert figures[key] > 0, key
+
+
+def test_levers_time_the_precheck_with_and_without_the_clean_cache() -> None:
+    figures = levers.precheck(requests=3)
+    assert figures["uncached_us"] > 0 and figures["cached_us"] > 0
+    # the "uncached" side really scans: nothing is remembered while it runs
+    with levers.no_clean_cache():
+        from genai_telemetry import redaction
+
+        assert not redaction.may_need_redaction("a value seen once")
+        assert "a value seen once" not in redaction._known_clean
+
+
+def test_levers_time_both_log_chains_and_they_write_the_same_lines() -> None:
+    figures = levers.log_lines()
+    assert figures["structlog_default_us"] > 0 and figures["ours_us"] > 0
+    (before, before_out), (ours, ours_out) = levers.log_chains()
+    levers.write_lines(before)
+    levers.write_lines(ours)
+
+    def lines(out: io.StringIO) -> list[dict[str, object]]:
+        return [{**json.loads(x), "timestamp": "-"} for x in out.getvalue().splitlines()]
+
+    assert lines(before_out) == lines(ours_out)
+    assert len(lines(ours_out)) == len(levers._LINES)

@@ -60,13 +60,30 @@ def test_profile_charges_each_sample_to_the_innermost_component() -> None:
             "thread (2);worker (/x/opentelemetry/sdk/_shared_internal/__init__.py:1);export "
             "(/x/genai_telemetry/otlp.py:2);encode (/x/genai_telemetry/otlp.py:3) 7",
             "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
+            "thread (1);__call__ (/x/fastapi/telemetry/_asgi.py:1);get_tracer_provider "
+            "(/x/opentelemetry/trace/__init__.py:5) 2",
         ]
     )
     assert profile.classify(collapsed) == {
-        "app (not telemetry)": 5,
+        "app (not telemetry)": 7,
         "OTLP encoding": 7,
         "log formatting (structlog, stdout)": 3,
     }
+
+
+def test_profile_lists_the_innermost_telemetry_frames() -> None:
+    collapsed = "\n".join(
+        [
+            "thread (1);run (uvicorn/main.py:1);may_need_redaction (/x/genai_telemetry/"
+            "redaction.py:9);search (/usr/lib/re/__init__.py:2) 4",
+            "thread (1);run (uvicorn/main.py:1);get_scores (/x/rank_bm25.py:3) 5",
+            "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
+        ]
+    )
+    assert profile.top_frames(collapsed) == [
+        ("may_need_redaction (/x/genai_telemetry/redaction.py:9)", 4),
+        ("info (/x/structlog/_native.py:1)", 3),
+    ]
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["interleaved", "together"])

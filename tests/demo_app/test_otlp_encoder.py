@@ -129,6 +129,7 @@ def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(3):
         assert _decoded(encoder.encode(spans)) == official
         assert len(encoder._pairs) <= 5
+        assert len(encoder._strings) <= 5  # span and event names
 
 
 def test_an_unencodable_value_is_skipped_like_the_official_encoder() -> None:

@@ -220,6 +220,33 @@ def test_precheck_flags_every_planted_secret() -> None:
         assert redact(text) != text, kind
 
 
+def test_clean_cache_keeps_only_clean_strings_and_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(redaction, "_known_clean", set())
+    monkeypatch.setattr(redaction, "CLEAN_CACHE_SIZE", 8)
+    assert not may_need_redaction("chat gpt-4o-mini")
+    assert "chat gpt-4o-mini" in redaction._known_clean
+    for kind, secret in SECRETS.items():  # a secret is never remembered as clean
+        text = f"x Bearer {secret} y" if kind == "bearer" else f"x {secret} y"
+        assert may_need_redaction(text) and may_need_redaction(text), kind
+        assert text not in redaction._known_clean
+        assert redact(text) != text
+    assert not may_need_redaction("x" * (redaction.CLEAN_CACHE_MAX_LEN + 1))
+    assert len(redaction._known_clean) == 1  # too long to keep
+    for i in range(20):  # a stream of unique values: emptied when full, never above the bound
+        assert not may_need_redaction(f"value {chr(97 + i)}")
+        assert len(redaction._known_clean) <= 8
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(_ALPHABET, max_size=24), _FRAGMENTS), max_size=8))
+def test_precheck_answers_the_same_from_the_cache(parts: list[str]) -> None:
+    text = "".join(parts)
+    first = may_need_redaction(text)
+    assert may_need_redaction(text) == first == redaction._may_need_redaction(text)
+
+
 def _export(build: Callable[[TracerProvider], None]) -> list:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
