@@ -27,6 +27,9 @@ from demo_app.loadgen.traffic import (
     verdict,
 )
 
+# Below uvicorn's default keep-alive timeout (5 s): see run().
+KEEPALIVE_EXPIRY_S = 2.0
+
 
 class AsyncDriver:
     """Sends the mix at `self.rate` requests/s until `stop()`; `rate` may change while running."""
@@ -118,7 +121,13 @@ class AsyncDriver:
 
     async def run(self) -> Stats:
         """Drive traffic until stop(); then wait up to `drain_timeout` for in-flight requests."""
-        limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=50)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them, so a
+        # request never goes out on a connection the server is closing (httpx.ReadError).
+        limits = httpx.Limits(
+            max_connections=self.max_in_flight,
+            max_keepalive_connections=50,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        )
         timeout = httpx.Timeout(self.request_timeout, connect=5.0)
         self.started = time.monotonic()
         next_report = self.started + self.progress_every

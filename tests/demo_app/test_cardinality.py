@@ -20,6 +20,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo_app.api.identity import tenant_of, user_pseudonym
+from demo_app.loadgen.driver import KEEPALIVE_EXPIRY_S
 from demo_app.providers.simulated import load_catalog
 from genai_telemetry import semconv as sc
 from harness.procs import Proc
@@ -172,7 +173,9 @@ def _combo(n: int) -> tuple[str, str | None]:
 
 async def _send(url: str, requests: list[tuple[str, dict[str, str], str]]) -> list[int]:
     sem = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    # Idle connections expire before uvicorn closes them (its keep-alive is 5 s): no ReadError.
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
 
         async def one(path: str, body: dict[str, str], key: str) -> int:
             async with sem:
