@@ -34,7 +34,7 @@ from tests.e2e import history
 ADMIN_TOKEN = "e2e-admin-token"
 DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
 # Healthy traffic sampled for the history's rates (tests/e2e/history.py) before Prometheus starts.
-SAMPLE_S = 20.0
+SAMPLE_S = 12.0
 # Then live, before the first fault: Prometheus finds its targets and Alertmanager (~5 s) and
 # evaluates every group a few times. The history already fills every window.
 SETTLE_TIMEOUT_S = 60.0

@@ -182,7 +182,7 @@ def test_scenario_alert_path(e2e_results: dict[str, Result], name: str) -> None:
     assert not res.violations, why
 
     # A running stack's past: the request SLIs' events were backfilled from the scenario's traffic
-    # (the feedback SLO's events come from a share of answers, which a 20-s sample may miss).
+    # (the feedback SLO's events come from a share of answers, which a 12-s sample may miss).
     for slo in load_spec().slos:
         total = slo.sli.total("5m")
         if "feedback" in total:
