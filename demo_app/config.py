@@ -20,6 +20,7 @@ from opentelemetry.util.http import (
 )
 
 from demo_app import __version__
+from demo_app.feedback import DEFAULT_INDEX_SIZE
 from genai_telemetry import semconv
 
 
@@ -182,7 +183,7 @@ class Settings:
     cache_ttl_seconds: float = 300.0
     cache_max_entries: int = 1024
     # Recent answers that POST /v1/feedback can join to their model, route and retrieval quality.
-    feedback_index_size: int = 10_000
+    feedback_index_size: int = DEFAULT_INDEX_SIZE
     # --- telemetry ---
     telemetry_enabled: bool = True
     service_name: str = semconv.SERVICE_NAME

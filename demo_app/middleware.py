@@ -23,7 +23,9 @@ from genai_telemetry.redaction import redact
 from genai_telemetry.server_span import matched_route
 from genai_telemetry.tracing import sampled_trace_id
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+# The X-Request-ID values kept from the caller (POST /v1/feedback accepts the same shape).
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 # Health and scrape endpoints: no server span, no access log line (they would drown the rest).
 QUIET_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 ALERTS_ROUTE = "/v1/alerts"

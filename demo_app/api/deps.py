@@ -1,11 +1,12 @@
-"""What the routes share: the app state, OpenAPI error responses and bearer-token checks."""
+"""What the routes share: the app state, OpenAPI error responses, the API key and its rate
+limit, and bearer-token checks."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPBearer
 
 from demo_app.api.errors import APIError
@@ -20,6 +21,37 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def state_of(request: Request) -> AppState:
     return request.app.state.rag
+
+
+# The caller's API key: its tier (API_KEYS) sets the rate limit and the cost label. Optional:
+# without one (or with an unknown one) the request is served at the lowest tier.
+ApiKey = Annotated[
+    str | None,
+    Header(
+        alias="X-API-Key",
+        max_length=256,
+        description="API key; its tier (API_KEYS) sets the rate limit. Unknown/none: free.",
+    ),
+]
+
+
+def check_rate(state: AppState, request: Request, tier: str) -> None:
+    """One token of `tier`'s rate limit per request and client host; 429 (and a log line) when
+    the bucket is empty."""
+    if not state.settings.rate_limit_enabled:
+        return
+    host = request.client.host if request.client else "unknown"
+    decision = state.limiter.check(tier, host)
+    if not decision.allowed:
+        state.telemetry.log.info(
+            "rate_limited", user_tier=decision.tier, retry_after_s=decision.retry_after_s
+        )
+        raise APIError(
+            429,
+            "rate_limited",
+            [{"field": "X-API-Key", "reason": f"rate limit of tier {decision.tier} exceeded"}],
+            {"Retry-After": str(decision.retry_after_s)},
+        )
 
 
 # --- bearer credentials --------------------------------------------------------------------------

@@ -12,25 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN_ID, NonRecordingSpan, SpanContext, TraceFlags
 from pydantic import BaseModel, ConfigDict, Field
 
-from demo_app.api.errors import APIError, field_error, request_id_of
-from demo_app.api.schemas import ErrorResponse
+from demo_app.api.deps import ApiKey, check_rate, errors, state_of
+from demo_app.api.errors import field_error, request_id_of
 from demo_app.api.state import AppState
 from demo_app.feedback import AnsweredRequest, sentiment
+from demo_app.middleware import REQUEST_ID_PATTERN
 from demo_app.ratelimit import effective_tier
 from genai_telemetry import semconv as sc
 from genai_telemetry.redaction import redact
 
 MAX_COMMENT_CHARS = 1000
-# The X-Request-ID values rag-api keeps (demo_app/app.py) and W3C trace ids.
-REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
+# W3C trace ids (request ids: the X-Request-ID values rag-api keeps, demo_app/middleware.py).
 TRACE_ID_PATTERN = r"^[0-9a-f]{32}$"
 # Exactly one of each pair, published in the schema; the route names the field when it is not.
 _EXACTLY_ONE = {
@@ -64,37 +64,11 @@ class FeedbackAccepted(BaseModel):
     sentiment: Literal["positive", "neutral", "negative"]
 
 
-ApiKey = Annotated[
-    str | None,
-    Header(
-        alias="X-API-Key",
-        max_length=256,
-        description="API key, as for /v1/chat: its tier (API_KEYS) sets the rate limit.",
-    ),
-]
-
-
 def _exactly_one(body: FeedbackBody) -> None:
     if (body.request_id is None) == (body.trace_id is None):
         raise field_error("request_id", "give exactly one of request_id and trace_id")
     if (body.score is None) == (body.thumbs is None):
         raise field_error("score", "give exactly one of score and thumbs")
-
-
-def _check_rate(state: AppState, request: Request, api_key: str | None) -> str:
-    """The caller's tier, rate-limited like a chat request (one token per feedback)."""
-    tier = effective_tier(state.settings.api_keys.get(api_key) if api_key else None, None)
-    if state.settings.rate_limit_enabled:
-        host = request.client.host if request.client else "unknown"
-        decision = state.limiter.check(tier, host)
-        if not decision.allowed:
-            raise APIError(
-                429,
-                "rate_limited",
-                [{"field": "X-API-Key", "reason": f"rate limit of tier {decision.tier} exceeded"}],
-                {"Retry-After": str(decision.retry_after_s)},
-            )
-    return tier
 
 
 def _judged_context(judged: AnsweredRequest | None, trace_id: str | None) -> Any:
@@ -161,13 +135,15 @@ def _log(
 @router.post(
     "/v1/feedback",
     response_model=FeedbackAccepted,
-    responses={code: {"model": ErrorResponse} for code in (413, 422, 429)},
+    responses=errors(413, 422, 429),
     summary="Record an end user's feedback on an earlier answer (thumbs or a 0..1 score)",
 )
 async def post_feedback(request: Request, body: FeedbackBody, api_key: ApiKey = None) -> Any:
-    state: AppState = request.app.state.rag
+    state = state_of(request)
     _exactly_one(body)
-    tier = _check_rate(state, request, api_key)
+    # The caller's tier, rate-limited like a chat request (one token per feedback).
+    tier = effective_tier(state.settings.api_keys.get(api_key or ""), None)
+    check_rate(state, request, tier)
     judged = state.answered.find(body.request_id, body.trace_id)
     known = judged is not None
     mood = sentiment(body.score, body.thumbs)

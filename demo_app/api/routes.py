@@ -7,13 +7,13 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from demo_app.api import feedback
-from demo_app.api.deps import errors, state_of
+from demo_app.api.deps import ApiKey, check_rate, errors, state_of
 from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
 from demo_app.api.identity import bind_identity
 from demo_app.api.schemas import ChatRequestBody, ChatResponse
@@ -31,21 +31,7 @@ router = APIRouter()
 router.include_router(feedback.router)  # POST /v1/feedback (demo_app/api/feedback.py)
 
 
-def _client_host(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # --- chat ----------------------------------------------------------------------------------------
-# The caller's API key: its tier (API_KEYS) sets the rate limit and the cost label. Optional:
-# without one (or with an unknown one) the request is served at the lowest tier.
-ApiKey = Annotated[
-    str | None,
-    Header(
-        alias="X-API-Key",
-        max_length=256,
-        description="API key; its tier (API_KEYS) sets the rate limit. Unknown/none: free.",
-    ),
-]
 
 
 def _prepare(
@@ -62,18 +48,7 @@ def _prepare(
     granted = state.settings.api_keys.get(api_key) if api_key else None
     tier = effective_tier(granted, body.user_tier)
     bind_identity(body.user, body.conversation_id, api_key, known_key=granted is not None)
-    if state.settings.rate_limit_enabled:
-        decision = state.limiter.check(tier, _client_host(request))
-        if not decision.allowed:
-            state.telemetry.log.info(
-                "rate_limited", user_tier=decision.tier, retry_after_s=decision.retry_after_s
-            )
-            raise APIError(
-                429,
-                "rate_limited",
-                [{"field": "X-API-Key", "reason": f"rate limit of tier {decision.tier} exceeded"}],
-                {"Retry-After": str(decision.retry_after_s)},
-            )
+    check_rate(state, request, tier)
     return state, ChatInput(
         question=body.question,
         model=model,

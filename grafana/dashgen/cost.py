@@ -104,7 +104,9 @@ def spend_row(d: core.Dashboard) -> None:
             "Average USD per successful chat model call in the range (cost increase / successful "
             "chat calls). Cache hits cost nothing and are not counted as calls. Provider and "
             "model filters apply; feature and tier do not (model calls are not counted per "
-            "feature or tier).",
+            "feature or tier). The cost includes each answer's embeddings spend (the cost "
+            "metric has no operation label), so a chat model picked alone in $model counts "
+            "only that model's spend.",
             prom(
                 f"{spend('increase', '$__range', filters=model_filter())} / "
                 + sum_increase(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), window="$__range"),

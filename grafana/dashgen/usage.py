@@ -157,7 +157,7 @@ def conversations(d: core.Dashboard) -> None:
         conversation_stat(
             "Tokens per conversation (mean)",
             "Input + output tokens per conversation, averaged.",
-            f"avg({total(CONVERSATION, 'input_tokens')} + {total(CONVERSATION, 'output_tokens')})",
+            f"avg({tokens(CONVERSATION)})",
             "short",
         ),
         conversation_stat(

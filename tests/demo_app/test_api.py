@@ -193,6 +193,9 @@ BAD_BODIES = [
     ({"question": "hi", "": None}, '""', "unknown field"),
     ({"question": "hi", "temperature": False}, "temperature", "valid number"),
     ({"question": "hi", "max_tokens": "5"}, "max_tokens", "valid integer"),
+    ({"question": "hi", "user": ""}, "user", "at least 1"),
+    ({"question": "hi", "user": "x" * 257}, "user", "at most 256"),
+    ({"question": "hi", "user": 42}, "user", "valid string"),
 ]
 
 

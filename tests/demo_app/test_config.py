@@ -60,6 +60,8 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"REQUEST_TIMEOUT_SECONDS": "nan"}, "REQUEST_TIMEOUT_SECONDS"),
         ({"GENAI_CAPTURE_RETRIEVAL_DOCUMENTS": "maybe"}, "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS"),
         ({"API_KEYS": "k:gold"}, "API_KEYS"),
+        ({"FEEDBACK_INDEX_SIZE": "0"}, "FEEDBACK_INDEX_SIZE"),
+        ({"FEEDBACK_INDEX_SIZE": "many"}, "FEEDBACK_INDEX_SIZE"),
         ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),
         ({"API_KEYS": "k:pro", "API_KEYS_FILE": "/run/secrets/keys"}, "API_KEYS_FILE"),
         *(

@@ -82,15 +82,19 @@ def test_dependency_layer_installs_exactly_locked_packages() -> None:
     assert requirements <= locked, requirements - locked
 
 
-def test_dockerignore_keeps_secrets_and_venv_out_of_the_context() -> None:
+def _dockerignore_included() -> set[str]:
     lines = [
         x.strip()
         for x in (ROOT / ".dockerignore").read_text().splitlines()
         if x.strip() and not x.startswith("#")
     ]
     assert lines[0] == "*", "allow-list: everything is excluded unless re-included"
-    included = {x[1:].rstrip("/") for x in lines if x.startswith("!")}
-    assert included == {"pyproject.toml", "constraints.txt", "demo_app"}
+    return {x[1:].rstrip("/") for x in lines if x.startswith("!")}
+
+
+def test_dockerignore_keeps_secrets_and_venv_out_of_the_context() -> None:
+    included = _dockerignore_included()
+    assert included == {"pyproject.toml", "constraints.txt", "demo_app", "genai_telemetry"}
 
 
 def test_copies_every_first_party_package_the_app_imports() -> None:
@@ -107,3 +111,5 @@ def test_copies_every_first_party_package_the_app_imports() -> None:
     copied = {rest.split()[0].strip("./") for kw, rest in instructions() if kw == "COPY"}
     assert "genai_telemetry" in needed
     assert needed <= copied, needed - copied
+    # ... and sent to the build: a COPY of a path .dockerignore leaves out fails the build.
+    assert copied <= _dockerignore_included(), copied - _dockerignore_included()

@@ -18,6 +18,8 @@ from harness.otlp_receiver import OTLPReceiver
 from harness.procs import Proc
 from tests.demo_app.conftest import log_lines, unique_question
 
+CARD = "4111111111111111"  # a Luhn-valid test card number
+
 EMAIL = "jane.doe@example.org"
 FEEDBACK = "/v1/feedback"
 
@@ -59,6 +61,8 @@ def judged(start_app: Callable[..., Proc]):
                 ),
                 "unknown": c.post(FEEDBACK, json={"request_id": "never-seen", "thumbs": "down"}),
                 "unknown_trace": c.post(FEEDBACK, json={"trace_id": "ab" * 16, "score": 0.9}),
+                # A caller's id is text like any other: redacted before it is logged.
+                "unknown_card": c.post(FEEDBACK, json={"request_id": CARD, "thumbs": "down"}),
             }
         ids = {k: r.headers["x-request-id"] for k, r in sent.items()}
 
@@ -149,6 +153,7 @@ def test_log_line_sits_in_the_judged_request_trace(judged) -> None:
     assert unknown.attributes["request_known"] is False
     assert unknown.attributes["request_id"] == "never-seen"
     assert records[ids["unknown_trace"]].trace_id == "ab" * 16
+    assert records[ids["unknown_card"]].attributes["request_id"] == "[REDACTED:card_number]"
     # The same lines on stdout, with the same correlation fields.
     app.stop()
     lines = {
@@ -158,6 +163,8 @@ def test_log_line_sits_in_the_judged_request_trace(judged) -> None:
     assert lines[ids["rag"]]["request_id"] == answers["rag"]["request_id"]
     assert EMAIL not in str(lines[ids["stream"]])
     assert lines[ids["unknown_trace"]]["trace_id"] == "ab" * 16
+    assert lines[ids["unknown_card"]]["request_id"] == "[REDACTED:card_number]"
+    assert CARD not in str(lines[ids["unknown_card"]])
 
 
 def test_evaluation_event_is_parented_to_the_judged_request(judged) -> None:

@@ -21,6 +21,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from harness import require_binary
 from harness.procs import PROMETHEUS_RULES
+from slo.llm_alerts import COST_RATE
 
 # Longer than the longest page window (6h): every page window holds a running stack's past and
 # detection takes as long as in a running stack. Only raw series: the recorded long windows
@@ -28,7 +29,7 @@ from harness.procs import PROMETHEUS_RULES
 SLI_HISTORY_HOURS = 7
 # The previous day of spend LLMCostSpike compares with (its baseline ends 10 minutes ago).
 COST_BASELINE_HOURS = 25
-COST_RECORD = "llm:cost_usd_per_hour:rate5m"
+COST_RECORD = COST_RATE  # the recording rule LLMCostSpike reads (slo/llm_alerts.py)
 # Sample spacing: the stack's scrape interval (5 s) over the last minutes, which the 5m windows
 # read; further back a step of 1/40 of the age, so a window starting there misses at most 2.5%
 # of its healthy events (rate() extrapolates little to a window start when the live samples
