@@ -193,7 +193,6 @@ RETRIEVAL_QUALITIES: Final = (
     RETRIEVAL_QUALITY_LOW,
     RETRIEVAL_QUALITY_EMPTY,
 )
-REQUEST_KNOWN_VALUES: Final = ("true", "false")
 
 
 def bounded(value: str | None, allowed: tuple[str, ...] | frozenset[str]) -> str:

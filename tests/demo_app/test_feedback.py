@@ -83,6 +83,7 @@ def test_feedback_is_accepted_and_says_whether_the_request_was_known(judged) -> 
         "stream": (True, "neutral"),
         "unknown": (False, "negative"),
         "unknown_trace": (False, "positive"),
+        "unknown_card": (False, "negative"),
     }
     for key, (known, mood) in expected.items():
         r = sent[key]
@@ -119,9 +120,9 @@ def test_metric_joins_feedback_to_model_route_and_retrieval_quality(judged) -> N
             if want.items() <= dict(k).items()
         )
     unknown = dict(none, **{sc.L_REQUEST_KNOWN: "false"})
-    assert series[labels(**unknown, feedback_kind="thumbs", feedback_sentiment="negative")] == 1
+    assert series[labels(**unknown, feedback_kind="thumbs", feedback_sentiment="negative")] == 2
     assert series[labels(**unknown, feedback_kind="score", feedback_sentiment="positive")] == 1
-    assert sum(counted.values()) == 5
+    assert sum(counted.values()) == 6
     for key in series:  # every label value bounded
         values = dict(key)
         assert set(values) == set(sc.METRIC_LABELS[sc.LLM_USER_FEEDBACK])
@@ -190,7 +191,7 @@ def test_evaluation_event_is_parented_to_the_judged_request(judged) -> None:
 def test_feedback_span_carries_the_evaluation_and_links_the_judged_span(judged) -> None:
     _, receiver, answers, *_ = judged
     spans = [s for s in receiver.spans() if s.attributes.get("http.route") == FEEDBACK]
-    assert len(spans) == 5
+    assert len(spans) == 6
     judged_server = {s.trace_id: s.span_id for s in receiver.spans() if s.name == "POST /v1/chat"}
     rag_trace = answers["rag"]["trace_id"]
     linked = [s for s in spans if s.links and s.links[0][0] == rag_trace]
@@ -198,7 +199,7 @@ def test_feedback_span_carries_the_evaluation_and_links_the_judged_span(judged) 
     assert linked[0].links == [(rag_trace, judged_server[rag_trace])]
     assert linked[0].trace_id != rag_trace  # the feedback call is its own trace
     assert linked[0].attributes[sc.A_EVALUATION_NAME] == sc.EVALUATION_USER_FEEDBACK
-    assert sum(1 for s in spans if not s.links) == 2  # the unknown ones link nothing
+    assert sum(1 for s in spans if not s.links) == 3  # the unknown ones link nothing
     assert all(s.attributes[sc.A_LLM_FEEDBACK_REQUEST_KNOWN] is bool(s.links) for s in spans)
 
 
