@@ -22,6 +22,7 @@ from opentelemetry.util.http import (
 from demo_app import __version__
 from demo_app.feedback import DEFAULT_INDEX_SIZE
 from genai_telemetry import semconv
+from genai_telemetry.tracing import sampler_from_env
 
 
 class ConfigError(ValueError):
@@ -230,6 +231,10 @@ class Settings:
             if protocol != "http/protobuf":
                 raise ConfigError(f"{var}={protocol!r}: only http/protobuf is supported")
         _check_header_patterns(env)
+        try:
+            sampler_from_env(env)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None

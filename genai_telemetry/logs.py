@@ -3,9 +3,10 @@
 Processor chain (per app instance, see `build_logger`):
     contextvars (request_id) → level → ISO-8601 UTC timestamp → trace_id/span_id
     → REDACTION → OTLP sink → JSON renderer (stdout)
-so redaction runs before both sinks. The OTLP sink only enqueues (BatchLogRecordProcessor with a
-bounded queue); the exporter thread does the network I/O. Records produced by the
-OpenTelemetry SDK itself (export failures) go to stdout only, rate-limited, never back into OTLP.
+so redaction runs before both sinks. The OTLP sink only enqueues (genai_telemetry/export.py, a
+bounded queue); the exporter thread does the network I/O. Records about the export itself (the
+OpenTelemetry exporters' failures, our encoder's and queue's) go to stdout only, rate-limited,
+never back into OTLP.
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ from typing import Any, TextIO
 import structlog
 from opentelemetry import context as otel_context
 from opentelemetry._logs import SeverityNumber
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
 from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.export import ExportQueue
+from genai_telemetry.log_records import LoggerProvider, LogRecord
 from genai_telemetry.redaction import redact_value
-from genai_telemetry.tracing import current_ids
+from genai_telemetry.tracing import current_ids, env_int
 
 NO_OTLP = "_no_otlp"  # event-dict flag: write to stdout only
+# Loggers that report on the export itself: their records never go back into OTLP.
+EXPORT_LOGGERS = ("opentelemetry", "genai_telemetry.export", "genai_telemetry.otlp")
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 _LEVELS["error"] = logging.ERROR
@@ -49,6 +53,8 @@ EventDict = MutableMapping[str, Any]
 def build_logger_provider(
     settings: TelemetrySettings, resource: Resource, exporter: LogRecordExporter | None = None
 ) -> LoggerProvider | None:
+    """OTLP log records (genai_telemetry/log_records.py) through a bounded export queue; None
+    without an endpoint or exporter."""
     if exporter is None and settings.otlp_logs_endpoint:
         from genai_telemetry.otlp import FastOTLPLogExporter
 
@@ -57,17 +63,14 @@ def build_logger_provider(
         )
     if exporter is None:
         return None
-    provider = LoggerProvider(resource=resource)
-    provider.add_log_record_processor(
-        BatchLogRecordProcessor(
-            exporter,
-            max_queue_size=settings.otlp_queue_size,
-            schedule_delay_millis=1000,
-            max_export_batch_size=min(512, settings.otlp_queue_size),
-            export_timeout_millis=settings.otlp_timeout_s * 1000,
-        )
+    queue = ExportQueue[LogRecord](
+        exporter,
+        what="log records",
+        max_queue=settings.otlp_queue_size,
+        batch=512,
+        delay_s=env_int(settings, "OTEL_BLRP_SCHEDULE_DELAY", 1000) / 1000,
     )
-    return provider
+    return LoggerProvider(resource, queue)
 
 
 def _add_trace_ids(_: Any, __: str, event_dict: EventDict) -> EventDict:
@@ -172,8 +175,8 @@ def build_logger(
 
 class _RateLimit(logging.Filter):
     """At most one record per logger per `interval` seconds; the next one says how many were
-    suppressed. Used for the OTel SDK's export failure messages (a down collector would
-    otherwise print one line per failed batch)."""
+    suppressed. Used for export failure messages (a down collector would otherwise print one
+    line per failed batch)."""
 
     def __init__(self, interval: float = 30.0) -> None:
         super().__init__()
@@ -183,7 +186,7 @@ class _RateLimit(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("opentelemetry"):
+        if not record.name.startswith(EXPORT_LOGGERS):
             return True
         now = time.monotonic()
         with self._lock:
@@ -207,7 +210,7 @@ class StdlibBridge(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             fields: dict[str, Any] = {"logger": record.name}
-            if record.name.startswith("opentelemetry"):
+            if record.name.startswith(EXPORT_LOGGERS):
                 fields[NO_OTLP] = True  # export problems must not feed the exporter
                 fields["event_class"] = "telemetry_export"
                 if getattr(record, "suppressed", 0):

@@ -20,19 +20,19 @@ from typing import Any, TextIO
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry._logs import Logger, SeverityNumber
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs.export import LogRecordExporter
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from genai_telemetry import __version__
 from genai_telemetry import semconv as sc
 from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.log_records import Logger, LoggerProvider
 from genai_telemetry.logs import OTLPSink, build_logger, build_logger_provider
 from genai_telemetry.metrics import Metrics
 from genai_telemetry.redaction import redact, redact_attributes
+from genai_telemetry.spans import TracerProvider
 from genai_telemetry.tracing import (
     INSTRUMENTATION_NAME,
     NOT_SCANNED,
@@ -90,7 +90,9 @@ class Telemetry:
         log_stream: TextIO | None = None,
     ) -> Telemetry:
         metrics = Metrics(models, providers, enabled=settings.telemetry_enabled)
-        if not settings.telemetry_enabled:
+        # OTEL_SDK_DISABLED (the spec's switch for traces and logs): metrics stay.
+        sdk_disabled = settings.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+        if not settings.telemetry_enabled or sdk_disabled:
             sink = OTLPSink(None)
             log = build_logger(settings, sink, log_stream)
             return cls(settings, metrics, trace.NoOpTracer(), log, otlp_sink=sink)

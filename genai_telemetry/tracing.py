@@ -1,25 +1,28 @@
-"""Traces: a per-app TracerProvider, OTLP/HTTP export that never blocks requests, redaction.
+"""Traces: a per-app tracer provider, OTLP/HTTP export that never blocks requests, redaction.
 
-Export runs in the BatchSpanProcessor's worker thread with a bounded queue (spans are dropped,
-not queued without bound, when the backend is down) and a short per-export timeout. Every span
-passes `RedactingSpanProcessor` before it reaches the exporter, so a secret that slipped into an
-attribute, event or status message (including ones set by the FastAPI instrumentation, such as
-`user_agent.original`) never leaves the process.
+Export runs in the export queue's worker thread (genai_telemetry/export.py) with a bounded
+queue (spans are dropped, not queued without bound, when the backend is down) and a short
+per-export timeout. Every span passes `redact_span` before it reaches the exporter, so a secret
+that slipped into an attribute, event or status message (including ones set by an HTTP
+instrumentation, such as `user_agent.original`) never leaves the process.
+`RedactingSpanProcessor` applies the same redaction to an SDK TracerProvider's spans.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import sampling as sdk_sampling
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Status
 
 from genai_telemetry import semconv as sc
 from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.export import ExportQueue
 from genai_telemetry.redaction import (
     SENSITIVE_HEADERS,
     may_need_redaction,
@@ -27,6 +30,7 @@ from genai_telemetry.redaction import (
     redact_attributes,
     redact_query,
 )
+from genai_telemetry.spans import Span, TracerProvider
 
 INSTRUMENTATION_NAME = "demo_app"
 
@@ -176,13 +180,18 @@ class RedactingSpanProcessor(SpanProcessor):
         self._delegate.on_start(span, parent_context)  # type: ignore[arg-type]
 
     def on_end(self, span: ReadableSpan) -> None:
-        self._delegate.on_end(span if _span_is_clean(span) else _redacted_copy(span))
+        self._delegate.on_end(redact_span(span))
 
     def shutdown(self) -> None:
         self._delegate.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._delegate.force_flush(timeout_millis)
+
+
+def redact_span(span: ReadableSpan) -> ReadableSpan:
+    """`span` itself when redaction would change nothing (most spans), else a redacted copy."""
+    return span if _span_is_clean(span) else _redacted_copy(span)
 
 
 def _span_is_clean(span: ReadableSpan) -> bool:
@@ -230,27 +239,30 @@ def _redacted_copy(span: ReadableSpan) -> ReadableSpan:
 def build_tracer_provider(
     settings: TelemetrySettings, resource: Resource, exporter: SpanExporter | None = None
 ) -> TracerProvider:
-    """The app's TracerProvider (sampler from OTEL_TRACES_SAMPLER, the SDK default)."""
-    provider = TracerProvider(resource=resource)
+    """The app's tracer provider (genai_telemetry/spans.py; sampler from OTEL_TRACES_SAMPLER):
+    ended sampled spans go through `redact_span` to the exporter in the export thread."""
     if exporter is None and settings.otlp_traces_endpoint:
         from genai_telemetry.otlp import FastOTLPSpanExporter
 
         exporter = FastOTLPSpanExporter(
             endpoint=settings.otlp_traces_endpoint, timeout=settings.otlp_timeout_s
         )
+    queue = None
     if exporter is not None:
-        batch = BatchSpanProcessor(
+        queue = ExportQueue[Span](
             exporter,
-            max_queue_size=settings.otlp_queue_size,
-            schedule_delay_millis=_env_int(settings, "OTEL_BSP_SCHEDULE_DELAY", 1000),
-            max_export_batch_size=min(512, settings.otlp_queue_size),
-            export_timeout_millis=settings.otlp_timeout_s * 1000,
+            what="spans",
+            max_queue=settings.otlp_queue_size,
+            batch=512,
+            delay_s=env_int(settings, "OTEL_BSP_SCHEDULE_DELAY", 1000) / 1000,
+            prepare=redact_span,
         )
-        provider.add_span_processor(RedactingSpanProcessor(batch))
-    return provider
+    sampler = sampler_from_env(settings.environ)
+    return TracerProvider(resource, sampler=sampler, queue=queue)
 
 
-def _env_int(settings: TelemetrySettings, name: str, default: int) -> int:
+def env_int(settings: TelemetrySettings, name: str, default: int) -> int:
+    """An OTEL_* integer from the app's environment (the default when unset or not a number)."""
     raw = settings.environ.get(name, "")
     return int(raw) if raw.strip().isdigit() else default
 
@@ -269,3 +281,34 @@ def sampled_trace_id() -> str | None:
     if not ctx.is_valid or not ctx.trace_flags.sampled:
         return None
     return format(ctx.trace_id, "032x")
+
+
+_DEFAULT_SAMPLER = "parentbased_always_on"
+_SAMPLERS: dict[str, Callable[[float], sdk_sampling.Sampler]] = {
+    "always_on": lambda _: sdk_sampling.ALWAYS_ON,
+    "always_off": lambda _: sdk_sampling.ALWAYS_OFF,
+    "traceidratio": sdk_sampling.TraceIdRatioBased,
+    "parentbased_always_off": lambda _: sdk_sampling.DEFAULT_OFF,
+    "parentbased_traceidratio": sdk_sampling.ParentBasedTraceIdRatio,
+}
+
+
+def sampler_from_env(environ: Mapping[str, str]) -> sdk_sampling.Sampler | None:
+    """The SDK's sampler for OTEL_TRACES_SAMPLER/_ARG (the SDK's names), or None for the
+    default `parentbased_always_on` (decided in line, without a sampler call). A name or rate
+    the SDK would only warn about is an error naming the variable: a typo must not silently
+    sample everything."""
+    name = environ.get("OTEL_TRACES_SAMPLER", "").strip().lower() or _DEFAULT_SAMPLER
+    if name == _DEFAULT_SAMPLER:
+        return None
+    if name not in _SAMPLERS:
+        known = ", ".join(sorted({_DEFAULT_SAMPLER, *_SAMPLERS}))
+        raise ValueError(f"OTEL_TRACES_SAMPLER={name!r}: unknown sampler (one of: {known})")
+    raw = environ.get("OTEL_TRACES_SAMPLER_ARG", "").strip() or "1.0"
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"OTEL_TRACES_SAMPLER_ARG={raw!r}: a sampling ratio from 0 to 1")
+    return _SAMPLERS[name](rate)

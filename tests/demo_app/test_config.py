@@ -62,6 +62,9 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"API_KEYS": "k:gold"}, "API_KEYS"),
         ({"FEEDBACK_INDEX_SIZE": "0"}, "FEEDBACK_INDEX_SIZE"),
         ({"FEEDBACK_INDEX_SIZE": "many"}, "FEEDBACK_INDEX_SIZE"),
+        ({"OTEL_TRACES_SAMPLER": "parentbased_alwayson"}, "OTEL_TRACES_SAMPLER"),
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "_ARG"),
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "_ARG"),
         ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),
         ({"API_KEYS": "k:pro", "API_KEYS_FILE": "/run/secrets/keys"}, "API_KEYS_FILE"),
         *(

@@ -1,0 +1,126 @@
+"""The export queue of ended spans and log records: bounded, never blocking the request path.
+
+A request only appends to a deque (atomic under the GIL: no lock, no condition variable on the
+request path) and, when a full batch is waiting, sets an event. One daemon thread per queue
+wakes every `delay_s` or on that event, prepares each item (span redaction runs here, off the
+request path) and hands batches to an OpenTelemetry exporter (`SpanExporter` /
+`LogRecordExporter`: the official OTLP/HTTP ones with our encoder, or any test exporter).
+A full queue drops new items and counts them; a failing or hanging exporter costs the worker
+thread only, bounded by the exporter's own timeout.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+# Named so the stdlib bridge (logs.StdlibBridge) keeps these records off the OTLP path: a
+# message about dropped log records must not become one more log record to drop.
+_logger = logging.getLogger("genai_telemetry.export")
+_DROP_WARNING_INTERVAL_S = 30.0
+
+
+class Exporter(Protocol):
+    def export(self, batch: Sequence[Any], /) -> Any: ...
+
+    def shutdown(self) -> None: ...
+
+
+class ExportQueue(Generic[T]):
+    """Bounded FIFO of ended items + one worker thread exporting them in batches."""
+
+    def __init__(
+        self,
+        exporter: Exporter,
+        *,
+        what: str,
+        max_queue: int,
+        batch: int,
+        delay_s: float,
+        prepare: Callable[[T], T] | None = None,
+    ) -> None:
+        self.exporter = exporter
+        self.what = what
+        self.max_queue = max(1, max_queue)
+        self.batch = max(1, min(batch, self.max_queue))
+        self.delay_s = max(0.001, delay_s)
+        self.prepare = prepare
+        self.dropped = 0
+        self._queue: collections.deque[T] = collections.deque()
+        self._wake = threading.Event()
+        self._export_lock = threading.Lock()  # one export at a time, in order
+        self._closed = False
+        self._last_warning = 0.0
+        self._worker = threading.Thread(target=self._run, name=f"otlp-{what}", daemon=True)
+        self._worker.start()
+
+    def push(self, item: T) -> None:
+        """Enqueue one ended item (request path: an append and two length checks)."""
+        if self._closed:  # after shutdown: nothing would export it
+            self.dropped += 1
+            return
+        queue = self._queue
+        if len(queue) >= self.max_queue:
+            self._drop()
+            return
+        queue.append(item)
+        if len(queue) >= self.batch:
+            self._wake.set()
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        now = time.monotonic()
+        if now - self._last_warning >= _DROP_WARNING_INTERVAL_S:
+            self._last_warning = now
+            _logger.warning(
+                "%s export queue full (%d): dropping new %s, %d dropped so far",
+                self.what,
+                self.max_queue,
+                self.what,
+                self.dropped,
+            )
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.delay_s)
+            self._wake.clear()
+            self._drain()
+
+    def _drain(self, deadline: float | None = None) -> bool:
+        """Export everything queued now, batch by batch; False if the deadline passed first."""
+        with self._export_lock:
+            queue = self._queue
+            while queue:
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                items = [queue.popleft() for _ in range(min(self.batch, len(queue)))]
+                self._export(items)
+        return True
+
+    def _export(self, items: list[T]) -> None:
+        try:
+            if self.prepare is not None:
+                items = [self.prepare(item) for item in items]
+            self.exporter.export(items)
+        except Exception:  # the worker must survive any exporter failure
+            _logger.exception("exporting %d %s failed", len(items), self.what)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Export what is queued now, in the caller's thread; True when all of it went out."""
+        return self._drain(time.monotonic() + timeout_millis / 1000)
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Stop accepting items, export what is queued (bounded), shut the exporter down."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        self._worker.join(timeout_s)
+        self._drain(time.monotonic() + timeout_s)
+        self.exporter.shutdown()

@@ -1,0 +1,365 @@
+"""rag-api's tracer: OpenTelemetry API spans without the SDK's per-span machinery.
+
+Why not the SDK's TracerProvider: in rag-api's profile its span objects were the largest part of
+the telemetry's CPU (docs/performance.md §4): a lock and a `BoundedAttributes` (another lock,
+validation through several calls per value) per span, a `ReadableSpan` snapshot copied at end,
+processor fan-out and a batch processor per span. Here a recording span is one plain object:
+attributes in a dict, checked in line; at end the span itself is the readable record (it no
+longer changes) and goes to the export queue (genai_telemetry/export.py) with one append.
+
+What stays the OpenTelemetry project's: the API (`trace.Tracer`/`trace.Span`, context,
+propagation — any code written against the API works with this tracer), the SDK's samplers
+(`OTEL_TRACES_SAMPLER`/`_ARG`), id generator, span limits (`OTEL_SPAN_*_LIMIT`,
+`OTEL_ATTRIBUTE_*_LIMIT`), `Resource`, events and the exporters (any `SpanExporter` receives
+these spans: they carry the fields a `ReadableSpan` has). Semantics follow the SDK's (a test
+holds them together): attribute values cleaned as the SDK cleans them, an OK status is final,
+UNSET is ignored, an ended span ignores changes, RECORD_ONLY spans record but are not exported.
+One difference: a span over its attribute limit keeps its first attributes and drops new ones
+(the SDK evicts the oldest); both count the drop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, SpanLimits
+from opentelemetry.sdk.trace import sampling as sdk_sampling
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.util import types
+
+from genai_telemetry.export import ExportQueue
+
+__all__ = ["Span", "Tracer", "TracerProvider"]
+
+_logger = logging.getLogger(__name__)
+_UNSET = Status(StatusCode.UNSET)
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+
+
+def clean_value(value: object, max_length: int | None) -> Any:
+    """The attribute value the SDK stores for `value` (SDK 1.45: any OTLP AnyValue): None,
+    bool, int, float, bytes as they are; strings cut to `max_length` when a limit is set;
+    sequences as tuples and mappings as dicts, cleaned item by item; anything else as its
+    `str()` if its class defines one, else None."""
+    kind = value.__class__
+    if kind is str:
+        return value if max_length is None else value[:max_length]  # type: ignore[index]
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
+    if isinstance(value, (bool, int, float, bytes)):
+        return value
+    if isinstance(value, str):
+        return value if max_length is None else value[:max_length]
+    if isinstance(value, Sequence):
+        return tuple(clean_value(item, max_length) for item in value)
+    if isinstance(value, Mapping):
+        return _clean_mapping(value, max_length)
+    _logger.warning("Invalid type %s for attribute value: its str() or None", kind.__name__)
+    return str(value) if _has_own_str(value) else None
+
+
+def _clean_mapping(value: Mapping[Any, object], max_length: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key and (isinstance(key, str) or _has_own_str(key)):
+            out[str(key)] = clean_value(item, max_length)
+    return out
+
+
+def _has_own_str(value: object) -> bool:
+    kind = type(value)
+    return kind.__str__ is not object.__str__ or kind.__repr__ is not object.__repr__
+
+
+class Span(trace.Span):
+    """A recording span; after `end()` also the read-only record exporters receive."""
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: types.Attributes,
+        links: Sequence[Link],
+        start_time: int | None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> None:
+        self._tracer = tracer
+        self.name = name
+        self.context = context
+        self.parent = parent
+        self.kind = kind
+        self.attributes: dict[str, Any] = {}
+        self.dropped_attributes = 0
+        self.events: list[Event] = []
+        self.dropped_events = 0
+        self.links: list[Link] = []
+        self.dropped_links = 0
+        self.status = _UNSET
+        self.start_time = start_time or time.time_ns()
+        self.end_time: int | None = None
+        self._record_exception = record_exception
+        self._set_status_on_exception = set_status_on_exception
+        if attributes:
+            self.set_attributes(attributes)
+        for link in links:
+            self.add_link(link.context, link.attributes)
+
+    @property
+    def resource(self) -> Resource:
+        return self._tracer.provider.resource
+
+    @property
+    def instrumentation_scope(self) -> InstrumentationScope:
+        return self._tracer.scope
+
+    def get_span_context(self) -> SpanContext:
+        return self.context
+
+    def is_recording(self) -> bool:
+        return self.end_time is None
+
+    def set_attribute(self, key: str, value: types.AttributeValue) -> None:
+        if self.end_time is not None:
+            return
+        attributes = self.attributes
+        limits = self._tracer.provider.limits
+        if key and (key in attributes or len(attributes) < limits.max_span_attributes):
+            attributes[key] = clean_value(value, limits.max_span_attribute_length)
+        else:
+            self.dropped_attributes += 1
+
+    def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
+
+    def _clean_attributes(self, attributes: types.Attributes, limit: int) -> dict[str, Any]:
+        max_length = self._tracer.provider.limits.max_attribute_length
+        out = {}
+        for key, value in (attributes or {}).items():
+            if key and len(out) < limit:
+                out[key] = clean_value(value, max_length)
+        return out
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        if self.end_time is not None:
+            return
+        limits = self._tracer.provider.limits
+        if len(self.events) >= limits.max_events:
+            self.dropped_events += 1
+            return
+        clean = self._clean_attributes(attributes, limits.max_event_attributes)
+        self.events.append(Event(name, clean, timestamp or time.time_ns()))
+
+    def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
+        if self.end_time is not None or context is None or not context.is_valid:
+            return
+        limits = self._tracer.provider.limits
+        if len(self.links) >= limits.max_links:
+            self.dropped_links += 1
+            return
+        clean = self._clean_attributes(attributes, limits.max_link_attributes)
+        self.links.append(Link(context, clean))
+
+    def update_name(self, name: str) -> None:
+        if self.end_time is None:
+            self.name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        if self.end_time is not None or self.status.status_code is StatusCode.OK:
+            return
+        if isinstance(status, StatusCode):
+            status = Status(status, description)
+        if status.status_code is not StatusCode.UNSET:
+            self.status = status
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        cls = type(exception)
+        module = cls.__module__
+        attrs: dict[str, Any] = {
+            "exception.type": cls.__qualname__
+            if module in ("builtins", "", None)
+            else f"{module}.{cls.__qualname__}",
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
+        attrs.update(attributes or {})
+        self.add_event("exception", attrs, timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self.end_time is not None:
+            return
+        self.end_time = end_time or time.time_ns()
+        if self.context.trace_flags.sampled:
+            self._tracer.provider.on_end(self)
+
+    def __exit__(self, exc_type: Any, exc_val: BaseException | None, exc_tb: Any) -> None:
+        if exc_val is not None and self.is_recording():
+            if self._record_exception:
+                self.record_exception(exc_val, escaped=True)
+            if self._set_status_on_exception:
+                self.set_status(Status(StatusCode.ERROR, f"{type(exc_val).__name__}: {exc_val}"))
+        self.end()
+
+    def __repr__(self) -> str:
+        return f"Span(name={self.name!r}, context={self.context!r})"
+
+
+class Tracer(trace.Tracer):
+    def __init__(self, provider: TracerProvider, scope: InstrumentationScope) -> None:
+        self.provider = provider
+        self.scope = scope
+
+    def start_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: otel_context.Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: types.Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> trace.Span:
+        parent = trace.get_current_span(context).get_span_context()
+        if not parent.is_valid:
+            parent = None
+        provider = self.provider
+        trace_id = parent.trace_id if parent else provider.ids.generate_trace_id()
+        decision = provider.decide(context, parent, trace_id, name, kind, attributes, links)
+        recording, sampled, extra, trace_state = decision
+        span_context = SpanContext(
+            trace_id,
+            provider.ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=_SAMPLED if sampled else _NOT_SAMPLED,
+            trace_state=trace_state,
+        )
+        if not recording:
+            return trace.NonRecordingSpan(span_context)
+        if extra:
+            attributes = {**(attributes or {}), **extra}
+        return Span(
+            self,
+            name,
+            span_context,
+            parent,
+            kind,
+            attributes,
+            links or (),
+            start_time,
+            record_exception,
+            set_status_on_exception,
+        )
+
+    @contextlib.contextmanager  # type: ignore[override]
+    def start_as_current_span(
+        self,
+        name: str,
+        context: otel_context.Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: types.Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[trace.Span]:
+        span = self.start_span(
+            name, context, kind, attributes, links, start_time, record_exception,
+            set_status_on_exception,
+        )  # fmt: skip
+        with trace.use_span(
+            span,
+            end_on_exit=end_on_exit,
+            record_exception=record_exception,
+            set_status_on_exception=set_status_on_exception,
+        ) as current:
+            yield current
+
+
+Decision = tuple[bool, bool, Mapping[str, Any] | None, Any]
+
+
+class TracerProvider(trace.TracerProvider):
+    """Tracers sharing a resource, sampler, limits and one export queue (or none: spans are
+    recorded and dropped at end)."""
+
+    def __init__(
+        self,
+        resource: Resource,
+        *,
+        sampler: sdk_sampling.Sampler | None = None,
+        limits: SpanLimits | None = None,
+        queue: ExportQueue[Span] | None = None,
+    ) -> None:
+        self.resource = resource
+        self.sampler = sampler  # None: parentbased_always_on, decided in line
+        self.limits = limits or SpanLimits()
+        self.ids = RandomIdGenerator()
+        self.queue = queue
+        self.on_end: Callable[[Span], None] = queue.push if queue is not None else _discard
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.queue.force_flush(timeout_millis) if self.queue is not None else True
+
+    def shutdown(self) -> None:
+        if self.queue is not None:
+            self.queue.shutdown()
+
+    def get_tracer(  # type: ignore[override]
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: types.Attributes = None,
+    ) -> Tracer:
+        scope = InstrumentationScope(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
+        return Tracer(self, scope)
+
+    def decide(
+        self,
+        context: otel_context.Context | None,
+        parent: SpanContext | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind,
+        attributes: types.Attributes,
+        links: Sequence[Link] | None,
+    ) -> Decision:
+        """(recording, sampled, sampler attributes, trace state) of a new span."""
+        if self.sampler is None:  # parent-based, root spans always on: no sampler call
+            sampled = parent.trace_flags.sampled if parent else True
+            return sampled, sampled, None, parent.trace_state if parent else None
+        result = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
+        decision = result.decision
+        return decision.is_recording(), decision.is_sampled(), result.attributes, result.trace_state
+
+
+def _discard(_: Span) -> None:
+    return None

@@ -1,0 +1,98 @@
+"""genai_telemetry.export.ExportQueue: bounded, ordered, survives its exporter, flushes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from genai_telemetry.export import ExportQueue
+
+
+class Recorder:
+    """An exporter that records batches; `gate` (when set) holds an export until released."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        self.batches: list[list[int]] = []
+        self.fail_first = fail_first
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+        self.shut = False
+
+    def export(self, batch: Sequence[int]) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.fail_first:
+            self.fail_first = False
+            raise RuntimeError("collector said no")
+        self.batches.append(list(batch))
+
+    def shutdown(self) -> None:
+        self.shut = True
+
+    @property
+    def items(self) -> list[int]:
+        return [item for batch in self.batches for item in batch]
+
+
+def _queue(exporter: Recorder, **kwargs: object) -> ExportQueue[int]:
+    options: dict = {"what": "items", "max_queue": 8, "batch": 3, "delay_s": 60.0, **kwargs}
+    return ExportQueue[int](exporter, **options)
+
+
+def test_flush_exports_everything_in_order_in_batches_after_prepare() -> None:
+    exporter = Recorder()
+    queue = _queue(exporter, batch=100, prepare=lambda i: i * 10)
+    for i in range(5):
+        queue.push(i)
+    assert queue.force_flush()
+    assert exporter.items == [0, 10, 20, 30, 40]
+
+
+def test_a_full_batch_wakes_the_worker_before_the_delay() -> None:
+    exporter = Recorder()
+    queue = _queue(exporter)
+    for i in range(3):
+        queue.push(i)
+    assert exporter.entered.wait(10), "a full batch waited for the 60-s delay"
+    queue.shutdown()
+    assert exporter.items == [0, 1, 2]
+
+
+def test_a_full_queue_drops_new_items_and_counts_them(caplog: pytest.LogCaptureFixture) -> None:
+    exporter = Recorder()
+    exporter.gate = threading.Event()
+    queue = _queue(exporter, max_queue=4, batch=4)
+    for i in range(4):
+        queue.push(i)
+    assert exporter.entered.wait(10)  # the worker holds [0..3] in a hanging export
+    for i in range(4, 12):
+        queue.push(i)
+    assert queue.dropped == 4  # 4..7 queued, 8..11 dropped
+    assert "dropping new items" in caplog.text
+    exporter.gate.set()
+    assert queue.force_flush()
+    assert exporter.items == list(range(8))
+
+
+def test_the_worker_survives_a_failing_exporter() -> None:
+    exporter = Recorder(fail_first=True)
+    queue = _queue(exporter)
+    for i in range(3):
+        queue.push(i)
+    assert exporter.entered.wait(10)
+    queue.push(3)
+    assert queue.force_flush()
+    assert exporter.items == [3]  # the failed batch is gone, the next one exported
+
+
+def test_shutdown_exports_what_is_queued_and_stops() -> None:
+    exporter = Recorder()
+    queue = _queue(exporter)
+    queue.push(1)
+    queue.shutdown()
+    assert exporter.items == [1] and exporter.shut
+    queue.push(2)
+    assert queue.force_flush() and exporter.items == [1]
