@@ -5,9 +5,10 @@ Three rag-api processes, telemetry fully on, differ only in where OTLP goes:
   unreachable  a closed loopback port (connection refused: the collector container is down)
   hanging      a loopback sink that accepts the connection and never answers (a wedged
                collector or a black-holed network: the exporter's timeout is what protects us)
-They are loaded in turns (rotating order each round). Throughput and p99 are compared with the
-reachable case (goal: ratio ≥ 0.95), and each process's RSS is sampled over the whole run
-(goal: no growth once warm: the exporters' bounded queues drop instead of buffering forever).
+They are loaded in turns (common.round_order: rotated and reversed from round to round).
+Throughput and p99 are compared with the reachable case (goal: ratio ≥ 0.95), and each process's
+RSS is sampled over the whole run (goal: no growth once warm: the exporters' bounded queues drop
+instead of buffering forever).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from bench import common
@@ -61,25 +61,6 @@ HEADERS = [
 ]
 
 
-def _rounds(
-    apps: dict[str, Any], rounds: int, seconds: float, after_round: Callable[[], None]
-) -> dict[str, list[common.Segment]]:
-    """Load the apps in turns, rotating the order each round."""
-    segments: dict[str, list[common.Segment]] = {k: [] for k in LABELS}
-    for r in range(rounds):
-        for label in LABELS[r % 3 :] + LABELS[: r % 3]:
-            common.wait_quiet(1.0)
-            seg = common.measure(label, apps[label], duration=seconds, concurrency=CONCURRENCY)
-            segments[label].append(seg)
-            print(
-                f"[backend_down] round {r + 1} {label:>11}: "
-                f"{seg.load['throughput_rps']:.0f} req/s, "
-                f"p99 {seg.load['p99_ms']:.1f} ms, {seg.load['statuses']}"
-            )
-        after_round()
-    return segments
-
-
 def _measure(rounds: int, seconds: float) -> dict[str, Any]:
     """The three apps under load: segments, RSS (warm, after each round, sampled) and exports."""
     with (
@@ -106,7 +87,8 @@ def _measure(rounds: int, seconds: float) -> dict[str, Any]:
                     after[label].append(common.rss_mib(proc))
 
             with RssSampler(apps) as sampler:
-                segments = _rounds(apps, rounds, seconds, record_rss)
+                load = {"duration": seconds, "concurrency": CONCURRENCY}
+                segments = common.load_in_turns("backend_down", apps, rounds, record_rss, **load)
             return {
                 "segments": segments,
                 "warm_rss": warm_rss,

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +196,40 @@ def measure(label: str, proc: Proc, **load_args: Any) -> Segment:
     before = cpu_seconds(proc)
     load = run_load(proc.url, **load_args)
     return Segment(label, load, cpu_seconds(proc) - before)
+
+
+def round_order(groups: Sequence[Sequence[str]], r: int) -> list[str]:
+    """Round r's load order. A group's items run back to back (twins whose difference is the
+    figure share the machine's state); the groups rotate by one every other round and odd rounds
+    run in reverse, so over 2 × len(groups) rounds every item takes every place alike and within
+    a group the order alternates every round."""
+    shift = (r // 2) % len(groups)
+    order = [item for group in [*groups[shift:], *groups[:shift]] for item in group]
+    return order[::-1] if r % 2 else order
+
+
+def load_in_turns(
+    tag: str,
+    apps: Mapping[str, Proc],
+    rounds: int,
+    after_round: Callable[[], None] = lambda: None,
+    **load_args: Any,
+) -> dict[str, list[Segment]]:
+    """Each app loaded alone in turn (`measure` with `load_args`, a quiet second before), in
+    round_order, `rounds` times; `after_round` runs after every round. Segments per app."""
+    segments: dict[str, list[Segment]] = {name: [] for name in apps}
+    width = max(map(len, apps))
+    for r in range(rounds):
+        for name in round_order([[name] for name in apps], r):
+            wait_quiet(1.0)
+            seg = measure(name, apps[name], **load_args)
+            segments[name].append(seg)
+            print(
+                f"[{tag}] round {r + 1} {name:>{width}}: {seg.load['throughput_rps']:.0f} req/s, "
+                f"p99 {seg.load['p99_ms']:.1f} ms, {seg.load['statuses']}"
+            )
+        after_round()
+    return segments
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -78,7 +78,7 @@ def run(
     names = [v + suffix for suffix in suffixes for v in variants]
     print(
         f"[overhead] {rounds} round(s) x {len(names)} variants x {seconds:.0f}s, "
-        f"c={concurrency}, SIM_LATENCY_SCALE={latency_scale:g}, order rotated every round"
+        f"c={concurrency}, SIM_LATENCY_SCALE={latency_scale:g}, order rotated and reversed by round"
     )
     segments, exported = _measure(
         names, suffixes, baseline, rounds, seconds, latency_scale, concurrency
@@ -147,19 +147,9 @@ def _measure(
             )
         for proc in apps.values():  # warm-up: imports, BM25 index, caches
             common.run_load(proc.url, duration=2.0, concurrency=concurrency, raw=False)
-        segments: dict[str, list[common.Segment]] = {n: [] for n in names}
-        for r in range(rounds):
-            order = names[r % len(names) :] + names[: r % len(names)]
-            if r % 2:
-                order.reverse()
-            for name in order:
-                common.wait_quiet(1.0)
-                seg = common.measure(name, apps[name], duration=seconds, concurrency=concurrency)
-                segments[name].append(seg)
-                print(
-                    f"[overhead] round {r + 1} {name:>18}: "
-                    f"{seg.load['throughput_rps']:.0f} req/s, p99 {seg.load['p99_ms']:.1f} ms"
-                )
+        segments = common.load_in_turns(
+            "overhead", apps, rounds, duration=seconds, concurrency=concurrency
+        )
         common.wait_quiet(2.0)  # let the batch processors flush before reading the sink
         return segments, common.sink_stats(sink)
 

@@ -174,13 +174,10 @@ def run(
 
 
 def round_order(r: int) -> list[str]:
-    """Round r's order: each app's on and off twins back to back (their difference is the
-    figure, so they should share the machine's state), on/off swapped every round, the two apps
-    swapped every other round."""
-    pairs = [[on, off] if r % 2 == 0 else [off, on] for _, on, off in PAIRS]
-    if (r // 2) % 2:
-        pairs.reverse()
-    return [name for pair in pairs for name in pair]
+    """Round r's order (common.round_order): each app's on and off twins back to back (their
+    difference is the figure, so they should share the machine's state), on/off swapped every
+    round, the two apps every other round."""
+    return common.round_order([(on, off) for _, on, off in PAIRS], r)
 
 
 def _rounds(

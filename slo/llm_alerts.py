@@ -43,16 +43,23 @@ def unify_provider(expr: str) -> str:
     return f'label_replace({expr}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)")'
 
 
-def _ratio_guarded(errors: str, total: str, by: str, t: Threshold, window: str = "5m") -> str:
-    def agg(fn: str, sel: str) -> str:
-        return f"sum by ({by}) ({unify_provider(f'{fn}({sel}[{window}])')})"
+def _ratio_guarded(
+    hits: str, total: str, by: str, t: Threshold, window: str = "5m", unify: bool = True
+) -> str:
+    """The share of `hits` in `total` (two series selectors) over `window` above the threshold,
+    once `total` counted min_events; per `by` labels if any. `unify`: provider labels unified
+    (unify_provider) before the sums; its long lines are laid out indented."""
 
-    return (
-        f"(\n  {agg('rate', errors)}\n/\n"
-        f"  {agg('rate', total)}\n) > {num(t.value)}\n"
-        f"and on ({by})\n"
-        f"  {agg('increase', total)} >= {t.extra['min_events']}\n"
-    )
+    def agg(fn: str, sel: str) -> str:
+        series = f"{fn}({sel}[{window}])"
+        head = f"sum by ({by}) " if by else "sum"
+        return f"{head}({unify_provider(series) if unify else series})"
+
+    x, y, n = agg("rate", hits), agg("rate", total), agg("increase", total)
+    on, bound, events = f" on ({by})" if by else "", num(t.value), t.extra["min_events"]
+    if unify:
+        return f"(\n  {x}\n/\n  {y}\n) > {bound}\nand{on}\n  {n} >= {events}\n"
+    return f"{x}\n/\n{y}\n> {bound}\nand{on}\n{n} >= {events}\n"
 
 
 def _p95_guarded(metric: str, selector: str, t: Threshold) -> str:
@@ -65,17 +72,6 @@ def _p95_guarded(metric: str, selector: str, t: Threshold) -> str:
         f"and on ({MODEL_LABELS})\n"
         f"  sum by ({MODEL_LABELS}) ({count})"
         f" >= {t.extra['min_events']}\n"
-    )
-
-
-def _share_guarded(hits: str, total: str, by: str, window: str, t: Threshold) -> str:
-    """The share of `hits` in `total` (two series selectors) over `window` above the threshold,
-    once `total` counted min_events; per `by` labels if any."""
-    agg, on = (f"sum by ({by}) ", f" on ({by})") if by else ("sum", "")
-    return (
-        f"{agg}(rate({hits}[{window}]))\n/\n"
-        f"{agg}(rate({total}[{window}]))\n> {num(t.value)}\n"
-        f"and{on}\n{agg}(increase({total}[{window}])) >= {t.extra['min_events']}\n"
     )
 
 
@@ -92,29 +88,20 @@ def _chat_rate_limited(t: Threshold, cfg: Config) -> str:
 
 def _unfaithful_answers(t: Threshold, cfg: Config) -> str:
     score, bound = sc.RAG_EVALUATION_SCORE, le_matcher(t.extra["score_bound"])
-    return _share_guarded(
-        f"{score}_bucket{{{FAITHFULNESS}, {bound}}}",
-        f"{score}_count{{{FAITHFULNESS}}}",
-        "",
-        "10m",
-        t,
-    )
+    hits, total = f"{score}_bucket{{{FAITHFULNESS}, {bound}}}", f"{score}_count{{{FAITHFULNESS}}}"
+    return _ratio_guarded(hits, total, "", t, "10m", unify=False)
 
 
 def _empty_retrievals(t: Threshold, cfg: Config) -> str:
     docs = sc.RAG_RETRIEVAL_DOCUMENTS
-    return _share_guarded(f"{docs}_bucket{{{le_matcher(0)}}}", f"{docs}_count", "", "5m", t)
+    hits, total = f"{docs}_bucket{{{le_matcher(0)}}}", f"{docs}_count"
+    return _ratio_guarded(hits, total, "", t, unify=False)
 
 
 def _guardrail_triggers(t: Threshold, cfg: Config) -> str:
     checks = sc.LLM_GUARDRAIL_CHECKS
-    return _share_guarded(
-        f"{checks}{{{INPUT_GUARDRAILS}, {TRIGGERED}}}",
-        f"{checks}{{{INPUT_GUARDRAILS}}}",
-        sc.L_GUARDRAIL,
-        "5m",
-        t,
-    )
+    hits, total = f"{checks}{{{INPUT_GUARDRAILS}, {TRIGGERED}}}", f"{checks}{{{INPUT_GUARDRAILS}}}"
+    return _ratio_guarded(hits, total, sc.L_GUARDRAIL, t, unify=False)
 
 
 def _cost_spike(t: Threshold, cfg: Config) -> str:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from genai_telemetry import semconv as sc
 from genai_telemetry.pricing import PRICES_PATH, ModelPrice, PriceTable
 from genobs.contract import is_app_metric
-from genobs.promql import inject
+from genobs.promql import Matcher, inject
 
 if TYPE_CHECKING:
     from genobs.config import Config
@@ -46,7 +46,8 @@ RULES_FILE = "llm-prices.yml"
 
 # Token types the cost rules price: the standard gen_ai.token.type values.
 PRICED_TOKEN_TYPES = sc.TOKEN_TYPES
-PRICED_TYPES_MATCHER = f'{sc.L_TOKEN_TYPE}=~"{"|".join(PRICED_TOKEN_TYPES)}"'
+PRICED_TYPES = Matcher(sc.L_TOKEN_TYPE, "=~", "|".join(PRICED_TOKEN_TYPES))
+PRICED_TYPES_MATCHER = str(PRICED_TYPES)
 TOKEN_SUM = f"{sc.GENAI_TOKEN_USAGE}_sum"
 # Price field of each token type (None: the type's price falls back to nothing, see docstring).
 TYPE_FIELDS = (

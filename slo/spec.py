@@ -17,7 +17,7 @@ from typing import Any
 import promql_parser
 
 from genai_telemetry import semconv
-from genobs.promql import le_matcher, metric_names
+from genobs.promql import duration_problem, le_matcher, metric_names
 from genobs.yamlspec import (
     Path_,
     Reporter,
@@ -299,6 +299,9 @@ def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
                 f"{bound} is not a bucket bound of {semconv.RAG_EVALUATION_SCORE} "
                 f"({', '.join(semconv.le(b) for b in semconv.SCORE_BUCKETS)})",
             )
+        exclude = raw.get("baseline_exclude")
+        if exclude is not None and (reason := duration_problem(exclude)):
+            raise reporter.error(("alerts", name, "baseline_exclude"), reason)
         extra = {k: v for k, v in raw.items() if k not in ("threshold", "unit", "note")}
         out[name] = Threshold(
             value=raw.get("threshold"), unit=raw["unit"], note=raw.get("note", ""), extra=extra

@@ -6,7 +6,7 @@ matcher is added to them; their `service` label is the scraped job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from slo.alerting import JOB, AlertRow, num
@@ -50,20 +50,26 @@ STACK_METRICS = frozenset(
 )
 
 
-def _per_signal(metrics: dict[str, str], by: str, t: Threshold) -> str:
-    parts = [
-        f'label_replace(sum by ({by}) (rate({m}[5m])), "signal", "{signal}", "", "")'
-        f" > {num(t.value)}"
-        for signal, m in metrics.items()
-    ]
-    return "\n  or\n".join(parts) + "\n"
-
-
-def _rate_over(by: str, *selectors: str) -> Callable[[Threshold, Config], str]:
-    """`sum by (by) (rate(s[5m])) > threshold` for each selector, joined with `or`."""
+def _rate_over(
+    by: str, selectors: Sequence[str] | Mapping[str, str]
+) -> Callable[[Threshold, Config], str]:
+    """`sum by (by) (rate(s[5m])) > threshold` for each selector, joined with `or`. Selectors
+    keyed by signal (traces, logs, metrics) label each sum with its `signal` (label_replace), so
+    the alert says which one is lost; those long lines are laid out indented."""
+    labelled: list[tuple[str | None, str]] = (
+        list(selectors.items())
+        if isinstance(selectors, Mapping)
+        else [(None, s) for s in selectors]
+    )
 
     def expr(t: Threshold, cfg: Config) -> str:
-        return "or\n".join(f"sum by ({by}) (rate({s}[5m])) > {num(t.value)}\n" for s in selectors)
+        parts = []
+        for signal, selector in labelled:
+            part = f"sum by ({by}) (rate({selector}[5m]))"
+            if signal is not None:
+                part = f'label_replace({part}, "signal", "{signal}", "", "")'
+            parts.append(f"{part} > {num(t.value)}")
+        return ("\n  or\n" if isinstance(selectors, Mapping) else "\nor\n").join(parts) + "\n"
 
     return expr
 
@@ -82,7 +88,7 @@ STACK_ALERTS = (
     ),
     AlertRow(
         "OtelCollectorRefusingData", "ticket", "stack-health",
-        expr=lambda t, cfg: _per_signal(OTELCOL_REFUSED, "job, receiver", t),
+        expr=_rate_over("job, receiver", OTELCOL_REFUSED),
         summary="The collector refuses {{ $labels.signal }}",
         description=(
             "Receiver {{ $labels.receiver }} refuses {printf} {{ $labels.signal }} items/s "
@@ -93,7 +99,7 @@ STACK_ALERTS = (
     ),
     AlertRow(
         "OtelCollectorExportFailing", "ticket", "stack-health",
-        expr=lambda t, cfg: _per_signal(OTELCOL_SEND_FAILED, "job, exporter", t),
+        expr=_rate_over("job, exporter", OTELCOL_SEND_FAILED),
         summary="The collector cannot export {{ $labels.signal }}",
         description=(
             "Exporter {{ $labels.exporter }} fails to send {printf} {{ $labels.signal }} items/s "
@@ -104,7 +110,7 @@ STACK_ALERTS = (
     ),
     AlertRow(
         "LokiIngestionErrors", "ticket", "stack-health",
-        expr=_rate_over("job", LOKI_PUSH_5XX, LOKI_DISCARDED),
+        expr=_rate_over("job", (LOKI_PUSH_5XX, LOKI_DISCARDED)),
         summary="Loki fails to ingest logs",
         description=(
             "Loki answers pushes with 5xx or discards lines: {printf}/s over the last 5 minutes."
@@ -114,7 +120,7 @@ STACK_ALERTS = (
     ),
     AlertRow(
         "TempoIngestionErrors", "ticket", "stack-health",
-        expr=_rate_over("job", TEMPO_DISCARDED, TEMPO_REFUSED),
+        expr=_rate_over("job", (TEMPO_DISCARDED, TEMPO_REFUSED)),
         summary="Tempo fails to ingest spans",
         description="Tempo discards or refuses {printf} spans/s over the last 5 minutes.",
         meaning="Tempo discards or refuses spans",
@@ -135,7 +141,7 @@ STACK_ALERTS = (
     ),
     AlertRow(
         "AlertmanagerNotificationsFailing", "ticket", "stack-health",
-        expr=_rate_over("job, integration", AM_NOTIFICATIONS_FAILED),
+        expr=_rate_over("job, integration", (AM_NOTIFICATIONS_FAILED,)),
         summary="Alertmanager cannot deliver {{ $labels.integration }} notifications",
         description=(
             "{printf} {{ $labels.integration }} notifications/s failed over the last 5 minutes: "

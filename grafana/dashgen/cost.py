@@ -43,8 +43,8 @@ def spend(
     key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
     cf = cost_filter() if filters is None else filters
     own = f"sum by ({key}) ({fn}({sc.LLM_COST}{matchers(**cf)}[{window}]))"
-    priced = {sc.L_TOKEN_TYPE: "~" + "|".join(prices.PRICED_TOKEN_TYPES), **cf}
-    usage = {"rate": rate, "increase": increase}[fn](TOKENS + "_sum", priced, window)
+    priced = {sc.L_TOKEN_TYPE: prices.PRICED_TYPES, **cf}
+    usage = {"rate": rate, "increase": increase}[fn](prices.TOKEN_SUM, priced, window)
     tokens = prices.one_line(prices.token_cost_expr(usage=usage))
     grouping = f" by ({', '.join(by)})" if by else ""
     return f"sum{grouping} ({own} or sum by ({key}) ({tokens}))"
@@ -273,7 +273,7 @@ def tokens_row(d: core.Dashboard) -> None:
             "Input and output tokens per second per model (chat calls).",
             [
                 prom(
-                    sum_rate(TOKENS + "_sum", chat_filter(), by=(sc.L_MODEL, sc.L_TOKEN_TYPE)),
+                    sum_rate(prices.TOKEN_SUM, chat_filter(), by=(sc.L_MODEL, sc.L_TOKEN_TYPE)),
                     "{{gen_ai_request_model}} {{gen_ai_token_type}}",
                 )
             ],
@@ -328,12 +328,12 @@ def token_mix(d: core.Dashboard) -> None:
                 prom(
                     ratio_by(
                         sum_rate(
-                            TOKENS + "_sum",
+                            prices.TOKEN_SUM,
                             chat_filter(**{sc.L_TOKEN_TYPE: "output"}),
                             by=(sc.L_MODEL,),
                         ),
                         sum_rate(
-                            TOKENS + "_sum",
+                            prices.TOKEN_SUM,
                             chat_filter(**{sc.L_TOKEN_TYPE: "input"}),
                             by=(sc.L_MODEL,),
                         ),

@@ -8,12 +8,7 @@ from genai_telemetry import semconv as sc
 from . import common, core, limits
 from .core import GREEN, RED, prom, thresholds
 from .llmops import by_version
-from .promql import (
-    Labels,
-    ratio_by,
-    sum_increase,
-    sum_rate,
-)
+from .promql import Labels, ratio_by, share_by, sum_rate
 
 # --- User feedback (RAG Pipeline) ---
 FEEDBACK = sc.LLM_USER_FEEDBACK
@@ -27,9 +22,7 @@ SATISFACTION_SLO = "rag-user-satisfaction"
 
 def _share(part: Labels, whole: Labels, by: tuple[str, ...], window: str) -> str:
     """Share of feedback matching `part` among `whole` per `by` (both sides take `whole`)."""
-    num = sum_increase(FEEDBACK, {**whole, **part}, by=by, window=window)
-    den = sum_increase(FEEDBACK, whole, by=by, window=window)
-    return ratio_by(num, den) if by else f"({num} or vector(0)) / {den}"
+    return share_by(FEEDBACK, part, whole, by=by, window=window, fn="increase")
 
 
 def feedback(d: core.Dashboard) -> None:

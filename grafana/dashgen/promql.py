@@ -8,6 +8,8 @@ from `rate`/`increase` of counters, never from raw counter values.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from genai_telemetry import semconv as sc
 from genobs.context import current
 from genobs.contract import L_SYSTEM, STANDARD, base
@@ -133,9 +135,17 @@ def ratio_by(numerator: str, denominator: str) -> str:
 
 
 def share_by(
-    metric: str, part: Labels, labels: Labels | None = None, by: tuple[str, ...] = ()
+    metric: str,
+    part: Labels,
+    labels: Labels | None = None,
+    by: tuple[str, ...] = (),
+    window: str = RATE,
+    fn: Literal["rate", "increase"] = "rate",
 ) -> str:
-    """Share of `metric` (rate) whose series also match `part`, per `by` group (0 where none
-    match). Both sides take `labels`, so a ratio panel's filters are the same on both."""
+    """Share of `metric` (`fn` over `window`) whose series also match `part`, per `by` group (0
+    where none match). Both sides take `labels`, so a ratio panel's filters are the same on both."""
     whole = labels or {}
-    return ratio_by(sum_rate(metric, {**whole, **part}, by=by), sum_rate(metric, whole, by=by))
+    total = sum_rate if fn == "rate" else sum_increase
+    num = total(metric, {**whole, **part}, by=by, window=window)
+    den = total(metric, whole, by=by, window=window)
+    return ratio_by(num, den) if by else ratio(num, den)

@@ -8,6 +8,17 @@ Prometheus-exported with `_total`), Loki 3.7, Tempo 3.0, Prometheus and Alertman
 
 from __future__ import annotations
 
+from slo.stack_alerts import (
+    AM_NOTIFICATIONS_FAILED,
+    LOKI_DISCARDED,
+    LOKI_REQUESTS,
+    OTELCOL_REFUSED,
+    OTELCOL_SEND_FAILED,
+    PROM_RULE_FAILURES,
+    TEMPO_DISCARDED,
+    TEMPO_REFUSED,
+)
+
 from . import common, core
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import matchers, sum_rate
@@ -63,7 +74,7 @@ def collector(d: core.Dashboard) -> None:
                     "accepted {{receiver}}",
                 ),
                 prom(
-                    sum_rate("otelcol_receiver_refused_spans_total", by=("receiver",)),
+                    sum_rate(OTELCOL_REFUSED["traces"], by=("receiver",)),
                     "refused {{receiver}}",
                 ),
             ],
@@ -80,7 +91,7 @@ def collector(d: core.Dashboard) -> None:
                     "accepted {{receiver}}",
                 ),
                 prom(
-                    sum_rate("otelcol_receiver_refused_log_records_total", by=("receiver",)),
+                    sum_rate(OTELCOL_REFUSED["logs"], by=("receiver",)),
                     "refused {{receiver}}",
                 ),
             ],
@@ -123,7 +134,7 @@ def collector_pipeline(d: core.Dashboard) -> None:
                     "spans sent {{exporter}}",
                 ),
                 prom(
-                    sum_rate("otelcol_exporter_send_failed_spans_total", by=("exporter",)),
+                    sum_rate(OTELCOL_SEND_FAILED["traces"], by=("exporter",)),
                     "spans failed {{exporter}}",
                 ),
                 prom(
@@ -131,7 +142,7 @@ def collector_pipeline(d: core.Dashboard) -> None:
                     "logs sent {{exporter}}",
                 ),
                 prom(
-                    sum_rate("otelcol_exporter_send_failed_log_records_total", by=("exporter",)),
+                    sum_rate(OTELCOL_SEND_FAILED["logs"], by=("exporter",)),
                     "logs failed {{exporter}}",
                 ),
             ],
@@ -173,7 +184,7 @@ def loki_tempo(d: core.Dashboard) -> None:
             "Loki: discarded lines by reason",
             "Log lines per second Loki rejected (rate limits, too-long lines, structured-metadata "
             "limits, out of order …), by reason.",
-            [prom(sum_rate("loki_discarded_samples_total", by=("reason",)), "{{reason}}")],
+            [prom(sum_rate(LOKI_DISCARDED, by=("reason",)), "{{reason}}")],
             "short",
             w=8,
         ),
@@ -183,7 +194,7 @@ def loki_tempo(d: core.Dashboard) -> None:
             [
                 prom(
                     sum_rate(
-                        "loki_request_duration_seconds_count",
+                        LOKI_REQUESTS,
                         {"status_code": "~5.."},
                         by=("route",),
                     ),
@@ -201,7 +212,7 @@ def loki_tempo(d: core.Dashboard) -> None:
             "(clients must retry or lose them).",
             [
                 prom(sum_rate("tempo_distributor_spans_received_total"), "received"),
-                prom(sum_rate("tempo_receiver_refused_spans"), "refused"),
+                prom(sum_rate(TEMPO_REFUSED), "refused"),
             ],
             "short",
             w=8,
@@ -210,7 +221,7 @@ def loki_tempo(d: core.Dashboard) -> None:
         core.timeseries(
             "Tempo: discarded spans by reason",
             "Spans per second Tempo refused (rate limited, trace too large …), by reason.",
-            [prom(sum_rate("tempo_discarded_spans_total", by=("reason",)), "{{reason}}")],
+            [prom(sum_rate(TEMPO_DISCARDED, by=("reason",)), "{{reason}}")],
             "short",
             w=8,
         ),
@@ -242,7 +253,7 @@ def prometheus_alertmanager(d: core.Dashboard) -> None:
             "series and silent alerts.",
             [
                 prom(
-                    sum_rate("prometheus_rule_evaluation_failures_total", by=("rule_group",)),
+                    sum_rate(PROM_RULE_FAILURES, by=("rule_group",)),
                     "{{rule_group}}",
                 )
             ],
@@ -268,7 +279,7 @@ def prometheus_alertmanager(d: core.Dashboard) -> None:
                     "sent {{integration}}",
                 ),
                 prom(
-                    sum_rate("alertmanager_notifications_failed_total", by=("integration",)),
+                    sum_rate(AM_NOTIFICATIONS_FAILED, by=("integration",)),
                     "failed {{integration}}",
                 ),
             ],

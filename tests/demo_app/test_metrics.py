@@ -3,6 +3,7 @@ bucket bounds (docs/telemetry.md, genai_telemetry/semconv.py), exemplars, cost a
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
@@ -12,10 +13,19 @@ from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as parse_openmetrics,
 )
 from prometheus_client.parser import text_string_to_metric_families as parse_text
+from starlette.types import Receive, Scope, Send
 
+from demo_app.app import create_app
+from demo_app.config import Settings
 from genai_telemetry import semconv as sc
 from harness.procs import Proc
-from tests.demo_app.conftest import ADMIN_TOKEN, log_lines, parse_sse, unique_question
+from tests.demo_app.conftest import (
+    ADMIN_TOKEN,
+    log_lines,
+    parse_sse,
+    serve_in_thread,
+    unique_question,
+)
 
 HISTOGRAM_BUCKETS = {
     sc.HTTP_SERVER_DURATION: sc.DURATION_BUCKETS,
@@ -178,6 +188,37 @@ def test_http_metric_has_url_scheme_and_the_error_type_of_server_errors(
         if s.labels[sc.L_HTTP_ROUTE] == "/v1/chat"
     }
     assert series == {("200", "", "http"), ("422", "", "http"), ("502", "502", "http")}
+
+
+@pytest.mark.parametrize(
+    ("scheme", "label"),
+    [
+        (..., "http"),  # ASGI: `scheme` is optional, "http" when absent; url.scheme is required
+        (None, sc.OTHER),  # not a scheme: bounded like any unknown value, never dropped
+    ],
+    ids=["missing", "none"],
+)
+def test_http_metric_url_scheme_when_the_server_gives_none(scheme: object, label: str) -> None:
+    """rag-api behind an ASGI server whose scope has no usable `scheme`."""
+    settings = Settings.from_env({"RATE_LIMIT_ENABLED": "false", "SIM_LATENCY_SCALE": "0"})
+    app = create_app(settings, log_stream=io.StringIO(), configure_logging=False)
+
+    async def server_without_scheme(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = {k: v for k, v in scope.items() if k != "scheme"}
+            if scheme is not ...:
+                scope["scheme"] = scheme
+        await app(scope, receive, send)
+
+    with serve_in_thread(server_without_scheme) as url:
+        assert httpx.get(url + "/healthz").status_code == 200
+        text = httpx.get(url + "/metrics").text
+    labels = {
+        s.labels[sc.L_URL_SCHEME]
+        for s in samples(text)[sc.HTTP_SERVER_DURATION + "_count"]
+        if s.labels[sc.L_HTTP_ROUTE] == "/healthz"
+    }
+    assert labels == {label}
 
 
 def test_operations_tokens_ttft_cache_and_rag_metrics_are_recorded(traffic) -> None:

@@ -35,6 +35,7 @@ ADMIN_TOKEN = "e2e-admin-token"
 DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
 # Healthy traffic sampled for the history's rates (tests/e2e/history.py) before Prometheus starts.
 SAMPLE_S = 12.0
+SAMPLE_MAX_S = 30.0  # ... longer only while some SLO's events (sparse feedback) are not in it
 # Then live, before the first fault: Prometheus finds its targets and Alertmanager (~5 s) and
 # evaluates every group a few times. The history already fills every window.
 SETTLE_TIMEOUT_S = 60.0
@@ -281,6 +282,18 @@ class ScenarioRun:
         r.raise_for_status()
         return history.counters(r.text)
 
+    async def _sampled(
+        self, client: httpx.AsyncClient, before: dict[history.Series, float], began: float
+    ) -> dict[history.Series, float]:
+        """Rates of the traffic since `began`, once every SLO's events are among the series the
+        rules read (feedback comes from a share of answers), or at SAMPLE_MAX_S."""
+        while True:
+            per_second = history.rates(before, await self._counters(client), time.time() - began)
+            read = {name for name, _ in history.read_by_rules(per_second)}
+            if not history.slos_without_history(read) or time.time() - began >= SAMPLE_MAX_S:
+                return per_second
+            await asyncio.sleep(POLL_S)
+
     async def _settle(self, client: httpx.AsyncClient) -> None:
         """Wait until Prometheus scrapes the app and knows Alertmanager, then SETTLE_S live."""
         assert self.prom
@@ -340,8 +353,7 @@ class ScenarioRun:
                 began = time.time()  # the history ends here: the app's counters were ~0
                 traffic = asyncio.create_task(driver.run())
                 await asyncio.sleep(SAMPLE_S)
-                after = await self._counters(client)
-                per_second = history.rates(before, after, time.time() - began)
+                per_second = await self._sampled(client, before, began)
                 await asyncio.to_thread(self.start_prometheus, per_second, began)
                 await self._settle(client)
                 await self._play(client, driver)

@@ -1,8 +1,10 @@
 """A running stack's past for a fresh e2e Prometheus, backfilled with promtool before it starts.
 
 The history is the scenario's own healthy traffic: the live rag-api's counters and histograms
-are read twice (/metrics, in the OpenMetrics format Prometheus scrapes) around a short sample of
-that traffic, and every series that moved is written back in time at its measured rate, under
+are read (/metrics, in the OpenMetrics format Prometheus scrapes) before and after a short sample
+of that traffic, which lasts until every SLO's events are in it (`slos_without_history`: user
+feedback comes from a share of the answers, so a short sample may hold none yet), and every
+series that moved is written back in time at its measured rate, under
 the labels the live scrape gives it (same job, same instance). To Prometheus it looks like the
 same rag-api having served that traffic for hours and restarted when the sample began: the
 history ends there, the live counters start from zero, and rate() counts the restart as one.
@@ -19,9 +21,11 @@ from pathlib import Path
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from genobs.promql import metric_names
 from harness import require_binary
 from harness.procs import PROMETHEUS_RULES
 from slo.llm_alerts import COST_RATE
+from slo.spec import load_spec
 
 # Longer than the longest page window (6h): every page window holds a running stack's past and
 # detection takes as long as in a running stack. Only raw series: the recorded long windows
@@ -86,6 +90,13 @@ def read_by_rules(per_second: Mapping[Series, float]) -> dict[Series, float]:
     names = {name for name, _ in per_second}
     read = {n for n in names if re.search(rf"\b{re.escape(n)}\b", rules)}
     return {k: v for k, v in per_second.items() if k[0] in read}
+
+
+def slos_without_history(names: Iterable[str]) -> list[str]:
+    """SLOs whose total query reads none of the sample names `names`: a history of those names
+    would hold none of their events."""
+    have = set(names)
+    return [s.name for s in load_spec().slos if not metric_names(s.sli.total("5m")) & have]
 
 
 def history_openmetrics(

@@ -14,6 +14,7 @@ import yaml
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.openmetrics.exposition import generate_latest
 
+from genobs.promql import metric_names
 from harness import require_binary
 from harness.procs import ALERTMANAGER_CONFIG, start_prometheus
 from slo import rules
@@ -28,6 +29,7 @@ from tests.e2e.history import (
     rates,
     read_by_rules,
     sample_times,
+    slos_without_history,
 )
 
 pytestmark = pytest.mark.e2e  # part of `make e2e`; fast
@@ -102,6 +104,18 @@ def test_history_rates_keep_labels_and_drop_what_no_rule_reads() -> None:
     assert not any(
         name.endswith(("_created", "_sum")) and "request" in name for name, _ in per_second
     )
+
+
+def test_history_names_the_slos_whose_events_the_sample_lacks() -> None:
+    """The sample lasts until this is empty: feedback, a share of the answers, may be missing."""
+    from slo.spec import load_spec
+
+    slos = load_spec().slos
+    every_total = {name for s in slos for name in metric_names(s.sli.total("5m"))}
+    assert slos_without_history(every_total) == []
+    assert {"rag-user-satisfaction", "rag-api-availability"} <= set(slos_without_history([]))
+    without_feedback = every_total - {"llm_user_feedback_total"}
+    assert slos_without_history(without_feedback) == ["rag-user-satisfaction"]
 
 
 def test_history_backfill_gives_prometheus_the_measured_rates(tmp_path: Path) -> None:

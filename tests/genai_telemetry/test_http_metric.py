@@ -18,10 +18,11 @@ from genai_telemetry.metrics import Metrics
         (500, RuntimeError("bug"), "http", ("500", "http", "500")),  # the status, not the class
         (200, RuntimeError("mid-body"), "http", ("200", "http", sc.OTHER)),  # bounded
         (200, None, "gopher", ("200", sc.OTHER, "")),
+        (200, None, None, ("200", sc.OTHER, "")),  # no scheme given: still a label, bounded
     ],
 )
 def test_url_scheme_and_error_type(
-    status: int, error: BaseException | None, scheme: str, labels: tuple[str, str, str]
+    status: int, error: BaseException | None, scheme: str | None, labels: tuple[str, str, str]
 ) -> None:
     metrics = Metrics()
     metrics.observe_http("GET", "/v1/x", status, 0.1, None, scheme=scheme, error=error)

@@ -11,10 +11,10 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import promql_parser
 
@@ -221,20 +221,27 @@ def _children(node: Any) -> Iterator[Any]:
     yield from getattr(node, "args", None) or ()
 
 
-def _filters(side: Any) -> set[str]:
-    """Dashboard variables that filter one side of a division: of `(x or fallback)` only x (the
-    fallback, `vector(0)` or `0 * denominator`, only fills gaps)."""
+def strip_fallback(side: Any) -> Any:
+    """Of `(x or fallback)` only x: the fallback, `vector(0)` or `0 * denominator`, only fills
+    gaps."""
     while isinstance(side, promql_parser.ParenExpr) or (
         isinstance(side, promql_parser.BinaryExpr) and str(side.op) == "or"
     ):
         side = side.expr if isinstance(side, promql_parser.ParenExpr) else side.lhs
-    return {v for v in referenced_vars(str(side)) if not v.startswith("__")}
+    return side
 
 
-def ratio_filter_problems(expr: str) -> list[str]:
-    """Divisions whose two sides are not restricted by the same dashboard variables: under some
-    filter such a ratio divides a filtered count by an unfiltered one. Parsed with the port of
-    Prometheus' parser, Grafana's interval variables filled in first."""
+F = TypeVar("F", bound=Hashable)
+
+
+def ratio_problems(
+    expr: str,
+    filters: Callable[[Any], set[F]],
+    describe: Callable[[set[F], set[F]], str],
+) -> list[str]:
+    """Divisions whose sides have different `filters` (of each side without its fallback),
+    described by `describe(numerator's, denominator's)`. Parsed with the port of Prometheus'
+    parser, Grafana's interval variables filled in first."""
     builtins = Interpolation().builtins()
     text = VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
     try:
@@ -246,13 +253,27 @@ def ratio_filter_problems(expr: str) -> list[str]:
         node = nodes.pop()
         nodes.extend(_children(node))
         if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
-            a, b = _filters(node.lhs), _filters(node.rhs)
+            a, b = filters(strip_fallback(node.lhs)), filters(strip_fallback(node.rhs))
             if a != b:
-                problems.append(
-                    f"ratio sides filter differently: numerator by {sorted(a)}, "
-                    f"denominator by {sorted(b)}"
-                )
+                problems.append(describe(a, b))
     return problems
+
+
+def _variables(side: Any) -> set[str]:
+    """Dashboard variables that filter one side of a division."""
+    return {v for v in referenced_vars(str(side)) if not v.startswith("__")}
+
+
+def ratio_filter_problems(expr: str) -> list[str]:
+    """Divisions whose two sides are not restricted by the same dashboard variables: under some
+    filter such a ratio divides a filtered count by an unfiltered one."""
+    return ratio_problems(
+        expr,
+        _variables,
+        lambda a, b: (
+            f"ratio sides filter differently: numerator by {sorted(a)}, denominator by {sorted(b)}"
+        ),
+    )
 
 
 # --- Lint ----------------------------------------------------------------------------------------

@@ -33,18 +33,11 @@ def _selectors(node: Any) -> list[Any]:
     return out
 
 
-def _strip_fallback(side: Any) -> Any:
-    while isinstance(side, promql_parser.ParenExpr) or (
-        isinstance(side, promql_parser.BinaryExpr) and str(side.op) == "or"
-    ):
-        side = side.expr if isinstance(side, promql_parser.ParenExpr) else side.lhs
-    return side
-
-
 def filter_pairs(side: Any) -> set[Pair]:
-    """(label, variable) for every matcher of the side whose value uses a dashboard variable."""
+    """(label, variable) for every matcher of the side (its fallback stripped by the caller)
+    whose value uses a dashboard variable."""
     pairs = set()
-    for selector in _selectors(_strip_fallback(side)):
+    for selector in _selectors(side):
         matchers = selector.matchers
         for m in [*matchers.matchers, *(x for group in matchers.or_matchers for x in group)]:
             for var in dashlib.referenced_vars(m.value):
@@ -54,24 +47,14 @@ def filter_pairs(side: Any) -> set[Pair]:
 
 
 def problems(expr: str) -> list[str]:
-    builtins = dashlib.Interpolation().builtins()
-    text = dashlib.VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
-    try:
-        nodes = [promql_parser.parse(text)]
-    except ValueError as exc:
-        return [f"not valid PromQL: {exc}"]
-    out = []
-    while nodes:
-        node = nodes.pop()
-        nodes.extend(dashlib._children(node))
-        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
-            a, b = filter_pairs(node.lhs), filter_pairs(node.rhs)
-            if a != b:
-                out.append(
-                    f"ratio sides filter different labels: only numerator {sorted(a - b)}, "
-                    f"only denominator {sorted(b - a)}"
-                )
-    return out
+    return dashlib.ratio_problems(
+        expr,
+        filter_pairs,
+        lambda a, b: (
+            f"ratio sides filter different labels: only numerator {sorted(a - b)}, "
+            f"only denominator {sorted(b - a)}"
+        ),
+    )
 
 
 def dashboard_problems() -> list[str]:
