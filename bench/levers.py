@@ -11,6 +11,12 @@
               requests, every value scanned vs clean values remembered (redaction._known_clean)
   log lines   the two stdout JSON lines of a request through the app's structlog chain (no OTLP
               sink): JSONRenderer's json.dumps(default=str) per line vs one shared JSONEncoder
+  pipeline    a request's spans and log records (a server span, five nested operation spans
+              with their attributes, five log records) through the SDK's TracerProvider,
+              RedactingSpanProcessor, BatchSpanProcessor, LoggerProvider and
+              BatchLogRecordProcessor vs genai_telemetry's spans, log records and export queues
+              (redaction in the queue's worker), both into exporters that drop what they get;
+              process CPU time including the export threads, flushed inside the timed part
 Best of several repeats (a floor, robust to a busy machine), the two sides interleaved.
 """
 
@@ -35,6 +41,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bench import common
+from bench.pipeline_lever import pipeline
 from demo_app.config import Settings
 from genai_telemetry import logs, redaction, tracing
 from genai_telemetry.otlp import LogEncoder, SpanEncoder
@@ -255,7 +262,13 @@ def run(quick: bool = False) -> dict[str, Any]:
     srv = server_span(500 if quick else 2_000)
     pre = precheck(20 if quick else 50)
     lines = log_lines()
+    pipe = pipeline(50 if quick else 200)
     rows = [
+        [
+            "span + log record pipeline (6 spans, 5 records): OTel SDK / genai_telemetry",
+            f"{pipe['sdk_us']:.1f}",
+            f"{pipe['ours_us']:.1f}",
+        ],
         [
             "span encoding",
             f"{enc['official_span_us']:.1f}",
@@ -287,7 +300,13 @@ def run(quick: bool = False) -> dict[str, Any]:
         f"(per request: {enc['spans_per_request']:.1f} spans, {enc['logs_per_request']:.1f} log "
         f"records; bare one-route app through ASGI: {srv['bare']:.1f} µs per request)"
     )
-    return {"encoders": enc, "server_span_us": srv, "precheck": pre, "log_lines": lines}
+    return {
+        "encoders": enc,
+        "server_span_us": srv,
+        "precheck": pre,
+        "log_lines": lines,
+        "pipeline": pipe,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

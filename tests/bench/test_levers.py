@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from bench import levers
+from bench import levers, pipeline_lever
+from demo_app.config import Settings
+from genai_telemetry import logs, tracing
 
 
 def test_levers_time_the_encoders_on_real_request_telemetry() -> None:
@@ -43,3 +45,23 @@ def test_levers_time_both_log_chains_and_they_write_the_same_lines() -> None:
 
     assert lines(before_out) == lines(ours_out)
     assert len(lines(ours_out)) == len(levers._LINES)
+
+
+def test_levers_time_both_span_and_log_pipelines_and_ours_exports_everything() -> None:
+    figures = pipeline_lever.pipeline(requests=5, repeat=1)
+    assert figures["sdk_us"] > 0 and figures["ours_us"] > 0
+
+    class Count(pipeline_lever._Drop):
+        items = 0
+
+        def export(self, batch: object) -> None:
+            Count.items += len(batch)  # type: ignore[arg-type]
+
+    settings = Settings.from_env({})
+    resource = tracing.build_resource(settings)
+    tracer = tracing.build_tracer_provider(settings, resource, Count())  # type: ignore[arg-type]
+    logger = logs.build_logger_provider(settings, resource, Count())  # type: ignore[arg-type]
+    assert logger is not None
+    pipeline_lever._one_request(tracer.get_tracer("t"), logger.get_logger("t"))
+    assert tracer.force_flush() and logger.force_flush()
+    assert Count.items == 6 + 5  # what the timed side handles is really exported
