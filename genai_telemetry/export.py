@@ -18,7 +18,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from genai_telemetry.config import TelemetrySettings
+
 T = TypeVar("T")
+_BATCH = 512  # items per export request at most (the SDK's default batch size)
 
 # Named so the stdlib bridge (logs.StdlibBridge) keeps these records off the OTLP path: a
 # message about dropped log records must not become one more log record to drop.
@@ -59,6 +62,29 @@ class ExportQueue(Generic[T]):
         self._last_warning = 0.0
         self._worker = threading.Thread(target=self._run, name=f"otlp-{what}", daemon=True)
         self._worker.start()
+
+    @classmethod
+    def for_settings(
+        cls,
+        exporter: Exporter,
+        settings: TelemetrySettings,
+        *,
+        what: str,
+        delay_variable: str,
+        prepare: Callable[[T], T] | None = None,
+    ) -> ExportQueue[T]:
+        """A queue sized by OTEL_BSP_MAX_QUEUE_SIZE (the settings' `otlp_queue_size`), exporting
+        every `delay_variable` milliseconds (an OTEL_*_SCHEDULE_DELAY; default 1000)."""
+        raw = settings.environ.get(delay_variable, "").strip()
+        delay_ms = int(raw) if raw.isdigit() else 1000
+        return cls(
+            exporter,
+            what=what,
+            max_queue=settings.otlp_queue_size,
+            batch=_BATCH,
+            delay_s=delay_ms / 1000,
+            prepare=prepare,
+        )
 
     def push(self, item: T) -> None:
         """Enqueue one ended item (request path: an append and two length checks)."""

@@ -30,7 +30,7 @@ from genai_telemetry.config import TelemetrySettings
 from genai_telemetry.export import ExportQueue
 from genai_telemetry.log_records import LoggerProvider, LogRecord
 from genai_telemetry.redaction import redact_value
-from genai_telemetry.tracing import current_ids, env_int
+from genai_telemetry.tracing import current_ids
 
 NO_OTLP = "_no_otlp"  # event-dict flag: write to stdout only
 # Loggers that report on the export itself: their records never go back into OTLP.
@@ -63,12 +63,8 @@ def build_logger_provider(
         )
     if exporter is None:
         return None
-    queue = ExportQueue[LogRecord](
-        exporter,
-        what="log records",
-        max_queue=settings.otlp_queue_size,
-        batch=512,
-        delay_s=env_int(settings, "OTEL_BLRP_SCHEDULE_DELAY", 1000) / 1000,
+    queue = ExportQueue[LogRecord].for_settings(
+        exporter, settings, what="log records", delay_variable="OTEL_BLRP_SCHEDULE_DELAY"
     )
     return LoggerProvider(resource, queue)
 

@@ -161,7 +161,9 @@ class Metrics:
     ) -> Any:
         """`metric.labels(*bound())`, remembered per raw label tuple: `.labels()` and the
         bounding of every value cost more than the observation itself."""
-        cache: dict[tuple[Any, ...], Any] = self._children.setdefault(id(metric), {})
+        cache = self._children.get(id(metric))
+        if cache is None:
+            cache = self._children[id(metric)] = {}
         child = cache.get(raw)
         if child is None:
             # Values are bounded to allow-lists already; redaction is the one path all sinks take.
@@ -345,7 +347,9 @@ class Metrics:
 
     def observe_evaluation(self, name: str, score: float) -> None:
         if self.enabled:
-            self.evaluation_score.labels(sc.bounded(name, sc.EVALUATION_NAMES)).observe(score)
+            self._child(
+                self.evaluation_score, (name,), lambda: (sc.bounded(name, sc.EVALUATION_NAMES),)
+            ).observe(score)
 
     def observe_tool(
         self, tool: str, error_type: str, seconds: float, trace_id: str | None
@@ -360,8 +364,13 @@ class Metrics:
 
     def guardrail_check(self, guardrail: str, action: str) -> None:
         if self.enabled:
-            self.guardrail_checks.labels(
-                sc.bounded(guardrail, sc.GUARDRAILS), sc.bounded(action, sc.GUARDRAIL_ACTIONS)
+            self._child(
+                self.guardrail_checks,
+                (guardrail, action),
+                lambda: (
+                    sc.bounded(guardrail, sc.GUARDRAILS),
+                    sc.bounded(action, sc.GUARDRAIL_ACTIONS),
+                ),
             ).inc()
 
     def set_prompt_version(self, version: str) -> None:

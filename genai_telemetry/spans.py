@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -137,9 +138,15 @@ class Span(trace.Span):
         if self.end_time is not None:
             return
         attributes = self.attributes
-        limits = self._tracer.provider.limits
-        if key and (key in attributes or len(attributes) < limits.max_span_attributes):
-            attributes[key] = clean_value(value, limits.max_span_attribute_length)
+        tracer = self._tracer
+        if key in attributes or (key and len(attributes) < tracer.max_attributes):
+            kind = value.__class__  # the common scalars need no cleaning: set them as they are
+            if kind is int or kind is float or kind is bool or (kind is str and tracer.whole_str):
+                attributes[key] = value
+            else:
+                attributes[key] = clean_value(
+                    value, tracer.provider.limits.max_span_attribute_length
+                )
         else:
             self.dropped_attributes += 1
 
@@ -161,20 +168,20 @@ class Span(trace.Span):
         if self.end_time is not None:
             return
         limits = self._tracer.provider.limits
-        if len(self.events) >= limits.max_events:
+        if len(self.events) >= _no_limit_as_max(limits.max_events):
             self.dropped_events += 1
             return
-        clean = self._clean_attributes(attributes, limits.max_event_attributes)
+        clean = self._clean_attributes(attributes, _no_limit_as_max(limits.max_event_attributes))
         self.events.append(Event(name, clean, timestamp or time.time_ns()))
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
         if self.end_time is not None or context is None or not context.is_valid:
             return
         limits = self._tracer.provider.limits
-        if len(self.links) >= limits.max_links:
+        if len(self.links) >= _no_limit_as_max(limits.max_links):
             self.dropped_links += 1
             return
-        clean = self._clean_attributes(attributes, limits.max_link_attributes)
+        clean = self._clean_attributes(attributes, _no_limit_as_max(limits.max_link_attributes))
         self.links.append(Link(context, clean))
 
     def update_name(self, name: str) -> None:
@@ -232,6 +239,10 @@ class Tracer(trace.Tracer):
     def __init__(self, provider: TracerProvider, scope: InstrumentationScope) -> None:
         self.provider = provider
         self.scope = scope
+        # The span limits set_attribute reads on every call, one attribute away.
+        self.max_attributes = _no_limit_as_max(provider.limits.max_span_attributes)
+        self.max_length = provider.limits.max_span_attribute_length
+        self.whole_str = self.max_length is None
 
     def start_span(  # type: ignore[override]
         self,
@@ -359,6 +370,11 @@ class TracerProvider(trace.TracerProvider):
         result = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
         decision = result.decision
         return decision.is_recording(), decision.is_sampled(), result.attributes, result.trace_state
+
+
+def _no_limit_as_max(limit: int | None) -> int:
+    """A SpanLimits count (None: unlimited, OTEL_*_LIMIT unset on purpose) as a number."""
+    return sys.maxsize if limit is None else limit
 
 
 def _discard(_: Span) -> None:

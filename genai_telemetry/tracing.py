@@ -249,22 +249,15 @@ def build_tracer_provider(
         )
     queue = None
     if exporter is not None:
-        queue = ExportQueue[Span](
+        queue = ExportQueue[Span].for_settings(
             exporter,
+            settings,
             what="spans",
-            max_queue=settings.otlp_queue_size,
-            batch=512,
-            delay_s=env_int(settings, "OTEL_BSP_SCHEDULE_DELAY", 1000) / 1000,
+            delay_variable="OTEL_BSP_SCHEDULE_DELAY",
             prepare=redact_span,
         )
     sampler = sampler_from_env(settings.environ)
     return TracerProvider(resource, sampler=sampler, queue=queue)
-
-
-def env_int(settings: TelemetrySettings, name: str, default: int) -> int:
-    """An OTEL_* integer from the app's environment (the default when unset or not a number)."""
-    raw = settings.environ.get(name, "")
-    return int(raw) if raw.strip().isdigit() else default
 
 
 def current_ids() -> tuple[str | None, str | None]:

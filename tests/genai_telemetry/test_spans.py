@@ -232,3 +232,22 @@ def test_limits_count_what_they_drop_like_the_sdk() -> None:
     # The one difference (module docstring): ours keeps the first attributes.
     assert list(ours.attributes) == ["a0", "a1", "a2"]
     assert list(sdk.attributes) == ["a2", "a3", "a4"]
+
+
+def test_unlimited_span_limits_keep_everything() -> None:
+    unset = SpanLimits.UNSET
+    limits = SpanLimits(
+        max_span_attributes=unset, max_events=unset, max_links=unset,
+        max_event_attributes=unset, max_link_attributes=unset,
+    )  # fmt: skip
+    provider, exporter = _ours(limits=limits)
+    span = provider.get_tracer("t").start_span("s", links=[Link(REMOTE, {"a": 1})] * 200)
+    span.set_attributes({f"a{i}": i for i in range(200)})
+    for i in range(200):
+        span.add_event(f"e{i}", {f"k{j}": j for j in range(200)})
+    span.end()
+    provider.force_flush()
+    (exported,) = exporter.get_finished_spans()
+    assert (len(exported.attributes), len(exported.events), len(exported.links)) == (200,) * 3
+    assert len(exported.events[-1].attributes) == 200
+    assert exported.dropped_attributes == exported.dropped_events == exported.dropped_links == 0
