@@ -39,14 +39,25 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "export thread: batching",
-        ("sdk/_shared_internal", "sdk/trace/export", "sdk/_logs/_internal/export"),
+        (
+            "sdk/_shared_internal",
+            "sdk/trace/export",
+            "sdk/_logs/_internal/export",
+            "genai_telemetry/export.py",
+        ),
     ),
-    ("OTel log records", ("sdk/_logs", "opentelemetry/_logs")),
+    ("OTel log records", ("sdk/_logs", "opentelemetry/_logs", "genai_telemetry/log_records.py")),
     ("log formatting (structlog, stdout)", ("structlog/", "genai_telemetry/logs.py")),
     ("attribute setting", ("opentelemetry/attributes", "set_attribute", "set_attributes")),
     (
         "span creation and end",
-        ("opentelemetry/sdk/trace", "opentelemetry/trace", "opentelemetry/context", "tracing.py"),
+        (
+            "opentelemetry/sdk/trace",
+            "opentelemetry/trace",
+            "opentelemetry/context",
+            "tracing.py",
+            "genai_telemetry/spans.py",
+        ),
     ),
     (
         "server span middleware",
@@ -60,8 +71,9 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("metrics", ("prometheus_client/", "genai_telemetry/metrics.py")),
     ("telemetry glue (operation wrapper)", ("genai_telemetry/telemetry.py",)),
 )
-# The OpenTelemetry SDK's own machinery: what remains with any code around it (span and log
-# record objects, attribute validation, context, sampler, processors' queues).
+# The span and log record machinery: span and log record objects, attribute validation,
+# context, sampler, export queues — the OpenTelemetry SDK's, or (since rag-api replaced them)
+# genai_telemetry's spans.py, log_records.py and export.py on the OpenTelemetry API.
 SDK_COMPONENTS = (
     "span creation and end",
     "attribute setting",
@@ -204,7 +216,7 @@ def run(
     print(
         f"telemetry: {telemetry / total:.1%} of all samples, "
         f"~{cpu * telemetry / total:.0f} µs/request; "
-        f"of it the OpenTelemetry SDK's own machinery ({', '.join(SDK_COMPONENTS)}): "
+        f"of it the span and log record machinery ({', '.join(SDK_COMPONENTS)}): "
         f"{sdk / max(telemetry, 1):.0%}"
     )
     top = [[frame, f"{k}", f"{k / total:.1%}"] for frame, k in top_frames(collapsed)]

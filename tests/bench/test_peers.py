@@ -62,12 +62,21 @@ def test_profile_charges_each_sample_to_the_innermost_component() -> None:
             "thread (1);info (/x/structlog/_native.py:1);dumps (/usr/lib/json/__init__.py:2) 3",
             "thread (1);__call__ (/x/fastapi/telemetry/_asgi.py:1);get_tracer_provider "
             "(/x/opentelemetry/trace/__init__.py:5) 2",
+            # rag-api's own span, log record and export queue code counts as that machinery
+            "thread (1);operation (/x/genai_telemetry/telemetry.py:1);start_span "
+            "(/x/genai_telemetry/spans.py:2) 4",
+            "thread (1);event (/x/genai_telemetry/telemetry.py:1);emit "
+            "(/x/genai_telemetry/log_records.py:2) 2",
+            "thread (3);_run (/x/genai_telemetry/export.py:1);wait (threading.py:2) 1",
         ]
     )
     assert profile.classify(collapsed) == {
         "app (not telemetry)": 7,
         "OTLP encoding": 7,
         "log formatting (structlog, stdout)": 3,
+        "span creation and end": 4,
+        "OTel log records": 2,
+        "export thread: batching": 1,
     }
 
 
