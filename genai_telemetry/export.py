@@ -6,15 +6,18 @@ wakes every `delay_s` or on that event, prepares each item (span redaction runs 
 request path) and hands batches to an OpenTelemetry exporter (`SpanExporter` /
 `LogRecordExporter`: the official OTLP/HTTP ones with our encoder, or any test exporter).
 A full queue drops new items and counts them; a failing or hanging exporter costs the worker
-thread only, bounded by the exporter's own timeout.
+thread only, bounded by the exporter's own timeout (a flush or shutdown waits for it no longer
+than its own deadline). A forked child process gets its own queue and worker.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -55,13 +58,23 @@ class ExportQueue(Generic[T]):
         self.delay_s = max(0.001, delay_s)
         self.prepare = prepare
         self.dropped = 0
+        self._closed = False
+        self._last_warning = 0.0
+        self._start()
+        # A forked child (gunicorn --preload, multiprocessing) inherits the queue but not the
+        # worker thread: it gets a fresh queue and worker of its own. Weakly referenced, so the
+        # registration does not keep a discarded queue (and its exporter) alive.
+        after_fork = weakref.WeakMethod(self._start)
+        os.register_at_fork(after_in_child=lambda: (start := after_fork()) and start())
+
+    def _start(self) -> None:
+        """A new empty queue, lock and worker thread (at creation and in a forked child)."""
         self._queue: collections.deque[T] = collections.deque()
         self._wake = threading.Event()
         self._export_lock = threading.Lock()  # one export at a time, in order
-        self._closed = False
-        self._last_warning = 0.0
-        self._worker = threading.Thread(target=self._run, name=f"otlp-{what}", daemon=True)
-        self._worker.start()
+        if not self._closed:
+            self._worker = threading.Thread(target=self._run, name=f"otlp-{self.what}", daemon=True)
+            self._worker.start()
 
     @classmethod
     def for_settings(
@@ -119,14 +132,20 @@ class ExportQueue(Generic[T]):
             self._drain()
 
     def _drain(self, deadline: float | None = None) -> bool:
-        """Export everything queued now, batch by batch; False if the deadline passed first."""
-        with self._export_lock:
+        """Export everything queued now, batch by batch; False if the deadline passed first
+        (including while another export, a hanging one, held the lock)."""
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._export_lock.acquire(timeout=wait):
+            return False
+        try:
             queue = self._queue
             while queue:
                 if deadline is not None and time.monotonic() > deadline:
                     return False
                 items = [queue.popleft() for _ in range(min(self.batch, len(queue)))]
                 self._export(items)
+        finally:
+            self._export_lock.release()
         return True
 
     def _export(self, items: list[T]) -> None:

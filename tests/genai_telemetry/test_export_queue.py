@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +100,51 @@ def test_shutdown_exports_what_is_queued_and_stops() -> None:
     assert exporter.items == [1] and exporter.shut
     queue.push(2)
     assert queue.force_flush() and exporter.items == [1]
+
+
+def test_a_flush_behind_a_hanging_export_gives_up_at_its_deadline() -> None:
+    exporter = Recorder()
+    exporter.gate = threading.Event()
+    queue = _queue(exporter)
+    for i in range(3):
+        queue.push(i)
+    assert exporter.entered.wait(10)  # the worker hangs in its export, holding the lock
+    queue.push(3)
+    assert not queue.force_flush(timeout_millis=50)
+    exporter.gate.set()
+    assert queue.force_flush()
+    assert exporter.items == [0, 1, 2, 3]
+
+
+class FileExporter:
+    """Appends each exported item to a file (visible across a fork)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def export(self, batch: Sequence[int]) -> None:
+        with self.path.open("a") as out:
+            out.writelines(f"{os.getpid()} {item}\n" for item in batch)
+
+    def shutdown(self) -> None:
+        return None
+
+
+def _child(queue: ExportQueue[int]) -> None:
+    for i in range(3):
+        queue.push(i)
+    time.sleep(1.0)  # the child's own worker exports within its 20-ms delay; no flush here
+
+
+def test_a_forked_child_exports_with_its_own_worker(tmp_path: Path) -> None:
+    path = tmp_path / "exported"
+    queue = ExportQueue[int](FileExporter(path), what="items", max_queue=8, batch=8, delay_s=0.02)
+    queue.push(99)  # queued in the parent when it forks: the child must not export it again
+    child = multiprocessing.get_context("fork").Process(target=_child, args=(queue,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    lines = path.read_text().splitlines() if path.exists() else []
+    from_child = [line.split()[1] for line in lines if line.split()[0] == str(child.pid)]
+    assert from_child == ["0", "1", "2"]
+    assert queue.force_flush() and path.read_text().count(" 99\n") == 1
