@@ -12,6 +12,7 @@ than its own deadline). A forked child process gets its own queue and worker.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import os
@@ -30,6 +31,7 @@ _BATCH = 512  # items per export request at most (the SDK's default batch size)
 # message about dropped log records must not become one more log record to drop.
 _logger = logging.getLogger("genai_telemetry.export")
 _DROP_WARNING_INTERVAL_S = 30.0
+_EXIT_TIMEOUT_S = 2.0
 
 
 class Exporter(Protocol):
@@ -66,6 +68,10 @@ class ExportQueue(Generic[T]):
         # registration does not keep a discarded queue (and its exporter) alive.
         after_fork = weakref.WeakMethod(self._start)
         os.register_at_fork(after_in_child=lambda: (start := after_fork()) and start())
+        # At interpreter exit, export what is still queued (the SDK's providers do the same);
+        # bounded, so an unreachable collector cannot hold the exit up for long.
+        at_exit = weakref.WeakMethod(self.shutdown)
+        atexit.register(lambda: (stop := at_exit()) and stop(_EXIT_TIMEOUT_S))
 
     def _start(self) -> None:
         """A new empty queue, lock and worker thread (at creation and in a forked child)."""
@@ -157,7 +163,8 @@ class ExportQueue(Generic[T]):
             _logger.exception("exporting %d %s failed", len(items), self.what)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Export what is queued now, in the caller's thread; True when all of it went out."""
+        """Export what is queued now, in the caller's thread; True when every batch was handed
+        to the exporter in time (an exporter's own failure is logged, not returned)."""
         return self._drain(time.monotonic() + timeout_millis / 1000)
 
     def shutdown(self, timeout_s: float = 5.0) -> None:

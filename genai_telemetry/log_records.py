@@ -10,13 +10,15 @@ export queue (genai_telemetry/export.py).
 A record has the fields an SDK `ReadableLogRecord` has (`log_record.body`, `.attributes`,
 `.trace_id`, ..., `resource`, `instrumentation_scope`, `dropped_attributes`), so the OTLP
 exporters and the SDK's test exporters take it as they are. Attribute values are cleaned as the
-SDK cleans them and the count limit is the SDK's (`OTEL_ATTRIBUTE_COUNT_LIMIT`, default 128);
+SDK cleans them and the limits are the SDK's (`OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT` and
+`_VALUE_LENGTH_LIMIT`, else the `OTEL_ATTRIBUTE_*` ones; 128 attributes by default);
 one difference: a None value is left out (the SDK sends an empty value), as docs/telemetry.md
 promises for every log attribute.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -109,7 +111,8 @@ class Logger:
         event_name: str | None = None,
     ) -> None:
         span_context = trace.get_current_span(context).get_span_context()
-        kept, dropped = _limited(attributes, self._provider.max_attributes)
+        provider = self._provider
+        kept, dropped = _limited(attributes, provider.max_attributes, provider.max_length)
         self._provider.on_emit(
             LogRecord(
                 timestamp,
@@ -129,10 +132,14 @@ class Logger:
         )
 
 
-def _limited(attributes: Mapping[str, Any] | None, limit: int) -> tuple[dict[str, Any], int]:
+def _limited(
+    attributes: Mapping[str, Any] | None, limit: int, max_length: int | None
+) -> tuple[dict[str, Any], int]:
     """The attributes without None values or empty keys, cleaned as the SDK cleans them, at
     most `limit` of them (the last ones kept, as the SDK keeps them), and how many dropped."""
-    kept = {k: clean_value(v, None) for k, v in (attributes or {}).items() if v is not None and k}
+    kept = {
+        k: clean_value(v, max_length) for k, v in (attributes or {}).items() if v is not None and k
+    }
     if len(kept) <= limit:
         return kept, 0
     return dict(list(kept.items())[len(kept) - limit :]), len(kept) - limit
@@ -150,8 +157,10 @@ class LoggerProvider:
         self.resource = resource
         self.queue = queue
         self.on_emit: Callable[[LogRecord], None] = queue.push
-        max_attributes = (limits or LogRecordLimits()).max_attributes
-        self.max_attributes = 128 if max_attributes is None else max_attributes
+        limits = limits or LogRecordLimits()  # OTEL_LOGRECORD_ATTRIBUTE_* over OTEL_ATTRIBUTE_*
+        count = limits.max_log_record_attributes
+        self.max_attributes = sys.maxsize if count is None else count
+        self.max_length = limits.max_log_record_attribute_length
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self.queue.force_flush(timeout_millis)

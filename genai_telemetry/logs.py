@@ -33,8 +33,14 @@ from genai_telemetry.redaction import redact_value
 from genai_telemetry.tracing import current_ids
 
 NO_OTLP = "_no_otlp"  # event-dict flag: write to stdout only
-# Loggers that report on the export itself: their records never go back into OTLP.
-EXPORT_LOGGERS = ("opentelemetry", "genai_telemetry.export", "genai_telemetry.otlp")
+# Loggers that report on the telemetry itself (export, encoding, attribute values): their
+# records go to stdout only, rate-limited, never back into OTLP.
+EXPORT_LOGGERS = (
+    "opentelemetry",
+    "genai_telemetry.export",
+    "genai_telemetry.otlp",
+    "genai_telemetry.spans",  # invalid attribute values: as the SDK's opentelemetry.attributes
+)
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 _LEVELS["error"] = logging.ERROR

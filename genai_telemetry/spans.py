@@ -10,8 +10,9 @@ longer changes) and goes to the export queue (genai_telemetry/export.py) with on
 What stays the OpenTelemetry project's: the API (`trace.Tracer`/`trace.Span`, context,
 propagation — any code written against the API works with this tracer), the SDK's samplers
 (`OTEL_TRACES_SAMPLER`/`_ARG`), id generator, span limits (`OTEL_SPAN_*_LIMIT`,
-`OTEL_ATTRIBUTE_*_LIMIT`), `Resource`, events and the exporters (any `SpanExporter` receives
-these spans: they carry the fields a `ReadableSpan` has). Semantics follow the SDK's (a test
+`OTEL_ATTRIBUTE_*_LIMIT`), `Resource`, events and the exporters (the OTLP and in-memory
+exporters take these spans: they carry the fields a `ReadableSpan` has; not `to_json()`, so not
+the console exporter). Semantics follow the SDK's (a test
 holds them together): attribute values cleaned as the SDK cleans them, an OK status is final,
 UNSET is ignored, an ended span ignores changes, RECORD_ONLY spans record but are not exported.
 One difference: a span over its attribute limit keeps its first attributes and drops new ones
@@ -21,6 +22,7 @@ One difference: a span over its attribute limit keeps its first attributes and d
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import sys
 import time
@@ -30,6 +32,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, SpanLimits
 from opentelemetry.sdk.trace import sampling as sdk_sampling
@@ -113,6 +116,7 @@ class Span(trace.Span):
         self.status = _UNSET
         self.start_time = start_time or time.time_ns()
         self.end_time: int | None = None
+        self._ends = itertools.count()
         self._record_exception = record_exception
         self._set_status_on_exception = set_status_on_exception
         if attributes:
@@ -154,13 +158,10 @@ class Span(trace.Span):
         for key, value in attributes.items():
             self.set_attribute(key, value)
 
-    def _clean_attributes(self, attributes: types.Attributes, limit: int) -> dict[str, Any]:
+    def _bounded(self, attributes: types.Attributes, limit: int | None) -> BoundedAttributes:
+        """An event's or link's attributes as the SDK keeps them (rare: the API's own class)."""
         max_length = self._tracer.provider.limits.max_attribute_length
-        out = {}
-        for key, value in (attributes or {}).items():
-            if key and len(out) < limit:
-                out[key] = clean_value(value, max_length)
-        return out
+        return BoundedAttributes(limit, attributes, immutable=True, max_value_len=max_length)
 
     def add_event(
         self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
@@ -168,21 +169,18 @@ class Span(trace.Span):
         if self.end_time is not None:
             return
         limits = self._tracer.provider.limits
-        if len(self.events) >= _no_limit_as_max(limits.max_events):
-            self.dropped_events += 1
-            return
-        clean = self._clean_attributes(attributes, _no_limit_as_max(limits.max_event_attributes))
-        self.events.append(Event(name, clean, timestamp or time.time_ns()))
+        event = Event(name, self._bounded(attributes, limits.max_event_attributes), timestamp)
+        self.dropped_events += _append_bounded(self.events, event, limits.max_events)
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
-        if self.end_time is not None or context is None or not context.is_valid:
+        # The SDK keeps a link with an invalid context if it carries attributes or trace state.
+        if self.end_time is not None or not context:
+            return
+        if not (context.is_valid or attributes or context.trace_state):
             return
         limits = self._tracer.provider.limits
-        if len(self.links) >= _no_limit_as_max(limits.max_links):
-            self.dropped_links += 1
-            return
-        clean = self._clean_attributes(attributes, _no_limit_as_max(limits.max_link_attributes))
-        self.links.append(Link(context, clean))
+        link = Link(context, self._bounded(attributes, limits.max_link_attributes))
+        self.dropped_links += _append_bounded(self.links, link, limits.max_links)
 
     def update_name(self, name: str) -> None:
         if self.end_time is None:
@@ -217,7 +215,7 @@ class Span(trace.Span):
         self.add_event("exception", attrs, timestamp)
 
     def end(self, end_time: int | None = None) -> None:
-        if self.end_time is not None:
+        if next(self._ends):  # atomic under the GIL: two threads ending it export it once
             return
         self.end_time = end_time or time.time_ns()
         if self.context.trace_flags.sampled:
@@ -271,8 +269,8 @@ class Tracer(trace.Tracer):
         )
         if not recording:
             return trace.NonRecordingSpan(span_context)
-        if extra:
-            attributes = {**(attributes or {}), **extra}
+        if extra is not None:  # a sampler decided: its attributes are the span's (as in the SDK)
+            attributes = extra
         return Span(
             self,
             name,
@@ -363,13 +361,27 @@ class TracerProvider(trace.TracerProvider):
         attributes: types.Attributes,
         links: Sequence[Link] | None,
     ) -> Decision:
-        """(recording, sampled, sampler attributes, trace state) of a new span."""
+        """(recording, sampled, the sampler's attributes — None when decided in line —, trace
+        state) of a new span."""
         if self.sampler is None:  # parent-based, root spans always on: no sampler call
             sampled = parent.trace_flags.sampled if parent else True
             return sampled, sampled, None, parent.trace_state if parent else None
         result = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
         decision = result.decision
         return decision.is_recording(), decision.is_sampled(), result.attributes, result.trace_state
+
+
+def _append_bounded(items: list[Any], item: object, limit: int | None) -> int:
+    """Append `item`, evicting the oldest at `limit` (None: unlimited) as the SDK's bounded
+    lists do; returns how many were dropped (0 or 1)."""
+    if limit is not None and len(items) >= limit:
+        if limit == 0:
+            return 1
+        del items[0]
+        items.append(item)
+        return 1
+    items.append(item)
+    return 0
 
 
 def _no_limit_as_max(limit: int | None) -> int:

@@ -25,7 +25,11 @@ from genai_telemetry.export import ExportQueue
 from genai_telemetry.log_records import LoggerProvider, LogRecord
 
 RESOURCE = Resource.create({"service.name": "rag-api"})
-LIMITS = LogRecordLimits(max_attributes=4)
+# The log record limits, over generous global ones: both must follow the log record ones.
+LIMITS = LogRecordLimits(
+    max_attributes=100, max_attribute_length=100,
+    max_log_record_attributes=4, max_log_record_attribute_length=3,
+)  # fmt: skip
 SPAN = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, False, TraceFlags(1))
 
 
@@ -50,7 +54,7 @@ def _script(provider: Any) -> None:
         severity_number=SeverityNumber.WARN,
         severity_text="WARNING",
         body="chat_failed",
-        attributes={"request_id": "r-1", "status": 502, "ok": False, "tags": ["a", 1]},
+        attributes={"request_id": "r-1", "status": 502, "ok": False, "reason": "Bad Gateway"},
     )
     logger.emit(body={"k": "v", "n": [1, 2]}, event_name="gen_ai.evaluation.result")
     logger.emit(body=["a", 1], attributes={f"a{i}": i for i in range(6)})  # 2 over the limit
@@ -76,14 +80,15 @@ def test_the_same_calls_export_the_same_records_as_the_sdk() -> None:
     assert len(expected) == len(got) == 4
     assert _normalised(got) == _normalised(expected)
     assert got[0].log_record.trace_id == SPAN.trace_id and got[2].dropped_attributes == 2
+    assert got[0].log_record.attributes["reason"] == "Bad"  # the log record length limit
     # Our encoder reads our records as the official encoder does.
     assert ExportLogsServiceRequest.FromString(otlp.LogEncoder().encode(got)) == encode_logs(got)
 
 
 def test_a_none_attribute_is_left_out() -> None:
     provider, exporter = _ours()
-    provider.get_logger("demo_app").emit(body="x", attributes={"model": None, "route": "tool"})
+    provider.get_logger("demo_app").emit(body="x", attributes={"model": None, "route": "rt"})
     provider.force_flush()
     (record,) = exporter.get_finished_logs()
-    assert record.log_record.attributes == {"route": "tool"}
+    assert record.log_record.attributes == {"route": "rt"}
     assert record.dropped_attributes == 0

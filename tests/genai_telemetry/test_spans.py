@@ -9,6 +9,7 @@ sampling, limits and the export path of a real Telemetry.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -175,7 +176,7 @@ def test_record_only_spans_record_but_are_not_exported() -> None:
     provider, exporter = _ours(sampler=_RecordOnly())
     span = provider.get_tracer("t").start_span("s", attributes={"a": 1})
     assert span.is_recording() and isinstance(span, Span)
-    assert span.attributes == {"a": 1, "sampler.attr": "x"}
+    assert span.attributes == {"sampler.attr": "x"}  # the sampler's set, as the SDK keeps it
     span.end()
     provider.force_flush()
     assert exporter.get_finished_spans() == ()
@@ -210,28 +211,56 @@ def test_a_bad_sampler_setting_is_an_error_naming_it(env: dict[str, str], named:
 
 
 def _limited(make: Callable[..., tuple[Any, InMemorySpanExporter]]) -> Any:
-    limits = SpanLimits(max_span_attributes=3, max_events=1, max_links=1, max_attribute_length=4)
+    limits = SpanLimits(
+        max_span_attributes=3, max_events=2, max_links=2, max_attribute_length=4,
+        max_event_attributes=1, max_link_attributes=1,
+    )  # fmt: skip
     provider, exporter = make(span_limits=limits) if make is _sdk else make(limits=limits)
-    span = provider.get_tracer("t").start_span("s", links=[Link(REMOTE), Link(REMOTE)])
+    state_only = SpanContext(0, 0, False, trace_state=TraceState([("k", "v")]))
+    links = [Link(REMOTE), Link(state_only), Link(SpanContext(0, 0, False))]  # the last: dropped
+    span = provider.get_tracer("t").start_span("s", links=links)
     for i in range(5):
         span.set_attribute(f"a{i}", "long value")
-    span.add_event("e1")
+    span.add_link(REMOTE, {"x": 1, "y": 2})
+    span.add_event("e1", {"x": 1, "y": 2})
     span.add_event("e2")
+    span.record_exception(ValueError("the newest event is kept"))
     span.end()
     provider.force_flush()
     (exported,) = exporter.get_finished_spans()
     return exported
 
 
-def test_limits_count_what_they_drop_like_the_sdk() -> None:
+def test_limits_drop_what_the_sdk_drops() -> None:
     ours, sdk = _limited(_ours), _limited(_sdk)
     for field in ("dropped_attributes", "dropped_events", "dropped_links"):
         assert getattr(ours, field) == getattr(sdk, field) > 0, field
+    assert [e.name for e in ours.events] == [e.name for e in sdk.events] == ["e2", "exception"]
+    assert [(dict(e.attributes or {}), e.dropped_attributes) for e in ours.events] == [
+        (dict(e.attributes or {}), e.dropped_attributes) for e in sdk.events
+    ]
+    view = [(lk.context, dict(lk.attributes or {}), lk.dropped_attributes) for lk in ours.links]
+    assert view == [
+        (lk.context, dict(lk.attributes or {}), lk.dropped_attributes) for lk in sdk.links
+    ]
+    assert len(ours.links) == 2 and ours.links[-1].dropped_attributes == 1
     assert len(ours.attributes) == len(sdk.attributes) == 3
     assert set(ours.attributes.values()) == set(sdk.attributes.values()) == {"long"}
-    # The one difference (module docstring): ours keeps the first attributes.
+    # The one difference (module docstring): ours keeps the first span attributes.
     assert list(ours.attributes) == ["a0", "a1", "a2"]
     assert list(sdk.attributes) == ["a2", "a3", "a4"]
+
+
+def test_a_span_ended_by_two_threads_is_exported_once() -> None:
+    provider, exporter = _ours()
+    span = provider.get_tracer("t").start_span("s")
+    threads = [threading.Thread(target=span.end) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    provider.force_flush()
+    assert len(exporter.get_finished_spans()) == 1
 
 
 def test_unlimited_span_limits_keep_everything() -> None:
