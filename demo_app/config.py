@@ -22,6 +22,7 @@ from opentelemetry.util.http import (
 from demo_app import __version__
 from demo_app.feedback import DEFAULT_INDEX_SIZE
 from genai_telemetry import semconv
+from genai_telemetry.export import LOG_DELAY_VARIABLE, SPAN_DELAY_VARIABLE
 from genai_telemetry.tracing import sampler_from_env
 
 
@@ -235,6 +236,8 @@ class Settings:
             sampler_from_env(env)
         except ValueError as error:
             raise ConfigError(str(error)) from None
+        for var in EXPORT_DELAY_VARIABLES:  # read by the export queues; a typo is an error here
+            _int(env, var, 1000, minimum=1)
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None
@@ -289,6 +292,7 @@ class Settings:
 
 
 DISABLED_INSTRUMENTATIONS_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+EXPORT_DELAY_VARIABLES = (SPAN_DELAY_VARIABLE, LOG_DELAY_VARIABLE)  # milliseconds
 
 
 def _names(env: Mapping[str, str], name: str) -> set[str]:

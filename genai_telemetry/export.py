@@ -26,6 +26,9 @@ from genai_telemetry.config import TelemetrySettings
 
 T = TypeVar("T")
 _BATCH = 512  # items per export request at most (the SDK's default batch size)
+# The SDK's variables for the export interval of spans and of log records, in milliseconds.
+SPAN_DELAY_VARIABLE = "OTEL_BSP_SCHEDULE_DELAY"
+LOG_DELAY_VARIABLE = "OTEL_BLRP_SCHEDULE_DELAY"
 
 # Named so the stdlib bridge (logs.StdlibBridge) keeps these records off the OTLP path: a
 # message about dropped log records must not become one more log record to drop.

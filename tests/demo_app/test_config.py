@@ -63,6 +63,8 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"FEEDBACK_INDEX_SIZE": "0"}, "FEEDBACK_INDEX_SIZE"),
         ({"FEEDBACK_INDEX_SIZE": "many"}, "FEEDBACK_INDEX_SIZE"),
         ({"OTEL_TRACES_SAMPLER": "parentbased_alwayson"}, "OTEL_TRACES_SAMPLER"),
+        ({"OTEL_BSP_SCHEDULE_DELAY": "1s"}, "OTEL_BSP_SCHEDULE_DELAY"),
+        ({"OTEL_BLRP_SCHEDULE_DELAY": "0"}, "OTEL_BLRP_SCHEDULE_DELAY"),
         ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "_ARG"),
         ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "_ARG"),
         ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),

@@ -22,6 +22,7 @@ class Recorder:
         self.fail_first = fail_first
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
+        self.exported = threading.Event()
         self.shut = False
 
     def export(self, batch: Sequence[int]) -> None:
@@ -32,6 +33,7 @@ class Recorder:
             self.fail_first = False
             raise RuntimeError("collector said no")
         self.batches.append(list(batch))
+        self.exported.set()
 
     def shutdown(self) -> None:
         self.shut = True
@@ -83,13 +85,15 @@ def test_a_full_queue_drops_new_items_and_counts_them(caplog: pytest.LogCaptureF
 
 def test_the_worker_survives_a_failing_exporter() -> None:
     exporter = Recorder(fail_first=True)
-    queue = _queue(exporter)
+    queue = _queue(exporter)  # batch 3, delay 60 s: only a full batch wakes the worker
     for i in range(3):
         queue.push(i)
     assert exporter.entered.wait(10)
-    queue.push(3)
-    assert queue.force_flush()
-    assert exporter.items == [3]  # the failed batch is gone, the next one exported
+    for i in range(3, 6):
+        queue.push(i)
+    # The worker itself (no flush from here) exports the next full batch after the failure.
+    assert exporter.exported.wait(10), "the worker died with the failed export"
+    assert exporter.items == [3, 4, 5]  # the failed batch is gone
 
 
 def test_shutdown_exports_what_is_queued_and_stops() -> None:
