@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from genai_telemetry import semconv as sc
 from genobs.context import current
 
@@ -54,6 +57,16 @@ def low_quality_logs() -> str:
 def guardrail_logs() -> str:
     """guardrail_triggered events (docs/telemetry.md § Logs)."""
     return f'{log_stream()} |= "guardrail_triggered" | guardrail != ""'
+
+
+def render(ident: tuple[str, str], rows: Iterable[core.Row], **fields: Any) -> core.Json:
+    """A dashboard of the table above: its uid and title, links to the others, then each row
+    function in order; `fields` are the rest of `core.Dashboard`'s."""
+    uid, title = ident
+    dashboard = core.Dashboard(uid=uid, title=title, links=links(uid), **fields)
+    for row in rows:
+        row(dashboard)
+    return dashboard.render()
 
 
 def links(uid: str) -> list[core.Json]:

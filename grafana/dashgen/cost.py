@@ -358,10 +358,9 @@ ROWS: tuple[core.Row, ...] = (
 
 
 def build() -> core.Json:
-    uid, title = common.COST
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
+    return common.render(
+        common.COST,
+        ROWS,
         description="Spend by model, feature and user tier; projected monthly spend; cost per "
         "request; token volumes; cache savings; tokens of models missing from the price table.",
         tags=["llm", "cost"],
@@ -371,9 +370,5 @@ def build() -> core.Json:
                 'alertname=~"LLMCostSpike|LLMDailySpendProjectedOverBudget|LLMUnpricedModelTokens"'
             )
         ],
-        links=common.links(uid),
         time_from="now-24h",
     )
-    for row in ROWS:
-        row(d)
-    return d.render()

@@ -356,10 +356,9 @@ ROWS: tuple[core.Row, ...] = (
 
 
 def build() -> core.Json:
-    uid, title = common.OVERVIEW
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
+    return common.render(
+        common.OVERVIEW,
+        ROWS,
         description="Home: traffic, errors, latency, time to first token, tokens, cost and alerts "
         "of the rag-api LLM service.",
         tags=["llm", "home"],
@@ -368,8 +367,4 @@ def build() -> core.Json:
             core.datasource_var("loki"),
         ],
         annotations=[common.firing_alerts('alertname!="Watchdog"')],
-        links=common.links(uid),
     )
-    for row in ROWS:
-        row(d)
-    return d.render()

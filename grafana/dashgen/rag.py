@@ -217,10 +217,9 @@ ROWS: tuple[core.Row, ...] = (
 
 
 def build() -> core.Json:
-    uid, title = common.RAG
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
+    return common.render(
+        common.RAG,
+        ROWS,
         description="Per-stage latency and errors of the RAG pipeline (embeddings, retrieval, "
         "chat, tools, agents), retrieval results, answer-quality evaluation scores, tool calls, "
         "guardrails and a comparison of prompt/agent versions.",
@@ -237,8 +236,4 @@ def build() -> core.Json:
             ),
             llmops.version_annotation(),
         ],
-        links=common.links(uid),
     )
-    for row in ROWS:
-        row(d)
-    return d.render()

@@ -227,10 +227,9 @@ ROWS: tuple[core.Row, ...] = (
 
 
 def build() -> core.Json:
-    uid, title = common.SLOS
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
+    return common.render(
+        common.SLOS,
+        ROWS,
         description="Service level objectives of rag-api: SLI over the 30-day period, objective, "
         "error budget left, burn rate per alert window, event volume and SLO alerts. Built on the "
         "generated slo:* recording rules.",
@@ -241,9 +240,5 @@ def build() -> core.Json:
             core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
         ],
         annotations=[common.firing_alerts(SLO_ALERTS)],
-        links=common.links(uid),
         time_from="now-6h",
     )
-    for row in ROWS:
-        row(d)
-    return d.render()

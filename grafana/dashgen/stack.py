@@ -308,10 +308,9 @@ ROWS: tuple[core.Row, ...] = (
 
 
 def build() -> core.Json:
-    uid, title = common.STACK
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
+    return common.render(
+        common.STACK,
+        ROWS,
         description="Scrape health of every target, OpenTelemetry Collector throughput and "
         "refusals, Loki and Tempo ingestion and errors, Prometheus rule evaluation and head "
         "series, Alertmanager notifications.",
@@ -326,11 +325,7 @@ def build() -> core.Json:
                 + ', alertname!="Watchdog"'
             )
         ],
-        links=common.links(uid),
     )
-    for row in ROWS:
-        row(d)
-    return d.render()
 
 
 def _color_override(regex: str) -> core.Json:

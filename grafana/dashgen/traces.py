@@ -185,10 +185,9 @@ ROWS: tuple[core.Row, ...] = (
 
 
 def build() -> core.Json:
-    uid, title = common.TRACES
-    d = core.Dashboard(
-        uid=uid,
-        title=title,
+    return common.render(
+        common.TRACES,
+        ROWS,
         description="Failed and slow traces (TraceQL), GenAI model-call spans, the service graph "
         "and span metrics from Tempo's metrics-generator, logs linked to traces, and per user, "
         "tenant and conversation views from the logs.",
@@ -200,8 +199,4 @@ def build() -> core.Json:
             *usage.variables(),
         ],
         annotations=[common.firing_alerts('alertname!="Watchdog"')],
-        links=common.links(uid),
     )
-    for row in ROWS:
-        row(d)
-    return d.render()
