@@ -32,6 +32,13 @@ BENCH_ENV: dict[str, str] = {
 }
 
 
+def bench_settings() -> Any:
+    """rag-api's settings for an in-process benchmark: this environment plus BENCH_ENV."""
+    from demo_app.config import Settings  # only the in-process benchmarks need the app
+
+    return Settings.from_env({**os.environ, **BENCH_ENV})
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:

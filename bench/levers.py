@@ -42,7 +42,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from bench import common
 from bench.pipeline_lever import pipeline
-from demo_app.config import Settings
 from genai_telemetry import logs, redaction, tracing
 from genai_telemetry.otlp import LogEncoder, SpanEncoder
 from genai_telemetry.server_span import ServerSpanMiddleware
@@ -72,7 +71,7 @@ def _real_telemetry(requests: int) -> tuple[list[Any], list[Any]]:
     from demo_app.app import create_app
 
     spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
-    settings = Settings.from_env({**os.environ, **common.BENCH_ENV})
+    settings = common.bench_settings()
     app = create_app(
         settings,
         span_exporter=spans,
@@ -166,7 +165,7 @@ _LINES: tuple[tuple[str, dict[str, Any]], ...] = (
 
 def log_chains() -> tuple[tuple[Any, io.StringIO], tuple[Any, io.StringIO]]:
     """(logger, its stdout) with structlog's JSONRenderer as before, and the app's own."""
-    settings = Settings.from_env({**os.environ, **common.BENCH_ENV})
+    settings = common.bench_settings()
     ours_out, before_out = io.StringIO(), io.StringIO()
     ours = logs.build_logger(settings, logs.OTLPSink(None), ours_out)
     chain = [*ours._processors[:-1], structlog.processors.JSONRenderer(default=str)]

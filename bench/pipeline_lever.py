@@ -10,7 +10,6 @@ the timed part, best of alternated repeats.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 from opentelemetry.sdk.trace import TracerProvider
 
 from bench import common
-from demo_app.config import Settings
 from genai_telemetry import logs, tracing
 
 
@@ -91,7 +89,7 @@ def _sdk_pipeline() -> tuple[Any, Any, Callable[[], object]]:
 
 
 def _our_pipeline() -> tuple[Any, Any, Callable[[], object]]:
-    settings = Settings.from_env({**os.environ, **common.BENCH_ENV})
+    settings = common.bench_settings()
     resource = tracing.build_resource(settings)
     tracer_provider = tracing.build_tracer_provider(settings, resource, _Drop())  # type: ignore[arg-type]
     logger_provider = logs.build_logger_provider(settings, resource, _Drop())  # type: ignore[arg-type]
