@@ -110,7 +110,7 @@ class Result:
     violations: list[str] = field(default_factory=list)  # forbidden alerts seen
     unmet: list[str] = field(default_factory=list)  # goals not reached in time
     traffic: str = ""
-    history_series: list[str] = field(default_factory=list)  # sample names backfilled
+    history_series: list[str] = field(default_factory=list)  # names with backfilled events
     error: str | None = None
     logs: dict[str, str] = field(default_factory=dict)
 
@@ -158,7 +158,7 @@ class ScenarioRun:
         data_dir = self.workdir / "prometheus-data"
         job = rag_api_job()
         per_second = history.read_by_rules(per_second)
-        self.result.history_series = sorted({name for name, _ in per_second})
+        self.result.history_series = sorted(history.moved(per_second))
         target = {"job": job, "instance": self.app.address}
         history.backfill(data_dir, history.history_openmetrics(per_second, target, end), "sli")
         usd = BASELINE_USD_PER_HOUR_PER_RPS * self.scenario.rate
@@ -289,7 +289,7 @@ class ScenarioRun:
         rules read (feedback comes from a share of answers), or at SAMPLE_MAX_S."""
         while True:
             per_second = history.rates(before, await self._counters(client), time.time() - began)
-            read = {name for name, _ in history.read_by_rules(per_second)}
+            read = history.moved(history.read_by_rules(per_second))
             if not history.slos_without_history(read) or time.time() - began >= SAMPLE_MAX_S:
                 return per_second
             await asyncio.sleep(POLL_S)

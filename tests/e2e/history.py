@@ -62,10 +62,15 @@ def counters(exposition: str) -> dict[Series, float]:
 
 
 def rates(before: Mapping[Series, float], after: Mapping[Series, float], seconds: float):
-    """Per-second increase of every series that moved between two readings."""
-    return {
-        k: (v - before.get(k, 0.0)) / seconds for k, v in after.items() if v > before.get(k, 0.0)
-    }
+    """Per-second increase of every series of the later reading, 0 for those that did not move:
+    a running process exposes a histogram's every bucket, so the past holds the bucket of bad
+    events (flat) even when the sample held none, and its rate reads 0, not absent."""
+    return {k: max(v - before.get(k, 0.0), 0.0) / seconds for k, v in after.items()}
+
+
+def moved(per_second: Mapping[Series, float]) -> set[str]:
+    """Sample names of the series that counted events in the sample."""
+    return {name for (name, _), rate in per_second.items() if rate > 0}
 
 
 def sample_times(end: float, hours: float) -> list[float]:

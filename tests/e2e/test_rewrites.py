@@ -26,6 +26,7 @@ from tests.e2e.history import (
     cost_baseline_openmetrics,
     counters,
     history_openmetrics,
+    moved,
     rates,
     read_by_rules,
     sample_times,
@@ -79,7 +80,7 @@ def _exposition(requests: int) -> str:
         "http_server_request_duration_seconds",
         "d",
         ["http_route"],
-        buckets=(0.5, 5.12),
+        buckets=(0.05, 0.5, 5.12),  # nothing falls in the first
         registry=registry,
     )
     errors = Counter("llm_guardrail_checks", "g", ["guardrail"], registry=registry)
@@ -100,6 +101,12 @@ def test_history_rates_keep_labels_and_drop_what_no_rule_reads() -> None:
         per_second[("http_server_request_duration_seconds_bucket", (*route, ("le", "0.5")))] == 1.5
     )
     assert per_second[("llm_guardrail_checks_total", (("guardrail", "pii"),))] == 2.0
+    # a bucket no event fell in stays in the history, flat: its rate reads 0, not absent
+    assert (
+        per_second[("http_server_request_duration_seconds_bucket", (*route, ("le", "0.05")))] == 0
+    )
+    assert "http_server_request_duration_seconds_bucket" in moved(per_second)
+    assert moved({("flat_total", ()): 0.0}) == set()
     assert not any(name.startswith("not_read") for name, _ in per_second)
     assert not any(
         name.endswith(("_created", "_sum")) and "request" in name for name, _ in per_second
