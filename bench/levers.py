@@ -17,6 +17,9 @@
               BatchLogRecordProcessor vs genai_telemetry's spans, log records and export queues
               (redaction in the queue's worker), both into exporters that drop what they get;
               process CPU time including the export threads, flushed inside the timed part
+  histogram   prometheus-client's Histogram vs genai_telemetry.histogram: µs per observation
+              with and without a trace_id exemplar, and the histogram calls of one real
+              /v1/chat replayed on Metrics built with each (bench/histogram_lever.py)
 Best of several repeats (a floor, robust to a busy machine), the two sides interleaved.
 """
 
@@ -41,6 +44,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bench import common
+from bench.histogram_lever import histogram
 from bench.pipeline_lever import pipeline
 from genai_telemetry import logs, redaction, tracing
 from genai_telemetry.otlp import LogEncoder, SpanEncoder
@@ -262,6 +266,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     pre = precheck(20 if quick else 50)
     lines = log_lines()
     pipe = pipeline(50 if quick else 200)
+    hist = histogram(quick)
+    obs, req = hist["observation"], hist["request"]
     rows = [
         [
             "span + log record pipeline (6 spans, 5 records): OTel SDK / genai_telemetry",
@@ -293,11 +299,23 @@ def run(quick: bool = False) -> dict[str, Any]:
             f"{lines['structlog_default_us']:.1f}",
             f"{lines['ours_us']:.1f}",
         ],
+        [
+            f"histogram observations ({req['observations_on_app']:.0f}): prometheus-client / ours",
+            f"{req['lib_us']:.1f}",
+            f"{req['ours_us']:.1f}",
+        ],
     ]
     print(common.table(rows, ["replaced part", "before µs/request", "rag-api's µs/request"]))
     print(
         f"(per request: {enc['spans_per_request']:.1f} spans, {enc['logs_per_request']:.1f} log "
         f"records; bare one-route app through ASGI: {srv['bare']:.1f} µs per request)"
+    )
+    print(
+        f"(one histogram observation, prometheus-client / ours: {obs['lib_exemplar_us']:.2f} / "
+        f"{obs['ours_exemplar_us']:.2f} µs with an exemplar, {obs['lib_bare_us']:.2f} / "
+        f"{obs['ours_bare_us']:.2f} µs without; the replayed request recorded "
+        f"{req['observations_replayed_lib']:.0f} / {req['observations_replayed_ours']:.0f} "
+        "observations)"
     )
     return {
         "encoders": enc,
@@ -305,6 +323,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "precheck": pre,
         "log_lines": lines,
         "pipeline": pipe,
+        "histogram": hist,
     }
 
 

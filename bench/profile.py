@@ -68,7 +68,10 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "genai_telemetry/server_span",
         ),
     ),
-    ("metrics", ("prometheus_client/", "genai_telemetry/metrics.py")),
+    (
+        "metrics",
+        ("prometheus_client/", "genai_telemetry/metrics.py", "genai_telemetry/histogram.py"),
+    ),
     ("telemetry glue (operation wrapper)", ("genai_telemetry/telemetry.py",)),
 )
 # The span and log record machinery: span and log record objects, attribute validation,

@@ -2,22 +2,22 @@
 
 rag-api records 14 histogram observations per chat request. prometheus-client's `Histogram`
 takes a lock for the sum and another for the bucket, checks on every call that the metric has
-its label values, validates each exemplar and builds an `Exemplar` for it: ~1.5 µs per
-observation, ~3.2 µs with an exemplar (`python -m bench levers`). This module replaces only that
-storage (one lock per series, the bucket found by bisection, the exemplar kept as a tuple until
-a scrape). Everything around it stays the library's: `collect()` yields prometheus-client's
-`HistogramMetricFamily`, so its registry, duplicate-name checks, content negotiation and both
-encoders (text 0.0.4, OpenMetrics) render these histograms byte for byte as they render a
-`prometheus_client.Histogram` fed the same observations (tests/genai_telemetry/
-test_histogram.py compares the two).
+its label values, validates each exemplar and builds an `Exemplar` for it: about twice this
+module's cost per observation, 4-5 times with an exemplar (`python -m bench levers`). This
+module replaces only that storage (one lock per series, the bucket found by bisection, the
+exemplar kept as a tuple until a scrape). Everything around it stays the library's: `collect()`
+yields prometheus-client's `HistogramMetricFamily`, so its registry, duplicate-name checks,
+content negotiation and both encoders (text 0.0.4, OpenMetrics) render these histograms as they
+render a `prometheus_client.Histogram` fed the same observations, exemplar timestamps aside
+(tests/genai_telemetry/test_histogram.py compares the two).
 
 Matches prometheus-client on purpose: bounds are floats with +Inf appended (`le` spelled by its
-encoders); `le` is inclusive; NaN is added to `_sum` but counted in no bucket (nor `_count`); a
-bucket's exemplar is the last one observed in it; `_sum` is left out when the lowest bound is
-negative. No `_created` series: a custom collector's family never has one, whatever
-`disable_created_metrics()` says, and metrics.py turns them off process-wide for the library's
-counters, so the exposition is the same as the library's there too. Single process only (no
-`PROMETHEUS_MULTIPROC_DIR` mode; rag-api runs one process per container).
+`floatToGoString`); `le` is inclusive; NaN is added to `_sum` but counted in no bucket (nor
+`_count`); a bucket's exemplar is the last one observed in it; `_sum` is left out when the
+lowest bound is negative. No `_created` series: a custom collector's family never has one,
+whatever `disable_created_metrics()` says, and metrics.py turns them off process-wide for the
+library's counters, so the exposition is the same as the library's there too. Single process
+only (no `PROMETHEUS_MULTIPROC_DIR` mode; rag-api runs one uvicorn process per container).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Names, labels and buckets come from `genai_telemetry.semconv`; label values pass
 carry a `trace_id` exemplar (rendered only in the OpenMetrics exposition).
 Metrics take one path: Prometheus scrapes `/metrics`; nothing here is exported via OTLP.
 Counters and gauges are prometheus-client's; histograms keep their own storage
-(`genai_telemetry.histogram`: a cheaper observe, the library's exposition byte for byte).
+(`genai_telemetry.histogram`: a cheaper observe, the library's exposition).
 """
 
 from __future__ import annotations

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 
+import prometheus_client
 import pytest
 
-from bench import levers, pipeline_lever
+from bench import histogram_lever, levers, pipeline_lever
 from demo_app.config import Settings
-from genai_telemetry import logs, tracing
+from genai_telemetry import logs, metrics, tracing
+from genai_telemetry.histogram import Histogram
 
 
 def test_levers_time_the_encoders_on_real_request_telemetry() -> None:
@@ -65,3 +67,19 @@ def test_levers_time_both_span_and_log_pipelines_and_ours_exports_everything() -
     pipeline_lever._one_request(tracer.get_tracer("t"), logger.get_logger("t"))
     assert tracer.force_flush() and logger.force_flush()
     assert Count.items == 6 + 5  # what the timed side handles is really exported
+
+
+def test_levers_replay_one_real_chat_s_histogram_calls_on_both_histograms() -> None:
+    figures = histogram_lever.per_request(number=2)
+    # a steady chat: http 1, operations 5, tokens 3, retrieval 2, evaluation 3
+    assert figures["observations_on_app"] == 14
+    assert figures["observations_replayed_lib"] == figures["observations_replayed_ours"] == 14
+    assert figures["lib_us"] > 0 and figures["ours_us"] > 0
+    template = metrics.Metrics()
+    lib, ours = histogram_lever._metrics(template, True), histogram_lever._metrics(template, False)
+    for row in metrics.INSTRUMENTS:
+        if row.kind == "histogram":  # each side times the histogram it names
+            assert type(getattr(lib, row.attr)) is prometheus_client.Histogram, row.attr
+            assert type(getattr(ours, row.attr)) is Histogram, row.attr
+    observation = histogram_lever.per_observation(values=5, number=1)
+    assert all(v > 0 for v in observation.values()) and len(observation) == 4
