@@ -300,7 +300,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             f"{lines['ours_us']:.1f}",
         ],
         [
-            f"histogram observations ({req['observations_on_app']:.0f}): prometheus-client / ours",
+            f"histogram observations ({req['observations_on_app']:.0f}, via Metrics): "
+            "prometheus-client / ours",
             f"{req['lib_us']:.1f}",
             f"{req['ours_us']:.1f}",
         ],
