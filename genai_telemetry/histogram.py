@@ -58,8 +58,8 @@ class HistogramChild:
         The exemplar is not checked against OpenMetrics' 128-character limit here, unlike
         prometheus-client (which validates every one): the only caller is `Metrics`, whose
         exemplars are always `{"trace_id": <32 lowercase hex>}` (40 characters, formatted from a
-        span context in tracing.py), so the check could never fail and would cost more than the
-        rest of this method."""
+        span context in tracing.py), so the check could never fail, yet would cost about as
+        much as the rest of this method (~0.25 µs here)."""
         i = bisect_left(self._upper, amount)  # first bound >= amount (NaN: 0, see below)
         with self._lock:
             self._sum += amount
