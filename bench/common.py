@@ -59,10 +59,15 @@ def workdir(prefix: str) -> Iterator[Path]:
 
 @contextmanager
 def app(
-    tmp: Path, env: Mapping[str, str], name: str = "rag-api", source: Path = ROOT
+    tmp: Path,
+    env: Mapping[str, str],
+    name: str = "rag-api",
+    source: Path = ROOT,
+    module: str = "demo_app",
 ) -> Iterator[Proc]:
-    """The app from `source` (a directory holding `demo_app`; default: this checkout)."""
-    proc = start_rag_api(tmp, {**BENCH_ENV, **env}, name=name, source=source)
+    """The app from `source` (a directory holding `demo_app`; default: this checkout), run by
+    `module` (bench.floor_app: with the contract's floor calls in every request)."""
+    proc = start_rag_api(tmp, {**BENCH_ENV, **env}, name=name, source=source, module=module)
     try:
         yield proc
     finally:

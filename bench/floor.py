@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import time
 import timeit
 from collections.abc import Callable
 from importlib.metadata import version
@@ -140,6 +141,42 @@ def observe_one() -> Callable[[], None]:
 
 def observe_cost_us(*, number: int) -> float:
     return best_us(observe_one(), number)
+
+
+def cpu_us(fn: Callable[[], object], number: int, repeat: int = 5) -> float:
+    """CPU time of this thread per call, µs, median of `repeat` runs: the same measure as the
+    apps' CPU time per request, so a busy machine inflates both alike."""
+    fn()
+    runs = []
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        for _ in range(number):
+            fn()
+        runs.append((time.thread_time() - t0) / number * 1e6)
+    return statistics.median(runs)
+
+
+def call_costs(rag_sink: dict[str, Any] | None, quick: bool) -> dict[str, float]:
+    """bench.floor's three bare SDK calls, timed now (between rounds), with the attribute
+    counts rag-api on has sent so far."""
+    items = (rag_sink or {}).get("items", {})
+    span_attrs = round(items.get("span_attributes", 0) / max(items.get("spans", 0), 1))
+    log_attrs = round(items.get("log_attributes", 0) / max(items.get("logs", 0), 1))
+    number = 1_000 if quick else 3_000
+    return {
+        "span_us": cpu_us(span_lifecycle(span_attrs, recording=True), number),
+        "log_us": cpu_us(log_emit(log_attrs), number),
+        "observation_us": cpu_us(observe_one(), number),
+    }
+
+
+def contract_floor(rag: dict[str, float], costs: dict[str, float]) -> float:
+    """The floor's cost for the items rag-api on emitted per request."""
+    return (
+        rag["spans"] * costs["span_us"]
+        + rag["logs_with_trace"] * costs["log_us"]
+        + rag["observations"] * costs["observation_us"]
+    )
 
 
 def count_per_request(requests: int) -> dict[str, float]:

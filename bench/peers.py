@@ -1,10 +1,12 @@
 """Benchmark 6 — rag-api's telemetry against the official OpenTelemetry stack, on the same work.
 
 Four apps side by side, all calling the same loopback fake OpenAI-compatible API (its own
-process) for one embeddings call and one chat completion per request:
+process) for one embeddings call and one chat completion per request, and a fifth for the floor:
   rag-api on      the full telemetry contract (docs/telemetry.md): Prometheus metrics, every
                   trace sampled and exported, OTLP logs; LLM_PROVIDER=openai_compatible
   rag-api off     TELEMETRY_ENABLED=false (its stdout JSON logs remain)
+  rag-api floor   rag-api off running, in every request, the contract's floor for what rag-api
+                  on sent per request (bench.floor_app; started after the warm-up has shown it)
   official on     bench.peer_app --otel: the official `openai` client with
                   opentelemetry-instrumentation-openai-v2, the FastAPI instrumentation, the SDK
                   and OTLP/HTTP exporters for traces, metrics and logs, every trace sampled
@@ -12,14 +14,16 @@ process) for one embeddings call and one chat completion per request:
 Each instrumented app exports to its own counting OTLP sink (harness.otlp_receiver, own
 process), so the spans, log records and histogram observations it really sent are counted per
 request (rag-api's metrics are scraped, so its observations are counted on /metrics).
-Rounds are interleaved (each app's on and off twins back to back, on/off swapped every round,
-the apps every other round); each app's telemetry cost per round is its CPU time per request
+Rounds are interleaved (each app's variants back to back, the order reversed every round, the
+apps swapped every other round); each variant's cost per round is its CPU time per request
 minus its own off twin's in that round; the figures are medians over rounds with the range.
-`--together` loads all four apps at once in each round instead (a busy machine then changes
+`--together` loads all five apps at once in each round instead (a busy machine then changes
 under all of them alike; their throughputs become shared-CPU figures).
-The contract's floor (bench.floor's bare SDK calls for what rag-api on emitted, no processor,
-no export) is timed in this process after every round, as CPU time like the apps' figures, so
-the ratio to it compares like with like on a busy machine.
+The contract's floor (bench.floor's bare SDK calls for what rag-api on emitted: recording spans
+and log records with no processor, no export; histogram observations with an exemplar) is
+given two ways: timed in a tight loop of this process after every round, as CPU time like the
+apps' figures; and run inside rag-api off's requests under the same load (rag-api floor − rag-api
+off), where it pays what every call in a loaded app pays.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import argparse
 import contextlib
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,20 +40,24 @@ from typing import Any
 
 import httpx
 
-from bench import common, floor
+from bench import common, floor, floor_app
 from harness.procs import Proc, start_python_app
 
 API_KEY = "sk-bench-not-a-secret"  # the fake accepts anything; the same header for both apps
 TRAFFIC = "default"  # steady questions without a model: both apps use their default model
 
+FLOOR = "rag-api floor"  # rag-api off with the contract's floor in every request
 # name → (app, telemetry on)
 VARIANTS: dict[str, tuple[str, bool]] = {
     "rag-api on": ("rag-api", True),
     "rag-api off": ("rag-api", False),
+    FLOOR: ("rag-api", False),
     "official on": ("official", True),
     "official off": ("official", False),
 }
 PAIRS = (("rag-api", "rag-api on", "rag-api off"), ("official", "official on", "official off"))
+# Loaded back to back within a group: each variant next to the off twin it is compared with.
+GROUPS = (("rag-api on", "rag-api off", FLOOR), ("official on", "official off"))
 
 
 @dataclass
@@ -74,11 +82,24 @@ def rag_api_env(fake_url: str, sink: str | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def start(name: str, tmp: Path, fake_url: str, sink: str | None) -> Iterator[Proc]:
+def start(
+    name: str,
+    tmp: Path,
+    fake_url: str,
+    sink: str | None,
+    floor_counts: dict[str, float] | None = None,
+) -> Iterator[Proc]:
+    """One variant's app; FLOOR needs `floor_counts` (what rag-api on sends per request)."""
     app, _ = VARIANTS[name]
     label = name.replace(" ", "-")
     if app == "rag-api":
-        with common.app(tmp, rag_api_env(fake_url, sink), name=label) as proc:
+        env = rag_api_env(fake_url, sink)
+        module = "demo_app"
+        if name == FLOOR:
+            assert floor_counts is not None
+            env |= floor_app.counts_env(floor_counts)
+            module = "bench.floor_app"
+        with common.app(tmp, env, name=label, module=module) as proc:
             yield proc
         return
     args = ["--base-url", fake_url, *(["--otel"] if sink else [])]
@@ -118,6 +139,13 @@ def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, floa
             for a, b in zip(segments[on], segments[off], strict=True)
         ]
         out[app] = spread(per_round)
+    if segments.get(FLOOR):  # the floor in the app under the same load, minus the same off twin
+        out[FLOOR] = spread(
+            [
+                a.cpu_us_per_request - b.cpu_us_per_request
+                for a, b in zip(segments[FLOOR], segments["rag-api off"], strict=True)
+            ]
+        )
     return out
 
 
@@ -146,16 +174,20 @@ def run(
         with contextlib.ExitStack() as apps:
             for name in names:
                 _, on = VARIANTS[name]
+                if name == FLOOR:  # started once rag-api on has shown what it sends
+                    continue
                 sink = sinks.enter_context(common.otlp_sink("ok"))[0] if on else None
                 proc = apps.enter_context(start(name, tmp, fake_url, sink))
                 variants[name] = Variant(name, proc, sink)
             rag_url = variants["rag-api on"].proc.url + "/metrics"
             observed_before = floor.histogram_observations(httpx.get(rag_url, timeout=10).text)
-            for v in variants.values():  # warm-up: imports, connection pools, caches
-                warm = common.run_load(
-                    v.proc.url, duration=2.0, concurrency=concurrency, traffic=TRAFFIC, raw=False
-                )
-                v.requests += warm["requests"]
+            for v in variants.values():
+                _warm_up(v, concurrency)
+            sent = _sent_so_far(variants["rag-api on"], rag_url, observed_before)
+            proc = apps.enter_context(start(FLOOR, tmp, fake_url, None, sent))
+            variants[FLOOR] = Variant(FLOOR, proc, None)
+            _warm_up(variants[FLOOR], concurrency)
+            variants = {name: variants[name] for name in names}
             segments, floor_costs = _rounds(variants, rounds, seconds, concurrency, quick, together)
             observed = floor.histogram_observations(httpx.get(rag_url, timeout=10).text)
         # Apps stopped: every exporter flushed on shutdown (the peer's metrics only then).
@@ -173,11 +205,35 @@ def run(
     }
 
 
+def _warm_up(v: Variant, concurrency: int) -> None:
+    """Imports, connection pools, caches: 2 s of the same load, counted as requests sent."""
+    warm = common.run_load(
+        v.proc.url, duration=2.0, concurrency=concurrency, traffic=TRAFFIC, raw=False
+    )
+    v.requests += warm["requests"]
+
+
+EXPORT_SETTLE_S = 1.5  # longer than rag-api's export interval (OTEL_BSP_SCHEDULE_DELAY, 1 s)
+
+
+def _sent_so_far(rag: Variant, metrics_url: str, observed_before: float) -> dict[str, float]:
+    """What rag-api on sent per request so far (spans, log records with a trace, their
+    attributes, histogram observations): the floor variant's counts."""
+    time.sleep(EXPORT_SETTLE_S)
+    assert rag.sink is not None
+    counts = per_request(common.sink_stats(rag.sink), rag.requests)
+    observed = floor.histogram_observations(httpx.get(metrics_url, timeout=10).text)
+    counts["observations"] = (observed - observed_before) / rag.requests
+    counts["logs"] = counts["logs_with_trace"]  # as contract_floor counts them
+    return counts
+
+
 def round_order(r: int) -> list[str]:
-    """Round r's order (common.round_order): each app's on and off twins back to back (their
-    difference is the figure, so they should share the machine's state), on/off swapped every
-    round, the two apps every other round."""
-    return common.round_order([(on, off) for _, on, off in PAIRS], r)
+    """Round r's order (common.round_order): each app's variants back to back, the off twin
+    next to each variant compared with it (their difference is the figure, so they should share
+    the machine's state), the order within a group reversed every round, the two apps swapped
+    every other round."""
+    return common.round_order(GROUPS, r)
 
 
 def _rounds(
@@ -215,7 +271,7 @@ def _rounds(
                 f"{seg.cpu_us_per_request:.0f} µs CPU/req, statuses {seg.load['statuses']}"
             )
         sink = variants["rag-api on"].sink
-        floor_costs.append(floor_call_costs(common.sink_stats(sink) if sink else None, quick))
+        floor_costs.append(floor.call_costs(common.sink_stats(sink) if sink else None, quick))
     return segments, floor_costs
 
 
@@ -267,15 +323,7 @@ def report(
     official = cost["official"]["median"]
     ratio = cost["rag-api"]["median"] / official if official > 0 else float("nan")
     print(f"rag-api / official telemetry CPU per request: {ratio:.2f} (goal <= 0.5)")
-    rag = counts["rag-api on"]
-    floors = [contract_floor(rag, c) for c in floor_costs]
-    floor_us = statistics.median(floors)
-    print(
-        f"contract floor for what rag-api sent ({rag['spans']:.2f} spans, {rag['logs']:.2f} log "
-        f"records, {rag['observations']:.2f} observations; bare SDK calls, CPU time, timed after "
-        f"every round): {floor_us:.0f} µs (rounds {min(floors):.0f}–{max(floors):.0f}); "
-        f"rag-api telemetry = {cost['rag-api']['median'] / floor_us:.1f}x the floor (goal <= 3)"
-    )
+    floor_us, loaded_ratio = _report_floors(counts["rag-api on"], cost, floor_costs)
     return {
         "variants": merged,
         "counts_per_request": counts,
@@ -286,43 +334,37 @@ def report(
         "floor_us": floor_us,
         "floor_call_costs_us": floor_costs,
         "ratio_to_floor": cost["rag-api"]["median"] / floor_us,
+        "ratio_to_floor_under_load": loaded_ratio,
     }
 
 
-def cpu_us(fn: Callable[[], object], number: int, repeat: int = 5) -> float:
-    """CPU time of this thread per call, µs, median of `repeat` runs: the same measure as the
-    apps' CPU time per request, so a busy machine inflates both alike."""
-    fn()
-    runs = []
-    for _ in range(repeat):
-        t0 = time.thread_time()
-        for _ in range(number):
-            fn()
-        runs.append((time.thread_time() - t0) / number * 1e6)
-    return statistics.median(runs)
-
-
-def floor_call_costs(rag_sink: dict[str, Any] | None, quick: bool) -> dict[str, float]:
-    """bench.floor's three bare SDK calls, timed now (between rounds), with the attribute
-    counts rag-api on has sent so far."""
-    items = (rag_sink or {}).get("items", {})
-    span_attrs = round(items.get("span_attributes", 0) / max(items.get("spans", 0), 1))
-    log_attrs = round(items.get("log_attributes", 0) / max(items.get("logs", 0), 1))
-    number = 1_000 if quick else 3_000
-    return {
-        "span_us": cpu_us(floor.span_lifecycle(span_attrs, recording=True), number),
-        "log_us": cpu_us(floor.log_emit(log_attrs), number),
-        "observation_us": cpu_us(floor.observe_one(), number),
-    }
-
-
-def contract_floor(rag: dict[str, float], costs: dict[str, float]) -> float:
-    """The floor's cost for the items rag-api on emitted per request."""
-    return (
-        rag["spans"] * costs["span_us"]
-        + rag["logs_with_trace"] * costs["log_us"]
-        + rag["observations"] * costs["observation_us"]
+def _report_floors(
+    rag: dict[str, float], cost: dict[str, dict[str, float]], floor_costs: list[dict[str, float]]
+) -> tuple[float, float]:
+    """Print the two floors and rag-api's ratio to each; returns (tight-loop floor µs, ratio to
+    the floor under load)."""
+    floors = [floor.contract_floor(rag, c) for c in floor_costs]
+    floor_us = statistics.median(floors)
+    ours = cost["rag-api"]["median"]
+    print(
+        f"contract floor for what rag-api sent ({rag['spans']:.2f} spans, "
+        f"{rag['logs_with_trace']:.2f} log records with a trace, {rag['observations']:.2f} "
+        "observations; bare SDK calls, no processor):"
     )
+    print(
+        f"  in a tight loop of this process, CPU time, after every round: {floor_us:.0f} µs "
+        f"(rounds {min(floors):.0f}–{max(floors):.0f}); rag-api telemetry = "
+        f"{ours / floor_us:.1f}x (goal <= 3)"
+    )
+    loaded = cost.get(FLOOR)
+    loaded_ratio = ours / loaded["median"] if loaded and loaded["median"] > 0 else float("nan")
+    if loaded:
+        print(
+            f"  in every request of rag-api off under the same load ({FLOOR} − rag-api off): "
+            f"{loaded['median']:.0f} µs (rounds {loaded['min']:.0f}–{loaded['max']:.0f}); "
+            f"rag-api telemetry = {loaded_ratio:.1f}x (goal <= 3)"
+        )
+    return floor_us, loaded_ratio
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 
 from demo_app.config import ConfigError, Settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, wrap: Callable[[Any], Any] | None = None) -> int:
+    """Run rag-api; `wrap` (benchmarks) wraps the ASGI app uvicorn serves."""
     parser = argparse.ArgumentParser(prog="python -m demo_app", description=__doc__)
     parser.add_argument("--host", help="bind address (default: env HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: env PORT or 8000)")
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rag-api: configuration error: {exc}", file=sys.stderr)
         return 2
     uvicorn.run(
-        app,
+        wrap(app) if wrap else app,
         host=settings.host,
         port=settings.port,
         log_config=None,  # our JSON logging (genai_telemetry.logs) handles uvicorn's records

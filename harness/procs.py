@@ -146,13 +146,15 @@ def start_rag_api(
     name: str = "rag-api",
     timeout: float = 60.0,
     source: Path = ROOT,
+    module: str = "demo_app",
 ) -> Proc:
     """`python -m demo_app` on a free loopback port; returns once /readyz answers 200.
 
     Telemetry export is off unless `env` sets an OTLP endpoint; simulated latency defaults to 0;
     the Alertmanager webhook takes WEBHOOK_TOKEN unless `env` sets ALERTS_WEBHOOK_TOKEN, and the
     demo API keys (X-API-Key → tier) are known unless `env` sets API_KEYS.
-    `source` is the directory holding the `demo_app` package to run (default: this checkout).
+    `source` is the directory holding the `demo_app` package to run (default: this checkout);
+    `module` a module that runs it (bench.floor_app wraps it).
     """
 
     def once() -> Proc:
@@ -166,9 +168,7 @@ def start_rag_api(
             "API_KEYS": DEMO_API_KEYS,
         }
         base_env.update(env or {})
-        proc = _spawn(
-            name, [sys.executable, "-m", "demo_app"], port, tmp_path / name, base_env, source
-        )
+        proc = _spawn(name, [sys.executable, "-m", module], port, tmp_path / name, base_env, source)
         proc.wait_ready("/readyz", timeout=timeout)
         return proc
 

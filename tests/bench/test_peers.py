@@ -25,6 +25,12 @@ def test_costs_are_per_round_differences_with_median_and_range() -> None:
     costs = peers.costs(segments)
     assert costs["rag-api"] == pytest.approx({"median": 300, "min": 200, "max": 400})
     assert costs["official"] == pytest.approx({"median": 2000, "min": 1900, "max": 2000})
+    assert peers.FLOOR not in costs  # not run: no figure
+    # the floor in the app: its CPU minus the same round's rag-api off
+    segments[peers.FLOOR] = [_segment(1100), _segment(1250), _segment(1150)]
+    assert peers.costs(segments)[peers.FLOOR] == pytest.approx(
+        {"median": 150, "min": 100, "max": 150}
+    )
 
 
 def test_per_request_counts_normalise_by_every_request_sent() -> None:
@@ -120,16 +126,16 @@ def test_each_variant_emits_what_its_row_claims(short_run: dict[str, Any]) -> No
     assert official["spans"] == pytest.approx(6.0)
     assert official["observations"] == pytest.approx(8.0)
     assert official["logs"] == 0
-    for off in ("rag-api off", "official off"):
+    for off in ("rag-api off", "official off", peers.FLOOR):
         assert counts[off]["spans"] == counts[off]["logs"] == counts[off]["observations"] == 0
-    assert short_run["sinks"]["rag-api off"] is None
+        assert short_run["sinks"][off] is None
 
 
 def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     assert short_run["floor_us"] > 0
-    for key in ("ratio_to_official", "ratio_to_floor"):
+    for key in ("ratio_to_official", "ratio_to_floor", "ratio_to_floor_under_load"):
         assert isinstance(short_run[key], float), key
-    assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official"}
+    assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
     assert set(short_run["throughput_loss"]) == {"rag-api", "official"}
 
 
@@ -137,13 +143,13 @@ def test_rounds_keep_twins_adjacent_and_alternate() -> None:
     orders = [peers.round_order(r) for r in range(4)]
     for order in orders:
         assert sorted(order) == sorted(peers.VARIANTS)
-        for _, on, off in peers.PAIRS:
-            assert abs(order.index(on) - order.index(off)) == 1
+        for a, b in [(on, off) for _, on, off in peers.PAIRS] + [(peers.FLOOR, "rag-api off")]:
+            assert abs(order.index(a) - order.index(b)) == 1, (a, b, order)
     assert [order[0] for order in orders] == [
         "rag-api on",
         "official off",
         "official on",
-        "rag-api off",
+        peers.FLOOR,
     ]
 
 
