@@ -2,8 +2,9 @@
 
 A request only appends to a deque (atomic under the GIL: no lock, no condition variable on the
 request path) and, when a full batch is waiting, sets an event. One daemon thread per queue
-wakes every `delay_s` or on that event, prepares each item (span redaction runs here, off the
-request path) and hands batches to an OpenTelemetry exporter (`SpanExporter` /
+wakes on that event (and exports full batches) or every `delay_s` (and exports everything),
+prepares each item (span redaction runs here, off the request path) and hands batches to an
+OpenTelemetry exporter (`SpanExporter` /
 `LogRecordExporter`: the official OTLP/HTTP ones with our encoder, or any test exporter).
 A full queue drops new items and counts them; a failing or hanging exporter costs the worker
 thread only, bounded by the exporter's own timeout (a flush or shutdown waits for it no longer
@@ -136,19 +137,26 @@ class ExportQueue(Generic[T]):
 
     def _run(self) -> None:
         while not self._closed:
-            self._wake.wait(self.delay_s)
+            # As the SDK's batch processors: woken by a full batch, export full batches only
+            # (the rest waits for the next batch or the timer: no small request per wake-up);
+            # on the timer, everything queued.
+            full = self._wake.wait(self.delay_s)
             self._wake.clear()
-            self._drain()
+            self._drain(full_only=full and not self._closed)
 
-    def _drain(self, deadline: float | None = None) -> bool:
-        """Export everything queued now, batch by batch; False if the deadline passed first
-        (including while another export, a hanging one, held the lock)."""
+    def _drain(self, deadline: float | None = None, *, full_only: bool = False) -> bool:
+        """Export what is queued now, batch by batch (`full_only`: while a full batch is
+        queued); False if the deadline passed first (including while another export, a
+        hanging one, held the lock)."""
         wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._export_lock.acquire(timeout=wait):
             return False
         try:
             queue = self._queue
-            while queue:
+            # Full batches only while the queue has room for two: in a smaller one, waiting for
+            # the next full batch would drop the items that arrive meanwhile.
+            least = self.batch if full_only and 2 * self.batch <= self.max_queue else 1
+            while len(queue) >= least:
                 if deadline is not None and time.monotonic() > deadline:
                     return False
                 items = [queue.popleft() for _ in range(min(self.batch, len(queue)))]

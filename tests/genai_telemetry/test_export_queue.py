@@ -67,6 +67,49 @@ def test_a_full_batch_wakes_the_worker_before_the_delay() -> None:
     assert exporter.items == [0, 1, 2]
 
 
+def test_woken_by_a_full_batch_it_exports_full_batches_only() -> None:
+    """As the SDK's batch processors: a wake-up by a full batch sends no small remainder (one
+    HTTP request each); the remainder goes with the next batch, the timer or a flush."""
+    exporter = Recorder()
+    queue = _queue(exporter)
+    with queue._export_lock:  # the worker, woken at the third item, waits here for all five
+        for i in range(5):
+            queue.push(i)
+    assert exporter.exported.wait(10)
+    time.sleep(0.3)
+    assert exporter.batches == [[0, 1, 2]]
+    queue.push(5)  # a full batch again
+    deadline = time.monotonic() + 10
+    while len(exporter.batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert exporter.batches == [[0, 1, 2], [3, 4, 5]]
+    queue.push(6)
+    assert queue.force_flush()
+    assert exporter.items == list(range(7))
+
+
+def test_a_queue_of_less_than_two_batches_exports_everything_when_woken() -> None:
+    exporter = Recorder()
+    queue = _queue(exporter, max_queue=5, batch=3)  # a remainder would fill it and drop items
+    with queue._export_lock:
+        for i in range(5):
+            queue.push(i)
+    assert exporter.exported.wait(10)
+    time.sleep(0.3)
+    assert exporter.batches == [[0, 1, 2], [3, 4]]
+    queue.shutdown()
+
+
+def test_the_timer_exports_everything_queued() -> None:
+    exporter = Recorder()
+    queue = _queue(exporter, batch=100, delay_s=0.05)
+    for i in range(5):
+        queue.push(i)
+    assert exporter.exported.wait(10)
+    assert exporter.items == [0, 1, 2, 3, 4]
+    queue.shutdown()
+
+
 def test_a_full_queue_drops_new_items_and_counts_them(caplog: pytest.LogCaptureFixture) -> None:
     exporter = Recorder()
     exporter.gate = threading.Event()
