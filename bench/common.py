@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,17 @@ def bench_settings() -> Any:
     from demo_app.config import Settings  # only the in-process benchmarks need the app
 
     return Settings.from_env({**os.environ, **BENCH_ENV})
+
+
+def best_pair_us(
+    a: Callable[[], object], b: Callable[[], object], number: int, repeat: int = 15
+) -> tuple[float, float]:
+    """Best µs per call of a and b, their repeats alternated (a busy machine hits both alike)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, out in ((a, times[0]), (b, times[1])):
+            out.append(timeit.timeit(fn, number=number))
+    return min(times[0]) / number * 1e6, min(times[1]) / number * 1e6
 
 
 def machine() -> str:

@@ -2,11 +2,11 @@
 
 `bench peers` times the floor (bench.floor's bare SDK calls: recording spans and log records
 with no processor, histogram observations with an exemplar) twice: in a tight loop of its own
-process, and here, inside the app under the same HTTP load as the other variants. A tight loop
-keeps its few objects in the CPU's caches; an app serving eight connections does not, and pays
-that for every call it makes, its telemetry's included. Run in the request, the floor pays it
-too, so its CPU per request minus rag-api off's is the floor the telemetry can be held to under
-that load.
+process, and here, inside the app under the same HTTP load as the other variants. Under that
+load every call of an app costs more than in a tight loop (measured: 2–3x for the floor's own
+calls, docs/performance.md §2), its telemetry's included. Run in the request, the floor pays
+the same, so its CPU per request minus rag-api off's is the floor measured as the telemetry
+is.
 
     FLOOR_SPANS=6 FLOOR_SPAN_ATTRIBUTES=9 FLOOR_LOGS=5 FLOOR_LOG_ATTRIBUTES=8 \\
     FLOOR_OBSERVATIONS=14 TELEMETRY_ENABLED=false python -m bench.floor_app --port 8002

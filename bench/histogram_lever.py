@@ -22,21 +22,14 @@ from unittest import mock
 
 import prometheus_client
 from prometheus_client import CollectorRegistry
-from prometheus_client.parser import text_string_to_metric_families
 
-from bench import common
+from bench import common, floor
 from genai_telemetry import metrics as metrics_module
 from genai_telemetry import semconv as sc
 from genai_telemetry.histogram import Histogram
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 _Call = tuple[str, tuple[Any, ...], dict[str, Any]]
-
-
-def _pair_us(a: Callable[[], object], b: Callable[[], object], number: int) -> tuple[float, float]:
-    from bench.levers import best_pair_us  # levers imports this module
-
-    return best_pair_us(a, b, number)
 
 
 def per_observation(values: int = 200, number: int = 20) -> dict[str, float]:
@@ -58,24 +51,15 @@ def per_observation(values: int = 200, number: int = 20) -> dict[str, float]:
 
     out = {}
     for key, ex in (("exemplar", exemplar), ("bare", None)):
-        lib_us, our_us = _pair_us(run(lib, ex), run(ours, ex), number)
+        lib_us, our_us = common.best_pair_us(run(lib, ex), run(ours, ex), number)
         out[f"lib_{key}_us"], out[f"ours_{key}_us"] = lib_us / values, our_us / values
     return out
 
 
 def _observations(registry: CollectorRegistry, text: str | None = None) -> float:
-    """Every contract histogram's `_count`, summed (from `text` if given, else the registry),
-    leaving out the benchmark's own /metrics and probe requests."""
+    """bench.floor's count of observations, on `text` if given, else on the registry."""
     body = text if text is not None else prometheus_client.generate_latest(registry).decode()
-    from demo_app.app import QUIET_PATHS
-
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(body)
-        if family.type == "histogram" and family.name in sc.METRIC_LABELS
-        for s in family.samples
-        if s.name.endswith("_count") and s.labels.get(sc.L_HTTP_ROUTE) not in QUIET_PATHS
-    )
+    return floor.histogram_observations(body)
 
 
 @contextmanager
@@ -154,7 +138,7 @@ def per_request(number: int = 200) -> dict[str, float]:
         _replay(once, calls)()
         counted[name] = _observations(once.registry)
     lib, ours = _metrics(app_metrics, True), _metrics(app_metrics, False)
-    lib_us, our_us = _pair_us(_replay(lib, calls), _replay(ours, calls), number)
+    lib_us, our_us = common.best_pair_us(_replay(lib, calls), _replay(ours, calls), number)
     return {
         "calls": len(calls),
         "observations_on_app": added,

@@ -57,17 +57,6 @@ def best_us(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
 
 
-def best_pair_us(
-    a: Callable[[], object], b: Callable[[], object], number: int, repeat: int = 15
-) -> tuple[float, float]:
-    """Best µs per call of a and b, their repeats alternated (a busy machine hits both alike)."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeat):
-        for fn, out in ((a, times[0]), (b, times[1])):
-            out.append(timeit.timeit(fn, number=number))
-    return min(times[0]) / number * 1e6, min(times[1]) / number * 1e6
-
-
 def _real_telemetry(requests: int) -> tuple[list[Any], list[Any]]:
     """Spans and log records of `requests` steady chats on an in-process rag-api."""
     from fastapi.testclient import TestClient
@@ -98,10 +87,10 @@ def encoders(requests: int = 50) -> dict[str, float]:
     spans, logs = _real_telemetry(requests)
     span_encoder, log_encoder = SpanEncoder(), LogEncoder()
     n = 10
-    official_span, ours_span = best_pair_us(
+    official_span, ours_span = common.best_pair_us(
         lambda: encode_spans(spans).SerializeToString(), lambda: span_encoder.encode(spans), n
     )
-    official_log, ours_log = best_pair_us(
+    official_log, ours_log = common.best_pair_us(
         lambda: encode_logs(logs).SerializeToString(), lambda: log_encoder.encode(logs), n
     )
     out = {
@@ -145,7 +134,7 @@ def precheck(requests: int = 50) -> dict[str, float]:
         with no_clean_cache():
             scan()
 
-    uncached, cached = best_pair_us(scan_uncached, scan, 10)
+    uncached, cached = common.best_pair_us(scan_uncached, scan, 10)
     return {"uncached_us": uncached / requests, "cached_us": cached / requests}
 
 
@@ -188,7 +177,9 @@ def write_lines(log: Any) -> None:
 
 def log_lines() -> dict[str, float]:
     (before, _), (ours, _) = log_chains()
-    original, current = best_pair_us(lambda: write_lines(before), lambda: write_lines(ours), 200)
+    original, current = common.best_pair_us(
+        lambda: write_lines(before), lambda: write_lines(ours), 200
+    )
     return {"structlog_default_us": original, "ours_us": current}
 
 

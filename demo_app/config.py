@@ -22,7 +22,6 @@ from opentelemetry.util.http import (
 from demo_app import __version__
 from demo_app.feedback import DEFAULT_INDEX_SIZE
 from genai_telemetry import semconv
-from genai_telemetry.export import LOG_DELAY_VARIABLE, SPAN_DELAY_VARIABLE
 from genai_telemetry.tracing import sampler_from_env
 
 
@@ -195,6 +194,8 @@ class Settings:
     otlp_logs_endpoint: str | None = None  # full URL incl. /v1/logs; None → no export
     otlp_timeout_s: float = 2.0
     otlp_queue_size: int = 2048
+    bsp_delay_ms: int = 1000  # OTEL_BSP_SCHEDULE_DELAY
+    blrp_delay_ms: int = 1000  # OTEL_BLRP_SCHEDULE_DELAY
     capture_message_content: bool = False
     capture_retrieval_documents: bool = False  # gen_ai.retrieval.documents is opt-in
     # False when OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names "fastapi": no server spans (e.g.
@@ -236,8 +237,6 @@ class Settings:
             sampler_from_env(env)
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        for var in EXPORT_DELAY_VARIABLES:  # read by the export queues; a typo is an error here
-            _int(env, var, 1000, minimum=1)
         traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
         admin_token = env.get("ADMIN_TOKEN") or None
@@ -278,6 +277,8 @@ class Settings:
             otlp_logs_endpoint=logs_ep,
             otlp_timeout_s=timeout_ms / 1000.0,
             otlp_queue_size=_int(env, "OTEL_BSP_MAX_QUEUE_SIZE", d.otlp_queue_size, minimum=1),
+            bsp_delay_ms=_int(env, "OTEL_BSP_SCHEDULE_DELAY", d.bsp_delay_ms, minimum=1),
+            blrp_delay_ms=_int(env, "OTEL_BLRP_SCHEDULE_DELAY", d.blrp_delay_ms, minimum=1),
             capture_message_content=_bool(env, semconv.CAPTURE_CONTENT_ENV, False),
             capture_retrieval_documents=_bool(env, semconv.CAPTURE_RETRIEVAL_DOCUMENTS_ENV, False),
             fastapi_instrumentation="fastapi" not in _names(env, DISABLED_INSTRUMENTATIONS_ENV),
@@ -292,7 +293,6 @@ class Settings:
 
 
 DISABLED_INSTRUMENTATIONS_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
-EXPORT_DELAY_VARIABLES = (SPAN_DELAY_VARIABLE, LOG_DELAY_VARIABLE)  # milliseconds
 
 
 def _names(env: Mapping[str, str], name: str) -> set[str]:

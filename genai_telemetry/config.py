@@ -19,7 +19,9 @@ class TelemetrySettings(Protocol):
     otlp_traces_endpoint: str | None  # full URL incl. /v1/traces; None → no export
     otlp_logs_endpoint: str | None  # full URL incl. /v1/logs; None → no export
     otlp_timeout_s: float
-    otlp_queue_size: int
+    otlp_queue_size: int  # OTEL_BSP_MAX_QUEUE_SIZE, for spans and log records
+    bsp_delay_ms: int  # export interval of spans (OTEL_BSP_SCHEDULE_DELAY)
+    blrp_delay_ms: int  # export interval of log records (OTEL_BLRP_SCHEDULE_DELAY)
     capture_message_content: bool
     capture_retrieval_documents: bool
     log_level: str

@@ -27,9 +27,6 @@ from genai_telemetry.config import TelemetrySettings
 
 T = TypeVar("T")
 _BATCH = 512  # items per export request at most (the SDK's default batch size)
-# The SDK's variables for the export interval of spans and of log records, in milliseconds.
-SPAN_DELAY_VARIABLE = "OTEL_BSP_SCHEDULE_DELAY"
-LOG_DELAY_VARIABLE = "OTEL_BLRP_SCHEDULE_DELAY"
 
 # Named so the stdlib bridge (logs.StdlibBridge) keeps these records off the OTLP path: a
 # message about dropped log records must not become one more log record to drop.
@@ -93,13 +90,11 @@ class ExportQueue(Generic[T]):
         settings: TelemetrySettings,
         *,
         what: str,
-        delay_variable: str,
+        delay_ms: int,
         prepare: Callable[[T], T] | None = None,
     ) -> ExportQueue[T]:
-        """A queue sized by OTEL_BSP_MAX_QUEUE_SIZE (the settings' `otlp_queue_size`), exporting
-        every `delay_variable` milliseconds (an OTEL_*_SCHEDULE_DELAY; default 1000)."""
-        raw = settings.environ.get(delay_variable, "").strip()
-        delay_ms = int(raw) if raw.isdigit() else 1000
+        """A queue of the settings' size (`otlp_queue_size`), exporting every `delay_ms` (one of
+        the settings' `bsp_delay_ms` or `blrp_delay_ms`)."""
         return cls(
             exporter,
             what=what,

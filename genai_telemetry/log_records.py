@@ -18,7 +18,6 @@ promises for every log attribute.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,7 +31,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import TraceFlags
 
 from genai_telemetry.export import ExportQueue
-from genai_telemetry.spans import clean_value
+from genai_telemetry.spans import clean_value, no_limit_as_max
 
 __all__ = ["LogRecord", "Logger", "LoggerProvider"]
 
@@ -158,8 +157,7 @@ class LoggerProvider:
         self.queue = queue
         self.on_emit: Callable[[LogRecord], None] = queue.push
         limits = limits or LogRecordLimits()  # OTEL_LOGRECORD_ATTRIBUTE_* over OTEL_ATTRIBUTE_*
-        count = limits.max_log_record_attributes
-        self.max_attributes = sys.maxsize if count is None else count
+        self.max_attributes = no_limit_as_max(limits.max_log_record_attributes)
         self.max_length = limits.max_log_record_attribute_length
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:

@@ -27,7 +27,7 @@ from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
 from genai_telemetry.config import TelemetrySettings
-from genai_telemetry.export import LOG_DELAY_VARIABLE, ExportQueue
+from genai_telemetry.export import ExportQueue
 from genai_telemetry.log_records import LoggerProvider, LogRecord
 from genai_telemetry.redaction import redact_value
 from genai_telemetry.tracing import current_ids
@@ -70,7 +70,7 @@ def build_logger_provider(
     if exporter is None:
         return None
     queue = ExportQueue[LogRecord].for_settings(
-        exporter, settings, what="log records", delay_variable=LOG_DELAY_VARIABLE
+        exporter, settings, what="log records", delay_ms=settings.blrp_delay_ms
     )
     return LoggerProvider(resource, queue)
 

@@ -148,9 +148,7 @@ class Span(trace.Span):
             if kind is int or kind is float or kind is bool or (kind is str and tracer.whole_str):
                 attributes[key] = value
             else:
-                attributes[key] = clean_value(
-                    value, tracer.provider.limits.max_span_attribute_length
-                )
+                attributes[key] = clean_value(value, tracer.max_length)
         else:
             self.dropped_attributes += 1
 
@@ -238,7 +236,7 @@ class Tracer(trace.Tracer):
         self.provider = provider
         self.scope = scope
         # The span limits set_attribute reads on every call, one attribute away.
-        self.max_attributes = _no_limit_as_max(provider.limits.max_span_attributes)
+        self.max_attributes = no_limit_as_max(provider.limits.max_span_attributes)
         self.max_length = provider.limits.max_span_attribute_length
         self.whole_str = self.max_length is None
 
@@ -384,8 +382,8 @@ def _append_bounded(items: list[Any], item: object, limit: int | None) -> int:
     return 0
 
 
-def _no_limit_as_max(limit: int | None) -> int:
-    """A SpanLimits count (None: unlimited, OTEL_*_LIMIT unset on purpose) as a number."""
+def no_limit_as_max(limit: int | None) -> int:
+    """A SpanLimits or LogRecordLimits count (None: unlimited) as a number."""
     return sys.maxsize if limit is None else limit
 
 

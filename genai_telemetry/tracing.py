@@ -22,7 +22,7 @@ from opentelemetry.trace import Status
 
 from genai_telemetry import semconv as sc
 from genai_telemetry.config import TelemetrySettings
-from genai_telemetry.export import SPAN_DELAY_VARIABLE, ExportQueue
+from genai_telemetry.export import ExportQueue
 from genai_telemetry.redaction import (
     SENSITIVE_HEADERS,
     may_need_redaction,
@@ -253,7 +253,7 @@ def build_tracer_provider(
             exporter,
             settings,
             what="spans",
-            delay_variable=SPAN_DELAY_VARIABLE,
+            delay_ms=settings.bsp_delay_ms,
             prepare=redact_span,
         )
     sampler = sampler_from_env(settings.environ)

@@ -99,3 +99,26 @@ def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: 
     assert r.returncode == 2, r.stderr
     assert f"configuration error: {message}" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_export_intervals_reach_the_queues() -> None:
+    """OTEL_BSP/BLRP_SCHEDULE_DELAY are parsed once, here, and the export queues use them."""
+    from genai_telemetry import logs, tracing
+
+    env = {"OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BLRP_SCHEDULE_DELAY": "+40"}
+    s = Settings.from_env(env)
+    assert (s.bsp_delay_ms, s.blrp_delay_ms) == (250, 40)
+    assert (Settings.from_env({}).bsp_delay_ms, Settings().blrp_delay_ms) == (1000, 1000)
+
+    class Drop:
+        def export(self, batch: object) -> None: ...
+
+        def shutdown(self) -> None: ...
+
+    resource = tracing.build_resource(s)
+    spans = tracing.build_tracer_provider(s, resource, Drop())  # type: ignore[arg-type]
+    records = logs.build_logger_provider(s, resource, Drop())  # type: ignore[arg-type]
+    assert spans.queue is not None and records is not None
+    assert (spans.queue.delay_s, records.queue.delay_s) == (0.25, 0.04)
+    spans.shutdown()
+    records.shutdown()

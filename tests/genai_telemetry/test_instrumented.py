@@ -48,6 +48,8 @@ class Settings:
     otlp_logs_endpoint: str | None = None
     otlp_timeout_s: float = 1.0
     otlp_queue_size: int = 64
+    bsp_delay_ms: int = 1000
+    blrp_delay_ms: int = 1000
     log_level: str = "info"
     environ: Mapping[str, str] = field(default_factory=lambda: {"OTEL_BSP_SCHEDULE_DELAY": "10"})
 
