@@ -9,6 +9,7 @@ import random
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -202,8 +203,12 @@ def test_a_scrape_sees_one_consistent_state() -> None:
     worker = threading.Thread(target=observe)
     worker.start()
     try:
-        seen = set()
-        for _ in range(3_000):
+        seen: set[float] = set()
+        # Scrape until the worker has been seen mid-stream many times: a loop of fixed length
+        # saw only 7 counts once on a loaded CI machine, where the worker barely ran.
+        deadline, scrapes = time.monotonic() + 60, 0
+        while (scrapes < 3_000 or len(seen) <= 10) and time.monotonic() < deadline:
+            scrapes += 1
             samples = {
                 s.name + s.labels.get("le", ""): s.value for s in h.collect().__next__().samples
             }
