@@ -48,7 +48,15 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("OTel log records", ("sdk/_logs", "opentelemetry/_logs", "genai_telemetry/log_records.py")),
     ("log formatting (structlog, stdout)", ("structlog/", "genai_telemetry/logs.py")),
-    ("attribute setting", ("opentelemetry/attributes", "set_attribute", "set_attributes")),
+    (
+        "attribute setting",
+        (
+            "opentelemetry/attributes",
+            "set_attribute",
+            "set_attributes",
+            "genai_telemetry/attribute_values.py",
+        ),
+    ),
     (
         "span creation and end",
         (

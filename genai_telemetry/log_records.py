@@ -30,8 +30,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import TraceFlags
 
+from genai_telemetry.attribute_values import clean_value, no_limit_as_max
 from genai_telemetry.export import ExportQueue
-from genai_telemetry.spans import clean_value, no_limit_as_max
 
 __all__ = ["LogRecord", "Logger", "LoggerProvider"]
 
@@ -136,9 +136,17 @@ def _limited(
 ) -> tuple[dict[str, Any], int]:
     """The attributes without None values or empty keys, cleaned as the SDK cleans them, at
     most `limit` of them (the last ones kept, as the SDK keeps them), and how many dropped."""
-    kept = {
-        k: clean_value(v, max_length) for k, v in (attributes or {}).items() if v is not None and k
-    }
+    if not attributes:
+        return {}, 0
+    kept: dict[str, Any] = {}
+    for k, v in attributes.items():
+        if v is None or not k:
+            continue
+        kind = v.__class__  # the common scalars need no cleaning (as in Span.set_attribute)
+        if kind is int or kind is float or kind is bool or (kind is str and max_length is None):
+            kept[k] = v
+        else:
+            kept[k] = clean_value(v, max_length)
     if len(kept) <= limit:
         return kept, 0
     return dict(list(kept.items())[len(kept) - limit :]), len(kept) - limit

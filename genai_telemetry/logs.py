@@ -39,7 +39,7 @@ EXPORT_LOGGERS = (
     "opentelemetry",
     "genai_telemetry.export",
     "genai_telemetry.otlp",
-    "genai_telemetry.spans",  # invalid attribute values: as the SDK's opentelemetry.attributes
+    "genai_telemetry.attribute_values",  # invalid values, as opentelemetry.attributes reports them
 )
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
@@ -96,6 +96,9 @@ def _redact(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
+_SCALARS = frozenset({str, bool, int, float})
+
+
 def _otel_value(value: Any) -> Any:
     if isinstance(value, (str, bool, int, float)):
         return value
@@ -132,7 +135,9 @@ class OTLPSink:
         level = str(event_dict.get("level", method))
         # None has no OTLP attribute value: the field is left out, never sent as "None".
         attributes = {
-            k: _otel_value(v) for k, v in event_dict.items() if v is not None and k not in _RESERVED
+            k: v if v.__class__ in _SCALARS else _otel_value(v)
+            for k, v in event_dict.items()
+            if v is not None and k not in _RESERVED
         }
         with contextlib.suppress(Exception):  # never let telemetry break the caller
             self._logger.emit(

@@ -128,12 +128,13 @@ class Metrics:
         enabled: bool = True,
     ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
-        self._children: dict[int, dict[tuple[Any, ...], Any]] = {}
+        self._children: dict[Any, dict[tuple[Any, ...], Any]] = {}  # metric → raw → child
         self.enabled = enabled
         self.models = frozenset(models)
         self.providers = frozenset(providers) | {AGENT_PROVIDER, RETRIEVAL_PROVIDER}
         for row in INSTRUMENTS:
-            setattr(self, row.attr, self._instrument(row))
+            setattr(self, row.attr, metric := self._instrument(row))
+            self._children[metric] = {}
         # Pre-create the series that have a small fixed label set, so rates are 0 (not absent)
         # before the first request.
         for result in sc.CACHE_RESULTS:
@@ -160,9 +161,7 @@ class Metrics:
     ) -> Any:
         """`metric.labels(*bound())`, remembered per raw label tuple: `.labels()` and the
         bounding of every value cost more than the observation itself."""
-        cache = self._children.get(id(metric))
-        if cache is None:
-            cache = self._children[id(metric)] = {}
+        cache = self._children[metric]
         child = cache.get(raw)
         if child is None:
             # Values are bounded to allow-lists already; redaction is the one path all sinks take.

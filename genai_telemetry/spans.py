@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import logging
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,49 +39,14 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util import types
 
+from genai_telemetry.attribute_values import clean_value, no_limit_as_max
 from genai_telemetry.export import ExportQueue
 
 __all__ = ["Span", "Tracer", "TracerProvider"]
 
-_logger = logging.getLogger(__name__)
 _UNSET = Status(StatusCode.UNSET)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
-
-
-def clean_value(value: object, max_length: int | None) -> Any:
-    """The attribute value the SDK stores for `value` (SDK 1.45: any OTLP AnyValue): None,
-    bool, int, float, bytes as they are; strings cut to `max_length` when a limit is set;
-    sequences as tuples and mappings as dicts, cleaned item by item; anything else as its
-    `str()` if its class defines one, else None."""
-    kind = value.__class__
-    if kind is str:
-        return value if max_length is None else value[:max_length]  # type: ignore[index]
-    if kind is int or kind is float or kind is bool or value is None:
-        return value
-    if isinstance(value, (bool, int, float, bytes)):
-        return value
-    if isinstance(value, str):
-        return value if max_length is None else value[:max_length]
-    if isinstance(value, Sequence):
-        return tuple(clean_value(item, max_length) for item in value)
-    if isinstance(value, Mapping):
-        return _clean_mapping(value, max_length)
-    _logger.warning("Invalid type %s for attribute value: its str() or None", kind.__name__)
-    return str(value) if _has_own_str(value) else None
-
-
-def _clean_mapping(value: Mapping[Any, object], max_length: int | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key and (isinstance(key, str) or _has_own_str(key)):
-            out[str(key)] = clean_value(item, max_length)
-    return out
-
-
-def _has_own_str(value: object) -> bool:
-    kind = type(value)
-    return kind.__str__ is not object.__str__ or kind.__repr__ is not object.__repr__
 
 
 class Span(trace.Span):
@@ -101,8 +64,14 @@ class Span(trace.Span):
         start_time: int | None,
         record_exception: bool = True,
         set_status_on_exception: bool = True,
+        trace_hex: str = "",
     ) -> None:
         self._tracer = tracer
+        # The trace id as 32 lowercase hex digits, formatted once per trace (a child gets its
+        # parent's), and the same if the span is sampled, else None: what exemplars point at.
+        self.trace_hex = trace_hex or format(context.trace_id, "032x")
+        self._sampled = context.trace_flags.sampled
+        self.sampled_trace_hex = self.trace_hex if self._sampled else None
         self.name = name
         self.context = context
         self.parent = parent
@@ -153,8 +122,23 @@ class Span(trace.Span):
             self.dropped_attributes += 1
 
     def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
+        # set_attribute's steps in line: most attributes arrive here, several per span.
+        if self.end_time is not None:
+            return
+        own = self.attributes
+        tracer = self._tracer
+        room, whole_str = tracer.max_attributes - len(own), tracer.whole_str
         for key, value in attributes.items():
-            self.set_attribute(key, value)
+            if key not in own:
+                if not key or room <= 0:
+                    self.dropped_attributes += 1
+                    continue
+                room -= 1
+            kind = value.__class__
+            if kind is int or kind is float or kind is bool or (kind is str and whole_str):
+                own[key] = value
+            else:
+                own[key] = clean_value(value, tracer.max_length)
 
     def _bounded(self, attributes: types.Attributes, limit: int | None) -> BoundedAttributes:
         """An event's or link's attributes as the SDK keeps them (rare: the API's own class)."""
@@ -216,7 +200,7 @@ class Span(trace.Span):
         if next(self._ends):  # atomic under the GIL: two threads ending it export it once
             return
         self.end_time = end_time or time.time_ns()
-        if self.context.trace_flags.sampled:
+        if self._sampled:
             self._tracer.provider.on_end(self)
 
     def __exit__(self, exc_type: Any, exc_val: BaseException | None, exc_tb: Any) -> None:
@@ -251,7 +235,8 @@ class Tracer(trace.Tracer):
         record_exception: bool = True,
         set_status_on_exception: bool = True,
     ) -> trace.Span:
-        parent = trace.get_current_span(context).get_span_context()
+        current = trace.get_current_span(context)
+        parent = current.get_span_context()
         if not parent.is_valid:
             parent = None
         provider = self.provider
@@ -280,6 +265,7 @@ class Tracer(trace.Tracer):
             start_time,
             record_exception,
             set_status_on_exception,
+            current.trace_hex if parent and current.__class__ is Span else "",
         )
 
     @contextlib.contextmanager  # type: ignore[override]
@@ -380,11 +366,6 @@ def _append_bounded(items: list[Any], item: object, limit: int | None) -> int:
         return 1
     items.append(item)
     return 0
-
-
-def no_limit_as_max(limit: int | None) -> int:
-    """A SpanLimits or LogRecordLimits count (None: unlimited) as a number."""
-    return sys.maxsize if limit is None else limit
 
 
 def _discard(_: Span) -> None:

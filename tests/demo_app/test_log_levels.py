@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from demo_app.config import Settings
-from genai_telemetry.logs import OTLPSink, build_logger, install_stdlib_bridge
+from genai_telemetry.attribute_values import clean_value
+from genai_telemetry.logs import NO_OTLP, OTLPSink, build_logger, install_stdlib_bridge
 
 
 @pytest.fixture
@@ -54,3 +55,26 @@ def test_debug_lets_library_info_records_in(bridged: io.StringIO) -> None:
 
 def test_warning_level_silences_uvicorn_info(bridged: io.StringIO) -> None:
     assert _events("warning", bridged) == [("httpx", "connection pool full")]
+
+
+class _Recording(OTLPSink):
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.seen: list[str] = []
+
+    def __call__(self, logger: object, method: str, event_dict: dict) -> dict:  # type: ignore[override]
+        if not event_dict.get(NO_OTLP):
+            self.seen.append(str(event_dict.get("event")))
+        return super().__call__(logger, method, event_dict)
+
+
+def test_an_invalid_attribute_value_is_reported_on_stdout_only(bridged: io.StringIO) -> None:
+    """The warning about a value no attribute can hold is about the telemetry itself: stdout,
+    marked as such, never an OTLP record (which could loop back into the same warning)."""
+    sink = _Recording()
+    settings = Settings.from_env({"LOG_LEVEL": "info"})
+    install_stdlib_bridge(build_logger(settings, sink, bridged), "info")
+    assert clean_value(object(), None) is None
+    (line,) = [json.loads(x) for x in bridged.getvalue().splitlines()]
+    assert line["event_class"] == "telemetry_export" and "Invalid type" in line["event"]
+    assert sink.seen == []

@@ -280,3 +280,56 @@ def test_unlimited_span_limits_keep_everything() -> None:
     assert (len(exported.attributes), len(exported.events), len(exported.links)) == (200,) * 3
     assert len(exported.events[-1].attributes) == 200
     assert exported.dropped_attributes == exported.dropped_events == exported.dropped_links == 0
+
+
+class _RootOnly(sampling.Sampler):
+    """Samples root spans only: a child of a sampled span is recorded but not sampled."""
+
+    def should_sample(self, context: Any, *args: Any, **kwargs: Any) -> sampling.SamplingResult:
+        parent = trace.get_current_span(context).get_span_context()
+        decision = (
+            sampling.Decision.RECORD_ONLY
+            if parent.is_valid
+            else sampling.Decision.RECORD_AND_SAMPLE
+        )
+        return sampling.SamplingResult(decision)
+
+    def get_description(self) -> str:
+        return "root only"
+
+
+def test_trace_hex_is_the_trace_id_and_set_only_when_sampled() -> None:
+    """Exemplars take `sampled_trace_hex`: the span's own trace id (a child reuses its
+    parent's formatting), None when the span itself is not sampled, whatever its parent is."""
+    tracer = _ours()[0].get_tracer("t")
+    root = tracer.start_span("root")
+    child = tracer.start_span("child", context=trace.set_span_in_context(root))
+    assert isinstance(root, Span) and isinstance(child, Span)
+    assert root.sampled_trace_hex == child.sampled_trace_hex == f"{root.context.trace_id:032x}"
+    remote_child = tracer.start_span(
+        "c", context=trace.set_span_in_context(NonRecordingSpan(REMOTE))
+    )
+    assert isinstance(remote_child, Span)  # a remote parent's id, formatted here
+    assert remote_child.sampled_trace_hex == f"{REMOTE.trace_id:032x}"
+    tracer = _ours(sampler=_RootOnly())[0].get_tracer("t")
+    root = tracer.start_span("root")
+    child = tracer.start_span("child", context=trace.set_span_in_context(root))
+    assert isinstance(root, Span) and isinstance(child, Span)
+    assert root.sampled_trace_hex == f"{root.context.trace_id:032x}"
+    assert child.trace_hex == root.trace_hex and child.sampled_trace_hex is None
+
+
+@pytest.mark.parametrize("make", [_ours, _sdk])
+def test_set_attributes_counts_drops_as_the_sdk_does(make: Callable[..., Any]) -> None:
+    """A mapping at the limit: a replaced key takes no room, an empty key and the keys past the
+    limit are dropped and counted (the SDK evicts the oldest instead: same count)."""
+    limits = SpanLimits(max_span_attributes=3)
+    provider, exporter = make(span_limits=limits) if make is _sdk else make(limits=limits)
+    span = provider.get_tracer("t").start_span("s", attributes={"a0": 0, "a1": 1})
+    span.set_attributes({"a1": "one", "": "empty", "a2": 2.0, "a3": True, "a4": (4,)})
+    span.end()
+    provider.force_flush()
+    (exported,) = exporter.get_finished_spans()
+    assert exported.dropped_attributes == 3
+    if make is _ours:
+        assert dict(exported.attributes) == {"a0": 0, "a1": "one", "a2": 2.0}
