@@ -316,3 +316,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, help="load on the telemetry-off app (10)")
     args = parser.parse_args(argv)
     run(args.quick, args.requests, args.seconds)
+
+
+def report_floors(
+    rag: dict[str, float],
+    ours_us: float,
+    loaded: dict[str, float] | None,
+    floor_costs: list[dict[str, float]],
+    loaded_name: str,
+) -> tuple[float, float]:
+    """Print the contract floor for what rag-api sent (`rag`: its counts per request) two ways
+    and rag-api's telemetry (`ours_us`) against each: timed in a tight loop after every round
+    (`floor_costs`), and in the app under the same load (`loaded`: the `loaded_name` variant's
+    CPU minus rag-api off's, median and range). Returns (tight-loop floor µs, ratio to the
+    floor under load)."""
+    floors = [contract_floor(rag, c) for c in floor_costs]
+    floor_us = statistics.median(floors)
+    print(
+        f"contract floor for what rag-api sent ({rag['spans']:.2f} spans, "
+        f"{rag['logs_with_trace']:.2f} log records with a trace, {rag['observations']:.2f} "
+        "observations; bare SDK calls, no processor):"
+    )
+    print(
+        f"  in a tight loop of this process, CPU time, after every round: {floor_us:.0f} µs "
+        f"(rounds {min(floors):.0f}–{max(floors):.0f}); rag-api telemetry = "
+        f"{ours_us / floor_us:.1f}x (goal <= 3)"
+    )
+    loaded_ratio = ours_us / loaded["median"] if loaded and loaded["median"] > 0 else float("nan")
+    if loaded:
+        print(
+            f"  in every request of rag-api off under the same load ({loaded_name} − rag-api "
+            f"off): {loaded['median']:.0f} µs (rounds {loaded['min']:.0f}–{loaded['max']:.0f}); "
+            f"rag-api telemetry = {loaded_ratio:.1f}x (goal <= 3)"
+        )
+    return floor_us, loaded_ratio

@@ -130,6 +130,21 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] | None:
+    """rag-api's telemetry CPU over the official stack's, round by round (both differences taken
+    in the same window): median and range over the rounds where the official one is above 0 µs;
+    None if there is no such round."""
+    ratios = []
+    for rag_on, rag_off, off_on, off_off in zip(
+        *(segments[v] for v in ("rag-api on", "rag-api off", "official on", "official off")),
+        strict=True,
+    ):
+        official = off_on.cpu_us_per_request - off_off.cpu_us_per_request
+        if official > 0:
+            ratios.append((rag_on.cpu_us_per_request - rag_off.cpu_us_per_request) / official)
+    return spread(ratios) if ratios else None
+
+
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
     """Per app: telemetry CPU µs per request (on − off in the same round), median and range."""
     out = {}
@@ -323,7 +338,15 @@ def report(
     official = cost["official"]["median"]
     ratio = cost["rag-api"]["median"] / official if official > 0 else float("nan")
     print(f"rag-api / official telemetry CPU per request: {ratio:.2f} (goal <= 0.5)")
-    floor_us, loaded_ratio = _report_floors(counts["rag-api on"], cost, floor_costs)
+    paired = round_ratios(segments)
+    if paired is not None:  # the same, round by round: each ratio's two figures share a window
+        print(
+            f"  round by round: median {paired['median']:.2f} "
+            f"(rounds {paired['min']:.2f}–{paired['max']:.2f})"
+        )
+    floor_us, loaded_ratio = floor.report_floors(
+        counts["rag-api on"], cost["rag-api"]["median"], cost.get(FLOOR), floor_costs, FLOOR
+    )
     return {
         "variants": merged,
         "counts_per_request": counts,
@@ -331,40 +354,12 @@ def report(
         "telemetry_cpu_us_per_request": cost,
         "throughput_loss": loss,
         "ratio_to_official": ratio,
+        "ratio_to_official_by_round": paired,
         "floor_us": floor_us,
         "floor_call_costs_us": floor_costs,
         "ratio_to_floor": cost["rag-api"]["median"] / floor_us,
         "ratio_to_floor_under_load": loaded_ratio,
     }
-
-
-def _report_floors(
-    rag: dict[str, float], cost: dict[str, dict[str, float]], floor_costs: list[dict[str, float]]
-) -> tuple[float, float]:
-    """Print the two floors and rag-api's ratio to each; returns (tight-loop floor µs, ratio to
-    the floor under load)."""
-    floors = [floor.contract_floor(rag, c) for c in floor_costs]
-    floor_us = statistics.median(floors)
-    ours = cost["rag-api"]["median"]
-    print(
-        f"contract floor for what rag-api sent ({rag['spans']:.2f} spans, "
-        f"{rag['logs_with_trace']:.2f} log records with a trace, {rag['observations']:.2f} "
-        "observations; bare SDK calls, no processor):"
-    )
-    print(
-        f"  in a tight loop of this process, CPU time, after every round: {floor_us:.0f} µs "
-        f"(rounds {min(floors):.0f}–{max(floors):.0f}); rag-api telemetry = "
-        f"{ours / floor_us:.1f}x (goal <= 3)"
-    )
-    loaded = cost.get(FLOOR)
-    loaded_ratio = ours / loaded["median"] if loaded and loaded["median"] > 0 else float("nan")
-    if loaded:
-        print(
-            f"  in every request of rag-api off under the same load ({FLOOR} − rag-api off): "
-            f"{loaded['median']:.0f} µs (rounds {loaded['min']:.0f}–{loaded['max']:.0f}); "
-            f"rag-api telemetry = {loaded_ratio:.1f}x (goal <= 3)"
-        )
-    return floor_us, loaded_ratio
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,6 +33,20 @@ def test_costs_are_per_round_differences_with_median_and_range() -> None:
     )
 
 
+def test_round_ratios_pair_the_two_stacks_within_each_round() -> None:
+    """Each round's ratio takes both stacks' differences from that round (a slow round moves
+    both); rounds where the official stack's difference is not above 0 give no ratio."""
+    segments = {
+        "rag-api on": [_segment(1300), _segment(2500), _segment(1200), _segment(1500)],
+        "rag-api off": [_segment(1000), _segment(2000), _segment(1000), _segment(1000)],
+        "official on": [_segment(2000), _segment(3000), _segment(1400), _segment(900)],
+        "official off": [_segment(1000), _segment(2000), _segment(1000), _segment(1000)],
+    }
+    assert peers.round_ratios(segments) == pytest.approx({"median": 0.5, "min": 0.3, "max": 0.5})
+    segments["official on"] = [_segment(1000)] * 4
+    assert peers.round_ratios(segments) is None
+
+
 def test_per_request_counts_normalise_by_every_request_sent() -> None:
     stats = {
         "items": {
@@ -135,6 +149,8 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     assert short_run["floor_us"] > 0
     for key in ("ratio_to_official", "ratio_to_floor", "ratio_to_floor_under_load"):
         assert isinstance(short_run[key], float), key
+    by_round = short_run["ratio_to_official_by_round"]
+    assert by_round is None or by_round["min"] <= by_round["median"] <= by_round["max"]
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
     assert set(short_run["throughput_loss"]) == {"rag-api", "official"}
 

@@ -3,6 +3,7 @@ written; matchers are parsed the way Prometheus parses them."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -10,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from genobs.config import CONFIG_PATH, load_config
-from genobs.promql import inject, le_matcher, metric_names, parse_matchers
+from genobs.config import CONFIG_PATH, SCHEMA_PATH, load_config
+from genobs.promql import (
+    duration_problem,
+    inject,
+    le_matcher,
+    metric_names,
+    parse_matchers,
+)
 from genobs.yamlspec import SpecError
 from harness import ROOT
 
@@ -241,3 +248,39 @@ def test_bad_config_error_is_a_spec_error(tmp_path: Path) -> None:
     path = _variant(tmp_path, "version: 1", "version: 2")
     with pytest.raises(SpecError, match=r"genai-obs.yaml:\d+: field 'version'"):
         load_config(path)
+
+
+_VALID = ("0", "0s", "1h30m", "1y2w3d4h5m6s7ms", "90s", "1ms", "1m1ms", "300000y")
+_INVALID = ("", "00s0", "30m1h", "1h1h", "1.5h", "1h ", "h", "ms", "1x", "-1m", "1 m")
+
+
+@pytest.mark.parametrize("text", _VALID + _INVALID)
+def test_the_schema_and_the_loader_agree_on_durations(text: str) -> None:
+    """genai-obs.schema.json (for editors) writes the duration grammar as its own pattern; it
+    must accept exactly what the loader's check (Prometheus' grammar) accepts, range aside."""
+    schema = json.loads(SCHEMA_PATH.read_text())
+    pattern = _find_duration_pattern(schema)
+    by_schema = re.search(pattern, text) is not None  # JSON Schema patterns are unanchored
+    problem = duration_problem(text)
+    grammatical = problem is None or "out of range" in problem
+    assert grammatical == (text in _VALID), (text, problem)
+    assert by_schema == grammatical, (text, pattern)
+
+
+def _find_duration_pattern(node: object) -> str:
+    """The one `pattern` of the schema described as a Prometheus duration."""
+    found: list[str] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, dict):
+            if "Prometheus duration" in str(n.get("description", "")) and "pattern" in n:
+                found.append(n["pattern"])
+            for v in n.values():
+                walk(v)
+        elif isinstance(n, list):
+            for v in n:
+                walk(v)
+
+    walk(node)
+    assert len(found) == 1, found
+    return found[0]
