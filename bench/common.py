@@ -6,6 +6,7 @@ measure exactly what the tests run: `python -m demo_app` under uvicorn on a loop
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -33,11 +34,26 @@ BENCH_ENV: dict[str, str] = {
 }
 
 
-def bench_settings() -> Any:
-    """rag-api's settings for an in-process benchmark: this environment plus BENCH_ENV."""
+def bench_settings(**env: str) -> Any:
+    """rag-api's settings for an in-process benchmark: this environment plus BENCH_ENV (and
+    `env`)."""
     from demo_app.config import Settings  # only the in-process benchmarks need the app
 
-    return Settings.from_env({**os.environ, **BENCH_ENV})
+    return Settings.from_env({**os.environ, **BENCH_ENV, **env})
+
+
+def in_process_app(span_exporter: Any = None, log_exporter: Any = None, **env: str) -> Any:
+    """rag-api built in this process on `bench_settings(**env)`, exporting to the given
+    exporters, its stdout lines written to a buffer nobody reads."""
+    from demo_app.app import create_app
+
+    return create_app(
+        bench_settings(**env),
+        span_exporter=span_exporter,
+        log_exporter=log_exporter,
+        log_stream=io.StringIO(),
+        configure_logging=False,
+    )
 
 
 def best_pair_us(

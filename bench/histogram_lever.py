@@ -13,7 +13,6 @@ Best of several repeats, the two sides alternated.
 
 from __future__ import annotations
 
-import io
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,10 +89,9 @@ def record_chat() -> tuple[list[_Call], float, metrics_module.Metrics]:
     that request added to its /metrics, and the app's Metrics (for its models/providers)."""
     from fastapi.testclient import TestClient
 
-    from demo_app.app import create_app
     from harness import poll
 
-    app = create_app(common.bench_settings(), log_stream=io.StringIO(), configure_logging=False)
+    app = common.in_process_app()
     calls: list[_Call] = []
     with TestClient(app) as client:
         poll("rag-api /readyz", lambda: client.get("/readyz").status_code == 200, 30, every=0.05)

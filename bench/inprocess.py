@@ -12,8 +12,6 @@ timed part), the best of alternated repeats.
 from __future__ import annotations
 
 import asyncio
-import io
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -45,20 +43,9 @@ class _Encoded:
 
 
 def _app(on: bool) -> tuple[Any, list[_Encoded]]:
-    from demo_app.app import create_app  # only this benchmark needs the app in process
-    from demo_app.config import Settings
-
-    env = {**os.environ, **common.BENCH_ENV, "TELEMETRY_ENABLED": str(on).lower()}
-    settings = Settings.from_env(env)
     spans = _Encoded(SpanEncoder(), SpanExportResult.SUCCESS) if on else None
     logs = _Encoded(LogEncoder(), LogRecordExportResult.SUCCESS) if on else None
-    app = create_app(
-        settings,
-        span_exporter=spans,
-        log_exporter=logs,
-        log_stream=io.StringIO(),
-        configure_logging=False,
-    )
+    app = common.in_process_app(spans, logs, TELEMETRY_ENABLED=str(on).lower())
     return app, [e for e in (spans, logs) if e is not None]
 
 

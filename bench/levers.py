@@ -61,17 +61,8 @@ def _real_telemetry(requests: int) -> tuple[list[Any], list[Any]]:
     """Spans and log records of `requests` steady chats on an in-process rag-api."""
     from fastapi.testclient import TestClient
 
-    from demo_app.app import create_app
-
     spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
-    settings = common.bench_settings()
-    app = create_app(
-        settings,
-        span_exporter=spans,
-        log_exporter=logs,
-        log_stream=io.StringIO(),
-        configure_logging=False,
-    )
+    app = common.in_process_app(spans, logs)
     with TestClient(app) as client:
         poll("rag-api /readyz", lambda: client.get("/readyz").status_code == 200, 30, every=0.05)
         for i in range(requests):
