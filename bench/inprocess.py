@@ -21,10 +21,11 @@ from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from bench import common
+from bench.pipeline_lever import _Drop
 from genai_telemetry.otlp import LogEncoder, SpanEncoder
 
 
-class _Encoded:
+class _Encoded(_Drop):
     """An exporter that encodes each batch to OTLP bytes as the app's exporters do, then
     drops it: the export threads' CPU without the HTTP request."""
 
@@ -34,12 +35,6 @@ class _Encoded:
     def export(self, batch: Sequence[Any]) -> Any:
         self.bytes += len(self.encoder.encode(batch))
         return self.ok
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 0) -> bool:
-        return True
 
 
 def _app(on: bool) -> tuple[Any, list[_Encoded]]:

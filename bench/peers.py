@@ -130,37 +130,29 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def _per_round(segments: dict[str, list[common.Segment]], on: str, off: str) -> list[float]:
+    """CPU µs per request of variant `on` minus variant `off`, round by round."""
+    return [
+        a.cpu_us_per_request - b.cpu_us_per_request
+        for a, b in zip(segments[on], segments[off], strict=True)
+    ]
+
+
 def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] | None:
     """rag-api's telemetry CPU over the official stack's, round by round (both differences taken
     in the same window): median and range over the rounds where the official one is above 0 µs;
     None if there is no such round."""
-    ratios = []
-    for rag_on, rag_off, off_on, off_off in zip(
-        *(segments[v] for v in ("rag-api on", "rag-api off", "official on", "official off")),
-        strict=True,
-    ):
-        official = off_on.cpu_us_per_request - off_off.cpu_us_per_request
-        if official > 0:
-            ratios.append((rag_on.cpu_us_per_request - rag_off.cpu_us_per_request) / official)
+    twins = {app: (on, off) for app, on, off in PAIRS}
+    rag, official = (_per_round(segments, *twins[app]) for app in ("rag-api", "official"))
+    ratios = [r / o for r, o in zip(rag, official, strict=True) if o > 0]
     return spread(ratios) if ratios else None
 
 
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
     """Per app: telemetry CPU µs per request (on − off in the same round), median and range."""
-    out = {}
-    for app, on, off in PAIRS:
-        per_round = [
-            a.cpu_us_per_request - b.cpu_us_per_request
-            for a, b in zip(segments[on], segments[off], strict=True)
-        ]
-        out[app] = spread(per_round)
+    out = {app: spread(_per_round(segments, on, off)) for app, on, off in PAIRS}
     if segments.get(FLOOR):  # the floor in the app under the same load, minus the same off twin
-        out[FLOOR] = spread(
-            [
-                a.cpu_us_per_request - b.cpu_us_per_request
-                for a, b in zip(segments[FLOOR], segments["rag-api off"], strict=True)
-            ]
-        )
+        out[FLOOR] = spread(_per_round(segments, FLOOR, "rag-api off"))
     return out
 
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 _logger = logging.getLogger(__name__)
+# Values stored as they are, without a cleaning call (str too, when no length limit is set).
+PLAIN = frozenset({bool, int, float})
 
 
 def clean_value(value: object, max_length: int | None) -> Any:

@@ -30,7 +30,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import TraceFlags
 
-from genai_telemetry.attribute_values import clean_value, no_limit_as_max
+from genai_telemetry.attribute_values import PLAIN, clean_value, no_limit_as_max
 from genai_telemetry.export import ExportQueue
 
 __all__ = ["LogRecord", "Logger", "LoggerProvider"]
@@ -142,8 +142,8 @@ def _limited(
     for k, v in attributes.items():
         if v is None or not k:
             continue
-        kind = v.__class__  # the common scalars need no cleaning (as in Span.set_attribute)
-        if kind is int or kind is float or kind is bool or (kind is str and max_length is None):
+        kind = v.__class__  # the common scalars need no cleaning (as in Span.set_attributes)
+        if kind in PLAIN or (kind is str and max_length is None):
             kept[k] = v
         else:
             kept[k] = clean_value(v, max_length)

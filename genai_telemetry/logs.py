@@ -26,6 +26,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
+from genai_telemetry.attribute_values import PLAIN
 from genai_telemetry.config import TelemetrySettings
 from genai_telemetry.export import ExportQueue
 from genai_telemetry.log_records import LoggerProvider, LogRecord
@@ -51,6 +52,7 @@ _SEVERITY = {
     "error": SeverityNumber.ERROR,
     "critical": SeverityNumber.FATAL,
 }
+_OTEL_SCALARS = PLAIN | {str}  # OTLP attribute values as they are
 _RESERVED = {"timestamp", "level", "event", "trace_id", "span_id", NO_OTLP}
 
 EventDict = MutableMapping[str, Any]
@@ -96,9 +98,6 @@ def _redact(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-_SCALARS = frozenset({str, bool, int, float})
-
-
 def _otel_value(value: Any) -> Any:
     if isinstance(value, (str, bool, int, float)):
         return value
@@ -135,7 +134,7 @@ class OTLPSink:
         level = str(event_dict.get("level", method))
         # None has no OTLP attribute value: the field is left out, never sent as "None".
         attributes = {
-            k: v if v.__class__ in _SCALARS else _otel_value(v)
+            k: v if v.__class__ in _OTEL_SCALARS else _otel_value(v)
             for k, v in event_dict.items()
             if v is not None and k not in _RESERVED
         }

@@ -39,7 +39,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util import types
 
-from genai_telemetry.attribute_values import clean_value, no_limit_as_max
+from genai_telemetry.attribute_values import PLAIN, clean_value, no_limit_as_max
 from genai_telemetry.export import ExportQueue
 
 __all__ = ["Span", "Tracer", "TracerProvider"]
@@ -70,8 +70,7 @@ class Span(trace.Span):
         # The trace id as 32 lowercase hex digits, formatted once per trace (a child gets its
         # parent's), and the same if the span is sampled, else None: what exemplars point at.
         self.trace_hex = trace_hex or format(context.trace_id, "032x")
-        self._sampled = context.trace_flags.sampled
-        self.sampled_trace_hex = self.trace_hex if self._sampled else None
+        self.sampled_trace_hex = self.trace_hex if context.trace_flags.sampled else None
         self.name = name
         self.context = context
         self.parent = parent
@@ -108,21 +107,9 @@ class Span(trace.Span):
         return self.end_time is None
 
     def set_attribute(self, key: str, value: types.AttributeValue) -> None:
-        if self.end_time is not None:
-            return
-        attributes = self.attributes
-        tracer = self._tracer
-        if key in attributes or (key and len(attributes) < tracer.max_attributes):
-            kind = value.__class__  # the common scalars need no cleaning: set them as they are
-            if kind is int or kind is float or kind is bool or (kind is str and tracer.whole_str):
-                attributes[key] = value
-            else:
-                attributes[key] = clean_value(value, tracer.max_length)
-        else:
-            self.dropped_attributes += 1
+        self.set_attributes({key: value})
 
     def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
-        # set_attribute's steps in line: most attributes arrive here, several per span.
         if self.end_time is not None:
             return
         own = self.attributes
@@ -134,8 +121,8 @@ class Span(trace.Span):
                     self.dropped_attributes += 1
                     continue
                 room -= 1
-            kind = value.__class__
-            if kind is int or kind is float or kind is bool or (kind is str and whole_str):
+            kind = value.__class__  # the common scalars need no cleaning: set as they are
+            if kind in PLAIN or (kind is str and whole_str):
                 own[key] = value
             else:
                 own[key] = clean_value(value, tracer.max_length)
@@ -200,7 +187,7 @@ class Span(trace.Span):
         if next(self._ends):  # atomic under the GIL: two threads ending it export it once
             return
         self.end_time = end_time or time.time_ns()
-        if self._sampled:
+        if self.sampled_trace_hex is not None:
             self._tracer.provider.on_end(self)
 
     def __exit__(self, exc_type: Any, exc_val: BaseException | None, exc_tb: Any) -> None:

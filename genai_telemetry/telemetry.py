@@ -32,12 +32,13 @@ from genai_telemetry.log_records import Logger, LoggerProvider
 from genai_telemetry.logs import OTLPSink, build_logger, build_logger_provider
 from genai_telemetry.metrics import Metrics
 from genai_telemetry.redaction import redact, redact_attributes
-from genai_telemetry.spans import Span, TracerProvider
+from genai_telemetry.spans import TracerProvider
 from genai_telemetry.tracing import (
     INSTRUMENTATION_NAME,
     NOT_SCANNED,
     build_resource,
     build_tracer_provider,
+    sampled_trace_hex,
 )
 
 __all__ = ["REQUEST_DEADLINE", "Metrics", "OperationState", "Telemetry"]
@@ -210,7 +211,7 @@ class Telemetry:
                 elif state.error_type:
                     span.set_attribute(sc.A_ERROR_TYPE, state.error_type)
                     span.set_status(Status(StatusCode.ERROR, state.error_type))
-                trace_id = _sampled_trace_hex(span)
+                trace_id = sampled_trace_hex(span)
                 elapsed = state.elapsed
                 self.metrics.observe_operation(
                     operation, provider, model, metric_error, elapsed, trace_id
@@ -221,15 +222,6 @@ class Telemetry:
         finally:
             otel_context.detach(token)
             span.end()
-
-
-def _sampled_trace_hex(span: trace.Span) -> str | None:
-    """The span's trace id as 32 hex digits if it is sampled, else None (exemplars must point
-    at stored traces); ours carry it, formatted once per trace."""
-    if span.__class__ is Span:
-        return span.sampled_trace_hex  # type: ignore[attr-defined]
-    ctx = span.get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid and ctx.trace_flags.sampled else None
 
 
 def _redacted(attributes: Mapping[str, Any]) -> dict[str, Any]:

@@ -268,12 +268,18 @@ def current_ids() -> tuple[str | None, str | None]:
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
 
 
+def sampled_trace_hex(span: trace.Span) -> str | None:
+    """The span's trace id as 32 hex digits if the span is sampled, else None (exemplars must
+    point at stored traces); rag-api's spans carry it, formatted once per trace."""
+    if span.__class__ is Span:
+        return span.sampled_trace_hex  # type: ignore[attr-defined]
+    ctx = span.get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid and ctx.trace_flags.sampled else None
+
+
 def sampled_trace_id() -> str | None:
-    """The current trace id if the trace is sampled (exemplars must point at stored traces)."""
-    ctx = trace.get_current_span().get_span_context()
-    if not ctx.is_valid or not ctx.trace_flags.sampled:
-        return None
-    return format(ctx.trace_id, "032x")
+    """The current span's trace id if it is sampled (see `sampled_trace_hex`)."""
+    return sampled_trace_hex(trace.get_current_span())
 
 
 _DEFAULT_SAMPLER = "parentbased_always_on"
