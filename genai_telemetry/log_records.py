@@ -28,7 +28,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LogRecordLimits
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import TraceFlags
+from opentelemetry.trace import SpanContext, TraceFlags
 
 from genai_telemetry.attribute_values import PLAIN, clean_value, no_limit_as_max
 from genai_telemetry.export import ExportQueue
@@ -108,8 +108,13 @@ class Logger:
         body: Any = None,
         attributes: Mapping[str, Any] | None = None,
         event_name: str | None = None,
+        span_context: SpanContext | None = None,
     ) -> None:
-        span_context = trace.get_current_span(context).get_span_context()
+        """The API's `emit`, plus `span_context`: rag-api's own shortcut to parent the record
+        to a span it holds, without building a context for it (else `context`'s span, else
+        the current one)."""
+        if span_context is None:
+            span_context = trace.get_current_span(context).get_span_context()
         provider = self._provider
         kept, dropped = _limited(attributes, provider.max_attributes, provider.max_length)
         self._provider.on_emit(

@@ -21,7 +21,6 @@ from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
-from opentelemetry import context as otel_context
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
@@ -140,7 +139,6 @@ class OTLPSink:
         }
         with contextlib.suppress(Exception):  # never let telemetry break the caller
             self._logger.emit(
-                context=otel_context.get_current(),
                 severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
                 severity_text=level.upper(),
                 body=str(event_dict.get("event", "")),

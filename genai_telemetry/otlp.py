@@ -100,6 +100,15 @@ def _any_value(value: Any) -> bytes:
     raise ValueError(f"invalid attribute type {type(value).__name__}")
 
 
+def _value(value: Any, kind: type) -> bytes:
+    """`_any_value` with the common scalars first, by exact class (no isinstance chain)."""
+    if kind is str:
+        return _string(0x0A, value)
+    if kind is float:
+        return b"\x21" + _double(value)
+    return _any_value(value)
+
+
 def _key_value(key: str, value: Any) -> bytes:
     return _string(0x0A, key) + _field(0x12, _any_value(value))
 
@@ -111,6 +120,7 @@ class _Encoder:
     def __init__(self) -> None:
         self._pairs: dict[tuple[int, str, type, Any], bytes] = {}
         self._strings: dict[tuple[int, str], bytes] = {}
+        self._keys: dict[str, bytes] = {}  # attribute key → its encoded `key` field
 
     def _name(self, tag: int, text: str) -> bytes:
         """A string field that repeats (span and event names, severities), from the cache
@@ -156,7 +166,7 @@ class _Encoder:
                     out += hit
                     continue
             try:
-                encoded = _field(tag, _key_value(key, value))
+                encoded = _field(tag, self._key(key) + _field(0x12, _value(value, kind)))
             except Exception as error:  # the official encoder's behaviour: skip, say why
                 _logger.exception("Failed to encode key %s: %s", key, error)
                 continue
@@ -166,6 +176,16 @@ class _Encoder:
                 cache[cache_key] = encoded
             out += encoded
         return bytes(out)
+
+    def _key(self, key: str) -> bytes:
+        """A KeyValue's `key` field: attribute keys repeat even where their values do not
+        (ids, scores, costs, durations)."""
+        hit = self._keys.get(key)
+        if hit is None:
+            if len(self._keys) >= _CACHE_MAX:
+                self._keys.clear()
+            hit = self._keys[key] = _string(0x0A, key)
+        return hit
 
     def _scope(self, scope: Any) -> bytes:
         if scope is None:

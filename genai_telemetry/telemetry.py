@@ -128,14 +128,9 @@ class Telemetry:
         and None values left out. OTLP only (no stdout line); a no-op without OTLP logs."""
         if self.event_logger is None or self._closed:
             return
-        ctx = (
-            trace.set_span_in_context(trace.NonRecordingSpan(parent))
-            if parent is not None and parent.is_valid
-            else None
-        )
         with contextlib.suppress(Exception):  # never let telemetry break the caller
             self.event_logger.emit(
-                context=ctx,
+                span_context=parent if parent is not None and parent.is_valid else None,
                 severity_number=SeverityNumber.INFO,
                 severity_text="INFO",
                 body=name,

@@ -42,6 +42,21 @@ def test_event_is_a_named_record_parented_to_the_given_span_with_the_schema_url(
     assert record.instrumentation_scope.schema_url == sc.SCHEMA_URL
 
 
+def test_event_without_a_valid_parent_is_parented_to_the_current_span() -> None:
+    exporter = InMemoryLogRecordExporter()
+    tel = _telemetry(exporter)
+    with tel.tracer.start_as_current_span("chat m") as span:
+        tel.event(sc.EVENT_EVALUATION_RESULT, {sc.A_EVALUATION_NAME: "a"}, None)
+        tel.event(
+            sc.EVENT_EVALUATION_RESULT, {sc.A_EVALUATION_NAME: "b"}, trace.INVALID_SPAN_CONTEXT
+        )
+    tel.event(sc.EVENT_EVALUATION_RESULT, {sc.A_EVALUATION_NAME: "c"}, None)  # no span: none
+    tel.shutdown()
+    current = span.get_span_context()
+    got = [(r.log_record.trace_id, r.log_record.span_id) for r in exporter.get_finished_logs()]
+    assert got == [(current.trace_id, current.span_id)] * 2 + [(0, 0)]
+
+
 def test_event_attributes_are_redacted_like_span_attributes_and_none_is_dropped() -> None:
     exporter = InMemoryLogRecordExporter()
     tel = _telemetry(exporter)
