@@ -22,6 +22,7 @@ from opentelemetry.util.http import (
 from demo_app import __version__
 from demo_app.feedback import DEFAULT_INDEX_SIZE
 from genai_telemetry import semconv
+from genai_telemetry.config import ExportSchedule
 from genai_telemetry.tracing import sampler_from_env
 
 
@@ -29,6 +30,7 @@ class ConfigError(ValueError):
     """An environment variable has an invalid value (the message names it)."""
 
 
+_SDK_SCHEDULE = ExportSchedule()  # frozen: one default shared by both signals
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -69,6 +71,27 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     if value < minimum:
         raise ConfigError(f"{name}={raw!r}: must be an integer >= {minimum}")
     return value
+
+
+def _export_schedule(
+    env: Mapping[str, str], prefix: str, default: ExportSchedule
+) -> ExportSchedule:
+    """One signal's OTEL_BSP_* / OTEL_BLRP_* batch settings. A batch set larger than the queue
+    is an error, as in the SDK's batch processors; unset, it is the default cut to the queue's
+    size (where the SDK would refuse a small queue alone)."""
+    queue, batch = f"{prefix}_MAX_QUEUE_SIZE", f"{prefix}_MAX_EXPORT_BATCH_SIZE"
+    max_queue = _int(env, queue, default.max_queue, minimum=1)
+    schedule = ExportSchedule(
+        max_queue=max_queue,
+        batch=_int(env, batch, min(default.batch, max_queue), minimum=1),
+        delay_ms=_int(env, f"{prefix}_SCHEDULE_DELAY", default.delay_ms, minimum=1),
+    )
+    if schedule.batch > schedule.max_queue:
+        raise ConfigError(
+            f"{batch}={schedule.batch} exceeds {queue}={schedule.max_queue}: a batch is taken "
+            "from the queue, so it can be at most the queue's size"
+        )
+    return schedule
 
 
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
@@ -193,9 +216,8 @@ class Settings:
     otlp_traces_endpoint: str | None = None  # full URL incl. /v1/traces; None → no export
     otlp_logs_endpoint: str | None = None  # full URL incl. /v1/logs; None → no export
     otlp_timeout_s: float = 2.0
-    otlp_queue_size: int = 2048
-    bsp_delay_ms: int = 1000  # OTEL_BSP_SCHEDULE_DELAY
-    blrp_delay_ms: int = 1000  # OTEL_BLRP_SCHEDULE_DELAY
+    span_export: ExportSchedule = _SDK_SCHEDULE  # OTEL_BSP_*
+    log_export: ExportSchedule = _SDK_SCHEDULE  # OTEL_BLRP_*
     capture_message_content: bool = False
     capture_retrieval_documents: bool = False  # gen_ai.retrieval.documents is opt-in
     # False when OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names "fastapi": no server spans (e.g.
@@ -276,9 +298,8 @@ class Settings:
             otlp_traces_endpoint=traces_ep,
             otlp_logs_endpoint=logs_ep,
             otlp_timeout_s=timeout_ms / 1000.0,
-            otlp_queue_size=_int(env, "OTEL_BSP_MAX_QUEUE_SIZE", d.otlp_queue_size, minimum=1),
-            bsp_delay_ms=_int(env, "OTEL_BSP_SCHEDULE_DELAY", d.bsp_delay_ms, minimum=1),
-            blrp_delay_ms=_int(env, "OTEL_BLRP_SCHEDULE_DELAY", d.blrp_delay_ms, minimum=1),
+            span_export=_export_schedule(env, "OTEL_BSP", d.span_export),
+            log_export=_export_schedule(env, "OTEL_BLRP", d.log_export),
             capture_message_content=_bool(env, semconv.CAPTURE_CONTENT_ENV, False),
             capture_retrieval_documents=_bool(env, semconv.CAPTURE_RETRIEVAL_DOCUMENTS_ENV, False),
             fastapi_instrumentation="fastapi" not in _names(env, DISABLED_INSTRUMENTATIONS_ENV),

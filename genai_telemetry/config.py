@@ -8,7 +8,19 @@ package never imports the app.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ExportSchedule:
+    """How one signal's ended items are exported: the SDK batch processors' settings
+    (OTEL_BSP_* for spans, OTEL_BLRP_* for log records) and their defaults, except the span
+    interval (1 s here, 5 s in the SDK: traces show up in Grafana while one looks)."""
+
+    max_queue: int = 2048  # OTEL_BSP/BLRP_MAX_QUEUE_SIZE: items waiting; more are dropped
+    batch: int = 512  # OTEL_BSP/BLRP_MAX_EXPORT_BATCH_SIZE: items per export request at most
+    delay_ms: int = 1000  # OTEL_BSP/BLRP_SCHEDULE_DELAY: export interval
 
 
 class TelemetrySettings(Protocol):
@@ -19,9 +31,8 @@ class TelemetrySettings(Protocol):
     otlp_traces_endpoint: str | None  # full URL incl. /v1/traces; None → no export
     otlp_logs_endpoint: str | None  # full URL incl. /v1/logs; None → no export
     otlp_timeout_s: float
-    otlp_queue_size: int  # OTEL_BSP_MAX_QUEUE_SIZE, for spans and log records
-    bsp_delay_ms: int  # export interval of spans (OTEL_BSP_SCHEDULE_DELAY)
-    blrp_delay_ms: int  # export interval of log records (OTEL_BLRP_SCHEDULE_DELAY)
+    span_export: ExportSchedule  # OTEL_BSP_*
+    log_export: ExportSchedule  # OTEL_BLRP_*
     capture_message_content: bool
     capture_retrieval_documents: bool
     log_level: str

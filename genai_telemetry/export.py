@@ -23,10 +23,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.config import ExportSchedule
 
 T = TypeVar("T")
-_BATCH = 512  # items per export request at most (the SDK's default batch size)
 
 # Named so the stdlib bridge (logs.StdlibBridge) keeps these records off the OTLP path: a
 # message about dropped log records must not become one more log record to drop.
@@ -84,23 +83,21 @@ class ExportQueue(Generic[T]):
             self._worker.start()
 
     @classmethod
-    def for_settings(
+    def for_schedule(
         cls,
         exporter: Exporter,
-        settings: TelemetrySettings,
+        schedule: ExportSchedule,
         *,
         what: str,
-        delay_ms: int,
         prepare: Callable[[T], T] | None = None,
     ) -> ExportQueue[T]:
-        """A queue of the settings' size (`otlp_queue_size`), exporting every `delay_ms` (one of
-        the settings' `bsp_delay_ms` or `blrp_delay_ms`)."""
+        """A queue of one signal's settings (`TelemetrySettings.span_export` / `log_export`)."""
         return cls(
             exporter,
             what=what,
-            max_queue=settings.otlp_queue_size,
-            batch=_BATCH,
-            delay_s=delay_ms / 1000,
+            max_queue=schedule.max_queue,
+            batch=schedule.batch,
+            delay_s=schedule.delay_ms / 1000,
             prepare=prepare,
         )
 

@@ -70,9 +70,7 @@ def build_logger_provider(
         )
     if exporter is None:
         return None
-    queue = ExportQueue[LogRecord].for_settings(
-        exporter, settings, what="log records", delay_ms=settings.blrp_delay_ms
-    )
+    queue = ExportQueue[LogRecord].for_schedule(exporter, settings.log_export, what="log records")
     return LoggerProvider(resource, queue)
 
 

@@ -249,12 +249,8 @@ def build_tracer_provider(
         )
     queue = None
     if exporter is not None:
-        queue = ExportQueue[Span].for_settings(
-            exporter,
-            settings,
-            what="spans",
-            delay_ms=settings.bsp_delay_ms,
-            prepare=redact_span,
+        queue = ExportQueue[Span].for_schedule(
+            exporter, settings.span_export, what="spans", prepare=redact_span
         )
     sampler = sampler_from_env(settings.environ)
     return TracerProvider(resource, sampler=sampler, queue=queue)

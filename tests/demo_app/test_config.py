@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from demo_app.config import ConfigError, Settings
+from genai_telemetry.config import ExportSchedule
 from harness import ROOT
 
 
@@ -65,6 +66,14 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"OTEL_TRACES_SAMPLER": "parentbased_alwayson"}, "OTEL_TRACES_SAMPLER"),
         ({"OTEL_BSP_SCHEDULE_DELAY": "1s"}, "OTEL_BSP_SCHEDULE_DELAY"),
         ({"OTEL_BLRP_SCHEDULE_DELAY": "0"}, "OTEL_BLRP_SCHEDULE_DELAY"),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "lots"}, "OTEL_BSP_MAX_QUEUE_SIZE"),
+        ({"OTEL_BLRP_MAX_QUEUE_SIZE": "0"}, "OTEL_BLRP_MAX_QUEUE_SIZE"),
+        ({"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "-1"}, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+        ({"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "5e2"}, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
+        (  # a batch is taken from the queue: both named
+            {"OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "200"},
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=200 exceeds OTEL_BSP_MAX_QUEUE_SIZE=100",
+        ),
         ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "_ARG"),
         ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "_ARG"),
         ({"API_KEYS_FILE": "/nonexistent/api_keys"}, "API_KEYS_FILE"),
@@ -101,14 +110,23 @@ def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: 
     assert "Traceback" not in r.stderr
 
 
-def test_export_intervals_reach_the_queues() -> None:
-    """OTEL_BSP/BLRP_SCHEDULE_DELAY are parsed once, here, and the export queues use them."""
+def test_export_schedules_reach_the_queues() -> None:
+    """OTEL_BSP_* (spans) and OTEL_BLRP_* (log records) are parsed once, here, per signal as
+    the SDK reads them, and the export queues use them."""
     from genai_telemetry import logs, tracing
 
-    env = {"OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BLRP_SCHEDULE_DELAY": "+40"}
+    env = {
+        "OTEL_BSP_SCHEDULE_DELAY": "250",
+        "OTEL_BSP_MAX_QUEUE_SIZE": "4096",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1024",
+        "OTEL_BLRP_SCHEDULE_DELAY": "+40",
+        "OTEL_BLRP_MAX_QUEUE_SIZE": "64",  # its batch, unset, is cut to the queue
+    }
     s = Settings.from_env(env)
-    assert (s.bsp_delay_ms, s.blrp_delay_ms) == (250, 40)
-    assert (Settings.from_env({}).bsp_delay_ms, Settings().blrp_delay_ms) == (1000, 1000)
+    assert s.span_export == ExportSchedule(max_queue=4096, batch=1024, delay_ms=250)
+    assert s.log_export == ExportSchedule(max_queue=64, batch=64, delay_ms=40)
+    default = ExportSchedule(max_queue=2048, batch=512, delay_ms=1000)
+    assert Settings.from_env({}).span_export == Settings().log_export == default
 
     class Drop:
         def export(self, batch: object) -> None: ...
@@ -119,6 +137,8 @@ def test_export_intervals_reach_the_queues() -> None:
     spans = tracing.build_tracer_provider(s, resource, Drop())  # type: ignore[arg-type]
     records = logs.build_logger_provider(s, resource, Drop())  # type: ignore[arg-type]
     assert spans.queue is not None and records is not None
-    assert (spans.queue.delay_s, records.queue.delay_s) == (0.25, 0.04)
+    span_queue, log_queue = spans.queue, records.queue
+    assert (span_queue.max_queue, span_queue.batch, span_queue.delay_s) == (4096, 1024, 0.25)
+    assert (log_queue.max_queue, log_queue.batch, log_queue.delay_s) == (64, 64, 0.04)
     spans.shutdown()
     records.shutdown()

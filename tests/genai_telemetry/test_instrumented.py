@@ -24,6 +24,7 @@ from genai_telemetry.client import (
     StreamChunk,
     Usage,
 )
+from genai_telemetry.config import ExportSchedule
 from genai_telemetry.instrumented import InstrumentedClient, current_labels, request_scope
 from genai_telemetry.pricing import ModelPrice, PriceTable
 from genai_telemetry.telemetry import Telemetry
@@ -32,6 +33,9 @@ EMAIL = "jane.doe@example.com"
 PRICED = "priced-chat"
 UNPRICED = "unpriced-chat"
 EMBED = "embed-small"
+
+
+SMALL_QUEUE = ExportSchedule(max_queue=64, batch=64)
 
 
 @dataclass
@@ -47,9 +51,8 @@ class Settings:
     otlp_traces_endpoint: str | None = None
     otlp_logs_endpoint: str | None = None
     otlp_timeout_s: float = 1.0
-    otlp_queue_size: int = 64
-    bsp_delay_ms: int = 1000
-    blrp_delay_ms: int = 1000
+    span_export: ExportSchedule = SMALL_QUEUE
+    log_export: ExportSchedule = SMALL_QUEUE
     log_level: str = "info"
     environ: Mapping[str, str] = field(default_factory=lambda: {"OTEL_BSP_SCHEDULE_DELAY": "10"})
 

@@ -130,7 +130,7 @@ def test_flood_cannot_push_other_log_records_out(tmp_path: Path) -> None:
     with OTLPReceiver("ok") as receiver:
         env = {
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-            "OTEL_BSP_MAX_QUEUE_SIZE": "64",
+            "OTEL_BLRP_MAX_QUEUE_SIZE": "64",
             "RATE_LIMIT_ENABLED": "false",
             "LOG_LEVEL": "info",
         }
