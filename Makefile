@@ -77,7 +77,7 @@ smoke: bootstrap ## Docker smoke test of the running stack's wiring (skips witho
 	$(VENV)/bin/pytest -m docker tests/smoke $(PYTEST_ARGS)
 
 # --- Load and incidents ---------------------------------------------------------------------------
-.PHONY: load incident scenarios e2e bench
+.PHONY: load incident scenarios e2e bench bench-figures
 load: bootstrap ## Steady demo traffic against the running stack (RATE=req/s, DURATION=s)
 	$(PY) -m demo_app.loadgen run steady $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION))
 incident: bootstrap ## Reproduce an incident: make incident SCENARIO=error-burst
@@ -88,3 +88,12 @@ e2e: bootstrap ## End-to-end alert path; records detection times in docs/scenari
 	E2E_WRITE_DOCS=1 $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 bench: bootstrap ## Benchmarks, ~12 min, print figures (BENCH_ARGS="peers --quick" for one)
 	$(PY) -m bench $(BENCH_ARGS)
+# The figures docs/performance.md leads with, one command after the other: on a quiet machine,
+# so every figure comes from one run under the same conditions.
+bench-figures: bootstrap ## docs/performance.md §1-§5 in one run, ~9 min (quiet machine)
+	$(PY) -m bench floor levers
+	$(PY) -m bench peers --together --rounds 9
+	$(PY) -m bench peers --latency-ms 40 --rounds 5
+	$(PY) -m bench overhead --latency-scale 0.05 --concurrency 8 --rounds 3 --seconds 10
+	@if [ -x $(VENV)/bin/py-spy ]; then $(PY) -m bench.profile --seconds 30; \
+	else echo "profile (§4) skipped: it needs py-spy ($(VENV)/bin/pip install py-spy)"; fi
