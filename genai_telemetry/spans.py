@@ -22,7 +22,7 @@ One difference: a span over its attribute limit keeps its first attributes and d
 from __future__ import annotations
 
 import contextlib
-import itertools
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,6 +47,7 @@ __all__ = ["Span", "Tracer", "TracerProvider"]
 _UNSET = Status(StatusCode.UNSET)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+_ENDING = threading.Lock()  # held for a check and a set: no allocation per span
 
 
 class Span(trace.Span):
@@ -77,14 +78,15 @@ class Span(trace.Span):
         self.kind = kind
         self.attributes: dict[str, Any] = {}
         self.dropped_attributes = 0
-        self.events: list[Event] = []
+        # No event or link list until the first one: a span that waits in the export queue
+        # keeps no container the garbage collector must visit beyond itself and its context.
+        self.events: Sequence[Event] = ()
         self.dropped_events = 0
-        self.links: list[Link] = []
+        self.links: Sequence[Link] = ()
         self.dropped_links = 0
         self.status = _UNSET
         self.start_time = start_time or time.time_ns()
         self.end_time: int | None = None
-        self._ends = itertools.count()
         self._record_exception = record_exception
         self._set_status_on_exception = set_status_on_exception
         if attributes:
@@ -139,7 +141,8 @@ class Span(trace.Span):
             return
         limits = self._tracer.provider.limits
         event = Event(name, self._bounded(attributes, limits.max_event_attributes), timestamp)
-        self.dropped_events += _append_bounded(self.events, event, limits.max_events)
+        self.events = events = self.events if self.events else []
+        self.dropped_events += _append_bounded(events, event, limits.max_events)
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
         # The SDK keeps a link with an invalid context if it carries attributes or trace state.
@@ -149,7 +152,8 @@ class Span(trace.Span):
             return
         limits = self._tracer.provider.limits
         link = Link(context, self._bounded(attributes, limits.max_link_attributes))
-        self.dropped_links += _append_bounded(self.links, link, limits.max_links)
+        self.links = links = self.links if self.links else []
+        self.dropped_links += _append_bounded(links, link, limits.max_links)
 
     def update_name(self, name: str) -> None:
         if self.end_time is None:
@@ -184,9 +188,10 @@ class Span(trace.Span):
         self.add_event("exception", attrs, timestamp)
 
     def end(self, end_time: int | None = None) -> None:
-        if next(self._ends):  # atomic under the GIL: two threads ending it export it once
-            return
-        self.end_time = end_time or time.time_ns()
+        with _ENDING:  # two threads ending a span export it once
+            if self.end_time is not None:
+                return
+            self.end_time = end_time or time.time_ns()
         if self.sampled_trace_hex is not None:
             self._tracer.provider.on_end(self)
 

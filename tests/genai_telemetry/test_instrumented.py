@@ -54,7 +54,7 @@ class Settings:
     span_export: ExportSchedule = SMALL_QUEUE
     log_export: ExportSchedule = SMALL_QUEUE
     log_level: str = "info"
-    environ: Mapping[str, str] = field(default_factory=lambda: {"OTEL_BSP_SCHEDULE_DELAY": "10"})
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 class FakeProvider:
