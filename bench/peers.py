@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 
 from bench import common, floor, floor_app
+from bench.stats import median_interval, spread
 from harness.procs import Proc, start_python_app
 
 API_KEY = "sk-bench-not-a-secret"  # the fake accepts anything; the same header for both apps
@@ -126,10 +127,6 @@ def per_request(stats: dict[str, Any] | None, requests: int) -> dict[str, float]
     }
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def _per_round(segments: dict[str, list[common.Segment]], on: str, off: str) -> list[float]:
     """CPU µs per request of variant `on` minus variant `off`, round by round."""
     return [
@@ -140,12 +137,19 @@ def _per_round(segments: dict[str, list[common.Segment]], on: str, off: str) -> 
 
 def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] | None:
     """rag-api's telemetry CPU over the official stack's, round by round (both differences taken
-    in the same window): median and range over the rounds where the official one is above 0 µs;
-    None if there is no such round."""
+    in the same window): median and range over the rounds where the official one is above 0 µs,
+    and the median's 95 % interval (`stats.median_interval`) when there are enough of them; None if
+    there is no such round."""
     twins = {app: (on, off) for app, on, off in PAIRS}
     rag, official = (_per_round(segments, *twins[app]) for app in ("rag-api", "official"))
     ratios = [r / o for r, o in zip(rag, official, strict=True) if o > 0]
-    return spread(ratios) if ratios else None
+    if not ratios:
+        return None
+    out = spread(ratios)
+    interval = median_interval(ratios)
+    if interval is not None:
+        out["median_low"], out["median_high"] = interval
+    return out
 
 
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
@@ -332,9 +336,14 @@ def report(
     print(f"rag-api / official telemetry CPU per request: {ratio:.2f} (goal <= 0.5)")
     paired = round_ratios(segments)
     if paired is not None:  # the same, round by round: each ratio's two figures share a window
+        interval = (
+            f"; 95 % interval of the median {paired['median_low']:.2f}–{paired['median_high']:.2f}"
+            if "median_low" in paired
+            else ""
+        )
         print(
             f"  round by round: median {paired['median']:.2f} "
-            f"(rounds {paired['min']:.2f}–{paired['max']:.2f})"
+            f"(rounds {paired['min']:.2f}–{paired['max']:.2f}{interval})"
         )
     floor_us, loaded_ratio = floor.report_floors(
         counts["rag-api on"], cost["rag-api"]["median"], cost.get(FLOOR), floor_costs, FLOOR

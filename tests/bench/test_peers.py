@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench import common, peers, profile
+from bench import common, peers, profile, stats
 
 
 def _segment(cpu_us: float, requests: int = 100) -> common.Segment:
@@ -45,6 +45,30 @@ def test_round_ratios_pair_the_two_stacks_within_each_round() -> None:
     assert peers.round_ratios(segments) == pytest.approx({"median": 0.5, "min": 0.3, "max": 0.5})
     segments["official on"] = [_segment(1000)] * 4
     assert peers.round_ratios(segments) is None
+
+
+def test_median_interval_is_the_order_statistics_of_the_binomial_bound() -> None:
+    # n = 9: P(2 <= B <= 7) = 492/512 = 0.961 >= 0.95, P(3 <= B <= 6) = 0.82: x(2) and x(8)
+    assert stats.median_interval([9, 1, 8, 2, 7, 3, 6, 4, 5]) == (2, 8)
+    # n = 15: x(4) and x(12) (coverage 0.965; x(5)..x(11) would be 0.88)
+    assert stats.median_interval(list(range(1, 16))) == (4, 12)
+    assert stats.median_interval([1, 2, 3, 4, 5, 6]) == (1, 6)  # 62/64 = 0.969
+    assert stats.median_interval([1, 2, 3, 4, 5]) is None  # 30/32 = 0.94: too few
+    assert stats.median_interval(list(range(1, 10)), confidence=0.8) == (3, 7)
+
+
+def test_round_ratios_carry_the_median_interval_when_there_are_enough_rounds() -> None:
+    base = [_segment(1000)] * 9
+    segments = {
+        "rag-api on": [_segment(1000 + 50 * i) for i in range(1, 10)],
+        "rag-api off": base,
+        "official on": [_segment(1000 + 500)] * 9,
+        "official off": base,
+    }
+    got = peers.round_ratios(segments)
+    assert got is not None
+    assert got["median"] == pytest.approx(0.5)
+    assert (got["median_low"], got["median_high"]) == pytest.approx((0.2, 0.8))
 
 
 def test_per_request_counts_normalise_by_every_request_sent() -> None:
