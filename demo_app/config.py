@@ -30,7 +30,7 @@ class ConfigError(ValueError):
     """An environment variable has an invalid value (the message names it)."""
 
 
-_SDK_SCHEDULE = ExportSchedule()  # frozen: one default shared by both signals
+_DEFAULT_SCHEDULE = ExportSchedule()  # frozen: one default shared by both signals
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -216,8 +216,8 @@ class Settings:
     otlp_traces_endpoint: str | None = None  # full URL incl. /v1/traces; None → no export
     otlp_logs_endpoint: str | None = None  # full URL incl. /v1/logs; None → no export
     otlp_timeout_s: float = 2.0
-    span_export: ExportSchedule = _SDK_SCHEDULE  # OTEL_BSP_*
-    log_export: ExportSchedule = _SDK_SCHEDULE  # OTEL_BLRP_*
+    span_export: ExportSchedule = _DEFAULT_SCHEDULE  # OTEL_BSP_*
+    log_export: ExportSchedule = _DEFAULT_SCHEDULE  # OTEL_BLRP_*
     capture_message_content: bool = False
     capture_retrieval_documents: bool = False  # gen_ai.retrieval.documents is opt-in
     # False when OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names "fastapi": no server spans (e.g.

@@ -79,6 +79,11 @@ def _string(tag: int, text: str) -> bytes:
 
 def _any_value(value: Any) -> bytes:
     """An AnyValue message body."""
+    kind = value.__class__  # the common values first, by exact class: no isinstance chain
+    if kind is str:
+        return _string(0x0A, value)
+    if kind is float:
+        return b"\x21" + _double(value)
     if isinstance(value, bool):
         return b"\x10\x01" if value else b"\x10\x00"
     if isinstance(value, str):
@@ -98,15 +103,6 @@ def _any_value(value: Any) -> bytes:
     if value is None:
         return b""
     raise ValueError(f"invalid attribute type {type(value).__name__}")
-
-
-def _value(value: Any, kind: type) -> bytes:
-    """`_any_value` with the common scalars first, by exact class (no isinstance chain)."""
-    if kind is str:
-        return _string(0x0A, value)
-    if kind is float:
-        return b"\x21" + _double(value)
-    return _any_value(value)
 
 
 def _key_value(key: str, value: Any) -> bytes:
@@ -166,7 +162,7 @@ class _Encoder:
                     out += hit
                     continue
             try:
-                encoded = _field(tag, self._key(key) + _field(0x12, _value(value, kind)))
+                encoded = _field(tag, self._key(key) + _field(0x12, _any_value(value)))
             except Exception as error:  # the official encoder's behaviour: skip, say why
                 _logger.exception("Failed to encode key %s: %s", key, error)
                 continue

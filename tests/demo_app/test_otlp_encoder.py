@@ -8,7 +8,6 @@ equal across types (True == 1) nor keep more than its bound.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import pytest
@@ -125,15 +124,6 @@ def test_cached_pairs_keep_their_type() -> None:
         for value in (True, 1, "1", 1.0, False, 0):
             encoded = encoder._attributes(0x4A, {"x": value})
             assert encoded == otlp._field(0x4A, otlp._key_value("x", value)), value
-
-
-def test_the_long_lived_cache_leaves_the_collector_nothing_to_track() -> None:
-    encoder = otlp.SpanEncoder()
-    encoder.encode(_spans(4))
-    gc.collect()  # a pass untracks tuples of atoms: the caches' keys must be such tuples
-    keys = list(encoder._pairs)
-    keys += list(encoder._strings)
-    assert keys and not any(gc.is_tracked(key) for key in keys)
 
 
 def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

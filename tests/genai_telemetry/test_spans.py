@@ -9,6 +9,7 @@ sampling, limits and the export path of a real Telemetry.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -333,3 +334,28 @@ def test_set_attributes_counts_drops_as_the_sdk_does(make: Callable[..., Any]) -
     assert exported.dropped_attributes == 3
     if make is _ours:
         assert dict(exported.attributes) == {"a0": 0, "a1": "one", "a2": 2.0}
+
+
+def test_a_queued_span_leaves_the_collector_only_itself_and_its_context() -> None:
+    """Ended spans wait in the export queue; each tracked object one keeps alive makes the
+    garbage collector's passes more frequent and longer. A span without events or links keeps
+    two: itself and its SpanContext (its attributes dict holds scalars only, so it is not
+    tracked); events and links get a list when the first one comes."""
+    queue = ExportQueue[Span](
+        InMemorySpanExporter(), what="spans", max_queue=10_000, batch=10_000, delay_s=60
+    )
+    tracer = TracerProvider(RESOURCE, queue=queue).get_tracer("t")
+    attributes = {"gen_ai.operation.name": "chat", "n": 3, "f": 0.5, "ok": True}
+    tracer.start_span("warm-up", attributes=attributes).end()
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(500):
+        tracer.start_span("chat m", attributes=attributes).end()
+    gc.collect()
+    assert len(gc.get_objects()) - before <= 2 * 500 + 20  # a few for the queue itself
+    span = tracer.start_span("s")
+    assert (span.events, span.links) == ((), ())
+    span.add_event("e")
+    span.add_link(REMOTE)
+    assert (len(span.events), len(span.links)) == (1, 1)
+    queue.shutdown()
