@@ -93,7 +93,7 @@ bench: bootstrap ## Benchmarks, ~12 min, print figures (BENCH_ARGS="peers --quic
 bench-figures: bootstrap ## docs/performance.md §1-§5 in one run, ~10 min (quiet machine)
 	$(PY) -m bench floor levers
 	$(PY) -m bench peers --together --rounds 15
-	$(PY) -m bench peers --latency-ms 40 --rounds 5
-	$(PY) -m bench overhead --latency-scale 0.05 --concurrency 8 --rounds 3 --seconds 10
+	$(PY) -m bench peers --together --latency-ms 40 --rounds 9
+	$(PY) -m bench overhead --latency-scale 0.05 --concurrency 8 --rounds 6 --seconds 10
 	@if [ -x $(VENV)/bin/py-spy ]; then $(PY) -m bench.profile --seconds 30; \
 	else echo "profile (§4) skipped: it needs py-spy ($(VENV)/bin/pip install py-spy)"; fi

@@ -22,7 +22,7 @@ import argparse
 import contextlib
 from typing import Any
 
-from bench import common
+from bench import common, stats
 
 # Throughput loss allowed with telemetry on at a model latency of ~80 ms (latency scale 0.05).
 LATENCY_LOSS_GOAL = 0.01
@@ -92,6 +92,10 @@ def run(
     # the loss is the CPU-bound worst case, compared with the official stack by `bench peers`.
     goal = f" (goal at ~80 ms model latency: <= {LATENCY_LOSS_GOAL:.0%})" if latency_scale else ""
     print(f"throughput loss with telemetry on: {loss * 100:.1f}%{goal}")
+    rps = {name: [seg.load["throughput_rps"] for seg in segs] for name, segs in segments.items()}
+    by_round = stats.loss_by_round(rps["on"], rps["off"])
+    if by_round is not None:  # on and off of one round run back to back, in alternating order
+        print(f"  round by round: {stats.describe(by_round, '.1%')}")
     print(f"telemetry CPU cost: {cpu_cost:.0f} µs per request")
     print(f"OTLP exports received by the sink: {exported['requests']} ({exported['bytes']} bytes)")
     baseline_cost = None
@@ -107,6 +111,7 @@ def run(
     return {
         "variants": res,
         "throughput_loss": loss,
+        "throughput_loss_by_round": by_round,
         "telemetry_cpu_us_per_request": cpu_cost,
         "sink": exported,
         "goal_met": loss <= LATENCY_LOSS_GOAL if latency_scale else None,

@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 
 from bench import common, floor, floor_app
-from bench.stats import median_interval, spread
+from bench.stats import describe, loss_by_round, spread, summary
 from harness.procs import Proc, start_python_app
 
 API_KEY = "sk-bench-not-a-secret"  # the fake accepts anything; the same header for both apps
@@ -143,13 +143,13 @@ def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] 
     twins = {app: (on, off) for app, on, off in PAIRS}
     rag, official = (_per_round(segments, *twins[app]) for app in ("rag-api", "official"))
     ratios = [r / o for r, o in zip(rag, official, strict=True) if o > 0]
-    if not ratios:
-        return None
-    out = spread(ratios)
-    interval = median_interval(ratios)
-    if interval is not None:
-        out["median_low"], out["median_high"] = interval
-    return out
+    return summary(ratios) if ratios else None
+
+
+def round_losses(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float] | None]:
+    """Per app: throughput loss of its on twin against its off twin, round by round."""
+    rps = {name: [s.load["throughput_rps"] for s in segs] for name, segs in segments.items()}
+    return {app: loss_by_round(rps[on], rps[off]) for app, on, off in PAIRS}
 
 
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
@@ -330,21 +330,17 @@ def report(
         "throughput loss with telemetry on: "
         + ", ".join(f"{app} {value:.1%}" for app, value in loss.items())
     )
+    by_round = round_losses(segments)
+    for app, values in by_round.items():  # each round's on and off twins share its window
+        if values is not None:
+            print(f"  {app}, round by round: {describe(values, '.1%')}")
     # A median at or below 0 µs is noise (CPU accounting on a busy or throttled machine): no ratio.
     official = cost["official"]["median"]
     ratio = cost["rag-api"]["median"] / official if official > 0 else float("nan")
     print(f"rag-api / official telemetry CPU per request: {ratio:.2f} (goal <= 0.5)")
     paired = round_ratios(segments)
     if paired is not None:  # the same, round by round: each ratio's two figures share a window
-        interval = (
-            f"; 95 % interval of the median {paired['median_low']:.2f}–{paired['median_high']:.2f}"
-            if "median_low" in paired
-            else ""
-        )
-        print(
-            f"  round by round: median {paired['median']:.2f} "
-            f"(rounds {paired['min']:.2f}–{paired['max']:.2f}{interval})"
-        )
+        print(f"  round by round: {describe(paired)}")
     floor_us, loaded_ratio = floor.report_floors(
         counts["rag-api on"], cost["rag-api"]["median"], cost.get(FLOOR), floor_costs, FLOOR
     )
@@ -354,6 +350,7 @@ def report(
         "sinks": stats,
         "telemetry_cpu_us_per_request": cost,
         "throughput_loss": loss,
+        "throughput_loss_by_round": by_round,
         "ratio_to_official": ratio,
         "ratio_to_official_by_round": paired,
         "floor_us": floor_us,

@@ -24,3 +24,33 @@ def median_interval(values: list[float], confidence: float = 0.95) -> tuple[floa
     while k + 1 <= n // 2 and coverage(k + 1) >= confidence:
         k += 1
     return (ordered[k - 1], ordered[n - k]) if k else None
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """`spread` plus the median's 95 % interval (`median_low`, `median_high`) when there are
+    enough values for one."""
+    out = spread(values)
+    interval = median_interval(values)
+    if interval is not None:
+        out["median_low"], out["median_high"] = interval
+    return out
+
+
+def loss_by_round(on_rps: list[float], off_rps: list[float]) -> dict[str, float] | None:
+    """Throughput loss of `on` against `off`, round by round (both measured in the same round),
+    as a `summary`; None when no round has an `off` throughput to compare with."""
+    losses = [1 - a / b for a, b in zip(on_rps, off_rps, strict=True) if b > 0]
+    return summary(losses) if losses else None
+
+
+def describe(values: dict[str, float], fmt: str = ".2f") -> str:
+    """ "median M (rounds LO–HI; 95 % interval of the median A–B)" of a `summary`."""
+    interval = (
+        f"; 95 % interval of the median {values['median_low']:{fmt}}–{values['median_high']:{fmt}}"
+        if "median_low" in values
+        else ""
+    )
+    return (
+        f"median {values['median']:{fmt}} "
+        f"(rounds {values['min']:{fmt}}–{values['max']:{fmt}}{interval})"
+    )

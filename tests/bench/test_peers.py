@@ -71,6 +71,38 @@ def test_round_ratios_carry_the_median_interval_when_there_are_enough_rounds() -
     assert (got["median_low"], got["median_high"]) == pytest.approx((0.2, 0.8))
 
 
+def _rps(rps: float) -> common.Segment:
+    load = {"requests": int(rps * 8), "throughput_rps": rps, "statuses": {}, "elapsed_s": 8.0}
+    return common.Segment("x", load, 1.0)
+
+
+def test_throughput_loss_is_taken_round_by_round_with_its_interval() -> None:
+    """Each round's loss compares the on and off twins of that round only (a slow round slows
+    both); six rounds or more also give the median's interval."""
+    off = [100.0, 50.0, 100.0, 100.0, 100.0, 100.0]
+    segments = {
+        "rag-api on": [_rps(99.0), _rps(49.0), _rps(100.0), _rps(97.0), _rps(98.0), _rps(99.5)],
+        "rag-api off": [_rps(x) for x in off],
+        "official on": [_rps(x * 0.9) for x in off],
+        "official off": [_rps(x) for x in off],
+    }
+    got = peers.round_losses(segments)
+    assert got["rag-api"] == pytest.approx(
+        {"median": 0.015, "min": 0.0, "max": 0.03, "median_low": 0.0, "median_high": 0.03}
+    )
+    assert got["official"] is not None
+    assert got["official"]["median"] == pytest.approx(0.1)
+    assert stats.loss_by_round([10.0], [0.0]) is None  # no off throughput: nothing to compare
+
+
+def test_round_figures_read_as_median_range_and_interval() -> None:
+    assert stats.describe(stats.summary([0.4, 0.5, 0.6])) == "median 0.50 (rounds 0.40–0.60)"
+    six = stats.summary([0.01, 0.02, 0.0, 0.03, 0.01, 0.02])
+    assert stats.describe(six, ".1%") == (
+        "median 1.5% (rounds 0.0%–3.0%; 95 % interval of the median 0.0%–3.0%)"
+    )
+
+
 def test_per_request_counts_normalise_by_every_request_sent() -> None:
     stats = {
         "items": {
@@ -177,6 +209,8 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     assert by_round is None or by_round["min"] <= by_round["median"] <= by_round["max"]
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
     assert set(short_run["throughput_loss"]) == {"rag-api", "official"}
+    for loss in short_run["throughput_loss_by_round"].values():
+        assert loss is not None and loss["min"] <= loss["median"] <= loss["max"]
 
 
 def test_rounds_keep_twins_adjacent_and_alternate() -> None:
