@@ -90,7 +90,7 @@ bench: bootstrap ## Benchmarks, ~12 min, print figures (BENCH_ARGS="peers --quic
 	$(PY) -m bench $(BENCH_ARGS)
 # The figures docs/performance.md leads with, one command after the other: on a quiet machine,
 # so every figure comes from one run under the same conditions.
-bench-figures: bootstrap ## docs/performance.md §1-§5 in one run, ~10 min (quiet machine)
+bench-figures: bootstrap ## docs/performance.md's summary and §1-§5 in one run, ~8 min (quiet machine)
 	$(PY) -m bench floor levers
 	$(PY) -m bench peers --together --rounds 15
 	$(PY) -m bench peers --together --latency-ms 40 --rounds 9

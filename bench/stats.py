@@ -44,7 +44,7 @@ def loss_by_round(on_rps: list[float], off_rps: list[float]) -> dict[str, float]
 
 
 def describe(values: dict[str, float], fmt: str = ".2f") -> str:
-    """ "median M (rounds LO–HI; 95 % interval of the median A–B)" of a `summary`."""
+    """A `summary` as one phrase: median M (rounds LO–HI; 95 % interval of the median A–B)."""
     interval = (
         f"; 95 % interval of the median {values['median_low']:{fmt}}–{values['median_high']:{fmt}}"
         if "median_low" in values
