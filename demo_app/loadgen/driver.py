@@ -48,6 +48,7 @@ class AsyncDriver:
         drain_timeout: float = 10.0,
     ):
         self.host = host.rstrip("/")
+        self.seed = seed
         self.factory = RequestFactory(mix, seed=seed)
         self.rate = rate
         self.stats = Stats()
@@ -62,6 +63,10 @@ class AsyncDriver:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def use_mix(self, mix: Mix) -> None:
+        """Draw the requests from here on from `mix` (same seed)."""
+        self.factory = RequestFactory(mix, seed=self.seed)
 
     @property
     def elapsed(self) -> float:

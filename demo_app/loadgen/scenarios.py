@@ -115,6 +115,9 @@ class E2E:
     resolve: tuple[AlertRef, ...]  # must resolve after the last phase (recovery)
     timeout: float  # seconds to wait for the expectations of a phase
     app_env: dict[str, str]  # extra rag-api environment (e.g. SIM_LATENCY_SCALE)
+    # The mix of the healthy traffic sampled for the history and sent until the first phase,
+    # when the scenario's own mix is its fault (guardrail-probe); None: the scenario's mix.
+    history_mix: Mix | None = None
 
 
 @dataclass(frozen=True)
@@ -305,21 +308,18 @@ def _expect(
     return raise_refs, forbid_refs, any_other
 
 
-def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...]) -> E2E:
+def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...], default_mix: Mix) -> E2E:
     e2e_raw = d.get("e2e") or LineDict()
     e2e_where = f"{where}: e2e"
-    e2e_keys = ("webhook", "pending_ok", "resolve", "timeout", "app_env")
+    e2e_keys = ("webhook", "pending_ok", "resolve", "timeout", "app_env", "history_mix")
     check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys)
     webhook, _ = _alerts(ctx, e2e_raw, "webhook", e2e_where)
     pending_ok, _ = _alerts(ctx, e2e_raw, "pending_ok", e2e_where)
     resolve, _ = _alerts(ctx, e2e_raw, "resolve", e2e_where)
     for ref in (*webhook, *pending_ok, *resolve):
         if ref not in raised:
-            raise ctx.fail(
-                line_of(e2e_raw),
-                e2e_where,
-                f"{ref} is checked in e2e but not listed in expect.raise",
-            )
+            why = f"{ref} is checked in e2e but not listed in expect.raise"
+            raise ctx.fail(line_of(e2e_raw), e2e_where, why)
     for ref in webhook:
         if ref in pending_ok:
             raise ctx.fail(
@@ -331,12 +331,15 @@ def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...]) -> E2E:
     timeout = (
         number(ctx, e2e_raw, "timeout", e2e_where, 1.0, 3600.0) if "timeout" in e2e_raw else 240.0
     )
+    if (history_mix := e2e_raw.get("history_mix")) not in (None, "default"):
+        raise ctx.fail(line_of(e2e_raw, "history_mix"), e2e_where, "history_mix must be 'default'")
     return E2E(
         webhook=webhook,
         pending_ok=pending_ok,
         resolve=resolve,
         timeout=timeout,
         app_env={str(k): str(v) for k, v in app_env.items()},
+        history_mix=default_mix if history_mix == "default" else None,
     )
 
 
@@ -359,7 +362,7 @@ def _scenario(ctx: Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scena
         expect_raise=raise_refs,
         forbid=forbid_refs,
         forbid_any_other=any_other,
-        e2e=_e2e(ctx, d, where, raise_refs),
+        e2e=_e2e(ctx, d, where, raise_refs, default_mix),
         line=line,
     )
 

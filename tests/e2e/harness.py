@@ -332,6 +332,8 @@ class ScenarioRun:
                 goals = [("resolve", ref) for ref in s.e2e.resolve]
             else:
                 goals = []
+            if i == 0 and s.e2e.history_mix is not None:
+                driver.use_mix(s.mix)  # the scenario's own traffic (its fault) starts now
             if self.result.fault_start is None and i == 0 and not phase.faults:
                 self.result.fault_start = time.monotonic()  # healthy scenarios: t0 here
             duration = s.e2e.timeout if goals else phase.duration * scale
@@ -345,7 +347,10 @@ class ScenarioRun:
         """Sample healthy traffic, start Prometheus on its history, then play the phases."""
         s = self.scenario
         assert self.app is not None
-        driver = AsyncDriver(self.app.url, s.mix, rate=s.rate, seed=zlib.crc32(s.name.encode()))
+        history_mix = s.e2e.history_mix or s.mix
+        driver = AsyncDriver(
+            self.app.url, history_mix, rate=s.rate, seed=zlib.crc32(s.name.encode())
+        )
         traffic = None
         try:
             async with httpx.AsyncClient(timeout=10.0) as client:

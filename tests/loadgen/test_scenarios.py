@@ -202,6 +202,22 @@ def test_minimal_file_loads(tmp_path: Path) -> None:
     s = load_scenarios(_write(tmp_path, GOOD)).get("demo")
     assert s.phases[0].faults == {"error_rate": 0.5}
     assert [str(a) for a in s.e2e.webhook] == ["LLMErrorRatioHigh"]
+    assert s.e2e.history_mix is None  # the history is the scenario's own traffic
+
+
+def test_a_scenario_whose_traffic_is_its_fault_takes_its_history_from_the_default_mix(
+    tmp_path: Path,
+) -> None:
+    text = GOOD.replace("    rate: 2\n", "    rate: 2\n    mix: {questions: {corpus: 1}}\n")
+    text = text.replace(
+        "      webhook: [LLMErrorRatioHigh]\n",
+        "      webhook: [LLMErrorRatioHigh]\n      history_mix: default\n",
+    )
+    f = load_scenarios(_write(tmp_path, text))
+    assert f.get("demo").e2e.history_mix == f.default_mix
+    probe = load_scenarios().get("guardrail-probe")
+    assert probe.e2e.history_mix == load_scenarios().default_mix
+    assert "injection" in probe.mix.questions and "injection" not in probe.e2e.history_mix.questions
 
 
 @pytest.mark.parametrize(
@@ -220,6 +236,12 @@ def test_minimal_file_loads(tmp_path: Path) -> None:
         ("  demo:", "  Demo_1:", 9, "must be kebab-case"),
         ("stream: 0.3", "stream: [", 5, "invalid YAML"),
         ("    rate: 2\n", "    rate: 2\n    rate: 3\n", 12, "duplicate key 'rate'"),
+        (
+            "      webhook: [LLMErrorRatioHigh]\n",
+            "      webhook: [LLMErrorRatioHigh]\n      history_mix: scenario\n",
+            21,
+            "history_mix must be 'default'",
+        ),
     ],
 )
 def test_schema_errors_name_file_line_and_reason(
