@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from bench import stats
 from harness import ROOT
 from harness.procs import Proc, start_rag_api
 
@@ -230,6 +231,18 @@ class Segment:
     def cpu_us_per_request(self) -> float:
         n = self.load["requests"]
         return self.cpu_s / n * 1e6 if n else float("nan")
+
+
+def loss_by_round(on: list[Segment], off: list[Segment]) -> dict[str, float] | None:
+    """Throughput loss of `on` against `off`, round by round (the two segments of a round share
+    its window), as a `stats.summary`; None when no round has an `off` throughput to compare."""
+    pairs = zip(on, off, strict=True)
+    losses = [
+        1 - a.load["throughput_rps"] / b.load["throughput_rps"]
+        for a, b in pairs
+        if b.load["throughput_rps"] > 0
+    ]
+    return stats.summary(losses) if losses else None
 
 
 def measure(label: str, proc: Proc, **load_args: Any) -> Segment:

@@ -92,8 +92,7 @@ def run(
     # the loss is the CPU-bound worst case, compared with the official stack by `bench peers`.
     goal = f" (goal at ~80 ms model latency: <= {LATENCY_LOSS_GOAL:.0%})" if latency_scale else ""
     print(f"throughput loss with telemetry on: {loss * 100:.1f}%{goal}")
-    rps = {name: [seg.load["throughput_rps"] for seg in segs] for name, segs in segments.items()}
-    by_round = stats.loss_by_round(rps["on"], rps["off"])
+    by_round = common.loss_by_round(segments["on"], segments["off"])
     if by_round is not None:  # on and off of one round run back to back, in alternating order
         print(f"  round by round: {stats.describe(by_round, '.1%')}")
     print(f"telemetry CPU cost: {cpu_cost:.0f} µs per request")

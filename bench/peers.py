@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 
 from bench import common, floor, floor_app
-from bench.stats import describe, loss_by_round, spread, summary
+from bench.stats import describe, spread, summary
 from harness.procs import Proc, start_python_app
 
 API_KEY = "sk-bench-not-a-secret"  # the fake accepts anything; the same header for both apps
@@ -138,8 +138,8 @@ def _per_round(segments: dict[str, list[common.Segment]], on: str, off: str) -> 
 def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] | None:
     """rag-api's telemetry CPU over the official stack's, round by round (both differences taken
     in the same window): median and range over the rounds where the official one is above 0 µs,
-    and the median's 95 % interval (`stats.median_interval`) when there are enough of them; None if
-    there is no such round."""
+    as a `stats.summary` (with the median's 95 % interval when there are enough of them); None
+    if there is no such round."""
     twins = {app: (on, off) for app, on, off in PAIRS}
     rag, official = (_per_round(segments, *twins[app]) for app in ("rag-api", "official"))
     ratios = [r / o for r, o in zip(rag, official, strict=True) if o > 0]
@@ -148,8 +148,7 @@ def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] 
 
 def round_losses(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float] | None]:
     """Per app: throughput loss of its on twin against its off twin, round by round."""
-    rps = {name: [s.load["throughput_rps"] for s in segs] for name, segs in segments.items()}
-    return {app: loss_by_round(rps[on], rps[off]) for app, on, off in PAIRS}
+    return {app: common.loss_by_round(segments[on], segments[off]) for app, on, off in PAIRS}
 
 
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:

@@ -36,13 +36,6 @@ def summary(values: list[float]) -> dict[str, float]:
     return out
 
 
-def loss_by_round(on_rps: list[float], off_rps: list[float]) -> dict[str, float] | None:
-    """Throughput loss of `on` against `off`, round by round (both measured in the same round),
-    as a `summary`; None when no round has an `off` throughput to compare with."""
-    losses = [1 - a / b for a, b in zip(on_rps, off_rps, strict=True) if b > 0]
-    return summary(losses) if losses else None
-
-
 def describe(values: dict[str, float], fmt: str = ".2f") -> str:
     """A `summary` as one phrase: median M (rounds LO–HI; 95 % interval of the median A–B)."""
     interval = (

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench import common, peers, profile, stats
+from bench import common, peers, profile
 
 
 def _segment(cpu_us: float, requests: int = 100) -> common.Segment:
@@ -47,16 +47,6 @@ def test_round_ratios_pair_the_two_stacks_within_each_round() -> None:
     assert peers.round_ratios(segments) is None
 
 
-def test_median_interval_is_the_order_statistics_of_the_binomial_bound() -> None:
-    # n = 9: P(2 <= B <= 7) = 492/512 = 0.961 >= 0.95, P(3 <= B <= 6) = 0.82: x(2) and x(8)
-    assert stats.median_interval([9, 1, 8, 2, 7, 3, 6, 4, 5]) == (2, 8)
-    # n = 15: x(4) and x(12) (coverage 0.965; x(5)..x(11) would be 0.88)
-    assert stats.median_interval(list(range(1, 16))) == (4, 12)
-    assert stats.median_interval([1, 2, 3, 4, 5, 6]) == (1, 6)  # 62/64 = 0.969
-    assert stats.median_interval([1, 2, 3, 4, 5]) is None  # 30/32 = 0.94: too few
-    assert stats.median_interval(list(range(1, 10)), confidence=0.8) == (3, 7)
-
-
 def test_round_ratios_carry_the_median_interval_when_there_are_enough_rounds() -> None:
     base = [_segment(1000)] * 9
     segments = {
@@ -92,15 +82,8 @@ def test_throughput_loss_is_taken_round_by_round_with_its_interval() -> None:
     )
     assert got["official"] is not None
     assert got["official"]["median"] == pytest.approx(0.1)
-    assert stats.loss_by_round([10.0], [0.0]) is None  # no off throughput: nothing to compare
-
-
-def test_round_figures_read_as_median_range_and_interval() -> None:
-    assert stats.describe(stats.summary([0.4, 0.5, 0.6])) == "median 0.50 (rounds 0.40–0.60)"
-    six = stats.summary([0.01, 0.02, 0.0, 0.03, 0.01, 0.02])
-    assert stats.describe(six, ".1%") == (
-        "median 1.5% (rounds 0.0%–3.0%; 95 % interval of the median 0.0%–3.0%)"
-    )
+    # no off throughput in any round: nothing to compare
+    assert common.loss_by_round([_rps(10.0)], [_rps(0.0)]) is None
 
 
 def test_per_request_counts_normalise_by_every_request_sent() -> None:

@@ -111,8 +111,8 @@ def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: 
 
 
 def test_export_schedules_reach_the_queues() -> None:
-    """OTEL_BSP_* (spans) and OTEL_BLRP_* (log records) are parsed once, here, per signal as
-    the SDK reads them, and the export queues use them."""
+    """OTEL_BSP_* (spans) and OTEL_BLRP_* (log records) are parsed once, here, per signal with
+    the SDK's names and defaults, and the export queues use them."""
     from genai_telemetry import logs, tracing
 
     env = {
