@@ -1,11 +1,11 @@
 """The export queue of ended spans and log records: bounded, never blocking the request path.
 
 A request only appends to a deque (atomic under the GIL: no lock, no condition variable on the
-request path) and, when a full batch is waiting, sets an event. One daemon thread per queue
-wakes on that event (and exports full batches) or every `delay_s` (and exports everything),
-prepares each item (span redaction runs here, off the request path) and hands batches to an
-OpenTelemetry exporter (`SpanExporter` /
-`LogRecordExporter`: the official OTLP/HTTP ones with our encoder, or any test exporter).
+request path) and, when a full batch (or half a queue) is waiting, sets an event. One daemon
+thread per queue wakes on that event (and exports full batches) or every `delay_s` (and exports
+everything), prepares each item (span redaction runs here, off the request path) and hands
+batches to an OpenTelemetry exporter (`SpanExporter` / `LogRecordExporter`: the official
+OTLP/HTTP ones with our encoder, or any test exporter).
 A full queue drops new items and counts them; a failing or hanging exporter costs the worker
 thread only, bounded by the exporter's own timeout (a flush or shutdown waits for it no longer
 than its own deadline). A forked child process gets its own queue and worker.
@@ -57,6 +57,9 @@ class ExportQueue(Generic[T]):
         self.what = what
         self.max_queue = max(1, max_queue)
         self.batch = max(1, min(batch, self.max_queue))
+        # The worker wakes by the time the queue is half full, even when a batch would fill it:
+        # woken only once full, every item pushed before it runs would be dropped.
+        self._wake_at = min(self.batch, max(1, self.max_queue // 2))
         self.delay_s = max(0.001, delay_s)
         self.prepare = prepare
         self.dropped = 0
@@ -111,7 +114,7 @@ class ExportQueue(Generic[T]):
             self._drop()
             return
         queue.append(item)
-        if len(queue) >= self.batch:
+        if len(queue) >= self._wake_at:
             self._wake.set()
 
     def _drop(self) -> None:

@@ -67,6 +67,18 @@ def test_a_full_batch_wakes_the_worker_before_the_delay() -> None:
     assert exporter.items == [0, 1, 2]
 
 
+def test_half_a_queue_wakes_the_worker_when_a_batch_would_fill_it() -> None:
+    """Woken only once the queue is full, the worker would find it full: every item pushed
+    before it ran would be dropped (a burst into OTEL_BLRP_MAX_QUEUE_SIZE=64 lost log records)."""
+    exporter = Recorder()
+    queue = _queue(exporter, max_queue=8, batch=8)
+    for i in range(4):
+        queue.push(i)
+    assert exporter.entered.wait(10), "half a queue waited for the 60-s delay"
+    queue.shutdown()
+    assert exporter.items == [0, 1, 2, 3]
+
+
 def test_woken_by_a_full_batch_it_exports_full_batches_only() -> None:
     """As the SDK's batch processors: a wake-up by a full batch sends no small remainder (one
     HTTP request each); the remainder goes with the next batch, the timer or a flush."""
