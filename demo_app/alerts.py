@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from demo_app.api.jsontypes import JsonInt, Timestamp
+from demo_app.api.jsontypes import JSON_SAFE_INT_MAX, JsonInt, JsonText, Timestamp
 from demo_app.config import TierLimit
 from demo_app.ratelimit import TokenBucket
 
@@ -40,26 +40,26 @@ class WebhookAlert(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[JsonText, JsonText]
+    annotations: dict[JsonText, JsonText] = Field(default_factory=dict)
     startsAt: Timestamp
     endsAt: Timestamp | None = None
-    generatorURL: str = ""
-    fingerprint: str = Field(default="", max_length=64)
+    generatorURL: JsonText = ""
+    fingerprint: JsonText = Field(default="", max_length=64)
 
 
 class WebhookPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     version: Literal["4"]
-    groupKey: str = ""
-    truncatedAlerts: JsonInt = Field(default=0, ge=0)
+    groupKey: JsonText = ""
+    truncatedAlerts: JsonInt = Field(default=0, ge=0, le=JSON_SAFE_INT_MAX)
     status: Literal["firing", "resolved"]
-    receiver: str = Field(min_length=1, max_length=256)
-    groupLabels: dict[str, str] = Field(default_factory=dict)
-    commonLabels: dict[str, str] = Field(default_factory=dict)
-    commonAnnotations: dict[str, str] = Field(default_factory=dict)
-    externalURL: str = ""
+    receiver: JsonText = Field(min_length=1, max_length=256)
+    groupLabels: dict[JsonText, JsonText] = Field(default_factory=dict)
+    commonLabels: dict[JsonText, JsonText] = Field(default_factory=dict)
+    commonAnnotations: dict[JsonText, JsonText] = Field(default_factory=dict)
+    externalURL: JsonText = ""
     alerts: list[WebhookAlert] = Field(max_length=MAX_ALERTS)
 
 

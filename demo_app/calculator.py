@@ -103,7 +103,10 @@ def _eval(node: ast.AST) -> Number:
 
 # A run of numbers, operators, parentheses and spaces that contains at least one operator
 # between two operands. Words like "what is" and the trailing "?" are not part of it.
-_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+# A number starts where no digit precedes it and its digits are never given back: a search
+# from every position inside a long run of digits would otherwise scan the run again each time
+# (0.3 s of event loop for a 4,000-digit question).
+_NUMBER = r"(?<!\d)(?:\d++(?:\.\d++)?+|\.\d++)"
 _CANDIDATE = re.compile(r"[\d.()+\-*/%×÷^\s]+")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _HAS_OPERATION = re.compile(

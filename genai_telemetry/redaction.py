@@ -8,7 +8,7 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
   redacted to the end of the text);
 - `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
-  passwords in URLs (`scheme://user:${PASSWORD}@host`);
+  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`);
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
@@ -54,7 +54,9 @@ _AUTH_HEADER = re.compile(
 )
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")
 _BASIC = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})")
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s/@\"']+)(@)")
+# The password runs to the LAST "@" before the host: real ones hold "/" and "@" unencoded
+# (drivers split at the last "@"). Bounded, so a long token cannot make the search quadratic.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s\"']{1,256})(@)")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
 _API_KEYS = re.compile(
     r"""

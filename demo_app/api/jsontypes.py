@@ -1,9 +1,11 @@
 """Field types that accept exactly what their JSON Schema says, under strict pydantic models.
 
 Strict models refuse coercions the schema does not allow ("5" for an integer, false for a
-number). Two cases need help: JSON Schema's `integer` includes integral numbers written with a
-fraction (`256.0`), which strict pydantic rejects; and timestamps arrive as RFC 3339 strings,
-which strict pydantic only parses from JSON text, not from the already-decoded body.
+number). Three cases need help: JSON Schema's `integer` includes integral numbers written with a
+fraction (`256.0`), which strict pydantic rejects; timestamps arrive as RFC 3339 strings,
+which strict pydantic only parses from JSON text, not from the already-decoded body; and JSON
+text may escape a lone surrogate (`"\\ud800"`), which is no Unicode text: kept, it breaks every
+later serialization of the value (a response, an OTLP attribute).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, TypeAdapter
+from pydantic import AfterValidator, BeforeValidator, TypeAdapter
 
 _DATETIME = TypeAdapter(datetime)
 
@@ -30,5 +32,20 @@ def _timestamp(value: Any) -> Any:
     raise ValueError("must be an RFC 3339 timestamp string")
 
 
+def _unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"not valid Unicode text (a lone surrogate at index {error.start})"
+        ) from None
+    return value
+
+
 JsonInt = Annotated[int, BeforeValidator(integral)]
+# A string that can be written back as UTF-8: what a value stored and served again must be.
+JsonText = Annotated[str, AfterValidator(_unicode)]
+# The largest integer every JSON reader holds exactly (I-JSON, RFC 7493): within an OTLP int64
+# attribute, and a schema maximum a float-based validator compares correctly.
+JSON_SAFE_INT_MAX = 2**53 - 1
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]

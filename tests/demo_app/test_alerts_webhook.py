@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -121,3 +123,28 @@ def test_invalid_payload_is_422_naming_the_field(
     r = client.post("/v1/alerts", headers=AUTH, json=copy.deepcopy(body))
     assert r.status_code == 422, r.text
     assert field in {d["field"] for d in r.json()["detail"]}, r.json()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b["alerts"][0]["labels"].update(alertname="\ud800"), "alerts.0.labels"),
+        (lambda b: b["alerts"][0]["annotations"].update({"\udfff": "x"}), "alerts.0.annotations"),
+        (lambda b: b.update(groupKey="g\ud83d"), "groupKey"),
+        (lambda b: b["commonLabels"].update(service="\udc00"), "commonLabels.service"),
+        (lambda b: b.update(truncatedAlerts=10**20), "truncatedAlerts"),
+    ],
+)
+def test_values_that_could_not_be_served_again_are_422(
+    client: httpx.Client, change: Callable[[dict], None], field: str
+) -> None:
+    """A lone surrogate (valid JSON, no Unicode text) or an integer beyond int64 was accepted,
+    then broke every GET /v1/alerts (500) and the OTLP attribute (a traceback on stdout)."""
+    body = payload("surrogates", [alert("Lone")])
+    change(body)
+    raw = json.dumps(body)  # ASCII with \\u escapes: the surrogate travels as JSON allows
+    headers = {**AUTH, "Content-Type": "application/json"}
+    r = client.post("/v1/alerts", headers=headers, content=raw)
+    assert r.status_code == 422, r.text
+    assert any(d["field"].startswith(field) for d in r.json()["detail"]), r.json()
+    assert client.get("/v1/alerts").status_code == 200
