@@ -81,7 +81,7 @@ class FaultProfile:
                 raise FaultProfileError(name, "must be a finite number")
             if not low <= value <= high:
                 raise FaultProfileError(
-                    name, f"must be between {low:g} and {high:g}, got {value:g}"
+                    name, f"must be between {low:g} and {high:g}, got {value!r}"
                 )
             object.__setattr__(self, name, float(value))
 

@@ -56,6 +56,8 @@ def test_from_mapping_is_a_full_profile_with_omitted_knobs_reset() -> None:
         ("output_token_multiplier", 1e308, "must be between 0 and 20, got 1e+308"),
         ("extra_ttft_seconds", 1e9, "must be between 0 and 120"),
         ("latency_multiplier", 20.5, "must be between 0 and 20"),
+        # The value as sent: rounded, it read "must be between 0 and 20, got 20".
+        ("latency_multiplier", 20.000000000000004, "got 20.000000000000004"),
         ("latency_multiplier", math.inf, "finite"),
         ("error_rate", math.nan, "finite"),
         ("error_rate", "0.5", "must be a number"),
