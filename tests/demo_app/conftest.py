@@ -76,9 +76,16 @@ def otlp_receiver() -> Iterator[OTLPReceiver]:
         yield receiver
 
 
+def nonce() -> str:
+    """A unique suffix the retrieval tokenizer always drops (6+ digits), so it never changes
+    which documents a question finds. A hex suffix did: an all-letter one ("cadcfdff", 3 in
+    10,000) is a word of its own and pushed a question's best score under the cut."""
+    return f"{uuid.uuid4().int % 10**12:012d}"
+
+
 def unique_question(topic: str = "How do I monitor time to first token") -> str:
     """A retrieval question that misses the response cache (unique suffix)."""
-    return f"{topic}? (case {uuid.uuid4().hex[:8]})"
+    return f"{topic}? (case {nonce()})"
 
 
 def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:

@@ -24,6 +24,7 @@ from demo_app.loadgen.driver import KEEPALIVE_EXPIRY_S
 from demo_app.providers.simulated import load_catalog
 from genai_telemetry import semconv as sc
 from harness.procs import Proc
+from tests.demo_app.conftest import nonce
 
 # Every chat model of the shipped simulated catalog (demo_app/providers/catalog.yaml).
 CHAT_MODELS = sorted(m.name for m in load_catalog()[0].values() if m.kind == "chat")
@@ -69,15 +70,13 @@ def test_random_labels_do_not_grow_series(start_app: Callable[..., Proc]) -> Non
         for feature in [*sc.FEATURES, "unknown-feature"]:
             for tier in [*sc.USER_TIERS, "unknown-tier"]:
                 body = {
-                    "question": f"{rng.choice(QUESTIONS[:4])}? {uuid.uuid4()}",
+                    "question": f"{rng.choice(QUESTIONS[:4])}? {nonce()}",
                     "model": model,
                     "feature": feature,
                     "user_tier": tier,
                 }
                 warmup.append(("/v1/chat", body))
-        warmup.append(
-            ("/v1/chat/stream", {"question": f"Why stream? {uuid.uuid4()}", "model": model})
-        )
+        warmup.append(("/v1/chat/stream", {"question": f"Why stream? {nonce()}", "model": model}))
     warmup += [
         ("/v1/chat", {"question": "What is 17 * 23?"}),
         ("/v1/chat/stream", {"question": "What is 17 * 23?"}),
@@ -100,7 +99,7 @@ def test_random_labels_do_not_grow_series(start_app: Callable[..., Proc]) -> Non
     bodies: list[tuple[str, dict]] = []
     for _ in range(1000):
         body = {
-            "question": f"{rng.choice(QUESTIONS)}? {uuid.uuid4().hex[:6]}",
+            "question": f"{rng.choice(QUESTIONS)}? {nonce()}",
             "model": random_value(CHAT_MODELS),
             "feature": random_value(list(sc.FEATURES)),
             "user_tier": random_value(list(sc.USER_TIERS)),
@@ -161,7 +160,7 @@ def _body(model: str | None, n: int, user: str | None = None) -> dict[str, str]:
     if model is None:
         body = {"question": f"What is {n} * 7?"}
     else:
-        body = {"question": f"How do burn rates work? ref {uuid.uuid4().hex[:8]}", "model": model}
+        body = {"question": f"How do burn rates work? ref {nonce()}", "model": model}
     if user is not None:
         body.update(user=user, conversation_id=f"conversation-{user}")
     return body
