@@ -8,13 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from demo_app.alerts import MAX_ALERTS, WebhookPayload, notification_summary
-from demo_app.api.deps import AdminState, WebhookState, errors, state_of
+from demo_app.api.deps import AdminState, BearerFirstRoute, WebhookState, errors, state_of
 from demo_app.api.errors import field_error
 from demo_app.api.schemas import AlertsAccepted, FaultProfileBody
 from demo_app.faults import FaultProfile, FaultProfileError
 
-admin_router = APIRouter(prefix="/admin")
-alerts_router = APIRouter()  # mounted only when ALERTS_WEBHOOK_TOKEN is set
+admin_router = APIRouter(prefix="/admin", route_class=BearerFirstRoute)
+# mounted only when ALERTS_WEBHOOK_TOKEN is set
+alerts_router = APIRouter(route_class=BearerFirstRoute)
 
 
 # --- Alertmanager webhook ------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from demo_app.providers.base import ProviderError
@@ -51,6 +52,10 @@ def field_error(field: str, reason: str, status: int = 422) -> APIError:
 # Upstream statuses that mean "this request cannot be served as asked" (too many tokens, prompt
 # beyond the context window, unknown model): the caller's problem → 422, not an outage.
 CLIENT_FAULT_STATUSES = frozenset({400, 404, 413, 422})
+# The caller hung up before its body arrived: nginx's and Prometheus' "client closed request".
+# Nothing reaches the caller; the status keeps it apart from bad input in the access log and the
+# HTTP metric (a 4xx: not the server's error).
+CLIENT_CLOSED_REQUEST = 499
 
 
 def provider_error(exc: ProviderError) -> APIError:
@@ -137,7 +142,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body(request, "validation_error", detail), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, ClientDisconnect):
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         if exc.status_code == 400:
             # FastAPI's "error parsing the body" (not UTF-8, nested too deep, a number too
             # long to convert): the same 422 as any other malformed body.

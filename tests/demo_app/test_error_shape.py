@@ -8,6 +8,10 @@ catalog's models as the only accepted `model` values.
 
 from __future__ import annotations
 
+import json
+import socket
+import time
+import uuid
 from typing import Any
 
 import httpx
@@ -97,3 +101,38 @@ def test_model_is_an_enum_of_the_catalog(client: httpx.Client, spec: dict[str, A
     for name in enum:
         r = client.post("/v1/chat", json={"question": "What is 2+2?", "model": name})
         assert r.status_code == 200, (name, r.text[:200])
+
+
+def test_a_client_that_hangs_up_mid_body_is_499_not_bad_input(shared_app: Any) -> None:
+    """Half a body, then the connection closes: nothing can be answered, and it was not bad
+    input. The access log and the HTTP metric say 499 (client closed request), never 422."""
+
+    def count(status: str) -> float:
+        metrics = httpx.get(shared_app.url + "/metrics", timeout=10).text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("http_server_request_duration_seconds_count{")
+            and 'http_route="/v1/feedback"' in line
+            and f'http_response_status_code="{status}"' in line
+        )
+
+    before = {status: count(status) for status in ("422", "499")}
+    request_id = f"hang-up-{uuid.uuid4().hex[:12]}"
+    head = (
+        f"POST /v1/feedback HTTP/1.1\r\nHost: test\r\nX-Request-ID: {request_id}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", shared_app.port), timeout=10) as sock:
+        sock.sendall(head.encode() + b'{"request_id": "abc", "thu')
+
+    def logged() -> list[dict[str, Any]]:
+        lines = shared_app.log_path.read_text().splitlines()
+        return [json.loads(x) for x in lines if request_id in x and '"http_request"' in x]
+
+    deadline = time.monotonic() + 10
+    while not logged() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [line["status"] for line in logged()] == [499]
+    assert count("499") == before["499"] + 1
+    assert count("422") == before["422"]

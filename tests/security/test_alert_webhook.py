@@ -34,6 +34,8 @@ from harness.procs import (
 )
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+# JSON of the wrong shape, malformed JSON, and bytes that are not UTF-8.
+INVALID_BODIES = (b'{"alerts": "x", "receiver": "intruder"}', b'{"alerts": [', b"\xff\xfe{")
 
 
 def alert(name: str = "Watchdog", **labels: str) -> dict[str, Any]:
@@ -80,12 +82,15 @@ def test_not_mounted_without_a_token(procs: Callable[..., Proc]) -> None:
     ],
 )
 def test_credential_is_required(app: Proc, headers: dict[str, str], status: int) -> None:
-    # The body is invalid too: without credentials it is not even looked at.
-    r = httpx.post(app.url + "/v1/alerts", json={"alerts": "x"}, headers=headers, timeout=10)
-    assert r.status_code == status, r.text
-    assert r.json()["detail"][0]["field"] == "Authorization"
-    if status == 401:
-        assert r.headers["www-authenticate"] == "Bearer"
+    # The body is invalid too: without credentials it is not even looked at, whether it is
+    # JSON of the wrong shape or no JSON at all (FastAPI decodes a body before dependencies).
+    for body in INVALID_BODIES:
+        sent = {**headers, "Content-Type": "application/json"}
+        r = httpx.post(app.url + "/v1/alerts", content=body, headers=sent, timeout=10)
+        assert r.status_code == status, (body, r.text)
+        assert r.json()["detail"][0]["field"] == "Authorization"
+        if status == 401:
+            assert r.headers["www-authenticate"] == "Bearer"
     stored = httpx.get(app.url + "/v1/alerts", timeout=10).json()
     assert not [a for a in stored["alerts"] if a["receiver"] == "intruder"]
 

@@ -74,9 +74,16 @@ def test_admin_api_requires_the_exact_bearer_token(app_with_token: Proc) -> None
     assert basic.status_code == 401
     ok = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
     assert ok.status_code == 200, ok.text
-    # A rejected PUT changes nothing.
+    # A rejected PUT changes nothing, and says nothing about the body before the credential:
+    # malformed JSON without a token is 401/403 too, not 422.
     put = httpx.put(url, json={"error_rate": 1.0}, headers={"Authorization": "Bearer no"})
     assert put.status_code == 403
+    for auth, status in (({}, 401), ({"Authorization": "Bearer no"}, 403)):
+        headers = {**auth, "Content-Type": "application/json"}
+        for body in (b'{"error_rate": ', b"\xff{", b'{"error_rate": "high"}'):
+            r = httpx.put(url, content=body, headers=headers, timeout=10)
+            assert r.status_code == status, (auth, body, r.text)
+            assert r.json()["detail"][0]["field"] == "Authorization", r.text
     profile = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).json()
     assert profile["error_rate"] == 0
 
