@@ -15,7 +15,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay;
   numbers after token/session-like names stay (they are counts);
 - `email`, `card_number` (13–19 digits with a card-network prefix that pass the Luhn check, also
-  followed by punctuation), `iban` (mod-97 check), `us_ssn`, `phone_number`.
+  followed by punctuation; not inside a word, and in groups only as cards group them, so hex
+  ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
 
 Patterns are deliberately a little greedy: a false positive costs a word in a log line, a false
 negative leaks a credential into a log store with 30-day retention. tests/demo_app/
@@ -96,8 +97,13 @@ _KEY_VALUE = re.compile(
     """
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
-# Digit runs, not inside a longer number ("1.4111…" or "…1111.5" are decimals, "…1111." is not).
-_CARD_CANDIDATE = re.compile(r"(?<!\d)(?<!\d[.,])[2-6](?:[ -]?\d){12,18}(?!\d)(?![.,]\d)")
+# Digit runs, not inside a longer number ("1.4111…" or "…1111.5" are decimals, "…1111." is not)
+# nor inside a word: trace, span and request ids and UUIDs are hex, and 1 in 1,000 trace ids
+# holds a Luhn-valid run of 13+ digits between letters ("…4b948a34054847598346").
+_CARD_CANDIDATE = re.compile(
+    r"(?<![0-9A-Za-z])(?<!\d[.,])[2-6](?:[ -]?\d){12,18}(?![0-9A-Za-z])(?![.,]\d)"
+)
+_CARD_GROUPS = re.compile(r"\d{4}(?:[ -]\d{1,6})+")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _PHONE = re.compile(
@@ -216,10 +222,16 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _cards(match: re.Match[str]) -> str:
-    digits = match.group(0).replace(" ", "").replace("-", "")
+    text = match.group(0)
+    digits = text.replace(" ", "").replace("-", "")
+    # Written in groups, a card starts with 4 digits and no group is longer than 6 (4-4-4-4,
+    # Amex 4-6-5); a UUID's groups are 8-4-4-4-12.
+    grouped = len(digits) != len(text)
+    if grouped and _CARD_GROUPS.fullmatch(text) is None:
+        return text
     if 13 <= len(digits) <= 19 and luhn_valid(digits):
         return _tag("card_number")
-    return match.group(0)
+    return text
 
 
 def iban_valid(text: str) -> bool:
