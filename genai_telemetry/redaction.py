@@ -8,7 +8,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
   redacted to the end of the text);
 - `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
-  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`);
+  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`), the path of Slack,
+  Discord and Teams incoming-webhook URLs;
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
@@ -80,9 +81,30 @@ _API_KEYS = re.compile(
       | SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}  # SendGrid
       | AccountKey=[A-Za-z0-9+/]{20,}={0,2}       # Azure storage connection string
       | SharedAccessKey=[A-Za-z0-9+/]{20,}={0,2}  # Azure Service Bus / Event Hubs
+      | gsk_[A-Za-z0-9]{40,}                      # Groq
+      | xai-[A-Za-z0-9]{40,}                      # xAI
+      | pplx-[A-Za-z0-9]{40,}                     # Perplexity
+      | r8_[A-Za-z0-9]{30,}                       # Replicate
+      | pcsk_[A-Za-z0-9]{4,}_[A-Za-z0-9]{40,}     # Pinecone
+      | api_org_[A-Za-z0-9]{30,}                  # Hugging Face organisation
+      | dapi[0-9a-f]{32}(?:-[0-9]+)?              # Databricks
+      | hv[sbr]\.[A-Za-z0-9_\-]{24,}              # HashiCorp Vault
+      | do[por]_v1_[0-9a-f]{64}                   # DigitalOcean
+      | shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}        # Shopify
+      | GenieKey\s+[0-9a-f]{8}-[0-9a-f-]{27}      # Opsgenie (Authorization scheme)
+      | [0-9]{8,10}:AA[A-Za-z0-9_\-]{33}          # Telegram bot token
     )
     """,
     re.VERBOSE,
+)
+# Incoming-webhook URLs whose path is the credential (Alertmanager receivers, chat-ops): the
+# host stays, the path goes.
+_WEBHOOK_URL = re.compile(
+    r"""(?ix)\b(
+        hooks\.slack\.com/(?:services|workflows|triggers)/
+      | discord(?:app)?\.com/api/webhooks/
+      | [a-z0-9-]+\.webhook\.office\.com/webhookb2/
+    )[A-Za-z0-9/_@\-]{20,}"""
 )
 # `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. The
 # value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
@@ -135,6 +157,7 @@ _KEY_QUALIFIERS = frozenset(
     {
         *("api", "access", "account", "private", "secret", "signing", "master", "shared"),
         *("encryption", "client", "subscription", "license", "auth", "session", "ssh", "app"),
+        *("routing", "integration", "service"),  # PagerDuty's routing_key / service_key
     }
 )
 # A last word that makes the name describe a secret rather than hold one (token_type,
@@ -270,6 +293,7 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guar
     (_BASIC, _basic, _has_lower("basic")),
     (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
     (_JWT, _tag("jwt"), _has("eyJ")),
+    (_WEBHOOK_URL, lambda m: m.group(1) + _tag("credential"), _has_lower("hook")),
     (_API_KEYS, _tag("api_key"), None),
     (_EMAIL, _tag("email"), _has("@")),
     (_CARD_CANDIDATE, _cards, lambda text, lower: _DIGIT_RUN.search(text) is not None),
@@ -282,11 +306,11 @@ _KEY_VALUE_SEPARATORS = (":", "=", "%3")
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
 # What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
 # "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; jwt →
-# "eyJ"; api keys → one of their prefixes; key=value → ":", "=" or "%3" AND a word of
-# `_KEY_WORDS` (every name `secret_name` accepts contains one); card → a 13-digit run; IBAN, SSN
-# and phone → 9+ digits and their own pattern. Non-ASCII text (Unicode digits, Unicode case
-# folding) always takes the full path. tests/demo_app/test_redaction.py checks the precheck
-# against the patterns.
+# "eyJ"; webhook URLs → "hook" (any case); api keys → one of their prefixes; key=value → ":",
+# "=" or "%3" AND a word of `_KEY_WORDS` (every name `secret_name` accepts contains one); card →
+# a 13-digit run; IBAN, SSN and phone → 9+ digits and their own pattern. Non-ASCII text
+# (Unicode digits, Unicode case folding) always takes the full path.
+# tests/demo_app/test_redaction.py checks the precheck against the patterns.
 _NEEDLES = (
     "@",
     "eyJ",
@@ -302,6 +326,8 @@ _NEEDLES = (
 )
 _NEEDLES += ("hf_", "_live_", "_test_", "AIza", "ya29.")
 _NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG.", "PRIVATE KEY")
+_NEEDLES += ("gsk_", "xai-", "pplx-", "r8_", "pcsk_", "api_org_", "dapi", "hvs.", "hvb.", "hvr.")
+_NEEDLES += ("_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "GenieKey", ":AA")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
 _NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
@@ -338,7 +364,7 @@ def _may_need_redaction(text: str) -> bool:
     if _NEEDLE.search(text) is not None:
         return True
     lower = text.lower()
-    if "bearer" in lower or "authori" in lower:
+    if "bearer" in lower or "authori" in lower or "hook" in lower:
         return True
     if "basic" in lower and _BASIC.search(text) is not None:
         return True
