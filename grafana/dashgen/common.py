@@ -29,6 +29,11 @@ ALERTMANAGER_DATASOURCE_NAME = "Alertmanager"
 # trace/span ids from the active span, every other field as a log attribute. Loki's OTLP ingest
 # makes service.name the index label `service_name` and stores everything else as structured
 # metadata (dots → underscores), filtered with `| name="value"` after the stream selector.
+def service() -> str:
+    """The watched service's name (genai-obs.yaml `service_name`), for panel text."""
+    return current().service_name
+
+
 def log_stream() -> str:
     """The watched service's OTLP logs (service_name from genai-obs.yaml)."""
     return f'{{service_name="{current().service_name}"}}'

@@ -58,10 +58,10 @@ def quality_score() -> float:
 
 # Read lazily through module attributes (limits.LATENCY_S …).
 _LAZY: dict[str, Callable[[], float]] = {
-    "LATENCY_S": lambda: _histogram_threshold("rag-api-latency"),  # /v1/chat faster is good
+    "LATENCY_S": lambda: _histogram_threshold("chat-latency"),  # /v1/chat faster is good
     "TTFT_S": lambda: _histogram_threshold("llm-ttft"),  # first streamed chunk before is good
     "QUALITY_SCORE": quality_score,  # faithfulness above this is good
-    "AVAILABILITY_BUDGET": lambda: budget("rag-api-availability"),
+    "AVAILABILITY_BUDGET": lambda: budget("chat-availability"),
     "CHAT_ERROR_BUDGET": lambda: budget("llm-chat-success"),
     "QUALITY_BUDGET": lambda: budget("rag-answer-quality"),
     "ERROR_RATIO_ALERT": lambda: _alert("LLMErrorRatioHigh"),

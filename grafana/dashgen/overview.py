@@ -41,7 +41,7 @@ def right_now(d: core.Dashboard) -> None:
         core.stat(
             "Error % (5xx)",
             "Share of chat API requests answered 5xx: what the availability SLO "
-            f"({limits.pct(limits.objective('rag-api-availability'))}) counts. "
+            f"({limits.pct(limits.objective('chat-availability'))}) counts. "
             "Provider failures map to 502/503/504; our own rate limiter (429) is not an error.",
             prom(ratio(sum_rate(HTTP_COUNT, five_xx), sum_rate(HTTP_COUNT, chat_routes()))),
             "percentunit",
@@ -118,7 +118,8 @@ def right_now_spend(d: core.Dashboard) -> None:
         ),
         core.stat(
             "Error budget left (worst SLO)",
-            "Smallest remaining error budget over all rag-api SLOs for the 30-day period "
+            f"Smallest remaining error budget over all {common.service()} SLOs for the 30-day "
+            "period "
             "(slo:error_budget_remaining:ratio; below 0 the SLO is already missed). Details on the "
             "SLO dashboard.",
             prom(
@@ -309,7 +310,8 @@ def logs_and_alerts(d: core.Dashboard) -> None:
     d.add(
         core.logs(
             "Recent errors and warnings (logs)",
-            "rag-api log lines with severity ERROR or WARNING from Loki (failed chats, unpriced "
+            f"{common.service()} log lines with severity ERROR or WARNING from Loki (failed "
+            "chats, unpriced "
             "models, fault changes). Expand a line and use the trace_id link to open its trace.",
             common.error_logs(),
             w=12,
@@ -360,7 +362,7 @@ def build() -> core.Json:
         common.OVERVIEW,
         ROWS,
         description="Home: traffic, errors, latency, time to first token, tokens, cost and alerts "
-        "of the rag-api LLM service.",
+        f"of the {common.service()} LLM service.",
         tags=["llm", "home"],
         variables=[
             *common.model_variables(),

@@ -230,7 +230,8 @@ def build() -> core.Json:
     return common.render(
         common.SLOS,
         ROWS,
-        description="Service level objectives of rag-api: SLI over the 30-day period, objective, "
+        description=f"Service level objectives of {common.service()}: SLI over the 30-day "
+        "period, objective, "
         "error budget left, burn rate per alert window, event volume and SLO alerts. Built on the "
         "generated slo:* recording rules.",
         tags=["llm", "slo"],

@@ -31,13 +31,15 @@ def trace_tables(d: core.Dashboard) -> None:
     d.add(
         core.trace_table(
             "Failed traces",
-            "Recent traces of rag-api with a span in error status. Click a trace ID to open the "
+            f"Recent traces of {common.service()} with a span in error status. Click a trace ID "
+            "to open the "
             "waterfall; from a span, jump to its logs.",
             f"{{ {SERVICE} && status = error }}",
         ),
         core.trace_table(
             f"Slow traces (> {limits.LATENCY_S:g} s)",
-            f"Recent rag-api traces with a span longer than {SLOW}: the latency SLO threshold.",
+            f"Recent {common.service()} traces with a span longer than {SLOW}: the latency SLO "
+            "threshold.",
             f"{{ {SERVICE} && duration > {SLOW} }}",
         ),
     )
@@ -99,7 +101,8 @@ def span_metrics(d: core.Dashboard) -> None:
     d.add(
         core.timeseries(
             "Span calls per second by span name",
-            "Spans per second per operation name for rag-api (traces_spanmetrics_calls_total).",
+            f"Spans per second per operation name for {common.service()} "
+            "(traces_spanmetrics_calls_total).",
             [prom(sum_rate(CALLS, SPAN, by=BY_SPAN), "{{span_name}}")],
             "ops",
             w=8,
@@ -155,7 +158,8 @@ def logs_row(d: core.Dashboard) -> None:
     d.add(
         core.logs(
             "Logs with trace links",
-            "rag-api log lines written while serving a request (they carry trace_id). Expand a "
+            f"{common.service()} log lines written while serving a request (they carry "
+            "trace_id). Expand a "
             "line: the trace_id field links to the trace in Tempo.",
             common.traced_logs(),
             w=16,
@@ -163,7 +167,8 @@ def logs_row(d: core.Dashboard) -> None:
         ),
         core.timeseries(
             "Log lines per level",
-            "rag-api log lines per second by severity (Loki metric query): a burst of errors or "
+            f"{common.service()} log lines per second by severity (Loki metric query): a burst "
+            "of errors or "
             "warnings usually comes with an incident.",
             [loki(common.log_rate_by_level(), "{{severity_text}}")],
             "suffix:lines/s",

@@ -129,14 +129,14 @@ def _render(data: Path) -> tuple[str, str]:
 
 def test_templates_render_for_a_person_on_call() -> None:
     title, text = _render(NOTIFICATION)
-    assert title == "[FIRING:1] SLOFastBurn · rag-api · SLO rag-api-availability (page)"
+    assert title == "[FIRING:1] SLOFastBurn · rag-api · SLO chat-availability (page)"
     lines = text.splitlines()
-    assert lines[0] == "🔥 SLO rag-api-availability of rag-api is burning its error budget fast"
+    assert lines[0] == "🔥 SLO chat-availability of rag-api is burning its error budget fast"
     assert "33.33× faster" in lines[1]
     assert "Since: 2026-11-27 03:04 UTC" in lines
     assert any(line.startswith("Runbook: https://") for line in lines)
     assert (
-        "Dashboard: http://localhost:3000/d/llm-slos?var-service=rag-api&var-slo=rag-api-availability"
+        "Dashboard: http://localhost:3000/d/llm-slos?var-service=rag-api&var-slo=chat-availability"
         in lines
     )
     assert "✅ An earlier burn" in lines
@@ -178,7 +178,7 @@ def test_inhibition_on_a_real_alertmanager(tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     with start_alertmanager(tmp_path, rewrite={WEBHOOK: dead}) as am:
         page = _alert(
-            alertname="SLOFastBurn", severity="page", service="rag-api", slo="rag-api-availability"
+            alertname="SLOFastBurn", severity="page", service="rag-api", slo="chat-availability"
         )
         alerts = [
             page,
@@ -186,7 +186,7 @@ def test_inhibition_on_a_real_alertmanager(tmp_path: Path) -> None:
                 alertname="SLOSlowBurn",
                 severity="ticket",
                 service="rag-api",
-                slo="rag-api-availability",
+                slo="chat-availability",
             ),
             _alert(alertname="SLOSlowBurn", severity="ticket", service="rag-api", slo="llm-ttft"),
             _alert(
@@ -207,7 +207,7 @@ def test_inhibition_on_a_real_alertmanager(tmp_path: Path) -> None:
         assert r.status_code == 200, r.text
         s = _statuses(am.url, len(alerts))
         # a page inhibits the ticket of the same service and SLO, and only that one
-        assert s[("SLOSlowBurn", "rag-api", "rag-api-availability")]
+        assert s[("SLOSlowBurn", "rag-api", "chat-availability")]
         assert not s[("SLOSlowBurn", "rag-api", "llm-ttft")]
         # a page without an slo label does not mute slo-less tickets of its service
         assert not s[("LLMCostSpike", "rag-api", "")]
@@ -216,7 +216,7 @@ def test_inhibition_on_a_real_alertmanager(tmp_path: Path) -> None:
         assert s[("OtelCollectorExportFailing", "otel-collector", "")]
         assert not s[("TargetDown", "otel-collector", "")]
         assert not s[("LokiIngestionErrors", "loki", "")]
-        assert not s[("SLOFastBurn", "rag-api", "rag-api-availability")]
+        assert not s[("SLOFastBurn", "rag-api", "chat-availability")]
 
         # rag-api itself goes down: its tickets are muted, its pages are not
         down = _alert(alertname="TargetDown", severity="ticket", service="rag-api")
@@ -224,7 +224,7 @@ def test_inhibition_on_a_real_alertmanager(tmp_path: Path) -> None:
         s = _statuses(am.url, len(alerts) + 1)
         assert s[("SLIMetricsAbsent", "rag-api", "")]
         assert s[("LLMCostSpike", "rag-api", "")]
-        assert not s[("SLOFastBurn", "rag-api", "rag-api-availability")]
+        assert not s[("SLOFastBurn", "rag-api", "chat-availability")]
         assert not s[("LLMErrorRatioHigh", "rag-api", "")]
 
 
@@ -237,7 +237,7 @@ def test_pages_of_one_service_are_one_incident(tmp_path: Path) -> None:
             _alert(alertname="LLMErrorRatioHigh", severity="page", service="rag-api",
                    gen_ai_request_model="gpt-4o-mini"),
             _alert(alertname="SLOFastBurn", severity="page", service="rag-api",
-                   slo="rag-api-availability"),
+                   slo="chat-availability"),
             _alert(alertname="SLOFastBurn", severity="page", service="rag-api",
                    slo="llm-chat-success"),
             _alert(alertname="SLOFastBurn", severity="page", service="checkout", slo="checkout"),

@@ -45,12 +45,12 @@ def payload(receiver: str, alerts: list[dict], status: str = "firing") -> dict:
 
 def test_webhook_stores_and_logs_each_alert(client: httpx.Client, shared_app: Proc) -> None:
     receiver = f"page-{uuid.uuid4().hex[:6]}"
-    burn = alert("SLOFastBurn", severity="page", slo="rag-api-availability")
+    burn = alert("SLOFastBurn", severity="page", slo="chat-availability")
     errors = alert("LLMErrorRatioHigh", severity="page")
     r = client.post("/v1/alerts", headers=AUTH, json=payload(receiver, [burn, errors]))
     assert r.status_code == 200, r.text
     assert r.json() == {"accepted": 2}
-    resolved = alert("SLOFastBurn", status="resolved", severity="page", slo="rag-api-availability")
+    resolved = alert("SLOFastBurn", status="resolved", severity="page", slo="chat-availability")
     resolved["fingerprint"] = burn["fingerprint"]
     client.post("/v1/alerts", headers=AUTH, json=payload(receiver, [resolved], status="resolved"))
 
@@ -61,7 +61,7 @@ def test_webhook_stores_and_logs_each_alert(client: httpx.Client, shared_app: Pr
         ("SLOFastBurn", "firing"),
     ]
     first = stored[-1]
-    assert first["severity"] == "page" and first["slo"] == "rag-api-availability"
+    assert first["severity"] == "page" and first["slo"] == "chat-availability"
     assert first["service"] == "rag-api" and first["fingerprint"] == burn["fingerprint"]
     assert first["receiver"] == receiver
     assert first["labels"]["alertname"] == "SLOFastBurn"

@@ -120,7 +120,7 @@ def test_history_names_the_slos_whose_events_the_sample_lacks() -> None:
     slos = load_spec().slos
     every_total = {name for s in slos for name in metric_names(s.sli.total("5m"))}
     assert slos_without_history(every_total) == []
-    assert {"rag-user-satisfaction", "rag-api-availability"} <= set(slos_without_history([]))
+    assert {"rag-user-satisfaction", "chat-availability"} <= set(slos_without_history([]))
     without_feedback = every_total - {"llm_user_feedback_total"}
     assert slos_without_history(without_feedback) == ["rag-user-satisfaction"]
 

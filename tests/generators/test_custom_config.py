@@ -86,7 +86,7 @@ def test_rules_follow_the_config(out: Path) -> None:
     production = yaml.safe_load(CONFIG_PATH.read_text())["profiles"]["production"]["for"]
     names = {p.name for p in (out / "prometheus" / "rules").glob("*.yml")}
     assert "slo-rag-answer-quality.yml" not in names, "an SLO on rag-api extras without extras"
-    assert {"slo-llm-chat-success.yml", "slo-rag-api-availability.yml"} <= names
+    assert {"slo-llm-chat-success.yml", "slo-chat-availability.yml"} <= names
     for rule in _rules(out):
         name = rule.get("alert") or rule.get("record")
         assert not _app_selectors_carry_the_service(rule["expr"]), (name, rule["expr"])
@@ -124,6 +124,19 @@ def test_dashboards_follow_the_config(out: Path) -> None:
     assert "(`acme-llm-overview`)" in (out / "docs" / "dashboards.md").read_text()
     overview = json.loads((directory / "acme-llm-overview.json").read_text())
     assert all(link["url"].startswith("/d/acme-") for link in overview["links"][1:])
+
+
+def test_panel_text_names_the_watched_service(out: Path) -> None:
+    """Descriptions say my-llm-app where they speak of the service; "rag-api" is left only
+    where a panel reads rag-api's own extras (its feedback index)."""
+    dashboards = dashlib.load(out / "grafana" / "dashboards")
+    texts = [d.get("description", "") for d in dashboards.values()]
+    texts += [p.get("description", "") for d in dashboards.values() for p in dashlib.all_panels(d)]
+    home = "Home: traffic, errors, latency, time to first token, tokens, cost and alerts of the "
+    assert any(t.startswith(home + "my-llm-app LLM service.") for t in texts)
+    assert sum("my-llm-app" in t for t in texts) >= 8
+    left = [t for t in texts if "rag-api" in t and "rag-api's recent" not in t]
+    assert left == [], left
 
 
 # Series as the OpenAI instrumentation (2.4b0) reports them through a collector: the provider in

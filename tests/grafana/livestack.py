@@ -214,8 +214,8 @@ def start(tmp_path: Path) -> LiveStack:
         drive_traffic(app, stack.statuses)
         # Scrapes after the last request, and rule evaluations on top of them.
         time.sleep(3)
-        _wait_for(stack, 'slo:burn_rate:rate5m{slo="rag-api-availability"} > 0', 20)
-        _wait_for(stack, 'slo:error_budget_remaining:ratio{slo="rag-api-availability"} < 1', 20)
+        _wait_for(stack, 'slo:burn_rate:rate5m{slo="chat-availability"} > 0', 20)
+        _wait_for(stack, 'slo:error_budget_remaining:ratio{slo="chat-availability"} < 1', 20)
         # the burn alerts' annotations need an active alert: the fast-burn page goes pending on
         # the fault phases (the slow-burn ticket waits for a day of history)
         _wait_for(stack, 'ALERTS{alertname=~"SLOFastBurn|SLOSlowBurn"}', 20)

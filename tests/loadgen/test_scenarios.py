@@ -139,12 +139,12 @@ def test_unknown_scenario_lists_valid_names() -> None:
 
 
 def test_alert_refs() -> None:
-    ref = AlertRef.parse("SLOFastBurn{slo=rag-api-latency}")
-    assert ref.name == "SLOFastBurn" and dict(ref.labels) == {"slo": "rag-api-latency"}
-    assert ref.matches({"alertname": "SLOFastBurn", "slo": "rag-api-latency", "x": "y"})
+    ref = AlertRef.parse("SLOFastBurn{slo=chat-latency}")
+    assert ref.name == "SLOFastBurn" and dict(ref.labels) == {"slo": "chat-latency"}
+    assert ref.matches({"alertname": "SLOFastBurn", "slo": "chat-latency", "x": "y"})
     assert not ref.matches({"alertname": "SLOFastBurn", "slo": "llm-ttft"})
     assert AlertRef.parse('A{b="c"}') == AlertRef("A", (("b", "c"),))
-    assert str(ref) == "SLOFastBurn{slo=rag-api-latency}"
+    assert str(ref) == "SLOFastBurn{slo=chat-latency}"
     with pytest.raises(ValueError):
         AlertRef.parse("not an alert")
 

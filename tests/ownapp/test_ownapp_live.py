@@ -107,14 +107,14 @@ def test_cost_panels_work_from_standard_token_usage(faulty: Outcome) -> None:
 def test_chat_success_slo_rules_produce_series(which: str, request: pytest.FixtureRequest) -> None:
     outcome: Outcome = request.getfixturevalue(which)
     assert outcome.slos["llm-chat-success"], outcome.slos
-    assert outcome.slos["rag-api-availability"], outcome.slos
+    assert outcome.slos["chat-availability"], outcome.slos
 
 
 def test_error_alerts_fire_under_injected_errors(faulty: Outcome) -> None:
     # Pending or firing: the expression is true; `for:` (2m) is not waited for here.
     assert "LLMErrorRatioHigh" in faulty.alerts, faulty.alerts
     assert "llm-chat-success" in faulty.alerts.get("SLOFastBurn", set()), faulty.alerts
-    assert "rag-api-availability" in faulty.alerts["SLOFastBurn"], faulty.alerts
+    assert "chat-availability" in faulty.alerts["SLOFastBurn"], faulty.alerts
 
 
 def test_error_alerts_silent_without_errors(healthy: Outcome) -> None:
@@ -133,7 +133,7 @@ def test_rate_limit_alert_fires_under_429s(faulty: Outcome) -> None:
 
 
 def test_latency_slo_threshold_is_not_a_bucket_bound_of_the_app(healthy: Outcome) -> None:
-    """A measured gap, why CONFIG skips rag-api-latency: FastAPI's default
+    """A measured gap, why CONFIG skips chat-latency: FastAPI's default
     http.server.request.duration buckets have no 5.12 s bound. When the app gets one, this fails:
     drop the skip and update docs/own-app.md."""
     assert healthy.series["latency_buckets"] > 0, "the app's HTTP histogram was scraped"

@@ -163,11 +163,11 @@ def _http(kind: str, code: str, le: str = "") -> str:
 # Shipped SLO → its series. Availability and latency read the same /v1/chat histogram: a bad
 # event is a slow 502 (no bucket <= 5.12 for it), so both SLOs see the same scenario.
 SHIPPED: dict[str, Any] = {
-    "rag-api-availability": lambda g, b, t: {
+    "chat-availability": lambda g, b, t: {
         "good": (_http("count", "200"), g),
         "bad": (_http("count", "502"), b),
     },
-    "rag-api-latency": lambda g, b, t: {"bucket": (_http("bucket", "200", "5.12"), g)},
+    "chat-latency": lambda g, b, t: {"bucket": (_http("bucket", "200", "5.12"), g)},
     "llm-chat-success": lambda g, b, t: {
         "good": (CHAT.format(err=""), g),
         "bad": (CHAT.format(err="timeout"), b),

@@ -16,7 +16,7 @@ from harness import poll
 from harness.procs import start_prometheus, start_rag_api
 
 ADMIN_TOKEN = "test-admin-token-rules-live"
-SLOS = {"rag-api-availability", "rag-api-latency", "llm-chat-success", "llm-ttft",
+SLOS = {"chat-availability", "chat-latency", "llm-chat-success", "llm-ttft",
         "rag-answer-quality", "rag-user-satisfaction"}  # fmt: skip
 
 
@@ -91,7 +91,7 @@ def test_rules_evaluate_on_the_real_app(stack: Any) -> None:
     )
     assert {s["metric"]["slo"] for s in result} == SLOS, result
     ratios = {s["metric"]["slo"]: float(s["value"][1]) for s in result}
-    assert ratios["rag-api-availability"] == 0
+    assert ratios["chat-availability"] == 0
     assert ratios["llm-chat-success"] == 0
     assert ratios["rag-user-satisfaction"] == 0
     for long in ("slo:error_ratio:rate30d", "slo:error_budget_remaining:ratio"):
@@ -106,7 +106,7 @@ def test_rules_evaluate_on_the_real_app(stack: Any) -> None:
         timeout=5,
     )
     assert r.status_code == 200, r.text
-    for slo in ("rag-api-availability", "llm-chat-success"):
+    for slo in ("chat-availability", "llm-chat-success"):
         got = _wait_for(
             prom.url,
             f'slo:error_ratio:rate5m{{slo="{slo}"}} > 0',

@@ -24,8 +24,8 @@ def generate_all(spec: Path = SPEC_PATH, thresholds: Path = THRESHOLDS_PATH) -> 
 
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
 SLO_NAMES = [
-    "rag-api-availability",
-    "rag-api-latency",
+    "chat-availability",
+    "chat-latency",
     "llm-chat-success",
     "llm-ttft",
     "rag-answer-quality",
@@ -76,8 +76,8 @@ def test_golden_shape_of_each_slo(name: str) -> None:
 
 def test_golden_literals() -> None:
     expected = {
-        "rag-api-availability": ("0.995", "0.005"),
-        "rag-api-latency": ("0.95", "0.05"),
+        "chat-availability": ("0.995", "0.005"),
+        "chat-latency": ("0.95", "0.05"),
         "llm-chat-success": ("0.99", "0.01"),
         "llm-ttft": ("0.95", "0.05"),
         "rag-answer-quality": ("0.9", "0.1"),
@@ -95,14 +95,14 @@ def test_golden_sli_selectors() -> None:
     def expr(name: str) -> str:
         return _slo_file(name)["groups"][0]["rules"][0]["expr"]
 
-    assert 'job="rag-api", http_route="/v1/chat", le="5.12"' in expr("rag-api-latency")
+    assert 'job="rag-api", http_route="/v1/chat", le="5.12"' in expr("chat-latency")
     assert 'job="rag-api", gen_ai_operation_name="chat", le="1.28"' in expr("llm-ttft")
     quality = expr("rag-answer-quality")  # good is ABOVE 0.7: the bucket counts the bad ones
     assert quality.startswith(
         "sum(rate(rag_evaluation_score_bucket{"
         'job="rag-api", gen_ai_evaluation_name="faithfulness", le="0.7"}'
     )
-    assert 'http_response_status_code=~"5.."' in expr("rag-api-availability")
+    assert 'http_response_status_code=~"5.."' in expr("chat-availability")
     assert 'error_type!=""' in expr("llm-chat-success")
 
 
@@ -172,7 +172,7 @@ def _line_of(text: str, needle: str) -> int:
 def test_unknown_field(tmp_path: Path) -> None:
     msg = _bad(tmp_path, "    objective: 0.95\n", "    objective: 0.95\n    objectve: 0.9\n")
     line = _line_of((tmp_path / "slos.yaml").read_text(), "objectve")
-    assert msg.startswith(f"{tmp_path / 'slos.yaml'}:{line}: slo 'rag-api-latency'")
+    assert msg.startswith(f"{tmp_path / 'slos.yaml'}:{line}: slo 'chat-latency'")
     assert "field 'objectve': unknown field" in msg
 
 
@@ -192,7 +192,7 @@ def test_threshold_not_a_bucket_bound(tmp_path: Path) -> None:
 
 def test_missing_window_placeholder(tmp_path: Path) -> None:
     msg = _bad(tmp_path, 'http_response_status_code=~"5.."}[{{window}}]', 'code=~"5.."}[5m]')
-    assert "slo 'rag-api-availability': field 'sli.events.error_query'" in msg
+    assert "slo 'chat-availability': field 'sli.events.error_query'" in msg
     assert "{{window}}" in msg
 
 
@@ -206,7 +206,7 @@ def test_sli_query_must_be_promql(tmp_path: Path) -> None:
 
 
 def test_two_sli_kinds_and_duplicate_names(tmp_path: Path) -> None:
-    msg = _bad(tmp_path, "name: llm-ttft", "name: rag-api-latency")
+    msg = _bad(tmp_path, "name: llm-ttft", "name: chat-latency")
     assert "duplicate SLO name" in msg
     msg = _bad(
         tmp_path, "    sli:\n      histogram:", "    sli:\n      events: {}\n      histogram:"
@@ -221,7 +221,7 @@ def test_cli_exits_2_without_a_stack_trace(tmp_path: Path) -> None:
     bad.write_text(SPEC_PATH.read_text().replace("threshold: 5.12", "threshold: 5"))
     out = tmp_path / "out"
     shutil.copytree(ROOT / "prometheus" / "rules", out / "prometheus" / "rules")
-    with pytest.raises(SpecError, match=re.escape("slo 'rag-api-latency': field 'sli.histogram")):
+    with pytest.raises(SpecError, match=re.escape("slo 'chat-latency': field 'sli.histogram")):
         generate_all(bad)
     with pytest.raises(SpecError, match="cannot read"):
         generate_all(tmp_path / "missing.yaml")

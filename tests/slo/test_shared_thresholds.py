@@ -39,4 +39,4 @@ def test_dashboard_low_quality_logs_use_the_slo_cut() -> None:
 def test_collector_keeps_every_trace_slower_than_the_latency_slo() -> None:
     config = yaml.safe_load((ROOT / "otel-collector" / "config.yaml").read_text())
     policies = {p["type"]: p for p in config["processors"]["tail_sampling"]["policies"]}
-    assert policies["latency"]["latency"]["threshold_ms"] / 1000 == _threshold("rag-api-latency")
+    assert policies["latency"]["latency"]["threshold_ms"] / 1000 == _threshold("chat-latency")
