@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from genobs.contract import is_app_metric, is_extra
-from genobs.promql import inject, le_matcher, quote, render_matchers
+from genobs.promql import inject, le_matcher, metric_names, quote, render_matchers
 from slo.render import dashboard, runbook_url
 from slo.spec import PLACEHOLDER, SLO, EventsSLI, Spec
 
@@ -355,7 +355,9 @@ def sli_absent_rule(slos: tuple[SLO, ...], cfg: Config) -> dict[str, Any]:
     for slo in slos:
         sli = slo.sli
         if isinstance(sli, EventsSLI):
-            parts.append(_absent(slo, name, "slo:total_events:rate5m", "total_query"))
+            # Name what the query reads (a notification saying "total_query" helps no one).
+            series = " or ".join(sorted(metric_names(sli.total_query)))
+            parts.append(_absent(slo, name, "slo:total_events:rate5m", series))
             continue
         parts.append(_absent(slo, name, "slo:total_events:rate5m", f"{sli.metric}_count"))
         bucket = f"{sli.metric}_bucket{{{le_matcher(sli.threshold)}}}"

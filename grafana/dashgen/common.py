@@ -34,13 +34,23 @@ def service() -> str:
     return current().service_name
 
 
+def trace_service() -> str:
+    """TraceQL: the watched service's spans. Every spanset starts with it: a shared Tempo holds
+    other apps' chat spans too."""
+    return f'resource.service.name = "{current().service_name}"'
+
+
 def log_stream() -> str:
     """The watched service's OTLP logs (service_name from genai-obs.yaml)."""
     return f'{{service_name="{current().service_name}"}}'
 
 
+ERROR_SEVERITIES = "WARN|WARNING|ERROR|CRITICAL|FATAL"
+
+
 def error_logs() -> str:
-    return f'{log_stream()} | severity_text=~"ERROR|WARNING"'
+    # The OpenTelemetry SDKs' severity texts too (WARN, FATAL), not only rag-api's WARNING.
+    return f'{log_stream()} | severity_text=~"{ERROR_SEVERITIES}"'
 
 
 def traced_logs() -> str:
@@ -80,6 +90,12 @@ def links(uid: str) -> list[core.Json]:
 
 def firing_alerts(selector: str) -> core.Json:
     return core.alerts_annotation("Firing alerts", 'alertstate="firing", ' + selector)
+
+
+def app_alerts(selector: str = 'alertname!="Watchdog"') -> str:
+    """ALERTS matchers for the watched service's own alerts (rules stamp `service`): the
+    Prometheus these dashboards run on may evaluate a whole cluster's alerts."""
+    return f'service="{current().service_name}", {selector}'
 
 
 def model_variables(*, feature_tier: bool = False) -> list[core.Json]:

@@ -51,13 +51,14 @@ def spend(
 
 
 def unpriced(fn: str, window: str, by: tuple[str, ...] = ()) -> str:
-    """Tokens of models without a price: the app's own counter, else standard token usage."""
+    """Tokens of models without a price: the app's own counter, else standard token usage;
+    both sides under the dashboard's four cost variables, as `spend` is."""
     key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
-    own = f"sum by ({key}) ({fn}({sc.LLM_UNPRICED_TOKENS}[{window}]))"
-    tokens = (
-        f"sum by ({key}) ({fn}({prices.TOKEN_SUM}{{{prices.PRICED_TYPES_MATCHER}}}[{window}])"
-        f" unless on ({sc.L_MODEL}) {prices.PRICE})"
-    )
+    cf = cost_filter()
+    own = f"sum by ({key}) ({fn}({sc.LLM_UNPRICED_TOKENS}{matchers(**cf)}[{window}]))"
+    priced = {sc.L_TOKEN_TYPE: prices.PRICED_TYPES, **cf}
+    usage = {"rate": rate, "increase": increase}[fn](prices.TOKEN_SUM, priced, window)
+    tokens = f"sum by ({key}) (({usage}) unless on ({sc.L_MODEL}) {prices.PRICE})"
     grouping = f" by ({', '.join(by)})" if by else ""
     return f"sum{grouping} ({own} or {tokens})"
 
@@ -367,7 +368,10 @@ def build() -> core.Json:
         variables=common.model_variables(feature_tier=True),
         annotations=[
             common.firing_alerts(
-                'alertname=~"LLMCostSpike|LLMDailySpendProjectedOverBudget|LLMUnpricedModelTokens"'
+                common.app_alerts(
+                    'alertname=~"LLMCostSpike|LLMDailySpendProjectedOverBudget|'
+                    'LLMUnpricedModelTokens"'
+                )
             )
         ],
         time_from="now-24h",

@@ -310,21 +310,22 @@ def logs_and_alerts(d: core.Dashboard) -> None:
     d.add(
         core.logs(
             "Recent errors and warnings (logs)",
-            f"{common.service()} log lines with severity ERROR or WARNING from Loki (failed "
-            "chats, unpriced "
-            "models, fault changes). Expand a line and use the trace_id link to open its trace.",
+            f"{common.service()} log lines with severity WARN(ING), ERROR or worse from Loki "
+            "(failed chats, unpriced models, fault changes). Expand a line and use the trace_id "
+            "link to open its trace.",
             common.error_logs(),
             w=12,
             h=10,
         ),
         core.table(
             "Alerts firing or pending (Prometheus)",
-            "Alerts Prometheus is evaluating as pending or firing right now (ALERTS series), "
-            "Watchdog excluded. Firing alerts are also shown as red annotations on the graphs.",
+            f"{common.service()}'s alerts Prometheus is evaluating as pending or firing right "
+            "now (ALERTS series), Watchdog excluded. Firing alerts are also shown as red "
+            "annotations on the graphs.",
             [
                 prom(
                     "sum by (alertname, alertstate, severity, service) "
-                    '(ALERTS{alertname!="Watchdog"})'
+                    f"(ALERTS{{{common.app_alerts()}}})"
                 )
             ],
             "none",
@@ -368,5 +369,5 @@ def build() -> core.Json:
             *common.model_variables(),
             core.datasource_var("loki"),
         ],
-        annotations=[common.firing_alerts('alertname!="Watchdog"')],
+        annotations=[common.firing_alerts(common.app_alerts())],
     )

@@ -231,8 +231,10 @@ def build() -> core.Json:
         ],
         annotations=[
             common.firing_alerts(
-                'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|'
-                'LLMGuardrailTriggerSpike|SLOFastBurn|SLOSlowBurn"'
+                common.app_alerts(
+                    'alertname=~"RAGAnswerQualityDrop|RAGEmptyRetrievalRatioHigh|'
+                    'LLMGuardrailTriggerSpike|SLOFastBurn|SLOSlowBurn"'
+                )
             ),
             llmops.version_annotation(),
         ],

@@ -147,7 +147,7 @@ def status_gauges(d: core.Dashboard) -> None:
             [
                 prom(
                     "sum by (alertname, alertstate, severity, slo) "
-                    f'(ALERTS{{{SLO_ALERTS}, service=~"$service"}})'
+                    f'(ALERTS{{{SLO_ALERTS}, service=~"$service", slo=~"$slo"}})'
                 )
             ],
             "none",
@@ -240,6 +240,6 @@ def build() -> core.Json:
             core.query_var("service", "Service", "slo:objective:ratio", "service"),
             core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
         ],
-        annotations=[common.firing_alerts(SLO_ALERTS)],
+        annotations=[common.firing_alerts(f'{SLO_ALERTS}, service=~"$service", slo=~"$slo"')],
         time_from="now-6h",
     )

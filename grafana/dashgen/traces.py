@@ -25,7 +25,7 @@ def span(attr: str) -> str:
 
 
 def trace_tables(d: core.Dashboard) -> None:
-    SERVICE = f'resource.service.name = "{common.current().service_name}"'
+    SERVICE = common.trace_service()
     SLOW = f"{round(limits.LATENCY_S * 1000)}ms"  # the latency SLO threshold
     d.row("Traces (TraceQL)")
     d.add(
@@ -48,7 +48,7 @@ def trace_tables(d: core.Dashboard) -> None:
             "Model calls (GenAI chat spans)",
             "Recent chat spans with model, token usage and cost attributes (OpenTelemetry GenAI "
             "semantic conventions).",
-            f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" }} | select('
+            f'{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" }} | select('
             + ", ".join(
                 span(a)
                 for a in (
@@ -65,7 +65,8 @@ def trace_tables(d: core.Dashboard) -> None:
             "Failed model calls",
             "Chat spans that failed, with error.type (timeout, rate_limited, server_error …) and "
             "the provider.",
-            f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && status = error }} | select('
+            f'{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && status = error }}'
+            " | select("
             f"{span(sc.A_ERROR_TYPE)}, {span(sc.A_PROVIDER_NAME)}, {span(sc.A_REQUEST_MODEL)})",
         ),
     )
@@ -74,14 +75,15 @@ def trace_tables(d: core.Dashboard) -> None:
             f"Slow first token (> {limits.TTFT_S:g} s)",
             f"Streamed chat spans whose first chunk took longer than {limits.TTFT_S} s (the TTFT "
             "SLO threshold).",
-            f'{{ {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && '
+            f'{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && '
             f"{span(sc.A_TIME_TO_FIRST_CHUNK)} > {limits.TTFT_S} }} | select("
             f"{span(sc.A_REQUEST_MODEL)}, {span(sc.A_TIME_TO_FIRST_CHUNK)})",
         ),
         core.trace_table(
             "Tool and agent steps that failed",
             "Failed execute_tool and invoke_agent spans: which tool or agent broke a request.",
-            f'{{ {span(sc.A_OPERATION_NAME)} =~ "{sc.OP_EXECUTE_TOOL}|{sc.OP_INVOKE_AGENT}" && '
+            f"{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} =~ "
+            f'"{sc.OP_EXECUTE_TOOL}|{sc.OP_INVOKE_AGENT}" && '
             f"status = error }} | select({span(sc.A_TOOL_NAME)}, {span(sc.A_AGENT_NAME)})",
         ),
     )
@@ -203,5 +205,5 @@ def build() -> core.Json:
             core.datasource_var("loki"),
             *usage.variables(),
         ],
-        annotations=[common.firing_alerts('alertname!="Watchdog"')],
+        annotations=[common.firing_alerts(common.app_alerts())],
     )

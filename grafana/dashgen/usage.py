@@ -226,8 +226,9 @@ def variables() -> list[core.Json]:
 
 def one_user_or_conversation(d: core.Dashboard) -> None:
     d.row("One user or conversation (set $user / $conversation)")
-    user = f'span.{sc.A_ENDUSER_PSEUDO_ID} = "$user"'
-    conversation = f'span.{sc.A_CONVERSATION_ID} = "$conversation"'
+    service = common.trace_service()
+    user = f'{service} && span.{sc.A_ENDUSER_PSEUDO_ID} = "$user"'
+    conversation = f'{service} && span.{sc.A_CONVERSATION_ID} = "$conversation"'
     d.add(
         core.trace_table(
             "Traces of user $user",

@@ -109,6 +109,18 @@ def test_every_format_holds_the_same_groups(production: Path) -> None:
     assert sorted(p.name for p in (production / "prometheus" / "rules").glob("*.yml")) == shipped
 
 
+def test_production_doc_counts_what_the_export_holds(production: Path) -> None:
+    """docs/production.md's "check it landed" numbers are the default export's."""
+    doc = (ROOT / "docs" / "production.md").read_text()
+    rules = sorted((production / "prometheus" / "rules").glob("*.yml"))
+    groups = sum(len(rule_groups(p)) for p in rules)
+    manifests = len(list((production / "kubernetes" / "prometheusrules").glob("*.yaml")))
+    configmaps = len(list((production / "kubernetes" / "grafana-dashboards").glob("*.yaml")))
+    assert f"lists {groups} groups with the default" in doc, groups
+    assert f"holds {manifests}\n   PrometheusRules" in doc, manifests
+    assert f"and {configmaps} ConfigMaps" in doc, configmaps
+
+
 def test_demo_rules_are_the_shipped_rules(demo: Path) -> None:
     """The shipped prometheus/rules use the demo profile: the demo export holds the same groups."""
     shipped = sorted((ROOT / "prometheus" / "rules").glob("*.yml"))

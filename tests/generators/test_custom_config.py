@@ -260,3 +260,35 @@ def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
         [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
     )
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_trace_alert_and_log_queries_select_only_the_watched_service(out: Path) -> None:
+    """A production Tempo, Prometheus and Loki hold other services too: every TraceQL spanset
+    selects my-llm-app, every ALERTS query on the app's dashboards its alerts (the stack
+    dashboard shows the others), and the error-log panel takes the SDKs' WARN and FATAL."""
+    queries = dashlib.queries(dashlib.load(out / "grafana" / "dashboards"))
+    traceql = [q for q in queries if q.lang == "traceql"]
+    assert len(traceql) >= 8
+    for q in traceql:
+        spansets = re.findall(r"\{([^}]*)\}", q.text)
+        assert spansets and all(
+            s.strip().startswith('resource.service.name = "my-llm-app"') for s in spansets
+        ), q.id
+    alerts = [q for q in queries if "ALERTS{" in q.text and "stack-health" not in q.dashboard]
+    assert len(alerts) >= 6
+    for q in alerts:
+        assert re.search(r'service(=~"\$service"|="my-llm-app")', q.text), q.id
+        if q.dashboard == "acme-llm-slos":
+            assert 'slo=~"$slo"' in q.text, q.id
+    errors = [q.text for q in queries if q.lang == "logql" and "severity_text=~" in q.text]
+    assert errors and all("WARN|" in t and "FATAL" in t for t in errors)
+
+
+def test_unpriced_tokens_follow_the_cost_variables(out: Path) -> None:
+    queries = dashlib.queries(dashlib.load(out / "grafana" / "dashboards"))
+    unpriced = [q for q in queries if "llm_unpriced_tokens_total" in q.text]
+    assert len(unpriced) >= 2
+    for q in unpriced:
+        for var in ("$provider", "$model", "$feature", "$tier"):
+            # both sides: the app's own counter and the standard token usage
+            assert q.text.count(f'=~"{var}"') >= 2, (q.id, var)

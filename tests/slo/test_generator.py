@@ -127,6 +127,10 @@ def test_generic_alerts() -> None:
     absent = alerts["SLIMetricsAbsent"]["expr"]
     assert absent.count("absent(") == 6 + 3
     assert 'sli_series", "gen_ai_client_operation_time_to_first_chunk_seconds_count"' in absent
+    # an events SLI names the metric its total query reads, not the field it came from
+    availability = 'slo="chat-availability", team="genai"}), "sli_series", "http_server_request'
+    assert availability in absent
+    assert '"total_query"' not in absent
 
 
 # --- thresholds live in one place ------------------------------------------------------------
