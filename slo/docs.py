@@ -66,7 +66,8 @@ def _slo_rows(cfg: Config) -> list[tuple[str, str, str, str, list[str], str, str
         (
             "SLOTrafficStopped",
             "An SLO counts no event while the same hour last week (else yesterday) had traffic",
-            f"0 events in {rules.STOPPED_WINDOW}; usual ≥ min_events_for_paging per hour",
+            f"0 events in {rules.STOPPED_WINDOW} (or no series left); usual ≥ "
+            "min_events_for_paging per hour",
         ),
         (
             "SLIMetricsAbsent",

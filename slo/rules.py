@@ -327,7 +327,8 @@ def traffic_stopped_rule(cfg: Config) -> dict[str, Any]:
         f"(\n  ({usual} offset 1w or {usual} offset 1d) * 3600 > 0\n)\n"
         # same label sets on both sides; `on` here would drop the SLO's extra labels
         ">= slo:min_events_for_paging:count\n"
-        f"and on (service, slo)\nslo:total_events:rate{STOPPED_WINDOW} == 0\n"
+        # `unless … > 0`: a dead OTLP-pushing app, or a target gone from discovery, has no series
+        f"unless on (service, slo)\nslo:total_events:rate{STOPPED_WINDOW} > 0\n"
     )
     return _alert(
         cfg,
@@ -337,7 +338,7 @@ def traffic_stopped_rule(cfg: Config) -> dict[str, Any]:
         "SLO {{ $labels.slo }} of {{ $labels.service }} sees no traffic",
         f"{{{{ $labels.service }}}} / {{{{ $labels.slo }}}} counted no event in {STOPPED_WINDOW} "
         "although this hour usually brings {{ $value | humanize }} (same hour last week, else "
-        "yesterday): clients cannot reach it, or its counters stopped moving.",
+        "yesterday): clients cannot reach it, its counters froze, or it stopped reporting.",
     )
 
 
@@ -349,14 +350,13 @@ def _absent(slo: SLO, service: str, record: str, series: str) -> str:
 def sli_absent_rule(slos: tuple[SLO, ...], cfg: Config) -> dict[str, Any]:
     """One absence check per series an SLI reads (total; the threshold bucket of a histogram),
     while the service is alive (scraped and up, or pushing OTLP: target_info from the collector);
-    a service that is down is TargetDown's."""
+    a service that is down is TargetDown's (scraped) or SLOTrafficStopped's (gone)."""
     name = cfg.service_name
     parts = []
     for slo in slos:
         sli = slo.sli
         if isinstance(sli, EventsSLI):
-            # Name what the query reads (a notification saying "total_query" helps no one).
-            series = " or ".join(sorted(metric_names(sli.total_query)))
+            series = " or ".join(sorted(metric_names(sli.total_query)))  # what the query reads
             parts.append(_absent(slo, name, "slo:total_events:rate5m", series))
             continue
         parts.append(_absent(slo, name, "slo:total_events:rate5m", f"{sli.metric}_count"))
