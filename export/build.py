@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -117,10 +119,24 @@ def _alertmanager(ctx: _Ctx) -> dict[str, str]:
 
 
 def _runbooks(ctx: _Ctx) -> dict[str, str]:
-    return {
-        f"runbooks/{path.name}": path.read_text()
+    """The runbooks with their dashboard links (/d/<uid>) under genai-obs.yaml's uid prefix, and
+    the alert table they link to (../alerts.md, generated for this config)."""
+    prefix = ctx.cfg.uid_prefix
+    bases = {json.loads(text)["uid"].removeprefix(prefix) for text in _dashboards(ctx).values()}
+
+    def link(match: re.Match[str]) -> str:
+        uid = match.group(1)
+        return f"/d/{ctx.cfg.uid(uid)}" if uid in bases else match.group(0)
+
+    out = {
+        f"runbooks/{path.name}": _DASHBOARD_LINK.sub(link, path.read_text())
         for path in sorted((ROOT / "docs" / "runbooks").glob("*.md"))
     }
+    out["alerts.md"] = ctx.files["docs/alerts.md"]
+    return out
+
+
+_DASHBOARD_LINK = re.compile(r"/d/([a-z0-9-]+)")
 
 
 _BUILDERS: dict[str, Callable[[_Ctx], dict[str, str]]] = {

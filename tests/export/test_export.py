@@ -5,6 +5,7 @@ No process is started here (tools: test_export_tools.py)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,6 +185,17 @@ def test_config_overrides_reach_rules_and_dashboards(tmp_path: Path) -> None:
     uids = {json.loads(p.read_text())["uid"] for p in (out / "grafana" / "dashboards").glob("*")}
     assert all(uid.startswith("acme-") for uid in uids), uids
     assert "--config genai-obs.yaml" in (out / "README.md").read_text()
+    # Runbooks link the exported dashboards by their uids, and the alert table they link to is
+    # in the export (its links back to the runbooks resolve there).
+    links = set()
+    for runbook in (out / "runbooks").glob("*.md"):
+        text = runbook.read_text()
+        links |= set(re.findall(r"/d/([a-z0-9-]+)", text))
+        if "../alerts.md" in text:
+            assert (out / "alerts.md").is_file(), runbook.name
+    assert links and links <= uids, links - uids
+    for target in re.findall(r"\]\((runbooks/[^)]+)\)", (out / "alerts.md").read_text()):
+        assert (out / target).is_file(), target
 
 
 def test_exported_dashboards_pass_the_lint(production: Path) -> None:
