@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from genai_telemetry import semconv as sc
-from genobs.contract import L_SYSTEM, is_app_metric
-from genobs.promql import inject, le_matcher, quote
+from genobs.contract import L_SYSTEM, is_app_metric, is_extra
+from genobs.promql import inject, le_matcher, metric_names, quote
 from slo import prices, stack_alerts
 from slo.alerting import Alert, AlertRow, num, render, rule
 from slo.spec import Threshold
@@ -279,8 +279,15 @@ def build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]], 
     sel = cfg.service_selector
     recording = [{**r, "expr": inject(r["expr"], sel, is_app_metric)} for r in recording_rules(cfg)]
     llm = [render(row, th[row.name], cfg, FIELDS) for row in LLM_ALERTS]
+    if not cfg.extras:  # an alert on rag-api's own metrics only could never fire
+        llm = [a for a in llm if not _extras_only(a.expr)]
     stack = [render(row, th[row.name], cfg, stack_alerts.FIELDS) for row in STACK_ALERTS]
     return recording, [replace(a, expr=inject(a.expr, sel, is_app_metric)) for a in llm] + stack
+
+
+def _extras_only(expr: str) -> bool:
+    app = [m for m in metric_names(expr) if is_app_metric(m)]
+    return bool(app) and all(is_extra(m) for m in app)
 
 
 def generate(th: dict[str, Threshold], cfg: Config) -> dict[str, Any]:
