@@ -118,6 +118,9 @@ def _alertmanager(ctx: _Ctx) -> dict[str, str]:
     return out
 
 
+_DASHBOARD_LINK = re.compile(r"/d/([a-z0-9-]+)")
+
+
 def _runbooks(ctx: _Ctx) -> dict[str, str]:
     """The runbooks with their dashboard links (/d/<uid>) under genai-obs.yaml's uid prefix, and
     the alert table they link to (../alerts.md, generated for this config)."""
@@ -134,9 +137,6 @@ def _runbooks(ctx: _Ctx) -> dict[str, str]:
     }
     out["alerts.md"] = ctx.files["docs/alerts.md"]
     return out
-
-
-_DASHBOARD_LINK = re.compile(r"/d/([a-z0-9-]+)")
 
 
 _BUILDERS: dict[str, Callable[[_Ctx], dict[str, str]]] = {

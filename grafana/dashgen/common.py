@@ -24,25 +24,25 @@ ALL = [OVERVIEW, COST, SLOS, RAG, TRACES, STACK]
 ALERTMANAGER_DATASOURCE_NAME = "Alertmanager"
 
 
-# --- LogQL. rag-api exports each structlog record as an OTLP log: body = the event name
-# (`chat_answered`, `chat_failed` …), severity_text = the level upper-cased (INFO, WARNING, ERROR),
-# trace/span ids from the active span, every other field as a log attribute. Loki's OTLP ingest
-# makes service.name the index label `service_name` and stores everything else as structured
-# metadata (dots → underscores), filtered with `| name="value"` after the stream selector.
 def service() -> str:
-    """The watched service's name (genai-obs.yaml `service_name`), for panel text."""
+    """The watched service's name (genai-obs.yaml `service_name`): its queries and panel text."""
     return current().service_name
 
 
 def trace_service() -> str:
     """TraceQL: the watched service's spans. Every spanset starts with it: a shared Tempo holds
     other apps' chat spans too."""
-    return f'resource.service.name = "{current().service_name}"'
+    return f'resource.service.name = "{service()}"'
 
 
+# --- LogQL. rag-api exports each structlog record as an OTLP log: body = the event name
+# (`chat_answered`, `chat_failed` …), severity_text = the level upper-cased (INFO, WARNING, ERROR),
+# trace/span ids from the active span, every other field as a log attribute. Loki's OTLP ingest
+# makes service.name the index label `service_name` and stores everything else as structured
+# metadata (dots → underscores), filtered with `| name="value"` after the stream selector.
 def log_stream() -> str:
     """The watched service's OTLP logs (service_name from genai-obs.yaml)."""
-    return f'{{service_name="{current().service_name}"}}'
+    return f'{{service_name="{service()}"}}'
 
 
 ERROR_SEVERITIES = "WARN|WARNING|ERROR|CRITICAL|FATAL"
@@ -95,7 +95,7 @@ def firing_alerts(selector: str) -> core.Json:
 def app_alerts(selector: str = 'alertname!="Watchdog"') -> str:
     """ALERTS matchers for the watched service's own alerts (rules stamp `service`): the
     Prometheus these dashboards run on may evaluate a whole cluster's alerts."""
-    return f'service="{current().service_name}", {selector}'
+    return f'service="{service()}", {selector}'
 
 
 def model_variables(*, feature_tier: bool = False) -> list[core.Json]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from genai_telemetry import semconv as sc
 from slo import prices
 
@@ -40,27 +42,46 @@ def spend(
     gen_ai.client.token.usage have a cost too. Both sides take the same filters (a label an app
     lacks reads "", which the variables' All value `.*` matches); `filters` defaults to all four
     cost variables."""
-    key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
-    cf = cost_filter() if filters is None else filters
-    own = f"sum by ({key}) ({fn}({sc.LLM_COST}{matchers(**cf)}[{window}]))"
-    priced = {sc.L_TOKEN_TYPE: prices.PRICED_TYPES, **cf}
-    usage = {"rate": rate, "increase": increase}[fn](prices.TOKEN_SUM, priced, window)
-    tokens = prices.one_line(prices.token_cost_expr(usage=usage))
-    grouping = f" by ({', '.join(by)})" if by else ""
-    return f"sum{grouping} ({own} or sum by ({key}) ({tokens}))"
+    return _own_or_tokens(
+        sc.LLM_COST,
+        lambda usage: prices.one_line(prices.token_cost_expr(usage=usage)),
+        fn=fn,
+        window=window,
+        by=by,
+        filters=cost_filter() if filters is None else filters,
+    )
 
 
 def unpriced(fn: str, window: str, by: tuple[str, ...] = ()) -> str:
-    """Tokens of models without a price: the app's own counter, else standard token usage;
-    both sides under the dashboard's four cost variables, as `spend` is."""
+    """Tokens of models without a price: the app's own counter, else standard token usage of
+    the models the price table lacks; both sides under the four cost variables."""
+    return _own_or_tokens(
+        sc.LLM_UNPRICED_TOKENS,
+        lambda usage: f"({usage}) unless on ({sc.L_MODEL}) {prices.PRICE}",
+        fn=fn,
+        window=window,
+        by=by,
+        filters=cost_filter(),
+    )
+
+
+def _own_or_tokens(
+    own_metric: str,
+    from_tokens: Callable[[str], str],
+    *,
+    fn: str,
+    window: str,
+    by: tuple[str, ...],
+    filters: Labels,
+) -> str:
+    """`own_metric` where an app reports it, else `from_tokens` of its standard token usage
+    (input and output), per job and model: one filter set for both sides."""
     key = ", ".join(dict.fromkeys(("job", sc.L_MODEL, *by)))
-    cf = cost_filter()
-    own = f"sum by ({key}) ({fn}({sc.LLM_UNPRICED_TOKENS}{matchers(**cf)}[{window}]))"
-    priced = {sc.L_TOKEN_TYPE: prices.PRICED_TYPES, **cf}
+    own = f"sum by ({key}) ({fn}({own_metric}{matchers(**filters)}[{window}]))"
+    priced = {sc.L_TOKEN_TYPE: prices.PRICED_TYPES, **filters}
     usage = {"rate": rate, "increase": increase}[fn](prices.TOKEN_SUM, priced, window)
-    tokens = f"sum by ({key}) (({usage}) unless on ({sc.L_MODEL}) {prices.PRICE})"
     grouping = f" by ({', '.join(by)})" if by else ""
-    return f"sum{grouping} ({own} or {tokens})"
+    return f"sum{grouping} ({own} or sum by ({key}) ({from_tokens(usage)}))"
 
 
 def spend_row(d: core.Dashboard) -> None:

@@ -119,14 +119,9 @@ def right_now_spend(d: core.Dashboard) -> None:
         core.stat(
             "Error budget left (worst SLO)",
             f"Smallest remaining error budget over all {common.service()} SLOs for the 30-day "
-            "period "
-            "(slo:error_budget_remaining:ratio; below 0 the SLO is already missed). Details on the "
-            "SLO dashboard.",
-            prom(
-                "min(slo:error_budget_remaining:ratio"
-                + matchers(service=common.current().service_name)
-                + ")"
-            ),
+            "period (slo:error_budget_remaining:ratio; below 0 the SLO is already missed). "
+            "Details on the SLO dashboard.",
+            prom("min(slo:error_budget_remaining:ratio" + matchers(service=common.service()) + ")"),
             "percentunit",
             w=3,
             decimals=1,

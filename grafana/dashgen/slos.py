@@ -231,9 +231,8 @@ def build() -> core.Json:
         common.SLOS,
         ROWS,
         description=f"Service level objectives of {common.service()}: SLI over the 30-day "
-        "period, objective, "
-        "error budget left, burn rate per alert window, event volume and SLO alerts. Built on the "
-        "generated slo:* recording rules.",
+        "period, objective, error budget left, burn rate per alert window, event volume and SLO "
+        "alerts. Built on the generated slo:* recording rules.",
         tags=["llm", "slo"],
         variables=[
             core.datasource_var("prometheus"),

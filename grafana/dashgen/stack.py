@@ -321,8 +321,7 @@ def build() -> core.Json:
         ],
         annotations=[
             common.firing_alerts(
-                matchers(service="!" + common.current().service_name)[1:-1]
-                + ', alertname!="Watchdog"'
+                matchers(service="!" + common.service())[1:-1] + ', alertname!="Watchdog"'
             )
         ],
     )

@@ -32,8 +32,7 @@ def trace_tables(d: core.Dashboard) -> None:
         core.trace_table(
             "Failed traces",
             f"Recent traces of {common.service()} with a span in error status. Click a trace ID "
-            "to open the "
-            "waterfall; from a span, jump to its logs.",
+            "to open the waterfall; from a span, jump to its logs.",
             f"{{ {SERVICE} && status = error }}",
         ),
         core.trace_table(
@@ -90,7 +89,7 @@ def trace_tables(d: core.Dashboard) -> None:
 
 
 def span_metrics(d: core.Dashboard) -> None:
-    SPAN = {"service": common.current().service_name}  # Tempo's span metrics name it `service`
+    SPAN = {"service": common.service()}  # Tempo's span metrics name it `service`
     d.row("Service graph and span metrics (Tempo metrics-generator)")
     d.add(
         core.node_graph(
@@ -161,8 +160,7 @@ def logs_row(d: core.Dashboard) -> None:
         core.logs(
             "Logs with trace links",
             f"{common.service()} log lines written while serving a request (they carry "
-            "trace_id). Expand a "
-            "line: the trace_id field links to the trace in Tempo.",
+            "trace_id). Expand a line: the trace_id field links to the trace in Tempo.",
             common.traced_logs(),
             w=16,
             h=12,
@@ -170,8 +168,7 @@ def logs_row(d: core.Dashboard) -> None:
         core.timeseries(
             "Log lines per level",
             f"{common.service()} log lines per second by severity (Loki metric query): a burst "
-            "of errors or "
-            "warnings usually comes with an incident.",
+            "of errors or warnings usually comes with an incident.",
             [loki(common.log_rate_by_level(), "{{severity_text}}")],
             "suffix:lines/s",
             w=8,
