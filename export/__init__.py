@@ -8,7 +8,9 @@ Importing this package reads nothing: build() renders, write.replace_tree() writ
 
 from __future__ import annotations
 
-__all__ = ["TARGETS"]
+__all__ = ["NAME_PREFIX", "TARGETS"]
 
 # Every target of `--target`, in the order dist/README.md lists them.
 TARGETS = ("prometheus", "kubernetes", "mimir", "grafana", "alertmanager", "runbooks")
+# Every exported object and Mimir namespace is `genai-obs.<service>.<file>` (export.rules).
+NAME_PREFIX = "genai-obs."

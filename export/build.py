@@ -37,6 +37,8 @@ class _Ctx:
     options: Options
     cfg: Config
     files: dict[str, str]
+    # Exported stem (export.rules.exported_stem) → the rule file's text and groups.
+    texts: dict[str, str] = field(default_factory=dict)
     groups: dict[str, list[dict]] = field(default_factory=dict)
 
 
@@ -48,9 +50,9 @@ def build(options: Options) -> dict[str, str]:
     kube.check_names(options.namespace, options.labels, options.folder_annotation)
     cfg = load_config(options.config, options.profile)
     ctx = _Ctx(options, cfg, render(options.config, cfg.profile))
-    ctx.groups = {
-        stem: rules.check(stem, text, cfg) for stem, text in rules.rule_files(ctx.files).items()
-    }
+    for stem, text in rules.rule_files(ctx.files).items():
+        ctx.texts[rules.exported_stem(stem, cfg)] = text
+        ctx.groups[rules.exported_stem(stem, cfg)] = rules.check(stem, text, cfg)
     out: dict[str, str] = {}
     for target in TARGETS:
         if target in options.targets:
@@ -60,10 +62,7 @@ def build(options: Options) -> dict[str, str]:
 
 
 def _prometheus(ctx: _Ctx) -> dict[str, str]:
-    return {
-        f"prometheus/rules/{stem}.yml": _header(ctx) + ctx.files[f"{rules.RULES_DIR}{stem}.yml"]
-        for stem in ctx.groups
-    }
+    return {f"prometheus/rules/{stem}.yml": _header(ctx) + text for stem, text in ctx.texts.items()}
 
 
 def _mimir(ctx: _Ctx) -> dict[str, str]:
@@ -83,15 +82,21 @@ def _kubernetes(ctx: _Ctx) -> dict[str, str]:
     }
     folder = (o.folder_annotation, ctx.cfg.folder) if o.folder_annotation else None
     for stem, text in _dashboards(ctx).items():
+        name = rules.exported_stem(stem, ctx.cfg)
         cm = kube.dashboard_configmap(
-            stem, text, namespace=o.namespace, label=o.dashboard_label, folder=folder
+            name,
+            f"{_uid(text)}.json",
+            text,
+            namespace=o.namespace,
+            label=o.dashboard_label,
+            folder=folder,
         )
         if (size := kube.data_size(cm)) > o.configmap_limit:
             raise ExportError(
                 f"{DASHBOARDS_DIR}{stem}.json: {size} bytes, over the ConfigMap limit of"
                 f" {o.configmap_limit} bytes; one dashboard cannot be split — make it smaller"
             )
-        out[f"kubernetes/grafana-dashboards/{stem}.yaml"] = yamlio.dump(cm, _header(ctx))
+        out[f"kubernetes/grafana-dashboards/{name}.yaml"] = yamlio.dump(cm, _header(ctx))
     resources = sorted(p.removeprefix("kubernetes/") for p in out)
     out["kubernetes/kustomization.yaml"] = yamlio.dump(
         kube.kustomization(resources, o.namespace), _header(ctx)
@@ -107,8 +112,15 @@ def _dashboards(ctx: _Ctx) -> dict[str, str]:
     }
 
 
+def _uid(dashboard: str) -> str:
+    uid: str = json.loads(dashboard)["uid"]
+    return uid
+
+
 def _grafana(ctx: _Ctx) -> dict[str, str]:
-    return {f"grafana/dashboards/{stem}.json": text for stem, text in _dashboards(ctx).items()}
+    """Files named by uid (prefixed per genai-obs.yaml): Grafana keys dashboards by uid, so two
+    services' dashboards can share a folder exactly when their uids differ."""
+    return {f"grafana/dashboards/{_uid(text)}.json": text for text in _dashboards(ctx).values()}
 
 
 def _alertmanager(ctx: _Ctx) -> dict[str, str]:
@@ -125,7 +137,7 @@ def _runbooks(ctx: _Ctx) -> dict[str, str]:
     """The runbooks with their dashboard links (/d/<uid>) under genai-obs.yaml's uid prefix, and
     the alert table they link to (../alerts.md, generated for this config)."""
     prefix = ctx.cfg.uid_prefix
-    bases = {json.loads(text)["uid"].removeprefix(prefix) for text in _dashboards(ctx).values()}
+    bases = {_uid(text).removeprefix(prefix) for text in _dashboards(ctx).values()}
 
     def link(match: re.Match[str]) -> str:
         uid = match.group(1)
@@ -166,7 +178,7 @@ def _readme(ctx: _Ctx, paths: list[str]) -> str:
         "",
         *(f"- `{p}`" for p in paths),
         "",
-        *_load(o.targets),
+        *_load(o.targets, rules.sync_regex(ctx.cfg, list(ctx.groups))),
     ]
     return "\n".join(lines)
 
@@ -177,14 +189,19 @@ _LOAD = {
     "kubernetes": ["kubectl apply --server-side -k kubernetes"],
     "mimir": [
         "mimirtool rules sync --address=http://<mimir> --id=<tenant> \\",
-        "  --namespaces-regex='^genai-obs-' mimir/rules/*.yml",
+        "  --namespaces-regex='{sync_regex}' mimir/rules/*.yml",
     ],
     "alertmanager": ["amtool check-config alertmanager/alertmanager.yml"],
 }
 
 
-def _load(targets: tuple[str, ...]) -> list[str]:
-    lines = [line for t in TARGETS if t in targets for line in _LOAD.get(t, [])]
+def _load(targets: tuple[str, ...], sync_regex: str) -> list[str]:
+    lines = [
+        line.replace("{sync_regex}", sync_regex)
+        for t in TARGETS
+        if t in targets
+        for line in _LOAD.get(t, [])
+    ]
     if not lines:
         return []
     return ["Load (commands, not run by the exporter):", "", "```bash", *lines, "```", ""]

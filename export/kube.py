@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from export import NAME_PREFIX
 from export.errors import ExportError
 
 # A ConfigMap's data may not exceed 1 MiB (the API server rejects it). Client-side
 # `kubectl apply` also stores the object in an annotation limited to 256 KiB; see
 # docs/production.md (use --server-side).
 CONFIGMAP_LIMIT = 1024 * 1024
-NAME_PREFIX = "genai-obs-"
 
 
 # Kubernetes' own syntax rules (apimachinery validation): a namespace is a DNS-1123 label; a label
@@ -57,22 +57,24 @@ def prometheus_rule(
 
 
 def dashboard_configmap(
-    stem: str,
+    name: str,
+    key: str,
     json_text: str,
     *,
     namespace: str,
     label: tuple[str, str],
     folder: tuple[str, str] | None,
 ) -> dict[str, Any]:
-    """One dashboard per ConfigMap: the sidecar loads each key as a dashboard file."""
-    meta = metadata(NAME_PREFIX + "dashboard-" + stem, namespace, dict([label]))
+    """One dashboard per ConfigMap: the sidecar writes each key as a dashboard file, so the key
+    (the uid) must be unique over every ConfigMap it watches."""
+    meta = metadata(NAME_PREFIX + name, namespace, dict([label]))
     if folder:
         meta["annotations"] = dict([folder])
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": meta,
-        "data": {f"{stem}.json": json_text},
+        "data": {key: json_text},
     }
 
 

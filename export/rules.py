@@ -7,17 +7,45 @@ yields an invalid rule fails the export (naming the rule) instead of failing lat
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
 import promql_parser
 import yaml
 
+from export import NAME_PREFIX
 from export.errors import ExportError
 from genobs.config import Config
 
 RULES_DIR = "prometheus/rules/"
-NAMESPACE_PREFIX = "genai-obs-"
+# Rule files the same for every service (the stack watching itself): exported under their own
+# name, so a second service's export rewrites the same objects with the same content.
+SHARED = frozenset({"stack-alerts"})
+
+
+def slug(service: str) -> str:
+    """service_name as a Kubernetes name part: lower case, runs of other characters as '-'."""
+    out = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-")
+    if not out:
+        raise ExportError(f"service_name {service!r}: no letter or digit to name objects after")
+    return out
+
+
+def exported_stem(stem: str, cfg: Config) -> str:
+    """`<service>.<file>` for a service's rule file or dashboard, the file itself if shared: a
+    slug holds no dot, so no service's names start with another's."""
+    return stem if stem in SHARED else f"{slug(cfg.service_name)}.{stem}"
+
+
+def sync_regex(cfg: Config, stems: list[str]) -> str:
+    """The Mimir namespaces an export of `stems` owns (for `mimirtool rules sync`): its service's
+    and the shared files it carries, never a shared file it leaves to another service's export.
+    Slugs and stems hold only [a-z0-9-], so escaping the dots is enough."""
+    dot = r"\."
+    shared = sorted(s for s in stems if s in SHARED)
+    owned = "|".join([f"{slug(cfg.service_name)}{dot}.+", *shared])
+    return f"^{NAME_PREFIX.replace('.', dot)}({owned})$"
 
 
 def rule_files(files: dict[str, str]) -> dict[str, str]:
@@ -47,9 +75,9 @@ def check(stem: str, text: str, cfg: Config) -> list[dict[str, Any]]:
 
 
 def mimir_namespace(stem: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """One Mimir/Cortex ruler namespace (mimirtool's rule-file format) per rule file.
+    """One Mimir/Cortex ruler namespace (mimirtool's rule-file format) per exported rule file.
 
-    Prefixed (genai-obs-slo-alerts), so `mimirtool rules sync --namespaces-regex` can confine a
-    sync to ours in a tenant that other teams' rules share.
+    Named genai-obs.<service>.<file>, so `mimirtool rules sync --namespaces-regex` (sync_regex)
+    can confine a sync to one service's namespaces in a tenant others share.
     """
-    return {"namespace": NAMESPACE_PREFIX + stem, "groups": groups}
+    return {"namespace": NAME_PREFIX + stem, "groups": groups}

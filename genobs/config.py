@@ -52,6 +52,7 @@ class Config:
     profile: str
     for_: dict[str, str]
     skip_slos: tuple[str, ...] = ()
+    stack_alerts: bool = True
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     _reporter: Reporter | None = field(default=None, compare=False, repr=False)
 
@@ -148,5 +149,6 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         for_=dict(data["profiles"][chosen]["for"]),
         profiles={name: dict(p["for"]) for name, p in data["profiles"].items()},
         skip_slos=tuple(data.get("skip_slos", ())),
+        stack_alerts=data.get("stack_alerts", True),
         _reporter=reporter,
     )

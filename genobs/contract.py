@@ -38,3 +38,12 @@ def is_app_metric(name: str) -> bool:
 
 def is_extra(name: str) -> bool:
     return base(name) in EXTRAS
+
+
+# Recorded series the generated rules write: `slo:*` and `llm:*`. Each carries the watched
+# service's `service` label and is read with it, so several services share one Prometheus.
+RECORDED_PREFIXES = ("slo:", "llm:")
+
+
+def is_recorded(name: str) -> bool:
+    return name.startswith(RECORDED_PREFIXES)

@@ -152,17 +152,40 @@ def inject(expr: str, matchers: str, only: Callable[[str], bool] = lambda _: Tru
     satisfies `only`: `m{a="b"}` → `m{<matchers>, a="b"}`, `m` → `m{<matchers>}`."""
     if not matchers:
         return expr
+    return _insert(expr, matchers, lambda name, _labels: only(name))
+
+
+def scope(expr: str, label: str, value: str, only: Callable[[str], bool]) -> str:
+    """`label="value"` on every selector of a metric satisfying `only` that does not match on
+    `label` already (a dashboard's `service=~"$service"` stays as it is)."""
+    matcher = str(Matcher(label, "=", value))
+    return _insert(expr, matcher, lambda name, labels: only(name) and label not in labels)
+
+
+def _insert(expr: str, matchers: str, wanted: Callable[[str, set[str]], bool]) -> str:
+    """`matchers` into every selector for which wanted(metric, labels it matches on) holds."""
     out = expr
     for name, end, braces in reversed(selectors(expr)):
-        if not only(name):
+        brace = out.index("{", end) if braces else -1
+        if not wanted(name, _braced_labels(out, brace) if braces else set()):
             continue
         if braces:
-            brace = out.index("{", end)
             empty = out[brace + 1 :].lstrip().startswith("}")
             out = out[: brace + 1] + matchers + ("" if empty else ", ") + out[brace + 1 :]
         else:
             out = out[:end] + "{" + matchers + "}" + out[end:]
     return out
+
+
+def _braced_labels(expr: str, brace: int) -> set[str]:
+    """Label names matched inside the braces opening at `brace` (values are strings)."""
+    names = set()
+    for kind, text, _ in _tokens(expr[brace + 1 :]):
+        if kind == "close":
+            break
+        if kind == "ident":
+            names.add(text)
+    return names
 
 
 # Prometheus' model.ParseDuration: units in this order, each at most once; "0" alone is allowed.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from slo import docs, llm_alerts, prices, rules
 from slo.render import dump
+from slo.service import own
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, load_spec, load_thresholds
 
 if TYPE_CHECKING:
@@ -30,12 +31,15 @@ def generate_all(
     th_src = "slo/thresholds.yaml" if thresholds_path == THRESHOLDS_PATH else thresholds_path.name
     files: dict[str, str] = {}
     for name, doc in rules.generate(spec, cfg).items():
-        files[f"{RULES_DIR}/{name}"] = dump(doc, f"{spec_src} and genai-obs.yaml")
-    files[f"{RULES_DIR}/llm-alerts.yml"] = dump(
-        llm_alerts.generate(thresholds, cfg), f"{th_src} and genai-obs.yaml"
-    )
+        files[f"{RULES_DIR}/{name}"] = dump(
+            own(doc, cfg.service_name), f"{spec_src} and genai-obs.yaml"
+        )
+    for name, doc in llm_alerts.generate(thresholds, cfg).items():
+        doc = doc if name == llm_alerts.STACK_FILE else own(doc, cfg.service_name)
+        files[f"{RULES_DIR}/{name}"] = dump(doc, f"{th_src} and genai-obs.yaml")
     files[f"{RULES_DIR}/{prices.RULES_FILE}"] = dump(
-        prices.generate(cfg), "genai_telemetry/prices.yaml and genai-obs.yaml"
+        own(prices.generate(cfg), cfg.service_name),
+        "genai_telemetry/prices.yaml and genai-obs.yaml",
     )
     files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src)
     return files

@@ -1,4 +1,5 @@
-"""prometheus/rules/llm-alerts.yml: operational alerts for the LLM app and the telemetry stack.
+"""prometheus/rules/llm-alerts.yml and stack-alerts.yml: operational alerts for the LLM app and
+the telemetry stack.
 
 Metric and label names come from genai_telemetry.semconv (the telemetry contract); every number
 comes from slo/thresholds.yaml; which service is watched, its `service` label, runbook links
@@ -33,6 +34,8 @@ FAITHFULNESS = f'{sc.L_EVALUATION_NAME}="faithfulness"'
 INPUT_GUARDRAILS = f"{sc.L_GUARDRAIL}=~{quote(sc.GUARDRAIL_PII + '|' + sc.GUARDRAIL_INJECTION)}"
 TRIGGERED = f"{sc.L_GUARDRAIL_ACTION}!={quote(sc.ACTION_PASSED)}"
 COST_RATE = "llm:cost_usd_per_hour:rate5m"
+FILE = "llm-alerts.yml"
+STACK_FILE = "stack-alerts.yml"
 # Table fields of the texts (see AlertRow).
 FIELDS = {"per_model": "{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_provider_name }})"}
 
@@ -281,7 +284,8 @@ def build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]], 
     llm = [render(row, th[row.name], cfg, FIELDS) for row in LLM_ALERTS]
     if not cfg.extras:  # an alert on rag-api's own metrics only could never fire
         llm = [a for a in llm if not _extras_only(a.expr)]
-    stack = [render(row, th[row.name], cfg, stack_alerts.FIELDS) for row in STACK_ALERTS]
+    rows = STACK_ALERTS if cfg.stack_alerts else ()
+    stack = [render(row, th[row.name], cfg, stack_alerts.FIELDS) for row in rows]
     return recording, [replace(a, expr=inject(a.expr, sel, is_app_metric)) for a in llm] + stack
 
 
@@ -290,17 +294,28 @@ def _extras_only(expr: str) -> bool:
     return bool(app) and all(is_extra(m) for m in app)
 
 
-def generate(th: dict[str, Threshold], cfg: Config) -> dict[str, Any]:
+def generate(th: dict[str, Threshold], cfg: Config) -> dict[str, dict[str, Any]]:
+    """llm-alerts.yml (the service's recordings and alerts) and, unless `stack_alerts: false`,
+    stack-alerts.yml (the stack's: one export per Prometheus should carry it)."""
     names = [row.name for row in (*LLM_ALERTS, *STACK_ALERTS)]
     missing = set(names) ^ set(th)
     if missing:  # the schema requires every alert; this guards the code side
         raise ValueError(f"thresholds and alerts disagree on: {sorted(missing)}")
     recording, alerts = build(th, cfg)
     stack = {row.name for row in STACK_ALERTS}
-    return {
-        "groups": [
-            {"name": "llm-recording", "rules": recording},
-            {"name": "llm-alerts", "rules": [rule(a, cfg) for a in alerts if a.name not in stack]},
-            {"name": "stack-alerts", "rules": [rule(a, cfg) for a in alerts if a.name in stack]},
-        ]
+    llm = [rule(a, cfg) for a in alerts if a.name not in stack]
+    out = {
+        FILE: {
+            "groups": [
+                {"name": "llm-recording", "rules": recording},
+                {"name": "llm-alerts", "rules": llm},
+            ]
+        }
     }
+    if cfg.stack_alerts:
+        out[STACK_FILE] = {
+            "groups": [
+                {"name": "stack-alerts", "rules": [rule(a, cfg) for a in alerts if a.name in stack]}
+            ]
+        }
+    return out

@@ -1,4 +1,4 @@
-"""The stack-alerts group of prometheus/rules/llm-alerts.yml: the telemetry stack watching itself.
+"""prometheus/rules/stack-alerts.yml: the telemetry stack watching itself.
 
 These read the components' self-metrics, not the app's telemetry contract, so no service
 matcher is added to them; their `service` label is the scraped job.

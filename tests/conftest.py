@@ -40,6 +40,7 @@ EXTERNAL = (
     "demo_app/test_streaming.py",
     "e2e/*",
     "export/test_export_tools.py",
+    "export/test_two_services.py",
     "fuzz/*",
     "generators/test_config.py",
     "generators/test_custom_config.py",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from genobs.context import current
-from genobs.contract import is_app_metric
-from genobs.promql import inject
+from genobs.contract import is_app_metric, is_recorded
+from genobs.promql import inject, scope
 
 SCHEMA_VERSION = 39
 REGENERATE = "make generate"
@@ -22,8 +22,12 @@ GENERATED_NOTE = (
 
 
 def app(expr: str) -> str:
-    """The configured service matchers on every selector of an app metric in `expr`."""
-    return inject(expr, current().service_selector, is_app_metric)
+    """The configured service matchers on every selector of an app metric in `expr`, and the
+    service's `service` label on every recorded series without one (slo/service.py)."""
+    cfg = current()
+    return scope(
+        inject(expr, cfg.service_selector, is_app_metric), "service", cfg.service_name, is_recorded
+    )
 
 
 # Datasource template variables: name → (plugin type, provisioned uid, label).

@@ -55,3 +55,9 @@ def alerts(directory: Path) -> dict[str, dict]:
                     assert rule["alert"] not in out, f"duplicate alert {rule['alert']}"
                     out[rule["alert"]] = rule
     return out
+
+
+def exported_name(shipped: str, service: str = "rag-api") -> str:
+    """The name a shipped rule file gets in an export: `<service>.<file>`, except the stack's
+    alerts, the same for every service (one file all exports share)."""
+    return shipped if shipped == "stack-alerts.yml" else f"{service}.{shipped}"

@@ -129,10 +129,11 @@ def test_kubernetes_names_are_checked(dist: Path, args: tuple[str, ...], expecte
 def test_check_reports_a_stale_directory(tmp_path: Path) -> None:
     out = export(tmp_path / "dist", "--target", "mimir")
     assert run("--out", str(out), "--target", "mimir", "--check") == (0, "")
-    (out / "mimir" / "rules" / "slo-alerts.yml").write_text("edited\n")
+    (out / "mimir" / "rules" / "rag-api.slo-alerts.yml").write_text("edited\n")
     (out / "mimir" / "rules" / "extra.yml").write_text("groups: []\n")
-    (out / "mimir" / "rules" / "slo-llm-ttft.yml").unlink()
+    (out / "mimir" / "rules" / "rag-api.slo-llm-ttft.yml").unlink()
     code, err = run("--out", str(out), "--target", "mimir", "--check")
     assert code == 1
-    for rel in ("mimir/rules/slo-alerts.yml", "mimir/rules/slo-llm-ttft.yml", "extra.yml (not"):
+    stale = ("mimir/rules/rag-api.slo-alerts.yml", "mimir/rules/rag-api.slo-llm-ttft.yml")
+    for rel in (*stale, "extra.yml (not"):
         assert rel in err, err

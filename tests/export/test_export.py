@@ -16,7 +16,7 @@ from export import TARGETS
 from export.build import Options, build
 from export.kube import CONFIGMAP_LIMIT
 from harness import ROOT
-from tests.export.exported import alerts, export, rule_groups, snapshot
+from tests.export.exported import alerts, export, exported_name, rule_groups, snapshot
 from tests.grafana import dashlib
 
 ALERTS_DOC = ROOT / "docs" / "alerts.md"
@@ -105,8 +105,8 @@ def test_every_format_holds_the_same_groups(production: Path) -> None:
         assert rule_groups(manifest) == groups, manifest
         assert rule_groups(mimir) == groups, mimir
         namespace = yaml.safe_load(mimir.read_text())["namespace"]
-        assert namespace == f"genai-obs-{plain.stem}"  # one per file
-    shipped = sorted(p.name for p in (ROOT / "prometheus" / "rules").glob("*.yml"))
+        assert namespace == f"genai-obs.{plain.stem}"  # one per file
+    shipped = sorted(exported_name(p.name) for p in (ROOT / "prometheus" / "rules").glob("*.yml"))
     assert sorted(p.name for p in (production / "prometheus" / "rules").glob("*.yml")) == shipped
 
 
@@ -127,7 +127,9 @@ def test_demo_rules_are_the_shipped_rules(demo: Path) -> None:
     shipped = sorted((ROOT / "prometheus" / "rules").glob("*.yml"))
     assert shipped, "no shipped rule files found: the loop below would prove nothing"
     for path in shipped:
-        assert rule_groups(demo / "prometheus" / "rules" / path.name) == rule_groups(path)
+        assert rule_groups(demo / "prometheus" / "rules" / exported_name(path.name)) == rule_groups(
+            path
+        )
 
 
 def _manifests(directory: Path, sub: str) -> list[dict]:

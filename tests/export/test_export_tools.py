@@ -46,7 +46,7 @@ def test_promtool_checks_every_exported_group(
 def test_promtool_rejects_an_invalid_extracted_group(tmp_path: Path, production: Path) -> None:
     """The extraction above can fail: a broken rule inside a manifest is caught."""
     promtool = require_binary("promtool")
-    src = production / "kubernetes" / "prometheusrules" / "llm-alerts.yaml"
+    src = production / "kubernetes" / "prometheusrules" / "rag-api.llm-alerts.yaml"
     groups = rule_groups(src)
     groups[0]["rules"][0]["expr"] = "rate(up)"
     path = tmp_path / "broken.yml"

@@ -113,15 +113,16 @@ def test_generic_alerts() -> None:
     fast, slow = alerts["SLOFastBurn"], alerts["SLOSlowBurn"]
     assert (fast["labels"]["severity"], fast["for"]) == ("page", "2m")
     assert (slow["labels"]["severity"], slow["for"]) == ("ticket", "15m")
+    svc = '{service="rag-api"}'  # each read of a recorded series is the watched service's
     for window, factor in (("1h", "14.4"), ("5m", "14.4"), ("6h", "6"), ("30m", "6"), ("5m", "6")):
-        assert f"(slo:burn_rate:rate{window} > {factor} or " in fast["expr"]
+        assert f"(slo:burn_rate:rate{window}{svc} > {factor} or " in fast["expr"]
     for window, factor in (("1d", "3"), ("2h", "3"), ("3d", "1"), ("6h", "1")):
-        assert f"(slo:burn_rate:rate{window} > {factor} or " in slow["expr"]
-    cap = "slo:burn_rate:rate5m > 0.5 / slo:error_budget:ratio\nand"  # the outage condition
+        assert f"(slo:burn_rate:rate{window}{svc} > {factor} or " in slow["expr"]
+    cap = f"slo:burn_rate:rate5m{svc} > 0.5 / slo:error_budget:ratio{svc}\nand"  # the outage
     assert cap in fast["expr"]
     assert "slo:min_events_for_paging:count" in fast["expr"]
     assert "slo:min_events_for_paging:count" in slow["expr"]
-    assert "present_over_time(slo:total_events:rate5m[1h] offset 3d)" in slow["expr"]
+    assert f"present_over_time(slo:total_events:rate5m{svc}[1h] offset 3d)" in slow["expr"]
     assert "present_over_time" not in fast["expr"]
     # one absence check per series an SLI reads: total, plus the bucket of histogram SLIs
     absent = alerts["SLIMetricsAbsent"]["expr"]
@@ -146,7 +147,8 @@ def test_every_threshold_flows_from_the_thresholds_file(tmp_path: Path) -> None:
     files = generate_all(SPEC_PATH, changed)
     rules = {
         r["alert"]: r
-        for g in yaml.safe_load(files["prometheus/rules/llm-alerts.yml"])["groups"]
+        for name in ("llm-alerts.yml", "stack-alerts.yml")
+        for g in yaml.safe_load(files[f"prometheus/rules/{name}"])["groups"]
         for r in g["rules"]
         if "alert" in r
     }
@@ -156,6 +158,7 @@ def test_every_threshold_flows_from_the_thresholds_file(tmp_path: Path) -> None:
             assert sentinel[name] in rules[name]["expr"], name
     original = generate_all()
     assert "9000" not in original["prometheus/rules/llm-alerts.yml"]
+    assert "9000" not in original["prometheus/rules/stack-alerts.yml"]
 
 
 # --- bad specs -------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""Two services exported into one Prometheus: rag-api (the default genai-obs.yaml) and my-llm-app
+(its own config, stack_alerts: false). Their rule files load side by side without a shared name,
+each service's recorded series and alerts are its own (promtool evaluates both exports' files
+together), and the object names and the Mimir sync regex keep the services apart.
+Starts processes: promtool."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from export.rules import NAME_PREFIX
+from genobs.contract import is_recorded
+from genobs.promql import selectors
+from harness import ROOT, require_binary
+from tests.export.exported import export, rule_groups
+
+A, B = "rag-api", "my-llm-app"
+TARGETS = ("--target", "prometheus", "--target", "mimir", "--target", "kubernetes")
+HTTP = "http_server_request_duration_seconds"
+CHAT = 'http_route="/v1/chat"'
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("two")
+    text = (ROOT / "genai-obs.yaml").read_text()
+    for old, new in (
+        ("service_name: rag-api", f"service_name: {B}"),
+        ("service: 'job=\"rag-api\"'", f"service: 'job=\"{B}\"'"),
+        ("extras: true", "extras: false"),
+        ("skip_slos: []", "skip_slos: [llm-ttft]"),
+        ("stack_alerts: true", "stack_alerts: false"),
+        ("uid_prefix: ''", "uid_prefix: 'my-'"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp / "my.yaml").write_text(text)
+    a = export(tmp / "a", "--profile", "demo", *TARGETS)
+    b = export(tmp / "b", "--profile", "demo", "--config", str(tmp / "my.yaml"), *TARGETS)
+    return a, b
+
+
+def _names(directory: Path, pattern: str) -> set[str]:
+    return {p.name for p in directory.glob(pattern)}
+
+
+def test_nothing_is_named_twice(exports: tuple[Path, Path]) -> None:
+    a, b = exports
+    for pattern in ("prometheus/rules/*", "mimir/rules/*", "kubernetes/*/*"):
+        assert _names(a, pattern) and _names(b, pattern)
+        assert not _names(a, pattern) & _names(b, pattern), pattern
+    assert "stack-alerts.yml" in _names(a, "prometheus/rules/*")  # one export carries the stack's
+    objects = [
+        {yaml.safe_load(p.read_text())["metadata"]["name"] for p in d.glob("kubernetes/*/*.yaml")}
+        for d in exports
+    ]
+    assert not objects[0] & objects[1]
+    keys = [
+        {
+            k
+            for p in d.glob("kubernetes/grafana-dashboards/*")
+            for k in yaml.safe_load(p.read_text())["data"]
+        }
+        for d in exports
+    ]
+    assert len(keys[0]) == 6 and not keys[0] & keys[1]  # the sidecar writes keys as file names
+
+
+def test_each_mimir_sync_touches_its_own_namespaces_only(exports: tuple[Path, Path]) -> None:
+    namespaces = [
+        {yaml.safe_load(p.read_text())["namespace"] for p in d.glob("mimir/rules/*.yml")}
+        for d in exports
+    ]
+    for mine, theirs, directory in ((*namespaces, exports[0]), (*namespaces[::-1], exports[1])):
+        readme = (directory / "README.md").read_text()
+        regex = re.search(r"--namespaces-regex='([^']+)'", readme)
+        assert regex, readme
+        assert all(re.fullmatch(regex.group(1), n) for n in mine), regex.group(1)
+        assert not any(re.fullmatch(regex.group(1), n) for n in theirs), regex.group(1)
+        assert all(n.startswith(NAME_PREFIX) for n in mine)
+    # A service whose name starts with another's: the regexes still keep them apart.
+    assert not re.fullmatch(r"^genai-obs\.(rag\..+|stack-alerts)$", f"{NAME_PREFIX}{A}.llm-alerts")
+
+
+def _rules(directory: Path) -> list[dict]:
+    return [
+        r
+        for p in sorted(directory.glob("prometheus/rules/*.yml"))
+        for g in rule_groups(p)
+        for r in g["rules"]
+    ]
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_every_recorded_series_is_written_and_read_with_its_service(
+    exports: tuple[Path, Path], index: int
+) -> None:
+    service = (A, B)[index]
+    checked = 0
+    for rule in _rules(exports[index]):
+        if "record" in rule:
+            assert rule["labels"]["service"] == service, rule["record"]
+        for name, end, braces in selectors(rule["expr"]):
+            if is_recorded(name):
+                checked += 1
+                inside = rule["expr"][end:].split("}", 1)[0] if braces else ""
+                assert f'service="{service}"' in inside, (rule.get("alert") or rule["record"], name)
+    assert checked > 100
+
+
+def _series() -> list[dict[str, str]]:
+    """rag-api: every chat fails, and it reports its own cost (30 USD/h). my-llm-app: healthy,
+    priced from its token usage only (100 gpt-4o-mini input tokens/s = 0.054 USD/h). Groups are
+    not ordered (both exports have an `llm-recording`): steady rates make the order moot."""
+    rows = [
+        (f'{HTTP}_count{{job="{A}", {CHAT}, http_response_status_code="500"}}', "0+60x90"),
+        (f'llm_cost_usd_total{{job="{A}", gen_ai_request_model="gpt-4o-mini"}}', "0+0.5x90"),
+        (f'{HTTP}_count{{job="{B}", {CHAT}, http_response_status_code="200"}}', "0+60x90"),
+        (
+            f'{HTTP}_bucket{{job="{B}", {CHAT}, http_response_status_code="200", le="5.12"}}',
+            "0+60x90",
+        ),
+        (
+            f'{HTTP}_bucket{{job="{B}", {CHAT}, http_response_status_code="200", le="+Inf"}}',
+            "0+60x90",
+        ),
+    ]
+    model = 'gen_ai_provider_name="openai", gen_ai_request_model="gpt-4o-mini"'
+    for job in (A, B):
+        chat = f'job="{job}", gen_ai_operation_name="chat", {model}'
+        rows.append((f"gen_ai_client_operation_duration_seconds_count{{{chat}}}", "0+60x90"))
+        rows.append(
+            (f'gen_ai_client_token_usage_sum{{{chat}, gen_ai_token_type="input"}}', "0+6000x90")
+        )
+    return [{"series": s, "values": v} for s, v in rows]
+
+
+def test_one_prometheus_keeps_each_services_cost_and_alerts_apart(
+    exports: tuple[Path, Path], tmp_path: Path
+) -> None:
+    promtool = require_binary("promtool")
+    files = []
+    for directory in exports:
+        for path in sorted(directory.glob("prometheus/rules/*.yml")):
+            shutil.copy(path, tmp_path / path.name)
+            files.append(path.name)
+    prices = sum(1 for r in _rules(exports[0]) if r.get("record") == "llm:price_usd_per_token")
+    at = "70m"
+    exprs = [
+        {  # in mUSD per hour, rounded: rate() of these inputs carries float noise
+            "expr": "round(llm:cost_usd_per_hour:rate5m * 1000)",
+            "eval_time": at,
+            "exp_samples": [
+                {"labels": f'{{service="{A}"}}', "value": 30_000},
+                {"labels": f'{{service="{B}"}}', "value": 54},
+            ],
+        },
+        {
+            "expr": "count by (service) (llm:price_usd_per_token)",
+            "eval_time": at,
+            "exp_samples": [{"labels": f'{{service="{s}"}}', "value": prices} for s in (A, B)],
+        },
+    ]
+    fired = {}
+    for service, directory in zip((A, B), exports, strict=True):
+        for rule in _rules(directory):
+            if rule.get("alert") in ("SLOFastBurn", "LLMDailySpendProjectedOverBudget"):
+                fired[(service, rule["alert"])] = rule["expr"]
+    assert len(fired) == 4
+    # rag-api's incident pages rag-api's alerts; my-llm-app's same alerts stay quiet.
+    for (service, alert), expr in fired.items():
+        labels = {
+            "SLOFastBurn": f'service="{A}", slo="chat-availability"',
+            "LLMDailySpendProjectedOverBudget": f'service="{A}"',
+        }
+        exp = [{"labels": f"{{{labels[alert]}}}", "value": 1}] if service == A else []
+        by = "service, slo" if alert == "SLOFastBurn" else "service"
+        exprs.append({"expr": f"group by ({by}) ({expr})", "eval_time": at, "exp_samples": exp})
+    test = {
+        "rule_files": files,
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": _series(), "promql_expr_test": exprs}],
+    }
+    (tmp_path / "two.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
+    res = subprocess.run(
+        [promtool, "test", "rules", "two.test.yml"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
