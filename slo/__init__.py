@@ -34,12 +34,13 @@ def generate_all(
         files[f"{RULES_DIR}/{name}"] = dump(
             own(doc, cfg.service_name), f"{spec_src} and genai-obs.yaml"
         )
-    for name, doc in llm_alerts.generate(thresholds, cfg).items():
+    unfed = spec.unfed(cfg.skip_slos)
+    for name, doc in llm_alerts.generate(thresholds, cfg, unfed).items():
         doc = doc if name == llm_alerts.STACK_FILE else own(doc, cfg.service_name)
         files[f"{RULES_DIR}/{name}"] = dump(doc, f"{th_src} and genai-obs.yaml")
     files[f"{RULES_DIR}/{prices.RULES_FILE}"] = dump(
         own(prices.generate(cfg), cfg.service_name),
         "genai_telemetry/prices.yaml and genai-obs.yaml",
     )
-    files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src)
+    files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src, unfed)
     return files

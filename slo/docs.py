@@ -81,10 +81,12 @@ def _slo_rows(cfg: Config) -> list[tuple[str, str, str, str, list[str], str, str
     return rows
 
 
-def alerts_md(th: dict[str, Threshold], cfg: Config, source: str) -> str:
+def alerts_md(
+    th: dict[str, Threshold], cfg: Config, source: str, unfed: frozenset[str] = frozenset()
+) -> str:
     rows = _slo_rows(cfg)
     profiles = list(cfg.profiles)
-    _, alerts = llm_alerts.build(th, cfg)
+    _, alerts = llm_alerts.build(th, cfg, unfed)
     for a in alerts:
         t = th[a.name]
         rows.append(

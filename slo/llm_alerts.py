@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from genai_telemetry import semconv as sc
-from genobs.contract import L_SYSTEM, is_app_metric, is_extra
+from genobs.contract import L_SYSTEM, base, is_app_metric, is_extra
 from genobs.promql import inject, le_matcher, metric_names, quote
 from slo import prices, stack_alerts
 from slo.alerting import Alert, AlertRow, num, render, rule
@@ -276,32 +276,38 @@ def recording_rules(cfg: Config) -> list[dict[str, Any]]:
     ]
 
 
-def build(th: dict[str, Threshold], cfg: Config) -> tuple[list[dict[str, Any]], list[Alert]]:
+def build(
+    th: dict[str, Threshold], cfg: Config, unfed: frozenset[str] = frozenset()
+) -> tuple[list[dict[str, Any]], list[Alert]]:
     """Recording rules (cost) and the alerts, in the order they appear in the file; the app's
-    queries get the service matchers of genai-obs.yaml, the stack's are left as they are."""
+    queries get the service matchers of genai-obs.yaml, the stack's are left as they are.
+    An alert is left out when every app metric it reads is one the app does not record: in
+    `unfed` (slo.spec.Spec.unfed) or, with `extras: false`, one of rag-api's own."""
     sel = cfg.service_selector
     recording = [{**r, "expr": inject(r["expr"], sel, is_app_metric)} for r in recording_rules(cfg)]
     llm = [render(row, th[row.name], cfg, FIELDS) for row in LLM_ALERTS]
-    if not cfg.extras:  # an alert on rag-api's own metrics only could never fire
-        llm = [a for a in llm if not _extras_only(a.expr)]
+    llm = [a for a in llm if not _unfed(a.expr, cfg, unfed)]  # they could never fire
     rows = STACK_ALERTS if cfg.stack_alerts else ()
     stack = [render(row, th[row.name], cfg, stack_alerts.FIELDS) for row in rows]
     return recording, [replace(a, expr=inject(a.expr, sel, is_app_metric)) for a in llm] + stack
 
 
-def _extras_only(expr: str) -> bool:
-    app = [m for m in metric_names(expr) if is_app_metric(m)]
-    return bool(app) and all(is_extra(m) for m in app)
+def _unfed(expr: str, cfg: Config, unfed: frozenset[str]) -> bool:
+    app = [base(m) for m in metric_names(expr) if is_app_metric(m)]
+    missing = [m in unfed or (not cfg.extras and is_extra(m)) for m in app]
+    return bool(app) and all(missing)
 
 
-def generate(th: dict[str, Threshold], cfg: Config) -> dict[str, dict[str, Any]]:
+def generate(
+    th: dict[str, Threshold], cfg: Config, unfed: frozenset[str] = frozenset()
+) -> dict[str, dict[str, Any]]:
     """llm-alerts.yml (the service's recordings and alerts) and, unless `stack_alerts: false`,
     stack-alerts.yml (the stack's: one export per Prometheus should carry it)."""
     names = [row.name for row in (*LLM_ALERTS, *STACK_ALERTS)]
     missing = set(names) ^ set(th)
     if missing:  # the schema requires every alert; this guards the code side
         raise ValueError(f"thresholds and alerts disagree on: {sorted(missing)}")
-    recording, alerts = build(th, cfg)
+    recording, alerts = build(th, cfg, unfed)
     stack = {row.name for row in STACK_ALERTS}
     llm = [rule(a, cfg) for a in alerts if a.name not in stack]
     out = {

@@ -17,6 +17,7 @@ from typing import Any
 import promql_parser
 
 from genai_telemetry import semconv
+from genobs.contract import base
 from genobs.promql import duration_problem, le_matcher, metric_names
 from genobs.yamlspec import (
     Path_,
@@ -126,6 +127,13 @@ class SLO:
 class Spec:
     path: Path
     slos: tuple[SLO, ...]
+
+    def unfed(self, skipped: tuple[str, ...]) -> frozenset[str]:
+        """Metrics (base names) only the SLOs in `skipped` read: skipping an SLO says the app
+        does not record what it alone reads (llm-ttft: no time to first chunk)."""
+        gone = {base(m) for s in self.slos if s.name in skipped for m in s.metrics()}
+        kept = {base(m) for s in self.slos if s.name not in skipped for m in s.metrics()}
+        return frozenset(gone - kept)
 
 
 def _decimal(value: float | int) -> Decimal:

@@ -4,12 +4,15 @@ neither generated nor waited for by SLIMetricsAbsent; rag-api feeds it from its 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
+import yaml
 
 from genai_telemetry import semconv as sc
 from genai_telemetry.metrics import Metrics
-from genobs.config import load_config
+from genobs.config import Config, load_config
+from slo import generate_all
 from slo.rules import generate
 from slo.spec import load_spec
 
@@ -46,3 +49,24 @@ def test_rag_api_exports_the_sli_series_before_any_feedback() -> None:
     lines = [x for x in body.decode().splitlines() if x.startswith(sc.LLM_USER_FEEDBACK + "{")]
     assert len(lines) == 5 and all(x.endswith(" 0.0") for x in lines)
     assert all('request_known="false"' in x for x in lines)
+
+
+def _alerts(cfg: Config) -> tuple[set[str], set[str]]:
+    """The alerts of llm-alerts.yml, and those docs/alerts.md lists."""
+    files = generate_all(cfg)
+    groups = yaml.safe_load(files["prometheus/rules/llm-alerts.yml"])["groups"]
+    rules = {r["alert"] for g in groups for r in g["rules"] if "alert" in r}
+    return rules, set(re.findall(r"^\| `(\w+)` \|", files["docs/alerts.md"], re.M))
+
+
+def test_skipping_an_slo_drops_the_alerts_that_read_only_its_metric() -> None:
+    """skip_slos: [llm-ttft] says the app records no time to first chunk: LLMTTFTP95High, which
+    reads only that, could never fire. Skipping chat-latency drops no alert: chat-availability
+    still reads the HTTP histogram."""
+    shipped = load_config()
+    rules, table = _alerts(shipped)
+    assert "LLMTTFTP95High" in rules and rules <= table
+    no_ttft, no_ttft_table = _alerts(dataclasses.replace(shipped, skip_slos=("llm-ttft",)))
+    assert rules - no_ttft == {"LLMTTFTP95High"}
+    assert "LLMTTFTP95High" not in no_ttft_table
+    assert _alerts(dataclasses.replace(shipped, skip_slos=("chat-latency",)))[0] == rules
