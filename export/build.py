@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from export import TARGETS, kube, rules, yamlio
+from export import TARGETS, kube, rules, runbooks, yamlio
 from export.errors import ExportError
 from generators import render
 from genobs.config import ROOT, Config, load_config
@@ -130,22 +129,24 @@ def _alertmanager(ctx: _Ctx) -> dict[str, str]:
     return out
 
 
-_DASHBOARD_LINK = re.compile(r"/d/([a-z0-9-]+)")
-
-
 def _runbooks(ctx: _Ctx) -> dict[str, str]:
-    """The runbooks with their dashboard links (/d/<uid>) under genai-obs.yaml's uid prefix, and
+    """The runbooks of the exported alerts, for the configured service (export.runbooks), and
     the alert table they link to (../alerts.md, generated for this config)."""
     prefix = ctx.cfg.uid_prefix
     bases = {_uid(text).removeprefix(prefix) for text in _dashboards(ctx).values()}
-
-    def link(match: re.Match[str]) -> str:
-        uid = match.group(1)
-        return f"/d/{ctx.cfg.uid(uid)}" if uid in bases else match.group(0)
-
+    alerts = {
+        r["alert"]
+        for groups in ctx.groups.values()
+        for g in groups
+        for r in g["rules"]
+        if "alert" in r
+    }
     out = {
-        f"runbooks/{path.name}": _DASHBOARD_LINK.sub(link, path.read_text())
+        f"runbooks/{path.name}": runbooks.adapt(
+            path.read_text(), ctx.cfg, bases, lambda stem: rules.exported_stem(stem, ctx.cfg)
+        )
         for path in sorted((ROOT / "docs" / "runbooks").glob("*.md"))
+        if path.stem in alerts
     }
     out["alerts.md"] = ctx.files["docs/alerts.md"]
     return out

@@ -1,0 +1,52 @@
+"""The runbooks as exported: written for the configured service, without the demo's steps.
+
+docs/runbooks/ is written for the demo stack. Exported, a runbook
+- keeps only the alerts the export generates (no runbook for an alert that does not exist);
+- runs its queries on the service: every PromQL expression in a code span gets the service
+  matchers on its app metrics and `service="<name>"` on its recorded series, as the rules do,
+  and a LogQL stream `{service_name="rag-api"}` names the service;
+- drops the list items that begin "In the demo" (how to reproduce or clear an injected fault);
+- links the exported dashboards (/d/<uid> under the uid prefix) and the exported rule files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import promql_parser
+
+from genobs.config import Config
+from genobs.contract import is_app_metric, is_recorded
+from genobs.promql import inject, scope
+
+DEMO_SERVICE = "rag-api"
+_DEMO_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+In the demo\b.*\n", re.M)
+_SPAN = re.compile(r"`([^`\n]+)`")
+_LINK = re.compile(r"/d/([a-z0-9-]+)")
+_RULE_FILE = re.compile(r"prometheus/rules/([a-z0-9-]+)\.yml")
+
+
+def adapt(text: str, cfg: Config, uids: set[str], rule_file: Callable[[str], str]) -> str:
+    """One runbook for `cfg`'s service. `uids`: the dashboards' uids without prefix;
+    `rule_file`: a shipped rule file's stem → its exported stem."""
+    text = _DEMO_ITEM.sub("", text)
+    text = _SPAN.sub(lambda m: f"`{_query(m.group(1), cfg)}`", text)
+    text = _LINK.sub(
+        lambda m: f"/d/{cfg.uid(m.group(1))}" if m.group(1) in uids else m.group(0), text
+    )
+    return _RULE_FILE.sub(lambda m: f"prometheus/rules/{rule_file(m.group(1))}.yml", text)
+
+
+def _query(span: str, cfg: Config) -> str:
+    """A code span as the service's query: PromQL scoped like the rules, LogQL's stream renamed;
+    anything else (a name, a command) unchanged."""
+    span = span.replace(f'service_name="{DEMO_SERVICE}"', f'service_name="{cfg.service_name}"')
+    if not any(c in span for c in "({") or span.lstrip().startswith("{"):
+        return span
+    try:
+        promql_parser.parse(span)
+    except ValueError:
+        return span
+    span = inject(span, cfg.service_selector, is_app_metric)
+    return scope(span, "service", cfg.service_name, is_recorded)

@@ -1,0 +1,83 @@
+"""Exported runbooks are written for the exported service: only its alerts' runbooks, queries
+scoped like its rules, no demo steps, no `rag-api`. No process is started here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import promql_parser
+import pytest
+
+from genobs.contract import is_app_metric, is_recorded
+from genobs.promql import selectors
+from harness import ROOT
+from tests.export.exported import alerts, export
+
+SOURCE = ROOT / "docs" / "runbooks"
+SPAN = re.compile(r"`([^`\n]+)`")
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("runbooks")
+    text = (ROOT / "genai-obs.yaml").read_text()
+    for old, new in (
+        ("service_name: rag-api", "service_name: my-llm-app"),
+        ("service: 'job=\"rag-api\"'", "service: 'job=\"my-llm-app\"'"),
+        ("extras: true", "extras: false"),
+        ("uid_prefix: ''", "uid_prefix: 'acme-'"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp / "my.yaml").write_text(text)
+    return export(tmp / "dist", "--config", str(tmp / "my.yaml"))
+
+
+def _queries(text: str) -> list[str]:
+    """The PromQL expressions among a runbook's code spans."""
+    out = []
+    for span in SPAN.findall(text):
+        try:
+            promql_parser.parse(span)
+        except ValueError:
+            continue
+        if any(c in span for c in "({"):
+            out.append(span)
+    return out
+
+
+def test_only_the_exported_alerts_have_runbooks(own: Path) -> None:
+    exported = {p.stem for p in (own / "runbooks").glob("*.md")}
+    assert exported == set(alerts(own)), exported ^ set(alerts(own))
+    assert "RAGAnswerQualityDrop" not in exported  # extras: false
+
+
+def test_runbooks_speak_of_the_exported_service(own: Path) -> None:
+    checked = 0
+    for path in sorted((own / "runbooks").glob("*.md")):
+        text = path.read_text()
+        assert "rag-api" not in text, path.name
+        assert "In the demo" not in text, path.name
+        for query in _queries(text):
+            for name, end, braces in selectors(query):
+                inside = query[end:].split("}", 1)[0] if braces else ""
+                if is_app_metric(name):
+                    checked += 1
+                    assert 'job="my-llm-app"' in inside, (path.name, query)
+                if is_recorded(name):
+                    checked += 1
+                    assert 'service="my-llm-app"' in inside, (path.name, query)
+        for numbers in re.findall(r"(?:^\d+\. .*\n)+", text, re.M):  # lists stay 1, 2, 3, …
+            got = [int(n) for n in re.findall(r"^(\d+)\. ", numbers, re.M)]
+            assert got == list(range(1, len(got) + 1)), path.name
+        for stem in re.findall(r"prometheus/rules/([\w.-]+)\.yml", text):
+            assert (own / "prometheus" / "rules" / f"{stem}.yml").is_file(), (path.name, stem)
+    assert checked >= 10
+
+
+def test_the_demo_runbooks_keep_their_demo_steps() -> None:
+    """What the export drops is there in the repository's own runbooks, for the demo."""
+    text = "".join(p.read_text() for p in SOURCE.glob("*.md"))
+    assert text.count("In the demo") >= 5
+    assert '{service_name="rag-api"}' in text
