@@ -147,8 +147,9 @@ def alerts_md(
         "pages without `slo` mute nothing, so an LLMErrorRatioHigh page does not hide an "
         "unrelated LLMCostSpike ticket;",
         "- `TargetDown` mutes the other tickets of its `service` (the job): a down collector "
-        "explains its export failures, a down rag-api its absent SLI series and its stopped "
-        "traffic. Pages are never muted by it.",
+        f"explains its export failures, a down {cfg.service_name} its absent SLI series and its "
+        "stopped traffic, as long as its scrape job is named like its `service_name` (the "
+        "service's rules carry `service_name`, TargetDown the job). Pages are never muted by it.",
         "",
         "In the demo every receiver is a webhook to rag-api `POST /v1/alerts`; "
         "`alertmanager/alertmanager.production-example.yml` shows PagerDuty, Slack and email "

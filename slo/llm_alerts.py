@@ -41,9 +41,12 @@ FIELDS = {"per_model": "{{ $labels.gen_ai_request_model }} ({{ $labels.gen_ai_pr
 
 
 def unify_provider(expr: str) -> str:
-    """Series naming the provider in the older gen_ai_system label get it as gen_ai_provider_name
-    too, so `by (gen_ai_provider_name)` groups both kinds of instrumentation."""
-    return f'label_replace({expr}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)")'
+    """Series naming the provider only in the older gen_ai_system label get it as
+    gen_ai_provider_name too, so `by (gen_ai_provider_name)` groups both kinds of
+    instrumentation; a series with both keeps its gen_ai_provider_name."""
+    own = inject(expr, f'{sc.L_PROVIDER}!=""', is_app_metric)
+    older = inject(expr, f'{sc.L_PROVIDER}=""', is_app_metric)
+    return f'({own} or label_replace({older}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)"))'
 
 
 def _ratio_guarded(

@@ -162,18 +162,20 @@ def bargauge(
 def heatmap(
     title: str,
     description: str,
-    expr: str,
+    buckets: str,
     unit: str,
     *,
     w: int = 12,
     h: int = 8,
 ) -> Panel:
-    """Heatmap of classic-histogram buckets: `expr` must be a `sum by (le)` of increases."""
+    """Heatmap of classic-histogram buckets: `buckets` is their rate() (grafana/dashgen/promql),
+    summed by le here. Cells are observations per second: over $__rate_interval, wider than a
+    cell, an increase() would count each observation in several cells."""
     return _panel(
         "heatmap",
         title,
-        description,
-        [prom(expr, "{{le}}", fmt="heatmap")],
+        description + " Cells: observations per second in each bucket.",
+        [prom(f"sum by (le) ({buckets})", "{{le}}", fmt="heatmap")],
         datasource=PROM,
         unit=unit,
         w=w,

@@ -321,9 +321,7 @@ def tokens_row(d: core.Dashboard) -> None:
             "Output tokens per call (distribution)",
             "Distribution of output tokens per chat call over time (histogram buckets, "
             "powers of 4).",
-            sum_increase(
-                TOKENS + "_bucket", chat_filter(**{sc.L_TOKEN_TYPE: "output"}), by=("le",)
-            ),
+            rate(TOKENS + "_bucket", chat_filter(**{sc.L_TOKEN_TYPE: "output"})),
             "short",
             w=8,
         ),

@@ -76,14 +76,15 @@ def cost_filter(**extra: str | Matcher) -> Labels:
 
 def _tolerant(fn: str, metric: str, labels: Labels, window: str) -> str:
     """fn(metric{labels}[window]); a provider filter on a standard GenAI metric also accepts
-    series that carry the provider in the older gen_ai_system label (then copied over)."""
+    series that carry the provider only in the older gen_ai_system label (copied over on those
+    alone: a series with both keeps its gen_ai_provider_name)."""
     one = f"{fn}({metric}{matchers(**labels)}[{window}])"
     provider = labels.get(sc.L_PROVIDER)
     if provider is None or base(metric) not in STANDARD:
         return one
     older = {**labels, sc.L_PROVIDER: "", L_SYSTEM: provider}
     other = f"{fn}({metric}{matchers(**older)}[{window}])"
-    return f'label_replace({one} or {other}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)")'
+    return f'({one} or label_replace({other}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)"))'
 
 
 def rate(metric: str, labels: Labels | None = None, window: str = RATE) -> str:

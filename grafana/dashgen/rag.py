@@ -7,7 +7,7 @@ from genai_telemetry import semconv as sc
 
 from . import common, core, feedback, limits, llmops
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
-from .promql import le, quantile, ratio, ratio_by, share_by, sum_increase, sum_rate
+from .promql import le, quantile, rate, ratio, ratio_by, share_by, sum_increase, sum_rate
 
 DUR = sc.GENAI_OPERATION_DURATION
 DOCS = sc.RAG_RETRIEVAL_DOCUMENTS
@@ -112,7 +112,7 @@ def retrieval(d: core.Dashboard) -> None:
             "Top retrieval score distribution",
             "Distribution of the best normalised retrieval score per query over time (0–1). Mass "
             "moving down means retrieval quality degraded.",
-            sum_increase(TOP + "_bucket", by=("le",)),
+            rate(TOP + "_bucket"),
             "none",
             w=12,
         ),

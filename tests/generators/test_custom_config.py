@@ -171,6 +171,18 @@ INPUT = [
     _chat("m2", "0+10x40", gen_ai_system="openai", error_type="<class 'openai.RateLimitError'>"),
     _chat("m3", "0+60x40", gen_ai_provider_name="openai"),
     _chat("m3", "0+10x40", gen_ai_provider_name="openai", error_type="429"),
+    # both labels, spelled differently (an instrumentation in its semconv transition): the newer
+    # gen_ai_provider_name is the one kept
+    *(
+        _chat(
+            "m5",
+            values,
+            gen_ai_provider_name="azure.ai.openai",
+            gen_ai_system="az.ai.openai",
+            **extra,
+        )
+        for values, extra in (("0+60x40", {}), ("0+10x40", {"error_type": "429"}))
+    ),
     # another service, outside the selector: must change nothing
     {
         **_chat("m4", "0+100x40", gen_ai_provider_name="openai", error_type="rate_limited"),
@@ -183,8 +195,8 @@ INPUT = [
     _series("rag_retrieval_documents_count", "0+10x40", job="my-llm-app"),
 ]
 EXPECTED = [
-    _alert("LLMProviderRateLimited", gen_ai_provider_name="openai", gen_ai_request_model=m)
-    for m in ("m1", "m2", "m3")
+    _alert("LLMProviderRateLimited", gen_ai_provider_name=p, gen_ai_request_model=m)
+    for p, m in (("openai", "m1"), ("openai", "m2"), ("openai", "m3"), ("azure.ai.openai", "m5"))
 ]
 
 
@@ -206,7 +218,7 @@ def test_tolerant_matchers_on_openai_instrumentation_series(out: Path) -> None:
                 "promql_expr_test": [
                     {"expr": alerts, "eval_time": "30m", "exp_samples": EXPECTED},
                     {
-                        "expr": chat_ratio,  # 3 × 10 failed of 3 × 70 calls: my-llm-app only
+                        "expr": chat_ratio,  # 4 × 10 failed of 4 × 70 calls: my-llm-app only
                         "eval_time": "30m",
                         "exp_samples": [
                             {
@@ -236,7 +248,8 @@ def test_le_regex_is_generated_from_the_threshold() -> None:
 
 def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
     """The 429 panel under the Provider filter: openai selects the series labelled
-    gen_ai_system="openai" and gen_ai_provider_name="openai" alike, anthropic none of them."""
+    gen_ai_system="openai" and gen_ai_provider_name="openai" alike, anthropic none of them; a
+    series with both labels answers to its gen_ai_provider_name only."""
     promtool = require_binary("promtool")
     dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-overview.json"]
     panel = next(
@@ -244,10 +257,11 @@ def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
     )
     expr = panel["targets"][0]["expr"].replace("$__rate_interval", "5m").replace("$model", ".*")
     tests = []
-    for provider, models in (("openai", ("m1", "m2", "m3")), ("anthropic", ())):
+    cases = (("openai", ("m1", "m2", "m3")), ("azure.ai.openai", ("m5",)), ("anthropic", ()))
+    for provider, models in cases:
         samples = [
             {
-                "labels": f'{{gen_ai_provider_name="openai", gen_ai_request_model="{m}"}}',
+                "labels": f'{{gen_ai_provider_name="{provider}", gen_ai_request_model="{m}"}}',
                 "value": 0.167,  # 10 rate-limited calls per minute
             }
             for m in models

@@ -93,6 +93,10 @@ def _promql_problems(expr: str, fmt: str) -> list[str]:
         and not single_le
     ):
         problems.append("_bucket series outside histogram_quantile / heatmap / a single le")
+    # A heatmap's cells are one step wide: increase() over the wider $__rate_interval counts an
+    # observation in several cells (rate() is per second, so it does not).
+    if fmt == "heatmap" and "increase(" in expr and "[$__rate_interval]" in expr:
+        problems.append("heatmap cells from increase() over $__rate_interval (use rate())")
     return problems
 
 

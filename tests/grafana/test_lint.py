@@ -160,6 +160,11 @@ def _unfiltered_denominator(d: dict[str, Any]) -> None:
     target["expr"] = f"{numerator} / {unfiltered}"
 
 
+def _heatmap_increase(d: dict[str, Any]) -> None:
+    target = _first(d, "heatmap")["targets"][0]
+    target["expr"] = target["expr"].replace("rate(", "increase(")
+
+
 def _angular_graph(d: dict[str, Any]) -> None:
     _first(d, "timeseries")["type"] = "graph"
 
@@ -180,6 +185,7 @@ MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
     "averaged buckets": ("rag-pipeline.json", _avg_buckets, "averages _bucket"),
     "quantile without le": ("rag-pipeline.json", _quantile_without_le, "drops `le`"),
     "raw counter": ("llm-cost.json", _raw_counter, "without a range"),
+    "heatmap of overlapping increases": ("rag-pipeline.json", _heatmap_increase, "use rate()"),
     "old schema": ("stack-health.json", _old_schema, "schemaVersion"),
     "latency without exemplars": ("llm-overview.json", _no_exemplars, "without exemplars"),
     "ratio sides with other filters": (
