@@ -101,14 +101,16 @@ def app_alerts(selector: str = 'alertname!="Watchdog"') -> str:
 def model_variables(*, feature_tier: bool = False) -> list[core.Json]:
     """provider → model chained variables (+ feature and tier for cost views). Every operation's
     models (chat and embeddings): picking models must not silently drop the embeddings spend
-    the cost panels add up (chat-only panels just show nothing for an embeddings model)."""
+    the cost panels add up (chat-only panels just show nothing for an embeddings model). The
+    model list also takes series without gen_ai_provider_name (`|` matches the empty value):
+    the official OpenAI instrumentation names the provider of embeddings in gen_ai_system only,
+    which a label_values selector cannot match on instead."""
     calls = sc.GENAI_OPERATION_DURATION + "_count"
+    chained = matchers(**{sc.L_PROVIDER: "~$provider|"})
     out = [
         core.datasource_var("prometheus"),
         core.query_var("provider", "Provider", calls, sc.L_PROVIDER),
-        core.query_var(
-            "model", "Model", calls + matchers(**{sc.L_PROVIDER: "~$provider"}), sc.L_MODEL
-        ),
+        core.query_var("model", "Model", calls + chained, sc.L_MODEL),
     ]
     if feature_tier:
         out += [

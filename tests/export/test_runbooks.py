@@ -12,6 +12,7 @@ import pytest
 from genobs.contract import is_app_metric, is_recorded
 from genobs.promql import selectors
 from harness import ROOT
+from tests.configs import MY_LLM_APP, own_config
 from tests.export.exported import alerts, export
 
 SOURCE = ROOT / "docs" / "runbooks"
@@ -21,17 +22,12 @@ SPAN = re.compile(r"`([^`\n]+)`")
 @pytest.fixture(scope="module")
 def own(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("runbooks")
-    text = (ROOT / "genai-obs.yaml").read_text()
-    for old, new in (
-        ("service_name: rag-api", "service_name: my-llm-app"),
-        ("service: 'job=\"rag-api\"'", "service: 'job=\"my-llm-app\"'"),
-        ("extras: true", "extras: false"),
+    config = own_config(
+        tmp / "my.yaml",
+        *MY_LLM_APP,
         ("uid_prefix: ''", "uid_prefix: 'acme-'"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    (tmp / "my.yaml").write_text(text)
-    return export(tmp / "dist", "--config", str(tmp / "my.yaml"))
+    )
+    return export(tmp / "dist", "--config", str(config))
 
 
 def _queries(text: str) -> list[str]:

@@ -17,7 +17,8 @@ import yaml
 from export.rules import NAME_PREFIX
 from genobs.contract import is_recorded
 from genobs.promql import selectors
-from harness import ROOT, require_binary
+from harness import require_binary
+from tests.configs import MY_LLM_APP, own_config
 from tests.export.exported import export, rule_groups
 
 A, B = "rag-api", "my-llm-app"
@@ -29,20 +30,15 @@ CHAT = 'http_route="/v1/chat"'
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("two")
-    text = (ROOT / "genai-obs.yaml").read_text()
-    for old, new in (
-        ("service_name: rag-api", f"service_name: {B}"),
-        ("service: 'job=\"rag-api\"'", f"service: 'job=\"{B}\"'"),
-        ("extras: true", "extras: false"),
+    config = own_config(
+        tmp / "my.yaml",
+        *MY_LLM_APP,
         ("skip_slos: []", "skip_slos: [llm-ttft]"),
         ("stack_alerts: true", "stack_alerts: false"),
         ("uid_prefix: ''", "uid_prefix: 'my-'"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    (tmp / "my.yaml").write_text(text)
+    )
     a = export(tmp / "a", "--profile", "demo", *TARGETS)
-    b = export(tmp / "b", "--profile", "demo", "--config", str(tmp / "my.yaml"), *TARGETS)
+    b = export(tmp / "b", "--profile", "demo", "--config", str(config), *TARGETS)
     return a, b
 
 

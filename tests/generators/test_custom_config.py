@@ -19,6 +19,7 @@ from genobs.config import CONFIG_PATH
 from genobs.contract import is_app_metric
 from genobs.promql import selectors
 from harness import ROOT, require_binary
+from tests.configs import MY_LLM_APP, own_config
 from tests.grafana import dashlib
 
 SERVICE = 'job="my-llm-app"'
@@ -27,24 +28,18 @@ SERVICE = 'job="my-llm-app"'
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("custom")
-    text = CONFIG_PATH.read_text()
-    for old, new in (
-        ("service_name: rag-api", "service_name: my-llm-app"),
-        ("""service: 'job="rag-api"'""", f"service: '{SERVICE}'"),
+    config = own_config(
+        tmp / "genai-obs.yaml",
+        *MY_LLM_APP,
         ('http_route=~"/v1/chat.*"\'', 'http_route=~"/api/chat.*"\''),
         (
             """http_unary_chat_route: 'http_route="/v1/chat"'""",
             "http_unary_chat_route: 'http_route=\"/api/chat\"'",
         ),
-        ("extras: true", "extras: false"),
         ("uid_prefix: ''", "uid_prefix: 'acme-'"),
         ("tags: [genai-observability]", "tags: [acme, llm-obs]"),
         ("folder: GenAI Observability", "folder: Acme LLM"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    config = tmp / "genai-obs.yaml"
-    config.write_text(text)
+    )
     res = subprocess.run(
         [sys.executable, "-m", "generators", "--config", str(config), "--profile", "production",
          "--out", str(tmp / "repo")],
@@ -274,6 +269,36 @@ def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
         "tests": [{"interval": "1m", "input_series": INPUT, "promql_expr_test": tests}],
     }
     path = out / "panel.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    res = subprocess.run(
+        [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_model_variable_lists_the_models_of_the_chosen_provider(out: Path) -> None:
+    """Under Provider openai the Model list holds m1 and m2 (provider in gen_ai_system only,
+    as the official instrumentation's embeddings) beside m3; not m5 (azure.ai.openai)."""
+    promtool = require_binary("promtool")
+    dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-cost.json"]
+    (var,) = [v for v in dash["templating"]["list"] if v["name"] == "model"]
+    selector = dashlib.LABEL_VALUES.match(var["query"]).group("selector")
+    expr = f"group by (gen_ai_request_model) ({selector.replace('$provider', 'openai')})"
+    samples = [
+        {"labels": f'{{gen_ai_request_model="{m}"}}', "value": 1} for m in ("m1", "m2", "m3")
+    ]
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": INPUT,
+                "promql_expr_test": [{"expr": expr, "eval_time": "20m", "exp_samples": samples}],
+            }
+        ],
+    }
+    path = out / "model-variable.test.yml"
     path.write_text(yaml.safe_dump(test, sort_keys=False))
     res = subprocess.run(
         [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
