@@ -19,8 +19,8 @@ from export.errors import ExportError
 from genobs.config import Config
 
 RULES_DIR = "prometheus/rules/"
-# Rule files the same for every service (the stack watching itself): exported under their own
-# name, so a second service's export rewrites the same objects with the same content.
+# Rule files that watch the stack, not a service: exported under their own name. One export
+# should carry them (stack_alerts in genai-obs.yaml); a second copy replaces, never doubles, them.
 SHARED = frozenset({"stack-alerts"})
 
 

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import promql_parser
 
 from genobs.config import Config
-from genobs.contract import is_app_metric, is_recorded
-from genobs.promql import inject, scope
+from genobs.contract import is_app_metric
+from genobs.promql import inject
+from slo.service import reads
 
 DEMO_SERVICE = "rag-api"
 _DEMO_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+In the demo\b.*\n", re.M)
@@ -48,5 +49,4 @@ def _query(span: str, cfg: Config) -> str:
         promql_parser.parse(span)
     except ValueError:
         return span
-    span = inject(span, cfg.service_selector, is_app_metric)
-    return scope(span, "service", cfg.service_name, is_recorded)
+    return reads(inject(span, cfg.service_selector, is_app_metric), cfg.service_name)

@@ -22,8 +22,13 @@ def _group(group: dict[str, Any], service: str) -> dict[str, Any]:
     return {**group, "rules": [_rule(r, service) for r in group["rules"]]}
 
 
+def reads(expr: str, service: str) -> str:
+    """`expr` reading recorded series of `service` only (rules, dashboards, exported runbooks)."""
+    return scope(expr, LABEL, service, is_recorded)
+
+
 def _rule(rule: dict[str, Any], service: str) -> dict[str, Any]:
-    out = {**rule, "expr": scope(rule["expr"], LABEL, service, is_recorded)}
+    out = {**rule, "expr": reads(rule["expr"], service)}
     if "record" in rule:
         out["labels"] = {**rule.get("labels", {}), LABEL: service}
     return out

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from genobs.context import current
-from genobs.contract import is_app_metric, is_recorded
-from genobs.promql import inject, scope
+from genobs.contract import is_app_metric
+from genobs.promql import inject
+from slo.service import reads
 
 SCHEMA_VERSION = 39
 REGENERATE = "make generate"
@@ -25,9 +26,7 @@ def app(expr: str) -> str:
     """The configured service matchers on every selector of an app metric in `expr`, and the
     service's `service` label on every recorded series without one (slo/service.py)."""
     cfg = current()
-    return scope(
-        inject(expr, cfg.service_selector, is_app_metric), "service", cfg.service_name, is_recorded
-    )
+    return reads(inject(expr, cfg.service_selector, is_app_metric), cfg.service_name)
 
 
 # Datasource template variables: name → (plugin type, provisioned uid, label).
