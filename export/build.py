@@ -81,7 +81,9 @@ def _kubernetes(ctx: _Ctx) -> dict[str, str]:
     }
     folder = (o.folder_annotation, ctx.cfg.folder) if o.folder_annotation else None
     for stem, text in _dashboards(ctx).items():
-        name = rules.exported_stem(stem, ctx.cfg)
+        # Named by service and dashboard, not uid: a uid prefix may hold capitals and '_',
+        # which no Kubernetes name does.
+        name = rules.exported_stem(stem.removeprefix(ctx.cfg.uid_prefix), ctx.cfg)
         cm = kube.dashboard_configmap(
             name,
             f"{_uid(text)}.json",

@@ -7,6 +7,7 @@ yields an invalid rule fails the export (naming the rule) instead of failing lat
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -25,11 +26,15 @@ SHARED = frozenset({"stack-alerts"})
 
 
 def slug(service: str) -> str:
-    """service_name as a Kubernetes name part: lower case, runs of other characters as '-'."""
+    """service_name as a Kubernetes name part: itself when it is one already (lower-case letters,
+    digits and '-'); otherwise folded to one, with a hash of the name so that "my_app", "My.App"
+    and "my-app" never share the names of their objects."""
     out = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-")
     if not out:
         raise ExportError(f"service_name {service!r}: no letter or digit to name objects after")
-    return out
+    if out == service:
+        return out
+    return f"{out}-{hashlib.sha256(service.encode()).hexdigest()[:6]}"
 
 
 def exported_stem(stem: str, cfg: Config) -> str:

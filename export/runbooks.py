@@ -6,6 +6,7 @@ docs/runbooks/ is written for the demo stack. Exported, a runbook
   matchers on its app metrics and `service="<name>"` on its recorded series, as the rules do,
   and a LogQL stream `{service_name="rag-api"}` names the service;
 - drops the list items that begin "In the demo" (how to reproduce or clear an injected fault);
+- regenerates by exporting again (`make generate` rewrites the repository's own files only);
 - links the exported dashboards (/d/<uid> under the uid prefix) and the exported rule files.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable
 import promql_parser
 
 from genobs.config import Config
-from genobs.contract import is_app_metric
+from genobs.contract import is_app_metric, is_recorded
 from genobs.promql import inject
 from slo.service import reads
 
@@ -25,13 +26,14 @@ DEMO_SERVICE = "rag-api"
 _DEMO_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+In the demo\b.*\n", re.M)
 _SPAN = re.compile(r"`([^`\n]+)`")
 _LINK = re.compile(r"/d/([a-z0-9-]+)")
+_REGENERATE = ("`make generate`", "`python -m export` (this export's command line: README.md)")
 _RULE_FILE = re.compile(r"prometheus/rules/([a-z0-9-]+)\.yml")
 
 
 def adapt(text: str, cfg: Config, uids: set[str], rule_file: Callable[[str], str]) -> str:
     """One runbook for `cfg`'s service. `uids`: the dashboards' uids without prefix;
     `rule_file`: a shipped rule file's stem → its exported stem."""
-    text = _DEMO_ITEM.sub("", text)
+    text = _DEMO_ITEM.sub("", text).replace(*_REGENERATE)
     text = _SPAN.sub(lambda m: f"`{_query(m.group(1), cfg)}`", text)
     text = _LINK.sub(
         lambda m: f"/d/{cfg.uid(m.group(1))}" if m.group(1) in uids else m.group(0), text
@@ -40,10 +42,14 @@ def adapt(text: str, cfg: Config, uids: set[str], rule_file: Callable[[str], str
 
 
 def _query(span: str, cfg: Config) -> str:
-    """A code span as the service's query: PromQL scoped like the rules, LogQL's stream renamed;
-    anything else (a name, a command) unchanged."""
+    """A code span as the service's query: PromQL scoped like the rules (a bare recorded series
+    too, as it is a query; a bare app metric name is prose), LogQL's stream renamed; anything else
+    (a name, a command) unchanged."""
     span = span.replace(f'service_name="{DEMO_SERVICE}"', f'service_name="{cfg.service_name}"')
-    if not any(c in span for c in "({") or span.lstrip().startswith("{"):
+    if span.lstrip().startswith("{"):
+        return span
+    bare = not any(c in span for c in "({")
+    if bare and not is_recorded(span):
         return span
     try:
         promql_parser.parse(span)

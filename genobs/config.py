@@ -64,6 +64,11 @@ class Config:
     def uid(self, base: str) -> str:
         return self.uid_prefix + base
 
+    def title(self, base: str) -> str:
+        """A dashboard's title: with the service's name under a uid prefix (one set of
+        dashboards per service in one Grafana), so that a folder's list tells them apart."""
+        return f"{base} · {self.service_name}" if self.uid_prefix else base
+
     def for_of(self, alert: str) -> str:
         return self.for_[alert]
 

@@ -16,7 +16,7 @@ _OPS = (
 )
 
 
-def _op(op: promql_parser.MatchOp) -> str:
+def match_op(op: promql_parser.MatchOp) -> str:
     return next(text for known, text in _OPS if known == op)
 
 
@@ -60,7 +60,7 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
             'must be a comma-separated list of label matchers such as job="my-app" '
             "(no braces, no `or`, nothing after them)"
         )
-    out = tuple(Matcher(m.name, _op(m.op), m.value) for m in expr.matchers.matchers)
+    out = tuple(Matcher(m.name, match_op(m.op), m.value) for m in expr.matchers.matchers)
     if any(m.name == "__name__" for m in out):
         raise ValueError("must not match on __name__: the generator picks the metric")
     return out

@@ -66,7 +66,7 @@ class Dashboard:
         ordered = [{"id": p.pop("id"), **p} for p in self._panels]
         return {
             "uid": current().uid(self.uid),
-            "title": self.title,
+            "title": current().title(self.title),
             "description": f"{self.description} {GENERATED_NOTE}",
             "tags": [*current().tags, *self.tags],
             "editable": True,

@@ -11,7 +11,9 @@ from slo.rules import ALERT_NAMES
 from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 
-SEL = '{service=~"$service", slo=~"$slo"}'
+# The recorded series of this dashboard's service only (targets.app adds `service`): a Prometheus
+# holding several services' rules gets one SLO dashboard per service, each its own.
+SEL = '{slo=~"$slo"}'
 # Multiwindow, multi-burn-rate pairs (SRE Workbook): (long, short, burn-rate threshold).
 PAGE_WINDOWS = limits.PAGE_WINDOWS
 TICKET_WINDOWS = limits.TICKET_WINDOWS
@@ -21,6 +23,11 @@ BURN_UNIT = "suffix:×"
 SLO_ALERTS = f'alertname=~"{"|".join(ALERT_NAMES)}"'  # every alert of slo-alerts.yml
 HOURS = {"5m": 1 / 12, "30m": 0.5, "1h": 1, "2h": 2, "6h": 6, "1d": 24, "3d": 72}
 PERIOD_HOURS = 30 * 24
+
+
+def slo_alerts() -> str:
+    """ALERTS matchers for this service's SLO alerts of the picked SLOs."""
+    return common.app_alerts(f'{SLO_ALERTS}, slo=~"$slo"')
 
 
 def pairs_text(
@@ -144,12 +151,7 @@ def status_gauges(d: core.Dashboard) -> None:
             "SLO alerts pending or firing",
             f"The SLO alerts ({', '.join(ALERT_NAMES)}) Prometheus is evaluating now, per SLO. "
             "Firing alerts also appear as annotations on the graphs.",
-            [
-                prom(
-                    "sum by (alertname, alertstate, severity, slo) "
-                    f'(ALERTS{{{SLO_ALERTS}, service=~"$service", slo=~"$slo"}})'
-                )
-            ],
+            [prom(f"sum by (alertname, alertstate, severity, slo) (ALERTS{{{slo_alerts()}}})")],
             "none",
             w=8,
             h=8,
@@ -236,9 +238,8 @@ def build() -> core.Json:
         tags=["llm", "slo"],
         variables=[
             core.datasource_var("prometheus"),
-            core.query_var("service", "Service", "slo:objective:ratio", "service"),
-            core.query_var("slo", "SLO", 'slo:objective:ratio{service=~"$service"}', "slo"),
+            core.query_var("slo", "SLO", "slo:objective:ratio", "slo"),
         ],
-        annotations=[common.firing_alerts(f'{SLO_ALERTS}, service=~"$service", slo=~"$slo"')],
+        annotations=[common.firing_alerts(slo_alerts())],
         time_from="now-6h",
     )

@@ -15,6 +15,7 @@ from slo.stack_alerts import (
     OTELCOL_REFUSED,
     OTELCOL_SEND_FAILED,
     PROM_RULE_FAILURES,
+    STACK_ALERTS,
     TEMPO_DISCARDED,
     TEMPO_REFUSED,
 )
@@ -24,6 +25,7 @@ from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
 from .promql import matchers, sum_rate
 
 JOB = {"job": "~$job"}
+STACK_ALERT_NAMES = tuple(a.name for a in STACK_ALERTS if a.name != "Watchdog")
 
 
 def scrape_targets(d: core.Dashboard) -> None:
@@ -319,11 +321,8 @@ def build() -> core.Json:
             core.datasource_var("prometheus"),
             core.query_var("job", "Job", "up", "job"),
         ],
-        annotations=[
-            common.firing_alerts(
-                matchers(service="!" + common.service())[1:-1] + ', alertname!="Watchdog"'
-            )
-        ],
+        # The stack's own alerts by name: other services' alerts share this Prometheus.
+        annotations=[common.firing_alerts(f'alertname=~"{"|".join(STACK_ALERT_NAMES)}"')],
     )
 
 

@@ -16,6 +16,7 @@ from export import TARGETS
 from export.build import Options, build
 from export.kube import CONFIGMAP_LIMIT
 from harness import ROOT
+from tests.configs import own_config
 from tests.export.exported import alerts, export, exported_name, rule_groups, snapshot
 from tests.grafana import dashlib
 
@@ -219,3 +220,25 @@ def test_alertmanager_and_runbooks_are_the_shipped_files(production: Path) -> No
 def test_targets_select_directories(tmp_path: Path) -> None:
     out = export(tmp_path / "d", "--target", "mimir", "--target", "runbooks")
     assert {p.name for p in out.iterdir() if p.is_dir()} == {"mimir", "runbooks"}
+
+
+# Kubernetes' object-name and ConfigMap-key syntax (apimachinery validation).
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+CONFIGMAP_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
+
+
+def test_object_names_hold_for_any_valid_service_name(tmp_path: Path) -> None:
+    """The longest, oddest service_name and uid_prefix the schema accepts still name valid
+    Kubernetes objects, ConfigMap keys and files."""
+    name = "My_App.v2:" + "x" * 53
+    config = own_config(
+        tmp_path / "odd.yaml",
+        ("service_name: rag-api", f"service_name: {name}"),
+        ("uid_prefix: ''", "uid_prefix: 'My_Team-0123456789xx'"),
+    )
+    out = export(tmp_path / "dist", "--config", str(config), "--target", "kubernetes")
+    objects = [yaml.safe_load(p.read_text()) for p in out.glob("kubernetes/*/*.yaml")]
+    assert len(objects) > 10
+    for obj in objects:
+        assert DNS_SUBDOMAIN.fullmatch(obj["metadata"]["name"]), obj["metadata"]["name"]
+        assert all(CONFIGMAP_KEY.fullmatch(k) for k in obj.get("data", {})), obj["data"].keys()

@@ -11,18 +11,31 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import promql_parser
 import pytest
 import yaml
 
-from export.rules import NAME_PREFIX
+from export.rules import NAME_PREFIX, slug
 from genobs.contract import is_recorded
-from genobs.promql import selectors
+from genobs.promql import match_op, selectors
 from harness import require_binary
+from slo.stack_alerts import STACK_ALERTS
 from tests.configs import MY_LLM_APP, own_config
 from tests.export.exported import export, rule_groups
+from tests.grafana import dashlib
+from tests.grafana.ratio_lint import vector_selectors
 
 A, B = "rag-api", "my-llm-app"
-TARGETS = ("--target", "prometheus", "--target", "mimir", "--target", "kubernetes")
+TARGETS = (
+    "--target",
+    "prometheus",
+    "--target",
+    "mimir",
+    "--target",
+    "kubernetes",
+    "--target",
+    "grafana",
+)
 HTTP = "http_server_request_duration_seconds"
 CHAT = 'http_route="/v1/chat"'
 
@@ -48,7 +61,7 @@ def _names(directory: Path, pattern: str) -> set[str]:
 
 def test_nothing_is_named_twice(exports: tuple[Path, Path]) -> None:
     a, b = exports
-    for pattern in ("prometheus/rules/*", "mimir/rules/*", "kubernetes/*/*"):
+    for pattern in ("prometheus/rules/*", "mimir/rules/*", "kubernetes/*/*", "grafana/*/*"):
         assert _names(a, pattern) and _names(b, pattern)
         assert not _names(a, pattern) & _names(b, pattern), pattern
     assert "stack-alerts.yml" in _names(a, "prometheus/rules/*")  # one export carries the stack's
@@ -66,6 +79,11 @@ def test_nothing_is_named_twice(exports: tuple[Path, Path]) -> None:
         for d in exports
     ]
     assert len(keys[0]) == 6 and not keys[0] & keys[1]  # the sidecar writes keys as file names
+    titles = [
+        {d["title"] for d in dashlib.load(e / "grafana" / "dashboards").values()} for e in exports
+    ]
+    assert len(titles[1]) == 6 and not titles[0] & titles[1]  # one folder lists both sets
+    assert all(t.endswith(f" · {B}") for t in titles[1]), titles[1]
 
 
 def test_each_mimir_sync_touches_its_own_namespaces_only(exports: tuple[Path, Path]) -> None:
@@ -82,6 +100,52 @@ def test_each_mimir_sync_touches_its_own_namespaces_only(exports: tuple[Path, Pa
         assert all(n.startswith(NAME_PREFIX) for n in mine)
     # A service whose name starts with another's: the regexes still keep them apart.
     assert not re.fullmatch(r"^genai-obs\.(rag\..+|stack-alerts)$", f"{NAME_PREFIX}{A}.llm-alerts")
+
+
+def _unscoped(selector: promql_parser.VectorSelector, service: str) -> bool:
+    """A read of recorded series or alerts that other services' copies could also match."""
+    if selector.name != "ALERTS" and not is_recorded(selector.name or ""):
+        return False
+    found = {(m.name, match_op(m.op), m.value) for m in selector.matchers.matchers}
+    stack = "|".join(a.name for a in STACK_ALERTS if a.name != "Watchdog")
+    if selector.name == "ALERTS" and ("alertname", "=~", stack) in found:
+        return False  # the stack's alerts, shared by every service on purpose
+    return ("service", "=", service) not in found
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_each_dashboard_reads_its_own_service_only(exports: tuple[Path, Path], index: int) -> None:
+    """Every dashboard query over recorded series or ALERTS (targets, variables, annotations)
+    pins `service`: with both services' rules in one Prometheus, the SLO dashboard of one must
+    not list the other's SLOs, nor the stack dashboard its alerts."""
+    service = (A, B)[index]
+    dashboards = dashlib.load(exports[index] / "grafana" / "dashboards")
+    assert len(dashboards) == 6
+    checked, leaks = 0, []
+    for query in dashlib.queries(dashboards):
+        text = dashlib.substitute(query.text, dashboards_by_uid(dashboards)[query.dashboard])
+        if query.lang == "label_values":
+            match = dashlib.LABEL_VALUES.match(text)
+            assert match, query.id
+            text = match.group("selector") or "vector(0)"
+        elif query.lang != "promql":
+            continue
+        for selector in vector_selectors(promql_parser.parse(text)):
+            checked += 1
+            if _unscoped(selector, service):
+                leaks.append(f"{query.id}: {selector}")
+    assert checked > 200 and not leaks, leaks
+
+
+def dashboards_by_uid(dashboards: dict[str, dict]) -> dict[str, dict]:
+    return {d["uid"]: d for d in dashboards.values()}
+
+
+def test_service_names_that_fold_alike_keep_apart_names() -> None:
+    names = ["my-app", "my_app", "My.App", "my/app", "MY-APP"]
+    slugs = [slug(n) for n in names]
+    assert slugs[0] == "my-app" and len(set(slugs)) == len(names), slugs
+    assert all(re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", s) for s in slugs), slugs
 
 
 def _rules(directory: Path) -> list[dict]:

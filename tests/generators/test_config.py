@@ -87,6 +87,20 @@ CASES = {
         "service: ''",
         "must select something",
     ),
+    "service name Prometheus would template in alert labels": (
+        "service_name: rag-api",
+        "service_name: 'rag-{{ $value }}'",
+        "field 'service_name'",
+        "service_name: 'rag-{{",
+        "is not a service name: 1 to 63 letters",
+    ),
+    "service name too long for object names": (
+        "service_name: rag-api",
+        "service_name: " + "a" * 64,
+        "field 'service_name'",
+        "service_name: aaaa",
+        "is not a service name",
+    ),
     "unknown default profile": (
         "default_profile: demo",
         "default_profile: prod",

@@ -20,7 +20,7 @@ from tests.grafana import dashlib
 Pair = tuple[str, str]  # (label, dashboard variable)
 
 
-def _selectors(node: Any) -> list[Any]:
+def vector_selectors(node: Any) -> list[Any]:
     out, todo = [], [node]
     while todo:
         n = todo.pop()
@@ -37,7 +37,7 @@ def filter_pairs(side: Any) -> set[Pair]:
     """(label, variable) for every matcher of the side (its fallback stripped by the caller)
     whose value uses a dashboard variable."""
     pairs = set()
-    for selector in _selectors(side):
+    for selector in vector_selectors(side):
         matchers = selector.matchers
         for m in [*matchers.matchers, *(x for group in matchers.or_matchers for x in group)]:
             for var in dashlib.referenced_vars(m.value):

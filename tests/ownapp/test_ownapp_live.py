@@ -161,3 +161,4 @@ def test_own_app_doc_states_the_measured_counts(faulty: Outcome) -> None:
         for m in DOC_ROW.finditer(DOC.read_text())
     }
     assert documented == measured
+    assert f"Dashboard queries ({len(faulty.panels)} PromQL ones," in DOC.read_text()
