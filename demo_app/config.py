@@ -32,14 +32,14 @@ class ConfigError(ValueError):
 
 _DEFAULT_SCHEDULE = ExportSchedule()  # frozen: one default shared by both signals
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
-    if raw is None:
+    value = "" if raw is None else raw.strip().lower()
+    if not value:  # unset or empty (`TELEMETRY_ENABLED=` in a compose file): the default
         return default
-    value = raw.strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from harness import ROOT
+from slo.spec import load_spec
 
+DASHBOARDS = ROOT / "grafana" / "dashboards"
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 # [text](target) and [text](target "title"); images too. Not reference-style definitions.
 LINK = re.compile(r"""!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)""")
@@ -83,3 +86,29 @@ def test_every_make_target_mentioned_exists() -> None:
     assert sum(len(m) for m in mentioned.values()) > 10, "the scanner found no `make` commands"
     missing = {str(doc): sorted(m - targets) for doc, m in mentioned.items() if m - targets}
     assert not missing, f"`make <target>` in docs but not in the Makefile: {missing}"
+
+
+@pytest.mark.external  # runs make: `make test` only
+def test_make_help_lists_every_target() -> None:
+    """README: "`make help` lists every target" — aliases declared on one line included."""
+    shown = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    # The names column is the coloured one (its descriptions name targets too).
+    listed = {
+        name for names in re.findall(r"\x1b\[36m(.*?)\x1b\[0m", shown) for name in names.split()
+    }
+    assert not makefile_targets() - listed, sorted(makefile_targets() - listed)
+
+
+_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8}
+
+
+def test_readme_counts_hold() -> None:
+    """The SLO and dashboard counts of README's table are the spec's and the tree's."""
+    readme = (ROOT / "README.md").read_text()
+    slos = re.search(r"SLOs as code: (\d+) SLOs", readme)
+    assert slos and int(slos.group(1)) == len(load_spec().slos)
+    dashboards = re.search(r"\| (\w+) Grafana dashboards", readme)
+    assert dashboards, "README's dashboard row moved: update this test"
+    assert _WORDS[dashboards.group(1).lower()] == len(list(DASHBOARDS.glob("*.json")))

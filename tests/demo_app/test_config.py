@@ -27,6 +27,22 @@ def test_defaults() -> None:
     assert tiers["free"].rate_per_s < tiers["pro"].rate_per_s < tiers["enterprise"].rate_per_s
 
 
+_SWITCHES = {  # variable → Settings field; each defaults to true
+    "RATE_LIMIT_ENABLED": "rate_limit_enabled",
+    "CACHE_ENABLED": "cache_enabled",
+    "TELEMETRY_ENABLED": "telemetry_enabled",
+}
+
+
+@pytest.mark.parametrize("raw", ["", "  "])
+@pytest.mark.parametrize("name", sorted(_SWITCHES))
+def test_an_empty_switch_is_unset_not_false(name: str, raw: str) -> None:
+    """docs/configuration.md: an empty value means "unset" — `TELEMETRY_ENABLED=` must not
+    switch telemetry off."""
+    assert getattr(Settings.from_env({name: raw}), _SWITCHES[name]) is True
+    assert getattr(Settings.from_env({name: "off"}), _SWITCHES[name]) is False
+
+
 def test_otlp_endpoints_follow_the_spec() -> None:
     s = Settings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"})
     assert s.otlp_traces_endpoint == "http://collector:4318/v1/traces"

@@ -104,6 +104,30 @@ def test_config_error_names_file_line_and_key(dist: Path, tmp_path: Path) -> Non
     assert "bad.yaml:" in err and "selectors.service" in err
 
 
+_LAUGHS = "a: &a [1, 2]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xff\xfeservice_name: x\n", "bad.yaml:1: not UTF-8 text (byte 0xff)"),
+        (b"version: 1\nname: caf\xe9\n", "bad.yaml:2: not UTF-8 text (byte 0xe9)"),
+        (b"a: &x [*x]\n", "bad.yaml:1: not usable YAML in field 'a': an alias refers to"),
+        (_LAUGHS.encode(), "not usable YAML in field 'f': more than 100000 values"),
+    ],
+    ids=["not-utf8", "latin1-line-2", "alias-cycle", "alias-bomb"],
+)
+def test_config_that_is_not_usable_yaml(
+    dist: Path, tmp_path: Path, data: bytes, expected: str
+) -> None:
+    """Files no YAML parser error covers: a clear message, never a traceback or a hang."""
+    config = tmp_path / "bad.yaml"
+    config.write_bytes(data)
+    assert expected in _fails(dist, "--config", str(config))
+
+
 def test_dashboard_over_the_configmap_limit(dist: Path) -> None:
     with pytest.raises(ExportError, match=r"grafana/dashboards/\S+\.json: \d+ bytes, over"):
         build(Options(configmap_limit=10_000))
