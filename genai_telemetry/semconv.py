@@ -58,8 +58,9 @@ LLM_CACHE_SAVED: Final = "llm_cache_saved_usd_total"
 RAG_RETRIEVAL_DOCUMENTS: Final = "rag_retrieval_documents"
 RAG_RETRIEVAL_TOP_SCORE: Final = "rag_retrieval_top_score"
 RAG_EVALUATION_SCORE: Final = "rag_evaluation_score"
-# Tool calls per tool: gen_ai.client.operation.duration has no gen_ai.tool.name attribute in the
-# semconv, so the per-tool view is an app metric (the standard one still counts execute_tool).
+# Tool calls per tool: gen_ai.client.operation.duration has no gen_ai.tool.name attribute in
+# v1.41.0, so the per-tool view is an app metric (the standard one still counts execute_tool);
+# the unreleased gen_ai.execute_tool.duration would carry it (docs/telemetry.md).
 LLM_TOOL_CALL_DURATION: Final = "llm_tool_call_duration_seconds"
 LLM_GUARDRAIL_CHECKS: Final = "llm_guardrail_checks_total"
 # 1 per running prompt/agent version (an info metric: joined on instance, so no other metric

@@ -211,7 +211,7 @@ class Telemetry:
                 self.metrics.observe_operation(
                     operation, provider, model, metric_error, elapsed, trace_id
                 )
-                if operation == sc.OP_EXECUTE_TOOL:  # the per-tool view (semconv: no tool label)
+                if operation == sc.OP_EXECUTE_TOOL:  # the per-tool view (v1.41.0: no tool label)
                     tool = str(attrs.get(sc.A_TOOL_NAME, target))
                     self.metrics.observe_tool(tool, metric_error, elapsed, trace_id)
         finally:

@@ -1,4 +1,4 @@
-"""README.md and docs/**/*.md describe what exists: relative links resolve, `make` targets exist."""
+"""README.md and docs/**/*.md describe what exists: links and #anchors resolve, targets exist."""
 
 from __future__ import annotations
 
@@ -30,6 +30,28 @@ def relative_links(text: str) -> list[str]:
             continue
         out.append(target.split("#", 1)[0])
     return out
+
+
+def anchored_links(text: str) -> list[tuple[str, str]]:
+    """(file, anchor) of each link with a #fragment into the repository; file "" is this one."""
+    out = []
+    for target in LINK.findall(FENCE.sub("", text)):
+        if "#" in target and not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
+            file, anchor = target.split("#", 1)
+            out.append((file, anchor))
+    return out
+
+
+def heading_anchors(text: str) -> set[str]:
+    """GitHub's heading ids: lower case, punctuation dropped, spaces to '-', repeats get -1, -2."""
+    repeats: dict[str, int] = {}
+    anchors: set[str] = set()
+    for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", FENCE.sub("", text), re.M):
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+        n = repeats.get(slug, 0)
+        repeats[slug] = n + 1
+        anchors.add(f"{slug}-{n}" if n else slug)
+    return anchors
 
 
 def make_targets_mentioned(text: str) -> set[str]:
@@ -72,6 +94,28 @@ def test_relative_links_resolve(doc: Path) -> None:
         if target and not (doc.parent / target).exists()
     ]
     assert not broken, f"{doc.relative_to(ROOT)}: links to missing files: {broken}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_link_anchors_name_a_heading(doc: Path) -> None:
+    broken = []
+    for file, anchor in anchored_links(doc.read_text()):
+        target = doc.parent / file if file else doc
+        readable = target.suffix == ".md" and target.exists()
+        if readable and anchor not in heading_anchors(target.read_text()):
+            broken.append(f"{file}#{anchor}")
+    assert not broken, f"{doc.relative_to(ROOT)}: links to headings that do not exist: {broken}"
+
+
+def test_the_anchor_scanner_follows_github() -> None:
+    text = "# Top\n## 1. Cost — `peers`\n## What's new (unreleased)\n## Top\n```\n# not\n```\n"
+    assert heading_anchors(text) == {
+        "top", "1-cost--peers", "whats-new-unreleased", "top-1"
+    }  # fmt: skip
+    assert anchored_links("[a](b.md#c) [d](#e) [f](https://x.org/#g) [h](i.md)") == [
+        ("b.md", "c"),
+        ("", "e"),
+    ]
 
 
 def test_docs_link_somewhere() -> None:
