@@ -7,7 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from genai_telemetry import semconv as sc
 from harness import ROOT
 from slo.spec import load_spec
 
@@ -21,25 +23,15 @@ MAKE = re.compile(r"(?<![\w-])make\s+([a-z][\w-]*(?:/[a-z][\w-]*)*)")
 TARGET = re.compile(r"^([A-Za-z0-9_.-]+(?:[ \t]+[A-Za-z0-9_.-]+)*)[ \t]*:(?!=)", re.M)
 
 
+def repo_links(text: str) -> list[tuple[str, str]]:
+    """(file, #anchor) of each link into the repository (no scheme); file "" is this one."""
+    links = [t.partition("#") for t in LINK.findall(FENCE.sub("", text))]
+    return [(f, a) for f, _, a in links if not re.match(r"^[a-z][a-z0-9+.-]*:", f, re.I)]
+
+
 def relative_links(text: str) -> list[str]:
-    """Link targets that point into the repository (no scheme, no pure #anchor)."""
-    text = FENCE.sub("", text)
-    out = []
-    for target in LINK.findall(text):
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
-            continue
-        out.append(target.split("#", 1)[0])
-    return out
-
-
-def anchored_links(text: str) -> list[tuple[str, str]]:
-    """(file, anchor) of each link with a #fragment into the repository; file "" is this one."""
-    out = []
-    for target in LINK.findall(FENCE.sub("", text)):
-        if "#" in target and not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
-            file, anchor = target.split("#", 1)
-            out.append((file, anchor))
-    return out
+    """Files the links point at (pure #anchor links left out)."""
+    return [file for file, _ in repo_links(text) if file]
 
 
 def heading_anchors(text: str) -> set[str]:
@@ -99,10 +91,10 @@ def test_relative_links_resolve(doc: Path) -> None:
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_link_anchors_name_a_heading(doc: Path) -> None:
     broken = []
-    for file, anchor in anchored_links(doc.read_text()):
+    for file, anchor in repo_links(doc.read_text()):
         target = doc.parent / file if file else doc
         readable = target.suffix == ".md" and target.exists()
-        if readable and anchor not in heading_anchors(target.read_text()):
+        if anchor and readable and anchor not in heading_anchors(target.read_text()):
             broken.append(f"{file}#{anchor}")
     assert not broken, f"{doc.relative_to(ROOT)}: links to headings that do not exist: {broken}"
 
@@ -112,9 +104,10 @@ def test_the_anchor_scanner_follows_github() -> None:
     assert heading_anchors(text) == {
         "top", "1-cost--peers", "whats-new-unreleased", "top-1"
     }  # fmt: skip
-    assert anchored_links("[a](b.md#c) [d](#e) [f](https://x.org/#g) [h](i.md)") == [
+    assert repo_links("[a](b.md#c) [d](#e) [f](https://x.org/#g) [h](i.md)") == [
         ("b.md", "c"),
         ("", "e"),
+        ("i.md", ""),
     ]
 
 
@@ -122,6 +115,7 @@ def test_docs_link_somewhere() -> None:
     # The per-file test passes trivially on a file without links; the set as a whole must have some.
     assert len(DOCS) > 5
     assert sum(len(relative_links(d.read_text())) for d in DOCS) > 20
+    assert sum(1 for d in DOCS for _, anchor in repo_links(d.read_text()) if anchor) > 5
 
 
 def test_every_make_target_mentioned_exists() -> None:
@@ -156,3 +150,52 @@ def test_readme_counts_hold() -> None:
     dashboards = re.search(r"\| (\w+) Grafana dashboards", readme)
     assert dashboards, "README's dashboard row moved: update this test"
     assert _WORDS[dashboards.group(1).lower()] == len(list(DASHBOARDS.glob("*.json")))
+
+
+# docs/own-app.md's table of what an app on the unreleased GenAI names loses: each row's v1.41.0
+# metric, and every SLO, alert and recording rule the row names must read it (maybe through rules).
+_RENAMED = {
+    "`gen_ai.client.operation.duration`, chat calls": sc.GENAI_OPERATION_DURATION,
+    "`gen_ai.client.operation.time_to_first_chunk`": sc.GENAI_TIME_TO_FIRST_CHUNK,
+    "`gen_ai.client.token.usage` by": sc.GENAI_TOKEN_USAGE,
+}
+
+
+def _rule_exprs() -> dict[str, str]:
+    """Alert or record name → its expressions; `slo:<name>` → all expressions of that SLO's file."""
+    exprs: dict[str, str] = {}
+    for path in sorted((ROOT / "prometheus" / "rules").glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                name = rule.get("alert") or rule["record"]
+                exprs[name] = exprs.get(name, "") + rule["expr"]
+                if path.stem.startswith("slo-") and path.stem != "slo-alerts":
+                    key = "slo:" + path.stem.removeprefix("slo-")
+                    exprs[key] = exprs.get(key, "") + rule["expr"]
+    return exprs
+
+
+def _reads(
+    name: str, metric: str, exprs: dict[str, str], seen: frozenset[str] = frozenset()
+) -> bool:
+    expr = exprs[name]
+    return metric in expr or any(
+        _reads(other, metric, exprs, seen | {name})
+        for other in exprs
+        if other not in seen | {name} and ":" in other and re.search(rf"{re.escape(other)}\b", expr)
+    )
+
+
+def test_own_app_renames_table_names_rules_that_read_the_metric() -> None:
+    section = (ROOT / "docs" / "own-app.md").read_text().split("newer names (unreleased)", 1)[1]
+    exprs = _rule_exprs()
+    for row_start, metric in _RENAMED.items():
+        rows = [line for line in section.splitlines() if line.startswith(f"| {row_start}")]
+        assert len(rows) == 1, f"docs/own-app.md: the row {row_start!r} moved"
+        effects = rows[0].rsplit("|", 2)[1]
+        named = [n for n in re.findall(r"`([\w:-]+)`", effects) if not n.startswith("llm_cost")]
+        assert named, rows[0]
+        for name in named:
+            key = f"slo:{name}" if "-" in name else name  # SLO names have dashes, rules none
+            assert key in exprs, f"docs/own-app.md names {name}, which no rule file defines"
+            assert _reads(key, metric, exprs), f"{name} does not read {metric}"
