@@ -51,7 +51,7 @@ def _build_retriever(state: AppState) -> Any:
 def _choose_model(settings: Settings, provider: LLMProvider) -> tuple[Settings, list[str]]:
     """Settings with the default model the provider serves, and its chat models."""
     chat_models = [n for n, m in provider.models().items() if m.kind == "chat"]
-    chosen = settings.environ.get("LLM_DEFAULT_MODEL")
+    chosen = settings.environ.get("LLM_DEFAULT_MODEL", "").strip()
     if settings.llm_default_model not in chat_models and not chosen:
         # Not chosen explicitly: a real backend's own model (OPENAI_MODEL) is the default.
         settings = settings.replace(llm_default_model=provider.default_chat_model)

@@ -38,3 +38,19 @@ class TelemetrySettings(Protocol):
     log_level: str
     # The process environment, for the OTEL_* SDK variables the settings do not name.
     environ: Mapping[str, str]
+
+
+def sdk_disabled(environ: Mapping[str, str]) -> bool:
+    """`OTEL_SDK_DISABLED` as the OpenTelemetry spec reads it: only `true` (any case) disables.
+
+    A value that is neither true nor false is an error here, where the spec only asks for a
+    warning: `OTEL_SDK_DISABLED=1` would otherwise leave export on while its author thinks it off.
+    """
+    raw = environ.get("OTEL_SDK_DISABLED", "")
+    value = raw.strip().lower()
+    if value not in ("", "true", "false"):
+        raise ValueError(
+            f"OTEL_SDK_DISABLED={raw!r}: expected true or false "
+            "(OpenTelemetry reads only `true` as true, so 1/yes/on do not disable)"
+        )
+    return value == "true"

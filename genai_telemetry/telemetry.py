@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from genai_telemetry import __version__
 from genai_telemetry import semconv as sc
-from genai_telemetry.config import TelemetrySettings
+from genai_telemetry.config import TelemetrySettings, sdk_disabled
 from genai_telemetry.log_records import Logger, LoggerProvider
 from genai_telemetry.logs import OTLPSink, build_logger, build_logger_provider
 from genai_telemetry.metrics import Metrics
@@ -92,8 +92,7 @@ class Telemetry:
     ) -> Telemetry:
         metrics = Metrics(models, providers, enabled=settings.telemetry_enabled)
         # OTEL_SDK_DISABLED (the spec's switch for traces and logs): metrics stay.
-        sdk_disabled = settings.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
-        if not settings.telemetry_enabled or sdk_disabled:
+        if not settings.telemetry_enabled or sdk_disabled(settings.environ):
             sink = OTLPSink(None)
             log = build_logger(settings, sink, log_stream)
             return cls(settings, metrics, trace.NoOpTracer(), log, otlp_sink=sink)

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from demo_app.api.errors import provider_error
+from demo_app.providers.base import ProviderError
 from genai_telemetry import semconv as sc
 from harness import ROOT
 
@@ -103,3 +105,18 @@ def test_bounded_maps_unknown_values_to_other() -> None:
     assert sc.bounded("pro", sc.USER_TIERS) == "pro"
     assert sc.bounded("user-1234", sc.USER_TIERS) == sc.OTHER
     assert sc.bounded(None, sc.FEATURES) == sc.OTHER
+
+
+@pytest.mark.parametrize(
+    ("error_type", "upstream"),
+    [("server_error", 500), ("client_error", 400), ("client_error", 404), ("client_error", 401),
+     ("rate_limited", 429), ("timeout", None), ("_OTHER", None)],
+)  # fmt: skip
+def test_status_table_gives_each_provider_error_its_answer(
+    error_type: str, upstream: int | None
+) -> None:
+    mapped = provider_error(ProviderError("x", error_type=error_type, status_code=upstream))
+    table = DOC.split("## HTTP status mapping", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if f"`{mapped.error}`" in line]
+    assert len(rows) == 1, f"docs/telemetry.md § HTTP status mapping: one row for {mapped.error}"
+    assert rows[0].split("|")[2].strip().startswith(str(mapped.status)), rows[0]

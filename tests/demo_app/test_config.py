@@ -110,6 +110,7 @@ def test_invalid_values_name_the_variable(env: dict[str, str], name: str) -> Non
     [
         ({"PORT": "eighty"}, "PORT='eighty'"),  # read by Settings
         ({"PROMPT_VERSION": "v 2"}, "PROMPT_VERSION='v 2'"),  # read while building the app
+        ({"OTEL_SDK_DISABLED": "1"}, "OTEL_SDK_DISABLED='1'"),  # read by the telemetry
     ],
 )
 def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: str) -> None:
