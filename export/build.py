@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from export import TARGETS, kube, rules, runbooks, yamlio
+from export import TARGETS, alertmanager, kube, rules, runbooks, yamlio
 from export.errors import ExportError
 from generators import render
 from genobs.config import ROOT, Config, load_config
@@ -65,10 +65,23 @@ def _prometheus(ctx: _Ctx) -> dict[str, str]:
 
 
 def _mimir(ctx: _Ctx) -> dict[str, str]:
-    return {
+    out = {
         f"mimir/rules/{stem}.yml": yamlio.dump(rules.mimir_namespace(stem, groups), _header(ctx))
         for stem, groups in ctx.groups.items()
     }
+    templates = _templates()
+    out["mimir/alertmanager/alertmanager.yml"] = alertmanager.for_mimir(
+        (ROOT / ALERTMANAGER_EXAMPLE).read_text(), ALERTMANAGER_EXAMPLE, sorted(templates),
+        _header(ctx),
+    )  # fmt: skip
+    out.update({f"mimir/alertmanager/{name}": text for name, text in templates.items()})
+    return out
+
+
+def _templates() -> dict[str, str]:
+    """The notification templates by file name."""
+    paths = sorted((ROOT / "alertmanager" / "templates").glob("*.tmpl"))
+    return {path.name: path.read_text() for path in paths}
 
 
 def _kubernetes(ctx: _Ctx) -> dict[str, str]:
@@ -126,8 +139,7 @@ def _grafana(ctx: _Ctx) -> dict[str, str]:
 
 def _alertmanager(ctx: _Ctx) -> dict[str, str]:
     out = {"alertmanager/alertmanager.yml": (ROOT / ALERTMANAGER_EXAMPLE).read_text()}
-    for path in sorted((ROOT / "alertmanager" / "templates").glob("*.tmpl")):
-        out[f"alertmanager/templates/{path.name}"] = path.read_text()
+    out.update({f"alertmanager/templates/{name}": text for name, text in _templates().items()})
     return out
 
 
@@ -193,6 +205,8 @@ _LOAD = {
     "mimir": [
         "mimirtool rules sync --address=http://<mimir> --id=<tenant> \\",
         "  --namespaces-regex='{sync_regex}' mimir/rules/*.yml",
+        "(cd mimir/alertmanager && mimirtool alertmanager load --address=http://<mimir> \\",
+        "  --id=<tenant> alertmanager.yml *.tmpl)",
     ],
     "alertmanager": ["amtool check-config alertmanager/alertmanager.yml"],
 }

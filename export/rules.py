@@ -23,6 +23,10 @@ RULES_DIR = "prometheus/rules/"
 # Rule files that watch the stack, not a service: exported under their own name. One export
 # should carry them (stack_alerts in genai-obs.yaml); a second copy replaces, never doubles, them.
 SHARED = frozenset({"stack-alerts"})
+# A Mimir or Cortex ruler refuses on upload, by default (-ruler.max-rules-per-rule-group,
+# -ruler.max-rule-groups-per-tenant), a group of more rules and a tenant of more groups.
+MAX_RULES_PER_GROUP = 20
+MAX_GROUPS_PER_TENANT = 70
 
 
 def slug(service: str) -> str:

@@ -12,14 +12,16 @@ docs/runbooks/ is written for the demo stack. Exported, a runbook
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
 import promql_parser
 
-from genobs.config import Config
+from genobs.config import Config, load_config
 from genobs.contract import is_app_metric, is_recorded
 from genobs.promql import inject
+from slo.llm_alerts import rate_limited_matcher
 from slo.service import reads
 
 DEMO_SERVICE = "rag-api"
@@ -46,6 +48,8 @@ def _query(span: str, cfg: Config) -> str:
     too, as it is a query; a bare app metric name is prose), LogQL's stream renamed; anything else
     (a name, a command) unchanged."""
     span = span.replace(f'service_name="{DEMO_SERVICE}"', f'service_name="{cfg.service_name}"')
+    shipped = rate_limited_matcher(_shipped().rate_limited)
+    span = span.replace(shipped, rate_limited_matcher(cfg.rate_limited))
     if span.lstrip().startswith("{"):
         return span
     bare = not any(c in span for c in "({")
@@ -56,3 +60,9 @@ def _query(span: str, cfg: Config) -> str:
     except ValueError:
         return span
     return reads(inject(span, cfg.service_selector, is_app_metric), cfg.service_name)
+
+
+@functools.cache
+def _shipped() -> Config:
+    """The configuration the runbooks are written for (genai-obs.yaml)."""
+    return load_config()

@@ -87,8 +87,13 @@ def _chat_errors(t: Threshold, cfg: Config) -> str:
     return _ratio_guarded(f"{OP}_count{{{CHAT}, {failed}}}", CHAT_CALLS, MODEL_LABELS, t)
 
 
+def rate_limited_matcher(pattern: str) -> str:
+    """The matcher of the error types counted as provider rate limits (error_types.rate_limited)."""
+    return f"{sc.L_ERROR_TYPE}=~{quote(pattern)}"
+
+
 def _chat_rate_limited(t: Threshold, cfg: Config) -> str:
-    limited = f"{sc.L_ERROR_TYPE}=~{quote(cfg.rate_limited)}"
+    limited = rate_limited_matcher(cfg.rate_limited)
     return _ratio_guarded(f"{OP}_count{{{CHAT}, {limited}}}", CHAT_CALLS, MODEL_LABELS, t)
 
 

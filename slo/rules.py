@@ -173,6 +173,19 @@ def _total_expr(slo: SLO, window: str) -> str:
     return sli.total(window)
 
 
+def _ratios(
+    windows: tuple[str, ...], sel: str, budget: str, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Per window: the error ratio of the recorded events, and its burn rate."""
+    out = []
+    for w in windows:
+        ratio = f"slo:error_events:rate{w}{sel} / slo:total_events:rate{w}{sel}"
+        out.append(_rec(f"slo:error_ratio:rate{w}", ratio, labels))
+        burn = f"slo:error_ratio:rate{w}{sel} / {budget}"
+        out.append(_rec(f"slo:burn_rate:rate{w}", burn, labels))
+    return out
+
+
 def slo_groups(slo: SLO, cfg: Config) -> list[dict[str, Any]]:
     slo = configured(slo, cfg)
     labels = slo.all_labels(cfg.service_name)
@@ -182,17 +195,7 @@ def slo_groups(slo: SLO, cfg: Config) -> list[dict[str, Any]]:
     for w in SHORT_WINDOWS:
         short.append(_rec(f"slo:error_events:rate{w}", _error_expr(slo, w), labels))
         short.append(_rec(f"slo:total_events:rate{w}", _total_expr(slo, w), labels))
-    for w in SHORT_WINDOWS:
-        short.append(
-            _rec(
-                f"slo:error_ratio:rate{w}",
-                f"slo:error_events:rate{w}{sel} / slo:total_events:rate{w}{sel}",
-                labels,
-            )
-        )
-        short.append(
-            _rec(f"slo:burn_rate:rate{w}", f"slo:error_ratio:rate{w}{sel} / {budget}", labels)
-        )
+    short += _ratios(SHORT_WINDOWS, sel, budget, labels)
     meta = [
         _rec("slo:objective:ratio", f"vector({_d(slo.objective)})", labels),
         _rec("slo:error_budget:ratio", f"vector({budget})", labels),
@@ -210,17 +213,7 @@ def slo_groups(slo: SLO, cfg: Config) -> list[dict[str, Any]]:
                     labels,
                 )
             )
-    for w in LONG_WINDOWS:
-        long.append(
-            _rec(
-                f"slo:error_ratio:rate{w}",
-                f"slo:error_events:rate{w}{sel} / slo:total_events:rate{w}{sel}",
-                labels,
-            )
-        )
-        long.append(
-            _rec(f"slo:burn_rate:rate{w}", f"slo:error_ratio:rate{w}{sel} / {budget}", labels)
-        )
+    long += _ratios(LONG_WINDOWS, sel, budget, labels)
     period = slo.period
     long.append(
         _rec(
@@ -236,9 +229,10 @@ def slo_groups(slo: SLO, cfg: Config) -> list[dict[str, Any]]:
             labels,
         )
     )
+    # The constants ride in the long group: the short one would hold 25, over a Mimir ruler's 20.
     return [
-        {"name": f"slo-{slo.name}-short", "rules": short + meta},
-        {"name": f"slo-{slo.name}-long", "interval": LONG_GROUP_INTERVAL, "rules": long},
+        {"name": f"slo-{slo.name}-short", "rules": short},
+        {"name": f"slo-{slo.name}-long", "interval": LONG_GROUP_INTERVAL, "rules": meta + long},
     ]
 
 
@@ -293,9 +287,8 @@ def _alert(
             "description": description,
             "runbook_url": runbook_url(cfg, name),
             "slo_runbook": SLO_RUNBOOK,
-            "dashboard": dashboard(
-                cfg, SLO_DASHBOARD, "var-service={{ $labels.service }}&var-slo={{ $labels.slo }}"
-            ),
+            # The SLO dashboard is one service's (its uid prefix): it filters by SLO only.
+            "dashboard": dashboard(cfg, SLO_DASHBOARD, "var-slo={{ $labels.slo }}"),
         },
     }
 
@@ -303,7 +296,9 @@ def _alert(
 def burn_alert_rules(cfg: Config) -> list[dict[str, Any]]:
     rules = []
     for a in BURN_ALERTS:
-        conds = [_condition(c, a.history) for c in a.conditions]
+        # `or` keeps the left value: longest window first, as the description promises.
+        longest_first = sorted(a.conditions, key=lambda c: -SECONDS[c.long])
+        conds = [_condition(c, a.history) for c in longest_first]
         fires = "; ".join(describe(c) for c in a.conditions)
         rules.append(
             _alert(

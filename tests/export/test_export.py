@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from export import TARGETS
+from export.alertmanager import for_mimir
 from export.build import Options, build
+from export.errors import ExportError
 from export.kube import CONFIGMAP_LIMIT
 from harness import ROOT
 from tests.configs import own_config
@@ -230,6 +232,37 @@ def test_alertmanager_and_runbooks_are_the_shipped_files(production: Path) -> No
     runbooks = sorted(p.name for p in (ROOT / "docs" / "runbooks").glob("*.md"))
     assert sorted(p.name for p in (production / "runbooks").glob("*.md")) == runbooks
     assert {f"{a}.md" for a in alerts(production)} <= set(runbooks)
+
+
+def _keys(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [k for key, value in node.items() for k in (str(key), *_keys(value))]
+    if isinstance(node, list):
+        return [k for item in node for k in _keys(item)]
+    return []
+
+
+def test_the_mimir_alertmanager_config_is_the_example_as_mimir_takes_it(production: Path) -> None:
+    """Mimir refuses `*_file` secrets and template names with a path; apart from those, the
+    routing must be the production example's (one tree, not a second to keep in step)."""
+    directory = production / "mimir" / "alertmanager"
+    mimir = yaml.safe_load((directory / "alertmanager.yml").read_text())
+    plain = yaml.safe_load((production / "alertmanager" / "alertmanager.yml").read_text())
+    assert not [k for k in _keys(mimir) if k.endswith("_file")]
+    assert [k for k in _keys(plain) if k.endswith("_file")], "nothing left to check"
+    assert mimir["templates"] and all("/" not in name for name in mimir["templates"])
+    assert all((directory / name).is_file() for name in mimir["templates"])
+    for key in ("route", "inhibit_rules"):
+        assert mimir[key] == plain[key], key
+    assert [r["name"] for r in mimir["receivers"]] == [r["name"] for r in plain["receivers"]]
+
+
+def test_a_file_secret_without_an_inline_form_fails_the_mimir_copy() -> None:
+    text = "route: {receiver: a}\nreceivers:\n- name: a\n  slack_configs:\n  - api_url_file: /x\n"
+    with pytest.raises(
+        ExportError, match=r"example.yml: receivers\[0\].slack_configs\[0\].api_url_file"
+    ):
+        for_mimir(text, "example.yml", [], "")
 
 
 def test_targets_select_directories(tmp_path: Path) -> None:

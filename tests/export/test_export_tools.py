@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from export.rules import MAX_GROUPS_PER_TENANT, MAX_RULES_PER_GROUP
 from harness import ROOT, require_binary
 from tests.export.exported import rule_groups
 from tests.grafana import dashlib
@@ -135,3 +136,28 @@ def test_amtool_checks_the_exported_alertmanager_config(production: Path) -> Non
 def test_exported_dashboard_queries_parse_with_grafanas_grammars(production: Path) -> None:
     """LogQL, TraceQL and PromQL of the exported dashboards, through tools/grammars (node)."""
     assert dashlib.grammar_problems(production / "grafana" / "dashboards") == []
+
+
+def test_amtool_checks_the_mimir_alertmanager_config(production: Path) -> None:
+    amtool = require_binary("amtool")
+    res = subprocess.run(
+        [amtool, "check-config", "alertmanager.yml"],
+        capture_output=True,
+        text=True,
+        cwd=production / "mimir" / "alertmanager",
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "1 templates" in res.stdout  # the template named without a path is beside it
+
+
+@pytest.mark.parametrize("profile", ["production", "demo"])
+def test_mimir_rule_files_fit_the_rulers_default_limits(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """A Mimir or Cortex ruler answers 400 to a group over -ruler.max-rules-per-rule-group and
+    a tenant over -ruler.max-rule-groups-per-tenant; promtool knows neither limit."""
+    out = request.getfixturevalue(profile)
+    groups = [g for path in sorted(out.glob("mimir/rules/*.yml")) for g in rule_groups(path)]
+    sizes = {g["name"]: len(g["rules"]) for g in groups}
+    assert sizes and max(sizes.values()) <= MAX_RULES_PER_GROUP, sizes
+    assert len(groups) <= MAX_GROUPS_PER_TENANT

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import promql_parser
 import pytest
+import yaml
 
 from genobs.contract import is_app_metric, is_recorded
-from genobs.promql import selectors
+from genobs.promql import metric_names, selectors
 from harness import ROOT
 from tests.configs import MY_LLM_APP, own_config
 from tests.export.exported import alerts, export
 
 SOURCE = ROOT / "docs" / "runbooks"
 SPAN = re.compile(r"`([^`\n]+)`")
+RATE_LIMITED = "rate_limited: 'rate_limited|.*RateLimitError.*|429'"
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp / "my.yaml",
         *MY_LLM_APP,
         ("uid_prefix: ''", "uid_prefix: 'acme-'"),
+        (RATE_LIMITED, "rate_limited: 'RateLimit.*|429'"),
     )
     return export(tmp / "dist", "--config", str(config))
 
@@ -81,3 +84,40 @@ def test_the_demo_runbooks_keep_their_demo_steps() -> None:
     text = "".join(p.read_text() for p in SOURCE.glob("*.md"))
     assert text.count("In the demo") >= 5
     assert '{service_name="rag-api"}' in text
+
+
+def _error_type_matchers(text: str) -> set[str]:
+    return set(re.findall(r'error_type=~"[^"]*"', text))
+
+
+def test_the_rate_limit_runbook_counts_what_its_alert_counts(own: Path) -> None:
+    """The runbook's query must find the errors the alert fired on: the same error-type pattern,
+    shipped and exported with another `error_types.rate_limited`."""
+    name = "LLMProviderRateLimited"
+    for rules, runbook in (
+        (ROOT / "prometheus" / "rules", SOURCE / f"{name}.md"),
+        (own / "prometheus" / "rules", own / "runbooks" / f"{name}.md"),
+    ):
+        alert = next(
+            r["expr"]
+            for path in rules.glob("*llm-alerts.yml")
+            for g in yaml.safe_load(path.read_text())["groups"]
+            for r in g["rules"]
+            if r.get("alert") == name
+        )
+        assert _error_type_matchers(alert) == _error_type_matchers(runbook.read_text()) != set()
+    assert 'error_type=~"RateLimit.*|429"' in (own / "runbooks" / f"{name}.md").read_text()
+
+
+def test_runbook_queries_name_series_that_exist() -> None:
+    """A classic histogram is stored as _bucket, _sum and _count: its bare name selects nothing."""
+    metrics = (ROOT / "docs" / "telemetry.md").read_text().split("## Metrics", 1)[1]
+    histograms = set(re.findall(r"^\| `([a-z_]+)` \| histogram", metrics, re.M))
+    assert histograms
+    named = {
+        name
+        for path in sorted(SOURCE.glob("*.md"))
+        for query in _queries(path.read_text())
+        for name in metric_names(query)
+    }
+    assert named and not named & histograms, named & histograms

@@ -225,3 +225,22 @@ def test_rules_stay_in_what_prometheus_2_42_accepts() -> None:
     for path in RULE_FILES:
         for group in _groups(path):
             assert "labels" not in group and "query_offset" not in group, path.name
+
+
+def test_alert_dashboard_links_set_only_variables_the_dashboard_has() -> None:
+    """Grafana ignores a `var-x` its dashboard does not define: the link would filter nothing."""
+    boards = [json.loads(p.read_text()) for p in (ROOT / "grafana" / "dashboards").glob("*.json")]
+    variables = {b["uid"]: {v["name"] for v in b["templating"]["list"]} for b in boards}
+    links = [
+        r["annotations"]["dashboard"]
+        for path in sorted(RULES_DIR.glob("*.yml"))
+        for g in _groups(path)
+        for r in g["rules"]
+        if "dashboard" in r.get("annotations", {})
+    ]
+    assert links
+    for link in links:
+        uid = re.match(r"/d/([^?]+)", link)
+        assert uid and uid.group(1) in variables, link
+        for name in re.findall(r"var-([\w-]+)=", link):
+            assert name in variables[uid.group(1)], link
