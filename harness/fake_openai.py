@@ -10,7 +10,8 @@ when the script is empty every request succeeds.
 Script steps: "ok" (200), "429" (rate limited, Retry-After: 0), "500", "400", "401" (echoes the
 bearer token in its error message, like a careless proxy would), "hang" (answers
 nothing for `hang_seconds`), "no_usage" (200 without a usage object), "stream_error" (a stream
-that starts, then sends an error event).
+that starts, then sends an error event). A `Raw` step sends exactly the status, headers and
+body it holds (a misbehaving upstream: `Raw.of_json(...)`, `Raw.of_sse(...)`, or bytes as they are).
 
 Every request is recorded in `fake.requests` as (path, headers, json body) unless `record` is
 off. Benchmarks run it as its own process: `python -m harness.fake_openai [--latency-ms N]`
@@ -24,7 +25,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,11 +43,35 @@ RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
 COMPLETION_ID = "chatcmpl-fake123"
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A scripted answer sent byte for byte, however malformed (then the connection closes)."""
+
+    body: bytes
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+    @classmethod
+    def of_json(
+        cls, payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Raw:
+        # json.dumps writes what a careless server might: Infinity, NaN, "\ud800" escapes.
+        return cls(json.dumps(payload).encode(), status, dict(headers or {}))
+
+    @classmethod
+    def of_sse(cls, events: Sequence[Any]) -> Raw:
+        """A stream of `data:` events (dicts as JSON, strings as they are)."""
+        lines = (e if isinstance(e, str) else json.dumps(e) for e in events)
+        body = "".join(f"data: {line}\n\n" for line in lines).encode()
+        return cls(body, content_type="text/event-stream")
+
+
 @dataclass
 class FakeOpenAI:
     """State shared between the test and the server threads."""
 
-    script: list[str] = field(default_factory=list)
+    script: list[str | Raw] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
     hang_seconds: float = 5.0
     latency_s: float = 0.0
@@ -55,7 +80,7 @@ class FakeOpenAI:
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_step(self) -> str:
+    def next_step(self) -> str | Raw:
         with self._lock:
             return self.script.pop(0) if self.script else "ok"
 
@@ -66,7 +91,7 @@ class FakeOpenAI:
             self.requests.append((path, headers, body))
 
 
-def _chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+def chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
     return {
         "id": completion_id,
         "object": "chat.completion.chunk",
@@ -76,7 +101,7 @@ def _chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dic
     }
 
 
-def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+def embeddings(body: dict[str, Any]) -> dict[str, Any]:
     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
     return {
         "object": "list",
@@ -89,7 +114,8 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _completion(step: str) -> dict[str, Any]:
+def completion(step: str = "ok") -> dict[str, Any]:
+    """The body of a successful chat completion (without usage for step "no_usage")."""
     payload: dict[str, Any] = {
         "id": COMPLETION_ID,
         "object": "chat.completion",
@@ -143,7 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
         step = fake.next_step()
         if fake.latency_s:
             time.sleep(fake.latency_s)
-        if step == "hang":
+        if isinstance(step, Raw):
+            self._send_raw(step)
+        elif step == "hang":
             fake._stop.wait(fake.hang_seconds)
             self.close_connection = True
         elif step == "401":
@@ -152,13 +180,24 @@ class _Handler(BaseHTTPRequestHandler):
         elif step in ("429", "500", "400"):
             self._send_error(int(step))
         elif self.path.endswith("/embeddings"):
-            self._send_json(200, _embeddings(body))
+            self._send_json(200, embeddings(body))
         elif not self.path.endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": "not found"}})
         elif body.get("stream"):
             self._stream(body, step)
         else:
-            self._send_json(200, _completion(step))
+            self._send_json(200, completion(step))
+
+    def _send_raw(self, raw: Raw) -> None:
+        self.send_response(raw.status)
+        self.send_header("Content-Type", raw.content_type)
+        self.send_header("Content-Length", str(len(raw.body)))
+        self.send_header("Connection", "close")
+        for key, value in raw.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.close_connection = True
+        self.wfile.write(raw.body)
 
     def _send_error(self, status: int) -> None:
         headers = {"Retry-After": "0"} if status == 429 else {}
@@ -173,16 +212,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")  # the stream ends with the connection
         self.end_headers()
         self.close_connection = True
-        self._sse(_chunk(COMPLETION_ID, {"role": "assistant", "content": ""}, None))
+        self._sse(chunk(COMPLETION_ID, {"role": "assistant", "content": ""}, None))
         for word in ANSWER_WORDS:
-            self._sse(_chunk(COMPLETION_ID, {"content": word}, None))
+            self._sse(chunk(COMPLETION_ID, {"content": word}, None))
             if step == "stream_error":
                 self._sse({"error": {"message": "fake overloaded mid-stream"}})
                 return
-        self._sse(_chunk(COMPLETION_ID, {}, "stop"))
+        self._sse(chunk(COMPLETION_ID, {}, "stop"))
         include_usage = (body.get("stream_options") or {}).get("include_usage")
         if include_usage and step != "no_usage":
-            usage_event = _chunk(COMPLETION_ID, {}, None)
+            usage_event = chunk(COMPLETION_ID, {}, None)
             usage_event["choices"] = []
             usage_event["usage"] = USAGE
             self._sse(usage_event)
