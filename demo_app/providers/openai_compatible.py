@@ -19,9 +19,12 @@ this provider made (for tests and diagnostics).
 
 Failures → `ProviderError.error_type`: timeout → `timeout`, 429 → `rate_limited`,
 5xx → `server_error`, other 4xx → `client_error`, anything else (connection refused, malformed
-response, ...) → `_OTHER`. The API key is sent only in the Authorization header; it never
-appears in an error message, log line or repr (messages are scrubbed of it and of anything
-that looks like a key or bearer token).
+response, ...) → `_OTHER`. Every answer is read through `openai_wire`, which checks it against
+the wire format first (JSON without NaN/Infinity, field types, Unicode text, token counts as
+integers in [0, MAX_TOKENS]); what breaks it is `_OTHER` with a message naming the field.
+The API key is sent only in the Authorization header; it never appears in an error message,
+log line or repr (messages are scrubbed of it and of anything that looks like a key or bearer
+token).
 
 Configuration from the environment (`from_env`):
 
@@ -40,16 +43,17 @@ Configuration from the environment (`from_env`):
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
+from demo_app.providers import openai_wire as wire
 from demo_app.providers.base import (
     ChatRequest,
     ChatResult,
@@ -58,14 +62,6 @@ from demo_app.providers.base import (
     ModelInfo,
     ProviderError,
     StreamChunk,
-    Usage,
-    estimate_tokens,
-)
-from demo_app.providers.openai_wire import (
-    MAX_ERROR_DETAIL_CHARS,
-    error_detail,
-    parse_retry_after,
-    usage_of,
 )
 from genai_telemetry import semconv
 from genai_telemetry.redaction import redact
@@ -184,23 +180,8 @@ class OpenAICompatibleProvider:
     async def chat(self, req: ChatRequest) -> ChatResult:
         self._catalog.get(req.model, "chat")
         response = await self._send(self._chat_body(req, stream=False), "chat/completions")
-        data = self._json(response)
-        try:
-            choices = data.get("choices") or []
-            text = "".join((c.get("message") or {}).get("content") or "" for c in choices)
-            finish = [c.get("finish_reason") or "stop" for c in choices] or ["stop"]
-            usage = usage_of(data.get("usage"), req, text)
-            result = ChatResult(
-                text=text,
-                response_model=str(data.get("model") or req.model),
-                response_id=str(data.get("id") or ""),
-                finish_reasons=finish,
-                usage=usage,
-                time_to_first_chunk_s=None,
-            )
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise self._error(f"malformed chat response: {exc}", semconv.OTHER) from None
-        return result
+        with self._malformed("chat response"):
+            return wire.chat_result(wire.loads(response.content), req)
 
     async def stream(self, req: ChatRequest) -> AsyncIterator[StreamChunk]:
         self._catalog.get(req.model, "chat")
@@ -219,27 +200,17 @@ class OpenAICompatibleProvider:
                 payload = line[5:].strip()
                 if payload == "[DONE]":
                     break
-                try:
-                    event = json.loads(payload)
-                except json.JSONDecodeError:
-                    raise self._error("malformed SSE event in stream", semconv.OTHER) from None
-                if not isinstance(event, dict):
-                    raise self._error("malformed SSE event in stream", semconv.OTHER)
-                if event.get("error"):
-                    detail = error_detail(event["error"])
-                    raise self._error(f"provider error in stream: {detail}", semconv.OTHER)
-                response_id = str(event.get("id") or response_id)
-                response_model = str(event.get("model") or response_model)
-                if event.get("usage"):
-                    usage_raw = event["usage"]
-                for choice in event.get("choices") or []:
-                    delta = choice.get("delta") or {}
-                    piece = delta.get("content") or ""
-                    if choice.get("finish_reason"):
-                        finish.append(str(choice["finish_reason"]))
-                    if piece:
-                        text_parts.append(piece)
-                        yield StreamChunk(text=piece, response_id=response_id or None)
+                with self._malformed("stream event"):
+                    event = wire.stream_event(payload)
+                if event.error is not None:
+                    raise self._error(f"provider error in stream: {event.error}", semconv.OTHER)
+                response_id = event.response_id or response_id
+                response_model = event.response_model or response_model
+                usage_raw = event.usage or usage_raw
+                finish.extend(event.finish_reasons)
+                for piece in event.pieces:
+                    text_parts.append(piece)
+                    yield StreamChunk(text=piece, response_id=response_id or None)
         except httpx.TimeoutException:
             raise self._error(
                 f"stream stalled for more than {self.timeout_s:g}s", semconv.ERROR_TIMEOUT
@@ -248,10 +219,8 @@ class OpenAICompatibleProvider:
             raise self._error(f"stream broken: {type(exc).__name__}", semconv.OTHER) from None
         finally:
             await response.aclose()
-        try:
-            usage = usage_of(usage_raw, req, "".join(text_parts))
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise self._error(f"malformed usage in stream: {exc}", semconv.OTHER) from None
+        with self._malformed("usage in stream"):
+            usage = wire.usage_of(usage_raw, req, "".join(text_parts))
         yield StreamChunk(
             text="",
             usage=usage,
@@ -263,20 +232,8 @@ class OpenAICompatibleProvider:
     async def embed(self, texts: Sequence[str], model: str | None = None) -> EmbeddingResult:
         info = self._catalog.get(model or self.default_embedding_model, "embeddings")
         response = await self._send({"model": info.name, "input": list(texts)}, "embeddings")
-        data = self._json(response)
-        try:
-            rows = sorted(data.get("data") or [], key=lambda row: row.get("index", 0))
-            vectors = [[float(x) for x in row["embedding"]] for row in rows]
-            raw_usage = data.get("usage") or {}
-            prompt = raw_usage.get("prompt_tokens")
-            if prompt is None:
-                prompt = sum(estimate_tokens(t) for t in texts)
-            usage = Usage(input_tokens=int(prompt), output_tokens=0)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise self._error(f"malformed embeddings response: {exc}", semconv.OTHER) from None
-        return EmbeddingResult(
-            vectors=vectors, usage=usage, model=str(data.get("model") or info.name)
-        )
+        with self._malformed("embeddings response"):
+            return wire.embedding_result(wire.loads(response.content), texts, info.name)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -332,12 +289,11 @@ class OpenAICompatibleProvider:
         finally:
             await response.aclose()
         status = response.status_code
-        detail = ""
         try:
-            detail = error_detail(json.loads(raw).get("error"))
-        except (ValueError, AttributeError):
-            detail = raw[:MAX_ERROR_DETAIL_CHARS].decode("utf-8", "replace").strip()
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+            detail = wire.error_detail(wire.loads(raw).get("error"))
+        except wire.MalformedResponse:  # not the JSON error object: its first bytes as text
+            detail = raw[: wire.MAX_ERROR_DETAIL_CHARS].decode("utf-8", "replace").strip()
+        retry_after = wire.parse_retry_after(response.headers.get("retry-after"))
         if status == 429:
             error_type = semconv.ERROR_RATE_LIMITED
         elif status >= 500:
@@ -356,14 +312,13 @@ class OpenAICompatibleProvider:
         cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
         return self._rng.uniform(0.0, cap)
 
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
+    @contextmanager
+    def _malformed(self, what: str) -> Iterator[None]:
+        """The one place a malformed answer becomes an error: `_OTHER`, naming what was wrong."""
         try:
-            data = response.json()
-        except ValueError:
-            raise self._error("provider returned invalid JSON", semconv.OTHER) from None
-        if not isinstance(data, dict):
-            raise self._error("provider returned a non-object JSON body", semconv.OTHER)
-        return data
+            yield
+        except wire.MalformedResponse as exc:
+            raise self._error(f"malformed {what}: {exc}", semconv.OTHER) from None
 
     def _error(
         self,
