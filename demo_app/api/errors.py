@@ -65,7 +65,9 @@ def provider_error(exc: ProviderError) -> APIError:
         )
     headers = {}
     if exc.error_type == sc.ERROR_RATE_LIMITED:
-        retry = exc.retry_after_s if exc.retry_after_s is not None else 1.0
+        retry = exc.retry_after_s
+        if retry is None or not math.isfinite(retry):  # any provider's hint: inf has no ceil
+            retry = 1.0
         headers["Retry-After"] = str(max(1, math.ceil(retry)))
     return APIError(
         PROVIDER_STATUS.get(exc.error_type, 502),

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from demo_app.api.errors import provider_error
 from demo_app.providers import ChatRequest, ProviderError, build_messages, build_provider
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
 from demo_app.providers.openai_wire import MAX_TOKENS, MalformedResponse, usage_of
@@ -434,3 +435,24 @@ def test_upstream_error_details_are_served_as_text(fake: FakeOpenAI) -> None:
         assert expected in info.value.message
         info.value.message.encode("utf-8")
     asyncio.run(provider.aclose())
+
+
+@pytest.mark.parametrize("header", ["inf", "Infinity", "nan", "1e400"])
+def test_a_retry_after_that_is_no_number_of_seconds_is_ignored(
+    fake: FakeOpenAI, header: str
+) -> None:
+    """Such a header made a hint of inf, and the 503's Retry-After (math.ceil) an OverflowError.
+    It is as invalid as "soon": the 429 stays rate_limited, with the default Retry-After."""
+    fake.script = [Raw.of_json({"error": {"message": "slow down"}}, 429, {"Retry-After": header})]
+    provider, _ = make(fake, max_retries=0)
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(chat(provider, request()))
+    assert info.value.error_type == semconv.ERROR_RATE_LIMITED
+    assert info.value.retry_after_s is None
+    mapped = provider_error(info.value)
+    assert (mapped.status, mapped.headers["Retry-After"]) == (503, "1")
+
+
+def test_any_providers_infinite_retry_hint_maps_to_the_default() -> None:
+    error = ProviderError("busy", error_type=semconv.ERROR_RATE_LIMITED, retry_after_s=INF)
+    assert provider_error(error).headers["Retry-After"] == "1"
