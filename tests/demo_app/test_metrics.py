@@ -287,6 +287,36 @@ def test_openmetrics_exposition_carries_trace_id_exemplars(traffic) -> None:
     assert "# {trace_id=" not in plain.text
 
 
+@pytest.mark.parametrize(
+    ("accept", "served"),
+    [
+        ("application/openmetrics-text; version=abc", "text/plain"),
+        ("application/openmetrics-text; version=1.x", "text/plain"),
+        ("application/openmetrics-text; version=1.0.0-rc1", "text/plain"),
+        ("text/plain; version=abc", "text/plain"),
+        # the range that names no format is dropped; the next one decides
+        (
+            "application/openmetrics-text; version=abc, "
+            "application/openmetrics-text; version=1.0.0",
+            "application/openmetrics-text",
+        ),
+    ],
+)
+def test_an_accept_version_that_is_no_number_gets_a_format_not_a_500(
+    traffic, accept: str, served: str
+) -> None:
+    """prometheus-client compared such a version with (1, 0, 0): a TypeError, so a 500 and an
+    unhandled_exception line per scrape. The Prometheus text format is what Prometheus itself
+    falls back to (genai_telemetry.metrics.servable_accept says why not 406)."""
+    app, _ = traffic
+    r = httpx.get(app.url + "/metrics", headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(served)
+    parse = parse_text if served == "text/plain" else parse_openmetrics
+    assert sc.LLM_COST in {family.name + "_total" for family in parse(r.text)}
+    assert not [x for x in log_lines(app) if x.get("event") == "unhandled_exception"]
+
+
 def test_time_per_output_chunk_is_one_observation_per_chunk_after_the_first(traffic) -> None:
     """gen_ai.client.operation.time_per_output_chunk (semconv): streamed chats only, one
     observation per received chunk after the first, labelled like the TTFC histogram."""
