@@ -126,6 +126,52 @@ def test_invalid_payload_is_422_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("startsAt", "1700000000"),  # Unix seconds
+        ("startsAt", "2026-01-01"),  # a date
+        ("startsAt", "2026-01-01T00:00:00"),  # no offset: which instant?
+        ("startsAt", "2026-01-01 00:00:00Z"),  # RFC 3339's date-time has a "T"
+        ("endsAt", "2026-01-01T00:00:00+0100"),  # the offset needs its colon
+    ],
+)
+def test_timestamps_must_be_rfc3339_date_times(
+    client: httpx.Client, field: str, value: str
+) -> None:
+    """The OpenAPI schema says `format: date-time` (RFC 3339, offset required); these were
+    accepted with 200, the naive ones stored as if they were UTC."""
+    body = payload("timestamps", [alert("Clock")])
+    body["alerts"][0][field] = value
+    r = client.post("/v1/alerts", headers=AUTH, json=body)
+    assert r.status_code == 422, r.text
+    [detail] = r.json()["detail"]
+    assert detail["field"] == f"alerts.0.{field}"
+    assert "RFC 3339" in detail["reason"]
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "stored"),
+    [
+        # Alertmanager writes Go's RFC3339Nano: nanoseconds, trailing zeros cut, Z or an offset
+        ("2026-12-04T05:00:00.123456789Z", "2026-12-04T05:00:00.123456+00:00"),
+        ("2026-12-04T05:00:00.5+01:00", "2026-12-04T05:00:00.500000+01:00"),
+        ("2026-12-04t05:00:00z", "2026-12-04T05:00:00+00:00"),
+    ],
+)
+def test_alertmanagers_own_timestamps_are_accepted(
+    client: httpx.Client, starts_at: str, stored: str
+) -> None:
+    receiver = f"clock-{uuid.uuid4().hex[:6]}"
+    body = payload(receiver, [alert("Clock")])
+    body["alerts"][0]["startsAt"] = starts_at  # endsAt: 0001-01-01T00:00:00Z, as when firing
+    r = client.post("/v1/alerts", headers=AUTH, json=body)
+    assert r.status_code == 200, r.text
+    [entry] = client.get("/v1/alerts", params={"receiver": receiver}).json()["alerts"]
+    assert entry["starts_at"] == stored
+    assert entry["ends_at"] == "0001-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
     ("change", "field"),
     [
         (lambda b: b["alerts"][0]["labels"].update(alertname="\ud800"), "alerts.0.labels"),
