@@ -10,27 +10,21 @@ Counters and gauges are prometheus-client's; histograms keep their own storage
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from prometheus_client.exposition import choose_encoder
 
 from genai_telemetry import semconv as sc
+from genai_telemetry.exposition import negotiate
 from genai_telemetry.histogram import Histogram
 from genai_telemetry.redaction import redact
 
 # `_created` series double every counter/histogram without adding information the dashboards
 # use; switch them off (process-wide; nothing else in this process wants them).
 prometheus_client.disable_created_metrics()
-
-# A `version` media-type parameter prometheus-client can compare: dotted numbers of at most 9
-# digits (int() of longer parts has limits too). "abc", "1.x" or "1.0.0-rc1" made its
-# choose_encoder compare str with int: a TypeError, so a 500 for every such scrape.
-_EXPOSITION_VERSION = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})*")
 
 AGENT_PROVIDER = "rag-api"  # provider label of invoke_agent / execute_tool operations
 RETRIEVAL_PROVIDER = "bm25"  # provider label of retrieval operations
@@ -401,24 +395,5 @@ class Metrics:
     # --- exposition ------------------------------------------------------------------------------
     def render(self, accept: str | None) -> tuple[bytes, str]:
         """The exposition body and content type; OpenMetrics (with exemplars) when asked."""
-        encoder, content_type = choose_encoder(servable_accept(accept or ""))
+        encoder, content_type = negotiate(accept or "")
         return encoder(self.registry), content_type
-
-
-def servable_accept(accept: str) -> str:
-    """`accept` without the media ranges whose version names no format at all.
-
-    Such a range is dropped as content negotiation drops any range it cannot serve: the rest
-    decides, and with nothing left the answer is the Prometheus text format, the format
-    Prometheus itself falls back to for a content type it cannot use. Not 406: that would fail
-    a scrape over a header only a broken client sends, and the text format is always readable.
-    """
-    return ",".join(r for r in accept.split(",") if _versions_servable(r))
-
-
-def _versions_servable(media_range: str) -> bool:
-    for param in media_range.split(";")[1:]:
-        key, _, value = param.strip().partition("=")
-        if key == "version" and value and not _EXPOSITION_VERSION.fullmatch(value):
-            return False
-    return True

@@ -307,7 +307,7 @@ def test_an_accept_version_that_is_no_number_gets_a_format_not_a_500(
 ) -> None:
     """prometheus-client compared such a version with (1, 0, 0): a TypeError, so a 500 and an
     unhandled_exception line per scrape. The Prometheus text format is what Prometheus itself
-    falls back to (genai_telemetry.metrics.servable_accept says why not 406)."""
+    falls back to (genai_telemetry.exposition.servable_accept says why not 406)."""
     app, _ = traffic
     r = httpx.get(app.url + "/metrics", headers={"Accept": accept})
     assert r.status_code == 200, r.text
