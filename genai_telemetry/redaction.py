@@ -19,6 +19,9 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   followed by punctuation; not inside a word, and in groups only as cards group them, so hex
   ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
 
+Captured headers named like a secret are dropped from spans, not scanned
+(`secret_header_attribute`, used by tracing.py's span processor).
+
 Patterns are deliberately a little greedy: a false positive costs a word in a log line, a false
 negative leaks a credential into a log store with 30-day retention. tests/demo_app/
 redaction_corpus.yaml holds the measured corpus (recall and false positives: docs/security.md).
@@ -36,10 +39,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote
-
-SENSITIVE_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"}
-)
 
 
 def _tag(kind: str) -> str:
@@ -186,6 +185,19 @@ def secret_name(name: str) -> bool:
         return True
     compact = "".join(words)
     return compact.endswith(("apikey", "accesskey", "secretkey", "privatekey", "accesstoken"))
+
+
+# A captured header or RPC metadata attribute (semconv: http.request.header.<name>,
+# http.response.header.<name>, rpc.grpc.request.metadata.<name>, rpc.request.metadata.<name>, ...).
+_CAPTURED_HEADER = re.compile(r"(?:^|\.)(?:request|response)\.(?:header|metadata)\.(.+)", re.I)
+
+
+def secret_header_attribute(key: str) -> bool:
+    """True when `key` records a header (or RPC metadata) whose name `secret_name` calls secret
+    (`x_auth_token`, `set_cookie`, `openai_api_key`, ...): such a value is dropped, not scanned,
+    since a credential in a header need not have any recognisable shape."""
+    match = _CAPTURED_HEADER.search(key)
+    return match is not None and secret_name(match.group(1))
 
 
 def _secret_value(name: str, value: str) -> bool:

@@ -24,11 +24,11 @@ from genai_telemetry import semconv as sc
 from genai_telemetry.config import TelemetrySettings
 from genai_telemetry.export import ExportQueue
 from genai_telemetry.redaction import (
-    SENSITIVE_HEADERS,
     may_need_redaction,
     redact,
     redact_attributes,
     redact_query,
+    secret_header_attribute,
 )
 from genai_telemetry.spans import Span, TracerProvider
 
@@ -47,8 +47,6 @@ def build_resource(settings: TelemetrySettings) -> Resource:
     attrs["service.name"] = settings.service_name
     return Resource.create(attrs)
 
-
-_SENSITIVE_SUFFIXES = tuple("." + h.replace("-", "_") for h in SENSITIVE_HEADERS)
 
 # Attribute values that cannot carry user input: enum-like values our code sets from bounded
 # sets (operation, provider, agent, tool, feature, tier, evaluation names and labels, our error
@@ -109,8 +107,9 @@ def _sanitize(key: str, value: object) -> object:
 
 
 def _is_sensitive_key(key: str) -> bool:
-    # Header capture (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) must never carry credentials.
-    return key.lower().endswith(_SENSITIVE_SUFFIXES)
+    # Header capture (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) must never carry credentials:
+    # every request and response header named like one is dropped, whatever the variables list.
+    return secret_header_attribute(key)
 
 
 def _drop_sensitive(attributes: Mapping[str, object]) -> dict[str, object]:

@@ -102,6 +102,13 @@ def test_ids_stay_whole() -> None:
 
 
 PLAIN_KEY = "plain-api-key-4f2a9c"  # no pattern would recognise it: only the header drop can
+# More credential headers with shapeless values: dropped because of their names alone.
+PLAIN_HEADERS = {
+    "X-Auth-Token": "plain-x-auth-token",
+    "X-Amz-Security-Token": "plain-amz-security-token",
+    "X-Goog-Api-Key": "plain-goog-api-key",
+    "OpenAI-Api-Key": "plain-openai-api-key",
+}
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +128,7 @@ def leaked(start_app: Callable[..., Proc]):
             "X-Api-Key": PLAIN_KEY,
             "X-Request-ID": s["email"],
             "Cookie": f"session={s['bearer']}",
+            **PLAIN_HEADERS,
         }
         body = {"question": question, "conversation_id": s["email"], "feature": s["aws_key"]}
         with httpx.Client(base_url=app.url, timeout=15, headers=headers) as c:
@@ -165,11 +173,13 @@ def test_captured_headers_are_redacted_and_credentials_dropped(leaked) -> None:
     for span in servers:
         captured = {k for k in span.attributes if k.startswith("http.request.header.")}
         assert "http.request.header.x_request_id" in captured  # capture is really on
-        for header in ("authorization", "cookie", "x_api_key"):
-            assert f"http.request.header.{header}" not in captured, header
+        for header in ("authorization", "cookie", "x_api_key", *PLAIN_HEADERS):
+            key = "http.request.header." + header.lower().replace("-", "_")
+            assert key not in captured, header
         assert "[REDACTED:email]" in str(span.attributes["http.request.header.x_request_id"])
         assert "http.response.header.content_type" in span.attributes
-    assert PLAIN_KEY not in leaked["otlp"]  # an X-API-Key without a known key shape
+    for value in (PLAIN_KEY, *PLAIN_HEADERS.values()):  # without a known key shape
+        assert value not in leaked["otlp"], value
 
 
 def test_content_was_captured_and_redacted_not_dropped(leaked) -> None:

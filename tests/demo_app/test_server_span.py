@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Response
 from fastapi.testclient import TestClient
 from opentelemetry.instrumentation import _semconv
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -16,7 +16,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from genai_telemetry.redaction import secret_header_attribute
 from genai_telemetry.server_span import ServerSpanMiddleware
+from genai_telemetry.tracing import RedactingSpanProcessor
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 REQUESTS: list[tuple[str, str, dict[str, str]]] = [
@@ -123,6 +125,61 @@ def test_header_capture_follows_the_instrumentation_variables(
     (span,) = exporter.get_finished_spans()
     assert span.attributes["http.request.header.x_tenant"] == ("blue",)
     assert span.attributes["http.response.header.content_type"] == ("application/json",)
+
+
+# Credential headers with no recognisable value shape: only their names can give them away.
+CREDENTIAL_HEADERS = {
+    "X-Auth-Token": "plain-auth-token-1",
+    "X-Amz-Security-Token": "plain-amz-token-2",
+    "X-Goog-Api-Key": "plain-goog-key-3",
+    "OpenAI-Api-Key": "plain-openai-key-4",
+    "Authorization": "plain-authorization-5",
+    "Cookie": "plain-cookie-6",
+    "X-CSRF-Token": "plain-csrf-7",
+}
+
+
+def test_credential_headers_are_dropped_before_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Header capture of everything (".*"): any request or response header named like a
+    credential (`redaction.secret_name`) is dropped by the redacting span processor."""
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", ".*")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE", ".*")
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(RedactingSpanProcessor(SimpleSpanProcessor(exporter)))
+    app = FastAPI()
+
+    @app.get("/login")
+    async def login() -> Response:
+        headers = {"Set-Cookie": "sid=plain-cookie-8", "X-Session-Token": "plain-session-9"}
+        return Response("{}", media_type="application/json", headers=headers)
+
+    _ours(app, provider)
+    with TestClient(app) as client:
+        client.get("/login", headers={**CREDENTIAL_HEADERS, "X-Tenant": "blue"})
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert attributes["http.request.header.x_tenant"] == ("blue",)  # capture is really on
+    assert attributes["http.response.header.content_type"] == ("application/json",)
+    assert "plain-" not in repr(attributes), attributes
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("http.request.header.x_auth_token", True),
+        ("http.response.header.set_cookie", True),
+        ("http.request.header.openai_api_key", True),
+        ("rpc.grpc.request.metadata.x-api-key", True),
+        ("http.request.header.content_type", False),
+        ("http.request.header.x_ratelimit_remaining_tokens", False),
+        ("http.request.header.sec_websocket_key", False),
+        ("gen_ai.usage.input_tokens", False),
+        ("session.id", False),  # not a header: scanned like any attribute, not dropped
+    ],
+)
+def test_secret_header_attribute(key: str, secret: bool) -> None:
+    assert secret_header_attribute(key) is secret
 
 
 def test_an_exception_marks_the_span_error_with_its_class() -> None:
