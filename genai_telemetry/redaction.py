@@ -157,7 +157,22 @@ _KEY_QUALIFIERS = frozenset(
         *("api", "access", "account", "private", "secret", "signing", "master", "shared"),
         *("encryption", "client", "subscription", "license", "auth", "session", "ssh", "app"),
         *("routing", "integration", "service"),  # PagerDuty's routing_key / service_key
+        # Providers whose key is often named after them alone (OPENAI_KEY, GROQ_KEY).
+        *("openai", "anthropic", "gemini", "google", "mistral", "cohere", "groq", "deepseek"),
+        *("perplexity", "together", "fireworks", "replicate", "huggingface", "hf", "pinecone"),
+        *("azure", "aws", "gcp", "stripe", "github", "gitlab", "slack", "sendgrid", "twilio"),
     }
+)
+# Secret words that may be written glued to a prefix in a one-word name (PGPASSWORD, dbpass,
+# jwtsecret, sshkey), longest first; a glued "key" still needs a qualifier before it (sshkey, not
+# monkey or turkey). "pin", "auth", "sig" and "session" are left out: spin, oauth, design.
+_GLUED_WORDS = (
+    *("passphrase", "credentials", "credential", "password", "secrets", "passwd", "secret"),
+    *("token", "pass", "pwd", "key"),
+)
+# English words ending in one of them.
+_NOT_GLUED = frozenset(
+    {"bypass", "compass", "encompass", "overpass", "surpass", "trespass", "underpass"}
 )
 # A last word that makes the name describe a secret rather than hold one (token_type,
 # password_file, secret_name).
@@ -174,9 +189,25 @@ _HARMLESS_VALUES = frozenset({"true", "false", "null", "none", "yes", "no", "on"
 _COUNT_WORDS = frozenset({"token", "tokens", "session", "auth", "sig", "signature", "refresh"})
 
 
+def _name_words(name: str) -> list[str]:
+    """The lower-case words of a name; a secret word glued to a prefix counts as two."""
+    words = []
+    for word in _SPLIT.split(_CAMEL.sub("_", name)):
+        word = word.lower()
+        if not word:
+            continue
+        if word.endswith(_GLUED_WORDS) and word not in _SECRET_WORDS and word not in _NOT_GLUED:
+            glued = next((g for g in _GLUED_WORDS if word.endswith(g) and word != g), None)
+            if glued is not None:
+                words.append(word[: -len(glued)])
+                word = glued
+        words.append(word)
+    return words
+
+
 def secret_name(name: str) -> bool:
     """True when `name` (a key, parameter or field name) says its value is a secret."""
-    words = [w.lower() for w in _SPLIT.split(_CAMEL.sub("_", name)) if w]
+    words = _name_words(name)
     if not words or (len(words) > 1 and words[-1] in _DESCRIPTOR_WORDS):
         return False
     if any(w in _SECRET_WORDS for w in words):
@@ -205,7 +236,7 @@ def _secret_value(name: str, value: str) -> bool:
         return False
     if value.lower() in _HARMLESS_VALUES:
         return False
-    words = {w.lower() for w in _SPLIT.split(_CAMEL.sub("_", name))}
+    words = set(_name_words(name))
     # Only passwords and secrets can be a bare number; token/session counts are not secrets.
     return not (_NUMBER.match(value) and not words.isdisjoint(_COUNT_WORDS))
 

@@ -211,6 +211,7 @@ _FRAGMENTS = st.sampled_from(
         *("-----BEGIN RSA " + "PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "%3D", "%22"),
         *("Authorization: ", "Basic dXNlcjpwYXNz", "://u:", "aws_secret_access_key=", "sig="),
         *("DE89370400440532013000", "123-45-6789", "AccountKey=", "ya29.", "SG.", "passphrase"),
+        *("PGPASSWORD=", "dbpass=", "jwtsecret: ", "OPENAI_KEY=", "compass=", "maxtoken="),
         *SECRETS.values(),
     ]
 )
