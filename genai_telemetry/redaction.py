@@ -8,7 +8,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
   redacted to the end of the text);
 - `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
-  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`), the path of Slack,
+  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`) and on a curl command
+  line (`curl -u user:${PASSWORD}`), the path of Slack,
   Discord and Teams incoming-webhook URLs;
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
@@ -58,6 +59,13 @@ _BASIC = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})")
 # The password runs to the LAST "@" before the host: real ones hold "/" and "@" unencoded
 # (drivers split at the last "@"). Bounded, so a long token cannot make the search quadratic.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s\"']{1,256})(@)")
+# `curl -u user:password` (also `-su`, `-U` for the proxy, `--user user:password`, quoted): the
+# password goes, the user stays. At most 16 words after "curl" (not past a pipe or ";"), taken
+# whole (possessive), so text repeating "curl" cannot make the search quadratic.
+_CURL_USER = re.compile(
+    r"""(?ix)(\bcurl(?:\s++[^\s|;&]++){0,16}?\s++
+    (?:-[a-z]*u\s*+|--(?:proxy-)?user(?:\s++|=))['"]?[^\s:'"]*:)[^\s'"]+"""
+)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
 _API_KEYS = re.compile(
     r"""
@@ -335,6 +343,7 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guar
     (_BEARER, _tag("bearer_token"), _has_lower("bearer")),
     (_BASIC, _basic, _has_lower("basic")),
     (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
+    (_CURL_USER, lambda m: m.group(1) + _tag("credential"), _has_lower("curl")),
     (_JWT, _tag("jwt"), _has("eyJ")),
     (_WEBHOOK_URL, lambda m: m.group(1) + _tag("credential"), _has_lower("hook")),
     (_API_KEYS, _tag("api_key"), None),
@@ -348,7 +357,8 @@ _KEY_VALUE_SEPARATORS = (":", "=", "%3")
 
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
 # What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
-# "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; jwt →
+# "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; curl
+# -u → "curl" (any case); jwt →
 # "eyJ"; webhook URLs → "hook" (any case); api keys → one of their prefixes; key=value → ":",
 # "=" or "%3" AND a word of `_KEY_WORDS` (every name `secret_name` accepts contains one); card →
 # a 13-digit run; IBAN, SSN and phone → 9+ digits and their own pattern. Non-ASCII text
@@ -407,7 +417,7 @@ def _may_need_redaction(text: str) -> bool:
     if _NEEDLE.search(text) is not None:
         return True
     lower = text.lower()
-    if "bearer" in lower or "authori" in lower or "hook" in lower:
+    if "bearer" in lower or "authori" in lower or "hook" in lower or "curl" in lower:
         return True
     if "basic" in lower and _BASIC.search(text) is not None:
         return True

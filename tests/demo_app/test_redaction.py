@@ -212,6 +212,7 @@ _FRAGMENTS = st.sampled_from(
         *("Authorization: ", "Basic dXNlcjpwYXNz", "://u:", "aws_secret_access_key=", "sig="),
         *("DE89370400440532013000", "123-45-6789", "AccountKey=", "ya29.", "SG.", "passphrase"),
         *("PGPASSWORD=", "dbpass=", "jwtsecret: ", "OPENAI_KEY=", "compass=", "maxtoken="),
+        *("curl ", "CURL -sS ", " -u ", " --user=", "-U ", " a:b", " | "),
         *SECRETS.values(),
     ]
 )
