@@ -113,7 +113,8 @@ STACK_ALERTS = (
         expr=_rate_over("job", (LOKI_PUSH_5XX, LOKI_DISCARDED)),
         summary="Loki fails to ingest logs",
         description=(
-            "Loki answers pushes with 5xx or discards lines: {printf}/s over the last 5 minutes."
+            "Loki answers pushes with 5xx or discards lines: {printf}/s over the last 5 minutes"
+            " (the 5xx rate when both happen)."
         ),
         meaning="Loki push requests fail (5xx) or lines are discarded",
         service=JOB,
@@ -122,7 +123,10 @@ STACK_ALERTS = (
         "TempoIngestionErrors", "ticket", "stack-health",
         expr=_rate_over("job", (TEMPO_DISCARDED, TEMPO_REFUSED)),
         summary="Tempo fails to ingest spans",
-        description="Tempo discards or refuses {printf} spans/s over the last 5 minutes.",
+        description=(
+            "Tempo discards or refuses {printf} spans/s over the last 5 minutes"
+            " (the discarded rate when both happen)."
+        ),
         meaning="Tempo discards or refuses spans",
         service=JOB,
     ),
