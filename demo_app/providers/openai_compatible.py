@@ -24,7 +24,7 @@ the wire format first (JSON without NaN/Infinity, field types, Unicode text, tok
 integers in [0, MAX_TOKENS]); what breaks it is `_OTHER` with a message naming the field.
 The API key is sent only in the Authorization header; it never appears in an error message,
 log line or repr (messages are scrubbed of it and of anything that looks like a key or bearer
-token).
+token, then pass genai_telemetry.redaction like every other sink).
 
 Configuration from the environment (`from_env`):
 
@@ -338,7 +338,8 @@ class OpenAICompatibleProvider:
     def _scrub(self, text: str) -> str:
         if self._api_key:
             text = text.replace(self._api_key, "[REDACTED:api_key]")
-        return _KEYLIKE.sub("[REDACTED:api_key]", text)
+        # Then the one redaction path: an upstream may echo anything (an email, a password=).
+        return redact(_KEYLIKE.sub("[REDACTED:api_key]", text))
 
 
 def _server_of(base_url: str) -> tuple[str, int]:

@@ -17,7 +17,7 @@ from demo_app.providers import ChatRequest, ProviderError, build_messages, build
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
 from genai_telemetry import semconv
 from harness import free_port
-from harness.fake_openai import ANSWER_WORDS, USAGE, FakeOpenAI, fake_openai_server
+from harness.fake_openai import ANSWER_WORDS, USAGE, FakeOpenAI, Raw, fake_openai_server
 
 # Built at runtime so the repository's secret scan does not see a key-shaped literal.
 API_KEY = "sk-" + "unit" * 6
@@ -235,6 +235,18 @@ def test_api_key_never_appears_in_errors_or_repr(fake: FakeOpenAI) -> None:
     for text in (str(error), repr(error), error.message, repr(provider)):
         assert API_KEY not in text
     assert "[REDACTED:api_key]" in error.message
+
+
+def test_an_upstream_error_detail_is_redacted_like_any_sink(fake: FakeOpenAI) -> None:
+    """The detail reaches the caller (502's reason) and the logs: it goes through redact()."""
+    detail = "user jane.doe@example.com rejected: password=Hunter2Pg not accepted"
+    fake.script = [Raw.of_json({"error": {"message": detail}}, status=403)]
+    provider, _ = make(fake)
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(chat(provider, request()))
+    message = info.value.message
+    assert "rejected" in message, message  # the detail survives ...
+    assert "jane.doe@example.com" not in message and "Hunter2Pg" not in message, message
 
 
 def test_embeddings(fake: FakeOpenAI) -> None:
