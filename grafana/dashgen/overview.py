@@ -32,7 +32,8 @@ def right_now(d: core.Dashboard) -> None:
     d.add(
         core.stat(
             "Requests/s",
-            "Chat API requests per second (/v1/chat and /v1/chat/stream), all outcomes.",
+            "Chat API requests per second (selectors.http_chat_route of genai-obs.yaml), all "
+            "outcomes.",
             prom(sum_rate(HTTP_COUNT, chat_routes())),
             "reqps",
             w=3,
@@ -266,7 +267,8 @@ def tokens_cost_limits(d: core.Dashboard) -> None:
         ),
         core.timeseries(
             "Provider rate limiting (429)",
-            "Chat calls per second rejected by the provider with 429 (error_type=rate_limited), "
+            "Chat calls per second the provider refused with a rate limit (429; the error types of "
+            "error_types.rate_limited in genai-obs.yaml), "
             "per provider and model. Sustained values mean quota is exhausted: expect 503s.",
             [
                 prom(
