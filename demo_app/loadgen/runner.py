@@ -104,6 +104,8 @@ class AppClient:
         url = f"{self.host}/readyz"
         try:
             r = httpx.get(url, timeout=self.timeout)
+        except httpx.InvalidURL as exc:
+            raise LoadgenError(f"--host {self.host!r} is not a valid URL ({exc})") from None
         except httpx.HTTPError as exc:
             raise LoadgenError(
                 f"rag-api is not reachable at {url} ({type(exc).__name__}: {exc or 'no answer'}).\n"

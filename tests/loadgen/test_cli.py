@@ -65,12 +65,19 @@ def test_bad_api_keys_are_named_before_any_traffic(
     assert "Traceback" not in err and "not reachable" not in err
 
 
-@pytest.mark.parametrize("bad", ["0", "-3", "fast"])
-def test_bad_rate_is_rejected(bad: str, capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize("flag", ["--rate", "--duration"])
+@pytest.mark.parametrize("bad", ["0", "-3", "fast", "inf", "nan"])
+def test_bad_rate_is_rejected(flag: str, bad: str, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["run", "steady", "--rate", bad])
+        main(["run", "steady", flag, bad])
     assert exc.value.code == 2
-    assert "--rate" in capsys.readouterr().err
+    assert flag in capsys.readouterr().err
+
+
+def test_a_malformed_host_is_named_without_a_traceback(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "steady", "--host", "http://127.0.0.1:80OO", "--duration", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--host 'http://127.0.0.1:80OO' is not a valid URL" in err and "Traceback" not in err
 
 
 def test_admin_token_precedence(tmp_path: Path) -> None:
