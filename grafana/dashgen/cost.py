@@ -11,6 +11,7 @@ from . import common, core
 from .core import GREEN, RED, YELLOW, prom, thresholds
 from .promql import (
     RATE,
+    V_MODEL,
     Labels,
     chat_filter,
     cost_filter,
@@ -53,15 +54,15 @@ def spend(
 
 
 def unpriced(fn: str, window: str, by: tuple[str, ...] = ()) -> str:
-    """Tokens of models without a price: the app's own counter, else standard token usage of
-    the models the price table lacks; both sides under the four cost variables."""
+    """Tokens of models without a price (own counter, else unpriced token usage); both sides
+    under the model variable only, the counter's one label (others would match nothing: 0)."""
     return _own_or_tokens(
         sc.LLM_UNPRICED_TOKENS,
         lambda usage: f"({usage}) unless on ({sc.L_MODEL}) {prices.PRICE}",
         fn=fn,
         window=window,
         by=by,
-        filters=cost_filter(),
+        filters={sc.L_MODEL: "~" + V_MODEL},
     )
 
 
@@ -151,7 +152,8 @@ def spend_row(d: core.Dashboard) -> None:
         core.stat(
             "Unpriced tokens in range",
             "Tokens used by models missing from the price table: their cost is unknown, not zero. "
-            "Anything above 0 means the price table needs an entry.",
+            "Anything above 0 means the price table needs an entry. Only the model filter "
+            "applies (the count has no provider, feature or tier).",
             prom(f"{unpriced('increase', '$__range')} or vector(0)", instant=True),
             "short",
             w=4,
@@ -334,7 +336,8 @@ def token_mix(d: core.Dashboard) -> None:
         core.timeseries(
             "Unpriced tokens per second by model",
             "Tokens per second of models missing from the price table (llm_unpriced_tokens_total). "
-            "Their cost is not in any panel above: add the model to the price table.",
+            "Their cost is not in any panel above: add the model to the price table. Only the "
+            "model filter applies (the count has no provider, feature or tier).",
             [prom(unpriced("rate", RATE, (sc.L_MODEL,)), "{{gen_ai_request_model}}")],
             "short",
             w=12,
