@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, TypeAdapter
 
+from demo_app.providers.base import unicode_problem
+
 _DATETIME = TypeAdapter(datetime)
 # RFC 3339 § 5.6 date-time, which the schema's `format: date-time` promises: date, "T", time,
 # any fraction, and an offset ("Z" or ±hh:mm), never optional. Alertmanager sends Go's
@@ -46,12 +48,8 @@ def _timestamp(value: Any) -> Any:
 
 
 def _unicode(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ValueError(
-            f"not valid Unicode text (a lone surrogate at index {error.start})"
-        ) from None
+    if problem := unicode_problem(value):
+        raise ValueError(problem)
     return value
 
 

@@ -37,6 +37,16 @@ SYSTEM_PROMPT = (
 )
 
 
+def unicode_problem(text: str) -> str | None:
+    """Why `text` is no Unicode text (JSON may escape a lone surrogate), or None when it is:
+    kept, such a string breaks every later serialization of it (a response, an attribute)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"not valid Unicode text (a lone surrogate at index {error.start})"
+    return None
+
+
 def estimate_tokens(text: str) -> int:
     """Rough token count of `text` (~4 characters per token, at least 1 for non-empty text)."""
     if not text:

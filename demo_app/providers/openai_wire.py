@@ -27,6 +27,7 @@ from demo_app.providers.base import (
     Usage,
     estimate_prompt_tokens,
     estimate_tokens,
+    unicode_problem,
 )
 
 MAX_ERROR_DETAIL_CHARS = 200
@@ -97,12 +98,8 @@ def text(obj: dict[str, Any], key: str, where: str) -> str:
         return ""
     if not isinstance(value, str):
         raise MalformedResponse(f"{where}{key} must be a string, got {_kind(value)}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise MalformedResponse(
-            f"{where}{key} is not valid Unicode text (a lone surrogate at index {error.start})"
-        ) from None
+    if problem := unicode_problem(value):
+        raise MalformedResponse(f"{where}{key} is {problem}")
     return value
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.fake_openai import fake_openai_server
+from harness.fake_openai import FakeOpenAI, fake_openai_server
 from harness.procs import start_rag_api
 from tests.stack.conftest import run_compose
 
@@ -33,14 +33,14 @@ def _rag_api_provider_env(env_file: Path, directory: Path, **values: str) -> dic
     return {k: str(v) for k, v in env.items() if k.startswith(("LLM_", "OPENAI_"))}
 
 
-def _model_called(directory: Path, env: dict[str, str], fake_requests: list) -> str:
+def _model_called(directory: Path, env: dict[str, str], fake: FakeOpenAI) -> str:
     app = start_rag_api(directory, env=env, name="rag-api-provider-env")
     try:
         r = httpx.post(app.url + "/v1/chat", json={"question": "What is a burn rate?"}, timeout=30)
         assert r.status_code == 200, r.text
     finally:
         app.stop()
-    chats = [body for path, _, body in fake_requests if path.endswith("/chat/completions")]
+    chats = [body for path, _, body in fake.requests if path.endswith("/chat/completions")]
     assert chats, "the fake OpenAI API saw no chat call"
     return str(chats[-1]["model"])
 
@@ -55,4 +55,4 @@ def test_openai_model_alone_makes_the_default(
         if default_model is not None:
             values["LLM_DEFAULT_MODEL"] = default_model
         env = _rag_api_provider_env(env_file, tmp_path, **values)
-        assert _model_called(tmp_path, env, fake.requests) == "llama3.2"
+        assert _model_called(tmp_path, env, fake) == "llama3.2"
