@@ -50,6 +50,7 @@ EXTERNAL = (
     "grafana/test_lint.py",
     "grafana/test_logql_traceql_live.py",
     "grafana/test_queries_live.py",
+    "grafana/test_slo_burn_lines.py",
     "grafana/test_version_join.py",
     "loadgen/test_cli.py",
     "loadgen/test_locust_run.py",

@@ -77,11 +77,14 @@ def cost_filter(**extra: str | Matcher) -> Labels:
 def _tolerant(fn: str, metric: str, labels: Labels, window: str) -> str:
     """fn(metric{labels}[window]); a provider filter on a standard GenAI metric also accepts
     series that carry the provider only in the older gen_ai_system label (copied over on those
-    alone: a series with both keeps its gen_ai_provider_name)."""
-    one = f"{fn}({metric}{matchers(**labels)}[{window}])"
+    alone: a series with both keeps its gen_ai_provider_name). The first branch takes only
+    series with a provider name: under "All" (`.*`, which matches the empty value too) a series
+    with gen_ai_system alone would otherwise be counted by both branches."""
     provider = labels.get(sc.L_PROVIDER)
     if provider is None or base(metric) not in STANDARD:
-        return one
+        return f"{fn}({metric}{matchers(**labels)}[{window}])"
+    named = matchers(**labels)[:-1] + f', {sc.L_PROVIDER}!=""}}'
+    one = f"{fn}({metric}{named}[{window}])"
     older = {**labels, sc.L_PROVIDER: "", L_SYSTEM: provider}
     other = f"{fn}({metric}{matchers(**older)}[{window}])"
     return f'({one} or label_replace({other}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)"))'

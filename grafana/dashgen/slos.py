@@ -6,7 +6,7 @@ numbers here are exactly what the SLOFastBurn/SLOSlowBurn alerts evaluate.
 
 from __future__ import annotations
 
-from slo.rules import ALERT_NAMES
+from slo.rules import ALERT_NAMES, MAX_BAD_SHARE
 
 from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
@@ -44,6 +44,27 @@ def pairs_text(
     return joiner.join(parts)
 
 
+def dashed(legend_end: str) -> core.Json:
+    """A field override: the series whose legend ends with `legend_end` drawn dashed."""
+    return {
+        "matcher": {"id": "byRegexp", "options": f".* {legend_end}$"},
+        "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}}],
+    }
+
+
+SHARE = f"{float(MAX_BAD_SHARE):.0%}"  # of the events bad: no burn condition asks for more
+
+
+def cap_text(pairs: tuple[tuple[str, str, float], ...]) -> str:
+    """What the dashed cap line of a burn panel is (slo.rules caps every factor there)."""
+    return (
+        f"No condition asks for more than {SHARE} of the events bad: each SLO's dashed line "
+        f'("cap") is the lower of {max(p[2] for p in pairs):g} and {MAX_BAD_SHARE} ÷ its error '
+        "budget, and a pair fires when both its windows are above the lower of its own line and "
+        "the cap"
+    )
+
+
 def burn_panel(
     title: str, description: str, pairs: tuple[tuple[str, str, float], ...]
 ) -> core.Panel:
@@ -52,6 +73,9 @@ def burn_panel(
         targets.append(prom(f"slo:burn_rate:rate{long}{SEL}", "{{slo}} " + long))
         targets.append(prom(f"slo:burn_rate:rate{short}{SEL}", "{{slo}} " + short))
     low, high = sorted(p[2] for p in pairs)
+    # Clamped to the highest fixed line: a 99.9 % SLO's cap (500) would flatten every other line.
+    cap = f"clamp_max({MAX_BAD_SHARE} / slo:error_budget:ratio{SEL}, {high:g})"
+    targets.append(prom(cap, "{{slo}} cap"))
     return core.timeseries(
         title,
         description,
@@ -60,6 +84,7 @@ def burn_panel(
         thresholds_=thresholds((None, GREEN), (low, ORANGE), (high, RED)),
         threshold_style="line",
         decimals=1,
+        overrides=[dashed("cap")],
     )
 
 
@@ -134,7 +159,9 @@ def status_gauges(d: core.Dashboard) -> None:
             "Burn rate per alert window (now)",
             "Current burn rate over each alerting window. "
             f"Page: {pairs_text(PAGE_WINDOWS, 'and', ', or ')}. "
-            f"Ticket: {pairs_text(TICKET_WINDOWS, 'and', ', or ')}.",
+            f"Ticket: {pairs_text(TICKET_WINDOWS, 'and', ', or ')}. Each factor is capped at "
+            f"{MAX_BAD_SHARE} ÷ error budget ({SHARE} of the events bad), and the page also fires "
+            "when the 5m window alone is above that cap (an outage).",
             [
                 prom(f"slo:burn_rate:rate{w}{SEL}", "{{slo}} " + w, instant=True)
                 for w in ALL_WINDOWS
@@ -168,14 +195,17 @@ def burn_rates(d: core.Dashboard) -> None:
         burn_panel(
             "Burn rate: page windows",
             "Burn rate over the page windows. The page alert fires when BOTH windows of a pair are "
-            f"above its line: {pairs_text(PAGE_WINDOWS, '&', ' or ', budget=True)}.",
+            f"above its line: {pairs_text(PAGE_WINDOWS, '&', ' or ', budget=True)}. "
+            f"{cap_text(PAGE_WINDOWS)}. It also fires on an outage: the 5m line alone above "
+            f"{MAX_BAD_SHARE} ÷ error budget (over {SHARE} of 5 minutes' events bad), drawn "
+            "or not.",
             PAGE_WINDOWS,
         ),
         burn_panel(
             "Burn rate: ticket windows",
             "Burn rate over the ticket windows: "
             f"{pairs_text(TICKET_WINDOWS, '&', ', or ')} (the budget would be gone before the "
-            "period ends).",
+            f"period ends). {cap_text(TICKET_WINDOWS)}.",
             TICKET_WINDOWS,
         ),
     )
@@ -186,8 +216,8 @@ def sli_events(d: core.Dashboard) -> None:
     d.add(
         core.timeseries(
             "SLI (1h window) and objective",
-            "Good-event ratio over the last hour per SLO next to its objective (dashed when "
-            "hovered): dips below the objective spend budget.",
+            "Good-event ratio over the last hour per SLO next to its objective (dashed): dips "
+            "below the objective spend budget.",
             [
                 prom(f"1 - slo:error_ratio:rate1h{SEL}", "{{slo}} SLI 1h"),
                 prom(f"slo:objective:ratio{SEL}", "{{slo}} objective"),
@@ -196,6 +226,7 @@ def sli_events(d: core.Dashboard) -> None:
             w=8,
             min_=None,
             decimals=3,
+            overrides=[dashed("objective")],
         ),
         core.timeseries(
             "Error budget left over time",

@@ -224,6 +224,12 @@ def variables() -> list[core.Json]:
     ]
 
 
+def only_set(label: str, variable: str) -> str:
+    """Log lines whose `label` is the textbox's value: none while the textbox is empty (Loki
+    reads a missing label as "", so `label = ""` alone would match every line without it)."""
+    return f'{common.log_stream()} | {label} != "" | {label} = "{variable}"'
+
+
 def one_user_or_conversation(d: core.Dashboard) -> None:
     d.row("One user or conversation (set $user / $conversation)")
     service = common.trace_service()
@@ -238,8 +244,9 @@ def one_user_or_conversation(d: core.Dashboard) -> None:
         ),
         core.logs(
             "Logs of user $user",
-            "Every log line of the user's requests (user_id), with trace links.",
-            f'{common.log_stream()} | {USER} = "$user"',
+            "Every log line of the user's requests (user_id), with trace links. Empty until "
+            "$user is set.",
+            only_set(USER, "$user"),
             w=12,
             h=9,
         ),
@@ -253,8 +260,9 @@ def one_user_or_conversation(d: core.Dashboard) -> None:
         ),
         core.logs(
             "Logs of conversation $conversation",
-            "Every log line of the conversation's turns (conversation_id), with trace links.",
-            f'{common.log_stream()} | {CONVERSATION} = "$conversation"',
+            "Every log line of the conversation's turns (conversation_id), with trace links. "
+            "Empty until $conversation is set.",
+            only_set(CONVERSATION, "$conversation"),
             w=12,
             h=9,
         ),

@@ -244,7 +244,8 @@ def test_le_regex_is_generated_from_the_threshold() -> None:
 def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
     """The 429 panel under the Provider filter: openai selects the series labelled
     gen_ai_system="openai" and gen_ai_provider_name="openai" alike, anthropic none of them; a
-    series with both labels answers to its gen_ai_provider_name only."""
+    series with both labels answers to its gen_ai_provider_name only; All (`.*`) counts each
+    series once (a gen_ai_system-only series is not also counted with an empty provider)."""
     promtool = require_binary("promtool")
     dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-overview.json"]
     panel = next(
@@ -252,16 +253,22 @@ def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
     )
     expr = panel["targets"][0]["expr"].replace("$__rate_interval", "5m").replace("$model", ".*")
     tests = []
-    cases = (("openai", ("m1", "m2", "m3")), ("azure.ai.openai", ("m5",)), ("anthropic", ()))
-    for provider, models in cases:
+    openai = [("openai", m) for m in ("m1", "m2", "m3")]
+    cases = (
+        ("openai", openai),
+        ("azure.ai.openai", [("azure.ai.openai", "m5")]),
+        ("anthropic", []),
+        (".*", [*openai, ("azure.ai.openai", "m5")]),
+    )
+    for selected, shown in cases:
         samples = [
             {
                 "labels": f'{{gen_ai_provider_name="{provider}", gen_ai_request_model="{m}"}}',
                 "value": 0.167,  # 10 rate-limited calls per minute
             }
-            for m in models
+            for provider, m in shown
         ]
-        query = f"round({expr.replace('$provider', provider)}, 0.001)"
+        query = f"round({expr.replace('$provider', selected)}, 0.001)"
         tests.append({"expr": query, "eval_time": "20m", "exp_samples": samples})
     test = {
         "rule_files": [],

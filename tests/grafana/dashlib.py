@@ -240,8 +240,8 @@ def ratio_problems(
     describe: Callable[[set[F], set[F]], str],
 ) -> list[str]:
     """Divisions whose sides have different `filters` (of each side without its fallback),
-    described by `describe(numerator's, denominator's)`. Parsed with the port of Prometheus'
-    parser, Grafana's interval variables filled in first."""
+    described by `describe(numerator's, denominator's)`; a constant over a series (0.5 / budget)
+    is a scale, not a ratio. Parsed with Prometheus' parser (port), interval variables filled."""
     builtins = Interpolation().builtins()
     text = VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
     try:
@@ -254,7 +254,7 @@ def ratio_problems(
         nodes.extend(_children(node))
         if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
             a, b = filters(strip_fallback(node.lhs)), filters(strip_fallback(node.rhs))
-            if a != b:
+            if a != b and not isinstance(node.lhs, promql_parser.NumberLiteral):
                 problems.append(describe(a, b))
     return problems
 

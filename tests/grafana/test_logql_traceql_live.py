@@ -259,3 +259,27 @@ def test_unsupported_query_shapes_fail_loudly() -> None:
         telemetry_eval.parse_logql('{service_name="rag-api"} | json | level="error"')
     with pytest.raises(telemetry_eval.Unsupported):
         telemetry_eval.parse_traceql('{ status = error } >> { span.x = "y" }')
+
+
+def test_user_and_conversation_panels_are_empty_until_set(captured: Captured) -> None:
+    """With $user / $conversation still empty, their panels show nothing (not every line or
+    span that lacks the attribute)."""
+    dashboards = dashlib.load()
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    checked = 0
+    for q in dashlib.queries(dashboards):
+        if q.lang not in ("logql", "traceql") or not {"user", "conversation"} & set(
+            dashlib.referenced_vars(q.text)
+        ):
+            continue
+        checked += 1
+        text = dashlib.substitute(
+            q.text.replace("$user", "").replace("$conversation", ""), by_uid[q.dashboard]
+        )
+        if q.lang == "traceql":
+            parsed = telemetry_eval.parse_traceql(text)
+            assert not any(parsed.matches(s) for s in captured.spans), q.id
+        else:
+            predicates = telemetry_eval.parse_logql(text)
+            assert not any(all(p(ln) for p in predicates) for ln in captured.logs), q.id
+    assert checked >= 4

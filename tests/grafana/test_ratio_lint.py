@@ -55,6 +55,10 @@ def test_the_dashboards_have_filtered_ratios() -> None:
             1,
             1,
         ),
+        # A constant over a filtered series scales it: no ratio of two counts.
+        (f'0.5 / {M}{{gen_ai_request_model=~"$model"}}', 0, 0),
+        # ... but a series over a constant-free one still is.
+        (f'{M} / {M}{{gen_ai_request_model=~"$model"}}', 1, 1),
         # Interval variables are no filters.
         (f"sum(rate({M}[$__rate_interval])) / sum(rate({M}[5m]))", 0, 0),
     ],
