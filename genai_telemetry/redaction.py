@@ -57,7 +57,8 @@ _AUTH_HEADER = re.compile(
     r"""(?ix)\b((?:proxy-)?authori[sz]ation\\?["']?\s*[:=]\s*\\?["']?)
     ([A-Za-z][\w-]*\s+)?[^\s"',;\\]+"""
 )
-_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")
+# Not a word followed by `=value`: that is the next field (`token_type=bearer expires_in=3600`).
+_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}+=*+(?![A-Za-z0-9\-._~+/])")
 _BASIC = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})")
 # The password runs to the LAST "@" before the host: real ones hold "/" and "@" unencoded
 # (drivers split at the last "@"). Bounded, so a long token cannot make the search quadratic.
