@@ -14,7 +14,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
-  split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay;
+  split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay,
+  a value ending glued after a secret word is dropped (`passwordvalue=`, not `passwordless=`);
   numbers after token/session-like names stay (they are counts);
 - `email`, `card_number` (13–19 digits with a card-network prefix that pass the Luhn check, also
   followed by punctuation; not inside a word, and in groups only as cards group them, so hex
@@ -186,6 +187,19 @@ _GLUED_WORDS = (
 _NOT_GLUED = frozenset(
     {"bypass", "compass", "encompass", "overpass", "surpass", "trespass", "underpass"}
 )
+# Endings that still name the secret itself when glued after its word (passwordvalue, tokenstr,
+# secrethash); any other ending describes or derives (passwordless, tokenizer, secretary).
+_VALUE_SUFFIXES = (
+    "plaintext",
+    "cleartext",
+    "string",
+    "value",
+    "plain",
+    "hash",
+    "raw",
+    "str",
+    "val",
+)
 # A last word that makes the name describe a secret rather than hold one (token_type,
 # password_file, secret_name).
 _DESCRIPTOR_WORDS = frozenset(
@@ -201,11 +215,22 @@ _HARMLESS_VALUES = frozenset({"true", "false", "null", "none", "yes", "no", "on"
 _COUNT_WORDS = frozenset({"token", "tokens", "session", "auth", "sig", "signature", "refresh"})
 
 
+def _drop_value_suffix(word: str) -> str:
+    """`word` without a value ending glued after a secret word (passwordvalue → password)."""
+    for suffix in _VALUE_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            stem = word[: -len(suffix)]
+            if stem in _SECRET_WORDS or (stem.endswith(_GLUED_WORDS) and stem not in _NOT_GLUED):
+                return stem
+    return word
+
+
 def _name_words(name: str) -> list[str]:
-    """The lower-case words of a name; a secret word glued to a prefix counts as two."""
+    """The lower-case words of a name; a secret word glued to a prefix counts as two, and a
+    value ending glued after it is dropped."""
     words = []
     for word in _SPLIT.split(_CAMEL.sub("_", name)):
-        word = word.lower()
+        word = _drop_value_suffix(word.lower())
         if not word:
             continue
         if word.endswith(_GLUED_WORDS) and word not in _SECRET_WORDS and word not in _NOT_GLUED:
