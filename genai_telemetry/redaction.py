@@ -8,9 +8,9 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
   redacted to the end of the text);
 - `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
-  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`) and on a curl command
-  line (`curl -u user:${PASSWORD}`), the path of Slack,
-  Discord and Teams incoming-webhook URLs;
+  passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`) and on a command
+  line (`curl -u user:${PASSWORD}`, `http -a`, `mysql -p…`, `sshpass -p`, `redis-cli -a`), the
+  path of Slack, Discord and Teams incoming-webhook URLs;
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
@@ -70,6 +70,20 @@ _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s\"']
 _CURL_USER = re.compile(
     r"""(?ix)(\bcurl(?:\s++[^\s|;&]++){0,16}?\s++
     (?:-[a-z]*u\s*+|--(?:proxy-)?user(?:\s++|=))['"]?[^\s:'"]*:)[^\s'"]+"""
+)
+# Passwords on other command lines, the same way: HTTPie and xh `-a user:password` (`--auth`),
+# `mysql -pPASSWORD` (glued: `-p shop` prompts for it), `sshpass -p PASSWORD`, `redis-cli -a
+# PASSWORD` (`--pass`). Flags match in their case only (`-P` is a port, a prompt or the auth
+# type); a `$VARIABLE` stays.
+_CLI_PASSWORD = re.compile(
+    r"""(?x)(
+        (?i:\b(?:https?|xhs?))(?:\s++[^\s|;&]++){0,16}?\s++
+        (?:-a\s*+|--auth(?:\s++|=))['"]?[^\s:'"]*:
+      | (?i:\b(?:mysql(?:dump|admin|import|show|check|slap)?|mariadb))(?:\s++[^\s|;&]++){0,16}?
+        \s++-p['"]?
+      | (?i:\bsshpass)(?:\s++[^\s|;&]++){0,4}?\s++-p\s*+['"]?
+      | (?i:\bredis-cli)(?:\s++[^\s|;&]++){0,16}?\s++(?:-a|--pass)\s++['"]?
+    )[^\s'"$][^\s'"]*"""
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
 _API_KEYS = re.compile(
@@ -373,6 +387,7 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guar
     (_BASIC, _basic, _has_lower("basic")),
     (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
     (_CURL_USER, lambda m: m.group(1) + _tag("credential"), _has_lower("curl")),
+    (_CLI_PASSWORD, lambda m: m.group(1) + _tag("credential"), lambda t, _: "-a" in t or "-p" in t),
     (_JWT, _tag("jwt"), _has("eyJ")),
     (_WEBHOOK_URL, lambda m: m.group(1) + _tag("credential"), _has_lower("hook")),
     (_API_KEYS, _tag("api_key"), None),
@@ -387,7 +402,7 @@ _KEY_VALUE_SEPARATORS = (":", "=", "%3")
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
 # What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
 # "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; curl
-# -u → "curl" (any case); jwt →
+# -u → "curl" (any case); other command lines → "-a" or "-p" and their own pattern; jwt →
 # "eyJ"; webhook URLs → "hook" (any case); api keys → one of their prefixes; key=value → ":",
 # "=" or "%3" AND a word of `_KEY_WORDS` (every name `secret_name` accepts contains one); card →
 # a 13-digit run; IBAN, SSN and phone → 9+ digits and their own pattern. Non-ASCII text
@@ -449,6 +464,8 @@ def _may_need_redaction(text: str) -> bool:
     if "bearer" in lower or "authori" in lower or "hook" in lower or "curl" in lower:
         return True
     if "basic" in lower and _BASIC.search(text) is not None:
+        return True
+    if ("-a" in text or "-p" in text) and _CLI_PASSWORD.search(text) is not None:
         return True
     if ":" in text or "=" in text or "%3" in text:
         for word in _KEY_WORDS:

@@ -218,15 +218,11 @@ _FRAGMENTS = st.sampled_from(
         *("Authorization: ", "Basic dXNlcjpwYXNz", "://u:", "aws_secret_access_key=", "sig="),
         *("DE89370400440532013000", "123-45-6789", "AccountKey=", "ya29.", "SG.", "passphrase"),
         *("PGPASSWORD=", "dbpass=", "jwtsecret: ", "OPENAI_KEY=", "compass=", "maxtoken="),
-        *("curl ", "CURL -sS ", " -u ", " --user=", "-U ", " a:b", " | "),
-        *(
-            "ｓｋ-proj-",
-            "ｓｋ-" + "ｘ" * 16,
-            "ｐａｓｓｗｏｒｄ＝",
-            "token：",
-            "４１１１",
-            "＠ｅｘ．ｏｒｇ",
-        ),
+        *("curl ", "CURL -sS ", " -u ", " --user=", "-U ", " a:b", " | ", "http -a ", "xh "),
+        *("mysql -p", "MySQL -u ", "sshpass -p", "redis-cli -a ", " --pass ", " -p", "$"),
+        *("passwordvalue=", "tokenvalue=", "keyvalue=", "passwordless="),
+        *("ｓｋ-proj-", "ｓｋ-" + "ｘ" * 16, "ｐａｓｓｗｏｒｄ＝", "token：", "４１１１"),
+        *("＠ｅｘ．ｏｒｇ",),
         *SECRETS.values(),
     ]
 )
