@@ -28,7 +28,15 @@ from bench import common, peers
 # (component, substrings of "function (file)" frames), first match wins for a frame; order
 # matters only between overlapping patterns.
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("redaction", ("genai_telemetry/redaction.py", "_span_is_clean", "_clean (")),
+    (
+        "redaction",
+        (
+            "genai_telemetry/redaction.py",
+            "genai_telemetry/redaction_view.py",
+            "_span_is_clean",
+            "_clean (",
+        ),
+    ),
     (
         "OTLP encoding",
         ("exporter/otlp/proto/common", "SerializeToString", "genai_telemetry/otlp"),

@@ -22,7 +22,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
 
 Text not in NFKC form is also searched in an ASCII view of it, one character for one (fullwidth
-`ｓｋ-proj-…`, `ｐａｓｓｗｏｒｄ＝…`); only masked stretches change, kept text keeps its characters.
+`ｓｋ-proj-…`, `ｐａｓｓｗｏｒｄ＝…`: redaction_view.py); only masked stretches change, kept text
+keeps its characters.
 Captured headers named like a secret are dropped from spans, not scanned
 (`secret_header_attribute`, used by tracing.py's span processor).
 
@@ -40,10 +41,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote
+
+from genai_telemetry.redaction_view import ascii_view, redact_in_view
 
 
 def _tag(kind: str) -> str:
@@ -501,9 +503,8 @@ def _redact_all(text: str) -> str:
 
 def _with_compat(text: str, apply: Callable[[str], str], apply_view: Callable[[str], str]) -> str:
     text = apply(text)
-    # Most non-ASCII text (accents, CJK, emoji) is NFKC already: one C-level check.
-    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        text = _redact_compat(text, apply_view)
+    if not text.isascii() and (view := ascii_view(text)) is not None:
+        text = redact_in_view(text, view, apply_view)
     return text
 
 
@@ -522,52 +523,6 @@ def _apply_steps(text: str) -> str:
         ):
             text = _key_values(text)
     return text
-
-
-class _CompatFold(dict[int, str]):
-    """str.translate table to an ASCII view of non-ASCII text, one character for one: a
-    character whose NFKC form is one ASCII character becomes it (fullwidth `ｓ` and mathematical
-    `𝐬` → `s`, `＝` → `=`, ideographic space → space), any other non-ASCII character becomes NUL,
-    which no pattern looks for and which, like punctuation, ends a word. Filled on demand and
-    bounded (hostile text may bring many distinct characters)."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        if code >= 128:
-            folded = unicodedata.normalize("NFKC", char)
-            char = folded if len(folded) == 1 and folded.isascii() else "\0"
-        if len(self) < _COMPAT_FOLD_SIZE:
-            self[code] = char
-        return char
-
-
-_COMPAT_FOLD_SIZE = 4096
-_COMPAT_FOLD = _CompatFold()
-_ANY_TAG = re.compile(r"(\[REDACTED:[a-z_]+\])")
-
-
-def _redact_compat(text: str, apply: Callable[[str], str]) -> str:
-    """Secrets written in compatibility characters (`ｓｋ-proj-…`, `ｐａｓｓｗｏｒｄ＝…`), found in
-    the ASCII view of `text` by `apply` (the precheck and the guarded steps). Each stretch kept
-    is put back in its own characters, so text with no such secret comes back unchanged."""
-    view = text.translate(_COMPAT_FOLD)
-    redacted = apply(view)
-    if redacted == view:
-        return text
-    # `redacted` is `view` with stretches replaced by tags: find each kept stretch in `view`, in
-    # order, from where the last one ended (same positions as in `text`). It starts with the
-    # character that ended the match before it (a space, quote or separator, which the masked
-    # text cannot hold), so it is not found inside that text, bar a length cap.
-    out: list[str] = []
-    pos = 0
-    for i, piece in enumerate(_ANY_TAG.split(redacted)):
-        at = -1 if i % 2 else view.find(piece, pos)
-        if at < 0:  # a tag, or text no longer found (a later step cut into a tag)
-            out.append(piece.replace("\0", "\ufffd"))
-        else:
-            out.append(text[at : at + len(piece)])
-            pos = at + len(piece)
-    return "".join(out)
 
 
 def redact_query(query: str, allowed: frozenset[str] = frozenset()) -> str:
