@@ -367,11 +367,17 @@ def _iban(match: re.Match[str]) -> str:
 
 # In order: whole blocks and header values first, so a bearer JWT is one credential, not a jwt.
 # What a step's pattern cannot match without (case-sensitive substring, lower-cased substring or
-# a pattern), so the full pass skips most steps on most text. Applied to ASCII text only: Unicode
-# case folding and digits are left to the patterns themselves.
+# a pattern), so the full pass skips most steps on most text. Applied to ASCII text only (bar
+# `_cli_flag`): Unicode case folding and digits are left to the patterns themselves.
 _Guard = Callable[[str, str], bool]
 _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")  # 13+ digits, spaces and dashes, digit to digit
 _PHONE_CHARS = ("+", "(", " ", ".", "-")
+
+
+def _cli_flag(text: str, lower: str) -> bool:
+    # Its flags match in their case only, so this holds for non-ASCII text too (where the
+    # pattern, a slow one, would otherwise always run).
+    return "-a" in text or "-p" in text
 
 
 def _has(needle: str) -> _Guard:
@@ -389,7 +395,7 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guar
     (_BASIC, _basic, _has_lower("basic")),
     (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
     (_CURL_USER, lambda m: m.group(1) + _tag("credential"), _has_lower("curl")),
-    (_CLI_PASSWORD, lambda m: m.group(1) + _tag("credential"), lambda t, _: "-a" in t or "-p" in t),
+    (_CLI_PASSWORD, lambda m: m.group(1) + _tag("credential"), _cli_flag),
     (_JWT, _tag("jwt"), _has("eyJ")),
     (_WEBHOOK_URL, lambda m: m.group(1) + _tag("credential"), _has_lower("hook")),
     (_API_KEYS, _tag("api_key"), None),
@@ -516,7 +522,7 @@ def _prechecked_steps(view: str) -> str:
 def _apply_steps(text: str) -> str:
     guarded = text.isascii()
     for pattern, replacement, guard in _STEPS:
-        if not guarded or guard is None or guard(text, text.lower()):
+        if guard is None or not (guarded or guard is _cli_flag) or guard(text, text.lower()):
             text = pattern.sub(replacement, text)
         if pattern is _API_KEYS and (
             not guarded or any(sep in text for sep in _KEY_VALUE_SEPARATORS)
