@@ -21,9 +21,10 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   followed by punctuation; not inside a word, and in groups only as cards group them, so hex
   ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
 
-Text not in NFKC form is also searched in an ASCII view of it, one character for one (fullwidth
-`ｓｋ-proj-…`, `ｐａｓｓｗｏｒｄ＝…`: redaction_view.py); only masked stretches change, kept text
-keeps its characters.
+Text not in NFKC form, or with look-alike letters of other scripts inside a Latin word, is also
+searched in an ASCII view of it, one character for one (fullwidth `ｓｋ-proj-…`,
+`ｐａｓｓｗｏｒｄ＝…`, Cyrillic `ѕk-proj-…`, `раssword=…`: redaction_view.py); only masked
+stretches change, kept text keeps its characters.
 Captured headers named like a secret are dropped from spans, not scanned
 (`secret_header_attribute`, used by tracing.py's span processor).
 

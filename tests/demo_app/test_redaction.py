@@ -206,7 +206,7 @@ def test_content_was_captured_and_redacted_not_dropped(leaked) -> None:
 
 # --- the cheap precheck and the span processor's no-copy path ----------------------------------
 # Characters the patterns care about, so random text often comes close to a match.
-_ALPHABET = string.ascii_letters + string.digits + " -._:=@+()/\"'\t" + "٣é" + "ｓｋ＝：　中"
+_ALPHABET = string.ascii_letters + string.digits + " -._:=@+()/\"'\t" + "٣é" + "ｓｋ＝：　中аѕοКж"
 _FRAGMENTS = st.sampled_from(
     [
         *("bearer ", "Bearer ", "eyJ", "sk-", "AKIA", "ghp_", "hf_", "sk_live_", "AIza", "xoxb-"),
@@ -222,7 +222,7 @@ _FRAGMENTS = st.sampled_from(
         *("mysql -p", "MySQL -u ", "sshpass -p", "redis-cli -a ", " --pass ", " -p", "$"),
         *("passwordvalue=", "tokenvalue=", "keyvalue=", "passwordless="),
         *("ｓｋ-proj-", "ｓｋ-" + "ｘ" * 16, "ｐａｓｓｗｏｒｄ＝", "token：", "４１１１"),
-        *("＠ｅｘ．ｏｒｇ",),
+        *("＠ｅｘ．ｏｒｇ", "ѕk-proj-", "раssword=", "АКІА", "tοken=", "Пароль: "),
         *SECRETS.values(),
     ]
 )

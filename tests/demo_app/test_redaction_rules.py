@@ -62,3 +62,29 @@ def test_command_line_passwords_are_masked_and_the_command_kept(line: str, kept:
 )
 def test_command_lines_without_a_password_stay(line: str) -> None:
     assert redact(line) == line
+
+
+def test_look_alike_letters_in_a_latin_word_are_read_as_latin_and_kept_as_written() -> None:
+    # Cyrillic р, а, о, ѕ, е and Greek ο: the secret goes, everything else keeps its letters.
+    assert redact("Мой раssword=Zx81qwe тут") == "Мой раssword=[REDACTED:secret] тут"
+    assert redact("tοken: Zx81qwe, раѕѕwоrd_file=/etc/x") == (
+        "tοken: [REDACTED:secret], раѕѕwоrd_file=/etc/x"
+    )
+    key = "ѕk-" + "proj-" + "Zx81" * 6
+    assert redact(f"ключ {key}!") == "ключ [REDACTED:api_key]!"
+    # With fullwidth letters in the same text: one view for both.
+    assert redact("ｐａｓｓｗｏｒｄ＝Zx81qwe ѕk-short api_kеy=Zx81qwe") == (
+        "ｐａｓｓｗｏｒｄ＝[REDACTED:secret] ѕk-short api_kеy=[REDACTED:secret]"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ОТР: 431 и АРІ: 2",  # Russian words wholly in Cyrillic, not OTP and API
+        "ΤΟ ΚΑΙ: 7",  # Greek
+        "mах_tоkens=256 ѕkі-trip",  # look-alikes in harmless names
+    ],
+)
+def test_words_of_another_script_stay(text: str) -> None:
+    assert redact(text) == text
