@@ -221,6 +221,9 @@ _FRAGMENTS = st.sampled_from(
         *("curl ", "CURL -sS ", " -u ", " --user=", "-U ", " a:b", " | ", "http -a ", "xh "),
         *("mysql -p", "MySQL -u ", "sshpass -p", "redis-cli -a ", " --pass ", " -p", "$"),
         *("passwordvalue=", "tokenvalue=", "keyvalue=", "passwordless="),
+        # webhook paths without a scheme: only the "hook" guard can flag them
+        *("hooks.slack.com/services/T0/B0/" + "g7" * 10, "discord.com/api/webhooks/" + "h8" * 10),
+        *("acme.webhook.office.com/webhookb2/" + "i9" * 10, "HOOKS.SLACK.COM/workflows/"),
         *("ｓｋ-proj-", "ｓｋ-" + "ｘ" * 16, "ｐａｓｓｗｏｒｄ＝", "token：", "４１１１"),
         *("＠ｅｘ．ｏｒｇ", "ѕk-proj-", "раssword=", "АКІА", "tοken=", "Пароль: "),
         *SECRETS.values(),

@@ -88,8 +88,8 @@ def test_woken_by_a_full_batch_it_exports_full_batches_only() -> None:
         for i in range(5):
             queue.push(i)
     assert exporter.exported.wait(10)
-    time.sleep(0.3)
-    assert exporter.batches == [[0, 1, 2]]
+    with queue._export_lock:  # held by the worker until its drain ends: no waiting on a clock
+        assert exporter.batches == [[0, 1, 2]]
     queue.push(5)  # a full batch again
     deadline = time.monotonic() + 10
     while len(exporter.batches) < 2 and time.monotonic() < deadline:
@@ -107,8 +107,8 @@ def test_a_queue_of_less_than_two_batches_exports_everything_when_woken() -> Non
         for i in range(5):
             queue.push(i)
     assert exporter.exported.wait(10)
-    time.sleep(0.3)
-    assert exporter.batches == [[0, 1, 2], [3, 4]]
+    with queue._export_lock:  # the worker's drain has ended
+        assert exporter.batches == [[0, 1, 2], [3, 4]]
     queue.shutdown()
 
 

@@ -16,6 +16,7 @@ import pytest
 from demo_app.providers.openai_compatible import OpenAICompatibleProvider
 from genai_telemetry import semconv
 from harness import ROOT
+from tests.stack.conftest import shipped_file
 
 SIGNALS = {"traces", "logs", "metrics"}  # metrics: apps' OTLP metrics (rag-api is scraped)
 
@@ -39,16 +40,18 @@ def test_every_pipeline_component_is_defined(collector: dict[str, Any]) -> None:
         assert set(collector[kind]) == used, f"unused {kind}: {set(collector[kind]) - used}"
 
 
-def test_memory_limiter_first_batch_last(collector: dict[str, Any]) -> None:
-    for signal, pipe in collector["service"]["pipelines"].items():
-        assert pipe["processors"][0] == "memory_limiter", signal
-        assert pipe["processors"][-1] == "batch", signal
-    assert collector["service"]["pipelines"]["traces"]["processors"] == [
-        "memory_limiter",
-        "tail_sampling",
-        "redaction",
-        "batch",
-    ]
+# Every pipeline's processors in order: memory_limiter first (it refuses before work is done),
+# batch last, and redaction on both signals that carry free text (docs/security.md, T8).
+PROCESSORS = {
+    "traces": ["memory_limiter", "tail_sampling", "redaction", "batch"],
+    "logs": ["memory_limiter", "redaction", "batch"],
+    "metrics": ["memory_limiter", "filter/scraped-services", "batch"],
+}
+
+
+def test_every_pipelines_processors_in_order(collector: dict[str, Any]) -> None:
+    pipelines = collector["service"]["pipelines"]
+    assert {signal: pipe["processors"] for signal, pipe in pipelines.items()} == PROCESSORS
 
 
 def test_current_exporter_names(collector: dict[str, Any]) -> None:
@@ -133,7 +136,7 @@ def test_own_metrics_and_health_endpoints(collector: dict[str, Any]) -> None:
 
 # Files that query the collector's own metrics by name (other issues own them; read only).
 SELF_METRIC_USERS = (
-    "prometheus/rules/llm-alerts.yml",
+    "prometheus/rules/stack-alerts.yml",
     "grafana/dashboards/stack-health.json",
     "docs/alerts.md",
 )
@@ -157,10 +160,10 @@ def test_self_metric_names_match_what_rules_and_dashboards_query(
     assert prom["without_scope_info"] is True  # no otel_scope_* labels on every series
     counters: set[str] = set()
     for rel in SELF_METRIC_USERS:
-        path = ROOT / rel
-        if path.exists():
-            counters |= {m.group(0) for m in COLLECTOR_COUNTER.finditer(path.read_text())}
-    assert counters, "expected otelcol_* counters in the rules/dashboards"
+        text = shipped_file(rel, "stack").read_text()
+        found = {m.group(0) for m in COLLECTOR_COUNTER.finditer(text)}
+        assert found, f"{rel} queries no otelcol_* counter: is it still the file that does?"
+        counters |= found
     for name in counters:
         assert name.endswith("_total"), f"{name}: the collector exposes counters with _total"
         assert "__" not in name, name

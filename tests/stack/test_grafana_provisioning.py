@@ -152,7 +152,16 @@ def test_dashboards_use_only_provisioned_datasources() -> None:
         dash = json.loads(text)
         assert "__inputs" not in dash, f"{f.name}: file provisioning cannot resolve __inputs"
         assert "${DS_" not in text, f"{f.name}: ${{DS_...}} placeholders never resolve"
-        for uid in re.findall(r'"datasource"\s*:\s*\{[^{}]*"uid"\s*:\s*"([^"$]+)"', text):
+        # A `${var}` uid is the datasource variable's default (a provisioned uid, or nothing).
+        defaults = {
+            v["name"]: v["current"]["value"]
+            for v in dash["templating"]["list"]
+            if v["type"] == "datasource"
+        }
+        uids = re.findall(r'"datasource"\s*:\s*\{[^{}]*"uid"\s*:\s*"([^"]+)"', text)
+        resolved = [defaults.get(u[2:-1], u) if u.startswith("${") else u for u in uids]
+        assert any(u.startswith("${") for u in uids), f"{f.name}: no datasource variable used"
+        for uid in resolved:
             assert uid in EXPECTED or uid in {"-- Grafana --", "grafana"}, f"{f.name}: {uid}"
     home = ROOT / "grafana" / "dashboards" / "llm-overview.json"
     assert json.loads(home.read_text())["uid"] == "llm-overview"
