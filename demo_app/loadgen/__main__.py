@@ -5,7 +5,9 @@
     python -m demo_app.loadgen run steady --rate 8 --duration 120
     python -m demo_app.loadgen run error-burst --host http://127.0.0.1:8000
 
-Exit codes: 0 done, 2 usage or environment problem (message says what to fix), 130 interrupted.
+Exit codes: 0 done (however many requests failed: incidents are made of them), 1 the load
+generator itself failed (Locust crashed or its users raised), 2 usage or environment problem
+(message says what to fix), 130 interrupted. Faults are cleared in every case.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from collections.abc import Sequence
 from demo_app.config import ConfigError, parse_api_keys
 from demo_app.loadgen.runner import (
     DEFAULT_HOST,
+    EXIT_TRAFFIC_FAILED,
     EXIT_USAGE,
     LoadgenError,
+    TrafficError,
     resolve_admin_token,
     resolve_setting,
     run_scenario,
@@ -119,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, UnknownScenarioError, LoadgenError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except TrafficError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_TRAFFIC_FAILED
 
 
 if __name__ == "__main__":

@@ -15,11 +15,15 @@ Environment (set by the scenario runner; all optional):
 - `LOADGEN_MIX`: JSON traffic mix (default: the `mix` of scenarios.yaml).
 - `LOADGEN_SEED`: seed of the request generator. `LOADGEN_PROGRESS_EVERY`: seconds between the
   compact progress lines in headless mode (default 5).
+
+Exit code: 0 whatever the share of failed requests (an incident scenario is made of them), 1 when
+the load generator itself broke: an exception in the user's code or a crashed greenlet.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sys
@@ -29,6 +33,7 @@ from typing import Any
 
 import gevent
 from locust import HttpUser, LoadTestShape, events, task
+from locust import log as locust_log
 
 try:
     from demo_app.loadgen.scenarios import Mix, load_scenarios
@@ -44,6 +49,9 @@ from demo_app.loadgen.traffic import (
     classify_status,
     verdict,
 )
+
+EXIT_CRASHED = 1
+_LOG = logging.getLogger(__name__)
 
 # Each user paces itself to one request every PACE_S seconds: users = rate × PACE_S, so requests
 # slower than 1 s (incidents) do not lower the offered rate until they exceed PACE_S.
@@ -161,13 +169,26 @@ def _print_progress(environment: Any) -> None:
 @events.test_start.add_listener
 def _on_start(environment: Any, **_: Any) -> None:
     if _headless(environment):
-        gevent.spawn(_print_progress, environment)
+        printer = gevent.spawn(_print_progress, environment)
+        # Its crash counts as the load generator's (exit code), like any greenlet of Locust's.
+        printer.link_exception(locust_log.greenlet_exception_logger(_LOG))
+
+
+def _crashes(environment: Any) -> list[str]:
+    """What broke the load generator itself: exceptions in user code, crashed greenlets."""
+    runner = environment.runner
+    out = [f"{e['msg']} x{e['count']}" for e in (runner.exceptions.values() if runner else ())]
+    if locust_log.unhandled_greenlet_exception:
+        out.append("a Locust greenlet or event handler crashed (traceback above)")
+    return out
 
 
 @events.quitting.add_listener
 def _on_quitting(environment: Any, **_: Any) -> None:
-    # Errors are what an incident scenario is for: the runner judges the run, not the exit code.
-    environment.process_exit_code = 0
+    # Failed requests are what an incident scenario is for: they never fail the run. A load
+    # generator that broke (and may have stopped sending) does.
+    crashes = _crashes(environment)
+    environment.process_exit_code = EXIT_CRASHED if crashes else 0
     if not _headless(environment):
         return
     stats = environment.stats
@@ -190,3 +211,5 @@ def _on_quitting(environment: Any, **_: Any) -> None:
         )
     for err in sorted(stats.errors.values(), key=lambda e: -e.occurrences)[:5]:
         print(f"  error: {err.name}: {err.error} x{err.occurrences}", flush=True)
+    for crash in crashes:
+        print(f"  LOAD GENERATOR FAILED: {crash}", flush=True)

@@ -28,6 +28,7 @@ from demo_app.loadgen.scenarios import Scenario
 DEFAULT_HOST = "http://127.0.0.1:8000"
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
+EXIT_TRAFFIC_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -36,6 +37,10 @@ Printer = Callable[[str], None]
 
 class LoadgenError(Exception):
     """A problem the operator can fix (stack not up, token missing, ...); exit code 2."""
+
+
+class TrafficError(Exception):
+    """The traffic driver broke (Locust crashed or its users raised); exit code 1."""
 
 
 class Interrupted(BaseException):
@@ -241,13 +246,15 @@ class LocustProcess:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """Stop Locust if it still runs; its exit code."""
         if self.alive():
             self.popen.send_signal(signal.SIGTERM)  # Locust prints its summary on SIGTERM
             if self.wait(15) is None:
                 self.popen.kill()
                 self.popen.wait(5)
         self.tmp.cleanup()
+        return self.popen.returncode
 
 
 def _sleep_while(cond: Callable[[], bool], until: float) -> None:
@@ -352,10 +359,14 @@ def _run_locust(
             if not proc.alive():
                 break
         code = proc.wait(timeout=30)
-        if code is None:
-            proc.stop()
-        elif code != 0 and time.monotonic() < t:
-            raise LoadgenError(f"Locust exited early with code {code} (see its output above)")
+        if code is None:  # still running after its plan
+            code = proc.stop()
+        if code:
+            early = "early " if time.monotonic() < t else ""
+            raise TrafficError(
+                f"Locust exited {early}with code {code}: the load generator failed (see its "
+                "output above); failed requests alone never fail a run"
+            )
     finally:
         proc.stop()
 

@@ -172,3 +172,47 @@ def test_locustfile_runs_without_a_plan(app: Proc, tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Summary:" in out.stdout, out.stdout + out.stderr
+
+
+# The real locustfile with one bug injected: each answer's verdict raises (an exception in the
+# user's code), or an event handler of Locust's crashes.
+BROKEN_LOCUSTFILE = """\
+import sys
+sys.path.insert(0, {root!r})
+from locust import events
+from demo_app.loadgen import locustfile as real
+from demo_app.loadgen.locustfile import *  # the real user, load shape and listeners
+
+def broken(*args, **kwargs):
+    raise RuntimeError("injected load generator bug")
+
+if {where!r} == "user":
+    real.verdict = broken
+else:
+    events.test_start.add_listener(broken)
+"""
+
+
+@pytest.mark.parametrize("where", ["user", "listener"])
+def test_a_broken_load_generator_fails_the_run(
+    app: Proc,
+    tmp_path: Path,
+    where: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from demo_app.loadgen.__main__ import main
+
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(BROKEN_LOCUSTFILE.format(root=str(ROOT), where=where))
+    monkeypatch.setattr("demo_app.loadgen.runner.LOCUSTFILE", locustfile)
+    argv = ["run", "quality-drop", "--host", app.url, "--admin-token", TOKEN]
+    assert main([*argv, "--duration", "4", "--rate", "4"]) == 1
+    out, err = capfd.readouterr()
+    # The bug's own traceback is Locust's to show; the runner ends on one clear line.
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: Locust exited with code 1: the load generator failed"), err
+    assert "LOAD GENERATOR FAILED" in out, out
+    if where == "user":
+        assert "injected load generator bug x" in out, out
+    assert "Faults cleared." in out and _faults(app)["retrieval_degradation"] == 0.0
