@@ -8,13 +8,23 @@ dependency); `tests/loadgen/test_scenarios.py` holds the contract.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from demo_app.faults import KNOB_BOUNDS
+from demo_app.loadgen.model import (
+    E2E,
+    WATCHDOG,
+    AlertRef,
+    Mix,
+    Phase,
+    Scenario,
+    ScenarioFile,
+    UnknownScenarioError,
+)
 from demo_app.loadgen.yamllines import (
     Ctx,
     LineDict,
@@ -34,182 +44,43 @@ FAULT_KNOBS = KNOB_BOUNDS
 QUESTION_SOURCES = ("corpus", "off_topic", "arithmetic", "repeated", "injection", "pii")
 MIX_KEYS = ("stream", "questions", "tiers", "features", "models")
 FEEDBACK_KEYS = ("feedback", "dislike")  # optional mix keys (default 0: no feedback)
-WATCHDOG = "Watchdog"
 ANY_OTHER = "*"  # in `forbid`: every alert not listed in `raise` (Watchdog is always allowed)
 
-_ALERT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\})?$")
-_LABEL_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"?([^",]*)"?\s*$')
+__all__ = [
+    "ANY_OTHER",
+    "E2E",
+    "FAULT_KNOBS",
+    "SCENARIOS_FILE",
+    "WATCHDOG",
+    "AlertRef",
+    "Mix",
+    "Phase",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioFile",
+    "UnknownScenarioError",
+    "load_scenarios",
+]
 
 
-@dataclass(frozen=True)
-class AlertRef:
-    """An alert name plus label matchers, written `Name` or `Name{label=value,...}`."""
+@cache
+def _chat_models() -> tuple[str, ...]:
+    """The chat models of the simulated provider's catalog: the models rag-api answers with."""
+    from demo_app.providers.simulated import CatalogError, load_catalog
 
-    name: str
-    labels: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def parse(cls, text: str) -> AlertRef:
-        m = _ALERT_RE.match(text.strip())
-        if not m:
-            raise ValueError(f"alert reference {text!r} is not Name or Name{{label=value,...}}")
-        labels: list[tuple[str, str]] = []
-        if m.group(2) is not None:
-            for part in filter(None, (p.strip() for p in m.group(2).split(","))):
-                lm = _LABEL_RE.match(part)
-                if not lm:
-                    raise ValueError(f"alert reference {text!r}: bad label matcher {part!r}")
-                labels.append((lm.group(1), lm.group(2)))
-        return cls(m.group(1), tuple(sorted(labels)))
-
-    def matches(self, alert_labels: dict[str, str]) -> bool:
-        """True when an alert's label set (incl. `alertname`) is this reference."""
-        if alert_labels.get("alertname") != self.name:
-            return False
-        return all(alert_labels.get(k) == v for k, v in self.labels)
-
-    def __str__(self) -> str:
-        if not self.labels:
-            return self.name
-        return self.name + "{" + ",".join(f"{k}={v}" for k, v in self.labels) + "}"
+    try:
+        models, _, _ = load_catalog()
+    except CatalogError as exc:
+        raise ScenarioError(str(exc)) from None
+    return tuple(sorted(name for name, info in models.items() if info.kind == "chat"))
 
 
-@dataclass(frozen=True)
-class Mix:
-    """What the traffic looks like: streaming share and weighted choices for every request."""
-
-    stream: float
-    questions: dict[str, float]
-    tiers: dict[str, float]
-    features: dict[str, float]
-    models: dict[str, float]
-    feedback: float = 0.0  # share of answers the user rates (POST /v1/feedback)
-    dislike: float = 0.0  # share of those verdicts negative whatever the answer
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "stream": self.stream,
-            "questions": dict(self.questions),
-            "tiers": dict(self.tiers),
-            "features": dict(self.features),
-            "models": dict(self.models),
-            "feedback": self.feedback,
-            "dislike": self.dislike,
-        }
-
-
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    duration: float  # seconds
-    rate_factor: float  # multiplies the scenario's base rate
-    faults: dict[str, float]  # the FULL profile for this phase ({} = healthy)
-
-
-@dataclass(frozen=True)
-class E2E:
-    """How the end-to-end tier proves the scenario (tests/e2e)."""
-
-    webhook: tuple[AlertRef, ...]  # must arrive at rag-api /v1/alerts through Alertmanager
-    pending_ok: tuple[AlertRef, ...]  # `for:` outlasts the scenario: pending is enough
-    resolve: tuple[AlertRef, ...]  # must resolve after the last phase (recovery)
-    timeout: float  # seconds to wait for the expectations of a phase
-    app_env: dict[str, str]  # extra rag-api environment (e.g. SIM_LATENCY_SCALE)
-    # The mix of the healthy traffic sampled for the history and sent until the first phase,
-    # when the scenario's own mix is its fault (guardrail-probe); None: the scenario's mix.
-    history_mix: Mix | None = None
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    description: str
-    rate: float  # base requests per second
-    phases: tuple[Phase, ...]
-    mix: Mix
-    expect_raise: tuple[AlertRef, ...]
-    forbid: tuple[AlertRef, ...]
-    forbid_any_other: bool  # `forbid: ["*"]`
-    e2e: E2E
-    line: int = 0
-
-    @property
-    def duration(self) -> float:
-        return sum(p.duration for p in self.phases)
-
-    @property
-    def faulty(self) -> bool:
-        return any(p.faults for p in self.phases)
-
-    def fault_summary(self) -> str:
-        if not self.faulty:
-            return "none"
-        parts = []
-        for p in self.phases:
-            knobs = ", ".join(f"{k}={v:g}" for k, v in p.faults.items()) or "none"
-            parts.append(knobs if len(self.phases) == 1 else f"{p.name}: {knobs}")
-        return "; ".join(parts)
-
-    def is_forbidden(self, labels: dict[str, str]) -> bool:
-        """Would an alert with these labels break the scenario's "must not raise" list?"""
-        if labels.get("alertname") == WATCHDOG:
-            return False
-        if any(ref.matches(labels) for ref in self.forbid):
-            return True
-        return self.forbid_any_other and not any(ref.matches(labels) for ref in self.expect_raise)
-
-    def scaled(self, *, rate: float | None = None, duration: float | None = None) -> Scenario:
-        """The scenario with another base rate and/or total duration (phases keep proportions)."""
-        phases = self.phases
-        if duration is not None:
-            factor = duration / self.duration
-            phases = tuple(
-                Phase(p.name, p.duration * factor, p.rate_factor, p.faults) for p in phases
-            )
-        return Scenario(
-            self.name,
-            self.description,
-            self.rate if rate is None else rate,
-            phases,
-            self.mix,
-            self.expect_raise,
-            self.forbid,
-            self.forbid_any_other,
-            self.e2e,
-            self.line,
-        )
-
-
-@dataclass
-class ScenarioFile:
-    path: Path
-    default_mix: Mix
-    scenarios: dict[str, Scenario] = field(default_factory=dict)
-
-    def names(self) -> list[str]:
-        return list(self.scenarios)
-
-    def get(self, name: str) -> Scenario:
-        try:
-            return self.scenarios[name]
-        except KeyError:
-            raise UnknownScenarioError(name, self.names()) from None
-
-
-class UnknownScenarioError(KeyError):
-    def __init__(self, name: str, valid: list[str]):
-        super().__init__(name)
-        self.name = name
-        self.valid = valid
-
-    def __str__(self) -> str:
-        return f"unknown scenario {self.name!r}; valid scenarios: {', '.join(self.valid)}"
-
-
-def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None) -> Mix:
+def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None, line: int) -> Mix:
     optional = (*(MIX_KEYS if base else ()), *FEEDBACK_KEYS)
-    check_keys(ctx, d, where, () if base else MIX_KEYS, optional)
+    check_keys(ctx, d, where, () if base else MIX_KEYS, optional, line)
     from genai_telemetry.semconv import FEATURES, USER_TIERS
+
+    catalog = " in demo_app/providers/catalog.yaml"
 
     def pick(key: str, parse):
         if key in d:
@@ -222,7 +93,7 @@ def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None) -> Mix:
         questions=pick("questions", lambda k: weights(ctx, d, k, where, QUESTION_SOURCES)),
         tiers=pick("tiers", lambda k: weights(ctx, d, k, where, USER_TIERS)),
         features=pick("features", lambda k: weights(ctx, d, k, where, FEATURES)),
-        models=pick("models", lambda k: weights(ctx, d, k, where, None)),
+        models=pick("models", lambda k: weights(ctx, d, k, where, _chat_models(), catalog)),
         **{
             k: number(ctx, d, k, where, 0.0, 1.0) if k in d else getattr(base, k, 0.0)
             for k in FEEDBACK_KEYS
@@ -230,11 +101,12 @@ def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None) -> Mix:
     )
 
 
-def _faults(ctx: Ctx, d: Any, where: str) -> dict[str, float]:
+def _faults(ctx: Ctx, phase: Any, where: str) -> dict[str, float]:
+    d = phase.get("faults")
     if d is None:
         return {}
     if not isinstance(d, dict):
-        raise ctx.fail(line_of(d), where, "faults must be a mapping of knob: value")
+        raise ctx.fail(line_of(phase, "faults"), where, "faults must be a mapping of knob: value")
     out = {}
     for k in d:
         if k not in FAULT_KNOBS:
@@ -257,16 +129,17 @@ def _alerts(ctx: Ctx, parent: Any, key: str, where: str, allow_any: bool = False
         raise ctx.fail(line, where, f"{key} must be a list of alert names")
     refs: list[AlertRef] = []
     any_other = False
-    for item in lst:
+    for i, item in enumerate(lst):
         if allow_any and item == ANY_OTHER:
             any_other = True
             continue
         if not isinstance(item, str):
-            raise ctx.fail(line, where, f"{key}: entries must be strings (got {item!r})")
+            why = f"{key}: entries must be alert names (got {item!r})"
+            raise ctx.fail(line_of(lst, i, line), where, why)
         try:
             refs.append(AlertRef.parse(item))
         except ValueError as exc:
-            raise ctx.fail(line, where, f"{key}: {exc}") from None
+            raise ctx.fail(line_of(lst, i, line), where, f"{key}: {exc}") from None
     return tuple(refs), any_other
 
 
@@ -277,7 +150,8 @@ def _phases(ctx: Ctx, d: Any, where: str) -> tuple[Phase, ...]:
     phases = []
     for i, p in enumerate(phases_raw):
         pw = f"{where}: phases[{i}]"
-        check_keys(ctx, p, pw, ("name", "duration"), ("rate_factor", "faults"))
+        line = line_of(phases_raw, i)
+        check_keys(ctx, p, pw, ("name", "duration"), ("rate_factor", "faults"), line)
         if not isinstance(p["name"], str) or not p["name"]:
             raise ctx.fail(line_of(p, "name"), pw, "name must be a non-empty string")
         phases.append(
@@ -287,7 +161,7 @@ def _phases(ctx: Ctx, d: Any, where: str) -> tuple[Phase, ...]:
                 rate_factor=number(ctx, p, "rate_factor", pw, 0.0, 1000.0)
                 if "rate_factor" in p
                 else 1.0,
-                faults=_faults(ctx, p.get("faults"), pw),
+                faults=_faults(ctx, p, pw),
             )
         )
     return tuple(phases)
@@ -309,10 +183,10 @@ def _expect(
 
 
 def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...], default_mix: Mix) -> E2E:
-    e2e_raw = d.get("e2e") or LineDict()
+    e2e_raw = LineDict() if d.get("e2e") is None else d["e2e"]
     e2e_where = f"{where}: e2e"
     e2e_keys = ("webhook", "pending_ok", "resolve", "timeout", "app_env", "history_mix")
-    check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys)
+    check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys, line_of(d, "e2e"))
     webhook, _ = _alerts(ctx, e2e_raw, "webhook", e2e_where)
     pending_ok, _ = _alerts(ctx, e2e_raw, "pending_ok", e2e_where)
     resolve, _ = _alerts(ctx, e2e_raw, "resolve", e2e_where)
@@ -326,8 +200,11 @@ def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...], default_mix
                 line_of(e2e_raw), e2e_where, f"{ref} cannot be both webhook and pending_ok"
             )
     app_env = e2e_raw.get("app_env") or {}
-    if not isinstance(app_env, dict):
-        raise ctx.fail(line_of(e2e_raw, "app_env"), e2e_where, "app_env must be a mapping")
+    if not isinstance(app_env, dict) or not all(
+        isinstance(v, str | int | float) for v in (*app_env, *app_env.values())
+    ):
+        why = "app_env must be a mapping of NAME: value"
+        raise ctx.fail(line_of(e2e_raw, "app_env"), e2e_where, why)
     timeout = (
         number(ctx, e2e_raw, "timeout", e2e_where, 1.0, 3600.0) if "timeout" in e2e_raw else 240.0
     )
@@ -350,7 +227,9 @@ def _scenario(ctx: Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scena
     if not isinstance(desc, str) or not desc.strip() or "\n" in desc.strip():
         raise ctx.fail(line_of(d, "description"), where, "description must be one line of text")
     rate = number(ctx, d, "rate", where, 0.01, 1000.0)
-    mix = _mix(ctx, d["mix"], f"{where}: mix", default_mix) if "mix" in d else default_mix
+    mix = default_mix
+    if "mix" in d:
+        mix = _mix(ctx, d["mix"], f"{where}: mix", default_mix, line_of(d, "mix"))
     phases = _phases(ctx, d, where)
     raise_refs, forbid_refs, any_other = _expect(ctx, d, where)
     return Scenario(
@@ -378,10 +257,10 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> ScenarioFile:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise ctx.fail(line, "", f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    check_keys(ctx, raw, "", ("version", "mix", "scenarios"), ())
+    check_keys(ctx, raw, "", ("version", "mix", "scenarios"), (), line_of(raw, default=1))
     if raw["version"] != 1:
         raise ctx.fail(line_of(raw, "version"), "", f"unsupported version {raw['version']!r}")
-    default_mix = _mix(ctx, raw["mix"], "mix", None)
+    default_mix = _mix(ctx, raw["mix"], "mix", None, line_of(raw, "mix"))
     scen_raw = raw["scenarios"]
     if not isinstance(scen_raw, dict) or not scen_raw:
         raise ctx.fail(line_of(raw, "scenarios"), "", "scenarios must be a non-empty mapping")
@@ -389,7 +268,7 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> ScenarioFile:
     for name in scen_raw:
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", name):
             raise ctx.fail(
-                line_of(scen_raw, str(name)), "", f"scenario name {name!r} must be kebab-case"
+                line_of(scen_raw, name), "", f"scenario name {name!r} must be kebab-case"
             )
         out.scenarios[name] = _scenario(
             ctx, name, scen_raw[name], default_mix, line_of(scen_raw, name)

@@ -17,13 +17,14 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
-class LineDict(dict[str, Any]):
-    line: int = 0
-    key_lines: dict[str, int]
+class LineDict(dict[Any, Any]):
+    line: int = 0  # of its first key
+    key_lines: dict[Any, int]  # each key's line: a scalar value has no line of its own
 
 
 class _LineList(list[Any]):
     line: int = 0
+    item_lines: list[int]
 
 
 class Loader(yaml.SafeLoader):
@@ -35,17 +36,32 @@ def _construct_mapping(loader: Loader, node: yaml.MappingNode) -> LineDict:
     d.line = node.start_mark.line + 1
     d.key_lines = {}
     for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping cannot be a key
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise ScenarioError(
+                f"{{file}}:{line}: the key {_source(key_node)} is a {kind}; keys are names"
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in d:
-            raise ScenarioError(f"{{file}}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+            raise ScenarioError(f"{{file}}:{line}: duplicate key {key!r}")
         d[key] = loader.construct_object(value_node, deep=True)
-        d.key_lines[str(key)] = key_node.start_mark.line + 1
+        d.key_lines[key] = line
     return d
+
+
+def _source(node: yaml.Node) -> str:
+    """The node as written in the file (one line, shortened), for messages."""
+    start, end = node.start_mark, node.end_mark
+    text = start.buffer[start.index : end.index] if start.buffer is not None else ""
+    text = " ".join(text.split()) or "?"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _construct_sequence(loader: Loader, node: yaml.SequenceNode) -> _LineList:
     lst = _LineList(loader.construct_object(n, deep=True) for n in node.value)
     lst.line = node.start_mark.line + 1
+    lst.item_lines = [n.start_mark.line + 1 for n in node.value]
     return lst
 
 
@@ -64,12 +80,14 @@ class Ctx:
         return ScenarioError(f"{prefix}: {where}: {msg}" if where else f"{prefix}: {msg}")
 
 
-def line_of(obj: Any, key: str | None = None, default: int = 0) -> int:
+def line_of(obj: Any, key: Any = None, default: int = 0) -> int:
+    """The line of `obj[key]` (a mapping's key, a list's index), else of `obj`, else `default`:
+    scalars and nulls carry no line, so their parent tells where they are."""
     if isinstance(obj, LineDict):
-        if key is not None and key in obj.key_lines:
-            return obj.key_lines[key]
-        return obj.line
+        return obj.key_lines.get(key, obj.line) if key is not None else obj.line
     if isinstance(obj, _LineList):
+        if isinstance(key, int) and 0 <= key < len(obj.item_lines):
+            return obj.item_lines[key]
         return obj.line
     return default
 
@@ -93,8 +111,10 @@ def check_keys(
     optional: tuple[str, ...],
     line: int | None = None,
 ) -> None:
+    """`d` is a mapping with these keys; `line` is where it is written (its key's line)."""
     if not isinstance(d, dict):
-        raise ctx.fail(line_of(d), where, f"must be a mapping (got {type(d).__name__})")
+        got = "nothing" if d is None else "a list" if isinstance(d, list) else repr(d)[:40]
+        raise ctx.fail(line_of(d, default=line or 0), where, f"must be a mapping (got {got})")
     for k in d:
         if k not in required and k not in optional:
             allowed = ", ".join((*required, *optional))
@@ -105,19 +125,20 @@ def check_keys(
 
 
 def weights(
-    ctx: Ctx, parent: Any, key: str, where: str, allowed: tuple[str, ...] | None
+    ctx: Ctx, parent: Any, key: str, where: str, allowed: tuple[str, ...], of: str = ""
 ) -> dict[str, float]:
+    """`parent[key]`: names from `allowed` (`of` says where they come from) with weights."""
     w = parent[key]
     line = line_of(parent, key)
     if not isinstance(w, dict) or not w:
         raise ctx.fail(line, where, f"{key} must be a non-empty mapping of name: weight")
     out: dict[str, float] = {}
     for name in w:
-        if allowed is not None and name not in allowed:
+        if name not in allowed:
             raise ctx.fail(
                 line_of(w, name),
                 where,
-                f"{key}: unknown entry {name!r} (allowed: {', '.join(allowed)})",
+                f"{key}: unknown entry {name!r} (allowed{of}: {', '.join(allowed)})",
             )
         out[str(name)] = number(ctx, w, name, f"{where}: {key}", 0.0, None)
     if sum(out.values()) <= 0:

@@ -242,6 +242,53 @@ def test_a_scenario_whose_traffic_is_its_fault_takes_its_history_from_the_defaul
             21,
             "history_mix must be 'default'",
         ),
+        # A list or mapping as a key: named, not a TypeError.
+        ("  demo:\n", "  [a, b]: 1\n  demo:\n", 9, "the key [a, b] is a list; keys are names"),
+        ("    rate: 2\n", "    rate: 2\n    {x: 1}: 3\n", 12, "the key {x: 1} is a mapping"),
+        ("models: {gpt-4o-mini: 1}", "models: {[a]: 1}", 7, "the key [a] is a list"),
+        # Null or a scalar where a mapping belongs: the line of its key, and the key.
+        (
+            "  stream: 0.3\n  questions: {corpus: 1}\n  tiers: {pro: 1}\n  features: {chat: 1}\n"
+            "  models: {gpt-4o-mini: 1}\n",
+            "",
+            2,
+            "mix: must be a mapping (got nothing)",
+        ),
+        ("    e2e:\n      webhook: [LLMErrorRatioHigh]\n", "    e2e: 5\n", 19, "e2e: must be a"),
+        ("      raise: [LLMErrorRatioHigh]\n      forbid: [LLMCostSpike]\n", "", 16, "expect: mu"),
+        (
+            "    rate: 2\n",
+            "    rate: 2\n    mix: fast\n",
+            12,
+            "mix: must be a mapping (got 'fast')",
+        ),
+        (
+            "  demo:\n",
+            "  other:\n  demo:\n",
+            9,
+            "scenario 'other': must be a mapping (got nothing)",
+        ),
+        (
+            "      - name: fault\n        duration: 10\n",
+            "      - 5\n      - name: fault\n        duration: 10\n",
+            13,
+            "phases[0]: must be a mapping (got 5)",
+        ),
+        ("faults: {error_rate: 0.5}", "faults: 0.5", 15, "phases[0]: faults must be a mapping"),
+        (
+            "forbid: [LLMCostSpike]",
+            "forbid: [LLMCostSpike, {a: 1}]",
+            18,
+            "entries must be alert names",
+        ),
+        # Models of a mix: the chat models rag-api's catalog has.
+        ("models: {gpt-4o-mini: 1}", "models: {gpt-5: 1}", 7, "models: unknown entry 'gpt-5'"),
+        (
+            "    rate: 2\n",
+            "    rate: 2\n    mix:\n      models: {text-embedding-3-small: 1}\n",
+            13,
+            "unknown entry 'text-embedding-3-small' (allowed in demo_app/providers/catalog.yaml",
+        ),
     ],
 )
 def test_schema_errors_name_file_line_and_reason(
