@@ -80,10 +80,10 @@ smoke: bootstrap ## Docker smoke test of the running stack's wiring (skips witho
 .PHONY: load incident scenarios e2e bench bench-figures
 load: bootstrap ## Steady demo traffic against the running stack (RATE=req/s, DURATION=s)
 	$(PY) -m demo_app.loadgen run steady $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION))
-incident: bootstrap ## Reproduce an incident: make incident SCENARIO=error-burst
-	$(PY) -m demo_app.loadgen run $(SCENARIO)
-scenarios: bootstrap ## List incident scenarios
-	$(PY) -m demo_app.loadgen list
+incident: bootstrap ## Reproduce an incident: make incident SCENARIO=error-burst [SCENARIOS_FILE=path]
+	$(PY) -m demo_app.loadgen run $(SCENARIO) $(if $(SCENARIOS_FILE),--scenarios $(SCENARIOS_FILE))
+scenarios: bootstrap ## List incident scenarios [SCENARIOS_FILE=path]
+	$(PY) -m demo_app.loadgen list $(if $(SCENARIOS_FILE),--scenarios $(SCENARIOS_FILE))
 e2e: bootstrap ## End-to-end alert path; records detection times in docs/scenarios.md
 	E2E_WRITE_DOCS=1 $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 bench: bootstrap ## Benchmarks, ~12 min, print figures (BENCH_ARGS="peers --quick" for one)

@@ -4,6 +4,7 @@
     python -m demo_app.loadgen docs      # regenerate the scenario table in docs/scenarios.md
     python -m demo_app.loadgen run steady --rate 8 --duration 120
     python -m demo_app.loadgen run error-burst --host http://127.0.0.1:8000
+    python -m demo_app.loadgen run my-incident --scenarios my-scenarios.yaml
 
 Exit codes: 0 done (however many requests failed: incidents are made of them), 1 the load
 generator itself failed (Locust crashed or its users raised), 2 usage or environment problem
@@ -17,6 +18,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from demo_app.config import ConfigError, parse_api_keys
 from demo_app.loadgen.runner import (
@@ -25,8 +27,6 @@ from demo_app.loadgen.runner import (
     EXIT_USAGE,
     LoadgenError,
     TrafficError,
-    resolve_admin_token,
-    resolve_setting,
     run_scenario,
 )
 from demo_app.loadgen.scenarios import (
@@ -35,6 +35,8 @@ from demo_app.loadgen.scenarios import (
     UnknownScenarioError,
     load_scenarios,
 )
+from demo_app.loadgen.settings import resolve_admin_token, resolve_setting
+from demo_app.loadgen.yamllines import shown
 
 
 def _positive(text: str) -> float:
@@ -54,9 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Demo load and incident scenarios for rag-api (Locust, headless).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the scenarios with one-line descriptions")
+    listing = sub.add_parser("list", help="list the scenarios with one-line descriptions")
     sub.add_parser("docs", help="regenerate the scenario table in docs/scenarios.md")
     run = sub.add_parser("run", help="run one scenario against a running rag-api")
+    for p in (listing, run):
+        p.add_argument(
+            "--scenarios",
+            type=Path,
+            default=SCENARIOS_FILE,
+            metavar="PATH",
+            help=f"scenario file (default: the shipped {SCENARIOS_FILE.name})",
+        )
     run.add_argument("scenario", nargs="?", help="scenario name (see `list`)")
     run.add_argument("--host", default=DEFAULT_HOST, help=f"rag-api base URL ({DEFAULT_HOST})")
     run.add_argument("--rate", type=_positive, help="base requests per second (scenario default)")
@@ -77,13 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _list() -> int:
-    scenarios = load_scenarios()
+def _list(path: Path) -> int:
+    scenarios = load_scenarios(path)
     width = max(len(n) for n in scenarios.names())
-    print(f"Scenarios ({SCENARIOS_FILE.name}):")
+    print(f"Scenarios ({shown(path)}):")
     for s in scenarios.scenarios.values():
         print(f"  {s.name:<{width}}  {s.description}")
-    print("\nRun one: make incident SCENARIO=<name>  (or python -m demo_app.loadgen run <name>)")
+    if path == SCENARIOS_FILE:
+        how = "make incident SCENARIO=<name>  (or python -m demo_app.loadgen run <name>)"
+    else:
+        how = f"python -m demo_app.loadgen run <name> --scenarios {path}"
+    print(f"\nRun one: {how}")
     return 0
 
 
@@ -91,14 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "list":
-            return _list()
+            return _list(args.scenarios)
         if args.command == "docs":
             from demo_app.loadgen.docs import DOCS_FILE, TABLE, scenario_table, write_section
 
             write_section(TABLE, scenario_table(load_scenarios()))
             print(f"wrote {DOCS_FILE}")
             return 0
-        scenarios = load_scenarios()
+        scenarios = load_scenarios(args.scenarios)
         if not args.scenario:  # e.g. `make incident` without SCENARIO=
             raise LoadgenError(
                 "name a scenario (make incident SCENARIO=<name>); valid scenarios: "

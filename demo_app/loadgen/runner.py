@@ -1,5 +1,7 @@
 """Run a scenario: set its faults phase by phase, drive its traffic, ALWAYS clear the faults.
 
+A scenario without faults (steady, traffic-spike, guardrail-probe) never touches them.
+
 The traffic comes from Locust (default; a subprocess running `locustfile.py` headless) or from
 the in-process asyncio driver (`--driver builtin`). Ctrl-C and SIGTERM stop the traffic and
 still clear the faults before exiting.
@@ -27,7 +29,6 @@ from demo_app.loadgen.scenarios import Scenario
 
 DEFAULT_HOST = "http://127.0.0.1:8000"
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EXIT_TRAFFIC_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -45,55 +46,6 @@ class TrafficError(Exception):
 
 class Interrupted(BaseException):
     """SIGTERM (or Ctrl-C) arrived: stop traffic, clear faults, exit."""
-
-
-# --- admin token ---------------------------------------------------------------------------------
-def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a .env file (comments, blank lines and `export ` ignored)."""
-    out: dict[str, str] = {}
-    try:
-        text = path.read_text()
-    except OSError:
-        return out
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        out[key.strip()] = value
-    return out
-
-
-def resolve_setting(
-    name: str,
-    explicit: str | None = None,
-    environ: Mapping[str, str] | None = None,
-    dotenv_paths: tuple[Path, ...] | None = None,
-) -> str | None:
-    """`explicit`, else $NAME, else NAME from ./.env or the repo's .env."""
-    if explicit:
-        return explicit
-    env = os.environ if environ is None else environ
-    if env.get(name):
-        return env[name]
-    paths = dotenv_paths if dotenv_paths is not None else (Path.cwd() / ".env", REPO_ROOT / ".env")
-    for path in paths:
-        value = read_dotenv(path).get(name)
-        if value:
-            return value
-    return None
-
-
-def resolve_admin_token(
-    explicit: str | None,
-    environ: Mapping[str, str] | None = None,
-    dotenv_paths: tuple[Path, ...] | None = None,
-) -> str | None:
-    """--admin-token, else $ADMIN_TOKEN, else ADMIN_TOKEN from ./.env or the repo's .env."""
-    return resolve_setting("ADMIN_TOKEN", explicit, environ, dotenv_paths)
 
 
 # --- rag-api control -----------------------------------------------------------------------------
@@ -281,9 +233,11 @@ def run_scenario(
             "reads the same .env), or pass --admin-token."
         )
     out(describe(scenario))
-    manage_faults = admin_token is not None
+    # Only a scenario with faults of its own touches /admin/faults: steady load (`make load`)
+    # beside someone's incident must not clear that incident's faults.
+    manage_faults = scenario.faulty
     if not manage_faults:
-        out("  (no ADMIN_TOKEN: fault profile left as it is)")
+        out("  (no faults of its own: the fault profile is left as it is)")
     interrupted = False
     with _sigterm_raises():
         try:

@@ -1,8 +1,9 @@
 """Load and validate `scenarios.yaml`: the ONE data file describing every demo scenario.
 
-Errors name the file and line (`scenarios.yaml:42: scenario 'error-burst': ...`), so an operator
-editing the file sees where it is wrong. The schema is small and checked here by hand (no extra
-dependency); `tests/loadgen/test_scenarios.py` holds the contract.
+Errors name the file and line (`demo_app/loadgen/scenarios.yaml:42: scenario 'error-burst': ...`),
+so an operator editing it (or a file of their own: `--scenarios PATH`) sees where it is wrong.
+The schema is small and checked here by hand (no extra dependency);
+`tests/loadgen/test_scenarios.py` holds the contract.
 """
 
 from __future__ import annotations
@@ -250,9 +251,14 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> ScenarioFile:
     """Parse and validate the scenario file; raises ScenarioError naming file and line."""
     ctx = Ctx(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=Loader)  # a SafeLoader subclass
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ScenarioError(f"{ctx.label}: cannot read the scenario file: {why}") from None
+    try:
+        raw = yaml.load(text, Loader=Loader)  # a SafeLoader subclass
     except ScenarioError as exc:
-        raise ScenarioError(str(exc).replace("{file}", path.name)) from None
+        raise ScenarioError(str(exc).replace("{file}", ctx.label)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0

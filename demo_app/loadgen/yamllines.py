@@ -69,14 +69,23 @@ Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construc
 Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def shown(path: Path) -> str:
+    """The file as messages name it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 class Ctx:
     """Builds `file:line: where: message` errors."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.label = shown(path)
 
     def fail(self, line: int, where: str, msg: str) -> ScenarioError:
-        prefix = f"{self.path.name}:{line}"
+        prefix = f"{self.label}:{line}"
         return ScenarioError(f"{prefix}: {where}: {msg}" if where else f"{prefix}: {msg}")
 
 

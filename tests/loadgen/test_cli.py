@@ -16,8 +16,9 @@ from demo_app.loadgen.docs import (
     replace_section,
     scenario_table,
 )
-from demo_app.loadgen.runner import AppClient, LoadgenError, read_dotenv, resolve_admin_token
+from demo_app.loadgen.runner import AppClient, LoadgenError
 from demo_app.loadgen.scenarios import load_scenarios
+from demo_app.loadgen.settings import read_dotenv, resolve_admin_token
 from harness import free_port
 from harness.procs import start_rag_api
 
@@ -80,6 +81,60 @@ def test_a_malformed_host_is_named_without_a_traceback(capsys: pytest.CaptureFix
     assert "--host 'http://127.0.0.1:80OO' is not a valid URL" in err and "Traceback" not in err
 
 
+# --- --scenarios PATH: a scenario file of one's own ----------------------------------------------
+OWN = """\
+version: 1
+mix: {stream: 0, questions: {corpus: 1}, tiers: {pro: 1}, features: {chat: 1},
+      models: {gpt-4o-mini: 1}}
+scenarios:
+  my-incident:
+    description: My own incident.
+    rate: 2
+    phases: [{name: fault, duration: 10, faults: {error_rate: 0.5}}]
+    expect: {raise: [LLMErrorRatioHigh], forbid: [LLMCostSpike]}
+"""
+
+
+def test_list_reads_the_scenario_file_given(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    own = tmp_path / "mine.yaml"
+    own.write_text(OWN)
+    assert main(["list", "--scenarios", str(own)]) == 0
+    out = capsys.readouterr().out
+    assert f"Scenarios ({own}):" in out and "my-incident  My own incident." in out
+    assert "steady" not in out
+    assert f"run <name> --scenarios {own}" in out
+
+
+@pytest.mark.parametrize("command", [["list"], ["run", "my-incident"]])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (None, "cannot read the scenario file: No such file or directory"),
+        (OWN.replace("rate: 2", "rate: 2\n    [a]: 1"), ":8: the key [a] is a list"),
+        (OWN.replace("gpt-4o-mini", "gpt-5"), ":3: mix: models: unknown entry 'gpt-5'"),
+    ],
+)
+def test_a_bad_scenario_file_is_named_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture, command: list[str], text: str | None, reason: str
+) -> None:
+    own = tmp_path / "mine.yaml"
+    if text is not None:
+        own.write_text(text)
+    assert main([*command, "--scenarios", str(own)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {own}") and reason in err, err
+    assert "Traceback" not in err
+
+
+def test_run_names_the_valid_scenarios_of_the_file_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    own = tmp_path / "mine.yaml"
+    own.write_text(OWN)
+    assert main(["run", "steady", "--scenarios", str(own)]) == 2
+    assert "unknown scenario 'steady'; valid scenarios: my-incident" in capsys.readouterr().err
+
+
 def test_admin_token_precedence(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text("# demo\nexport OTHER=x\nADMIN_TOKEN='from-dotenv'\n")
@@ -96,7 +151,7 @@ def test_fault_scenarios_need_the_admin_api(
     """A real rag-api without ADMIN_TOKEN: no token → clear error; a token → 404 explained."""
     monkeypatch.delenv("ADMIN_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here
-    monkeypatch.setattr("demo_app.loadgen.runner.REPO_ROOT", tmp_path)
+    monkeypatch.setattr("demo_app.loadgen.settings.REPO_ROOT", tmp_path)
     with start_rag_api(tmp_path, env={"ADMIN_TOKEN": ""}) as app:
         assert main(["run", "error-burst", "--host", app.url]) == 2
         err = capsys.readouterr().err

@@ -216,3 +216,39 @@ def test_a_broken_load_generator_fails_the_run(
     if where == "user":
         assert "injected load generator bug x" in out, out
     assert "Faults cleared." in out and _faults(app)["retrieval_degradation"] == 0.0
+
+
+def test_a_scenario_without_faults_leaves_someone_elses_faults_alone(app: Proc) -> None:
+    """`make load` (steady) beside an incident: the incident's faults stay as they are."""
+    from demo_app.loadgen.runner import AppClient
+
+    admin = AppClient(app.url, TOKEN)
+    admin.set_faults({"error_rate": 0.2})
+    try:
+        proc = _cli(
+            "run", "steady", "--host", app.url, "--admin-token", TOKEN,
+            "--duration", "2", "--rate", "4", "--driver", "builtin",
+        )  # fmt: skip
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out
+        assert "fault profile is left as it is" in out and "Faults cleared." not in out, out
+        assert _faults(app)["error_rate"] == 0.2
+    finally:
+        admin.clear_faults()
+
+
+def test_run_plays_a_scenario_of_ones_own_file(app: Proc, tmp_path: Path) -> None:
+    own = tmp_path / "mine.yaml"
+    own.write_text(
+        (ROOT / "demo_app" / "loadgen" / "scenarios.yaml")
+        .read_text()
+        .replace("faults: {error_rate: 0.3}", "faults: {error_rate: 0.45}")
+    )
+    proc = _cli(
+        "run", "error-burst", "--scenarios", str(own), "--host", app.url,
+        "--admin-token", TOKEN, "--duration", "6", "--rate", "4", "--driver", "builtin",
+    )  # fmt: skip
+    seen = wait_until(lambda: _faults(app)["error_rate"] == 0.45, 30, every=0.2)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and seen, out
+    assert "faults: error_rate=0.45" in out and "Faults cleared." in out, out
