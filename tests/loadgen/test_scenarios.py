@@ -69,8 +69,10 @@ def test_every_scenario_is_complete(name: str) -> None:
     assert s.phases and s.duration > 0 and s.rate > 0
     if name not in ("steady", "traffic-spike"):
         assert s.expect_raise, f"{name} must name the alerts it raises"
-    if name not in ("steady", "traffic-spike", "guardrail-probe"):  # the last: hostile traffic
+    if name not in ("steady", "traffic-spike", "guardrail-probe", "cost-spike"):
         assert s.faulty, f"{name} must inject a fault"
+    if s.expect_raise and not s.faulty:  # its traffic is the incident, its e2e history is not
+        assert s.e2e.history_mix is not None, name
     assert s.forbid or s.forbid_any_other, f"{name} must name alerts it must not raise"
     if name == "steady":
         assert s.forbid_any_other and not s.expect_raise and not s.faulty
