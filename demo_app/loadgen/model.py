@@ -85,7 +85,9 @@ class E2E:
     webhook: tuple[AlertRef, ...]  # must arrive at rag-api /v1/alerts through Alertmanager
     pending_ok: tuple[AlertRef, ...]  # `for:` outlasts the scenario: pending is enough
     resolve: tuple[AlertRef, ...]  # must resolve after the last phase (recovery)
-    timeout: float  # seconds to wait for the expectations of a phase
+    # Seconds the e2e tier plays the scenario in, its phases shortened in proportion (None: its
+    # own length). Only for what needs no alert window filled (steady, traffic-spike).
+    duration: float | None
     app_env: dict[str, str]  # extra rag-api environment (e.g. SIM_LATENCY_SCALE)
     # The mix of the healthy traffic sampled for the history and sent until the first phase,
     # when the scenario's own mix is its fault (guardrail-probe); None: the scenario's mix.

@@ -183,10 +183,17 @@ def _expect(
     return raise_refs, forbid_refs, any_other
 
 
-def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...], default_mix: Mix) -> E2E:
+def _e2e(
+    ctx: Ctx,
+    d: Any,
+    where: str,
+    raised: tuple[AlertRef, ...],
+    default_mix: Mix,
+    scenario_length: float,
+) -> E2E:
     e2e_raw = LineDict() if d.get("e2e") is None else d["e2e"]
     e2e_where = f"{where}: e2e"
-    e2e_keys = ("webhook", "pending_ok", "resolve", "timeout", "app_env", "history_mix")
+    e2e_keys = ("webhook", "pending_ok", "resolve", "duration", "app_env", "history_mix")
     check_keys(ctx, e2e_raw, e2e_where, (), e2e_keys, line_of(d, "e2e"))
     webhook, _ = _alerts(ctx, e2e_raw, "webhook", e2e_where)
     pending_ok, _ = _alerts(ctx, e2e_raw, "pending_ok", e2e_where)
@@ -206,16 +213,16 @@ def _e2e(ctx: Ctx, d: Any, where: str, raised: tuple[AlertRef, ...], default_mix
     ):
         why = "app_env must be a mapping of NAME: value"
         raise ctx.fail(line_of(e2e_raw, "app_env"), e2e_where, why)
-    timeout = (
-        number(ctx, e2e_raw, "timeout", e2e_where, 1.0, 3600.0) if "timeout" in e2e_raw else 240.0
-    )
+    duration = None
+    if "duration" in e2e_raw:  # a shortened run, never a longer one
+        duration = number(ctx, e2e_raw, "duration", e2e_where, 1.0, scenario_length)
     if (history_mix := e2e_raw.get("history_mix")) not in (None, "default"):
         raise ctx.fail(line_of(e2e_raw, "history_mix"), e2e_where, "history_mix must be 'default'")
     return E2E(
         webhook=webhook,
         pending_ok=pending_ok,
         resolve=resolve,
-        timeout=timeout,
+        duration=duration,
         app_env={str(k): str(v) for k, v in app_env.items()},
         history_mix=default_mix if history_mix == "default" else None,
     )
@@ -242,7 +249,7 @@ def _scenario(ctx: Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scena
         expect_raise=raise_refs,
         forbid=forbid_refs,
         forbid_any_other=any_other,
-        e2e=_e2e(ctx, d, where, raise_refs, default_mix),
+        e2e=_e2e(ctx, d, where, raise_refs, default_mix, sum(p.duration for p in phases)),
         line=line,
     )
 

@@ -3,7 +3,8 @@
 The shipped configs are used as they are, except hosts, ports and demo intervals (scrape and
 evaluation 1 s; Alertmanager group_wait/group_interval of every route 1 s/2 s). The traffic is
 the scenario's own mix (`demo_app.loadgen.traffic`) sent by the in-process asyncio driver, and
-the faults are the scenario's own profiles, PUT to /admin/faults.
+the faults are the scenario's own profiles, PUT to /admin/faults, each for its phase's length
+(`tests/e2e/plan.py`); alerts are watched from the first phase to a grace period after the last.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from harness.procs import (
     start_rag_api,
 )
 from tests.e2e import history
+from tests.e2e.plan import final_goals, grace, phase_plans
 
 ADMIN_TOKEN = "e2e-admin-token"
 DEFAULT_SIM_LATENCY_SCALE = "0.1"  # fast, but latencies keep their shape
@@ -255,8 +257,9 @@ class ScenarioRun:
         client: httpx.AsyncClient,
         goals: list[tuple[str, AlertRef]],
         duration: float,
+        until_met: bool = True,
     ) -> list[str]:
-        """Poll until every goal is met or `duration` passes; returns the unmet goals."""
+        """Poll for `duration` (or until every goal is met, if `until_met`); the unmet goals."""
         deadline = time.monotonic() + duration
         while True:
             try:
@@ -272,7 +275,7 @@ class ScenarioRun:
                     self._raise_goal_met(ref) if kind == "raise" else self._resolve_goal_met(ref)
                 )
             ]
-            if (goals and not unmet) or time.monotonic() >= deadline:
+            if (until_met and goals and not unmet) or time.monotonic() >= deadline:
                 return unmet
             await asyncio.sleep(POLL_S)
 
@@ -313,35 +316,32 @@ class ScenarioRun:
         await self._phase(client, [], SETTLE_S)
 
     async def _play(self, client: httpx.AsyncClient, driver: AsyncDriver) -> None:
-        """The phases (faults, rate) until their goals are met."""
+        """The phases for their length, then the faults cleared and the grace (plan.py)."""
         s = self.scenario
-        assert self.app
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        scale = s.e2e.timeout / s.duration  # phases without goals: shortened, in proportion
-        had_fault = False
-        for i, phase in enumerate(s.phases):
-            r = await client.put(f"{self.app.url}/admin/faults", json=phase.faults, headers=headers)
-            r.raise_for_status()
+        for i, (phase, plan) in enumerate(zip(s.phases, phase_plans(s), strict=True)):
+            await self._put_faults(client, phase.faults)
             if phase.faults and self.result.fault_start is None:
                 self.result.fault_start = time.monotonic()
             driver.rate = s.rate * phase.rate_factor
-            if phase.faults:
-                goals = [("raise", ref) for ref in s.expect_raise]
-                had_fault = True
-            elif had_fault and s.e2e.resolve:
-                goals = [("resolve", ref) for ref in s.e2e.resolve]
-            else:
-                goals = []
             if i == 0 and s.e2e.history_mix is not None:
                 driver.use_mix(s.mix)  # the scenario's own traffic (its fault) starts now
             if self.result.fault_start is None and i == 0 and not phase.faults:
                 self.result.fault_start = time.monotonic()  # healthy scenarios: t0 here
-            duration = s.e2e.timeout if goals else phase.duration * scale
-            unmet = await self._phase(client, goals, duration)
+            unmet = await self._phase(client, list(plan.goals), plan.length, plan.until_met)
             self.result.unmet.extend(f"phase {phase.name}: {u}" for u in unmet)
             if unmet:
                 break
-        await client.put(f"{self.app.url}/admin/faults", json={}, headers=headers)
+        await self._put_faults(client, {})
+        if not self.result.unmet:
+            after = grace(s)
+            unmet = await self._phase(client, list(final_goals(s)), after, until_met=False)
+            self.result.unmet.extend(f"by {after:.0f} s after the last phase: {u}" for u in unmet)
+
+    async def _put_faults(self, client: httpx.AsyncClient, faults: dict[str, float]) -> None:
+        assert self.app
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        r = await client.put(f"{self.app.url}/admin/faults", json=faults, headers=headers)
+        r.raise_for_status()
 
     async def run(self) -> Result:
         """Sample healthy traffic, start Prometheus on its history, then play the phases."""

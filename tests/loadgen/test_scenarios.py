@@ -244,6 +244,12 @@ def test_a_scenario_whose_traffic_is_its_fault_takes_its_history_from_the_defaul
             21,
             "history_mix must be 'default'",
         ),
+        (
+            "      webhook: [LLMErrorRatioHigh]\n",
+            "      webhook: [LLMErrorRatioHigh]\n      duration: 20\n",
+            21,
+            "duration must be between 1 and 10 (got 20)",  # shortened, never longer
+        ),
         # A list or mapping as a key: named, not a TypeError.
         ("  demo:\n", "  [a, b]: 1\n  demo:\n", 9, "the key [a, b] is a list; keys are names"),
         ("    rate: 2\n", "    rate: 2\n    {x: 1}: 3\n", 12, "the key {x: 1} is a mapping"),
