@@ -210,6 +210,9 @@ def create_app(
         version=__version__,
         description="Demo RAG service instrumented with the OpenTelemetry GenAI conventions.",
         lifespan=_lifespan(state, retriever, pipeline_for, version),
+        # No 307 to the slash-less path: Starlette builds its Location from the Host header,
+        # so any caller could make the app redirect to a host of their choosing. 404 instead.
+        redirect_slashes=False,
     )
     _mount(app, state, chat_models)
     return app

@@ -277,12 +277,31 @@ def secret_name(name: str) -> bool:
 _CAPTURED_HEADER = re.compile(r"(?:^|\.)(?:request|response)\.(?:header|metadata)\.(.+)", re.I)
 
 
+# Header names hold a credential more often than other names: any `*-key` header (Azure
+# Functions' X-Functions-Key, Ocp-Apim-Subscription-Key) but the two known nonces, and a few
+# words and vendor names a key-value scan would not call secret.
+_HEADER_SECRET_WORDS = frozenset({"authentication", "creds", "apikey"})
+_HEADER_SECRET_NAMES = frozenset({"x_honeycomb_team", "x_sentry_auth", "x_upstream_creds"})
+_HEADER_NONCES = frozenset({"sec_websocket_key", "idempotency_key"})
+
+
 def secret_header_attribute(key: str) -> bool:
-    """True when `key` records a header (or RPC metadata) whose name `secret_name` calls secret
-    (`x_auth_token`, `set_cookie`, `openai_api_key`, ...): such a value is dropped, not scanned,
-    since a credential in a header need not have any recognisable shape."""
+    """True when `key` records a header (or RPC metadata) whose name says it holds a secret
+    (`x_auth_token`, `set_cookie`, `openai_api_key`, `x_functions_key`, ...): such a value is
+    dropped, not scanned, since a credential in a header need not have any recognisable shape."""
     match = _CAPTURED_HEADER.search(key)
-    return match is not None and secret_name(match.group(1))
+    if match is None:
+        return False
+    name = match.group(1).lower().replace("-", "_")
+    if name in _HEADER_NONCES:
+        return False
+    words = _name_words(name)
+    return (
+        secret_name(name)
+        or name in _HEADER_SECRET_NAMES
+        or (bool(words) and words[-1] == "key")
+        or not _HEADER_SECRET_WORDS.isdisjoint(words)
+    )
 
 
 def _secret_value(name: str, value: str) -> bool:

@@ -23,8 +23,16 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceState,
+)
 from opentelemetry.util.http import (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
@@ -36,6 +44,8 @@ from opentelemetry.util.http import (
     sanitize_method,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from genai_telemetry.redaction import redact
 
 
 class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
@@ -58,6 +68,21 @@ def _headers_map(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, list[str]]:
     for k, v in pairs:
         out.setdefault(k.decode("latin-1").lower(), []).append(v.decode("latin-1"))
     return out
+
+
+def _without_secret_trace_state(ctx: Context) -> Context:
+    """The caller's context minus the `tracestate` members that the redaction would change
+    (`vendor=sk-proj-…`, `auth=<password>`): the trace state is copied onto every span of the
+    request, exported as it is and passed on to the provider."""
+    remote = trace.get_current_span(ctx).get_span_context()
+    state = remote.trace_state
+    if not state:
+        return ctx
+    kept = [(k, v) for k, v in state.items() if redact(f"{k}={v}") == f"{k}={v}"]
+    if len(kept) == len(state):
+        return ctx
+    clean = SpanContext(remote.trace_id, remote.span_id, True, remote.trace_flags, TraceState(kept))
+    return trace.set_span_in_context(NonRecordingSpan(clean), ctx)
 
 
 def matched_route(scope: Scope) -> str | None:
@@ -125,7 +150,9 @@ class ServerSpanMiddleware:
             await self.app(scope, receive, send)
             return
         method = sanitize_method(scope["method"])
-        parent = propagate.extract(scope.get("headers") or [], getter=_GETTER)
+        parent = _without_secret_trace_state(
+            propagate.extract(scope.get("headers") or [], getter=_GETTER)
+        )
         span = self.tracer.start_span(
             "HTTP" if method == "_OTHER" else method,
             context=parent,

@@ -31,6 +31,7 @@ EXTERNAL = (
     "demo_app/test_dockerfile.py",
     "demo_app/test_error_shape.py",
     "demo_app/test_fault_bounds.py",
+    "demo_app/test_hostile_input_time.py",
     "demo_app/test_malformed_upstream.py",
     "demo_app/test_feedback.py",
     "demo_app/test_metrics.py",

@@ -17,6 +17,7 @@ from starlette.routing import Match
 
 from demo_app.providers.base import ProviderError
 from genai_telemetry import semconv as sc
+from genai_telemetry.redaction import redact
 
 # Provider failures → our status (the availability SLO burns on these, not on our own 429).
 PROVIDER_STATUS = {
@@ -82,7 +83,10 @@ def request_id_of(request: Request) -> str | None:
 
 
 def _body(request: Request, error: str, detail: list[dict[str, str]]) -> dict[str, Any]:
-    return {"error": error, "detail": detail, "request_id": request_id_of(request)}
+    # A reason may quote the caller's value (an unknown model) and a field its key (an unknown
+    # field): the error body is a sink like the logs, through the same redaction.
+    clean = [{k: redact(v) for k, v in d.items()} for d in detail]
+    return {"error": error, "detail": clean, "request_id": request_id_of(request)}
 
 
 def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -136,3 +136,30 @@ def test_a_client_that_hangs_up_mid_body_is_499_not_bad_input(shared_app: Any) -
     assert [line["status"] for line in logged()] == [499]
     assert count("499") == before["499"] + 1
     assert count("422") == before["422"]
+
+
+SECRET_MODEL = "sk-" + "proj-" + "Zq8" * 14  # a key-shaped value, not a real key
+PASSWORD_MODEL = "pass" + "word=hunter2-secret"  # split: a fixture, not a credential
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "secret"),
+    [
+        ({"question": "hi", "model": PASSWORD_MODEL}, "model", "hunter2"),
+        ({"question": "hi", "model": SECRET_MODEL}, "model", SECRET_MODEL[:20]),
+        ({"question": "hi", SECRET_MODEL: 1}, "[REDACTED:api_key]", SECRET_MODEL[:20]),
+    ],
+)
+def test_error_bodies_pass_the_redaction(
+    client: httpx.Client, spec: dict[str, Any], body: dict[str, Any], field: str, secret: str
+) -> None:
+    """An error that quotes the caller's value or key goes through the one redaction path."""
+    r = client.post("/v1/chat", json=body)
+    assert_error(spec, r, 422, field)
+    assert secret not in r.text and "[REDACTED:" in r.text, r.text
+
+
+def test_a_trailing_slash_is_404_not_a_redirect_to_the_callers_host(client: httpx.Client) -> None:
+    r = client.post("/v1/chat/", json={"question": "hi"}, headers={"Host": "evil.example"})
+    assert r.status_code == 404 and "location" not in r.headers, (r.status_code, r.headers)
+    assert r.json()["error"] == "not_found"

@@ -114,6 +114,7 @@ def test_ids_stay_whole() -> None:
 PLAIN_KEY = "plain-api-key-4f2a9c"  # no pattern would recognise it: only the header drop can
 # More credential headers with shapeless values: dropped because of their names alone.
 _NAMES = ("X-Auth-Token", "X-Amz-Security-Token", "X-Goog-Api-Key", "OpenAI-Api-Key")
+_NAMES += ("Authentication", "X-Functions-Key", "X-Honeycomb-Team")
 PLAIN_HEADERS = {name: f"plain-{name.lower()}" for name in _NAMES}
 
 

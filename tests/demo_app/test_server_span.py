@@ -164,6 +164,32 @@ def test_credential_headers_are_dropped_before_export(monkeypatch: pytest.Monkey
     assert "plain-" not in repr(attributes), attributes
 
 
+def test_secret_looking_trace_state_members_are_dropped_at_the_door() -> None:
+    """The caller's tracestate is copied onto every span and exported as it is: members the
+    redaction would change are dropped; the trace, the parent and the other members stay."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = FastAPI()
+
+    @app.get("/x")
+    async def x() -> dict[str, str]:
+        return {}
+
+    _ours(app, provider)
+    key = "sk-" + "proj-" + "A1b2C3d4" * 5  # key-shaped, not a real key
+    headers = {
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "tracestate": f"vendor={key},auth=password123,congo=t61rcWkgMzE",
+    }
+    with TestClient(app) as client:
+        client.get("/x", headers=headers)
+    (span,) = exporter.get_finished_spans()
+    assert span.context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    assert span.parent is not None and span.parent.span_id == 0xB7AD6B7169203331
+    assert list(span.context.trace_state.items()) == [("congo", "t61rcWkgMzE")]
+
+
 @pytest.mark.parametrize(
     ("key", "secret"),
     [
@@ -174,6 +200,15 @@ def test_credential_headers_are_dropped_before_export(monkeypatch: pytest.Monkey
         ("http.request.header.content_type", False),
         ("http.request.header.x_ratelimit_remaining_tokens", False),
         ("http.request.header.sec_websocket_key", False),
+        ("http.request.header.idempotency_key", False),
+        ("http.request.header.x_functions_key", True),
+        ("http.request.header.ocp_apim_subscription_key", True),
+        ("http.request.header.authentication", True),
+        ("http.request.header.x_honeycomb_team", True),
+        ("http.request.header.x_upstream_creds", True),
+        ("rpc.request.metadata.X-Functions-Key", True),
+        ("http.request.header.x_request_id", False),
+        ("http.request.header.x_tenant", False),
         ("gen_ai.usage.input_tokens", False),
         ("session.id", False),  # not a header: scanned like any attribute, not dropped
     ],
