@@ -2,19 +2,25 @@
 
 `RequestIndex` remembers, for the last N answered chat requests (FEEDBACK_INDEX_SIZE), what a
 feedback on them is compared by: model, answer route, retrieval quality bucket, and the span of
-the request (so the feedback's event is parented to it). Keyed by request id and by trace id.
+the request (so the feedback's event is parented to it). Keyed by the tenant that asked (its API
+key's pseudonym, demo_app/api/identity.py) and the request id, and by tenant and trace id: a
+tenant finds only its own answers, and another tenant's ids are, to it, simply unknown. An id
+that names two answers of one tenant (a reused X-Request-ID, a forged traceparent) names
+neither. One feedback per answer (and per unknown id a tenant names): a repeat is refused.
 Least recently answered entries are evicted first; an entry holds only short, bounded strings
 and a span context, so memory is bounded by the size (docs/telemetry.md § User feedback).
 Feedback on a request the index does not hold (evicted, answered before a restart or by another
-replica, or never seen) is accepted and counted as `request_known="false"`.
+replica, asked by another tenant, or never seen) is accepted and counted as
+`request_known="false"`.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -59,7 +65,11 @@ def retrieval_quality(route: str, sources: Sequence[dict[str, Any]]) -> str:
     return sc.RETRIEVAL_QUALITY_LOW
 
 
-@dataclass(frozen=True)
+class AlreadyJudged(Exception):
+    """This tenant's feedback on this answer (or on this unknown id) is already recorded."""
+
+
+@dataclass
 class AnsweredRequest:
     request_id: str
     trace_id: str | None
@@ -67,17 +77,27 @@ class AnsweredRequest:
     route: str
     quality: str
     span: SpanContext | None  # the request's server span (None when not traced)
+    owner: str  # the tenant that asked (demo_app/api/identity.py): the only one that may judge
+    # Set (under the index's lock) by the one feedback an answer takes.
+    judged: bool = field(default=False, compare=False)
+
+
+# (tenant, id): each tenant names only its own answers. None: the id named two answers.
+_Key = tuple[str, str]
+_Table = OrderedDict[_Key, AnsweredRequest | None]
 
 
 class RequestIndex:
-    """Bounded LRU of recent answers by request id and trace id (thread-safe)."""
+    """Bounded LRUs of recent answers by (tenant, request id) and (tenant, trace id), and of the
+    unknown ids each tenant gave feedback on (thread-safe)."""
 
     def __init__(self, size: int = DEFAULT_INDEX_SIZE) -> None:
         if size < 1:
             raise ValueError("size must be >= 1")
         self.size = size
-        self._by_request: OrderedDict[str, AnsweredRequest] = OrderedDict()
-        self._by_trace: dict[str, AnsweredRequest] = {}
+        self._by_request: _Table = OrderedDict()
+        self._by_trace: _Table = OrderedDict()
+        self._unknown_judged: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -85,23 +105,26 @@ class RequestIndex:
 
     def remember(self, entry: AnsweredRequest) -> None:
         with self._lock:
-            old = self._by_request.pop(entry.request_id, None)
-            if old is not None:
-                self._forget_trace(old)
-            self._by_request[entry.request_id] = entry
+            self._put(self._by_request, (entry.owner, entry.request_id), entry)
             if entry.trace_id:
-                self._by_trace[entry.trace_id] = entry
-            while len(self._by_request) > self.size:
-                _, evicted = self._by_request.popitem(last=False)
-                self._forget_trace(evicted)
+                self._put(self._by_trace, (entry.owner, entry.trace_id), entry)
+
+    def _put(self, table: _Table, key: _Key, entry: AnsweredRequest) -> None:
+        # A second answer under a held id makes it name neither: keeping the first would hand
+        # the second's feedback to it, replacing it would let a later caller take the first's.
+        table[key] = None if key in table else entry
+        table.move_to_end(key)
+        while len(table) > self.size:
+            table.popitem(last=False)
 
     def remember_current(
         self, route: str, model: str | None, sources: Sequence[dict[str, Any]]
     ) -> None:
-        """Remember the answer of the request being served (its request id from the log
-        context, its span from the OTel context)."""
-        request_id = structlog.contextvars.get_contextvars().get("request_id")
-        if not request_id:
+        """Remember the answer of the request being served (its request id and tenant from the
+        log context, its span from the OTel context)."""
+        bound = structlog.contextvars.get_contextvars()
+        request_id, owner = bound.get("request_id"), bound.get("tenant")
+        if not request_id or not owner:  # no owner: nobody could be let judge it safely
             return
         span = trace.get_current_span().get_span_context()
         valid = span.is_valid
@@ -113,15 +136,41 @@ class RequestIndex:
                 route=route,
                 quality=retrieval_quality(route, sources),
                 span=span if valid else None,
+                owner=sys.intern(owner),  # one string per tenant, not one per entry
             )
         )
 
-    def _forget_trace(self, entry: AnsweredRequest) -> None:
-        if entry.trace_id and self._by_trace.get(entry.trace_id) is entry:
-            del self._by_trace[entry.trace_id]
+    def _lookup(
+        self, owner: str, request_id: str | None, trace_id: str | None
+    ) -> AnsweredRequest | None:
+        if request_id is not None:
+            return self._by_request.get((owner, request_id))
+        return self._by_trace.get((owner, trace_id)) if trace_id is not None else None
 
-    def find(self, request_id: str | None, trace_id: str | None) -> AnsweredRequest | None:
+    def find(
+        self, owner: str, request_id: str | None, trace_id: str | None
+    ) -> AnsweredRequest | None:
         with self._lock:
-            if request_id is not None:
-                return self._by_request.get(request_id)
-            return self._by_trace.get(trace_id) if trace_id is not None else None
+            return self._lookup(owner, request_id, trace_id)
+
+    def claim(
+        self, owner: str, request_id: str | None, trace_id: str | None
+    ) -> AnsweredRequest | None:
+        """`owner`'s answer named by the id, now judged; None if `owner` has no such answer.
+        Raises AlreadyJudged on a second feedback on it (or on the same unknown id), so a
+        repeat can never be counted twice."""
+        with self._lock:
+            entry = self._lookup(owner, request_id, trace_id)
+            if entry is not None:
+                if entry.judged:
+                    raise AlreadyJudged
+                entry.judged = True
+                return entry
+            named = ("request", request_id) if request_id is not None else ("trace", trace_id)
+            key = (owner, named[0], named[1] or "")
+            if key in self._unknown_judged:
+                raise AlreadyJudged
+            self._unknown_judged[key] = None
+            if len(self._unknown_judged) > self.size:
+                self._unknown_judged.popitem(last=False)
+            return None

@@ -34,6 +34,7 @@ EXTERNAL = (
     "demo_app/test_hostile_input_time.py",
     "demo_app/test_malformed_upstream.py",
     "demo_app/test_feedback.py",
+    "demo_app/test_feedback_ownership.py",
     "demo_app/test_metrics.py",
     "demo_app/test_otlp.py",
     "demo_app/test_redaction.py",

@@ -6,6 +6,10 @@ Recorded three ways (docs/telemetry.md § User feedback): the counter `llm_user_
 find it in Loki next to the answer), and a `gen_ai.evaluation.result` event named
 `user_feedback` parented to the judged request's span; the feedback call's own server span
 carries the same evaluation attributes and a link to that span.
+
+Only the tenant that asked (the same API key, or no known key for an anonymous answer) may judge
+an answer, once: another tenant's ids are unknown to a caller, exactly like ids never seen (so
+nothing tells it they exist), and a second feedback on one answer is a 409.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import INVALID_SPAN_ID, NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.trace import NonRecordingSpan
 from pydantic import BaseModel, ConfigDict, Field
 
 from demo_app.api.deps import ApiKey, check_rate, errors, state_of
-from demo_app.api.errors import field_error, request_id_of
+from demo_app.api.errors import APIError, field_error, request_id_of
+from demo_app.api.identity import tenant_of
 from demo_app.api.state import AppState
-from demo_app.feedback import AnsweredRequest, sentiment
+from demo_app.feedback import AlreadyJudged, AnsweredRequest, sentiment
 from demo_app.middleware import REQUEST_ID_PATTERN
 from demo_app.ratelimit import effective_tier
 from genai_telemetry import semconv as sc
@@ -59,7 +64,8 @@ class FeedbackBody(BaseModel):
 class FeedbackAccepted(BaseModel):
     feedback_id: str = Field(description="this call's request id (X-Request-ID)")
     request_known: bool = Field(
-        description="the judged request is among the recent answers (else counted as unknown)"
+        description="the judged request is among the caller's recent answers (same API key; "
+        "else counted as unknown)"
     )
     sentiment: Literal["positive", "neutral", "negative"]
 
@@ -71,14 +77,23 @@ def _exactly_one(body: FeedbackBody) -> None:
         raise field_error("score", "give exactly one of score and thumbs")
 
 
-def _judged_context(judged: AnsweredRequest | None, trace_id: str | None) -> Any:
+def _claim(state: AppState, body: FeedbackBody, api_key: str | None) -> AnsweredRequest | None:
+    """The caller's own answer the body names, now judged (None: unknown to this caller); 409
+    naming the id's field when this caller already judged it."""
+    known_key = bool(api_key) and api_key in state.settings.api_keys
+    try:
+        return state.answered.claim(tenant_of(api_key, known_key), body.request_id, body.trace_id)
+    except AlreadyJudged:
+        field = "request_id" if body.request_id is not None else "trace_id"
+        reason = "feedback on this request is already recorded (one per answer)"
+        raise APIError(409, "feedback_exists", [{"field": field, "reason": reason}]) from None
+
+
+def _judged_context(judged: AnsweredRequest | None) -> Any:
     """The OTel context a feedback's log line is written in: the judged request's span when
-    known, else the trace the caller named (no span), else none."""
+    known, else none. Never a trace the caller merely named: it may be another tenant's."""
     if judged is not None and judged.span is not None:
         return trace.set_span_in_context(NonRecordingSpan(judged.span))
-    if trace_id is not None and redact(trace_id) == trace_id and int(trace_id, 16):
-        ctx = SpanContext(int(trace_id, 16), INVALID_SPAN_ID, True, TraceFlags(0))
-        return trace.set_span_in_context(NonRecordingSpan(ctx))
     return otel_context.Context()
 
 
@@ -126,8 +141,8 @@ def _log(
         # The caller's ids, redacted like any text (a known request's ids are the app's own).
         ids["request_id"] = redact(body.request_id) if body.request_id else None
         if body.trace_id is not None:
-            ids["trace_id"] = redact(body.trace_id)
-    with _attached(_judged_context(judged, body.trace_id)):
+            ids["named_trace_id"] = redact(body.trace_id)
+    with _attached(_judged_context(judged)):
         kept = {k: v for k, v in fields.items() if v is not None}
         state.telemetry.log.info("user_feedback", **ids, **kept)
 
@@ -135,7 +150,7 @@ def _log(
 @router.post(
     "/v1/feedback",
     response_model=FeedbackAccepted,
-    responses=errors(413, 422, 429),
+    responses=errors(409, 413, 422, 429),
     summary="Record an end user's feedback on an earlier answer (thumbs or a 0..1 score)",
 )
 async def post_feedback(request: Request, body: FeedbackBody, api_key: ApiKey = None) -> Any:
@@ -144,7 +159,7 @@ async def post_feedback(request: Request, body: FeedbackBody, api_key: ApiKey = 
     # The caller's tier, rate-limited like a chat request (one token per feedback).
     tier = effective_tier(state.settings.api_keys.get(api_key or ""), None)
     check_rate(state, request, tier)
-    judged = state.answered.find(body.request_id, body.trace_id)
+    judged = _claim(state, body, api_key)
     known = judged is not None
     mood = sentiment(body.score, body.thumbs)
     kind = sc.FEEDBACK_THUMBS if body.thumbs else sc.FEEDBACK_SCORE

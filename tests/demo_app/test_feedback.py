@@ -2,7 +2,7 @@
 the log line on stdout and over OTLP, the evaluation event and the feedback call's span decoded
 from the real OTLP output; bad input is a 422 in the one error shape; unknown and evicted request
 ids are accepted and counted as unknown. The mappings and the index bound:
-test_feedback_index.py."""
+test_feedback_index.py; who may judge which answer: test_feedback_ownership.py."""
 
 from __future__ import annotations
 
@@ -149,11 +149,13 @@ def test_log_line_sits_in_the_judged_request_trace(judged) -> None:
     assert stream.attributes["request_id"] == answers["stream_id"]
     assert EMAIL not in stream.attributes["comment"]
     assert "[REDACTED:email]" in stream.attributes["comment"]
-    # Unknown ids: counted as such; the line carries what the caller named.
+    # Unknown ids: counted as such; the line carries what the caller named, in no trace (a
+    # trace the caller merely names may be another tenant's).
     unknown = records[ids["unknown"]]
     assert unknown.attributes["request_known"] is False
     assert unknown.attributes["request_id"] == "never-seen"
-    assert records[ids["unknown_trace"]].trace_id == "ab" * 16
+    assert records[ids["unknown_trace"]].attributes["named_trace_id"] == "ab" * 16
+    assert records[ids["unknown_trace"]].trace_id != "ab" * 16
     assert records[ids["unknown_card"]].attributes["request_id"] == "[REDACTED:card_number]"
     # The same lines on stdout, with the same correlation fields.
     app.stop()
@@ -163,7 +165,8 @@ def test_log_line_sits_in_the_judged_request_trace(judged) -> None:
     assert lines[ids["rag"]]["trace_id"] == answers["rag"]["trace_id"]
     assert lines[ids["rag"]]["request_id"] == answers["rag"]["request_id"]
     assert EMAIL not in str(lines[ids["stream"]])
-    assert lines[ids["unknown_trace"]]["trace_id"] == "ab" * 16
+    assert lines[ids["unknown_trace"]]["named_trace_id"] == "ab" * 16
+    assert "trace_id" not in lines[ids["unknown_trace"]]
     assert lines[ids["unknown_card"]]["request_id"] == "[REDACTED:card_number]"
     assert CARD not in str(lines[ids["unknown_card"]])
 
