@@ -4,9 +4,10 @@ fault injection) are in demo_app/api/admin.py."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,7 +15,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from demo_app.api import feedback
 from demo_app.api.deps import ApiKey, check_rate, errors, state_of
-from demo_app.api.errors import APIError, field_error, provider_error, request_id_of
+from demo_app.api.errors import (
+    CLIENT_CLOSED_REQUEST,
+    APIError,
+    field_error,
+    provider_error,
+    request_id_of,
+)
 from demo_app.api.identity import bind_identity
 from demo_app.api.schemas import ChatRequestBody, ChatResponse
 from demo_app.api.state import AppState
@@ -153,6 +160,34 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
+async def _put_chunk(queue: asyncio.Queue[tuple[str, Any]], text: str) -> None:
+    await queue.put(("chunk", text))
+
+
+async def _until_disconnect(request: Request) -> None:
+    """Returns once the client has gone (its body is read: the next message is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _first_unless_gone(
+    request: Request, first: Awaitable[tuple[str, Any]], producer: asyncio.Task[None]
+) -> tuple[str, Any] | None:
+    """The stream's first item, or None when the caller leaves before it: nothing was sent, so
+    the 200 a later send would record is not what happened (and the model call is released)."""
+    waiter = asyncio.ensure_future(first)
+    gone = asyncio.ensure_future(_until_disconnect(request))
+    try:
+        await asyncio.wait({waiter, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if waiter.done():
+        return waiter.result()
+    waiter.cancel()
+    producer.cancel()
+    return None
+
+
 @router.post(
     "/v1/chat/stream",
     responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
@@ -165,9 +200,7 @@ async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey =
     assert pipeline is not None
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=256)
     request_id = request_id_of(request) or ""
-
-    async def on_chunk(text: str) -> None:
-        await queue.put(("chunk", text))
+    on_chunk = functools.partial(_put_chunk, queue)
 
     async def produce() -> None:
         # Runs as its own task in the request's context (server span, request_id), so every
@@ -202,7 +235,9 @@ async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey =
             _log_failure(state, inp, exc)
             return ("error", exc)
 
-    first = await next_item()
+    first = await _first_unless_gone(request, next_item(), task)
+    if first is None:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     if first[0] == "error":
         # Nothing was sent yet: answer with a proper HTTP status (the availability SLO counts it).
         exc = first[1]

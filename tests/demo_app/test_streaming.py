@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import time
 
 import httpx
@@ -15,6 +16,9 @@ from demo_app.providers import build_provider
 from demo_app.providers.base import ProviderError
 from genai_telemetry import semconv as sc
 from tests.demo_app.conftest import parse_sse, serve_in_thread, unique_question
+
+HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
+STREAM = "/v1/chat/stream"
 
 
 def test_stream_sends_chunks_then_done_with_full_metadata(client: httpx.Client) -> None:
@@ -144,6 +148,42 @@ def test_client_disconnect_mid_stream_releases_the_model_call() -> None:
                 break
             time.sleep(0.1)
         assert cancelled == 1
+        assert _metric(metrics, sc.LLM_ACTIVE_REQUESTS) == 0
+
+
+def test_client_gone_before_the_first_chunk_is_499_not_a_200() -> None:
+    """Nothing was sent when the caller left: the request is recorded as the nginx-style 499
+    (not the 200 a later send would have claimed, with the whole wait as its latency), and the
+    model call is released."""
+    token = "stream-admin-token-0123456789"
+    env = {"RATE_LIMIT_ENABLED": "false", "SIM_LATENCY_SCALE": "1", "ADMIN_TOKEN": token}
+    app = create_app(Settings.from_env(env), log_stream=io.StringIO(), configure_logging=False)
+    with serve_in_thread(app) as url:
+        wait_ready(url)
+        admin = {"Authorization": f"Bearer {token}"}
+        httpx.put(url + "/admin/faults", json={"extra_ttft_seconds": 30}, headers=admin)
+        body = json.dumps({"question": unique_question()}).encode()
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            head = (
+                f"POST /v1/chat/stream HTTP/1.1\r\nHost: {host}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body)
+            time.sleep(0.5)  # the request is in, waiting for its first chunk (30 s away)
+        deadline = time.monotonic() + 10
+        while True:
+            metrics = httpx.get(url + "/metrics").text
+            gone = _metric(
+                metrics, HTTP_COUNT, **{sc.L_HTTP_ROUTE: STREAM, sc.L_HTTP_STATUS: "499"}
+            )
+            if gone == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert gone == 1
+        assert (
+            _metric(metrics, HTTP_COUNT, **{sc.L_HTTP_ROUTE: STREAM, sc.L_HTTP_STATUS: "200"}) == 0
+        )
         assert _metric(metrics, sc.LLM_ACTIVE_REQUESTS) == 0
 
 
