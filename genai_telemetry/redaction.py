@@ -279,9 +279,9 @@ _CAPTURED_HEADER = re.compile(r"(?:^|\.)(?:request|response)\.(?:header|metadata
 
 # Header names hold a credential more often than other names: any `*-key` header (Azure
 # Functions' X-Functions-Key, Ocp-Apim-Subscription-Key) but the two known nonces, and a few
-# words and vendor names a key-value scan would not call secret.
-_HEADER_SECRET_WORDS = frozenset({"authentication", "creds", "apikey"})
-_HEADER_SECRET_NAMES = frozenset({"x_honeycomb_team", "x_sentry_auth", "x_upstream_creds"})
+# words and vendor names a key-value scan would not call secret (X-Sentry-Auth is `auth`).
+_HEADER_SECRET_WORDS = frozenset({"authentication", "creds"})
+_HEADER_SECRET_NAMES = frozenset({"x_honeycomb_team"})
 _HEADER_NONCES = frozenset({"sec_websocket_key", "idempotency_key"})
 
 

@@ -72,6 +72,7 @@ class Condition:
 # No condition asks for more than this share of events to be bad: a factor above
 # MAX_BAD_SHARE / budget is capped there (14.4 x a 10 % budget would need 144 % bad events).
 MAX_BAD_SHARE = Decimal("0.5")
+MAX_BAD_PERCENT = f"{_d(MAX_BAD_SHARE * 100)}%"  # for people: alert texts, dashboards
 # A burn alert needs at least this many bad events in its long window: one failure at low traffic
 # is a huge burn rate but no trend.
 MIN_BAD_EVENTS = 3
@@ -123,8 +124,7 @@ def burn_pairs(alert: str) -> tuple[tuple[str, str, Decimal], ...]:
     return tuple((c.windows[0], c.windows[1], c.factor) for c in a.conditions if c.factor)
 
 
-# Stopped traffic: no event over this window while the same hour last week (else yesterday) had at
-# least min_events_for_paging events.
+# Stopped: no event in this window while that hour last week (else yesterday) had enough to page.
 STOPPED_WINDOW = "30m"
 
 
@@ -236,8 +236,13 @@ def slo_groups(slo: SLO, cfg: Config) -> list[dict[str, Any]]:
     ]
 
 
+def cap_expr(selector: str = "") -> str:
+    """The burn rate of MAX_BAD_SHARE bad (the alerts' cap, the SLO dashboard's cap line)."""
+    return f"{_d(MAX_BAD_SHARE)} / slo:error_budget:ratio{selector}"
+
+
 def _burn_above(window: str, factor: Decimal | None) -> str:
-    cap = f"slo:burn_rate:rate{window} > {_d(MAX_BAD_SHARE)} / slo:error_budget:ratio"
+    cap = f"slo:burn_rate:rate{window} > {cap_expr()}"
     if factor is None:
         return cap
     return f"(slo:burn_rate:rate{window} > {_d(factor)} or {cap})"
@@ -262,7 +267,7 @@ def _condition(cond: Condition, history: bool) -> str:
 
 def describe(cond: Condition) -> str:
     """One condition for people: `1h/5m > 14.4x` or `5m > 50% bad`."""
-    share = f"{_d(MAX_BAD_SHARE * 100)}% bad"
+    share = f"{MAX_BAD_PERCENT} bad"
     if cond.factor is None:
         return f"{cond.label}: {cond.long} > {share}"
     return f"{cond.label} > {_d(cond.factor)}× (or > {share})"

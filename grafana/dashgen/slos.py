@@ -6,7 +6,8 @@ numbers here are exactly what the SLOFastBurn/SLOSlowBurn alerts evaluate.
 
 from __future__ import annotations
 
-from slo.rules import ALERT_NAMES, MAX_BAD_SHARE
+from slo.rules import ALERT_NAMES, MAX_BAD_SHARE, cap_expr
+from slo.rules import MAX_BAD_PERCENT as SHARE  # of the events bad: no condition asks more
 
 from . import common, core, limits
 from .core import GREEN, ORANGE, RED, YELLOW, prom, thresholds
@@ -52,9 +53,6 @@ def dashed(legend_end: str) -> core.Json:
     }
 
 
-SHARE = f"{float(MAX_BAD_SHARE):.0%}"  # of the events bad: no burn condition asks for more
-
-
 def cap_text(pairs: tuple[tuple[str, str, float], ...]) -> str:
     """What the dashed cap line of a burn panel is (slo.rules caps every factor there)."""
     return (
@@ -74,7 +72,7 @@ def burn_panel(
         targets.append(prom(f"slo:burn_rate:rate{short}{SEL}", "{{slo}} " + short))
     low, high = sorted(p[2] for p in pairs)
     # Clamped to the highest fixed line: a 99.9 % SLO's cap (500) would flatten every other line.
-    cap = f"clamp_max({MAX_BAD_SHARE} / slo:error_budget:ratio{SEL}, {high:g})"
+    cap = f"clamp_max({cap_expr(SEL)}, {high:g})"
     targets.append(prom(cap, "{{slo}} cap"))
     return core.timeseries(
         title,
