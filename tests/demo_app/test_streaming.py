@@ -170,7 +170,12 @@ def test_client_gone_before_the_first_chunk_is_499_not_a_200() -> None:
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             )
             sock.sendall(head.encode() + body)
-            time.sleep(0.5)  # the request is in, waiting for its first chunk (30 s away)
+            # Leave only once the model call waits for its first chunk (30 s away): a hang-up
+            # during the body would be a 499 too, by another path.
+            deadline = time.monotonic() + 10
+            while _metric(httpx.get(url + "/metrics").text, sc.LLM_ACTIVE_REQUESTS) < 1:
+                assert time.monotonic() < deadline, "the stream never reached the model"
+                time.sleep(0.05)
         deadline = time.monotonic() + 10
         while True:
             metrics = httpx.get(url + "/metrics").text
