@@ -57,6 +57,8 @@ class Mix:
     models: dict[str, float]
     feedback: float = 0.0  # share of answers the user rates (POST /v1/feedback)
     dislike: float = 0.0  # share of those verdicts negative whatever the answer
+    # `file:line` of the `models` entry, for the run-time check against the app's models.
+    models_at: str = field(default="", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -74,6 +74,21 @@ class AppClient:
                 f"rag-api at {url} is not ready (HTTP {r.status_code}); wait for `make up` to "
                 "report healthy and retry."
             )
+
+    def chat_models(self) -> tuple[str, ...]:
+        """The chat models the app serves: the `model` enum of its published OpenAPI document
+        (the simulated catalog's, or OPENAI_MODEL on a real provider)."""
+        url = f"{self.host}/openapi.json"
+        try:
+            r = httpx.get(url, timeout=self.timeout)
+            r.raise_for_status()
+            model = r.json()["components"]["schemas"]["ChatRequestBody"]["properties"]["model"]
+            return tuple(next(a["enum"] for a in model["anyOf"] if "enum" in a))
+        except (httpx.HTTPError, ValueError, LookupError, TypeError, StopIteration) as exc:
+            raise LoadgenError(
+                f"cannot read the chat models rag-api serves from {url} "
+                f"({type(exc).__name__}: {str(exc)[:200]}); is --host a rag-api?"
+            ) from None
 
     def _faults_call(self, profile: Mapping[str, float]) -> dict[str, Any]:
         if not self.token:
@@ -226,6 +241,7 @@ def run_scenario(
     """Run the scenario against a running rag-api; returns the process exit code."""
     app = AppClient(host, admin_token)
     app.check_up()
+    _check_models(scenario, app.chat_models(), app.host)
     if scenario.faulty and not admin_token:
         raise LoadgenError(
             f"scenario {scenario.name!r} sets faults through {host}/admin/faults, which needs the "
@@ -256,6 +272,17 @@ def run_scenario(
             if manage_faults:
                 _clear(app, out)
     return EXIT_INTERRUPTED if interrupted else 0
+
+
+def _check_models(scenario: Scenario, served: Sequence[str], host: str) -> None:
+    # Before any traffic: a model the app does not serve would make every request a 422.
+    unknown = [m for m in scenario.mix.models if m not in served]
+    if unknown:
+        raise LoadgenError(
+            f"{scenario.mix.models_at}: scenario {scenario.name!r}: mix: models: rag-api at "
+            f"{host} does not serve {', '.join(map(repr, unknown))} (it serves: "
+            f"{', '.join(served)}; OPENAI_MODEL sets the model on a real provider)"
+        )
 
 
 def _clear(app: AppClient, out: Printer) -> None:

@@ -9,7 +9,6 @@ The schema is small and checked here by hand (no extra dependency);
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +63,10 @@ __all__ = [
 ]
 
 
-@cache
-def _chat_models() -> tuple[str, ...]:
-    """The chat models of the simulated provider's catalog: the models rag-api answers with."""
-    from demo_app.providers.simulated import CatalogError, load_catalog
-
-    try:
-        models, _, _ = load_catalog()
-    except CatalogError as exc:
-        raise ScenarioError(str(exc)) from None
-    return tuple(sorted(name for name, info in models.items() if info.kind == "chat"))
-
-
 def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None, line: int) -> Mix:
     optional = (*(MIX_KEYS if base else ()), *FEEDBACK_KEYS)
     check_keys(ctx, d, where, () if base else MIX_KEYS, optional, line)
     from genai_telemetry.semconv import FEATURES, USER_TIERS
-
-    catalog = " in demo_app/providers/catalog.yaml"
 
     def pick(key: str, parse):
         if key in d:
@@ -89,12 +74,17 @@ def _mix(ctx: Ctx, d: Any, where: str, base: Mix | None, line: int) -> Mix:
         assert base is not None
         return getattr(base, key)
 
+    own = "models" in d
+    models_at = f"{ctx.label}:{line_of(d, 'models')}" if own else getattr(base, "models_at", "")
     return Mix(
         stream=pick("stream", lambda k: number(ctx, d, k, where, 0.0, 1.0)),
         questions=pick("questions", lambda k: weights(ctx, d, k, where, QUESTION_SOURCES)),
         tiers=pick("tiers", lambda k: weights(ctx, d, k, where, USER_TIERS)),
         features=pick("features", lambda k: weights(ctx, d, k, where, FEATURES)),
-        models=pick("models", lambda k: weights(ctx, d, k, where, _chat_models(), catalog)),
+        # Any name here: which models the app serves depends on its provider (OPENAI_MODEL), so
+        # the runner checks them against the running app before any traffic.
+        models=pick("models", lambda k: weights(ctx, d, k, where, None)),
+        models_at=models_at,
         **{
             k: number(ctx, d, k, where, 0.0, 1.0) if k in d else getattr(base, k, 0.0)
             for k in FEEDBACK_KEYS

@@ -134,16 +134,20 @@ def check_keys(
 
 
 def weights(
-    ctx: Ctx, parent: Any, key: str, where: str, allowed: tuple[str, ...], of: str = ""
+    ctx: Ctx, parent: Any, key: str, where: str, allowed: tuple[str, ...] | None, of: str = ""
 ) -> dict[str, float]:
-    """`parent[key]`: names from `allowed` (`of` says where they come from) with weights."""
+    """`parent[key]`: names from `allowed` (`of` says where they come from; None: any name of
+    1-128 characters) with weights."""
     w = parent[key]
     line = line_of(parent, key)
     if not isinstance(w, dict) or not w:
         raise ctx.fail(line, where, f"{key} must be a non-empty mapping of name: weight")
     out: dict[str, float] = {}
     for name in w:
-        if name not in allowed:
+        if allowed is None and not (isinstance(name, str) and 0 < len(name) <= 128):
+            why = f"{key}: entries must be names of 1-128 characters (got {name!r})"
+            raise ctx.fail(line_of(w, name), where, why)
+        if allowed is not None and name not in allowed:
             raise ctx.fail(
                 line_of(w, name),
                 where,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from demo_app.loadgen.__main__ import main
@@ -20,6 +21,7 @@ from demo_app.loadgen.runner import AppClient, LoadgenError
 from demo_app.loadgen.scenarios import load_scenarios
 from demo_app.loadgen.settings import read_dotenv, resolve_admin_token
 from harness import free_port
+from harness.fake_openai import fake_openai_server
 from harness.procs import start_rag_api
 
 
@@ -111,7 +113,7 @@ def test_list_reads_the_scenario_file_given(tmp_path: Path, capsys: pytest.Captu
     [
         (None, "cannot read the scenario file: No such file or directory"),
         (OWN.replace("rate: 2", "rate: 2\n    [a]: 1"), ":8: the key [a] is a list"),
-        (OWN.replace("gpt-4o-mini", "gpt-5"), ":3: mix: models: unknown entry 'gpt-5'"),
+        (OWN.replace("gpt-4o-mini", "''"), ":3: mix: models: entries must be names of"),
     ],
 )
 def test_a_bad_scenario_file_is_named_with_exit_2(
@@ -124,6 +126,63 @@ def test_a_bad_scenario_file_is_named_with_exit_2(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {own}") and reason in err, err
     assert "Traceback" not in err
+
+
+STEADY_OWN = """\
+version: 1
+mix: {stream: 0.5, questions: {corpus: 1}, tiers: {pro: 1}, features: {chat: 1},
+      models: {MODEL: 1}}
+scenarios:
+  my-load:
+    description: Steady load on my own model.
+    rate: 4
+    phases: [{name: steady, duration: 2}]
+    expect: {raise: [], forbid: ["*"]}
+"""
+
+
+def _own(tmp_path: Path, model: str) -> Path:
+    own = tmp_path / "mine.yaml"
+    own.write_text(STEADY_OWN.replace("MODEL", model))
+    return own
+
+
+def test_a_model_the_app_does_not_serve_is_named_before_any_traffic(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    own = _own(tmp_path, "gpt-5")
+    with start_rag_api(tmp_path) as app:
+        assert main(["run", "my-load", "--scenarios", str(own), "--host", app.url]) == 2
+        chats = httpx.get(f"{app.url}/metrics").text.count('http_route="/v1/chat')
+    captured = capsys.readouterr()
+    prefix = f"error: {own}:3: scenario 'my-load': mix: models: rag-api at {app.url} does not "
+    assert captured.err.startswith(prefix + "serve 'gpt-5' (it serves: "), captured.err
+    assert "gpt-4o-mini" in captured.err and "Traceback" not in captured.err
+    assert captured.out == "" and chats == 0  # refused before the plan is printed or sent
+
+
+def test_a_real_provider_model_runs_and_a_catalog_one_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # A stack on a real provider serves OPENAI_MODEL, not the simulated catalog: the mix is
+    # checked against what the running app publishes, so a file of one's own can name it.
+    with fake_openai_server() as fake:
+        env = {"LLM_PROVIDER": "openai_compatible", "OPENAI_BASE_URL": fake.url}
+        with start_rag_api(tmp_path, {**env, "OPENAI_MODEL": "acme-chat-1"}) as app:
+            run = ["run", "my-load", "--host", app.url, "--driver", "builtin", "--seed", "1"]
+            assert main([*run, "--scenarios", str(_own(tmp_path, "acme-chat-1"))]) == 0
+            assert main([*run, "--scenarios", str(_own(tmp_path, "gpt-4o-mini"))]) == 2
+    err = capsys.readouterr().err
+    assert "does not serve 'gpt-4o-mini' (it serves: acme-chat-1;" in err, err
+    chat = [body for path, _, body in fake.requests if path.endswith("/chat/completions")]
+    assert chat and {body["model"] for body in chat} == {"acme-chat-1"}
+
+
+def test_a_host_that_is_not_rag_api_is_named() -> None:
+    # --host pointing at another HTTP server: no OpenAPI document with the model enum.
+    match = r"cannot read the chat models rag-api serves from .*/openapi.json \(HTTPStatusError"
+    with fake_openai_server() as fake, pytest.raises(LoadgenError, match=match):
+        AppClient(fake.url.removesuffix("/v1"), None).chat_models()
 
 
 def test_run_names_the_valid_scenarios_of_the_file_given(
