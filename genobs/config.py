@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genai_telemetry import semconv as sc
 from genobs.promql import (
     Matcher,
     duration_problem,
@@ -30,6 +31,9 @@ from genobs.yamlspec import (
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = ROOT / "genai-obs.yaml"
 SCHEMA_PATH = Path(__file__).resolve().parent / "genai-obs.schema.json"
+# selectors.llm_chat_operation when a config predates it: the well-known gen_ai.operation.name
+# values of a text-generating model call (OpenAI/Anthropic chat, Gemini, completions APIs).
+DEFAULT_LLM_CHAT_OPERATION = 'gen_ai_operation_name=~"chat|generate_content|text_completion"'
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Config:
     service: tuple[Matcher, ...]
     http_chat_route: tuple[Matcher, ...]
     http_unary_chat_route: tuple[Matcher, ...]
+    llm_chat_operation: tuple[Matcher, ...]
     rate_limited: str
     extras: bool
     runbook_url: str
@@ -51,6 +56,7 @@ class Config:
     folder_uid: str
     profile: str
     for_: dict[str, str]
+    metrics_interval: str = ""
     skip_slos: tuple[str, ...] = ()
     stack_alerts: bool = True
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -111,7 +117,8 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
     schema_errors(reporter, json.loads(SCHEMA_PATH.read_text()))
     problems: list[str] = []
     parsed: dict[str, tuple[Matcher, ...]] = {}
-    for key, text in data["selectors"].items():
+    selectors = {"llm_chat_operation": DEFAULT_LLM_CHAT_OPERATION, **data["selectors"]}
+    for key, text in selectors.items():
         try:
             parsed[key] = parse_matchers(text)
         except ValueError as exc:
@@ -125,6 +132,13 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         problems.append(
             str(reporter.error(("selectors", "service"), 'must select something (e.g. job="x")'))
         )
+    ops = parsed.get("llm_chat_operation")
+    if ops is not None and not any(m.name == sc.L_OPERATION for m in ops):
+        why = f"needs a {sc.L_OPERATION} matcher (the trace panels read it)"
+        problems.append(str(reporter.error(("selectors", "llm_chat_operation"), why)))
+    metrics_interval = data["dashboards"].get("metrics_interval", "")
+    if metrics_interval and (reason := duration_problem(metrics_interval)):
+        problems.append(str(reporter.error(("dashboards", "metrics_interval"), reason)))
     for name, prof in data["profiles"].items():
         for alert, value in prof["for"].items():
             if reason := duration_problem(value):
@@ -142,6 +156,7 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         service=parsed["service"],
         http_chat_route=parsed["http_chat_route"],
         http_unary_chat_route=parsed["http_unary_chat_route"],
+        llm_chat_operation=parsed["llm_chat_operation"],
         rate_limited=regex,
         extras=data["extras"],
         runbook_url=data["links"]["runbook_url"],
@@ -151,6 +166,7 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         folder=data["dashboards"]["folder"],
         folder_uid=data["dashboards"]["folder_uid"],
         profile=chosen,
+        metrics_interval=metrics_interval,
         for_=dict(data["profiles"][chosen]["for"]),
         profiles={name: dict(p["for"]) for name, p in data["profiles"].items()},
         skip_slos=tuple(data.get("skip_slos", ())),

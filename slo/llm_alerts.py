@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from genai_telemetry import semconv as sc
 from genobs.contract import L_SYSTEM, base, is_app_metric, is_extra
-from genobs.promql import inject, le_matcher, metric_names, quote
+from genobs.promql import inject, le_matcher, metric_names, quote, render_matchers
 from slo import prices, stack_alerts
 from slo.alerting import Alert, AlertRow, num, render, rule
 from slo.spec import Threshold
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from genobs.config import Config
 
 MODEL_LABELS = f"{sc.L_PROVIDER}, {sc.L_MODEL}"
-CHAT = f'{sc.L_OPERATION}="{sc.OP_CHAT}"'
 OP = sc.GENAI_OPERATION_DURATION
-CHAT_CALLS = f"{OP}_count{{{CHAT}}}"
 FAITHFULNESS = f'{sc.L_EVALUATION_NAME}="faithfulness"'
 # Input guardrails only: no_sources is the empty-retrieval signal RAGEmptyRetrievalRatioHigh
 # already alerts on.
@@ -81,10 +79,19 @@ def _p95_guarded(metric: str, selector: str, t: Threshold) -> str:
     )
 
 
+def chat(cfg: Config) -> str:
+    """The matchers of the text-generating model calls (selectors.llm_chat_operation)."""
+    return render_matchers(cfg.llm_chat_operation)
+
+
+def _chat_calls(cfg: Config, extra: str = "") -> str:
+    return f"{OP}_count{{{chat(cfg)}{', ' + extra if extra else ''}}}"
+
+
 def _chat_errors(t: Threshold, cfg: Config) -> str:
     # A provider's rate limit is LLMProviderRateLimited's ticket, not this page.
     failed = f'{sc.L_ERROR_TYPE}!="", {sc.L_ERROR_TYPE}!~{quote(cfg.rate_limited)}'
-    return _ratio_guarded(f"{OP}_count{{{CHAT}, {failed}}}", CHAT_CALLS, MODEL_LABELS, t)
+    return _ratio_guarded(_chat_calls(cfg, failed), _chat_calls(cfg), MODEL_LABELS, t)
 
 
 def rate_limited_matcher(pattern: str) -> str:
@@ -94,7 +101,7 @@ def rate_limited_matcher(pattern: str) -> str:
 
 def _chat_rate_limited(t: Threshold, cfg: Config) -> str:
     limited = rate_limited_matcher(cfg.rate_limited)
-    return _ratio_guarded(f"{OP}_count{{{CHAT}, {limited}}}", CHAT_CALLS, MODEL_LABELS, t)
+    return _ratio_guarded(_chat_calls(cfg, limited), _chat_calls(cfg), MODEL_LABELS, t)
 
 
 def _unfaithful_answers(t: Threshold, cfg: Config) -> str:
@@ -168,7 +175,7 @@ LLM_ALERTS = (
     ),
     AlertRow(
         "LLMLatencyP95High", "ticket", "llm-overview",
-        expr=lambda t, cfg: _p95_guarded(OP, CHAT, t),
+        expr=lambda t, cfg: _p95_guarded(OP, chat(cfg), t),
         summary="Chat calls to {per_model} are slow",
         description=(
             "p95 latency of chat calls to {per_model} is {{ $value | humanizeDuration }} over "
@@ -178,7 +185,7 @@ LLM_ALERTS = (
     ),
     AlertRow(
         "LLMTTFTP95High", "ticket", "llm-overview",
-        expr=lambda t, cfg: _p95_guarded(sc.GENAI_TIME_TO_FIRST_CHUNK, CHAT, t),
+        expr=lambda t, cfg: _p95_guarded(sc.GENAI_TIME_TO_FIRST_CHUNK, chat(cfg), t),
         summary="Streamed answers from {per_model} start slowly",
         description=(
             "p95 time to first chunk of streamed chats from {per_model} is "

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from genobs.contract import is_app_metric, is_extra
 from genobs.promql import inject, le_matcher, metric_names, quote, render_matchers
 from slo.render import dashboard, runbook_url
-from slo.spec import PLACEHOLDER, SLO, EventsSLI, Spec
+from slo.spec import PLACEHOLDER, SELECTOR_PLACEHOLDERS, SLO, EventsSLI, Spec
 
 if TYPE_CHECKING:
     from genobs.config import Config
@@ -129,11 +129,8 @@ STOPPED_WINDOW = "30m"
 
 
 def _resolve(text: str, cfg: Config) -> str:
-    """Route placeholders → the configured matchers ({{window}} stays for the rules to fill)."""
-    subs = {
-        "http_chat_route": render_matchers(cfg.http_chat_route),
-        "http_unary_chat_route": render_matchers(cfg.http_unary_chat_route),
-    }
+    """Selector placeholders → the configured matchers ({{window}} stays for the rules to fill)."""
+    subs = {name: render_matchers(getattr(cfg, name)) for name in SELECTOR_PLACEHOLDERS}
     text = PLACEHOLDER.sub(lambda m: subs.get(m.group(1), m.group(0)), text)
     return re.sub(r"\s+\}", "}", re.sub(r"\{\s+", "{", text))
 

@@ -34,8 +34,8 @@ THRESHOLDS_PATH = PACKAGE_DIR / "thresholds.yaml"
 THRESHOLDS_SCHEMA_PATH = PACKAGE_DIR / "thresholds.schema.json"
 
 WINDOW_PLACEHOLDER = "{{window}}"
-# Placeholders for the route matchers of genai-obs.yaml (substituted when rules are rendered).
-ROUTE_PLACEHOLDERS = ("http_chat_route", "http_unary_chat_route")
+# Placeholders for the selectors of genai-obs.yaml (substituted when rules are rendered).
+SELECTOR_PLACEHOLDERS = ("http_chat_route", "http_unary_chat_route", "llm_chat_operation")
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 # Bucket bounds of every histogram in the telemetry contract: a latency/score threshold must be
@@ -142,7 +142,7 @@ def _decimal(value: float | int) -> Decimal:
 
 
 def _placeholder_problems(reporter: Reporter, at: Path_, text: str) -> list[str]:
-    allowed = ("window", *ROUTE_PLACEHOLDERS)
+    allowed = ("window", *SELECTOR_PLACEHOLDERS)
     return [
         str(
             reporter.error(

@@ -17,6 +17,7 @@ from .promql import (
     RATE,
     Labels,
     chat_filter,
+    chat_operation,
     le,
     matchers,
     quantile,
@@ -240,7 +241,7 @@ def version_annotation() -> core.Json:
 
 
 def versions(d: core.Dashboard) -> None:
-    chat = {sc.L_OPERATION: sc.OP_CHAT}
+    chat = chat_operation()
     faith = {sc.L_EVALUATION_NAME: "faithfulness"}
     low = {**faith, "le": le(limits.QUALITY_SCORE)}
     d.row("Prompt / agent versions")

@@ -64,9 +64,14 @@ def model_filter(**extra: str | Matcher) -> Labels:
     return {sc.L_PROVIDER: "~" + V_PROVIDER, sc.L_MODEL: "~" + V_MODEL, **extra}
 
 
+def chat_operation() -> Labels:
+    """The text-generating model calls (selectors.llm_chat_operation of genai-obs.yaml)."""
+    return {m.name: m for m in current().llm_chat_operation}
+
+
 def chat_filter(**extra: str | Matcher) -> Labels:
-    """Model calls of operation `chat`, restricted by the provider/model variables."""
-    return {sc.L_OPERATION: sc.OP_CHAT, **model_filter(**extra)}
+    """Chat model calls (chat_operation), restricted by the provider/model variables."""
+    return {**chat_operation(), **model_filter(**extra)}
 
 
 def cost_filter(**extra: str | Matcher) -> Labels:

@@ -11,7 +11,7 @@ from typing import Any
 
 from genobs.context import current
 from genobs.contract import is_app_metric
-from genobs.promql import inject
+from genobs.promql import inject, metric_names
 from slo.service import reads
 
 SCHEMA_VERSION = 39
@@ -79,6 +79,11 @@ def prom(
     }
     if exemplar:
         target["exemplar"] = True
+    # An app's metrics arriving less often than the datasource's scrape interval (OTLP pushes):
+    # their min step keeps $__rate_interval at >= 4 samples (Grafana takes it as the interval).
+    every = current().metrics_interval
+    if not interval and every and any(map(is_app_metric, metric_names(expr))):
+        interval = every
     if interval:
         target["interval"] = interval
     return target

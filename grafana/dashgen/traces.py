@@ -8,6 +8,8 @@ traces_service_graph_*; default dimensions service, span_name, span_kind, status
 from __future__ import annotations
 
 from genai_telemetry import semconv as sc
+from genobs.context import current
+from genobs.promql import quote
 
 from . import common, core, limits, usage
 from .core import GREEN, RED, loki, prom, thresholds
@@ -22,6 +24,12 @@ BY_SPAN = ("span_name",)
 
 def span(attr: str) -> str:
     return f"span.{attr}"
+
+
+def chat_spans() -> str:
+    """The gen_ai_operation_name matchers of selectors.llm_chat_operation, on span attributes."""
+    ops = (m for m in current().llm_chat_operation if m.name == sc.L_OPERATION)
+    return " && ".join(f"{span(sc.A_OPERATION_NAME)} {m.op} {quote(m.value)}" for m in ops)
 
 
 def trace_tables(d: core.Dashboard) -> None:
@@ -47,7 +55,7 @@ def trace_tables(d: core.Dashboard) -> None:
             "Model calls (GenAI chat spans)",
             "Recent chat spans with model, token usage and cost attributes (OpenTelemetry GenAI "
             "semantic conventions).",
-            f'{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" }} | select('
+            f"{{ {SERVICE} && {chat_spans()} }} | select("
             + ", ".join(
                 span(a)
                 for a in (
@@ -64,7 +72,7 @@ def trace_tables(d: core.Dashboard) -> None:
             "Failed model calls",
             "Chat spans that failed, with error.type (timeout, rate_limited, server_error …) and "
             "the provider.",
-            f'{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && status = error }}'
+            f"{{ {SERVICE} && {chat_spans()} && status = error }}"
             " | select("
             f"{span(sc.A_ERROR_TYPE)}, {span(sc.A_PROVIDER_NAME)}, {span(sc.A_REQUEST_MODEL)})",
         ),
@@ -74,7 +82,7 @@ def trace_tables(d: core.Dashboard) -> None:
             f"Slow first token (> {limits.TTFT_S:g} s)",
             f"Streamed chat spans whose first chunk took longer than {limits.TTFT_S} s (the TTFT "
             "SLO threshold).",
-            f'{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} = "{sc.OP_CHAT}" && '
+            f"{{ {SERVICE} && {chat_spans()} && "
             f"{span(sc.A_TIME_TO_FIRST_CHUNK)} > {limits.TTFT_S} }} | select("
             f"{span(sc.A_REQUEST_MODEL)}, {span(sc.A_TIME_TO_FIRST_CHUNK)})",
         ),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from genobs.config import CONFIG_PATH, SCHEMA_PATH, load_config
+from genobs.config import CONFIG_PATH, DEFAULT_LLM_CHAT_OPERATION, SCHEMA_PATH, load_config
 from genobs.promql import (
     duration_problem,
     inject,
@@ -36,6 +36,9 @@ def _line(path: Path, needle: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
+OPERATION = next(
+    x.strip() for x in TEXT.splitlines() if x.strip().startswith("llm_chat_operation:")
+)
 CASES = {
     # name: (old, new, key in the message, text on the reported line, reason)
     "unknown key": (
@@ -86,6 +89,34 @@ CASES = {
         "field 'selectors.service'",
         "service: ''",
         "must select something",
+    ),
+    "chat-operation selector without the operation label": (
+        OPERATION,
+        """llm_chat_operation: 'gen_ai_system="openai"'""",
+        "field 'selectors.llm_chat_operation'",
+        "llm_chat_operation: 'gen_ai_system",
+        "needs a gen_ai_operation_name matcher",
+    ),
+    "blank chat-operation selector": (
+        OPERATION,
+        "llm_chat_operation: ' '",
+        "field 'selectors.llm_chat_operation'",
+        "llm_chat_operation: ' '",
+        "needs a gen_ai_operation_name matcher",
+    ),
+    "invalid chat-operation regex": (
+        OPERATION,
+        """llm_chat_operation: 'gen_ai_operation_name=~"chat|(gen"'""",
+        "field 'selectors.llm_chat_operation'",
+        "chat|(gen",
+        "illegal regex",
+    ),
+    "metrics interval that is no duration": (
+        "metrics_interval: ''",
+        "metrics_interval: '1 minute'",
+        "field 'dashboards.metrics_interval'",
+        "metrics_interval: '1 minute'",
+        "'1 minute' is not a Prometheus duration",
     ),
     "service name Prometheus would template in alert labels": (
         "service_name: rag-api",
@@ -194,6 +225,14 @@ def test_unknown_profile_on_the_command_line(tmp_path: Path) -> None:
     line = _line(CONFIG_PATH, "profiles:")
     assert f"genai-obs.yaml:{line}: field 'profiles': unknown profile 'staging'" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_config_without_the_chat_operation_selector_gets_the_default(tmp_path: Path) -> None:
+    # Configs written before selectors.llm_chat_operation existed keep working.
+    line = next(x for x in TEXT.splitlines(keepends=True) if "llm_chat_operation:" in x)
+    cfg = load_config(_variant(tmp_path, line, ""))
+    assert cfg.llm_chat_operation == parse_matchers(DEFAULT_LLM_CHAT_OPERATION)
+    assert cfg.llm_chat_operation == load_config().llm_chat_operation
 
 
 def test_profiles_choose_the_for_values() -> None:

@@ -17,12 +17,13 @@ import yaml
 
 from genobs.config import CONFIG_PATH
 from genobs.contract import is_app_metric
-from genobs.promql import selectors
+from genobs.promql import metric_names, selectors
 from harness import ROOT, require_binary
 from tests.configs import MY_LLM_APP, own_config
 from tests.grafana import dashlib
 
 SERVICE = 'job="my-llm-app"'
+OPERATION = 'gen_ai_operation_name=~"chat|generate"'  # selectors.llm_chat_operation
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,9 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             """http_unary_chat_route: 'http_route="/v1/chat"'""",
             "http_unary_chat_route: 'http_route=\"/api/chat\"'",
         ),
+        ('gen_ai_operation_name=~"chat|generate_content|text_completion"', OPERATION),
         ("uid_prefix: ''", "uid_prefix: 'acme-'"),
+        ("metrics_interval: ''", "metrics_interval: '60s'"),
         ("tags: [genai-observability]", "tags: [acme, llm-obs]"),
         ("folder: GenAI Observability", "folder: Acme LLM"),
     )
@@ -99,6 +102,33 @@ def test_rules_follow_the_config(out: Path) -> None:
     assert "rag_evaluation_score" not in absent["expr"], "would be absent forever"
     assert "rag-answer-quality" not in absent["expr"], "no SLO on rag-api's extras"
     assert 'up{job="my-llm-app"} == 1' in absent["expr"], "only while the service is up"
+
+
+def test_model_call_queries_follow_the_chat_operation_selector(out: Path) -> None:
+    rules = [r["expr"] for r in _rules(out)]
+    queries = dashlib.queries(dashlib.load(out / "grafana" / "dashboards"))
+    texts = [*rules, *(q.text for q in queries)]
+    assert not [t for t in texts if "generate_content" in t or 'operation_name="chat"' in t]
+    assert sum(OPERATION in t for t in rules) >= 6  # 4 LLM alerts, the two model-call SLOs
+    assert sum(OPERATION in q.text for q in queries if q.lang == "promql") >= 10
+    chat_spans = 'span.gen_ai.operation.name =~ "chat|generate"'
+    assert sum(chat_spans in q.text for q in queries if q.lang == "traceql") == 3
+
+
+def test_queries_of_pushed_app_metrics_take_the_metrics_interval_as_min_step(out: Path) -> None:
+    # An app pushing OTLP every 60 s: rate() over Grafana's default $__rate_interval (20 s at a
+    # 5 s datasource interval) holds at most one sample; a 60 s min step makes it >= 240 s.
+    targets = [
+        t
+        for d in dashlib.load(out / "grafana" / "dashboards").values()
+        for p in dashlib.all_panels(d)
+        for t in p.get("targets", [])
+        if "expr" in t
+    ]
+    reads_app = [t for t in targets if any(map(is_app_metric, metric_names(t["expr"])))]
+    assert len(reads_app) > 60
+    assert {t.get("interval") for t in reads_app} == {"60s", "1d"}  # 1d: daily spend bars
+    assert all("interval" not in t for t in targets if t not in reads_app)
 
 
 def test_dashboards_follow_the_config(out: Path) -> None:

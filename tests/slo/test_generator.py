@@ -96,14 +96,15 @@ def test_golden_sli_selectors() -> None:
         return _slo_file(name)["groups"][0]["rules"][0]["expr"]
 
     assert 'job="rag-api", http_route="/v1/chat", le="5.12"' in expr("chat-latency")
-    assert 'job="rag-api", gen_ai_operation_name="chat", le="1.28"' in expr("llm-ttft")
+    chat = 'gen_ai_operation_name=~"chat|generate_content|text_completion"'
+    assert f'job="rag-api", {chat}, le="1.28"' in expr("llm-ttft")
     quality = expr("rag-answer-quality")  # good is ABOVE 0.7: the bucket counts the bad ones
     assert quality.startswith(
         "sum(rate(rag_evaluation_score_bucket{"
         'job="rag-api", gen_ai_evaluation_name="faithfulness", le="0.7"}'
     )
     assert 'http_response_status_code=~"5.."' in expr("chat-availability")
-    assert 'error_type!=""' in expr("llm-chat-success")
+    assert f'{chat}, error_type!=""' in expr("llm-chat-success")
 
 
 def test_generic_alerts() -> None:
