@@ -4,9 +4,10 @@ A FastAPI app with rag-api's request shape (`POST /v1/chat {"question": ...}`) t
 embeddings call and one chat completion through the official `openai` client against an
 OpenAI-compatible API (the loopback fake in benchmarks). Run bare, or with `--otel`: the
 official OpenTelemetry instrumentation set up as its docs show — `opentelemetry-instrumentation-
-openai-v2` and the FastAPI instrumentation on an SDK TracerProvider, MeterProvider and
-LoggerProvider, each exporting over OTLP/HTTP (endpoint from OTEL_EXPORTER_OTLP_ENDPOINT),
-every trace sampled (the SDK default), stable HTTP semantic conventions as rag-api uses.
+genai-openai` (the successor of the deprecated openai-v2) and the FastAPI instrumentation on an
+SDK TracerProvider, MeterProvider and LoggerProvider, each exporting over OTLP/HTTP (endpoint
+from OTEL_EXPORTER_OTLP_ENDPOINT), every trace sampled (the SDK default), stable HTTP semantic
+conventions as rag-api uses.
 
     python -m bench.peer_app --port 8001 --base-url http://127.0.0.1:9999/v1 [--otel]
 """
@@ -44,7 +45,7 @@ def _otel() -> Callable[[], None]:
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+    from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider

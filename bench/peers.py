@@ -8,7 +8,7 @@ process) for one embeddings call and one chat completion per request, and a fift
   rag-api floor   rag-api off running, in every request, the contract's floor for what rag-api
                   on sent per request (bench.floor_app; started after the warm-up has shown it)
   official on     bench.peer_app --otel: the official `openai` client with
-                  opentelemetry-instrumentation-openai-v2, the FastAPI instrumentation, the SDK
+                  opentelemetry-instrumentation-genai-openai, the FastAPI instrumentation, the SDK
                   and OTLP/HTTP exporters for traces, metrics and logs, every trace sampled
   official off    bench.peer_app bare: the same app without OpenTelemetry
 Each instrumented app exports to its own counting OTLP sink (harness.otlp_receiver, own

@@ -1,8 +1,9 @@
 """A user's own LLM app: instrumented ONLY with the official OpenTelemetry instrumentations.
 
-`opentelemetry-instrumentation-openai-v2` (2.4b0, with `opentelemetry-util-genai` 1.1b0) wraps
-the official `openai` client; `opentelemetry-instrumentation-fastapi` (with
-OTEL_SEMCONV_STABILITY_OPT_IN=http) measures the app's own HTTP server. No project code, no
+`opentelemetry-instrumentation-genai-openai` (1.3b0, with `opentelemetry-util-genai` 1.3b0; the
+successor of the deprecated `opentelemetry-instrumentation-openai-v2`) wraps the official `openai`
+client; `opentelemetry-instrumentation-fastapi` (with OTEL_SEMCONV_STABILITY_OPT_IN=http)
+measures the app's own HTTP server. No project code, no
 hand-written metric: what the stack's rules and dashboards get is what such an app emits.
 Metrics leave through `opentelemetry-exporter-prometheus` on /metrics, scraped by Prometheus
 (the path that runs without a collector; the collector path is proven by `make smoke`).
@@ -26,7 +27,7 @@ from fastapi.responses import StreamingResponse
 from opentelemetry import metrics
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import make_asgi_app
