@@ -168,9 +168,11 @@ def test_panel_text_names_the_watched_service(out: Path) -> None:
     assert left == [], left
 
 
-# Series as the OpenAI instrumentation (2.4b0) reports them through a collector: the provider in
-# gen_ai_system (older semconv) or gen_ai_provider_name, error.type an exception class name (or
-# the "<class '…'>" rendering of a known bug) or an HTTP status code, `le` without ".0".
+# Series as OpenAI instrumentations report them through a collector: the provider in
+# gen_ai_system (older semconv; the deprecated openai-v2 2.4b0 on embeddings) or
+# gen_ai_provider_name, error.type an exception class name (`openai.RateLimitError` from
+# genai-openai 1.3b0, with server_address/server_port; the "<class '…'>" rendering of openai-v2
+# 2.4b0's bug) or an HTTP status code, `le` without ".0".
 def _series(metric: str, values: str, **labels: str) -> dict[str, str]:
     inner = ", ".join(f"{k}={json.dumps(v)}" for k, v in labels.items())
     return {"series": f"{metric}{{{inner}}}", "values": values}
@@ -196,6 +198,17 @@ INPUT = [
     _chat("m2", "0+10x40", gen_ai_system="openai", error_type="<class 'openai.RateLimitError'>"),
     _chat("m3", "0+60x40", gen_ai_provider_name="openai"),
     _chat("m3", "0+10x40", gen_ai_provider_name="openai", error_type="429"),
+    *(
+        _chat(
+            "m6",
+            values,
+            gen_ai_provider_name="openai",
+            server_address="api.openai.com",
+            server_port="443",
+            **extra,
+        )
+        for values, extra in (("0+60x40", {}), ("0+10x40", {"error_type": "openai.RateLimitError"}))
+    ),
     # both labels, spelled differently (an instrumentation in its semconv transition): the newer
     # gen_ai_provider_name is the one kept
     *(
@@ -221,7 +234,13 @@ INPUT = [
 ]
 EXPECTED = [
     _alert("LLMProviderRateLimited", gen_ai_provider_name=p, gen_ai_request_model=m)
-    for p, m in (("openai", "m1"), ("openai", "m2"), ("openai", "m3"), ("azure.ai.openai", "m5"))
+    for p, m in (
+        ("openai", "m1"),
+        ("openai", "m2"),
+        ("openai", "m3"),
+        ("azure.ai.openai", "m5"),
+        ("openai", "m6"),
+    )
 ]
 
 
@@ -243,7 +262,7 @@ def test_tolerant_matchers_on_openai_instrumentation_series(out: Path) -> None:
                 "promql_expr_test": [
                     {"expr": alerts, "eval_time": "30m", "exp_samples": EXPECTED},
                     {
-                        "expr": chat_ratio,  # 4 × 10 failed of 4 × 70 calls: my-llm-app only
+                        "expr": chat_ratio,  # 5 × 10 failed of 5 × 70 calls: my-llm-app only
                         "eval_time": "30m",
                         "exp_samples": [
                             {
@@ -257,7 +276,7 @@ def test_tolerant_matchers_on_openai_instrumentation_series(out: Path) -> None:
             }
         ],
     }
-    path = out / "openai-v2.test.yml"
+    path = out / "openai-instrumentations.test.yml"
     path.write_text(yaml.safe_dump(test, sort_keys=False))
     res = subprocess.run(
         [promtool, "test", "rules", path.name], capture_output=True, text=True, cwd=out
@@ -283,7 +302,7 @@ def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
     )
     expr = panel["targets"][0]["expr"].replace("$__rate_interval", "5m").replace("$model", ".*")
     tests = []
-    openai = [("openai", m) for m in ("m1", "m2", "m3")]
+    openai = [("openai", m) for m in ("m1", "m2", "m3", "m6")]
     cases = (
         ("openai", openai),
         ("azure.ai.openai", [("azure.ai.openai", "m5")]),
@@ -315,14 +334,15 @@ def test_dashboard_provider_filter_accepts_both_label_names(out: Path) -> None:
 
 def test_model_variable_lists_the_models_of_the_chosen_provider(out: Path) -> None:
     """Under Provider openai the Model list holds m1 and m2 (provider in gen_ai_system only,
-    as the official instrumentation's embeddings) beside m3; not m5 (azure.ai.openai)."""
+    as the legacy openai-v2 instrumentation's embeddings) beside m3 and m6; not m5
+    (azure.ai.openai)."""
     promtool = require_binary("promtool")
     dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-cost.json"]
     (var,) = [v for v in dash["templating"]["list"] if v["name"] == "model"]
     selector = dashlib.LABEL_VALUES.match(var["query"]).group("selector")
     expr = f"group by (gen_ai_request_model) ({selector.replace('$provider', 'openai')})"
     samples = [
-        {"labels": f'{{gen_ai_request_model="{m}"}}', "value": 1} for m in ("m1", "m2", "m3")
+        {"labels": f'{{gen_ai_request_model="{m}"}}', "value": 1} for m in ("m1", "m2", "m3", "m6")
     ]
     test = {
         "rule_files": [],
