@@ -3,9 +3,10 @@
 A real Prometheus (Debian 2.42 here) scrapes the app's /metrics (opentelemetry-exporter-
 prometheus) under the app's own job name and loads the shipped rule files; the app calls a fake
 OpenAI-compatible server over real HTTP (chat, streamed chat, embeddings; scripted 500s and
-429s). The rules and dashboards are what `python -m generators --config` renders from a copy of
-the shipped genai-obs.yaml pointed at the app (service, job, routes, no rag-api extras): the
-user's own step 2 of docs/own-app.md, nothing rewritten by hand.
+429s, and streamed chats whose first chunk comes late). The rules and dashboards are what
+`python -m generators --config` renders from a copy of the shipped genai-obs.yaml pointed at the
+app (service, job, routes, no rag-api extras): the user's own step 4 of docs/own-app.md, nothing
+rewritten by hand.
 """
 
 from __future__ import annotations
@@ -39,14 +40,20 @@ CONFIG = {
         "http_unary_chat_route": 'http_route="/api/ask"',
     },
     "extras": False,
-    # openai-v2 2.4b0 records no time to first chunk, and FastAPI's default HTTP buckets have no
-    # 5.12 s bound: SLIMetricsAbsent rightly says these SLOs have no data unless skipped.
-    "skip_slos": ["llm-ttft", "chat-latency"],
+    # FastAPI's default HTTP buckets have no 5.12 s bound: SLIMetricsAbsent rightly says this SLO
+    # has no data unless skipped. (llm-ttft is kept: genai-openai records time to first chunk.)
+    "skip_slos": ["chat-latency"],
 }
 PRICED = ("gpt-4o-mini", "gpt-4.1")
 UNPRICED = "my-finetune"  # a model the price table does not know
 SCRAPE = "1s"
 CALLS_PER_PASS = 48  # the second pass alone clears the SLO pages' 30-event guard
+# Streamed chats of one model whose first chunk the fake holds back, after the faulty run's second
+# pass: SLOW of LATE_STREAMS above LLMTTFTP95High's 1.28 s threshold (in the 2.56 s bucket), and
+# with the pass's own 7 streams of that model over the alert's 10-event guard.
+LATE_MODEL = PRICED[1]
+LATE_STREAMS = 6
+SLOW_FIRST_CHUNK_S = 1.5
 
 # What a query needs. Standard: GenAI/HTTP semconv metrics any instrumented app emits (and what
 # the shipped rules record from them); extras: rag-api's own metrics; stack: the stack's
@@ -163,10 +170,23 @@ def _call(client: httpx.Client, run: Run, path: str, body: dict[str, Any]) -> No
     run.statuses[r.status_code] = run.statuses.get(r.status_code, 0) + 1
 
 
+def _late_streams(client: httpx.Client, run: Run) -> None:
+    """LATE_STREAMS streamed chats of LATE_MODEL, every other one with its first chunk held back
+    SLOW_FIRST_CHUNK_S by the fake (the instrumentation times the first chunk from the call)."""
+    for i in range(LATE_STREAMS):
+        run.fake.latency_s = SLOW_FIRST_CHUNK_S if i % 2 == 0 else 0.0
+        try:
+            body = {"question": f"late question {i}", "model": LATE_MODEL}
+            _call(client, run, "/api/ask/stream", body)
+        finally:
+            run.fake.latency_s = 0.0
+
+
 def drive(run: Run, *, faults: bool) -> None:
     """Two passes (the first creates every series, the second moves them) of chats, streamed
     chats, embeddings and an unpriced model; with `faults`, a third of the chats fail with a
-    provider 500 or 429."""
+    provider 500 or 429, and after the second pass half of LATE_STREAMS streamed chats start
+    late."""
     with httpx.Client(base_url=run.app.url, timeout=30) as client:
         for n in range(2):
             if n:
@@ -179,6 +199,8 @@ def drive(run: Run, *, faults: bool) -> None:
                 _call(client, run, path, {"question": f"pass {n} question {i}", "model": model})
                 if i % 6 == 0:
                     _call(client, run, "/api/embed", {"text": f"document {n}-{i}"})
+        if faults:
+            _late_streams(client, run)
     time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
 
 
