@@ -1,9 +1,10 @@
 """An instrumented LLM client: wraps any `client.LLMProvider`, records every call it makes.
 
-Modelled on opentelemetry-python-contrib's GenAI instrumentations (openai-v2, util-genai): the
-instrumentation wraps the *client*, never the business logic, so the app calls
-`InstrumentedClient.chat()` / `.stream()` / `.embed()` where it would call its provider and
-writes no telemetry code around them. Per call:
+Modelled on opentelemetry-python-contrib's GenAI instrumentations (openai-v2, util-genai; openai-v2
+is deprecated there, succeeded by opentelemetry-instrumentation-genai-openai in
+opentelemetry-python-genai, which tests/ownapp uses): the instrumentation wraps the *client*,
+never the business logic, so the app calls `InstrumentedClient.chat()` / `.stream()` /
+`.embed()` where it would call its provider and writes no telemetry code around them. Per call:
 
 - the CLIENT span `chat {model}` / `embeddings {model}`: `gen_ai.operation.name`,
   `gen_ai.provider.name`, `gen_ai.request.model`, request parameters (`max_tokens`,

@@ -18,7 +18,7 @@ STANDARD = (
 )
 EXTRAS = tuple(m for m in sc.METRIC_LABELS if m not in STANDARD)
 # The provider label before GenAI semconv v1.37 renamed gen_ai.system to gen_ai.provider.name;
-# the OpenAI instrumentation (2.4b0) still reports embeddings with it.
+# the deprecated OpenAI instrumentation openai-v2 2.4b0 still reports embeddings with it.
 L_SYSTEM = "gen_ai_system"
 _SUFFIXES = ("_bucket", "_count", "_sum")
 

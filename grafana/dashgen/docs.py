@@ -96,8 +96,9 @@ The *Needs* column is derived from each panel's queries:
   generated `slo:*` recording rules or Prometheus' `ALERTS`. They work for any service the
   selectors of `genai-obs.yaml` point at. Cost panels that read the app's own cost counter also
   price standard token usage (`prometheus/rules/llm-prices.yml`), so they count as standard.
-  The official OpenAI instrumentation (2.4b0) records no time-to-first-chunk metric, so TTFT
-  panels stay empty for it.
+  The official OpenAI instrumentation (opentelemetry-instrumentation-genai-openai 1.3b0) records
+  time to first chunk for streamed chats; its deprecated predecessor openai-v2 2.4b0 does not, so
+  TTFT panels stay empty for an app on it.
 - **needs rag-api extras**: rag-api's own metrics ({", ".join(f"`{m}`" for m in EXTRAS)}) or
   fields of its logs (cost, cache, retrieval, evaluation). Another app shows no data there
   unless it emits the same names (`docs/telemetry.md`).
