@@ -40,6 +40,9 @@ REQUIRED_PROMETHEUS_FLAGS = (
     "--web.enable-remote-write-receiver",
     # The collector's metrics pipeline writes here (flag read at v3.14.0: cmd/prometheus/main.go).
     "--web.enable-otlp-receiver",
+    # Delta OTLP metrics converted, not refused with the whole batch (read at v3.14.0:
+    # cmd/prometheus/main.go, feature flag switch; storage/remote/write_otlp_handler.go).
+    "--enable-feature=otlp-deltatocumulative",
     "--web.enable-lifecycle",
 )
 
