@@ -14,6 +14,9 @@ from .promql import Labels, ratio_by, share_by, sum_rate
 FEEDBACK = sc.LLM_USER_FEEDBACK
 POSITIVE = {sc.L_FEEDBACK_SENTIMENT: sc.SENTIMENT_POSITIVE}
 NEGATIVE = {sc.L_FEEDBACK_SENTIMENT: sc.SENTIMENT_NEGATIVE}
+# Verdicts on answers rag-api knows, the only ones the satisfaction SLO counts (an unknown id
+# may be anyone's guess).
+KNOWN = {sc.L_REQUEST_KNOWN: "true"}
 # Feedback is sparse: the per-model and per-version shares are taken over an hour, not over the
 # rate interval (a handful of verdicts a minute would swing them between 0 and 1).
 FEEDBACK_WINDOW = "1h"
@@ -47,8 +50,9 @@ def _feedback_totals(budget: float) -> list[core.Panel]:
         core.stat(
             "Satisfied (range)",
             "Share of feedback over the selected range that is positive (thumbs up, or a score "
-            "of 0.75 or more: CSAT's 4-5 of 5 stars). POST /v1/feedback.",
-            prom(_share(POSITIVE, {}, (), "$__range"), instant=True),
+            "of 0.75 or more: CSAT's 4-5 of 5 stars), among verdicts on known answers "
+            '(request_known="true", as the SLO counts them). POST /v1/feedback.',
+            prom(_share(POSITIVE, KNOWN, (), "$__range"), instant=True),
             "percentunit",
             h=8,
             decimals=1,
@@ -58,9 +62,10 @@ def _feedback_totals(budget: float) -> list[core.Panel]:
         core.stat(
             "Dissatisfied (range)",
             "Share of feedback over the selected range that is negative (thumbs down, or a score "
-            f"of 0.25 or less): the bad events of the {SATISFACTION_SLO} SLO, whose budget is "
-            f"{limits.pct(budget)} (red above it).",
-            prom(_share(NEGATIVE, {}, (), "$__range"), instant=True),
+            f'of 0.25 or less) among verdicts on known answers (request_known="true"): the bad '
+            f"events of the {SATISFACTION_SLO} SLO, whose budget is {limits.pct(budget)} (red "
+            "above it).",
+            prom(_share(NEGATIVE, KNOWN, (), "$__range"), instant=True),
             "percentunit",
             h=8,
             decimals=1,
@@ -141,9 +146,10 @@ def _feedback_joins() -> list[core.Panel]:
         ),
         core.timeseries(
             "Feedback on unknown requests",
-            "Share of feedback whose request_id/trace_id was not among rag-api's recent answers "
-            "(FEEDBACK_INDEX_SIZE): evicted, answered before a restart or by another replica. "
-            "Such feedback counts, but without model, route or retrieval quality.",
+            "Share of feedback whose request_id/trace_id named no answer of this tenant among "
+            "rag-api's recent answers (FEEDBACK_INDEX_SIZE): evicted, answered before a restart "
+            "or by another replica, another tenant's answer, a different or missing API key, or "
+            "an id never seen. Shown here only: the satisfaction SLO leaves it out.",
             [prom(_share(known, {}, (), FEEDBACK_WINDOW), "unknown share")],
             "percentunit",
             w=8,

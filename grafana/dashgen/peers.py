@@ -193,9 +193,9 @@ POINTS: list[tuple[str, str, str, dict[str, str]]] = [
     (
         "SLOs and alerts",
         r"SLO|[Bb]urn|[Ee]rror budget",
-        "**Ahead**: availability, latency, TTFT, chat-success and answer-quality SLOs with "
-        "multi-window burn-rate alerts and error budgets, every alert with promtool tests, a "
-        "runbook and Alertmanager routing.",
+        "**Ahead**: availability, latency, TTFT, chat-success, answer-quality and "
+        "user-satisfaction SLOs with multi-window burn-rate alerts and error budgets, every "
+        "alert with promtool tests, a runbook and Alertmanager routing.",
         {
             "OpenLIT": "none of its own (alerting is left to the backend it exports to)",
             "Langfuse": cite(

@@ -107,7 +107,7 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "poor retrieval?",
         "Satisfied share by prompt version (1h)": "Do users like the new prompt/agent version?",
         "Feedback on unknown requests": "Is feedback losing its join to the answer (index too "
-        "small, another replica)?",
+        "small, another replica, clients sending another API key, guessed ids)?",
         "Negative feedback (logs)": "What did unhappy users say, about which answer?",
     },
     "llm-traces": {
