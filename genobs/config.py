@@ -109,6 +109,16 @@ class Config:
             raise SpecError("\n".join(problems))
 
 
+def _link_problems(reporter: Reporter, links: dict[str, str]) -> list[str]:
+    """The links go into every alert's annotations, which Prometheus expands as Go templates."""
+    why = "must not contain {{ or }}: alert annotations are Go templates, which would break"
+    return [
+        str(reporter.error(("links", key), why))
+        for key, url in links.items()
+        if "{{" in url or "}}" in url
+    ]
+
+
 def load_config(path: Path | None = None, profile: str | None = None) -> Config:
     """Read and validate `path` (default genai-obs.yaml) with `profile` (default: its own)."""
     path = path or CONFIG_PATH
@@ -136,6 +146,7 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
     if ops is not None and not any(m.name == sc.L_OPERATION for m in ops):
         why = f"needs a {sc.L_OPERATION} matcher (the trace panels read it)"
         problems.append(str(reporter.error(("selectors", "llm_chat_operation"), why)))
+    problems += _link_problems(reporter, data["links"])
     metrics_interval = data["dashboards"].get("metrics_interval", "")
     if metrics_interval and (reason := duration_problem(metrics_interval)):
         problems.append(str(reporter.error(("dashboards", "metrics_interval"), reason)))

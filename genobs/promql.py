@@ -1,4 +1,9 @@
-"""PromQL label matchers: parse (with a port of Prometheus' own parser), render, `le` forms."""
+"""PromQL label matchers: parse (with a port of Prometheus' own parser), render, `le` forms.
+
+promql-parser is Rust: its regexes and label names accept more than Prometheus (Go) does, so
+matchers are checked again here: regexes with RE2 (google-re2, the syntax Go's regexp follows),
+label names against the classic grammar Prometheus 2 reads unquoted.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import promql_parser
+import re2
 
 _OPS = (
     (promql_parser.MatchOp.Equal, "="),
@@ -37,8 +43,39 @@ class Matcher(NamedTuple):
         return f"{self.name}{self.op}{quote(self.value)}"
 
 
+# Label names Prometheus 2 reads (3 also reads quoted UTF-8 names; the rules must suit both).
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the reason goes into our message, not onto stderr
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why Prometheus would refuse `pattern` (RE2 syntax, anchored as Prometheus anchors it)."""
+    try:
+        re2.compile(f"^(?:{pattern})$", options=_RE2_OPTIONS)
+    except re2.error as exc:
+        why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return f"{pattern!r} is not a regex Prometheus accepts (RE2 syntax: {why})"
+    return None
+
+
+def matcher_problem(name: str, op: str, value: str) -> str | None:
+    """What Prometheus (2.42 and 3.x) would refuse in one matcher that promql-parser took."""
+    if not LABEL_NAME.match(name):
+        return (
+            f"label name {name!r}: label names must be [a-zA-Z_][a-zA-Z0-9_]*; "
+            "Prometheus 2 cannot read quoted names"
+        )
+    if op in ("=~", "!~"):
+        return regex_problem(value)
+    return None
+
+
 def render_matchers(matchers: tuple[Matcher, ...]) -> str:
     return ", ".join(map(str, matchers))
+
+
+_NO_NAME = "must not match on __name__: the generator picks the metric"
 
 
 def parse_matchers(text: str) -> tuple[Matcher, ...]:
@@ -48,6 +85,8 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
     try:
         expr = promql_parser.parse("m{" + text + "}")
     except ValueError as exc:
+        if "metric name must not be set twice" in str(exc):  # `__name__="x"` beside our `m`
+            raise ValueError(_NO_NAME) from None
         raise ValueError(f"not valid PromQL label matchers: {exc}") from None
     if (
         not isinstance(expr, promql_parser.VectorSelector)
@@ -62,8 +101,41 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
         )
     out = tuple(Matcher(m.name, match_op(m.op), m.value) for m in expr.matchers.matchers)
     if any(m.name == "__name__" for m in out):
-        raise ValueError("must not match on __name__: the generator picks the metric")
+        raise ValueError(_NO_NAME)
+    for m in out:
+        if problem := matcher_problem(*m):
+            raise ValueError(problem)
     return out
+
+
+def value_type(expr: promql_parser.Expr) -> str:
+    """The result type of a parsed expression: vector, matrix, scalar or string."""
+    if isinstance(expr, promql_parser.NumberLiteral):
+        return "scalar"
+    if isinstance(expr, promql_parser.StringLiteral):
+        return "string"
+    if isinstance(expr, promql_parser.MatrixSelector | promql_parser.SubqueryExpr):
+        return "matrix"
+    if isinstance(expr, promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        return value_type(expr.expr)
+    if isinstance(expr, promql_parser.Call):
+        return str(expr.func.return_type).rsplit(".", 1)[-1].lower()
+    if isinstance(expr, promql_parser.BinaryExpr):
+        sides = {value_type(expr.lhs), value_type(expr.rhs)}
+        return "vector" if "vector" in sides else "scalar"
+    return "vector"  # VectorSelector, AggregateExpr
+
+
+def expr_matchers(expr: promql_parser.Expr) -> list[tuple[str, str, str]]:
+    """(name, op, value) of every label matcher of every selector in a parsed expression."""
+    if isinstance(expr, promql_parser.VectorSelector):
+        groups = [expr.matchers.matchers, *expr.matchers.or_matchers]
+        return [(m.name, match_op(m.op), m.value) for g in groups for m in g]
+    if isinstance(expr, promql_parser.MatrixSelector):
+        return expr_matchers(expr.vector_selector)
+    children = [getattr(expr, a, None) for a in ("expr", "lhs", "rhs", "param")]
+    children += list(getattr(expr, "args", None) or ())
+    return [m for c in children if isinstance(c, promql_parser.Expr) for m in expr_matchers(c)]
 
 
 def le_forms(bound: float) -> tuple[str, ...]:
