@@ -7,6 +7,7 @@ violations into `file:line: slo 'x': field 'y': reason` messages (all of them, n
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -157,14 +158,31 @@ class Reporter:
         return SpecError(": ".join(parts) + ": " + reason)
 
 
+def _non_finite(data: Any, path: Path_ = ()) -> list[Path_]:
+    """Paths of .nan, .inf and numbers too large for a float (1.0e+400 reads as inf)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [path]
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _non_finite(v, (*path, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _non_finite(v, (*path, i))]
+    return []
+
+
 def schema_errors(reporter: Reporter, schema: dict[str, Any]) -> None:
+    """Every schema violation, and every non-finite number (JSON schema has none, and NaN passes
+    every bound: `> nan` or `/ NaN` in a rule is an alert that can never fire)."""
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(reporter.data), key=lambda e: list(map(str, e.path)))
-    if not errors:
-        return
-    messages = []
+    bad = _non_finite(reporter.data)
+    messages = [
+        str(reporter.error(p, "not a finite number (.nan, .inf or out of a float's range)"))
+        for p in bad
+    ]
     for err in errors:
         path: Path_ = tuple(err.absolute_path)
+        if path in bad:
+            continue
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = set(err.schema.get("properties", {}))
             for key in sorted(set(err.instance) - allowed):
@@ -192,4 +210,5 @@ def schema_errors(reporter: Reporter, schema: dict[str, Any]) -> None:
             if err.validator in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
                 reason = f"{err.instance!r} is out of range ({err.validator} {err.validator_value})"
         messages.append(str(reporter.error(path, reason)))
-    raise SpecError("\n".join(messages))
+    if messages:
+        raise SpecError("\n".join(messages))

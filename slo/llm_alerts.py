@@ -172,6 +172,7 @@ LLM_ALERTS = (
             "Share of failed chat calls (any error_type but a rate limit) per provider and "
             "model, over 5m"
         ),
+        needs=("threshold", "min_events"),
     ),
     AlertRow(
         "LLMLatencyP95High", "ticket", "llm-overview",
@@ -182,6 +183,7 @@ LLM_ALERTS = (
             "the last 5 minutes (threshold {threshold} s)."
         ),
         meaning="p95 duration of chat calls per provider and model, over 5m",
+        needs=("threshold", "min_events"),
     ),
     AlertRow(
         "LLMTTFTP95High", "ticket", "llm-overview",
@@ -192,6 +194,7 @@ LLM_ALERTS = (
             "{{ $value | humanizeDuration }} over the last 5 minutes (threshold {threshold} s)."
         ),
         meaning="p95 time to first streamed chunk per provider and model, over 5m",
+        needs=("threshold", "min_events"),
     ),
     AlertRow(
         "LLMCostSpike", "ticket", "llm-cost",
@@ -206,6 +209,7 @@ LLM_ALERTS = (
             "Spend rate (5m) vs same hour last week, else the previous day's mean; "
             "floor {floor_usd_per_hour} USD/h"
         ),
+        needs=("threshold", "floor_usd_per_hour", "baseline_exclude"),
     ),
     AlertRow(
         "LLMDailySpendProjectedOverBudget", "ticket", "llm-cost",
@@ -226,6 +230,7 @@ LLM_ALERTS = (
             "a rate limit (429) over the last 5 minutes (threshold {pct}%)."
         ),
         meaning="Share of chat calls refused by the provider's rate limit, per provider and model",
+        needs=("threshold", "min_events"),
     ),
     AlertRow(
         "RAGAnswerQualityDrop", "ticket", "rag-pipeline",
@@ -236,6 +241,7 @@ LLM_ALERTS = (
             "{score_bound} or less over the last 10 minutes (threshold {pct}%)."
         ),
         meaning="Share of answers with faithfulness ≤ {score_bound}, over 10m",
+        needs=("threshold", "score_bound", "min_events"),
     ),
     AlertRow(
         "LLMUnpricedModelTokens", "ticket", "llm-cost",
@@ -256,6 +262,7 @@ LLM_ALERTS = (
             "last 5 minutes (threshold {pct}%)."
         ),
         meaning="Share of retrievals that returned zero documents, over 5m",
+        needs=("threshold", "min_events"),
     ),
     AlertRow(
         "LLMGuardrailTriggerSpike", "ticket", "rag-pipeline",
@@ -269,6 +276,7 @@ LLM_ALERTS = (
             "Share of chats an input guardrail (pii, prompt_injection) flagged or blocked, "
             "over 5m"
         ),
+        needs=("threshold", "min_events"),
     ),
 )
 # fmt: on

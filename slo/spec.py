@@ -18,7 +18,15 @@ import promql_parser
 
 from genai_telemetry import semconv
 from genobs.contract import base
-from genobs.promql import duration_problem, le_matcher, metric_names
+from genobs.promql import (
+    duration_problem,
+    expr_matchers,
+    le_matcher,
+    matcher_problem,
+    metric_names,
+    parse_matchers,
+    value_type,
+)
 from genobs.yamlspec import (
     Path_,
     Reporter,
@@ -154,17 +162,25 @@ def _placeholder_problems(reporter: Reporter, at: Path_, text: str) -> list[str]
     ]
 
 
+def _stand_ins(text: str) -> str:
+    """`text` with its placeholders filled with stand-ins PromQL can parse."""
+    return PLACEHOLDER.sub('__placeholder__=""', text.replace(WINDOW_PLACEHOLDER, "5m"))
+
+
 def _promql_problems(reporter: Reporter, at: Path_, query: str) -> list[str]:
-    """The query must parse as PromQL (placeholders filled with stand-ins) and be one vector."""
-    text = query.replace(WINDOW_PLACEHOLDER, "5m")
-    text = PLACEHOLDER.sub('__placeholder__=""', text)
+    """The query must parse as PromQL (placeholders filled with stand-ins), be an instant
+    vector (the rules wrap it in sum()), and hold only matchers Prometheus accepts."""
     try:
-        expr = promql_parser.parse(text)
+        expr = promql_parser.parse(_stand_ins(query))
     except ValueError as exc:
         return [str(reporter.error(at, f"not valid PromQL: {exc}"))]
     if isinstance(expr, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
         return [str(reporter.error(at, "must be a query of the SLI's events, not a literal"))]
-    return []
+    if (kind := value_type(expr)) != "vector":
+        why = f"must be an instant vector (e.g. sum(rate(...))), not a {kind}"
+        return [str(reporter.error(at, why))]
+    problems = (matcher_problem(*m) for m in expr_matchers(expr))
+    return [str(reporter.error(at, p)) for p in dict.fromkeys(problems) if p]
 
 
 def _label_problems(reporter: Reporter, at: Path_, raw: dict[str, Any]) -> list[str]:
@@ -197,6 +213,22 @@ def _events_sli(reporter: Reporter, at: Path_, ev: dict[str, Any]) -> tuple[Even
     return EventsSLI(ev["error_query"].strip(), ev["total_query"].strip()), problems
 
 
+def _selector_problems(reporter: Reporter, at: Path_, selector: str) -> list[str]:
+    """A histogram SLI's selector: label matchers ({{placeholders}} of genai-obs.yaml's
+    selectors allowed), not on `le`."""
+    problems = _placeholder_problems(reporter, at, selector)
+    if problems:
+        return problems
+    try:
+        matchers = parse_matchers(_stand_ins(selector))
+    except ValueError as exc:
+        return [str(reporter.error(at, str(exc)))]
+    if any(m.name == "le" for m in matchers):
+        why = "must not match on 'le': the generator picks the threshold bucket"
+        return [str(reporter.error(at, why))]
+    return []
+
+
 def _histogram_sli(
     reporter: Reporter, at: Path_, h: dict[str, Any]
 ) -> tuple[HistogramSLI, list[str]]:
@@ -226,16 +258,7 @@ def _histogram_sli(
             )
         )
     selector = h.get("selector", "")
-    problems += _placeholder_problems(reporter, (*where, "selector"), selector)
-    if re.search(r"(^|[{,\s])le\s*=", selector):
-        problems.append(
-            str(
-                reporter.error(
-                    (*where, "selector"),
-                    "must not match on 'le': the generator picks the threshold bucket",
-                )
-            )
-        )
+    problems += _selector_problems(reporter, (*where, "selector"), selector)
     sli = HistogramSLI(h["metric"], selector, float(h["threshold"]), h.get("good", "below"))
     return sli, problems
 
@@ -294,10 +317,39 @@ class Threshold:
     extra: dict[str, Any]
 
 
+def _alert_keys() -> dict[str, tuple[str, ...]]:
+    """Each alert's keys in thresholds.yaml, as its row in the alert tables declares them."""
+    from slo.llm_alerts import LLM_ALERTS  # the tables import this module
+    from slo.stack_alerts import STACK_ALERTS
+
+    return {row.name: row.needs for row in (*LLM_ALERTS, *STACK_ALERTS)}
+
+
+def _key_problems(reporter: Reporter, alerts: dict[str, Any]) -> list[str]:
+    """Every key an alert reads is given, and no key it does not read (it would be ignored)."""
+    problems = []
+    for name, needs in _alert_keys().items():
+        raw = alerts.get(name, {})
+        problems += [
+            str(reporter.error(("alerts", name), f"{key!r} is a required property of {name}"))
+            for key in needs
+            if key not in raw
+        ]
+        allowed = ", ".join(sorted({*needs, "unit", "note"}))
+        problems += [
+            str(reporter.error(("alerts", name, key), f"not read by {name} (allowed: {allowed})"))
+            for key in raw
+            if key not in needs and key not in ("unit", "note")
+        ]
+    return problems
+
+
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
     data, lines = load_yaml_with_lines(path)
     reporter = Reporter(path, data, lines, "alerts")
     schema_errors(reporter, json.loads(THRESHOLDS_SCHEMA_PATH.read_text()))
+    if problems := _key_problems(reporter, data["alerts"]):
+        raise SpecError("\n".join(problems))
     out: dict[str, Threshold] = {}
     for name, raw in data["alerts"].items():
         bound = raw.get("score_bound")

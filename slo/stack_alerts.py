@@ -85,6 +85,7 @@ STACK_ALERTS = (
         description="Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).",
         meaning="A scrape target does not answer (per job and instance)",
         service=JOB,
+        needs=(),
     ),
     AlertRow(
         "OtelCollectorRefusingData", "ticket", "stack-health",
@@ -164,6 +165,7 @@ STACK_ALERTS = (
         ),
         meaning="Always fires; proves Prometheus → Alertmanager → receiver works",
         service="prometheus",
+        needs=(),
     ),
 )
 # fmt: on
