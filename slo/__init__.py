@@ -42,5 +42,6 @@ def generate_all(
         own(prices.generate(cfg), cfg.service_name),
         "genai_telemetry/prices.yaml and genai-obs.yaml",
     )
-    files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src, unfed)
+    no_slos = not rules.selected(spec, cfg)
+    files["docs/alerts.md"] = docs.alerts_md(thresholds, cfg, th_src, unfed, no_slos)
     return files

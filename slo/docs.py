@@ -44,8 +44,9 @@ def _threshold(t: Threshold) -> str:
     return f"> {value} {t.unit}"
 
 
-def _slo_rows(cfg: Config) -> list[tuple[str, str, str, str, list[str], str, str]]:
-    """The generic SLO alerts of slo/rules.py: burn-rate pairs, outage, stopped traffic, absence."""
+def _slo_rows(cfg: Config, no_slos: bool) -> list[tuple[str, str, str, str, list[str], str, str]]:
+    """The generic SLO alerts of slo/rules.py: burn-rate pairs, outage, stopped traffic, absence
+    (not when no SLO is generated: slo.rules.alert_rules leaves SLIMetricsAbsent out then)."""
     profiles = list(cfg.profiles)
     slo_dash = dashboard(cfg, SLO_DASHBOARD)
     guards = (
@@ -77,14 +78,15 @@ def _slo_rows(cfg: Config) -> list[tuple[str, str, str, str, list[str], str, str
         ),
     ):
         fors = [cfg.profiles[p][name] for p in profiles]
-        rows.append((name, "ticket", meaning, thr, fors, "", slo_dash))
+        if not (no_slos and name == "SLIMetricsAbsent"):
+            rows.append((name, "ticket", meaning, thr, fors, "", slo_dash))
     return rows
 
 
 def alerts_md(
-    th: dict[str, Threshold], cfg: Config, source: str, unfed: frozenset[str] = frozenset()
+    th: dict[str, Threshold], cfg: Config, source: str, unfed: frozenset[str], no_slos: bool
 ) -> str:
-    rows = _slo_rows(cfg)
+    rows = _slo_rows(cfg, no_slos)
     profiles = list(cfg.profiles)
     _, alerts = llm_alerts.build(th, cfg, unfed)
     for a in alerts:

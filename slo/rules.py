@@ -384,7 +384,8 @@ def selected(spec: Spec, cfg: Config) -> tuple[SLO, ...]:
 
 
 def alert_rules(slos: tuple[SLO, ...], cfg: Config) -> list[dict[str, Any]]:
-    return [*burn_alert_rules(cfg), traffic_stopped_rule(cfg), sli_absent_rule(slos, cfg)]
+    absent = [sli_absent_rule(slos, cfg)] if slos else []  # no SLO kept: no series to wait for
+    return [*burn_alert_rules(cfg), traffic_stopped_rule(cfg), *absent]
 
 
 def generate(spec: Spec, cfg: Config) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import promql_parser
 import pytest
 import yaml
 
@@ -70,3 +71,19 @@ def test_skipping_an_slo_drops_the_alerts_that_read_only_its_metric() -> None:
     assert rules - no_ttft == {"LLMTTFTP95High"}
     assert "LLMTTFTP95High" not in no_ttft_table
     assert _alerts(dataclasses.replace(shipped, skip_slos=("chat-latency",)))[0] == rules
+
+
+def test_skipping_every_slo_leaves_out_sli_metrics_absent() -> None:
+    """With no SLO kept SLIMetricsAbsent has nothing to wait for: its `( … or … )` would be
+    empty parentheses, which promtool refuses ("unexpected )"), so it is left out of the rules and
+    of docs/alerts.md; its `for:` stays in the profiles (as for other alerts left out)."""
+    every = tuple(s.name for s in load_spec().slos)
+    cfg = dataclasses.replace(load_config(), skip_slos=every)
+    files = generate_all(cfg)
+    doc = yaml.safe_load(files["prometheus/rules/slo-alerts.yml"])
+    rules = doc["groups"][0]["rules"]
+    assert [r["alert"] for r in rules] == ["SLOFastBurn", "SLOSlowBurn", "SLOTrafficStopped"]
+    for r in rules:
+        promql_parser.parse(r["expr"])
+    assert "`SLIMetricsAbsent`" not in files["docs/alerts.md"]
+    assert "`SLIMetricsAbsent`" in generate_all(load_config())["docs/alerts.md"]
