@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 
-from demo_app.config import ConfigError, Settings
+from demo_app.config import PORT_MAX, ConfigError, Settings
+
+
+def _port(text: str) -> int:
+    """--port's type: an integer from 0 to PORT_MAX (as PORT)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= PORT_MAX:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {PORT_MAX}, got {text!r}")
+    return value
+
+
+def _unresolvable(host: str, port: int) -> str | None:
+    """Why uvicorn could not bind to `host` ("Name or service not known"), or None."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot resolve it ({getattr(exc, 'strerror', None) or exc})"
+    return None
 
 
 def main(argv: list[str] | None = None, wrap: Callable[[Any], Any] | None = None) -> int:
     """Run rag-api; `wrap` (benchmarks) wraps the ASGI app uvicorn serves."""
     parser = argparse.ArgumentParser(prog="python -m demo_app", description=__doc__)
     parser.add_argument("--host", help="bind address (default: env HOST or 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default: env PORT or 8000)")
+    parser.add_argument("--port", type=_port, help="port (default: env PORT or 8000)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -27,6 +48,13 @@ def main(argv: list[str] | None = None, wrap: Callable[[Any], Any] | None = None
         settings = settings.replace(host=args.host)
     if args.port is not None:
         settings = settings.replace(port=args.port)
+    if reason := _unresolvable(settings.host, settings.port):
+        print(
+            f"rag-api: configuration error: {'--host' if args.host else 'HOST'}="
+            f"{settings.host!r}: {reason}",
+            file=sys.stderr,
+        )
+        return 2
 
     from demo_app.app import create_app
 

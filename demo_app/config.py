@@ -8,6 +8,7 @@ variable, never later inside a request.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -47,7 +48,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
-def _num(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+def _num(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float = 0.0,
+    maximum: float = math.inf,
+) -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -55,12 +63,21 @@ def _num(env: Mapping[str, str], name: str, default: float, *, minimum: float = 
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r}: expected a number") from None
-    if value != value or value < minimum:  # NaN or below range
-        raise ConfigError(f"{name}={raw!r}: must be a number >= {minimum:g}")
+    # NaN, inf and 1e999 parse as floats: a timeout of inf never fires (or breaks the socket).
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        bound = (
+            f"from {minimum:.15g} to {maximum:.15g}" if maximum < math.inf else f">= {minimum:.15g}"
+        )
+        raise ConfigError(f"{name}={raw!r}: must be a finite number {bound}")
     return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+PORT_MAX = 65535  # a larger PORT or --port made bind raise OverflowError
+
+
+def _int(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -68,8 +85,9 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r}: expected an integer") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw!r}: must be an integer >= {minimum}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ConfigError(f"{name}={raw!r}: must be an integer {bound}")
     return value
 
 
@@ -260,13 +278,15 @@ class Settings:
         except ValueError as error:
             raise ConfigError(str(error)) from None
         traces_ep, logs_ep = _otlp_endpoints(env)
-        timeout_ms = _num(env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1)
+        timeout_ms = _num(  # at most a day: the socket refuses timeouts past ~1e10 s
+            env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1, maximum=86.4e6
+        )
         admin_token = env.get("ADMIN_TOKEN") or None
         webhook_token = _secret(env, "ALERTS_WEBHOOK_TOKEN")
         api_keys = parse_api_keys(_secret(env, "API_KEYS") or "")
         return cls(
             host=_str(env, "HOST", d.host),
-            port=_int(env, "PORT", d.port, minimum=0),
+            port=_int(env, "PORT", d.port, minimum=0, maximum=PORT_MAX),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", d.max_body_bytes, minimum=1024),
             alerts_max_body_bytes=_int(
                 env, "ALERTS_MAX_BODY_BYTES", d.alerts_max_body_bytes, minimum=1024

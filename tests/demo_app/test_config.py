@@ -9,7 +9,7 @@ import pytest
 
 from demo_app.config import ConfigError, Settings
 from genai_telemetry.config import ExportSchedule
-from harness import ROOT
+from harness import ROOT, free_port
 
 
 def test_defaults() -> None:
@@ -75,6 +75,13 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"REQUEST_TIMEOUT_SECONDS": "soon"}, "REQUEST_TIMEOUT_SECONDS"),
         ({"REQUEST_TIMEOUT_SECONDS": "0"}, "REQUEST_TIMEOUT_SECONDS"),
         ({"REQUEST_TIMEOUT_SECONDS": "nan"}, "REQUEST_TIMEOUT_SECONDS"),
+        # inf never times out; past ~1e10 s the socket refuses the timeout of every export
+        ({"REQUEST_TIMEOUT_SECONDS": "inf"}, "REQUEST_TIMEOUT_SECONDS='inf': must be a finite"),
+        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "1e999"}, "OTEL_EXPORTER_OTLP_TIMEOUT='1e999': must be"),
+        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "1e13"}, "must be a finite number from 1 to 86400000"),
+        ({"CACHE_TTL_SECONDS": "-inf"}, "CACHE_TTL_SECONDS='-inf': must be a finite"),
+        ({"RATE_LIMIT_PRO_BURST": "Infinity"}, "RATE_LIMIT_PRO_BURST='Infinity': must be a finite"),
+        ({"PORT": "65536"}, "PORT='65536': must be an integer from 0 to 65535"),
         ({"GENAI_CAPTURE_RETRIEVAL_DOCUMENTS": "maybe"}, "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS"),
         ({"API_KEYS": "k:gold"}, "API_KEYS"),
         ({"FEEDBACK_INDEX_SIZE": "0"}, "FEEDBACK_INDEX_SIZE"),
@@ -124,6 +131,32 @@ def test_bad_configuration_exits_2_with_a_message(env: dict[str, str], message: 
     )
     assert r.returncode == 2, r.stderr
     assert f"configuration error: {message}" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({"PORT": "70000"}, (), "configuration error: PORT='70000': must be an integer from 0 to"),
+        ({}, ("--port", "70000"), "argument --port: must be an integer from 0 to 65535"),
+        ({"HOST": "not.a.host.invalid"}, (), "error: HOST='not.a.host.invalid': cannot resolve"),
+    ],
+)
+def test_an_impossible_address_exits_2(
+    env: dict[str, str], args: tuple[str, ...], message: str
+) -> None:
+    """A port past 65535 was an OverflowError traceback; an unknown host exited 3 with the
+    resolver's words only, not naming HOST."""
+    r = subprocess.run(
+        [sys.executable, "-m", "demo_app", *args],
+        cwd=ROOT,
+        env={"PATH": "", "HOST": "127.0.0.1", "PORT": str(free_port()), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr
     assert "Traceback" not in r.stderr
 
 
