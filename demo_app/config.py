@@ -281,7 +281,8 @@ class Settings:
         timeout_ms = _num(  # at most a day: the socket refuses timeouts past ~1e10 s
             env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1, maximum=86.4e6
         )
-        admin_token = env.get("ADMIN_TOKEN") or None
+        # Stripped like the presented token (demo_app/api/deps.py); blank is unset, not "".
+        admin_token = env.get("ADMIN_TOKEN", "").strip() or None
         webhook_token = _secret(env, "ALERTS_WEBHOOK_TOKEN")
         api_keys = parse_api_keys(_secret(env, "API_KEYS") or "")
         return cls(

@@ -160,6 +160,13 @@ def test_an_impossible_address_exits_2(
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(("raw", "token"), [("abc ", "abc"), ("\tabc\n", "abc"), (" ", None)])
+def test_admin_token_is_stripped_and_blank_is_unset(raw: str, token: str | None) -> None:
+    """The presented token is stripped (demo_app/api/deps.py): so is the configured one, or no
+    call could ever match; a blank one switched the admin API on with no usable token."""
+    assert Settings.from_env({"ADMIN_TOKEN": raw}).admin_token == token
+
+
 def test_export_schedules_reach_the_queues() -> None:
     """OTEL_BSP_* (spans) and OTEL_BLRP_* (log records) are parsed once, here, per signal with
     the SDK's names and defaults, and the export queues use them."""
