@@ -21,6 +21,7 @@ from opentelemetry.util.http import (
 )
 
 from demo_app import __version__
+from demo_app.envcheck import check_sdk_variables, otlp_endpoints
 from demo_app.feedback import DEFAULT_INDEX_SIZE
 from genai_telemetry import semconv
 from genai_telemetry.config import ExportSchedule
@@ -268,16 +269,13 @@ class Settings:
         if log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(f"LOG_LEVEL={log_level!r}: expected debug, info, warning or error")
 
-        for var in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"):
-            protocol = _str(env, var, "http/protobuf")
-            if protocol != "http/protobuf":
-                raise ConfigError(f"{var}={protocol!r}: only http/protobuf is supported")
         _check_header_patterns(env)
         try:
             sampler_from_env(env)
+            check_sdk_variables(env)  # before the SDK reads them (and warns, printing them)
+            traces_ep, logs_ep = otlp_endpoints(env)
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        traces_ep, logs_ep = _otlp_endpoints(env)
         timeout_ms = _num(  # at most a day: the socket refuses timeouts past ~1e10 s
             env, "OTEL_EXPORTER_OTLP_TIMEOUT", d.otlp_timeout_s * 1000, minimum=1, maximum=86.4e6
         )
@@ -340,24 +338,3 @@ DISABLED_INSTRUMENTATIONS_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
 def _names(env: Mapping[str, str], name: str) -> set[str]:
     """A comma-separated list variable as a set of lower-case names."""
     return {part.strip().lower() for part in env.get(name, "").split(",") if part.strip()}
-
-
-def _otlp_endpoints(env: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """Per-signal OTLP/HTTP URLs following the OTel spec's endpoint rules.
-
-    A signal-specific variable is used as is; the generic one gets `/v1/<signal>` appended.
-    `OTEL_TRACES_EXPORTER=none` / `OTEL_LOGS_EXPORTER=none` switch a signal's export off.
-    """
-
-    def one(signal: str, exporter_var: str) -> str | None:
-        if _str(env, exporter_var, "otlp").lower() == "none":
-            return None
-        specific = _str(env, f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "")
-        if specific:
-            return specific
-        base = _str(env, "OTEL_EXPORTER_OTLP_ENDPOINT", "")
-        if not base:
-            return None
-        return base.rstrip("/") + f"/v1/{signal}"
-
-    return one("traces", "OTEL_TRACES_EXPORTER"), one("logs", "OTEL_LOGS_EXPORTER")

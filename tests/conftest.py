@@ -28,6 +28,7 @@ EXTERNAL = (
     "demo_app/test_cardinality.py",
     "demo_app/test_collector_down.py",
     "demo_app/test_config.py",
+    "demo_app/test_config_otel.py",
     "demo_app/test_dockerfile.py",
     "demo_app/test_error_shape.py",
     "demo_app/test_fault_bounds.py",

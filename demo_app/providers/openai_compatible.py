@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from demo_app.envcheck import http_url
 from demo_app.providers import openai_wire as wire
 from demo_app.providers.base import (
     ChatRequest,
@@ -345,12 +346,5 @@ class OpenAICompatibleProvider:
 def _server_of(base_url: str) -> tuple[str, int]:
     """server.address / server.port of every call: the API host, the port explicit or the
     scheme's default (the spec wants the port whenever the address is set). Raises
-    ValueError naming OPENAI_BASE_URL (redacted: the URL may hold user:password)."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"OPENAI_BASE_URL: must be an http(s) URL, got {redact(base_url)!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"OPENAI_BASE_URL: invalid port in {redact(base_url)!r}") from None
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+    ValueError naming OPENAI_BASE_URL, never showing it (the URL may hold user:password)."""
+    return http_url("OPENAI_BASE_URL", base_url)

@@ -1,0 +1,99 @@
+"""Checks of the values rag-api hands on to libraries: http(s) URLs and the OpenTelemetry SDK's
+own variables. Each raises ValueError naming the variable (Settings.from_env turns it into a
+ConfigError, exit 2) and never echoes what may hold a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import SplitResult, urlsplit
+
+COMPRESSION_VARS = (
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+)
+COMPRESSIONS = ("none", "gzip", "deflate")  # the OTLP/HTTP exporter's (a test compares)
+
+
+def _shown(parts: SplitResult) -> str:
+    """`, got scheme://host/...` for a message: no user info, port, path or query, and nothing
+    where the host may be a user name (`http://user:password`, the password as a bad port)."""
+    try:
+        _ = parts.port  # raises for a port that is no integer in range
+    except ValueError:
+        if "@" not in parts.netloc:
+            return ""
+    return f", got {parts.scheme}://{parts.hostname}/..." if parts.hostname else ""
+
+
+def http_url(name: str, url: str) -> tuple[str, int]:
+    """Host and port (explicit or the scheme's) of an http(s) URL, else ValueError naming `name`.
+
+    Without `//` the message shows nothing of the URL: `user:password@host:4318` parses with
+    `user` as the scheme and the rest as the path (and redaction does not find that password).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{name}: must be an http(s) URL (scheme://host[:port]/path){_shown(parts)}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(
+            f"{name}: invalid port (an integer from 0 to 65535){_shown(parts)}"
+        ) from None
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def exporter_on(env: Mapping[str, str], name: str) -> bool:
+    """`OTEL_TRACES_EXPORTER` / `OTEL_LOGS_EXPORTER`: otlp (the default) or none; any other
+    name (jaeger, console, ...) was silently read as otlp."""
+    raw = env.get(name, "")
+    value = raw.strip().lower() or "otlp"
+    if value not in ("otlp", "none"):
+        raise ValueError(f"{name}={raw!r}: expected otlp or none (rag-api has no other exporter)")
+    return value == "otlp"
+
+
+def otlp_endpoints(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """Per-signal OTLP/HTTP URLs following the OTel spec's endpoint rules.
+
+    A signal-specific variable is used as is; the generic one gets `/v1/<signal>` appended.
+    `OTEL_TRACES_EXPORTER=none` / `OTEL_LOGS_EXPORTER=none` switch a signal's export off.
+    Every endpoint set must be an http(s) URL, used or not.
+    """
+    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if base:
+        http_url("OTEL_EXPORTER_OTLP_ENDPOINT", base)
+
+    def one(signal: str) -> str | None:
+        on = exporter_on(env, f"OTEL_{signal.upper()}_EXPORTER")
+        var = f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"
+        specific = env.get(var, "").strip()
+        if specific:
+            http_url(var, specific)
+        if not on:
+            return None
+        if specific:
+            return specific
+        return base.rstrip("/") + f"/v1/{signal}" if base else None
+
+    return one("traces"), one("logs")
+
+
+def check_sdk_variables(env: Mapping[str, str]) -> None:
+    """OTLP protocols and compressions: what rag-api would not do, or the SDK would warn about
+    and replace with none."""
+    for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"):
+        protocol = env.get(name, "").strip() or "http/protobuf"
+        if protocol != "http/protobuf":
+            raise ValueError(f"{name}={protocol!r}: only http/protobuf is supported")
+    for name in COMPRESSION_VARS:
+        raw = env.get(name, "")
+        if raw and raw.strip().lower() not in COMPRESSIONS:
+            raise ValueError(f"{name}={raw!r}: expected one of {', '.join(COMPRESSIONS)}")
