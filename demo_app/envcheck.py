@@ -1,19 +1,35 @@
 """Checks of the values rag-api hands on to libraries: http(s) URLs and the OpenTelemetry SDK's
 own variables. Each raises ValueError naming the variable (Settings.from_env turns it into a
 ConfigError, exit 2) and never echoes what may hold a secret.
+
+The SDK reads `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]HEADERS`, `..._COMPRESSION` and
+`OTEL_RESOURCE_ATTRIBUTES` itself. What it cannot parse it logs as a warning, printing the text
+(a credential among it), and then drops: export goes on without the header. Here the SDK's
+grammar decides first, and a bad entry stops start-up named by its position only.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from urllib.parse import SplitResult, urlsplit
 
+# The split and the parser the OTLP/HTTP exporter uses (the split is private: pinned by
+# constraints.txt; tests/demo_app/test_config_otel.py compares verdicts with the SDK's warnings).
+from opentelemetry.util.re import _DELIMITER_PATTERN, parse_env_headers
+
+HEADERS_VARS = (  # the metrics one is not read: rag-api builds no metric exporter
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+)
 COMPRESSION_VARS = (
     "OTEL_EXPORTER_OTLP_COMPRESSION",
     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
 )
 COMPRESSIONS = ("none", "gzip", "deflate")  # the OTLP/HTTP exporter's (a test compares)
+RESOURCE_ATTRIBUTES = "OTEL_RESOURCE_ATTRIBUTES"
 
 
 def _shown(parts: SplitResult) -> str:
@@ -86,14 +102,45 @@ def otlp_endpoints(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return one("traces"), one("logs")
 
 
+class _Drop(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _header_entry_ok(entry: str) -> bool:
+    """Whether the SDK's parser (liberal, as the OTLP/HTTP exporter calls it) takes `entry`; its
+    warning, which would print the entry, is dropped."""
+    log, drop = logging.getLogger("opentelemetry.util.re"), _Drop()
+    log.addFilter(drop)
+    try:
+        return bool(parse_env_headers(entry, liberal=True))
+    finally:
+        log.removeFilter(drop)
+
+
 def check_sdk_variables(env: Mapping[str, str]) -> None:
-    """OTLP protocols and compressions: what rag-api would not do, or the SDK would warn about
-    and replace with none."""
+    """OTLP protocols, headers and compressions, resource attributes: what the SDK would warn
+    about (or, for the protocol, rag-api would not do)."""
     for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"):
         protocol = env.get(name, "").strip() or "http/protobuf"
         if protocol != "http/protobuf":
             raise ValueError(f"{name}={protocol!r}: only http/protobuf is supported")
+    for name in HEADERS_VARS:
+        raw = env.get(name, "")  # the SDK treats empty as unset, not blank
+        for number, entry in enumerate(_DELIMITER_PATTERN.split(raw) if raw else (), start=1):
+            if entry and not _header_entry_ok(entry):
+                # The entry is (part of) a credential: its position, never its text.
+                raise ValueError(f"{name}: entry {number}: expected name=value (URL-encoded)")
     for name in COMPRESSION_VARS:
         raw = env.get(name, "")
         if raw and raw.strip().lower() not in COMPRESSIONS:
             raise ValueError(f"{name}={raw!r}: expected one of {', '.join(COMPRESSIONS)}")
+    raw = env.get(RESOURCE_ATTRIBUTES, "")
+    # opentelemetry.sdk.resources.OTELResourceDetector: `,`-separated key=value, the value
+    # URL-decoded; an item without `=` or with an empty key is logged and dropped.
+    for number, item in enumerate(raw.split(",") if raw else (), start=1):
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(
+                f"{RESOURCE_ATTRIBUTES}: entry {number}: expected key=value (URL-encoded)"
+            )

@@ -1,14 +1,16 @@
-"""OTel export variables checked at start-up: an endpoint that is no http(s) URL, an unknown
-exporter name or compression stopped nothing before, and every export then failed (or went
-where its author did not mean).
+"""OTel SDK variables rag-api hands on: checked at start-up with the SDK's own grammar, so a value
+the SDK would warn about (printing it, a credential among it) and then ignore stops start-up
+instead, naming the variable and an entry's position, never its text.
 
-Proves: `python -m demo_app` with a malformed OTLP endpoint (or OPENAI_BASE_URL, the same check)
-exits 2 with `configuration error: VAR...`, and neither stdout nor stderr holds the user info;
-unknown exporter names and compressions are errors; the supported values still pass.
+Proves: `python -m demo_app` with a malformed OTLP header list, resource attribute list or OTLP
+endpoint exits 2 with `configuration error: VAR...`, and neither stdout nor stderr holds the
+secret text or the SDK's warning; what these checks accept is exactly what the SDK parses
+without a warning; unknown exporter names and compressions are errors.
 """
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -18,6 +20,8 @@ from demo_app.config import ConfigError, Settings
 from harness import ROOT, free_port
 
 SECRET = "zqW" + "x7Tk4vR"  # split: the secret scan would flag a password-like literal
+SDK_WARNINGS = ("Header format invalid", "Invalid key value resource attribute", "Traceback")
+ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9/"}  # export on: headers are read
 
 
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -34,6 +38,26 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
+        (
+            {**ENDPOINT, "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization: Bearer {SECRET}"},
+            "OTEL_EXPORTER_OTLP_HEADERS: entry 1: expected name=value (URL-encoded)",
+        ),
+        (
+            {**ENDPOINT, "OTEL_EXPORTER_OTLP_HEADERS": f'x-tenant=a,x-api-key={SECRET} t"1'},
+            "OTEL_EXPORTER_OTLP_HEADERS: entry 2: expected name=value (URL-encoded)",
+        ),
+        (
+            {**ENDPOINT, "OTEL_EXPORTER_OTLP_TRACES_HEADERS": f"x-api-key {SECRET}"},
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1: expected name=value (URL-encoded)",
+        ),
+        (
+            {**ENDPOINT, "OTEL_EXPORTER_OTLP_LOGS_HEADERS": f"a=b,,{SECRET}"},
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS: entry 3: expected name=value (URL-encoded)",
+        ),
+        (
+            {"OTEL_RESOURCE_ATTRIBUTES": f"team=a,token {SECRET}"},
+            "OTEL_RESOURCE_ATTRIBUTES: entry 2: expected key=value (URL-encoded)",
+        ),
         (
             {"OTEL_EXPORTER_OTLP_ENDPOINT": f"user:{SECRET}@collector:4318"},
             "OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL",
@@ -59,7 +83,79 @@ def test_a_malformed_value_stops_start_up_without_echoing_it(
     assert r.returncode == 2, r.stderr
     assert f"rag-api: configuration error: {message}" in r.stderr
     assert SECRET not in r.stdout + r.stderr
-    assert "Traceback" not in r.stderr
+    for warning in SDK_WARNINGS:
+        assert warning not in r.stdout + r.stderr
+
+
+def _sdk_warns(parse: object, raw: str) -> bool:
+    """Whether the SDK logs a warning parsing `raw` (and then drops what it warned about)."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler, log = Keep(level=logging.WARNING), logging.getLogger("opentelemetry")
+    log.addHandler(handler)
+    try:
+        parse(raw)  # type: ignore[operator]
+    finally:
+        log.removeHandler(handler)
+    return bool(records)
+
+
+HEADER_SAMPLES = [
+    "",
+    "a=b",
+    "a=b,c=d",
+    " a = b , c=d ,",
+    "a=b,,c=d",
+    "Authorization=Bearer%20tok",
+    "Authorization=Bearer tok",  # the SDK's liberal form: a space in the value
+    "a==b",
+    "a=",
+    "a=b;c",
+    "Authorization: Bearer tok",
+    "=b",
+    "a b=c",
+    'a=b"c',
+    "a=b,c",
+    " ",
+    "a=b,\n",
+    "a=é",
+]
+
+
+@pytest.mark.parametrize("raw", HEADER_SAMPLES)
+def test_header_lists_are_accepted_exactly_when_the_sdk_parses_them_quietly(raw: str) -> None:
+    from opentelemetry.util.re import parse_env_headers
+
+    name = "OTEL_EXPORTER_OTLP_HEADERS"
+    warns = _sdk_warns(lambda s: parse_env_headers(s, liberal=True), raw)
+    if warns:
+        with pytest.raises(ConfigError, match=rf"^{name}: entry \d+: expected name=value"):
+            Settings.from_env({name: raw})
+    else:
+        Settings.from_env({name: raw})
+
+
+RESOURCE_SAMPLES = ["", "a=b", "a=b,c=d", "a=b=c", "a=", "=b", "a", "a=b,", ",a=b", " ", "a=b,c d"]
+
+
+@pytest.mark.parametrize("raw", RESOURCE_SAMPLES)
+def test_resource_attributes_are_accepted_exactly_when_the_sdk_parses_them_quietly(
+    raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.sdk.resources import OTELResourceDetector
+
+    name = "OTEL_RESOURCE_ATTRIBUTES"
+    monkeypatch.setenv(name, raw)
+    warns = _sdk_warns(lambda _: OTELResourceDetector().detect(), raw)
+    if warns:
+        with pytest.raises(ConfigError, match=rf"^{name}: entry \d+: expected key=value"):
+            Settings.from_env({name: raw})
+    else:
+        Settings.from_env({name: raw})
 
 
 @pytest.mark.parametrize(
