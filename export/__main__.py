@@ -31,9 +31,24 @@ def _label(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _labels(pairs: list[tuple[str, str]], p: argparse.ArgumentParser) -> dict[str, str]:
+    keys = [k for k, _ in pairs]
+    if twice := sorted({k for k in keys if keys.count(k) > 1}):
+        p.error(f"--label {', '.join(twice)} given twice")
+    return dict(pairs)
+
+
+def _profile(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a profile of the config (e.g. production)")
+    return text
+
+
 def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
     p = argparse.ArgumentParser(prog="python -m export", description=__doc__.split("\n")[0])
-    p.add_argument("--profile", default=_DEFAULTS.profile, help="profile of the config")
+    p.add_argument(
+        "--profile", type=_profile, default=_DEFAULTS.profile, help="profile of the config"
+    )
     p.add_argument("--config", type=Path, help="configuration file (default genai-obs.yaml)")
     p.add_argument("--out", type=Path, default=ROOT / "dist", help="directory to (re)place")
     p.add_argument("--target", action="append", choices=TARGETS, help="only these (repeat)")
@@ -43,7 +58,7 @@ def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
     p.add_argument("--folder-annotation", default=_DEFAULTS.folder_annotation)
     p.add_argument("--check", action="store_true", help="exit 1 if DIR differs")
     a = p.parse_args(argv)
-    labels = {} if a.no_label else dict(a.label) if a.label else _DEFAULTS.labels
+    labels = {} if a.no_label else _labels(a.label, p) if a.label else _DEFAULTS.labels
     options = Options(
         config=a.config,
         profile=a.profile,

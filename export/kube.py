@@ -15,7 +15,8 @@ CONFIGMAP_LIMIT = 1024 * 1024
 
 
 # Kubernetes' own syntax rules (apimachinery validation): a namespace is a DNS-1123 label; a label
-# key an optional DNS-subdomain prefix and a name; a label value at most 63 characters.
+# key an optional DNS-subdomain prefix and a name; a label value at most 63 characters. Matched
+# with fullmatch: `$` alone would accept a trailing newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_NAME}$")
@@ -25,14 +26,14 @@ _LABEL_VALUE = re.compile(rf"^({_NAME})?$")
 def check_names(namespace: str, labels: dict[str, str], annotation: str) -> None:
     """ExportError naming the option whose value Kubernetes would reject."""
     problems = []
-    if not _DNS_LABEL.match(namespace):
+    if not _DNS_LABEL.fullmatch(namespace):
         problems.append(f"--namespace {namespace!r}: not a DNS-1123 label (a-z, 0-9, '-', ≤ 63)")
     for key, value in labels.items():
-        if not _LABEL_KEY.match(key):
+        if not _LABEL_KEY.fullmatch(key):
             problems.append(f"--label {key}={value}: {key!r} is not a valid label key")
-        if not _LABEL_VALUE.match(value):
+        if not _LABEL_VALUE.fullmatch(value):
             problems.append(f"--label {key}={value}: {value!r} is not a valid label value")
-    if annotation and not _LABEL_KEY.match(annotation):
+    if annotation and not _LABEL_KEY.fullmatch(annotation):
         problems.append(f"--folder-annotation {annotation!r}: not a valid annotation key")
     if problems:
         raise ExportError("\n".join(problems))

@@ -181,10 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
+    # A scanner must not pass what it did not read: a named path that is no file, or a root that
+    # is no git checkout, is a usage error, not "no secrets found".
+    unread = [f for f in args.files if not Path(f).is_file()]
+    if unread:
+        print(f"secret-scan: not a file: {', '.join(unread)}", file=sys.stderr)
+        return 2
     if args.files:
         files = [_relative(Path(f).resolve(), root) for f in args.files]
     else:
-        files = repository_files(root)
+        try:
+            files = repository_files(root)
+        except (OSError, subprocess.CalledProcessError):
+            print(f"secret-scan: --root {root}: not a git checkout", file=sys.stderr)
+            return 2
     findings = scan(root, files)
     for finding in findings:
         print(finding)

@@ -141,6 +141,11 @@ def test_dashboard_over_the_configmap_limit(dist: Path) -> None:
         (("--label", "a b=x"), "'a b' is not a valid label key"),
         (("--label", "release"), "'release' is not KEY=VALUE"),
         (("--folder-annotation", "grafana folder"), "not a valid annotation key"),
+        # `$` matches before a final newline: the manifests got `namespace: |` blocks.
+        (("--namespace", "monitoring\n"), "--namespace 'monitoring\\n': not a DNS-1123 label"),
+        (("--label", "team=genai\n"), "'genai\\n' is not a valid label value"),
+        (("--label", "a=1", "--label", "a=2"), "--label a given twice"),
+        (("--profile", ""), "--profile: must name a profile of the config"),
     ],
 )
 def test_kubernetes_names_are_checked(dist: Path, args: tuple[str, ...], expected: str) -> None:

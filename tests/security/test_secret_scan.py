@@ -100,6 +100,21 @@ def test_committed_env_file_is_flagged(tmp_path: Path) -> None:
     assert "deploy/.env:0: credential file committed" in result.stdout
 
 
+@pytest.mark.parametrize("where", ["missing-file", "a-directory", "root-not-in-git", "no-root"])
+def test_what_cannot_be_read_is_a_usage_error(tmp_path: Path, where: str) -> None:
+    # It used to print "1 files, no secrets found" for paths it never read.
+    args = {
+        "missing-file": [tmp_path / "nope.txt"],
+        "a-directory": [tmp_path],
+        "root-not-in-git": ["--root", tmp_path],
+        "no-root": ["--root", tmp_path / "nope"],
+    }[where]
+    res = run_scanner(*args)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "no secrets found" not in res.stdout and "Traceback" not in res.stderr
+    assert res.stderr.startswith("secret-scan: "), res.stderr
+
+
 def test_repository_has_no_secrets() -> None:
     result = run_scanner()
     assert result.returncode == 0, result.stdout + result.stderr
