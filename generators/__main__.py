@@ -11,6 +11,7 @@ nothing is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT, help="directory to write into")
     parser.add_argument("--check", action="store_true", help="exit 1 if generated files are stale")
     args = parser.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        print(f"error: --out {args.out}: not a directory", file=sys.stderr)
+        return 2
     try:
         files = render(args.config, args.profile)
     except (SpecError, PriceTableError) as exc:
@@ -48,19 +52,32 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{len(files)} generated files are up to date")
         return 0
+    try:
+        written = _write(out, files, obsolete)
+    except OSError as exc:
+        print(f"error: writing {exc.filename or out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"{len(files)} generated files, {written} changed")
+    return 0
+
+
+def _write(out: Path, files: dict[str, str], obsolete: list[Path]) -> int:
+    """Each changed file replaced whole (a temporary beside it, then os.replace): a failure
+    leaves every file either old or new, never cut short."""
     written = 0
     for rel, text in files.items():
         path = out / rel
         if _read(path) != text:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
             written += 1
             print(f"wrote {rel}")
     for path in obsolete:
         path.unlink()
         print(f"removed {path.relative_to(out).as_posix()}")
-    print(f"{len(files)} generated files, {written} changed")
-    return 0
+    return written
 
 
 def _read(path: Path) -> str | None:
