@@ -19,6 +19,7 @@ import promql_parser
 from genai_telemetry import semconv
 from genobs.contract import base
 from genobs.promql import (
+    LABEL_NAME,
     duration_problem,
     expr_matchers,
     le_matcher,
@@ -60,7 +61,6 @@ CONTRACT_BUCKETS: dict[str, tuple[float, ...]] = {
 
 # Labels the generator sets itself; an SLO's extra labels must not override them.
 RESERVED_LABELS = frozenset({"service", "slo", "severity", "alertname", "le", "job", "instance"})
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 # --- The SLO spec --------------------------------------------------------------------------------
