@@ -173,6 +173,7 @@ def create_app(
         )
     settings, chat_models = _choose_model(settings, provider)
     version = PromptVersion.from_env(settings.environ)  # a bad value stops us before export starts
+    prices = PriceTable.load()  # likewise a bad price table (`file:line: models.x.y: reason`)
     catalog = provider.models()
     telemetry = Telemetry.build(
         settings,
@@ -196,7 +197,7 @@ def create_app(
     pipeline_for = partial(
         Pipeline,
         provider=provider,
-        prices=PriceTable.load(),
+        prices=prices,
         cache=ResponseCache(
             ttl_s=settings.cache_ttl_seconds if settings.cache_enabled else 0,
             max_entries=settings.cache_max_entries,

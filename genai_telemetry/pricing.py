@@ -32,7 +32,7 @@ result is converted to float once, so hand-computed examples match to the last d
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -103,17 +103,119 @@ class ModelPrice:
         )
 
 
+# A price above 1 USD per token is a typo, not a price: the dearest list prices are well under
+# 1e-3 (o1-pro: $600 per 1M output tokens = 6e-4). The bound keeps every price, and every cost of
+# a call (tokens × price), an ordinary float and a number promtool reads (1e400 is neither).
+MAX_PRICE = Decimal(1)
+_MAX_VALUES = 10_000  # a price file has dozens; aliases of aliases could expand to billions
+Path_ = tuple[str, ...]
+
+
+class _Unusable(Exception):
+    """A key given twice, or YAML no price table can hold (path, line, problem)."""
+
+    def __init__(self, path: Path_, line: int, problem: str = "given twice") -> None:
+        super().__init__(problem)
+        self.path, self.line, self.problem = path, line, problem
+
+
+def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], state: list[Any]) -> Any:
+    """Plain data from a composed node, each mapping key's line in `lines` (1-based); a key
+    given twice, an alias inside itself or too many values raise _Unusable."""
+    line = lines.get(path, node.start_mark.line + 1)  # an alias: the line that uses it
+    state[0] -= 1
+    if state[0] < 0:
+        raise _Unusable(path, line, f"more than {_MAX_VALUES} values once aliases are expanded")
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if id(node) in state[1]:
+            raise _Unusable(path, line, "an alias refers to a collection that contains it")
+        state[1] = state[1] | {id(node)}
+    try:
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _Unusable(path, key_node.start_mark.line + 1, "a key must be a name")
+                key = str(key_node.value)
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                if key in out:
+                    raise _Unusable((*path, key), key_node.start_mark.line + 1)
+                out[key] = _construct(value_node, (*path, key), lines, state)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                _construct(item, (*path, str(i)), lines, state) for i, item in enumerate(node.value)
+            ]
+        try:
+            return yaml.SafeLoader("").construct_object(node)  # type: ignore[arg-type]
+        except (ValueError, TypeError) as exc:  # `!!int abc`: the constructor's int() fails
+            raise _Unusable(path, line, f"not a valid {node.tag.rsplit(':', 1)[-1]}") from exc
+    finally:
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            state[1] = state[1] - {id(node)}
+
+
+def _load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """The file's data and each key's line; PriceTableError naming `path:line` otherwise."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PriceTableError(f"{path}: cannot read price table: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise PriceTableError(f"{path}:{line}: not UTF-8 text (byte 0x{byte})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines: dict[Path_, int] = {}
+        data = None if node is None else _construct(node, (), lines, [_MAX_VALUES, frozenset()])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PriceTableError(f"{where}: not valid YAML: {problem}") from None
+    except _Unusable as exc:
+        key = ".".join(exc.path) or "top level"
+        raise PriceTableError(f"{path}:{exc.line}: {key}: {exc.problem}") from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise PriceTableError(f"{path}: not usable YAML: nested too deeply") from None
+    return data, lines
+
+
 def _decimal(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise PriceTableError(f"{where}: must be a number")
+        raise PriceTableError(f"{where}: must be a number, got {value!r}")
     try:
         # str() keeps YAML's decimal text (1.5e-07) instead of the binary float expansion.
         result = Decimal(str(value).strip())
     except InvalidOperation:
         raise PriceTableError(f"{where}: must be a number, got {value!r}") from None
-    if not result.is_finite() or result < 0:
-        raise PriceTableError(f"{where}: must be a finite number >= 0")
+    if not result.is_finite() or not 0 <= result <= MAX_PRICE:
+        raise PriceTableError(
+            f"{where}: must be a finite number between 0 and {MAX_PRICE} (USD per token),"
+            f" got {value!r}"
+        )
     return result
+
+
+def _model_price(entry: Any, where: Callable[[tuple[str, ...]], str]) -> ModelPrice:
+    """One model's prices; `where(field path)` formats the `file:line: models.x.y` prefix."""
+    if not isinstance(entry, dict):
+        raise PriceTableError(f"{where(())}: expected a mapping of prices")
+    unknown = sorted(set(entry) - set(FIELDS))
+    if unknown:
+        raise PriceTableError(
+            f"{where((unknown[0],))}: unknown field; allowed: {', '.join(FIELDS)}"
+        )
+    for required in REQUIRED_FIELDS:
+        if entry.get(required) is None:
+            raise PriceTableError(f"{where(())}: missing required field {required!r}")
+    values = {
+        key: _decimal(value, where((key,))) for key, value in entry.items() if value is not None
+    }
+    return ModelPrice(**values)
 
 
 class PriceTable:
@@ -124,38 +226,26 @@ class PriceTable:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> PriceTable:
-        """Read and validate a price file (default: the bundled `data/prices.yaml`).
+        """Read and validate a price file (default: the bundled `genai_telemetry/prices.yaml`).
 
         The file is `{models: {<name>: {<field>: <usd per token>, ...}}}`. Unknown fields,
-        missing input/output prices and negative values are errors naming the file and model.
+        missing input/output prices, a model or field given twice and values outside
+        0..MAX_PRICE are errors naming the file, line, model and field (`file:12: models.m.f`).
         """
         path = Path(path) if path is not None else PRICES_PATH
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise PriceTableError(f"{path}: cannot read price table: {exc}") from exc
+        raw, lines = _load_yaml(path)
         models = raw.get("models") if isinstance(raw, dict) else None
         if not isinstance(models, dict):
-            raise PriceTableError(f"{path}: expected a mapping under 'models'")
+            line = lines.get(("models",), 1)
+            raise PriceTableError(f"{path}:{line}: expected a mapping under 'models'")
         prices: dict[str, ModelPrice] = {}
         for name, entry in models.items():
-            where = f"{path}: models.{name}"
-            if not isinstance(entry, dict):
-                raise PriceTableError(f"{where}: expected a mapping of prices")
-            unknown = sorted(set(entry) - set(FIELDS))
-            if unknown:
-                raise PriceTableError(
-                    f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(FIELDS)}"
-                )
-            for required in REQUIRED_FIELDS:
-                if entry.get(required) is None:
-                    raise PriceTableError(f"{where}: missing required field {required!r}")
-            values = {
-                key: _decimal(value, f"{where}.{key}")
-                for key, value in entry.items()
-                if value is not None
-            }
-            prices[str(name)] = ModelPrice(**values)
+
+            def where(rest: tuple[str, ...], name: str = name) -> str:
+                key = ("models", name, *rest)
+                return f"{path}:{lines.get(key, 1)}: {'.'.join(key)}"
+
+            prices[name] = _model_price(entry, where)
         return cls(prices)
 
     def _lookup(self, model: str) -> ModelPrice | None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_telemetry import semconv as sc
-from genai_telemetry.pricing import PRICES_PATH, ModelPrice, PriceTable
+from genai_telemetry.pricing import ModelPrice, PriceTable
 from genobs.contract import is_app_metric
 from genobs.promql import Matcher, inject
 
@@ -148,9 +148,11 @@ def cost_rules() -> list[dict[str, Any]]:
     ]
 
 
-def generate(cfg: Config, path: Path = PRICES_PATH) -> dict[str, Any]:
+def generate(cfg: Config, path: Path | None = None) -> dict[str, Any]:
     """The rule file as a document (prices first: the cost group reads them). The cost rules
-    read the watched service's metrics only (the service matchers of genai-obs.yaml)."""
+    read the watched service's metrics only (the service matchers of genai-obs.yaml).
+    `path`: the price table (default genai_telemetry/prices.yaml); PriceTableError names its
+    line and key when it is unusable."""
     table = PriceTable.load(path)
     cost = [
         {**rule, "expr": inject(rule["expr"], cfg.service_selector, is_app_metric)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -165,6 +166,50 @@ def test_admin_token_is_stripped_and_blank_is_unset(raw: str, token: str | None)
     """The presented token is stripped (demo_app/api/deps.py): so is the configured one, or no
     call could ever match; a blank one switched the admin API on with no usable token."""
     assert Settings.from_env({"ADMIN_TOKEN": raw}).admin_token == token
+
+
+# rag-api reads the bundled genai_telemetry/prices.yaml (no variable points it elsewhere): the
+# subprocess swaps the module's path for a bad copy, then runs `python -m demo_app` as is.
+_WITH_PRICES = (
+    "import sys; from pathlib import Path; from genai_telemetry import pricing; "
+    "pricing.PRICES_PATH = Path(sys.argv[1]); "
+    "from demo_app.__main__ import main; sys.exit(main([]))"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e999999999999", "models.gpt-4o-mini.input_cost_per_token: must be a finite number"),
+        ("1.5e-07\n    input_cost_per_token: 1.5e-07", "input_cost_per_token: given twice"),
+        ("1.5e-07 \udcff", "not UTF-8 text (byte 0xff)"),
+    ],
+    ids=["overflow", "twice", "not-utf8"],
+)
+def test_a_bad_price_table_stops_rag_api_naming_file_line_and_key(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    """D9: 1e999999999999 started and answered HTTP 500 on every chat of the model (Decimal
+    overflow); a 0xff byte said "'utf-8' codec can't decode…" without file or line."""
+    from genai_telemetry.pricing import PRICES_PATH
+
+    shipped = PRICES_PATH.read_text()
+    prices = tmp_path / "prices.yaml"
+    text = shipped.replace("input_cost_per_token: 1.5e-07", f"input_cost_per_token: {value}", 1)
+    prices.write_bytes(text.encode("utf-8", "surrogateescape"))
+    line = shipped.splitlines().index("    input_cost_per_token: 1.5e-07") + 1
+    line += value.count("\n")  # the second of two lines
+    r = subprocess.run(
+        [sys.executable, "-c", _WITH_PRICES, str(prices)],
+        cwd=ROOT,
+        env={"PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(f"rag-api: configuration error: {prices}:{line}: "), r.stderr
+    assert message in r.stderr and r.stderr.count("\n") == 1, r.stderr
 
 
 def test_export_schedules_reach_the_queues() -> None:

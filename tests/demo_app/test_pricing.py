@@ -119,34 +119,58 @@ def test_shipped_table_prices_every_catalog_model_except_the_local_one(table: Pr
     assert PRICES_PATH.name == "prices.yaml" and PRICES_PATH.exists()
 
 
+_M = "models:\n  m:\n"
+_OK = "    input_cost_per_token: 1e-6\n    output_cost_per_token: 1e-6\n"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("models: [1, 2]\n", "expected a mapping under 'models'"),
-        ("models:\n  m: 3\n", "models.m: expected a mapping"),
-        ("models:\n  m:\n    output_cost_per_token: 1e-6\n", "missing required field"),
+        ("models: [1, 2]\n", ":1: expected a mapping under 'models'"),
+        ("models:\n  m: 3\n", ":2: models.m: expected a mapping"),
+        (_M + "    output_cost_per_token: 1e-6\n", ":2: models.m: missing required field"),
         (
-            "models:\n  m:\n    input_cost_per_token: 1e-6\n    output_cost_per_token: 1e-6\n"
-            "    input_cost_per_tokens: 1e-6\n",
-            "unknown field 'input_cost_per_tokens'",
+            _M + _OK + "    input_cost_per_tokens: 1e-6\n",
+            ":5: models.m.input_cost_per_tokens: unknown field",
         ),
         (
-            "models:\n  m:\n    input_cost_per_token: -1e-6\n    output_cost_per_token: 1e-6\n",
-            "models.m.input_cost_per_token: must be a finite number >= 0",
+            _M + "    input_cost_per_token: -1e-6\n    output_cost_per_token: 1e-6\n",
+            ":3: models.m.input_cost_per_token: must be a finite number between 0 and 1",
         ),
         (
-            "models:\n  m:\n    input_cost_per_token: cheap\n    output_cost_per_token: 1e-6\n",
-            "models.m.input_cost_per_token: must be a number",
+            _M + "    input_cost_per_token: cheap\n    output_cost_per_token: 1e-6\n",
+            ":3: models.m.input_cost_per_token: must be a number",
         ),
-        ("models: {m: [\n", "cannot read price table"),
+        ("models: {m: [\n", ":2: not valid YAML: expected the node content"),
+        # D9: a model or a field given twice was silently overwritten by the last one
+        (_M + _OK + "  m:\n" + _OK, ":5: models.m: given twice"),
+        (_M + _OK + "    input_cost_per_token: 2e-6\n", ":5: models.m.input_cost_per_token: given"),
+        # D9: values no float (or promtool) holds: exit 0 with vector(1e+400), or decimal.Overflow
+        (_M + _OK.replace("1e-6", "1e400", 1), ":3: models.m.input_cost_per_token: must be a fin"),
+        (_M + _OK.replace("1e-6", "1e999999999999", 1), ":3: models.m.input_cost_per_token: mu"),
+        (_M + _OK.replace("1e-6", "1.0e+400", 1), ":3: models.m.input_cost_per_token: must be"),
+        (_M + _OK.replace("1e-6", "1.5", 1), ":3: models.m.input_cost_per_token: must be a fin"),
+        (_M + _OK.replace("1e-6", ".nan", 1), ":3: models.m.input_cost_per_token: must be a fin"),
+        (_M + _OK.replace("1e-6", "!!int abc", 1), ":3: models.m.input_cost_per_token: not a va"),
+        ("models:\n  m:\n    input_cost_per_token: 1e-6 \xff\n", ":3: not UTF-8 text (byte 0xff)"),
+        ("models:\n  m: &a\n    x: *a\n", ":3: models.m.x: an alias refers to a collection"),
     ],
 )
-def test_malformed_price_files_name_file_model_and_field(
+def test_malformed_price_files_name_file_line_model_and_field(
     tmp_path: Path, body: str, message: str
 ) -> None:
+    """`file:line: models.<model>.<field>: reason`, one line, never a traceback (D9)."""
     path = tmp_path / "prices.yaml"
-    path.write_text(body)
+    path.write_bytes(body.encode("latin-1") if "\xff" in body else body.encode())
     with pytest.raises(PriceTableError) as info:
         PriceTable.load(path)
-    assert message in str(info.value)
-    assert str(path) in str(info.value)
+    assert str(info.value).startswith(f"{path}:"), info.value
+    assert f"{path}{message}" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_the_largest_accepted_price_is_a_float_and_a_promql_number(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(_M + "    input_cost_per_token: 1\n    output_cost_per_token: 0.99\n")
+    cost = PriceTable.load(path).cost("m", Usage(10**9, 10**9))
+    assert cost == 1.99e9

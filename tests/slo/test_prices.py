@@ -69,7 +69,7 @@ def test_a_custom_table_is_rendered(tmp_path: Path) -> None:
 def test_a_bad_table_is_an_error_naming_file_and_model(tmp_path: Path) -> None:
     table = tmp_path / "prices.yaml"
     table.write_text("models:\n  my-model:\n    input_cost_per_token: -1\n")
-    with pytest.raises(PriceTableError, match=r"prices\.yaml: models\.my-model"):
+    with pytest.raises(PriceTableError, match=r"prices\.yaml:2: models\.my-model: missing"):
         prices.generate(load_config(), table)
 
 
