@@ -1,4 +1,6 @@
-"""`python -m bench [NAME ...] [--quick] [--json FILE]`: run benchmarks and print their figures."""
+"""`python -m bench [NAME ...] [--quick] [--json FILE]`: run benchmarks and print their figures.
+
+SIGTERM stops a run like Ctrl-C: the servers it started are stopped first (bench/cli.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import cli
 from bench.common import load_average, machine
 
 BENCHMARKS = {
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}"
         )
+    if args.json and (problem := cli.output_file_problem(args.json)):
+        parser.error(f"--json {args.json}: {problem}")  # now, not after the whole run
     names = args.names or list(BENCHMARKS)
     print(f"machine: {machine()}; load average {load_average()}")
     results: dict[str, object] = {"machine": machine()}
@@ -58,4 +63,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run_main(main, "python -m bench"))

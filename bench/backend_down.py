@@ -18,7 +18,7 @@ import contextlib
 import threading
 from typing import Any
 
-from bench import common
+from bench import cli, common
 from harness import free_port
 
 
@@ -152,7 +152,7 @@ def run(quick: bool = False, rounds: int | None = None, seconds: float | None = 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--rounds", type=cli.positive_int)
+    parser.add_argument("--seconds", type=cli.positive_float)
     args = parser.parse_args(argv)
     run(args.quick, args.rounds, args.seconds)

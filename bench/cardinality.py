@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import common
+from bench import cli, common
 
 LIMIT = 1500
 # Fragments of the hostile values (see bench.loadgen.hostile_requests): none may become a label.
@@ -95,6 +95,6 @@ def run(quick: bool = False, requests: int | None = None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--requests", type=int, help="hostile requests to send")
+    parser.add_argument("--requests", type=cli.positive_int, help="hostile requests to send")
     args = parser.parse_args(argv)
     run(args.quick, args.requests)

@@ -37,7 +37,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import common, inprocess
+from bench import cli, common, inprocess
 from demo_app.app import QUIET_PATHS
 from genai_telemetry import semconv as sc
 from harness.otlp_receiver import OTLPReceiver
@@ -331,8 +331,12 @@ def _loss(off_us: float, telemetry_us: float) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--requests", type=int, help="steady requests to count (default 300)")
-    parser.add_argument("--seconds", type=float, help="load on the telemetry-off app (10)")
+    parser.add_argument(
+        "--requests", type=cli.positive_int, help="steady requests to count (default 300)"
+    )
+    parser.add_argument(
+        "--seconds", type=cli.positive_float, help="load on the telemetry-off app (10)"
+    )
     args = parser.parse_args(argv)
     run(args.quick, args.requests, args.seconds)
 

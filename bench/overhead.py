@@ -22,7 +22,7 @@ import argparse
 import contextlib
 from typing import Any
 
-from bench import common, stats
+from bench import cli, common, stats
 
 # Throughput loss allowed with telemetry on at a model latency of ~80 ms (latency scale 0.05).
 LATENCY_LOSS_GOAL = 0.01
@@ -70,8 +70,10 @@ def run(
     concurrency: int = 8,
     baseline: str | None = None,
 ) -> dict[str, Any]:
-    rounds = rounds or (1 if quick else 3)
-    seconds = seconds or (6.0 if quick else 10.0)
+    rounds = rounds if rounds is not None else (1 if quick else 3)
+    seconds = seconds if seconds is not None else (6.0 if quick else 10.0)
+    if rounds < 1 or not seconds > 0 or concurrency < 1:
+        raise ValueError(f"rounds {rounds}, seconds {seconds}, concurrency {concurrency}: each > 0")
     variants = list(VARIANTS) if breakdown else ["on", "off"]
     # label suffix → variant names run with that version ("" = this checkout)
     suffixes = ["", f" @{baseline}"] if baseline else [""]
@@ -203,8 +205,8 @@ def _split(name: str, suffixes: list[str]) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--rounds", type=cli.positive_int)
+    parser.add_argument("--seconds", type=cli.positive_float)
     parser.add_argument(
         "--breakdown",
         action="store_true",
@@ -217,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="SIM_LATENCY_SCALE for both apps (default 0: CPU-bound worst case)",
     )
-    parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
+    parser.add_argument(
+        "--concurrency", type=cli.positive_int, default=8, help="connections (default 8)"
+    )
     parser.add_argument(
         "--baseline",
         metavar="REF",

@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from bench import common, floor, floor_app
+from bench import cli, common, floor, floor_app
 from bench.stats import describe, spread, summary
 from harness.procs import Proc, start_python_app
 
@@ -362,9 +362,13 @@ def report(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5)")
-    parser.add_argument("--seconds", type=float, help="load per app and round (default 8)")
-    parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
+    parser.add_argument("--rounds", type=cli.positive_int, help="interleaved rounds (default 5)")
+    parser.add_argument(
+        "--seconds", type=cli.positive_float, help="load per app and round (default 8)"
+    )
+    parser.add_argument(
+        "--concurrency", type=cli.positive_int, default=8, help="connections (default 8)"
+    )
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="the fake model's delay per call (0)"
     )

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import common, peers
+from bench import cli, common, peers
 
 # (component, substrings of "function (file)" frames), first match wins for a frame; order
 # matters only between overlapping patterns.
@@ -251,13 +251,15 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--seconds", type=cli.positive_float, default=20.0)
+    parser.add_argument("--concurrency", type=cli.positive_int, default=8)
+    parser.add_argument(
+        "--rate", type=cli.positive_int, default=250, help="py-spy samples per second"
+    )
     parser.add_argument("--raw", type=Path, help="also write py-spy's collapsed stacks here")
     args = parser.parse_args(argv)
     run(args.seconds, args.concurrency, args.rate, args.raw)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run_main(main, "python -m bench.profile"))

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import common
+from bench import cli, common
 from harness import ROOT
 from harness.procs import PROMETHEUS_CONFIG, PROMETHEUS_RULES, start_prometheus
 
@@ -272,7 +272,7 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--seconds", type=cli.positive_float)
     parser.add_argument(
         "--history-days", type=int, help="days of backfilled SLO history (default 30; quick 3)"
     )

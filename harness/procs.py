@@ -68,26 +68,31 @@ class Proc:
             self.popen.wait(timeout=5)
 
     def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+        """Until `path` answers 200. Not ready in time, or interrupted (Ctrl-C, a benchmark's
+        SIGTERM) while waiting: the process is stopped, as nobody else holds it yet."""
         deadline = time.monotonic() + timeout
         last = ""
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise ProcessError(
-                    f"{self.name} exited ({self.popen.returncode}):\n{self.log_tail()}"
-                )
-            try:
-                r = httpx.get(self.url + path, timeout=2.0)
-                # Alive too: a process that lost its port exits, while whoever holds it answers.
-                if r.status_code == 200 and self.alive():
-                    return
-                last = f"HTTP {r.status_code}"
-            except httpx.HTTPError as exc:
-                last = repr(exc)
-            time.sleep(0.1)
-        self.stop()
-        raise ProcessError(
-            f"{self.name} not ready on {path} after {timeout}s ({last}):\n{self.log_tail()}"
-        )
+        try:
+            while time.monotonic() < deadline:
+                if not self.alive():
+                    raise ProcessError(
+                        f"{self.name} exited ({self.popen.returncode}):\n{self.log_tail()}"
+                    )
+                try:
+                    r = httpx.get(self.url + path, timeout=2.0)
+                    # Alive too: a process that lost its port exits, while whoever holds it answers
+                    if r.status_code == 200 and self.alive():
+                        return
+                    last = f"HTTP {r.status_code}"
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                time.sleep(0.1)
+            raise ProcessError(
+                f"{self.name} not ready on {path} after {timeout}s ({last}):\n{self.log_tail()}"
+            )
+        except BaseException:
+            self.stop()
+            raise
 
     def __enter__(self) -> Proc:
         return self
