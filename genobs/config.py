@@ -154,9 +154,9 @@ def load_config(path: Path | None = None, profile: str | None = None) -> Config:
         for alert, value in prof["for"].items():
             if reason := duration_problem(value):
                 problems.append(str(reporter.error(("profiles", name, "for", alert), reason)))
-    chosen = profile or data["default_profile"]
+    chosen = data["default_profile"] if profile is None else profile  # '' names no profile
     if chosen not in data["profiles"]:
-        where: Path_ = ("profiles",) if profile else ("default_profile",)
+        where: Path_ = ("profiles",) if profile is not None else ("default_profile",)
         known = ", ".join(sorted(data["profiles"]))
         problems.append(str(reporter.error(where, f"unknown profile {chosen!r} (have: {known})")))
     if problems:

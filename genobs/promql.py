@@ -49,6 +49,31 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # the reason goes into our message, not onto stderr
 
 
+def _go_only_problem(pattern: str) -> str | None:
+    """What RE2 (C++) takes and Go's regexp refuses: `\\C` always, `(?<name>` before Go 1.22
+    (Debian's Prometheus 2.42 is built with Go 1.19)."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if nxt == "C":
+                return "\\C (any byte) is not in Go's regexp syntax"
+            end = pattern.find("\\E", i + 2) if nxt == "Q" else -1  # \Q…\E is literal text
+            i = len(pattern) if nxt == "Q" and end < 0 else (end + 2 if nxt == "Q" else i + 2)
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+            i += 2 if pattern[i + 1 : i + 2] == "]" else 1  # a leading ] is literal
+            continue
+        if c == "]":
+            in_class = False
+        elif not in_class and pattern.startswith("(?<", i):
+            return "(?<name>…) needs Go 1.22; write (?P<name>…)"
+        i += 1
+    return None
+
+
 def regex_problem(pattern: str) -> str | None:
     """Why Prometheus would refuse `pattern` (RE2 syntax, anchored as Prometheus anchors it)."""
     try:
@@ -56,6 +81,8 @@ def regex_problem(pattern: str) -> str | None:
     except re2.error as exc:
         why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         return f"{pattern!r} is not a regex Prometheus accepts (RE2 syntax: {why})"
+    if why := _go_only_problem(pattern):
+        return f"{pattern!r} is not a regex Prometheus accepts ({why})"
     return None
 
 

@@ -50,6 +50,7 @@ EXTERNAL = (
     "generators/test_custom_config.py",
     "generators/test_drift.py",
     "generators/test_out.py",
+    "generators/test_regex_vs_promtool.py",
     "grafana/test_grammars.py",
     "grafana/test_lint.py",
     "grafana/test_logql_traceql_live.py",

@@ -43,6 +43,7 @@ Configuration from the environment (`from_env`):
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -95,8 +96,10 @@ class OpenAICompatibleProvider:
         rng: random.Random | None = None,
     ) -> None:
         self.server_address, self.server_port = _server_of(base_url)
-        if timeout_s <= 0:
-            raise ValueError("OPENAI_TIMEOUT_SECONDS: must be > 0")
+        if not 0 < timeout_s < math.inf:  # nan and inf too: an unbounded wait is a hang
+            raise ValueError("OPENAI_TIMEOUT_SECONDS: must be a finite number > 0")
+        if context_window < 1:
+            raise ValueError("OPENAI_CONTEXT_WINDOW: must be >= 1")
         if max_retries < 0:
             raise ValueError("OPENAI_MAX_RETRIES: must be >= 0")
         self.base_url = base_url.rstrip("/")

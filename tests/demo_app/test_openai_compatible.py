@@ -305,6 +305,11 @@ def test_from_env_defaults_and_overrides() -> None:
         ({"OPENAI_BASE_URL": "ftp://example.invalid"}, "OPENAI_BASE_URL"),
         ({"OPENAI_TIMEOUT_SECONDS": "soon"}, "OPENAI_TIMEOUT_SECONDS"),
         ({"OPENAI_TIMEOUT_SECONDS": "0"}, "OPENAI_TIMEOUT_SECONDS"),
+        # nan passed `<= 0`; inf made every call wait for ever on a stalled provider
+        ({"OPENAI_TIMEOUT_SECONDS": "nan"}, "OPENAI_TIMEOUT_SECONDS: must be a finite"),
+        ({"OPENAI_TIMEOUT_SECONDS": "inf"}, "OPENAI_TIMEOUT_SECONDS: must be a finite"),
+        ({"OPENAI_CONTEXT_WINDOW": "0"}, "OPENAI_CONTEXT_WINDOW: must be >= 1"),
+        ({"OPENAI_CONTEXT_WINDOW": "-5"}, "OPENAI_CONTEXT_WINDOW: must be >= 1"),
         ({"OPENAI_MAX_RETRIES": "-1"}, "OPENAI_MAX_RETRIES"),
     ],
 )

@@ -280,9 +280,10 @@ def test_bad_config_fails_with_file_line_and_key_and_writes_nothing(
     assert not out.exists(), "nothing may be written"
 
 
-def test_unknown_profile_on_the_command_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["staging", ""])  # '' rendered the default profile silently
+def test_unknown_profile_on_the_command_line(tmp_path: Path, name: str) -> None:
     res = subprocess.run(
-        [sys.executable, "-m", "generators", "--profile", "staging", "--out", str(tmp_path / "o")],
+        [sys.executable, "-m", "generators", "--profile", name, "--out", str(tmp_path / "o")],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -290,7 +291,7 @@ def test_unknown_profile_on_the_command_line(tmp_path: Path) -> None:
     )
     assert res.returncode == 2 and "Traceback" not in res.stderr
     line = _line(CONFIG_PATH, "profiles:")
-    assert f"genai-obs.yaml:{line}: field 'profiles': unknown profile 'staging'" in res.stderr
+    assert f"genai-obs.yaml:{line}: field 'profiles': unknown profile {name!r}" in res.stderr
     assert not (tmp_path / "o").exists()
 
 

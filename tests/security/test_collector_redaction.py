@@ -19,6 +19,7 @@ import pytest
 import re2
 import yaml
 
+from genobs.promql import regex_problem
 from harness import ROOT
 from tests.demo_app.redaction_corpus import load_all
 
@@ -66,6 +67,7 @@ def test_every_pattern_compiles_under_re2(redaction: dict[str, Any]) -> None:
     assert patterns, "no redaction patterns found"
     for pattern in patterns:
         re2.compile(pattern)
+        assert regex_problem(pattern) is None, regex_problem(pattern)  # Go-only syntax too
 
 
 def test_conversation_ids_are_not_exempt(redaction: dict[str, Any]) -> None:
