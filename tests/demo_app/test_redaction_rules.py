@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from genai_telemetry.redaction import redact, secret_name
+from genai_telemetry.redaction import _SECRET_WORDS, redact, redact_query, redact_value, secret_name
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,38 @@ def test_look_alike_letters_in_a_latin_word_are_read_as_latin_and_kept_as_writte
 )
 def test_words_of_another_script_stay(text: str) -> None:
     assert redact(text) == text
+
+
+# Found by hand-made mutation testing: each test below failed with one rule weakened.
+
+
+@pytest.mark.parametrize("length", [16, 22])  # the documented minimum; a LiteLLM virtual key
+def test_short_sk_keys_are_api_keys(length: int) -> None:
+    key = "sk-" + ("Zx81" * 6)[:length]
+    assert redact(f"proxy key {key} here") == "proxy key [REDACTED:api_key] here"
+
+
+def test_an_iban_with_a_wrong_check_digit_stays() -> None:
+    assert redact("DE89 3704 0044 0532 0130 00") == "[REDACTED:iban]"
+    assert redact("DE80 3704 0044 0532 0130 00") == "DE80 3704 0044 0532 0130 00"
+
+
+def test_an_allowed_query_parameter_named_like_a_secret_is_still_replaced() -> None:
+    allowed = frozenset({"token", "receiver"})
+    out = redact_query("token=Zx81qwe&receiver=team", allowed)
+    assert out == "token=[REDACTED:query_value]&receiver=team"
+
+
+def test_log_fields_holding_mappings_are_redacted_inside() -> None:
+    value = {"a": {"b": "mail alice@example.com"}, "c": ["x", {"d": "password=Zx81qwe"}]}
+    assert redact_value(value) == {
+        "a": {"b": "mail [REDACTED:email]"},
+        "c": ["x", {"d": "password=[REDACTED:secret]"}],
+    }
+
+
+@pytest.mark.parametrize("word", sorted(_SECRET_WORDS))
+def test_every_secret_word_alone_passes_the_precheck(word: str) -> None:
+    # The precheck (_KEY_WORDS) must let through every name secret_name accepts.
+    out = redact(f"{word}=Zx81qwe")
+    assert "Zx81qwe" not in out and "[REDACTED:" in out, out
