@@ -223,6 +223,7 @@ def test_feedback_span_carries_the_evaluation_and_links_the_judged_span(judged) 
         ({"request_id": None, "trace_id": "ab" * 16, "thumbs": "up"}, "request_id"),
         ({"trace_id": "AB" * 16, "thumbs": "up"}, "trace_id"),
         ({"trace_id": "ab", "thumbs": "up"}, "trace_id"),
+        ({"trace_id": "ab" * 8, "thumbs": "up"}, "trace_id"),  # a span id, not a trace id
         ({"request_id": "r1", "thumbs": "up", "user": "u1"}, "user"),
     ],
 )
