@@ -21,6 +21,7 @@ from tests.demo_app.test_feedback import feedback_series
 
 VICTIM_KEY = "victim-key-0001"
 OTHER_KEY = "other-key-0002"
+UNCONFIGURED_KEY = "typo-key-0003"  # not in API_KEYS: served as anonymous
 FEEDBACK = "/v1/feedback"
 REPEATS = 15
 
@@ -69,6 +70,8 @@ def _cross_tenant(run: Run) -> None:
     anonymous = run.chat("anonymous_answer")
     run.feedback("keyed_on_anonymous", VICTIM_KEY, request_id=anonymous["request_id"])
     run.feedback("anonymous_on_anonymous", request_id=anonymous["request_id"])
+    typo = run.chat("unconfigured_answer", UNCONFIGURED_KEY)
+    run.feedback("unconfigured_on_own", UNCONFIGURED_KEY, request_id=typo["request_id"])
 
 
 def _reused_ids(run: Run) -> None:
@@ -145,6 +148,8 @@ def test_another_tenants_answer_is_unknown_to_the_caller(run: Run) -> None:
     assert _known(run.sent["owner"])  # the answer was there all along, for its owner
     assert not _known(run.sent["keyed_on_anonymous"])
     assert _known(run.sent["anonymous_on_anonymous"])
+    # An unconfigured key is anonymous, like no key (its hash names no tenant).
+    assert _known(run.sent["unconfigured_on_own"])
 
 
 def test_one_feedback_per_answer(run: Run) -> None:
@@ -158,7 +163,7 @@ def test_cross_tenant_and_repeated_feedback_is_not_counted_as_known(run: Run) ->
     for key, value in series.items():
         counted[dict(key)[sc.L_REQUEST_KNOWN]] += value
     answered = [r for r in run.calls if r.status_code == 200]
-    assert counted["true"] == sum(1 for r in answered if r.json()["request_known"]) == 8
+    assert counted["true"] == sum(1 for r in answered if r.json()["request_known"]) == 9
     assert counted["false"] == sum(1 for r in answered if not r.json()["request_known"]) == 6
 
 
