@@ -15,6 +15,7 @@ import yaml
 from genobs.config import load_config
 from harness import ROOT
 from slo import generate_all as _generate_all
+from slo.rules import SECONDS as RULE_SECONDS
 from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError, load_spec, load_thresholds
 
 
@@ -291,3 +292,16 @@ def test_no_threshold_literals_in_the_alert_code() -> None:
     # `up == 0` (TargetDown) is a target state, not a knob
     assert sorted(re.findall(r"(?:>|>=|<|<=|==)\s*[0-9.]+", promql)) == ["== 0"]
     assert re.findall(r"(?<![\w.\[])[0-9]+\.[0-9]+", promql) == ["0.95"]
+
+
+@pytest.mark.parametrize("name", SLO_NAMES)
+def test_budget_remaining_and_event_volume_read_the_slo_period(name: str) -> None:
+    # The recorded period and the window the budget is computed over must agree (a mutation
+    # audit found no test that held them together).
+    rules = {r["record"]: r["expr"] for g in _slo_file(name)["groups"] for r in g["rules"]}
+    seconds = int(re.fullmatch(r"vector\((\d+)\)", rules["slo:period:seconds"])[1])
+    window = next(w for w in WINDOWS if RULE_SECONDS[w] == seconds)
+    assert rules["slo:error_budget_remaining:ratio"].startswith(
+        f"1 - slo:error_ratio:rate{window}{{"
+    )
+    assert rules[f"slo:events:increase{window}"].startswith(f"slo:total_events:rate{window}{{")
