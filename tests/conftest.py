@@ -53,6 +53,7 @@ EXTERNAL = (
     "generators/test_regex_vs_promtool.py",
     "grafana/test_grammars.py",
     "grafana/test_lint.py",
+    "grafana/test_provider_fallback.py",
     "grafana/test_logql_traceql_live.py",
     "grafana/test_queries_live.py",
     "grafana/test_slo_burn_lines.py",

@@ -1,0 +1,48 @@
+"""The provider filter of the standard GenAI metrics also takes series that name their provider
+only in the older gen_ai_system label (grafana/dashgen/promql.py `_tolerant`), evaluated by real
+promtool: under "All" each series is counted once, not by both branches. Found by a mutation
+audit: dropping the first branch's `gen_ai_provider_name!=""` passed every other test."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from genai_telemetry import semconv as sc
+from genobs.contract import L_SYSTEM
+from grafana.dashgen.promql import V_PROVIDER, sum_rate
+from harness import require_binary
+
+METRIC = sc.GENAI_OPERATION_DURATION + "_count"
+AT = 'job="rag-api", instance="a:8000"'
+
+
+def _expr(provider: str) -> str:
+    expr = sum_rate(METRIC, {sc.L_PROVIDER: "~" + V_PROVIDER})
+    assert "label_replace" in expr  # the tolerant form, or this test proves nothing
+    return expr.replace("$__rate_interval", "5m").replace(V_PROVIDER, provider)
+
+
+@pytest.mark.parametrize(("provider", "per_second"), [(".*", 2), ("anthropic", 1), ("openai", 1)])
+def test_each_series_is_counted_once(tmp_path: Path, provider: str, per_second: float) -> None:
+    promtool = require_binary("promtool")
+    series = [  # one call per second each: the new label, and the older one alone
+        {"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="openai"}}', "values": "0+60x20"},
+        {"series": f'{METRIC}{{{AT}, {L_SYSTEM}="anthropic"}}', "values": "0+60x20"},
+    ]
+    check = {"expr": _expr(provider), "eval_time": "10m"}
+    check["exp_samples"] = [{"labels": "{}", "value": per_second}]
+    tests = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": [check]}],
+    }
+    path = tmp_path / "provider-fallback.test.yml"
+    path.write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
