@@ -1,7 +1,8 @@
-"""The provider filter of the standard GenAI metrics also takes series that name their provider
-only in the older gen_ai_system label (grafana/dashgen/promql.py `_tolerant`), evaluated by real
-promtool: under "All" each series is counted once, not by both branches. Found by a mutation
-audit: dropping the first branch's `gen_ai_provider_name!=""` passed every other test."""
+"""Two rules of grafana/dashgen/promql.py evaluated by real promtool, each of which a mutation
+audit could break with every other test passing: the provider filter of the standard GenAI
+metrics also takes series that name their provider only in the older gen_ai_system label
+(`_tolerant`), and under "All" counts each series once, not by both branches; an unlabelled
+ratio reads 0, not "no data", when its numerator matches no series (`ratio`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import yaml
 
 from genai_telemetry import semconv as sc
 from genobs.contract import L_SYSTEM
-from grafana.dashgen.promql import V_PROVIDER, sum_rate
+from grafana.dashgen.promql import V_PROVIDER, share_by, sum_rate
 from harness import require_binary
 
 METRIC = sc.GENAI_OPERATION_DURATION + "_count"
@@ -26,23 +27,33 @@ def _expr(provider: str) -> str:
     return expr.replace("$__rate_interval", "5m").replace(V_PROVIDER, provider)
 
 
-@pytest.mark.parametrize(("provider", "per_second"), [(".*", 2), ("anthropic", 1), ("openai", 1)])
-def test_each_series_is_counted_once(tmp_path: Path, provider: str, per_second: float) -> None:
+def _promtool(tmp_path: Path, series: list[dict[str, str]], check: dict[str, object]) -> None:
     promtool = require_binary("promtool")
-    series = [  # one call per second each: the new label, and the older one alone
-        {"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="openai"}}', "values": "0+60x20"},
-        {"series": f'{METRIC}{{{AT}, {L_SYSTEM}="anthropic"}}', "values": "0+60x20"},
-    ]
-    check = {"expr": _expr(provider), "eval_time": "10m"}
-    check["exp_samples"] = [{"labels": "{}", "value": per_second}]
     tests = {
         "rule_files": [],
         "evaluation_interval": "1m",
         "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": [check]}],
     }
-    path = tmp_path / "provider-fallback.test.yml"
+    path = tmp_path / "dashgen.test.yml"
     path.write_text(yaml.safe_dump(tests, sort_keys=False))
     result = subprocess.run(
         [promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("provider", "per_second"), [(".*", 2), ("anthropic", 1), ("openai", 1)])
+def test_each_series_is_counted_once(tmp_path: Path, provider: str, per_second: float) -> None:
+    series = [  # one call per second each: the new label, and the older one alone
+        {"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="openai"}}', "values": "0+60x20"},
+        {"series": f'{METRIC}{{{AT}, {L_SYSTEM}="anthropic"}}', "values": "0+60x20"},
+    ]
+    check = {"expr": _expr(provider), "eval_time": "10m"}
+    _promtool(tmp_path, series, {**check, "exp_samples": [{"labels": "{}", "value": per_second}]})
+
+
+def test_a_ratio_without_matching_errors_reads_zero(tmp_path: Path) -> None:
+    expr = share_by(METRIC, {sc.L_ERROR_TYPE: "~.+"}).replace("$__rate_interval", "5m")
+    series = [{"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="openai"}}', "values": "0+60x20"}]
+    check = {"expr": expr, "eval_time": "10m", "exp_samples": [{"labels": "{}", "value": 0}]}
+    _promtool(tmp_path, series, check)
