@@ -144,6 +144,9 @@ def test_dashboard_over_the_configmap_limit(dist: Path) -> None:
         # `$` matches before a final newline: the manifests got `namespace: |` blocks.
         (("--namespace", "monitoring\n"), "--namespace 'monitoring\\n': not a DNS-1123 label"),
         (("--label", "team=genai\n"), "'genai\\n' is not a valid label value"),
+        # 63 characters at most (Kubernetes refuses the object; a mutation audit found no case).
+        (("--namespace", "n" * 64), "not a DNS-1123 label"),
+        (("--label", "team=" + "v" * 64), "is not a valid label value"),
         (("--label", "a=1", "--label", "a=2"), "--label a given twice"),
         (("--profile", ""), "--profile: must name a profile of the config"),
     ],
