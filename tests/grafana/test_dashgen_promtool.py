@@ -1,8 +1,8 @@
 """Two rules of grafana/dashgen/promql.py evaluated by real promtool, each of which a mutation
 audit could break with every other test passing: the provider filter of the standard GenAI
 metrics also takes series that name their provider only in the older gen_ai_system label
-(`_tolerant`), and under "All" counts each series once, not by both branches; an unlabelled
-ratio reads 0, not "no data", when its numerator matches no series (`ratio`)."""
+(`_tolerant`), and under "All" counts each series once, not by both branches; a ratio reads 0,
+not "no data" or a missing group, when its numerator matches no series (`ratio`, `ratio_by`)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,21 @@ def test_a_ratio_without_matching_errors_reads_zero(tmp_path: Path) -> None:
     series = [{"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="openai"}}', "values": "0+60x20"}]
     check = {"expr": expr, "eval_time": "10m", "exp_samples": [{"labels": "{}", "value": 0}]}
     _promtool(tmp_path, series, check)
+
+
+def test_a_grouped_ratio_keeps_groups_without_errors_at_zero(tmp_path: Path) -> None:
+    by = (sc.L_PROVIDER,)
+    expr = share_by(METRIC, {sc.L_ERROR_TYPE: "~.+"}, by=by).replace("$__rate_interval", "5m")
+    series = [
+        {"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="openai"}}', "values": "0+60x20"},
+        {"series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="mistral"}}', "values": "0+30x20"},
+        {
+            "series": f'{METRIC}{{{AT}, {sc.L_PROVIDER}="mistral", {sc.L_ERROR_TYPE}="timeout"}}',
+            "values": "0+30x20",
+        },
+    ]
+    samples = [
+        {"labels": f'{{{sc.L_PROVIDER}="mistral"}}', "value": 0.5},
+        {"labels": f'{{{sc.L_PROVIDER}="openai"}}', "value": 0},
+    ]
+    _promtool(tmp_path, series, {"expr": expr, "eval_time": "10m", "exp_samples": samples})
