@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from export import kube
 from export.build import Options, build
 from export.errors import ExportError
 from export.write import MARKER
@@ -169,3 +170,8 @@ def test_check_reports_a_stale_directory(tmp_path: Path) -> None:
     stale = ("mimir/rules/rag-api.slo-alerts.yml", "mimir/rules/rag-api.slo-llm-ttft.yml")
     for rel in (*stale, "extra.yml (not"):
         assert rel in err, err
+
+
+def test_configmap_size_counts_keys_and_utf8_bytes() -> None:
+    # What the API server counts against 1 MiB (a mutation audit found no case): "×" is 2 bytes.
+    assert kube.data_size({"data": {"a.json": "5×"}}) == len("a.json") + 3
