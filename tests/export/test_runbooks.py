@@ -18,7 +18,7 @@ from tests.export.exported import alerts, export
 
 SOURCE = ROOT / "docs" / "runbooks"
 SPAN = re.compile(r"`([^`\n]+)`")
-RATE_LIMITED = "rate_limited: 'rate_limited|.*RateLimitError.*|429'"
+RATE_LIMITED = "rate_limited: 'rate_limited|.*RateLimitError.*|429|.*ThrottlingException.*'"
 
 
 @pytest.fixture(scope="module")

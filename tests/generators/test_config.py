@@ -71,7 +71,7 @@ CASES = {
         "illegal regex",
     ),
     "invalid error regex": (
-        "rate_limited: 'rate_limited|.*RateLimitError.*|429'",
+        "rate_limited: 'rate_limited|.*RateLimitError.*|429|.*ThrottlingException.*'",
         "rate_limited: 'rate_limited|(429'",
         "field 'error_types.rate_limited'",
         "rate_limited|(429",
@@ -191,14 +191,14 @@ CASES = {
         "RE2 syntax: invalid perl operator: (?x",
     ),
     "error regex with a count over 1000": (
-        "rate_limited: 'rate_limited|.*RateLimitError.*|429'",
+        "rate_limited: 'rate_limited|.*RateLimitError.*|429|.*ThrottlingException.*'",
         "rate_limited: 'rate_limited|42{1001}'",
         "field 'error_types.rate_limited'",
         "rate_limited|42{1001}",
         "RE2 syntax: invalid repetition size: {1001}",
     ),
     "error regex with a repeated repetition": (
-        "rate_limited: 'rate_limited|.*RateLimitError.*|429'",
+        "rate_limited: 'rate_limited|.*RateLimitError.*|429|.*ThrottlingException.*'",
         "rate_limited: 'rate_limited|.**RateLimitError'",
         "field 'error_types.rate_limited'",
         "rate_limited|.**",
