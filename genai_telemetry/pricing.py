@@ -38,8 +38,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from genai_telemetry import yamllines
 from genai_telemetry.client import Usage
 
 PRICES_PATH = Path(__file__).parent / "prices.yaml"
@@ -108,80 +107,23 @@ class ModelPrice:
 # a call (tokens × price), an ordinary float and a number promtool reads (1e400 is neither).
 MAX_PRICE = Decimal(1)
 _MAX_VALUES = 10_000  # a price file has dozens; aliases of aliases could expand to billions
-Path_ = tuple[str, ...]
 
 
-class _Unusable(Exception):
-    """A key given twice, or YAML no price table can hold (path, line, problem)."""
-
-    def __init__(self, path: Path_, line: int, problem: str = "given twice") -> None:
-        super().__init__(problem)
-        self.path, self.line, self.problem = path, line, problem
-
-
-def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], state: list[Any]) -> Any:
-    """Plain data from a composed node, each mapping key's line in `lines` (1-based); a key
-    given twice, an alias inside itself or too many values raise _Unusable."""
-    line = lines.get(path, node.start_mark.line + 1)  # an alias: the line that uses it
-    state[0] -= 1
-    if state[0] < 0:
-        raise _Unusable(path, line, f"more than {_MAX_VALUES} values once aliases are expanded")
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-        if id(node) in state[1]:
-            raise _Unusable(path, line, "an alias refers to a collection that contains it")
-        state[1] = state[1] | {id(node)}
-    try:
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise _Unusable(path, key_node.start_mark.line + 1, "a key must be a name")
-                key = str(key_node.value)
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                if key in out:
-                    raise _Unusable((*path, key), key_node.start_mark.line + 1)
-                out[key] = _construct(value_node, (*path, key), lines, state)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [
-                _construct(item, (*path, str(i)), lines, state) for i, item in enumerate(node.value)
-            ]
-        try:
-            return yaml.SafeLoader("").construct_object(node)  # type: ignore[arg-type]
-        except (ValueError, TypeError) as exc:  # `!!int abc`: the constructor's int() fails
-            raise _Unusable(path, line, f"not a valid {node.tag.rsplit(':', 1)[-1]}") from exc
-    finally:
-        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-            state[1] = state[1] - {id(node)}
-
-
-def _load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+def _load_yaml(path: Path) -> tuple[Any, dict[yamllines.KeyPath, int]]:
     """The file's data and each key's line; PriceTableError naming `path:line` otherwise."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PriceTableError(f"{path}: cannot read price table: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        byte = raw[exc.start : exc.start + 1].hex()
-        raise PriceTableError(f"{path}:{line}: not UTF-8 text (byte 0x{byte})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        lines: dict[Path_, int] = {}
-        data = None if node is None else _construct(node, (), lines, [_MAX_VALUES, frozenset()])
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PriceTableError(f"{where}: not valid YAML: {problem}") from None
-    except _Unusable as exc:
-        key = ".".join(exc.path) or "top level"
-        raise PriceTableError(f"{path}:{exc.line}: {key}: {exc.problem}") from None
-    except RecursionError:  # PyYAML's composer recurses once per nesting level
-        raise PriceTableError(f"{path}: not usable YAML: nested too deeply") from None
-    return data, lines
+        return yamllines.load(path, _MAX_VALUES)
+    except yamllines.YamlProblem as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        if exc.kind == "read":
+            raise PriceTableError(f"{path}: cannot read price table: {exc.problem}") from None
+        if exc.kind == "syntax":
+            raise PriceTableError(f"{where}: not valid YAML: {exc.problem}") from None
+        if exc.kind == "structure" and not exc.path:
+            raise PriceTableError(f"{where}: not usable YAML: {exc.problem}") from None
+        key = ".".join(map(str, exc.path))
+        text = f"{key}: {exc.problem}" if key else exc.problem
+        raise PriceTableError(f"{where}: {text}") from None
 
 
 def _decimal(value: Any, where: str) -> Decimal:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+from genai_telemetry import yamllines
+from genai_telemetry.yamllines import KeyPath
 
 
 class SpecError(Exception):
@@ -20,97 +22,34 @@ class SpecError(Exception):
 
 
 # --- YAML with line numbers ----------------------------------------------------------------------
-Path_ = tuple[str | int, ...]
-
+Path_ = KeyPath
 
 _MAX_VALUES = 100_000  # a spec has hundreds; aliases repeated in aliases can reach billions
 
 
-class _Aliases(Exception):
-    """An alias that contains itself, or aliases expanding past _MAX_VALUES values."""
-
-    def __init__(self, path: Path_, problem: str) -> None:
-        super().__init__(problem)
-        self.path, self.problem = path, problem
-
-
-def _construct(
-    node: yaml.Node,
-    path: Path_,
-    lines: dict[Path_, int],
-    within: frozenset[int] = frozenset(),
-    budget: list[int] | None = None,
-) -> Any:
-    """Build plain Python data from a composed YAML node, remembering each path's line (1-based).
-
-    `within` holds the collections being built above this node (an alias back to one of them is
-    a cycle), `budget` the values left to build (aliases of aliases multiply them)."""
-    lines[path] = node.start_mark.line + 1
-    budget = [_MAX_VALUES] if budget is None else budget
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _Aliases(path, f"more than {_MAX_VALUES} values once its aliases are expanded")
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-        if id(node) in within:
-            raise _Aliases(path, "an alias refers to a collection that contains it")
-        within = within | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in out:
-                raise DuplicateKey((*path, key), key_node.start_mark.line + 1)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, (*path, key), lines, within, budget)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, (*path, i), lines, within, budget) for i, item in enumerate(node.value)
-        ]
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node)  # type: ignore[arg-type]
-    finally:
-        loader.dispose()
-
-
-class DuplicateKey(Exception):
-    def __init__(self, path: Path_, line: int) -> None:
-        super().__init__(path)
-        self.path = path
-        self.line = line
-
-
 def load_yaml_with_lines(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """The file's data and each field's line; SpecError naming the file and line otherwise."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        byte = raw[exc.start : exc.start + 1].hex()
-        raise SpecError(f"{path}:{line}: not UTF-8 text (byte 0x{byte})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{where}: not valid YAML: {problem}") from None
-    if node is None:
+        data, lines = yamllines.load(path, _MAX_VALUES)
+    except yamllines.YamlProblem as exc:
+        raise SpecError(_problem_text(path, exc)) from None
+    if data is None:
         raise SpecError(f"{path}:1: the file is empty")
-    lines: dict[Path_, int] = {}
-    try:
-        return _construct(node, (), lines), lines
-    except DuplicateKey as exc:
-        raise SpecError(f"{path}:{exc.line}: field '{dotted(exc.path)}' is given twice") from None
-    except _Aliases as exc:  # the line of the top-level field it happened in
-        line = lines.get(exc.path[:1], 1)
-        where = f" in field '{exc.path[0]}'" if exc.path else ""
-        raise SpecError(f"{path}:{line}: not usable YAML{where}: {exc.problem}") from None
+    return data, lines
+
+
+def _problem_text(path: Path, exc: yamllines.YamlProblem) -> str:
+    where = f"{path}:{exc.line}" if exc.line else str(path)
+    if exc.kind == "read":
+        return f"{path}: cannot read: {exc.problem}"
+    if exc.kind == "duplicate":
+        return f"{where}: field '{dotted(exc.path)}' is given twice"
+    if exc.kind == "syntax":
+        return f"{where}: not valid YAML: {exc.problem}"
+    if exc.kind == "structure":  # named by its top-level field: aliases nest deep
+        field = f" in field '{exc.path[0]}'" if exc.path else ""
+        return f"{where}: not usable YAML{field}: {exc.problem}"
+    return f"{where}: {exc.problem}"
 
 
 def dotted(path: Path_) -> str:

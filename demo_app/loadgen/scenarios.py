@@ -12,8 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from demo_app.faults import KNOB_BOUNDS
 from demo_app.loadgen.model import (
     E2E,
@@ -28,10 +26,10 @@ from demo_app.loadgen.model import (
 from demo_app.loadgen.yamllines import (
     Ctx,
     LineDict,
-    Loader,
     ScenarioError,
     check_keys,
     line_of,
+    load_with_lines,
     number,
     weights,
 )
@@ -247,19 +245,7 @@ def _scenario(ctx: Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scena
 def load_scenarios(path: Path = SCENARIOS_FILE) -> ScenarioFile:
     """Parse and validate the scenario file; raises ScenarioError naming file and line."""
     ctx = Ctx(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ScenarioError(f"{ctx.label}: cannot read the scenario file: {why}") from None
-    try:
-        raw = yaml.load(text, Loader=Loader)  # a SafeLoader subclass
-    except ScenarioError as exc:
-        raise ScenarioError(str(exc).replace("{file}", ctx.label)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        raise ctx.fail(line, "", f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    raw = load_with_lines(path, ctx.label)
     check_keys(ctx, raw, "", ("version", "mix", "scenarios"), (), line_of(raw, default=1))
     if raw["version"] != 1:
         raise ctx.fail(line_of(raw, "version"), "", f"unsupported version {raw['version']!r}")

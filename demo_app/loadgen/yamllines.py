@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
+from genai_telemetry import yamllines
 
 
 class ScenarioError(ValueError):
@@ -27,46 +27,36 @@ class _LineList(list[Any]):
     item_lines: list[int]
 
 
-class Loader(yaml.SafeLoader):
-    pass
+_MAX_VALUES = 100_000  # the shipped file has ~400; aliases of aliases could reach billions
 
 
-def _construct_mapping(loader: Loader, node: yaml.MappingNode) -> LineDict:
-    d = LineDict()
-    d.line = node.start_mark.line + 1
-    d.key_lines = {}
-    for key_node, value_node in node.value:
-        line = key_node.start_mark.line + 1
-        if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping cannot be a key
-            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
-            raise ScenarioError(
-                f"{{file}}:{line}: the key {_source(key_node)} is a {kind}; keys are names"
-            )
-        key = loader.construct_object(key_node, deep=True)
-        if key in d:
-            raise ScenarioError(f"{{file}}:{line}: duplicate key {key!r}")
-        d[key] = loader.construct_object(value_node, deep=True)
-        d.key_lines[key] = line
-    return d
+def load_with_lines(path: Path, label: str) -> Any:
+    """The scenario file's data, its mappings and lists carrying their lines (ScenarioError)."""
+    try:
+        data, lines = yamllines.load(path, _MAX_VALUES)
+    except yamllines.YamlProblem as exc:
+        if exc.kind == "read":
+            raise ScenarioError(f"{label}: cannot read the scenario file: {exc.problem}") from None
+        line = exc.line or 0
+        if exc.kind == "duplicate":
+            raise ScenarioError(f"{label}:{line}: duplicate key {exc.path[-1]!r}") from None
+        prefix = "invalid YAML: " if exc.kind == "syntax" else ""
+        raise ScenarioError(f"{label}:{line}: {prefix}{exc.problem}") from None
+    return _with_lines(data, (), lines)
 
 
-def _source(node: yaml.Node) -> str:
-    """The node as written in the file (one line, shortened), for messages."""
-    start, end = node.start_mark, node.end_mark
-    text = start.buffer[start.index : end.index] if start.buffer is not None else ""
-    text = " ".join(text.split()) or "?"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _construct_sequence(loader: Loader, node: yaml.SequenceNode) -> _LineList:
-    lst = _LineList(loader.construct_object(n, deep=True) for n in node.value)
-    lst.line = node.start_mark.line + 1
-    lst.item_lines = [n.start_mark.line + 1 for n in node.value]
-    return lst
-
-
-Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+def _with_lines(value: Any, path: yamllines.KeyPath, lines: dict[yamllines.KeyPath, int]) -> Any:
+    if isinstance(value, dict):
+        d = LineDict((k, _with_lines(v, (*path, k), lines)) for k, v in value.items())
+        d.key_lines = {k: lines[(*path, k)] for k in value}
+        d.line = next(iter(d.key_lines.values()), lines.get(path, 0))
+        return d
+    if isinstance(value, list):
+        lst = _LineList(_with_lines(v, (*path, i), lines) for i, v in enumerate(value))
+        lst.line = lines.get(path, 0)
+        lst.item_lines = [lines[(*path, i)] for i in range(len(value))]
+        return lst
+    return value
 
 
 def shown(path: Path) -> str:

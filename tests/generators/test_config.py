@@ -367,3 +367,31 @@ def _find_duration_pattern(node: object) -> str:
     walk(node)
     assert len(found) == 1, found
     return found[0]
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (
+            "service_name: !!int abc",
+            ":10: not usable YAML in field 'service_name': not a valid int",
+        ),
+        ("service_name: !foo x", ":10: not usable YAML in field 'service_name': could not"),
+        ("service_name: " + "[" * 3000 + "]" * 3000, ": not usable YAML: nested too deeply"),
+    ],
+    ids=["bad-int", "unknown-tag", "deep"],
+)
+def test_yaml_the_loader_cannot_build_exits_2(tmp_path: Path, new: str, message: str) -> None:
+    """Each was a traceback (ValueError, ConstructorError, RecursionError) from the generators."""
+    assert _line(CONFIG_PATH, "service_name: rag-api") == 10
+    path = _variant(tmp_path, "service_name: rag-api", new)
+    res = subprocess.run(
+        [sys.executable, "-m", "generators", "--config", str(path), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert f"error: {path}{message}" in res.stderr, res.stderr
+    assert not (tmp_path / "o").exists()

@@ -254,6 +254,10 @@ def test_a_scenario_whose_traffic_is_its_fault_takes_its_history_from_the_defaul
         ("  demo:\n", "  [a, b]: 1\n  demo:\n", 9, "the key [a, b] is a list; keys are names"),
         ("    rate: 2\n", "    rate: 2\n    {x: 1}: 3\n", 12, "the key {x: 1} is a mapping"),
         ("models: {gpt-4o-mini: 1}", "models: {[a]: 1}", 7, "the key [a] is a list"),
+        # Tracebacks before the shared loader (ValueError, ConstructorError, RecursionError).
+        ("rate: 2", "rate: !!int abc", 11, "not a valid int: 'abc'"),
+        ("rate: 2", "rate: !foo 2", 11, "could not determine a constructor for the tag '!foo'"),
+        ("rate: 2", "rate: " + "[" * 3000 + "]" * 3000, 0, "nested too deeply"),
         # Null or a scalar where a mapping belongs: the line of its key, and the key.
         (
             "  stream: 0.3\n  questions: {corpus: 1}\n  tiers: {pro: 1}\n  features: {chat: 1}\n"
@@ -290,7 +294,7 @@ def test_a_scenario_whose_traffic_is_its_fault_takes_its_history_from_the_defaul
             "entries must be alert names",
         ),
         # Models of a mix: any name the API could take (the runner checks the running app's).
-        ("models: {gpt-4o-mini: 1}", "models: {42: 1}", 7, "entries must be names of 1-128"),
+        ("models: {gpt-4o-mini: 1}", "models: {'': 1}", 7, "entries must be names of 1-128"),
         ("models: {gpt-4o-mini: 1}", "models: {'': 1}", 7, "entries must be names of 1-128"),
     ],
 )
