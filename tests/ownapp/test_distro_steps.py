@@ -44,6 +44,9 @@ FAST = {
     "OTEL_BLRP_SCHEDULE_DELAY": "200",
 }
 GRPC_EXPORTER = "opentelemetry-exporter-otlp-proto-grpc"
+# Installed here for tests/ownapp/test_gemini_live.py, not by step 2: the distro would instrument
+# it too, and it sets OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT=true for the whole process.
+GOOGLE_GENAI = "opentelemetry-instrumentation-google-genai"
 
 
 def doc_variables() -> dict[str, str]:
@@ -184,14 +187,17 @@ def arrived(receiver: OTLPReceiver, metric_exports_before: int) -> bool:
     )
 
 
-def venv_without(dist_name: str, dest: Path) -> Path:
-    """A venv with this venv's packages except `dist_name`, as `pip uninstall` would leave it
-    (its RECORD's files gone, everything else symlinked); returns its bin directory."""
+def venv_without(dest: Path, *dist_names: str) -> Path:
+    """A venv with this venv's packages except `dist_names`, as `pip uninstall` would leave it
+    (their RECORDs' files gone, everything else symlinked); returns its bin directory."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", dest], check=True)
-    dist = md.distribution(dist_name)
-    site = Path(dist.locate_file("")).resolve()
-    gone = {Path(str(f)) for f in dist.files or [] if ".." not in Path(str(f)).parts}
-    assert gone, f"{dist_name} lists no files"
+    gone: set[Path] = set()
+    for name in dist_names:
+        dist = md.distribution(name)
+        site = Path(dist.locate_file("")).resolve()
+        files = {Path(str(f)) for f in dist.files or [] if ".." not in Path(str(f)).parts}
+        assert files, f"{name} lists no files"
+        gone |= files
     _mirror(site, dest / site.relative_to(Path(sys.prefix).resolve()), gone, Path())
     script = (VENV_BIN / "opentelemetry-instrument").read_text().split("\n", 1)[1]
     launcher = dest / "bin" / "opentelemetry-instrument"
@@ -215,24 +221,36 @@ def _mirror(src: Path, dst: Path, gone: set[Path], rel: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def documented(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def step2_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This venv as step 2 leaves an app's: without the Google GenAI instrumentation."""
+    return venv_without(tmp_path_factory.mktemp("distro-venv") / "venv", GOOGLE_GENAI)
+
+
+@pytest.fixture(scope="module")
+def documented(tmp_path_factory: pytest.TempPathFactory, step2_bin: Path) -> Run:
     tmp = tmp_path_factory.mktemp("distro")
-    return run_app(VENV_BIN, doc_variables(), tmp, expect_exports=True)
+    return run_app(step2_bin, doc_variables(), tmp, expect_exports=True)
 
 
 CONTENT_EVENTS = {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "EVENT_ONLY"}
 
 
 @pytest.fixture(scope="module")
-def with_content_events(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def with_content_events(tmp_path_factory: pytest.TempPathFactory, step2_bin: Path) -> Run:
     env = {**doc_variables(), **CONTENT_EVENTS}
-    return run_app(VENV_BIN, env, tmp_path_factory.mktemp("distro-events"), expect_exports=True)
+    return run_app(step2_bin, env, tmp_path_factory.mktemp("distro-events"), expect_exports=True)
+
+
+@pytest.fixture(scope="module")
+def with_google_genai_too(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    tmp = tmp_path_factory.mktemp("distro-both")
+    return run_app(VENV_BIN, doc_variables(), tmp, expect_exports=True)
 
 
 @pytest.fixture(scope="module")
 def without_protocol(tmp_path_factory: pytest.TempPathFactory) -> Run:
     tmp = tmp_path_factory.mktemp("distro-no-protocol")
-    bin_dir = venv_without(GRPC_EXPORTER, tmp / "venv")
+    bin_dir = venv_without(tmp / "venv", GRPC_EXPORTER, GOOGLE_GENAI)
     env = {k: v for k, v in doc_variables().items() if k != "OTEL_EXPORTER_OTLP_PROTOCOL"}
     return run_app(bin_dir, env, tmp / "app", expect_exports=False)
 
@@ -340,6 +358,24 @@ def test_content_capture_sends_one_event_per_chat(with_content_events: Run) -> N
     assert len(logs) == ASKS, logs
     assert {r.trace_id for r in logs} == chats
     assert {r.resource.get("service.name") for r in logs} == {SERVICE}
+
+
+def test_google_genai_instrumentation_makes_openai_calls_log_too(
+    with_google_genai_too: Run,
+) -> None:
+    """opentelemetry-instrumentation-google-genai 1.3b0 sets OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT
+    =true for the process when it instruments: with it installed beside genai-openai, every
+    OpenAI chat call leaves one log record (no content), as docs/own-app.md says."""
+    run = with_google_genai_too
+    chats = {
+        s.trace_id
+        for s in run.spans
+        if s.kind == "CLIENT" and s.attributes.get("gen_ai.operation.name") == "chat"
+    }
+    assert len(run.logs) == ASKS and {r.trace_id for r in run.logs} == chats, run.logs
+    assert all(
+        r.body is None and r.attributes.get("gen_ai.operation.name") == "chat" for r in run.logs
+    )
 
 
 # --- without OTEL_EXPORTER_OTLP_PROTOCOL and with only the HTTP exporter ------------------------
