@@ -85,7 +85,9 @@ def test_sigterm_stops_the_servers_a_run_started(tmp_path: Path, when: str) -> N
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and bench.poll() is None:
             seen.update({p.pid: p for p in _descendants(bench.pid)})
-            commands.update({pid: _cmdline(p) for pid, p in seen.items() if pid not in commands})
+            # Read again every time: a child caught between fork and exec still shows the
+            # parent's command line (seen on a loaded machine).
+            commands.update({pid: c for pid, p in seen.items() if (c := _cmdline(p))})
             apps = [pid for pid, c in commands.items() if "demo_app" in " ".join(c)]
             receivers = [pid for pid, c in commands.items() if "otlp_receiver" in " ".join(c)]
             loading = any("bench.loadgen" in c for c in commands.values())

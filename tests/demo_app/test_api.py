@@ -196,6 +196,11 @@ BAD_BODIES = [
     ({"question": "hi", "user": ""}, "user", "at least 1"),
     ({"question": "hi", "user": "x" * 257}, "user", "at most 256"),
     ({"question": "hi", "user": 42}, "user", "valid string"),
+    # Bounded free text that reaches labels, logs and cache keys (a mutation audit found no row).
+    ({"question": "hi", "feature": "x" * 65}, "feature", "at most 64"),
+    ({"question": "hi", "user_tier": "x" * 65}, "user_tier", "at most 64"),
+    ({"question": "hi", "conversation_id": "x" * 129}, "conversation_id", "at most 128"),
+    ({"question": "hi", "model": "x" * 129}, "model", "at most 128"),
 ]
 
 
