@@ -8,12 +8,14 @@ tests/conftest.py turns that into a skip (a failure under CI=true).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import socketserver
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -87,3 +89,18 @@ def wait_until(predicate: Callable[[], object], timeout: float, every: float = 0
     except TimeoutError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.BaseServer, name: str) -> Iterator[None]:
+    """Run an in-process loopback server (the fakes) in a daemon thread for the `with` block."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

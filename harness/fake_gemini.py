@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness import serving
+
 WORDS = ["Gemini", " answers", " from", " a", " loopback", " fake", "."]
 STATUS = {"429": "RESOURCE_EXHAUSTED", "500": "INTERNAL"}
 
@@ -118,13 +120,5 @@ def fake_gemini_server(fake: FakeGemini | None = None) -> Iterator[FakeGemini]:
     handler = type("Handler", (_Handler,), {"fake": fake})
     server = _Server(("127.0.0.1", 0), handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gemini", daemon=True
-    )
-    thread.start()
-    try:
+    with serving(server, "fake-gemini"):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness import serving
+
 ANSWER_WORDS = ["Time", " to", " first", " token", " is", " the", " prefill", " delay", "."]
 USAGE = {
     "prompt_tokens": 120,
@@ -243,17 +245,11 @@ def fake_openai_server(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     fake = fake or FakeOpenAI()
     server = _Server(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
-    )
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake._stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server, "fake-openai"):
+        try:
+            yield fake
+        finally:
+            fake._stop.set()  # ends streams still being written before the server shuts down
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,12 +16,10 @@ Routes: POST /api/ask {question, model}, POST /api/ask/stream (text chunks), POS
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Iterator
 
 import openai
-import uvicorn
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import StreamingResponse
 from opentelemetry import metrics
@@ -31,19 +29,8 @@ from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import make_asgi_app
-from pydantic import BaseModel
 
-DEFAULT_MODEL = "gpt-4o-mini"
-EMBEDDING_MODEL = "text-embedding-3-small"
-
-
-class Ask(BaseModel):
-    question: str
-    model: str = DEFAULT_MODEL
-
-
-class Embed(BaseModel):
-    text: str
+from tests.ownapp.shapes import EMBEDDING_MODEL, Ask, Embed, add_healthz, serve
 
 
 def _setup_telemetry() -> None:
@@ -103,17 +90,11 @@ def create_app() -> FastAPI:
             raise _provider_error(exc) from exc
         return {"dimensions": len(r.data[0].embedding)}
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    add_healthz(app)
     app.mount("/metrics", make_asgi_app())
     FastAPIInstrumentor.instrument_app(app, excluded_urls="metrics,healthz")
     return app
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    serve(create_app, __doc__.split("\n\n")[0])

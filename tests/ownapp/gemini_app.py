@@ -12,11 +12,9 @@ answers 503, any other provider error 502.
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Iterator
 
-import uvicorn
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import StreamingResponse
 from google import genai
@@ -28,13 +26,13 @@ from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumento
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import make_asgi_app
-from pydantic import BaseModel
+
+from tests.ownapp import shapes
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 
 
-class Ask(BaseModel):
-    question: str
+class Ask(shapes.Ask):
     model: str = DEFAULT_MODEL
 
 
@@ -81,17 +79,11 @@ def create_app() -> FastAPI:
 
         return StreamingResponse(chunks(), media_type="text/plain")
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    shapes.add_healthz(app)
     app.mount("/metrics", make_asgi_app())
     FastAPIInstrumentor.instrument_app(app, excluded_urls="metrics,healthz")
     return app
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    shapes.serve(create_app, __doc__.split("\n\n")[0])

@@ -11,25 +11,10 @@ embeddings call), GET /healthz.
 
 from __future__ import annotations
 
-import argparse
-
 import openai
-import uvicorn
 from fastapi import FastAPI
-from pydantic import BaseModel
 
-DEFAULT_MODEL = "gpt-4o-mini"
-EMBEDDING_MODEL = "text-embedding-3-small"
-
-
-class Ask(BaseModel):
-    question: str
-    model: str = DEFAULT_MODEL
-
-
-class Embed(BaseModel):
-    text: str
-
+from tests.ownapp.shapes import EMBEDDING_MODEL, Ask, Embed, add_healthz, serve
 
 app = FastAPI(title="plain-llm-app")
 client = openai.OpenAI(max_retries=0)
@@ -49,12 +34,8 @@ def embed(body: Embed) -> dict[str, int]:
     return {"dimensions": len(r.data[0].embedding)}
 
 
-@app.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+add_healthz(app)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, required=True)
-    uvicorn.run(app, host="127.0.0.1", port=parser.parse_args().port, log_level="warning")
+    serve(lambda: app, __doc__.split("\n\n")[0])
