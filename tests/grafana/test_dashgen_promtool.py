@@ -1,8 +1,9 @@
-"""Two rules of grafana/dashgen/promql.py evaluated by real promtool, each of which a mutation
+"""Rules of grafana/dashgen/promql.py evaluated by real promtool, each of which a mutation
 audit could break with every other test passing: the provider filter of the standard GenAI
 metrics also takes series that name their provider only in the older gen_ai_system label
 (`_tolerant`), and under "All" counts each series once, not by both branches; a ratio reads 0,
-not "no data" or a missing group, when its numerator matches no series (`ratio`, `ratio_by`)."""
+not "no data" or a missing group, when its numerator matches no series (`ratio`, `ratio_by`).
+And one shipped panel evaluated as Grafana would send it: cost per successful chat call."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from genai_telemetry import semconv as sc
 from genobs.contract import L_SYSTEM
 from grafana.dashgen.promql import V_PROVIDER, share_by, sum_rate
 from harness import require_binary
+from tests.grafana import dashlib
 
 METRIC = sc.GENAI_OPERATION_DURATION + "_count"
 AT = 'job="rag-api", instance="a:8000"'
@@ -75,3 +77,23 @@ def test_a_grouped_ratio_keeps_groups_without_errors_at_zero(tmp_path: Path) -> 
         {"labels": f'{{{sc.L_PROVIDER}="openai"}}', "value": 0},
     ]
     _promtool(tmp_path, series, {"expr": expr, "eval_time": "10m", "exp_samples": samples})
+
+
+def test_cost_per_chat_request_divides_by_successful_calls_only(tmp_path: Path) -> None:
+    """The shipped panel says "per successful chat model call": 1 USD over 10 successful and 10
+    failed calls is 0.1 USD, not 0.05 (failed calls cost nothing and are not in the count)."""
+    dash = dashlib.load()["llm-cost.json"]
+    panel = next(p for p in dashlib.all_panels(dash) if p.get("title") == "Cost per chat request")
+    interp = dashlib.Interpolation(range="10m")
+    expr = dashlib.substitute(panel["targets"][0]["expr"], dash, interp)
+    model = f'{sc.L_PROVIDER}="openai", {sc.L_MODEL}="gpt-4o-mini"'
+    cost = f'{sc.LLM_COST}{{{AT}, {model}, {sc.L_FEATURE}="chat", {sc.L_USER_TIER}="pro"}}'
+    calls = f'{METRIC}{{{AT}, {model}, {sc.L_OPERATION}="chat"}}'
+    failed = f'{METRIC}{{{AT}, {model}, {sc.L_OPERATION}="chat", {sc.L_ERROR_TYPE}="500"}}'
+    series = [
+        {"series": cost, "values": "0+0.01x30"},  # 0.1 USD in the panel's 10 minutes
+        {"series": calls, "values": "0+0.1x30"},  # 1 successful call per 10 minutes
+        {"series": failed, "values": "0+0.1x30"},  # and 1 failed
+    ]
+    check = {"expr": expr, "eval_time": "20m", "exp_samples": [{"labels": "{}", "value": 0.1}]}
+    _promtool(tmp_path, series, check)
