@@ -191,10 +191,11 @@ def venv_without(dest: Path, *dist_names: str) -> Path:
     """A venv with this venv's packages except `dist_names`, as `pip uninstall` would leave it
     (their RECORDs' files gone, everything else symlinked); returns its bin directory."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", dest], check=True)
+    site = Path(md.distribution("opentelemetry-distro").locate_file("")).resolve()
     gone: set[Path] = set()
     for name in dist_names:
         dist = md.distribution(name)
-        site = Path(dist.locate_file("")).resolve()
+        assert Path(dist.locate_file("")).resolve() == site, f"{name} is not in {site}"
         files = {Path(str(f)) for f in dist.files or [] if ".." not in Path(str(f)).parts}
         assert files, f"{name} lists no files"
         gone |= files

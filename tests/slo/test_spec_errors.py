@@ -178,22 +178,25 @@ def _check(code: int, err: str, out: Path, path: Path, on_line: str, key: str, r
     assert not out.exists(), "nothing may be written"
 
 
-@pytest.mark.parametrize("case", sorted(SPEC_CASES))
-def test_bad_spec(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    old, new, on_line, key, reason = SPEC_CASES[case]
-    path = _variant(SPEC_PATH, tmp_path, old, new)
-    _check(*_run(tmp_path, monkeypatch, capsys, spec=path), path, on_line, key, reason)
+# (which file, its shipped path, case name) for every bad-input case of both spec files
+CASES = [
+    *(("spec", SPEC_PATH, c) for c in sorted(SPEC_CASES)),
+    *(("thresholds", THRESHOLDS_PATH, c) for c in sorted(THRESHOLD_CASES)),
+]
 
 
-@pytest.mark.parametrize("case", sorted(THRESHOLD_CASES))
-def test_bad_thresholds(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("kind", "source", "case"), CASES, ids=[f"{k}-{c}" for k, _, c in CASES])
+def test_bad_spec_file(
+    kind: str,
+    source: Path,
+    case: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    old, new, on_line, key, reason = THRESHOLD_CASES[case]
-    path = _variant(THRESHOLDS_PATH, tmp_path, old, new)
-    _check(*_run(tmp_path, monkeypatch, capsys, thresholds=path), path, on_line, key, reason)
+    old, new, on_line, key, reason = (SPEC_CASES if kind == "spec" else THRESHOLD_CASES)[case]
+    path = _variant(source, tmp_path, old, new)
+    _check(*_run(tmp_path, monkeypatch, capsys, **{kind: path}), path, on_line, key, reason)
 
 
 ROWS: tuple[AlertRow, ...] = (*LLM_ALERTS, *STACK_ALERTS)
