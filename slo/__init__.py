@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from slo import docs, llm_alerts, prices, rules
 from slo.render import dump
 from slo.service import own
-from slo.spec import SPEC_PATH, THRESHOLDS_PATH, load_spec, load_thresholds
+from slo.spec import SPEC_PATH, load_spec
+from slo.thresholds import THRESHOLDS_PATH, load_thresholds
 
 if TYPE_CHECKING:
     from genobs.config import Config

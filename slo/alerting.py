@@ -13,10 +13,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slo.render import dashboard, runbook_url
-from slo.spec import Threshold
 
 if TYPE_CHECKING:
     from genobs.config import Config
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One tunable number of llm-alerts.yml (its `for:` is per profile, in genai-obs.yaml)."""
+
+    value: float | None
+    unit: str
+    note: str
+    extra: dict[str, Any]
+
 
 # The `service` label of an alert about a scraped stack component: its job.
 JOB = "{{ $labels.job }}"

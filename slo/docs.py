@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 import yaml
 
 from slo import llm_alerts, rules, stack_alerts
-from slo.alerting import num
+from slo.alerting import Threshold, num
 from slo.render import REGENERATE, dashboard
 from slo.rules import BURN_ALERTS, SLO_DASHBOARD
-from slo.spec import Threshold
 
 if TYPE_CHECKING:
     from genobs.config import Config

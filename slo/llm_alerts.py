@@ -17,8 +17,7 @@ from genai_telemetry import semconv as sc
 from genobs.contract import L_SYSTEM, base, is_app_metric, is_extra
 from genobs.promql import inject, le_matcher, metric_names, quote, render_matchers
 from slo import prices, stack_alerts
-from slo.alerting import Alert, AlertRow, num, render, rule
-from slo.spec import Threshold
+from slo.alerting import Alert, AlertRow, Threshold, num, render, rule
 from slo.stack_alerts import STACK_ALERTS
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Load and validate the SLO spec (slo/slos.yaml) and the alert thresholds (slo/thresholds.yaml).
+"""Load and validate the SLO spec (slo/slos.yaml); the alert thresholds are slo/thresholds.py.
 
 Every problem is reported as `file:line: slo 'name': field 'a.b': reason` so a person can fix the
 spec without reading a stack trace. Structure is checked with the JSON schema next to this file;
@@ -20,7 +20,6 @@ from genai_telemetry import semconv
 from genobs.contract import base
 from genobs.promql import (
     LABEL_NAME,
-    duration_problem,
     expr_matchers,
     le_matcher,
     matcher_problem,
@@ -39,8 +38,6 @@ from genobs.yamlspec import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_PATH = PACKAGE_DIR / "slos.yaml"
 SPEC_SCHEMA_PATH = PACKAGE_DIR / "slos.schema.json"
-THRESHOLDS_PATH = PACKAGE_DIR / "thresholds.yaml"
-THRESHOLDS_SCHEMA_PATH = PACKAGE_DIR / "thresholds.schema.json"
 
 WINDOW_PLACEHOLDER = "{{window}}"
 # Placeholders for the selectors of genai-obs.yaml (substituted when rules are rendered).
@@ -304,66 +301,3 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
     if problems:
         raise SpecError("\n".join(problems))
     return Spec(path, tuple(slos))
-
-
-# --- Alert thresholds ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Threshold:
-    """One tunable number of llm-alerts.yml (its `for:` is per profile, in genai-obs.yaml)."""
-
-    value: float | None
-    unit: str
-    note: str
-    extra: dict[str, Any]
-
-
-def _alert_keys() -> dict[str, tuple[str, ...]]:
-    """Each alert's keys in thresholds.yaml, as its row in the alert tables declares them."""
-    from slo.llm_alerts import LLM_ALERTS  # the tables import this module
-    from slo.stack_alerts import STACK_ALERTS
-
-    return {row.name: row.needs for row in (*LLM_ALERTS, *STACK_ALERTS)}
-
-
-def _key_problems(reporter: Reporter, alerts: dict[str, Any]) -> list[str]:
-    """Every key an alert reads is given, and no key it does not read (it would be ignored)."""
-    problems = []
-    for name, needs in _alert_keys().items():
-        raw = alerts.get(name, {})
-        problems += [
-            str(reporter.error(("alerts", name), f"{key!r} is a required property of {name}"))
-            for key in needs
-            if key not in raw
-        ]
-        allowed = ", ".join(sorted({*needs, "unit", "note"}))
-        problems += [
-            str(reporter.error(("alerts", name, key), f"not read by {name} (allowed: {allowed})"))
-            for key in raw
-            if key not in needs and key not in ("unit", "note")
-        ]
-    return problems
-
-
-def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
-    data, lines = load_yaml_with_lines(path)
-    reporter = Reporter(path, data, lines, "alerts")
-    schema_errors(reporter, json.loads(THRESHOLDS_SCHEMA_PATH.read_text()))
-    if problems := _key_problems(reporter, data["alerts"]):
-        raise SpecError("\n".join(problems))
-    out: dict[str, Threshold] = {}
-    for name, raw in data["alerts"].items():
-        bound = raw.get("score_bound")
-        if bound is not None and float(bound) not in semconv.SCORE_BUCKETS:
-            raise reporter.error(
-                ("alerts", name, "score_bound"),
-                f"{bound} is not a bucket bound of {semconv.RAG_EVALUATION_SCORE} "
-                f"({', '.join(semconv.le(b) for b in semconv.SCORE_BUCKETS)})",
-            )
-        exclude = raw.get("baseline_exclude")
-        if exclude is not None and (reason := duration_problem(exclude)):
-            raise reporter.error(("alerts", name, "baseline_exclude"), reason)
-        extra = {k: v for k, v in raw.items() if k not in ("threshold", "unit", "note")}
-        out[name] = Threshold(
-            value=raw.get("threshold"), unit=raw["unit"], note=raw.get("note", ""), extra=extra
-        )
-    return out

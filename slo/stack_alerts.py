@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from slo.alerting import JOB, AlertRow, num
-from slo.spec import Threshold
+from slo.alerting import JOB, AlertRow, Threshold, num
 
 if TYPE_CHECKING:
     from genobs.config import Config

@@ -37,11 +37,11 @@ def load_with_lines(path: Path, label: str) -> Any:
     except yamllines.YamlProblem as exc:
         if exc.kind == "read":
             raise ScenarioError(f"{label}: cannot read the scenario file: {exc.problem}") from None
-        line = exc.line or 0
+        where = f"{label}:{exc.line}" if exc.line else label  # no line: the whole file
         if exc.kind == "duplicate":
-            raise ScenarioError(f"{label}:{line}: duplicate key {exc.path[-1]!r}") from None
+            raise ScenarioError(f"{where}: duplicate key {exc.path[-1]!r}") from None
         prefix = "invalid YAML: " if exc.kind == "syntax" else ""
-        raise ScenarioError(f"{label}:{line}: {prefix}{exc.problem}") from None
+        raise ScenarioError(f"{where}: {prefix}{exc.problem}") from None
     return _with_lines(data, (), lines)
 
 

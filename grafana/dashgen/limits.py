@@ -11,8 +11,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from slo.alerting import Threshold
 from slo.rules import WINDOWS, burn_pairs
-from slo.spec import SLO, HistogramSLI, Threshold, load_spec, load_thresholds
+from slo.spec import SLO, HistogramSLI, load_spec
+from slo.thresholds import load_thresholds
 
 
 @cache

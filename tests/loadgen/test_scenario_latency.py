@@ -33,7 +33,8 @@ from demo_app.providers.base import ChatRequest, build_messages
 from demo_app.providers.simulated import SimulatedProvider
 from genai_telemetry import semconv as sc
 from slo.rules import BURN_ALERTS, MAX_BAD_SHARE
-from slo.spec import SLO, HistogramSLI, load_spec, load_thresholds
+from slo.spec import SLO, HistogramSLI, load_spec
+from slo.thresholds import load_thresholds
 
 SAMPLES = 1000  # requests per phase: the shares below are far from their limits
 CHAT_LATENCY, TTFT = "chat-latency", "llm-ttft"

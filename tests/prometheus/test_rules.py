@@ -15,8 +15,9 @@ import yaml
 from genai_telemetry import semconv
 from harness import ROOT, require_binary
 from slo.rules import ALERT_NAMES, TARGET_INFO
-from slo.spec import CONTRACT_BUCKETS, load_thresholds
+from slo.spec import CONTRACT_BUCKETS
 from slo.stack_alerts import STACK_METRICS
+from slo.thresholds import load_thresholds
 
 RULES_DIR = ROOT / "prometheus" / "rules"
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))

@@ -16,7 +16,8 @@ from genobs.config import load_config
 from harness import ROOT
 from slo import generate_all as _generate_all
 from slo.rules import SECONDS as RULE_SECONDS
-from slo.spec import SPEC_PATH, THRESHOLDS_PATH, SpecError, load_spec, load_thresholds
+from slo.spec import SPEC_PATH, SpecError, load_spec
+from slo.thresholds import THRESHOLDS_PATH, load_thresholds
 
 
 def generate_all(spec: Path = SPEC_PATH, thresholds: Path = THRESHOLDS_PATH) -> dict[str, str]:

@@ -12,7 +12,8 @@ import yaml
 from demo_app import evaluation
 from genai_telemetry import semconv
 from harness import ROOT
-from slo.spec import HistogramSLI, load_spec, load_thresholds
+from slo.spec import HistogramSLI, load_spec
+from slo.thresholds import load_thresholds
 
 SLOS = {s.name: s for s in load_spec().slos}
 

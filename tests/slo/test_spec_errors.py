@@ -13,8 +13,9 @@ import slo
 from generators.__main__ import main
 from slo.alerting import AlertRow
 from slo.llm_alerts import LLM_ALERTS
-from slo.spec import SPEC_PATH, THRESHOLDS_PATH
+from slo.spec import SPEC_PATH
 from slo.stack_alerts import STACK_ALERTS
+from slo.thresholds import THRESHOLDS_PATH
 
 CHAT_TOTAL = (
     "sum(rate(http_server_request_duration_seconds_count{ {{http_chat_route}} }[{{window}}]))"
