@@ -16,7 +16,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
   split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay,
   a value ending glued after a secret word is dropped (`passwordvalue=`, not `passwordless=`);
-  numbers after token/session-like names stay (they are counts);
+  numbers after token/session-like names stay (they are counts); the whole value however long,
+  a quoted one over JSON escapes (`"a\\"b"`) or to the end of a text cut short inside it;
 - `email`, `card_number` (13–19 digits with a card-network prefix that pass the Luhn check, also
   followed by punctuation; not inside a word, and in groups only as cards group them, so hex
   ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
@@ -137,16 +138,32 @@ _WEBHOOK_URL = re.compile(
 )
 # `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. The
 # value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
+# A quoted value runs to its closing quote over JSON escapes (`"a\"b\\c"`; inside `\"…\"`, a
+# JSON string within a JSON string, over the escapes of that inner string), or to the end of
+# the text when cut short (a message truncated inside a secret). The lookahead reads at most
+# `_VALUE_CHUNK` characters or escapes (so a text of many `a=` cannot make the search
+# quadratic); a longer value is followed to its end by `_VALUE_REST`, once, in `_key_values`.
+_VALUE_CHUNK = 512  # the bound written in _KEY_VALUE
 _KEY_VALUE = re.compile(
     r"""(?x)
     (?:(?<![A-Za-z0-9])|(?<=%22)|(?<=%27))([A-Za-z][A-Za-z0-9_.\-]{0,63})
     ((?:\\?["']|%22|%27)?\s*(?:[:=]|%3[AaDd])\s*)
     (?=
-        (\\?")([^"\\]{1,512})(\\?") | (')([^']{1,512})(') | (%22)([^%&\s]{1,512})(%22)
+        (\\")((?:[^"\\]|\\\\(?:\\["\\]|[^"\\])){1,512}+)(\\"|)
+      | (")((?:[^"\\]|\\.){1,512}+)("|) | (')([^']{1,512}+)('|) | (%22)([^%&\s]{1,512}+)(%22|)
       | ()([^\s"'&,;<>\\]{1,512})()
     )
     """
 )
+# The rest of a value longer than `_VALUE_CHUNK`, by the opening `_KEY_VALUE` matched; `close`
+# is its closing quote (empty when the text ends first).
+_VALUE_REST = {
+    '\\"': re.compile(r'(?:[^"\\]|\\\\(?:\\["\\]|[^"\\]))*+(?P<close>(?:\\")?)'),
+    '"': re.compile(r'(?:[^"\\]|\\.)*+(?P<close>"?)'),
+    "'": re.compile(r"[^']*+(?P<close>'?)"),
+    "%22": re.compile(r"[^%&\s]*+(?P<close>(?:%22)?)"),
+    "": re.compile(r'[^\s"\'&,;<>\\]*+(?P<close>)'),
+}
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
 # Digit runs, not inside a longer number ("1.4111…" or "…1111.5" are decimals, "…1111." is not)
 # nor inside a word: trace, span and request ids and UUIDs are hex, and 1 in 1,000 trace ids
@@ -325,8 +342,13 @@ def _key_values(text: str) -> str:
         opening, value, closing = groups[i : i + 3]
         if not _secret_value(match.group(1), value):
             continue
+        end = match.end() + len(opening) + len(value)
+        if closing == "" and len(value) >= _VALUE_CHUNK:  # longer than the lookahead reads
+            rest = _VALUE_REST[opening].match(text, end)
+            assert rest is not None  # every rest pattern matches the empty string
+            closing, end = rest.group("close"), rest.start("close")
         out.append(text[pos : match.end()] + opening + _tag("secret") + closing)
-        pos = match.end() + len(opening) + len(value) + len(closing)
+        pos = end + len(closing)
     if not out:
         return text
     out.append(text[pos:])

@@ -123,3 +123,49 @@ def test_every_secret_word_alone_passes_the_precheck(word: str) -> None:
     # The precheck (_KEY_WORDS) must let through every name secret_name accepts.
     out = redact(f"{word}=Zx81qwe")
     assert "Zx81qwe" not in out and "[REDACTED:" in out, out
+
+
+# A secret value's shape must not decide whether it is masked: JSON escapes inside it, a value
+# longer than the lookahead reads, or a message cut short inside it (errors are truncated).
+PW = "Qx7" + "vR2mN9pL4"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # json.dumps of a password holding a quote or a backslash (password generators do)
+        (
+            '{"password": "a\\"' + PW + '", "user": "bob"}',
+            '{"password": "[REDACTED:secret]", "user": "bob"}',
+        ),
+        ('{"password": "C:\\\\' + PW + '"}', '{"password": "[REDACTED:secret]"}'),
+        # a JSON string inside a JSON string: its own escapes are escaped again
+        (
+            '{"body": "{\\"password\\": \\"a\\\\\\"' + PW + '\\"}"}',
+            '{"body": "{\\"password\\": \\"[REDACTED:secret]\\"}"}',
+        ),
+        # truncated inside the secret: the closing quote never comes
+        ('upstream said {"password": "' + PW, 'upstream said {"password": "[REDACTED:secret]'),
+        ("token: '" + PW, "token: '[REDACTED:secret]"),
+    ],
+)
+def test_a_quoted_secret_is_masked_whatever_it_holds(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{"refresh_token": "%s", "expires_in": 3600}',  # an opaque token (Entra ID's run ~1 KB)
+        '{\\"SessionToken\\": \\"%s\\", \\"n\\": 1}',  # an STS answer inside a log message
+        "aws_session_token=%s next=1",
+        "password%%3D%%22%s%%22&next=1",
+        "password: '%s' next=1",
+    ],
+)
+@pytest.mark.parametrize("length", [512, 513, 2000])
+def test_a_long_secret_value_is_masked_to_its_end(template: str, length: int) -> None:
+    value = (PW * 300)[:length]
+    out = redact(template % value)
+    assert PW[:8] not in out and PW[-8:] not in out, out
+    assert out == template % "[REDACTED:secret]"
