@@ -100,9 +100,9 @@ _API_KEYS = re.compile(
       | AIza[0-9A-Za-z_\-]{30,}                   # Google API key
       | ya29\.[0-9A-Za-z_\-]{20,}                 # Google OAuth access token
       | GOCSPX-[0-9A-Za-z_\-]{20,}                # Google OAuth client secret
-      | xox[abposr]-[A-Za-z0-9-]{10,}             # Slack
+      | xox[abcdeposr]-[A-Za-z0-9-]{10,}          # Slack (xoxe-: rotating refresh token)
       | xapp-[0-9]-[A-Za-z0-9-]{10,}
-      | glpat-[A-Za-z0-9_\-]{20,}                 # GitLab
+      | gl(?:pat|dt|rt|cbt|ptt|ft|imt|soat|oas|ffct|agent)-[A-Za-z0-9_\-]{20,}  # GitLab
       | hf_[A-Za-z0-9]{30,}                       # Hugging Face
       | (?:rk|pk|sk)_(?:live|test)_[A-Za-z0-9]{16,}  # Stripe
       | whsec_[A-Za-z0-9]{20,}                    # Stripe webhook secret
@@ -123,6 +123,9 @@ _API_KEYS = re.compile(
       | shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}        # Shopify
       | GenieKey\s+[0-9a-f]{8}-[0-9a-f-]{27}      # Opsgenie (Authorization scheme)
       | [0-9]{8,10}:AA[A-Za-z0-9_\-]{33}          # Telegram bot token
+      | lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}          # LangSmith
+      | NRAK-[A-Z0-9]{27}                         # New Relic user key
+      | lin_api_[A-Za-z0-9]{40}                   # Linear
     )
     """,
     re.VERBOSE,
@@ -475,6 +478,8 @@ _NEEDLES += ("hf_", "_live_", "_test_", "AIza", "ya29.")
 _NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG.", "PRIVATE KEY")
 _NEEDLES += ("gsk_", "xai-", "pplx-", "r8_", "pcsk_", "api_org_", "dapi", "hvs.", "hvb.", "hvr.")
 _NEEDLES += ("_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "GenieKey", ":AA")
+_NEEDLES += ("gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "gloas-")
+_NEEDLES += ("glffct-", "glagent-", "lsv2_", "NRAK-", "lin_api_")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
 _NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
