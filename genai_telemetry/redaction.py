@@ -264,10 +264,16 @@ def _drop_value_suffix(word: str) -> str:
 
 def _name_words(name: str) -> list[str]:
     """The lower-case words of a name; a secret word glued to a prefix counts as two, and a
-    value ending glued after it is dropped."""
+    value ending glued after it is dropped. A number ending the name is dropped (password2,
+    API_KEY_2: numbered or rotated copies), and a plural last `keys` read as `key` (api_keys)."""
+    parts = _SPLIT.split(_CAMEL.sub("_", name).lower())
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts.pop()
+    last = parts[-1].rstrip("0123456789") or parts[-1]
+    parts[-1] = last[:-1] if last.endswith("keys") else last
     words = []
-    for word in _SPLIT.split(_CAMEL.sub("_", name)):
-        word = _drop_value_suffix(word.lower())
+    for word in parts:
+        word = _drop_value_suffix(word)
         if not word:
             continue
         if word.endswith(_GLUED_WORDS) and word not in _SECRET_WORDS and word not in _NOT_GLUED:

@@ -169,3 +169,17 @@ def test_a_long_secret_value_is_masked_to_its_end(template: str, length: int) ->
     out = redact(template % value)
     assert PW[:8] not in out and PW[-8:] not in out, out
     assert out == template % "[REDACTED:secret]"
+
+
+@pytest.mark.parametrize(
+    "name", ["password2", "DB_PASSWORD_2", "api_key_2", "apikey1", "secret1", "apiKeys", "ssh_keys"]
+)
+def test_a_numbered_or_plural_secret_name_is_still_secret(name: str) -> None:
+    assert secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["auth0_domain", "auth0_client_id", "sha256", "http2", "keys", "monkeys", "hotkeys"]
+)
+def test_numbers_and_plurals_make_no_other_name_secret(name: str) -> None:
+    assert not secret_name(name)
