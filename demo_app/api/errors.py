@@ -6,6 +6,7 @@ Bad input is always 4xx naming the field and the reason; only our own bugs are 5
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -99,8 +100,12 @@ def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def _reason(err: dict[str, Any]) -> str:
     if err.get("type") == "json_invalid":
-        ctx = err.get("ctx") or {}
-        return f"malformed JSON: {ctx.get('error', 'cannot parse the body')}"
+        # json's message without its position ("Invalid control character at"); FastAPI puts
+        # the position in the location instead: ("body", 15).
+        ctx, loc = err.get("ctx") or {}, err.get("loc") or ()
+        what = str(ctx.get("error", "cannot parse the body")).removesuffix(" at")
+        where = f" after {loc[1]} characters" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return f"malformed JSON: {what}{where}"
     if err.get("type") == "extra_forbidden":
         return "unknown field"
     msg = str(err.get("msg", "invalid value"))
@@ -113,6 +118,8 @@ def _unparseable(cause: BaseException | None) -> str:
     if isinstance(cause, RecursionError):
         return "malformed JSON: nested too deeply"
     if isinstance(cause, ValueError):
+        if "integer string conversion" in str(cause):  # not Python's advice to raise its limit
+            return f"malformed JSON: a number has more than {sys.get_int_max_str_digits()} digits"
         return f"malformed JSON: {str(cause)[:200]}"
     return "malformed JSON: cannot parse the body"
 

@@ -59,6 +59,31 @@ def test_unparseable_bodies_are_422_naming_the_body(
 
 
 @pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # json's message alone ends in a dangling "at"; where it is comes from the position
+        (
+            b'{"question": "a\x01b"}',
+            "malformed JSON: Invalid control character after 15 characters",
+        ),
+        (
+            b'{"question": "q",',
+            "Expecting property name enclosed in double quotes after 17 characters",
+        ),
+        # Python's own advice (sys.set_int_max_str_digits) is no help to a client
+        (b'{"question": "q", "max_tokens": ' + b"9" * 5_000 + b"}", "more than 4300 digits"),
+    ],
+)
+def test_malformed_json_reasons_say_what_and_where(
+    client: httpx.Client, content: bytes, reason: str
+) -> None:
+    r = client.post("/v1/chat", content=content, headers={"Content-Type": "application/json"})
+    got = r.json()["detail"][0]["reason"]
+    assert r.status_code == 422 and reason in got, got
+    assert not got.endswith(" at") and "sys." not in got, got
+
+
+@pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
         ("OPTIONS", "/admin/faults", "GET, PUT"),
