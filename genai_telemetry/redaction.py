@@ -198,7 +198,7 @@ _SECRET_WORDS = frozenset(
         *("secret", "secrets", "password", "passwd", "pwd", "passphrase", "pass", "pin"),
         *("token", "apikey", "accesskey", "accountkey", "auth", "authorization", "credential"),
         *("credentials", "sig", "signature", "cookie", "session", "sessionid", "privatekey"),
-        *("otp", "mfa", "totp", "sas", "refresh"),
+        *("otp", "mfa", "totp", "sas", "refresh", "passcode", "hmac"),
     }
 )
 # "<word> key" pairs (api_key, access-key, privateKey, …); a plain "key" or "cache_key" is not.
@@ -487,7 +487,7 @@ _NEEDLES += ("_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "GenieKey", ":AA")
 _NEEDLES += ("gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "gloas-")
 _NEEDLES += ("glffct-", "glagent-", "lsv2_", "NRAK-", "lin_api_")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
-_KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh")
+_KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh", "hmac")
 _NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 

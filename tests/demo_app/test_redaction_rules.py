@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from genai_telemetry.redaction import _SECRET_WORDS, redact, redact_query, redact_value, secret_name
+from genai_telemetry.redaction import (
+    _SECRET_WORDS,
+    redact,
+    redact_query,
+    redact_value,
+    secret_header_attribute,
+    secret_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -183,3 +190,12 @@ def test_a_numbered_or_plural_secret_name_is_still_secret(name: str) -> None:
 )
 def test_numbers_and_plurals_make_no_other_name_secret(name: str) -> None:
     assert not secret_name(name)
+
+
+def test_passcodes_and_hmac_signatures_are_secret_values_and_headers() -> None:
+    line = "passcode=48213377 hmac: 9f86d081884c7d65 hmac_algorithm=sha256"
+    assert (
+        redact(line) == "passcode=[REDACTED:secret] hmac: [REDACTED:secret] hmac_algorithm=sha256"
+    )
+    for header in ("x_passcode", "x_shopify_hmac_sha256", "x_hmac"):
+        assert secret_header_attribute(f"http.request.header.{header}"), header
