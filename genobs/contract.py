@@ -17,6 +17,10 @@ STANDARD = (
     sc.GENAI_TIME_PER_OUTPUT_CHUNK,
 )
 EXTRAS = tuple(m for m in sc.METRIC_LABELS if m not in STANDARD)
+# Standard metrics every instrumented app records (an HTTP server and its model calls): skipping
+# an SLO that reads one chooses no objective, it never says the metric is missing (slo.spec
+# Spec.unfed). Time to first chunk and per output chunk are recorded by some instrumentations only.
+ALWAYS_RECORDED = (sc.HTTP_SERVER_DURATION, sc.GENAI_OPERATION_DURATION, sc.GENAI_TOKEN_USAGE)
 # The provider label before GenAI semconv v1.37 renamed gen_ai.system to gen_ai.provider.name;
 # the deprecated OpenAI instrumentation openai-v2 2.4b0 still reports embeddings with it.
 L_SYSTEM = "gen_ai_system"

@@ -17,7 +17,7 @@ from typing import Any
 import promql_parser
 
 from genai_telemetry import semconv
-from genobs.contract import base
+from genobs.contract import ALWAYS_RECORDED, base
 from genobs.promql import (
     LABEL_NAME,
     expr_matchers,
@@ -135,10 +135,11 @@ class Spec:
 
     def unfed(self, skipped: tuple[str, ...]) -> frozenset[str]:
         """Metrics (base names) only the SLOs in `skipped` read: skipping an SLO says the app
-        does not record what it alone reads (llm-ttft: no time to first chunk)."""
+        does not record what it alone reads (llm-ttft: no time to first chunk), unless every
+        instrumented app records it (llm-chat-success: the model calls' duration)."""
         gone = {base(m) for s in self.slos if s.name in skipped for m in s.metrics()}
         kept = {base(m) for s in self.slos if s.name not in skipped for m in s.metrics()}
-        return frozenset(gone - kept)
+        return frozenset(gone - kept - set(ALWAYS_RECORDED))
 
 
 def _decimal(value: float | int) -> Decimal:

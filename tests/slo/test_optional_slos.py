@@ -87,3 +87,17 @@ def test_skipping_every_slo_leaves_out_sli_metrics_absent() -> None:
         promql_parser.parse(r["expr"])
     assert "`SLIMetricsAbsent`" not in files["docs/alerts.md"]
     assert "`SLIMetricsAbsent`" in generate_all(load_config())["docs/alerts.md"]
+
+
+def test_skipping_the_model_call_slo_keeps_the_model_call_alerts() -> None:
+    """Every GenAI instrumentation records gen_ai.client.operation.duration: skipping the
+    llm-chat-success SLO chooses no objective on it, it does not say the metric is missing. The
+    error page, the latency and the rate-limit tickets read that metric and must stay."""
+    shipped = load_config()
+    rules, _ = _alerts(shipped)
+    skipped, table = _alerts(dataclasses.replace(shipped, skip_slos=("llm-chat-success",)))
+    model_calls = {"LLMErrorRatioHigh", "LLMLatencyP95High", "LLMProviderRateLimited"}
+    assert model_calls <= skipped and model_calls <= table
+    assert skipped == rules
+    every = tuple(s.name for s in load_spec().slos)
+    assert model_calls <= _alerts(dataclasses.replace(shipped, skip_slos=every))[0]
