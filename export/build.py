@@ -162,7 +162,7 @@ def _runbooks(ctx: _Ctx) -> dict[str, str]:
         for path in sorted((ROOT / "docs" / "runbooks").glob("*.md"))
         if path.stem in alerts
     }
-    out["alerts.md"] = ctx.files["docs/alerts.md"]
+    out["alerts.md"] = runbooks.alert_table(ctx.files["docs/alerts.md"])
     return out
 
 

@@ -121,3 +121,15 @@ def test_runbook_queries_name_series_that_exist() -> None:
         for name in metric_names(query)
     }
     assert named and not named & histograms, named & histograms
+
+
+def test_the_exported_alert_table_speaks_of_the_export(own: Path) -> None:
+    """alerts.md beside the runbooks is read in the export: no demo receivers, no repository
+    command to regenerate it, and every alertmanager/ file it names is in the export."""
+    text = (own / "alerts.md").read_text()
+    for demo_only in ("rag-api", "In the demo", "make generate", "make incident"):
+        assert demo_only not in text, demo_only
+    named = set(re.findall(r"alertmanager/[\w./-]+\.(?:yml|tmpl)", text))
+    assert "alertmanager/alertmanager.yml" in named
+    for path in named:
+        assert (own / path).is_file(), path
