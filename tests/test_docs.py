@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -199,3 +200,26 @@ def test_own_app_renames_table_names_rules_that_read_the_metric() -> None:
             key = f"slo:{name}" if "-" in name else name  # SLO names have dashes, rules none
             assert key in exprs, f"docs/own-app.md names {name}, which no rule file defines"
             assert _reads(key, metric, exprs), f"{name} does not read {metric}"
+
+
+def _optional_keys(schema: dict, prefix: str = "") -> set[str]:
+    """Dotted keys of the schema's objects that a config may leave out."""
+    out: set[str] = set()
+    for key, sub in schema.get("properties", {}).items():
+        if key not in schema.get("required", ()):
+            out.add(prefix + key)
+        out |= _optional_keys(sub, f"{prefix}{key}.")
+    return out
+
+
+def test_own_app_config_table_says_which_keys_are_required() -> None:
+    """A user writing a config of their own from docs/own-app.md must learn which keys it needs:
+    the table's second column is the shipped value, and the optional keys are listed as the
+    schema has them (every other key is required)."""
+    doc = (ROOT / "docs" / "own-app.md").read_text()
+    section = doc.split("## The configuration file", 1)[1].split("\n## ", 1)[0]
+    assert "| key | shipped value | what it does |" in section
+    listed = re.search(r"Optional keys \(.*?\): (.*?)\.\n", section, re.S)
+    assert listed, "docs/own-app.md: the sentence listing the optional keys moved"
+    schema = json.loads((ROOT / "genobs" / "genai-obs.schema.json").read_text())
+    assert set(re.findall(r"`([\w.]+)`", listed.group(1))) == _optional_keys(schema)
