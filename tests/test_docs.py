@@ -223,3 +223,17 @@ def test_own_app_config_table_says_which_keys_are_required() -> None:
     assert listed, "docs/own-app.md: the sentence listing the optional keys moved"
     schema = json.loads((ROOT / "genobs" / "genai-obs.schema.json").read_text())
     assert set(re.findall(r"`([\w.]+)`", listed.group(1))) == _optional_keys(schema)
+
+
+def test_production_warns_of_the_slo_labels_external_labels_do_not_replace() -> None:
+    """Every SLO alert and series carries slo/slos.yaml's extra labels (team: genai). Prometheus
+    adds an external label only where the alert has none (measured: an alert labelled
+    team=genai under external_labels team=payments reaches Alertmanager as team=genai), so a
+    team routing on it must change them in slos.yaml: docs/production.md's checklist says so."""
+    section = (ROOT / "docs" / "production.md").read_text().split("### Before you export", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    pairs = {f"{k}: {v}" for slo in load_spec().slos for k, v in slo.labels.items()}
+    assert pairs, "slo/slos.yaml has no extra labels: drop this test"
+    assert "external_labels" in section
+    for pair in pairs:
+        assert f"`{pair}`" in section, pair
