@@ -43,11 +43,12 @@ off-topic questions, arithmetic (the calculator tool path) and a few popular rep
 
 The e2e tier (`tests/e2e`, `make e2e`, part of `make test`) runs every scenario in parallel, each
 against its own rag-api, Prometheus and Alertmanager loaded with the shipped configuration (only
-hosts, ports and demo intervals rewritten: scrape/evaluation 1 s, Alertmanager group_wait 1 s and
-group_interval 2 s), with the webhook pointing at rag-api `/v1/alerts`. Times count from the
-moment the fault was set. All alert rules keep their shipped windows and `for:` durations, so
-detection takes at least `for:` (2 min) plus the time the windowed ratio needs to cross its
-threshold; in the stack (15 s scrape, Alertmanager group_wait 10 s for pages) add up to ~30 s.
+hosts, ports and demo intervals rewritten: scrape and evaluation 5 s as in the stack, the
+long-window SLO groups too, Alertmanager group_wait 1 s and group_interval 2 s), with the webhook
+pointing at rag-api `/v1/alerts`. Times count from the moment the fault was set. All alert rules
+keep their shipped windows and `for:` durations, so detection takes at least `for:` (2 min) plus
+the time the windowed ratio needs to cross its threshold; in the stack (group_wait 10 s for
+pages, 1 min for tickets) add ~10 s for pages, ~60 s for tickets.
 
 <!-- BEGIN {MEASURED} -->
 <!-- END {MEASURED} -->

@@ -19,11 +19,13 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from genobs.promql import metric_names
 from harness import require_binary
 from harness.procs import PROMETHEUS_RULES
+from slo import prices
 from slo.llm_alerts import COST_RATE
 from slo.spec import load_spec
 
@@ -44,6 +46,10 @@ SCRAPE_ACCEPT = (
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
     "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 )
+# Recorded prices before the history's end: longer than the lookback (5 m) Prometheus reads an
+# instant vector with.
+PRICE_HISTORY_S = 600
+_VECTOR = re.compile(r"vector\(([0-9.eE+-]+)\)")
 BACKFILLED_TYPES = ("counter", "histogram")  # gauges are the live process's own
 
 Series = tuple[str, tuple[tuple[str, str], ...]]  # sample name, sorted labels
@@ -128,12 +134,29 @@ def history_openmetrics(
 
 def cost_baseline_openmetrics(service: str, usd_per_hour: float, end: float) -> str:
     """COST_BASELINE_HOURS of the recorded spend, one sample a minute up to `end` (its own file:
-    promtool reads its input once per 2h block, so the long baseline stays apart)."""
+    promtool reads its input once per 2h block, so the long baseline stays apart), and the
+    recorded prices of the last minutes."""
     series = _series(COST_RECORD, [("service", service)])
     ages = range(COST_BASELINE_HOURS * 3600, -1, -60)
     lines = [f"# TYPE {COST_RECORD} gauge"]
     lines += [f"{series} {usd_per_hour} {end - ago:.3f}" for ago in ages]
-    return "\n".join([*lines, "# EOF"]) + "\n"
+    return "\n".join([*lines, *recorded_prices(end), "# EOF"]) + "\n"
+
+
+def recorded_prices(end: float) -> list[str]:
+    """The price series of the shipped llm-prices.yml, as a running stack has them recorded
+    (one sample a minute, PRICE_HISTORY_S up to `end`). A fresh Prometheus has none until its
+    price group first runs, and a group evaluated before it would see every model unpriced
+    (LLMUnpricedModelTokens pending on its first evaluation); a restarted one still sees the
+    recorded prices within the lookback window."""
+    doc = yaml.safe_load((PROMETHEUS_RULES / prices.RULES_FILE).read_text())
+    lines = [f"# TYPE {prices.PRICE} gauge"]
+    for rule in (r for g in doc["groups"] for r in g["rules"] if r.get("record") == prices.PRICE):
+        value = _VECTOR.fullmatch(rule["expr"].strip())
+        assert value, f"{prices.RULES_FILE}: a price that is not vector(number): {rule['expr']}"
+        series = _series(prices.PRICE, sorted(rule["labels"].items()))
+        lines += [f"{series} {value[1]} {end - ago:.3f}" for ago in range(PRICE_HISTORY_S, -1, -60)]
+    return lines
 
 
 def backfill(data_dir: Path, openmetrics: str, name: str) -> None:

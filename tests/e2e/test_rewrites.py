@@ -16,8 +16,8 @@ from prometheus_client.openmetrics.exposition import generate_latest
 
 from genobs.promql import metric_names
 from harness import require_binary
-from harness.procs import ALERTMANAGER_CONFIG, start_prometheus
-from slo import rules
+from harness.procs import ALERTMANAGER_CONFIG, PROMETHEUS_RULES, start_prometheus
+from slo import prices, rules
 from tests.e2e.harness import render_alertmanager_config
 from tests.e2e.history import (
     COST_BASELINE_HOURS,
@@ -29,6 +29,7 @@ from tests.e2e.history import (
     moved,
     rates,
     read_by_rules,
+    recorded_prices,
     sample_times,
     slos_without_history,
 )
@@ -140,7 +141,10 @@ def test_history_backfill_gives_prometheus_the_measured_rates(tmp_path: Path) ->
     rows = [line.split() for line in out.stdout.strip().splitlines()[1:]]
     # BLOCK ULID, MIN TIME, MAX TIME, DURATION, NUM SAMPLES, NUM CHUNKS, NUM SERIES, SIZE
     expected = len(per_second) * len(sample_times(end, SLI_HISTORY_HOURS))
-    assert sum(int(r[4]) for r in rows) == expected + COST_BASELINE_HOURS * 60 + 1, out.stdout
+    price_samples = len(recorded_prices(end)) - 1  # a TYPE line, then one line per sample
+    assert sum(int(r[4]) for r in rows) == (
+        expected + COST_BASELINE_HOURS * 60 + 1 + price_samples
+    ), out.stdout
     # history, not the present: Prometheus's head starts after the blocks (max time exclusive)
     assert (max(int(r[2]) for r in rows) - 1) / 1000 <= end + 0.001, out.stdout
     with start_prometheus(tmp_path, targets={}, rule_files=[], data_dir=data) as prom:
@@ -155,6 +159,25 @@ def test_history_backfill_gives_prometheus_the_measured_rates(tmp_path: Path) ->
         baseline = 'avg_over_time(llm:cost_usd_per_hour:rate5m{service="rag-api"}[1d])'
         r = httpx.get(f"{prom.url}/api/v1/query", params={"query": baseline, "time": end})
         assert float(r.json()["data"]["result"][0]["value"][1]) == 8.0
+        # the prices a running stack has recorded: no model reads as unpriced before the price
+        # group's first evaluation (LLMUnpricedModelTokens would go pending)
+        shipped = yaml.safe_load((PROMETHEUS_RULES / prices.RULES_FILE).read_text())
+        want = {
+            (r["labels"]["gen_ai_request_model"], r["labels"]["gen_ai_token_type"]): float(
+                r["expr"].strip().removeprefix("vector(").removesuffix(")")
+            )
+            for g in shipped["groups"]
+            for r in g["rules"]
+            if r.get("record") == prices.PRICE
+        }
+        r = httpx.get(f"{prom.url}/api/v1/query", params={"query": prices.PRICE, "time": end + 5})
+        got = {
+            (s["metric"]["gen_ai_request_model"], s["metric"]["gen_ai_token_type"]): float(
+                s["value"][1]
+            )
+            for s in r.json()["data"]["result"]
+        }
+        assert want and got == want
     # every page window holds a running stack's past
     page = next(a for a in rules.BURN_ALERTS if a.severity == "page")
     longest = max(rules.SECONDS[w] for c in page.conditions for w in c.windows)
