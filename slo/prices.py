@@ -149,8 +149,10 @@ def cost_rules() -> list[dict[str, Any]]:
 
 
 def generate(cfg: Config, path: Path | None = None) -> dict[str, Any]:
-    """The rule file as a document (prices first: the cost group reads them). The cost rules
-    read the watched service's metrics only (the service matchers of genai-obs.yaml).
+    """The rule file as a document (prices first, for the reader: Prometheus runs groups
+    independently, so a fresh server's first cost evaluation may come before its first prices
+    and count one interval of every model's tokens as unpriced). The cost rules read the
+    watched service's metrics only (the service matchers of genai-obs.yaml).
     `path`: the price table (default genai_telemetry/prices.yaml); PriceTableError names its
     line and key when it is unusable."""
     table = PriceTable.load(path)
