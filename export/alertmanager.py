@@ -26,6 +26,19 @@ _INLINE = {
     "service_key_file": "service_key",
 }
 PLACEHOLDER = "REPLACE_ME"
+# One Alertmanager serves every service: the config is the same in every export. An export with
+# `stack_alerts: false` generates no Watchdog or TargetDown, so its copy says whose they are.
+_NO_STACK = (
+    "stack_alerts: false in this export's config: its rules generate no Watchdog and no",
+    "TargetDown. The Watchdog route and the TargetDown inhibit rule below act on those alerts",
+    "from the export with stack_alerts: true (or kube-prometheus-stack's default rules) when",
+    "they send to this Alertmanager; with no such sender they match nothing (harmless).",
+)
+
+
+def stack_note(stack_alerts: bool) -> str:
+    """The comment an export without the stack's alerts puts atop its Alertmanager config."""
+    return "" if stack_alerts else yamlio.comment(*_NO_STACK)
 
 
 def for_mimir(config_text: str, source: str, templates: list[str], header: str) -> str:

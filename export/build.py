@@ -72,7 +72,7 @@ def _mimir(ctx: _Ctx) -> dict[str, str]:
     templates = _templates()
     out["mimir/alertmanager/alertmanager.yml"] = alertmanager.for_mimir(
         (ROOT / ALERTMANAGER_EXAMPLE).read_text(), ALERTMANAGER_EXAMPLE, sorted(templates),
-        _header(ctx),
+        _header(ctx) + alertmanager.stack_note(ctx.cfg.stack_alerts),
     )  # fmt: skip
     out.update({f"mimir/alertmanager/{name}": text for name, text in templates.items()})
     return out
@@ -138,7 +138,8 @@ def _grafana(ctx: _Ctx) -> dict[str, str]:
 
 
 def _alertmanager(ctx: _Ctx) -> dict[str, str]:
-    out = {"alertmanager/alertmanager.yml": (ROOT / ALERTMANAGER_EXAMPLE).read_text()}
+    note = alertmanager.stack_note(ctx.cfg.stack_alerts)
+    out = {"alertmanager/alertmanager.yml": note + (ROOT / ALERTMANAGER_EXAMPLE).read_text()}
     out.update({f"alertmanager/templates/{name}": text for name, text in _templates().items()})
     return out
 

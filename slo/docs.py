@@ -117,8 +117,10 @@ def alerts_md(
         "sleep (`python -m generators --profile production`). The shipped rules use the "
         f"`{cfg.profile}` profile.",
         "Severities: `page` wakes someone (pager receiver), `ticket` is for working hours "
-        "(tickets receiver), `info` is the Watchdog heartbeat. See docs/slos.md for the SLO "
-        "alerts and alertmanager/alertmanager.yml for routing and inhibition.",
+        "(tickets receiver)"
+        + (", `info` is the Watchdog heartbeat" if cfg.stack_alerts else "")
+        + ". See docs/slos.md for the SLO alerts and alertmanager/alertmanager.yml for routing "
+        "and inhibition.",
         "",
         "| alert | severity | meaning | threshold | "
         + " | ".join(f"for ({p})" for p in profiles)
@@ -130,7 +132,37 @@ def alerts_md(
             f"| `{name}` | {sev} | {meaning} | {thr} | {' | '.join(fors)} | {note} | `{dash}` | "
             f"[{name}](runbooks/{name}.md) |"
         )
-    lines += [
+    lines += _routing(cfg)
+    return "\n".join(lines)
+
+
+def _routing(cfg: Config) -> list[str]:
+    """The routing and inhibition section; with `stack_alerts: false` no TargetDown, Watchdog or
+    stack self-metric is generated, and the section says whose alerts those rules act on."""
+    if cfg.stack_alerts:
+        target_down = (
+            "- `TargetDown` mutes the other tickets of its `service` (the job): a down collector "
+            f"explains its export failures, a down {cfg.service_name} its absent SLI series and "
+            "its stopped traffic, as long as its scrape job is named like its `service_name` (the "
+            "service's rules carry `service_name`, TargetDown the job). Pages are never muted by "
+            "it."
+        )
+        stack = [
+            "Stack self-metrics used by rules (not part of the app's telemetry contract): "
+            + ", ".join(f"`{m}`" for m in sorted(stack_alerts.STACK_METRICS))
+            + ".",
+            "",
+        ]
+    else:
+        target_down = (
+            '- `alertname="TargetDown"` mutes the other tickets of its `service`. These rules '
+            "generate no TargetDown and no Watchdog (`stack_alerts: false`): that rule and the "
+            "Watchdog route act on the alerts of that name another rule set sends to the same "
+            "Alertmanager (the rules of a configuration with `stack_alerts: true`, or "
+            "kube-prometheus-stack's default rules), and on nothing otherwise."
+        )
+        stack = []
+    return [
         "",
         "## Routing and inhibition (alertmanager/alertmanager.yml)",
         "",
@@ -147,18 +179,11 @@ def alerts_md(
         "(SLOFastBurn mutes SLOSlowBurn, SLOTrafficStopped and SLIMetricsAbsent of its SLO); "
         "pages without `slo` mute nothing, so an LLMErrorRatioHigh page does not hide an "
         "unrelated LLMCostSpike ticket;",
-        "- `TargetDown` mutes the other tickets of its `service` (the job): a down collector "
-        f"explains its export failures, a down {cfg.service_name} its absent SLI series and its "
-        "stopped traffic, as long as its scrape job is named like its `service_name` (the "
-        "service's rules carry `service_name`, TargetDown the job). Pages are never muted by it.",
+        target_down,
         "",
         "In the demo every receiver is a webhook to rag-api `POST /v1/alerts`; "
         "`alertmanager/alertmanager.production-example.yml` shows PagerDuty, Slack and email "
         "with the same tree, and `alertmanager/templates/genai.tmpl` the notification text.",
         "",
-        "Stack self-metrics used by rules (not part of the app's telemetry contract): "
-        + ", ".join(f"`{m}`" for m in sorted(stack_alerts.STACK_METRICS))
-        + ".",
-        "",
+        *stack,
     ]
-    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""An export for a user's own service as the review ran it: its own name and job, no rag-api
+extras, no stack alerts (another config carries them), an SLO skipped, its own namespace and
+labels, the config and the output outside the repository. What the export says about itself
+(alerts.md, README.md, the Alertmanager config's comments, the manifests' labels) must match
+what it holds. Starts amtool."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness import require_binary
+from slo.stack_alerts import STACK_ALERTS
+from tests.configs import own_config
+from tests.export.exported import alerts, export
+
+SERVICE = "checkout-llm"
+LABELS = ("--label", "team=payments", "--label", "cluster=eu-1")
+CHANGES = (
+    ("service_name: rag-api", f"service_name: {SERVICE}"),
+    ("service: 'job=\"rag-api\"'", f"service: 'job=\"payments/{SERVICE}\"'"),
+    ("extras: true", "extras: false"),
+    ("skip_slos: []", "skip_slos: [chat-latency]"),
+    ("stack_alerts: true", "stack_alerts: false"),
+    ("uid_prefix: ''", "uid_prefix: 'checkout-'"),
+)
+
+
+@pytest.fixture(scope="module")
+def user(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("user")
+    config = own_config(tmp / "checkout.yaml", *CHANGES)
+    return export(tmp / "dist", "--config", str(config), "--namespace", "payments", *LABELS)
+
+
+def test_no_stack_alert_is_exported(user: Path) -> None:
+    assert not {a.name for a in STACK_ALERTS} & set(alerts(user))
+
+
+def test_alerts_md_describes_no_stack_alert(user: Path) -> None:
+    """alerts.md lists, explains and names only what the export generates: no stack
+    self-metrics, no Watchdog heartbeat severity, no TargetDown muting its service's tickets."""
+    text = (user / "alerts.md").read_text()
+    assert "Stack self-metrics" not in text
+    assert "`info` is the Watchdog heartbeat" not in text
+    assert "`TargetDown` mutes the other tickets" not in text
+    for name in {a.name for a in STACK_ALERTS} - {"TargetDown", "Watchdog"}:
+        assert name not in text, name
+    # The Alertmanager config still routes Watchdog and inhibits on TargetDown (one Alertmanager
+    # for every service: the export with the stack's alerts sends them); alerts.md says so.
+    assert "`stack_alerts: false`" in text
+    assert f"a down {SERVICE}" not in text
+
+
+def test_alerts_md_of_the_shipped_config_keeps_the_stack(production: Path) -> None:
+    text = (production / "alerts.md").read_text()
+    assert "Stack self-metrics" in text and "`TargetDown` mutes the other tickets" in text
+    assert "stack_alerts: false" not in text
+
+
+@pytest.mark.parametrize("sub", ["alertmanager", "mimir/alertmanager"])
+def test_alertmanager_config_says_whose_stack_alerts_it_routes(user: Path, sub: str) -> None:
+    amtool = require_binary("amtool")
+    text = (user / sub / "alertmanager.yml").read_text()
+    notes = "".join(line for line in text.splitlines(True) if line.startswith("#"))
+    assert "stack_alerts: false" in notes and "TargetDown" in notes and "Watchdog" in notes
+    res = subprocess.run(
+        [amtool, "check-config", "alertmanager.yml"],
+        capture_output=True,
+        text=True,
+        cwd=user / sub,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
