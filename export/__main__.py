@@ -44,7 +44,7 @@ def _profile(text: str) -> str:
     return text
 
 
-def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m export", description=__doc__.split("\n")[0])
     p.add_argument(
         "--profile", type=_profile, default=_DEFAULTS.profile, help="profile of the config"
@@ -53,10 +53,26 @@ def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
     p.add_argument("--out", type=Path, default=ROOT / "dist", help="directory to (re)place")
     p.add_argument("--target", action="append", choices=TARGETS, help="only these (repeat)")
     p.add_argument("--namespace", default=_DEFAULTS.namespace, help="Kubernetes namespace")
-    p.add_argument("--label", action="append", type=_label, help="manifest label KEY=VALUE")
-    p.add_argument("--no-label", action="store_true", help="no labels on PrometheusRules")
+    p.add_argument(
+        "--label",
+        action="append",
+        type=_label,
+        metavar="KEY=VALUE",
+        help="label on every manifest, PrometheusRules and dashboard ConfigMaps"
+        " (repeat; default release=kube-prometheus-stack)",
+    )
+    p.add_argument(
+        "--no-label",
+        action="store_true",
+        help="none of them (the dashboard ConfigMaps keep the sidecar's grafana_dashboard)",
+    )
     p.add_argument("--folder-annotation", default=_DEFAULTS.folder_annotation)
     p.add_argument("--check", action="store_true", help="exit 1 if DIR differs")
+    return p
+
+
+def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
+    p = parser()
     a = p.parse_args(argv)
     labels = {} if a.no_label else _labels(a.label, p) if a.label else _DEFAULTS.labels
     options = Options(

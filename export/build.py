@@ -46,7 +46,9 @@ def build(options: Options) -> dict[str, str]:
     unknown = sorted(set(options.targets) - set(TARGETS))
     if unknown:
         raise ExportError(f"unknown target {', '.join(unknown)} (have: {', '.join(TARGETS)})")
-    kube.check_names(options.namespace, options.labels, options.folder_annotation)
+    kube.check_names(
+        options.namespace, options.labels, options.folder_annotation, options.dashboard_label[0]
+    )
     cfg = load_config(options.config, options.profile)
     ctx = _Ctx(options, cfg, render(options.config, cfg.profile))
     for stem, text in rules.rule_files(ctx.files).items():
@@ -102,6 +104,7 @@ def _kubernetes(ctx: _Ctx) -> dict[str, str]:
             f"{_uid(text)}.json",
             text,
             namespace=o.namespace,
+            labels=o.labels,
             label=o.dashboard_label,
             folder=folder,
         )
@@ -189,7 +192,8 @@ def _readme(ctx: _Ctx, paths: list[str]) -> str:
         "",
         f"Written by `{command}` from the repository's generators; do not edit, re-export.",
         f"Profile `{ctx.cfg.profile}`; Kubernetes namespace `{o.namespace}`,"
-        f" labels {', '.join(f'`{k}: {v}`' for k, v in sorted(o.labels.items())) or 'none'}.",
+        f" labels (every manifest)"
+        f" {', '.join(f'`{k}: {v}`' for k, v in sorted(o.labels.items())) or 'none'}.",
         "Where each directory goes: docs/production.md in the repository.",
         "",
         *(f"- `{p}`" for p in paths),

@@ -23,9 +23,17 @@ _LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_NAME}$")
 _LABEL_VALUE = re.compile(rf"^({_NAME})?$")
 
 
-def check_names(namespace: str, labels: dict[str, str], annotation: str) -> None:
-    """ExportError naming the option whose value Kubernetes would reject."""
+def check_names(
+    namespace: str, labels: dict[str, str], annotation: str, sidecar_label: str
+) -> None:
+    """ExportError naming the option whose value Kubernetes would reject, or a --label that
+    would replace the label the Grafana sidecar selects dashboard ConfigMaps by."""
     problems = []
+    if sidecar_label in labels:
+        problems.append(
+            f"--label {sidecar_label}={labels[sidecar_label]}: the dashboard ConfigMaps carry"
+            f" {sidecar_label} for the Grafana sidecar; choose another key"
+        )
     if not _DNS_LABEL.fullmatch(namespace):
         problems.append(f"--namespace {namespace!r}: not a DNS-1123 label (a-z, 0-9, '-', ≤ 63)")
     for key, value in labels.items():
@@ -63,12 +71,14 @@ def dashboard_configmap(
     json_text: str,
     *,
     namespace: str,
+    labels: dict[str, str],
     label: tuple[str, str],
     folder: tuple[str, str] | None,
 ) -> dict[str, Any]:
     """One dashboard per ConfigMap: the sidecar writes each key as a dashboard file, so the key
-    (the uid) must be unique over every ConfigMap it watches."""
-    meta = metadata(NAME_PREFIX + name, namespace, dict([label]))
+    (the uid) must be unique over every ConfigMap it watches. `label` is the one it selects
+    them by; `labels` (--label) go on every manifest."""
+    meta = metadata(NAME_PREFIX + name, namespace, {**labels, label[0]: label[1]})
     if folder:
         meta["annotations"] = dict([folder])
     return {

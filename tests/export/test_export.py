@@ -177,6 +177,8 @@ def test_prometheus_rules_carry_namespace_and_labels(production: Path, tmp_path:
     bare = export(tmp_path / "bare", "--no-label", "--target", "kubernetes")
     rules = _manifests(bare, "prometheusrules")
     assert rules and all("labels" not in m["metadata"] for m in rules)
+    maps = _manifests(bare, "grafana-dashboards")
+    assert maps and all(m["metadata"]["labels"] == {"grafana_dashboard": "1"} for m in maps)
 
 
 def test_dashboard_configmaps_are_for_the_sidecar_and_under_1mib(production: Path) -> None:
@@ -185,7 +187,11 @@ def test_dashboard_configmaps_are_for_the_sidecar_and_under_1mib(production: Pat
     assert set(plain) == shipped
     seen = {}
     for cm in _manifests(production, "grafana-dashboards"):
-        assert cm["metadata"]["labels"] == {"grafana_dashboard": "1"}
+        # --label (default release=kube-prometheus-stack) on every manifest, and the sidecar's
+        assert cm["metadata"]["labels"] == {
+            "grafana_dashboard": "1",
+            "release": "kube-prometheus-stack",
+        }
         assert cm["metadata"]["annotations"] == {"grafana_folder": "GenAI Observability"}
         size = sum(len(k.encode()) + len(v.encode()) for k, v in cm["data"].items())
         assert size <= CONFIGMAP_LIMIT, cm["metadata"]["name"]

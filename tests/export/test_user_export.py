@@ -10,11 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from harness import require_binary
+from export.__main__ import parser
+from harness import ROOT, require_binary
 from slo.stack_alerts import STACK_ALERTS
 from tests.configs import own_config
-from tests.export.exported import alerts, export
+from tests.export.exported import alerts, export, run
 
 SERVICE = "checkout-llm"
 LABELS = ("--label", "team=payments", "--label", "cluster=eu-1")
@@ -73,3 +75,30 @@ def test_alertmanager_config_says_whose_stack_alerts_it_routes(user: Path, sub: 
         cwd=user / sub,
     )
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _manifests(directory: Path, sub: str) -> list[dict]:
+    return [yaml.safe_load(p.read_text()) for p in sorted(directory.glob(f"kubernetes/{sub}/*"))]
+
+
+def test_labels_go_on_every_manifest(user: Path) -> None:
+    labels = {"team": "payments", "cluster": "eu-1"}
+    rules = _manifests(user, "prometheusrules")
+    maps = _manifests(user, "grafana-dashboards")
+    assert rules and maps
+    assert all(m["metadata"]["labels"] == labels for m in rules)
+    assert all(m["metadata"]["labels"] == {**labels, "grafana_dashboard": "1"} for m in maps)
+    for flag in ("--label", "--no-label"):
+        action = next(a for a in parser()._actions if flag in a.option_strings)
+        assert "ConfigMap" in (action.help or ""), action.help
+    readme = (user / "README.md").read_text()
+    assert "labels (every manifest) `cluster: eu-1`, `team: payments`" in readme
+    guide = (ROOT / "docs" / "production.md").read_text()
+    row = next(line for line in guide.splitlines() if "`kubernetes/grafana-dashboards/" in line)
+    assert "`--label`s" in row, row
+
+
+def test_a_label_may_not_replace_the_sidecars(tmp_path: Path) -> None:
+    code, err = run("--out", str(tmp_path / "d"), "--label", "grafana_dashboard=0")
+    assert code == 2 and "grafana_dashboard" in err and "sidecar" in err, err
+    assert not (tmp_path / "d").exists()
