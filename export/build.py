@@ -5,30 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from export import TARGETS, alertmanager, kube, rules, runbooks, yamlio
+from export import TARGETS, alertmanager, kube, readme, rules, runbooks, yamlio
 from export.errors import ExportError
+from export.options import Options
 from generators import render
 from genobs.config import ROOT, Config, load_config
 
 DASHBOARDS_DIR = "grafana/dashboards/"
 ALERTMANAGER_EXAMPLE = "alertmanager/alertmanager.production-example.yml"
 HEADER = "exported by `make export` (python -m export) — do not edit; change the inputs, re-export."
-
-
-@dataclass(frozen=True)
-class Options:
-    """What to export and how the Kubernetes manifests are named and labelled."""
-
-    config: Path | None = None
-    profile: str | None = "production"
-    targets: tuple[str, ...] = TARGETS
-    namespace: str = "monitoring"
-    labels: dict[str, str] = field(default_factory=lambda: {"release": "kube-prometheus-stack"})
-    dashboard_label: tuple[str, str] = ("grafana_dashboard", "1")
-    folder_annotation: str = "grafana_folder"
-    configmap_limit: int = kube.CONFIGMAP_LIMIT
 
 
 @dataclass
@@ -58,7 +45,13 @@ def build(options: Options) -> dict[str, str]:
     for target in TARGETS:
         if target in options.targets:
             out.update(_BUILDERS[target](ctx))
-    out["README.md"] = _readme(ctx, sorted(out))
+    out["README.md"] = readme.render(
+        options,
+        cfg,
+        sorted(out),
+        rules.sync_regex(cfg, list(ctx.groups)),
+        [json.loads(text) for text in _dashboards(ctx).values()],
+    )
     return dict(sorted(out.items()))
 
 
@@ -182,60 +175,3 @@ _BUILDERS: dict[str, Callable[[_Ctx], dict[str, str]]] = {
 
 def _header(ctx: _Ctx) -> str:
     return yamlio.comment(HEADER, f"Profile: {ctx.cfg.profile}. Guide: docs/production.md.")
-
-
-def _readme(ctx: _Ctx, paths: list[str]) -> str:
-    o = ctx.options
-    command = " ".join(["python -m export", *_args(ctx)])
-    lines = [
-        "# Exported observability artifacts",
-        "",
-        f"Written by `{command}` from the repository's generators; do not edit, re-export.",
-        f"Profile `{ctx.cfg.profile}`; Kubernetes namespace `{o.namespace}`,"
-        f" labels (every manifest)"
-        f" {', '.join(f'`{k}: {v}`' for k, v in sorted(o.labels.items())) or 'none'}.",
-        "Where each directory goes: docs/production.md in the repository.",
-        "",
-        *(f"- `{p}`" for p in paths),
-        "",
-        *_load(o.targets, rules.sync_regex(ctx.cfg, list(ctx.groups))),
-    ]
-    return "\n".join(lines)
-
-
-# How each target's files are loaded, for dist/README.md (commands, not run by the exporter).
-_LOAD = {
-    "prometheus": ["promtool check rules prometheus/rules/*.yml"],
-    "kubernetes": ["kubectl apply --server-side -k kubernetes"],
-    "mimir": [
-        "mimirtool rules sync --address=http://<mimir> --id=<tenant> \\",
-        "  --namespaces-regex='{sync_regex}' mimir/rules/*.yml",
-        "(cd mimir/alertmanager && mimirtool alertmanager load --address=http://<mimir> \\",
-        "  --id=<tenant> alertmanager.yml *.tmpl)",
-    ],
-    "alertmanager": ["amtool check-config alertmanager/alertmanager.yml"],
-}
-
-
-def _load(targets: tuple[str, ...], sync_regex: str) -> list[str]:
-    lines = [
-        line.replace("{sync_regex}", sync_regex)
-        for t in TARGETS
-        if t in targets
-        for line in _LOAD.get(t, [])
-    ]
-    if not lines:
-        return []
-    return ["Load (commands, not run by the exporter):", "", "```bash", *lines, "```", ""]
-
-
-def _args(ctx: _Ctx) -> list[str]:
-    o = ctx.options
-    args = [f"--profile {ctx.cfg.profile}"]
-    if o.config is not None:
-        args.append(f"--config {o.config.name}")
-    if o.targets != TARGETS:
-        args += [f"--target {t}" for t in o.targets]
-    args.append(f"--namespace {o.namespace}")
-    args += [f"--label {k}={v}" for k, v in sorted(o.labels.items())]
-    return args

@@ -6,6 +6,7 @@ what it holds. Starts amtool."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from export.__main__ import parser
+from grafana.dashgen.docs import needs
 from harness import ROOT, require_binary
 from slo.stack_alerts import STACK_ALERTS
 from tests.configs import own_config
@@ -102,3 +104,33 @@ def test_a_label_may_not_replace_the_sidecars(tmp_path: Path) -> None:
     code, err = run("--out", str(tmp_path / "d"), "--label", "grafana_dashboard=0")
     assert code == 2 and "grafana_dashboard" in err and "sidecar" in err, err
     assert not (tmp_path / "d").exists()
+
+
+def test_rag_pipeline_keeps_its_standard_panels_and_the_readme_says_what_stays_empty(
+    user: Path,
+) -> None:
+    """extras: false still exports RAG Pipeline & Quality: its Pipeline stages row (latency,
+    rate and errors per gen_ai_operation_name, on no other dashboard) reads standard metrics
+    only. README.md counts, per dashboard, the panels that need rag-api's own metrics."""
+    readme = (user / "README.md").read_text()
+    for path in sorted((user / "grafana" / "dashboards").glob("*.json")):
+        panels = [p for p in json.loads(path.read_text())["panels"] if p["type"] != "row"]
+        kinds = [needs(p)[0] for p in panels]
+        extras = kinds.count("needs rag-api extras")
+        assert extras < len(panels), path.name  # no dashboard is empty without the extras
+        uid = f"(uid `{path.stem}`)"
+        line = next((line for line in readme.splitlines() if uid in line), "")
+        if extras:
+            assert f"{extras} of {len(panels)} panels" in line, (path.name, line)
+        else:
+            assert not line, line
+        if path.name == "checkout-rag-pipeline.json":
+            assert extras >= 28 and kinds[:4] == ["standard GenAI semconv"] * 4, kinds
+    assert "`extras: false`" in readme
+    guide = (ROOT / "docs" / "own-app.md").read_text()
+    row = next(line for line in guide.splitlines() if line.startswith("| `extras` |"))
+    assert "*Pipeline stages* row" in row and "README.md counts" in row, row
+
+
+def test_readme_says_nothing_of_extras_when_the_app_has_them(production: Path) -> None:
+    assert "extras" not in (production / "README.md").read_text()
