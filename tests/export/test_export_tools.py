@@ -16,7 +16,8 @@ import yaml
 
 from export.rules import MAX_GROUPS_PER_TENANT, MAX_RULES_PER_GROUP
 from harness import ROOT, require_binary
-from tests.export.exported import rule_groups
+from tests.configs import own_config
+from tests.export.exported import export, rule_groups
 from tests.grafana import dashlib
 
 VALIDATOR = ROOT / "tools" / "kube-validate"
@@ -131,6 +132,24 @@ def test_amtool_checks_the_exported_alertmanager_config(production: Path) -> Non
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "1 templates" in res.stdout  # the template glob matched the exported template
+
+
+@pytest.mark.parametrize("sub", ["alertmanager", "mimir/alertmanager"])
+def test_amtool_checks_the_config_of_an_export_without_stack_alerts(
+    sub: str, tmp_path: Path
+) -> None:
+    """stack_alerts: false adds a note atop both Alertmanager configs; they stay valid."""
+    amtool = require_binary("amtool")
+    config = own_config(tmp_path / "my.yaml", ("stack_alerts: true", "stack_alerts: false"))
+    out = export(
+        tmp_path / "d", "--config", str(config), "--target", "alertmanager", "--target", "mimir"
+    )
+    assert "stack_alerts: false" in (out / sub / "alertmanager.yml").read_text()
+    res = subprocess.run(
+        [amtool, "check-config", "alertmanager.yml"], capture_output=True, text=True, cwd=out / sub
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "2 inhibit rules" in res.stdout and "1 templates" in res.stdout
 
 
 def test_exported_dashboard_queries_parse_with_grafanas_grammars(production: Path) -> None:

@@ -7,7 +7,6 @@ what it holds. Starts amtool."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import yaml
 
 from export.__main__ import parser
 from grafana.dashgen.docs import needs
-from harness import ROOT, require_binary
+from harness import ROOT
 from slo.stack_alerts import STACK_ALERTS
 from tests.configs import own_config
 from tests.export.exported import alerts, export, run
@@ -66,17 +65,12 @@ def test_alerts_md_of_the_shipped_config_keeps_the_stack(production: Path) -> No
 
 @pytest.mark.parametrize("sub", ["alertmanager", "mimir/alertmanager"])
 def test_alertmanager_config_says_whose_stack_alerts_it_routes(user: Path, sub: str) -> None:
-    amtool = require_binary("amtool")
+    """The same routing tree as every export (amtool checks this copy: test_export_tools.py),
+    with a note that the Watchdog and TargetDown it names come from another rule set."""
     text = (user / sub / "alertmanager.yml").read_text()
     notes = "".join(line for line in text.splitlines(True) if line.startswith("#"))
     assert "stack_alerts: false" in notes and "TargetDown" in notes and "Watchdog" in notes
-    res = subprocess.run(
-        [amtool, "check-config", "alertmanager.yml"],
-        capture_output=True,
-        text=True,
-        cwd=user / sub,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+    assert 'alertname="TargetDown"' in text and 'alertname="Watchdog"' in text
 
 
 def _manifests(directory: Path, sub: str) -> list[dict]:
