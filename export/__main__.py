@@ -17,8 +17,8 @@ from pathlib import Path
 from export import TARGETS
 from export.build import Options, build
 from export.errors import ExportError
+from export.options import DEFAULT_OUT
 from export.write import check_target, replace_tree, stale
-from genobs.config import ROOT
 from genobs.yamlspec import SpecError
 
 _DEFAULTS = Options()
@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
         "--profile", type=_profile, default=_DEFAULTS.profile, help="profile of the config"
     )
     p.add_argument("--config", type=Path, help="configuration file (default genai-obs.yaml)")
-    p.add_argument("--out", type=Path, default=ROOT / "dist", help="directory to (re)place")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory to (re)place")
     p.add_argument("--target", action="append", choices=TARGETS, help="only these (repeat)")
     p.add_argument("--namespace", default=_DEFAULTS.namespace, help="Kubernetes namespace")
     p.add_argument(
@@ -77,6 +77,7 @@ def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
     labels = {} if a.no_label else _labels(a.label, p) if a.label else _DEFAULTS.labels
     options = Options(
         config=a.config,
+        out=a.out,
         profile=a.profile,
         targets=tuple(a.target) if a.target else TARGETS,
         namespace=a.namespace,

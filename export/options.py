@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from export import TARGETS, kube
+from genobs.config import ROOT
+
+DEFAULT_OUT = ROOT / "dist"
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,8 @@ class Options:
     """What to export and how the Kubernetes manifests are named and labelled."""
 
     config: Path | None = None
+    # Where the export is written: only its README's command line depends on it.
+    out: Path = DEFAULT_OUT
     profile: str | None = "production"
     targets: tuple[str, ...] = TARGETS
     namespace: str = "monitoring"

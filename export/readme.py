@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from export import TARGETS
+from export.options import DEFAULT_OUT, Options
+from genobs.config import ROOT
 from grafana.dashgen.docs import needs
 
 if TYPE_CHECKING:
-    from export.options import Options
     from genobs.config import Config
 
 _EXTRAS = "needs rag-api extras"
@@ -18,12 +20,18 @@ def render(
     o: Options, cfg: Config, paths: list[str], sync_regex: str, dashboards: list[dict[str, Any]]
 ) -> str:
     """The README for an export of `paths`; `dashboards`: the exported dashboards' JSON."""
-    command = " ".join(["python -m export", *_args(o, cfg.profile)])
+    line = command(o, cfg.profile)
+    where = "run from the repository root"
+    if "<" in line:
+        where += (
+            "; substitute the `<…>` parts: paths outside the repository are not recorded, so the"
+            " export reads the same on every machine"
+        )
     exported = {"grafana", "kubernetes"} & set(o.targets)
     lines = [
         "# Exported observability artifacts",
         "",
-        f"Written by `{command}` from the repository's generators; do not edit, re-export.",
+        f"Written by `{line}` ({where}) from the repository's generators; do not edit, re-export.",
         f"Profile `{cfg.profile}`; Kubernetes namespace `{o.namespace}`,"
         f" labels (every manifest)"
         f" {', '.join(f'`{k}: {v}`' for k, v in sorted(o.labels.items())) or 'none'}.",
@@ -86,12 +94,24 @@ def _load(targets: tuple[str, ...], sync_regex: str) -> list[str]:
     return ["Load (commands, not run by the exporter):", "", "```bash", *lines, "```", ""]
 
 
-def _args(o: Options, profile: str) -> list[str]:
+def command(o: Options, profile: str) -> str:
+    """The command line that writes this export again from the repository root: a path inside
+    the repository relative to it, one outside as a placeholder (no machine's path is written)."""
     args = [f"--profile {profile}"]
     if o.config is not None:
-        args.append(f"--config {o.config.name}")
+        args.append(f"--config {_path(o.config, '<path outside the repository>/' + o.config.name)}")
+    if o.out.resolve() != DEFAULT_OUT.resolve():
+        args.append(f"--out {_path(o.out, '<this directory>')}")
     if o.targets != TARGETS:
         args += [f"--target {t}" for t in o.targets]
     args.append(f"--namespace {o.namespace}")
     args += [f"--label {k}={v}" for k, v in sorted(o.labels.items())]
-    return args
+    return " ".join(["python -m export", *args])
+
+
+def _path(path: Path, outside: str) -> str:
+    """`path` relative to the repository root, or `outside` when it is not under it."""
+    try:
+        return path.resolve().relative_to(ROOT.resolve()).as_posix()
+    except ValueError:
+        return outside

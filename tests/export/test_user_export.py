@@ -7,12 +7,14 @@ what it holds. Starts amtool."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from export.__main__ import parser
+from export.__main__ import parse_args, parser
+from export.readme import command
 from grafana.dashgen.docs import needs
 from harness import ROOT
 from slo.stack_alerts import STACK_ALERTS
@@ -128,3 +130,25 @@ def test_rag_pipeline_keeps_its_standard_panels_and_the_readme_says_what_stays_e
 
 def test_readme_says_nothing_of_extras_when_the_app_has_them(production: Path) -> None:
     assert "extras" not in (production / "README.md").read_text()
+
+
+def test_readme_command_reruns_the_export_without_machine_paths(user: Path) -> None:
+    readme = (user / "README.md").read_text()
+    command = re.search(r"`(python -m export [^`]+)`", readme)
+    assert command, readme
+    assert "--config <path outside the repository>/checkout.yaml" in command.group(1)
+    assert "--out <this directory>" in command.group(1)
+    assert str(user.parent) not in readme and str(Path.home()) not in readme
+    assert "run from the repository root" in readme and "substitute" in readme
+
+
+def test_readme_names_repository_paths_relative_to_it() -> None:
+    """A config inside the repository and an --out inside it are re-runnable as written."""
+    inside = ROOT / "genai-obs.yaml"
+    out = ROOT / "dist-test-readme"
+    options = parse_args(["--config", str(inside), "--out", str(out), "--target", "runbooks"])[0]
+    line = command(options, "production")
+    assert "--config genai-obs.yaml" in line and "--out dist-test-readme" in line, line
+    assert "<" not in line and str(ROOT) not in line
+    default = command(parse_args(["--target", "runbooks"])[0], "production")
+    assert "--out" not in default and "--config" not in default, default
