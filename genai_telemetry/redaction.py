@@ -17,7 +17,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay,
   a value ending glued after a secret word is dropped (`passwordvalue=`, not `passwordless=`);
   numbers after token/session-like names stay (they are counts); the whole value however long,
-  a quoted one over JSON escapes (`"a\\"b"`) or to the end of a text cut short inside it;
+  a quoted one over JSON escapes (`"a\\"b"`) or to the end of a text cut short inside it, an
+  ODBC braced one (`PWD={p@ss;word}`) to its closing brace;
 - `email`, `card_number` (13–19 digits with a card-network prefix that pass the Luhn check, also
   followed by punctuation; not inside a word, and in groups only as cards group them, so hex
   ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
@@ -143,7 +144,8 @@ _WEBHOOK_URL = re.compile(
 # value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
 # A quoted value runs to its closing quote over JSON escapes (`"a\"b\\c"`; inside `\"…\"`, a
 # JSON string within a JSON string, over the escapes of that inner string), or to the end of
-# the text when cut short (a message truncated inside a secret). The lookahead reads at most
+# the text when cut short (a message truncated inside a secret); so does a braced one (ODBC
+# connection strings: `PWD={p@ss;word}`, `}}` an escaped `}`). The lookahead reads at most
 # `_VALUE_CHUNK` characters or escapes (so a text of many `a=` cannot make the search
 # quadratic); a longer value is followed to its end by `_VALUE_REST`, once, in `_key_values`.
 _VALUE_CHUNK = 512  # the bound written in _KEY_VALUE
@@ -154,6 +156,7 @@ _KEY_VALUE = re.compile(
     (?=
         (\\")((?:[^"\\]|\\\\(?:\\["\\]|[^"\\])){1,512}+)(\\"|)
       | (")((?:[^"\\]|\\.){1,512}+)("|) | (')([^']{1,512}+)('|) | (%22)([^%&\s]{1,512}+)(%22|)
+      | (\{)((?:[^}]|\}\}){1,512}+)(\}|)
       | ()([^\s"'&,;<>\\]{1,512})()
     )
     """
@@ -165,6 +168,7 @@ _VALUE_REST = {
     '"': re.compile(r'(?:[^"\\]|\\.)*+(?P<close>"?)'),
     "'": re.compile(r"[^']*+(?P<close>'?)"),
     "%22": re.compile(r"[^%&\s]*+(?P<close>(?:%22)?)"),
+    "{": re.compile(r"(?:[^}]|\}\})*+(?P<close>\}?)"),
     "": re.compile(r'[^\s"\'&,;<>\\]*+(?P<close>)'),
 }
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")

@@ -199,3 +199,24 @@ def test_passcodes_and_hmac_signatures_are_secret_values_and_headers() -> None:
     )
     for header in ("x_passcode", "x_shopify_hmac_sha256", "x_hmac"):
         assert secret_header_attribute(f"http.request.header.{header}"), header
+
+
+# --- connection-string passwords holding separators -----------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # ODBC: a braced value holds ";", and "}}" is an escaped "}"
+            "Driver={ODBC Driver 18};Server=db;Uid=app;PWD={p@ss;w}}rd};Encrypt=yes",
+            "Driver={ODBC Driver 18};Server=db;Uid=app;PWD={[REDACTED:secret]};Encrypt=yes",
+        ),
+        (  # ADO.NET: a quoted value holds ";"
+            'Server=db;User Id=app;Password="a;b c";Database=shop',
+            'Server=db;User Id=app;Password="[REDACTED:secret]";Database=shop',
+        ),
+        ("Server=db;Password='a;b';", "Server=db;Password='[REDACTED:secret]';"),
+    ],
+)
+def test_connection_string_passwords_holding_separators_are_masked(
+    text: str, expected: str
+) -> None:
+    assert redact(text) == expected
