@@ -7,7 +7,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
   redacted to the end of the text);
-- `credential`: the value of an `Authorization:` header whatever its scheme, `Basic` credentials,
+- `credential`: the value of an `Authorization:` header whatever its scheme (of Digest's
+  parameters the `response` hash, also without the header name), `Basic` credentials,
   passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`) and on a command
   line (`curl -u user:${PASSWORD}`, `http -a`, `mysql -p…`, `sshpass -p`, `redis-cli -a`), the
   path of Slack, Discord and Teams incoming-webhook URLs;
@@ -58,10 +59,20 @@ def _tag(kind: str) -> str:
 _PEM = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[A-Z0-9 ]*-----|.*)", re.S
 )
-# `Authorization: <scheme> <credential>` (header dumps, JSON, curl lines): whatever the scheme.
+# `Authorization: <scheme> <credential>` (header dumps, JSON, curl lines): whatever the scheme,
+# bar Digest's parameter list, whose one secret `_DIGEST` masks.
 _AUTH_HEADER = re.compile(
     r"""(?ix)\b((?:proxy-)?authori[sz]ation\\?["']?\s*[:=]\s*\\?["']?)
-    ([A-Za-z][\w-]*\s+)?[^\s"',;\\]+"""
+    (?!digest\s++[a-z][\w-]*+\s*+=)([A-Za-z][\w-]*\s+)?[^\s"',;\\]+"""
+)
+# HTTP Digest credentials (RFC 7616), with or without the header name (an exception message, a
+# curl line, JSON-escaped quotes): the `response` hash after at least one other parameter goes;
+# username, realm, nonce and cnonce are sent in the clear and stay. At most 24 parameters, each
+# taken whole, so the search stays linear.
+_DIGEST = re.compile(
+    r"""(?ix)(\bdigest\s++
+    (?:[a-z][\w-]*+\s*+=\s*+(?:\\?"[^"]*+"|[^\s,"\\]++)\s*+,\s*+){1,24}?
+    response\s*+=\s*+\\?"?)[^\s",\\]++"""
 )
 # Not a word followed by `=value`: that is the next field (`token_type=bearer expires_in=3600`).
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}+=*+(?![A-Za-z0-9\-._~+/])")
@@ -344,6 +355,14 @@ def _secret_value(name: str, value: str) -> bool:
     return not (_NUMBER.match(value) and not words.isdisjoint(_COUNT_WORDS))
 
 
+_DIGEST_PARAMETER = re.compile(r"\s++[A-Za-z][\w-]*+\s*+=")
+
+
+def _digest_scheme(value: str, text: str, end: int) -> bool:
+    """`Authorization: Digest username=…`: the scheme, whose parameters `_DIGEST` judged."""
+    return value.lower() == "digest" and _DIGEST_PARAMETER.match(text, end) is not None
+
+
 def _key_values(text: str) -> str:
     out: list[str] = []
     pos = 0
@@ -353,9 +372,9 @@ def _key_values(text: str) -> str:
         groups = match.groups()[2:]
         i = next(i for i in range(0, len(groups), 3) if groups[i + 1] is not None)
         opening, value, closing = groups[i : i + 3]
-        if not _secret_value(match.group(1), value):
-            continue
         end = match.end() + len(opening) + len(value)
+        if not _secret_value(match.group(1), value) or _digest_scheme(value, text, end):
+            continue
         if closing == "" and len(value) >= _VALUE_CHUNK:  # longer than the lookahead reads
             rest = _VALUE_REST[opening].match(text, end)
             assert rest is not None  # every rest pattern matches the empty string
@@ -445,6 +464,7 @@ def _has_lower(needle: str) -> _Guard:
 
 _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guard | None], ...] = (
     (_PEM, _tag("private_key"), _has("PRIVATE KEY")),
+    (_DIGEST, lambda m: m.group(1) + _tag("credential"), _has_lower("digest")),
     (_AUTH_HEADER, _auth_header, _has_lower("authori")),
     (_BEARER, _tag("bearer_token"), _has_lower("bearer")),
     (_BASIC, _basic, _has_lower("basic")),
@@ -464,8 +484,9 @@ _KEY_VALUE_SEPARATORS = (":", "=", "%3")
 
 # A cheap precheck that proves, for most telemetry values, that no pattern above can match.
 # What each pattern cannot match without: PEM → "PRIVATE KEY"; auth header, bearer, basic →
-# "authori"/"bearer" (any case), or its own pattern for Basic; URL password and email → "@"; curl
-# -u → "curl" (any case); other command lines → "-a" or "-p" and their own pattern; jwt →
+# "authori"/"bearer" (any case), or its own pattern for Basic; Digest → "digest" and
+# "response" (any case); URL password and email → "@"; curl -u → "curl" (any case); other
+# command lines → "-a" or "-p" and their own pattern; jwt →
 # "eyJ"; webhook URLs → "hook" (any case); api keys → one of their prefixes; key=value → ":",
 # "=" or "%3" AND a word of `_KEY_WORDS` (every name `secret_name` accepts contains one); card →
 # a 13-digit run; IBAN, SSN and phone → 9+ digits and their own pattern. Non-ASCII text
@@ -527,6 +548,8 @@ def _may_need_redaction(text: str) -> bool:
         return True
     lower = text.lower()
     if "bearer" in lower or "authori" in lower or "hook" in lower or "curl" in lower:
+        return True
+    if "digest" in lower and "response" in lower:
         return True
     if "basic" in lower and _BASIC.search(text) is not None:
         return True

@@ -220,3 +220,49 @@ def test_connection_string_passwords_holding_separators_are_masked(
     text: str, expected: str
 ) -> None:
     assert redact(text) == expected
+
+
+# --- HTTP Digest credentials --------------------------------------------------------------
+DIGEST = "6629fae4" + "9393a05397450978507c4ef1"  # RFC 2617's example response
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'Authorization: Digest username="bob", realm="api", nonce="dcd98b7102dd2f0e", '
+            f'uri="/v1/chat", qop=auth, nc=00000001, cnonce="0a4f113b", response="{DIGEST}"',
+            'Authorization: Digest username="bob", realm="api", nonce="dcd98b7102dd2f0e", '
+            'uri="/v1/chat", qop=auth, nc=00000001, cnonce="0a4f113b", '
+            'response="[REDACTED:credential]"',
+        ),
+        (  # in an exception message, without the header name
+            f'401 from upstream: Digest username="svc", realm="r", response="{DIGEST}", opaque="x"',
+            '401 from upstream: Digest username="svc", realm="r", '
+            'response="[REDACTED:credential]", opaque="x"',
+        ),
+        (  # a curl command line, and JSON-escaped inside a log message
+            f'curl -H \'Authorization: Digest username="u", response="{DIGEST}"\' http://x',
+            'curl -H \'Authorization: Digest username="u", '
+            'response="[REDACTED:credential]"\' http://x',
+        ),
+        (
+            f'{{"headers": "Digest username=\\"u\\", response=\\"{DIGEST}\\""}}',
+            '{"headers": "Digest username=\\"u\\", response=\\"[REDACTED:credential]\\""}',
+        ),
+    ],
+)
+def test_the_response_of_http_digest_credentials_is_masked(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'WWW-Authenticate: Digest realm="api", qop="auth", nonce="dcd98b7102dd2f0e", opaque="5c"',
+        'upstream response="ok" status=200',  # a response outside Digest credentials
+        'image digest response="ok"',  # "digest" as a word, no parameter before the response
+    ],
+)
+def test_digest_challenges_and_other_responses_stay(text: str) -> None:
+    assert redact(text) == text
