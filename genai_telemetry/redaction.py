@@ -14,6 +14,7 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   path of Slack, Discord and Teams incoming-webhook URLs;
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
+  "password" in other languages: `Kennwort:`, `contraseña=`, `пароль:`, `密码：`,
   `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
   split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay,
   a value ending glued after a secret word is dropped (`passwordvalue=`, not `passwordless=`);
@@ -151,7 +152,9 @@ _WEBHOOK_URL = re.compile(
       | [a-z0-9-]+\.webhook\.office\.com/webhookb2/
     )[A-Za-z0-9/_@\-]{20,}"""
 )
-# `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. The
+# `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. Names
+# are words of any script (`contraseña=`, `пароль:`, `密码：`, fullwidth `：` and `＝` too); an
+# unquoted value ends at CJK punctuation as at its ASCII kin (`密码：…，请妥善保管。`). The
 # value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
 # A quoted value runs to its closing quote over JSON escapes (`"a\"b\\c"`; inside `\"…\"`, a
 # JSON string within a JSON string, over the escapes of that inner string), or to the end of
@@ -162,13 +165,13 @@ _WEBHOOK_URL = re.compile(
 _VALUE_CHUNK = 512  # the bound written in _KEY_VALUE
 _KEY_VALUE = re.compile(
     r"""(?x)
-    (?:(?<![A-Za-z0-9])|(?<=%22)|(?<=%27))([A-Za-z][A-Za-z0-9_.\-]{0,63})
-    ((?:\\?["']|%22|%27)?\s*(?:[:=]|%3[AaDd])\s*)
+    (?:(?<![^\W_])|(?<=%22)|(?<=%27))([^\W\d_][\w.\-]{0,63}+)
+    ((?:\\?["']|%22|%27)?\s*(?:[:=：＝]|%3[AaDd])\s*)
     (?=
         (\\")((?:[^"\\]|\\\\(?:\\["\\]|[^"\\])){1,512}+)(\\"|)
       | (")((?:[^"\\]|\\.){1,512}+)("|) | (')([^']{1,512}+)('|) | (%22)([^%&\s]{1,512}+)(%22|)
       | (\{)((?:[^}]|\}\}){1,512}+)(\}|)
-      | ()([^\s"'&,;<>\\]{1,512})()
+      | ()([^\s"'&,;<>\\，。；、！？」』）]{1,512})()
     )
     """
 )
@@ -180,7 +183,7 @@ _VALUE_REST = {
     "'": re.compile(r"[^']*+(?P<close>'?)"),
     "%22": re.compile(r"[^%&\s]*+(?P<close>(?:%22)?)"),
     "{": re.compile(r"(?:[^}]|\}\})*+(?P<close>\}?)"),
-    "": re.compile(r'[^\s"\'&,;<>\\]*+(?P<close>)'),
+    "": re.compile(r'[^\s"\'&,;<>\\，。；、！？」』）]*+(?P<close>)'),
 }
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
 # Digit runs, not inside a longer number ("1.4111…" or "…1111.5" are decimals, "…1111." is not)
@@ -207,6 +210,17 @@ _PHONE = re.compile(
 # --- which names hold secrets ------------------------------------------------------------------
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[_.\-]+")
+# "Password" in other languages (German, Portuguese, Spanish, French, Dutch, Polish, Russian,
+# Chinese, Japanese, Korean), and the ones in English; French `mot_de_passe` and Portuguese
+# `palavra-passe` are judged whole (`_COMPACT_SECRETS`). Spanish `clave` is left out: it is
+# also "key" as in `palabra clave` (keyword), `clave primaria` (primary key).
+_PASSWORD_WORDS = frozenset(
+    {
+        *("password", "passwd", "passphrase", "pwd", "passcode"),
+        *("passwort", "kennwort", "senha", "contraseña", "contrasena", "mdp", "wachtwoord"),
+        *("hasło", "haslo", "пароль", "密码", "密碼", "パスワード", "비밀번호"),
+    }
+)
 # A word of the name that makes its value a secret.
 _SECRET_WORDS = frozenset(
     {
@@ -214,6 +228,7 @@ _SECRET_WORDS = frozenset(
         *("token", "apikey", "accesskey", "accountkey", "auth", "authorization", "credential"),
         *("credentials", "sig", "signature", "cookie", "session", "sessionid", "privatekey"),
         *("otp", "mfa", "totp", "sas", "refresh", "passcode", "hmac"),
+        *_PASSWORD_WORDS,
     }
 )
 # "<word> key" pairs (api_key, access-key, privateKey, …); a plain "key" or "cache_key" is not.
@@ -229,9 +244,11 @@ _KEY_QUALIFIERS = frozenset(
     }
 )
 # Secret words that may be written glued to a prefix in a one-word name (PGPASSWORD, dbpass,
-# jwtsecret, sshkey), longest first; a glued "key" still needs a qualifier before it (sshkey, not
-# monkey or turkey). "pin", "auth", "sig" and "session" are left out: spin, oauth, design.
+# jwtsecret, sshkey; German and Dutch compounds, Benutzerkennwort; CJK, which has no spaces,
+# 新密码), longest first; a glued "key" still needs a qualifier before it (sshkey, not monkey or
+# turkey). "pin", "auth", "sig", "session" and "senha" are left out: spin, oauth, design, resenha.
 _GLUED_WORDS = (
+    *("wachtwoord", "passwort", "kennwort", "パスワード", "비밀번호", "密码", "密碼"),
     *("passphrase", "credentials", "credential", "password", "secrets", "passwd", "secret"),
     *("token", "pass", "pwd", "key"),
 )
@@ -300,8 +317,15 @@ def _name_words(name: str) -> list[str]:
     return words
 
 
+# Names whose words, run together, end in one of these (api_key, mot_de_passe, motDePasse).
+_COMPACT_SECRETS = ("apikey", "accesskey", "secretkey", "privatekey", "accesstoken")
+_COMPACT_SECRETS += ("motdepasse", "palavrapasse")
+
+
 def secret_name(name: str) -> bool:
     """True when `name` (a key, parameter or field name) says its value is a secret."""
+    if _NAME_HINT.search(name) is None:  # most names: one scan instead of the word split
+        return False
     words = _name_words(name)
     if not words or (len(words) > 1 and words[-1] in _DESCRIPTOR_WORDS):
         return False
@@ -309,8 +333,7 @@ def secret_name(name: str) -> bool:
         return True
     if words[-1] == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS:
         return True
-    compact = "".join(words)
-    return compact.endswith(("apikey", "accesskey", "secretkey", "privatekey", "accesstoken"))
+    return "".join(words).endswith(_COMPACT_SECRETS)
 
 
 # A captured header or RPC metadata attribute (semconv: http.request.header.<name>,
@@ -367,8 +390,8 @@ def _key_values(text: str) -> str:
     out: list[str] = []
     pos = 0
     for match in _KEY_VALUE.finditer(text):
-        if match.start() < pos:
-            continue  # inside a value already masked
+        if match.start() < pos or _NAME_HINT.search(match.group(1)) is None:
+            continue  # inside a value already masked, or a name `secret_name` refuses
         groups = match.groups()[2:]
         i = next(i for i in range(0, len(groups), 3) if groups[i + 1] is not None)
         opening, value, closing = groups[i : i + 3]
@@ -513,6 +536,11 @@ _NEEDLES += ("gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-",
 _NEEDLES += ("glffct-", "glagent-", "lsv2_", "NRAK-", "lin_api_")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh", "hmac")
+_KEY_WORDS += ("kennwort", "senha", "contrasena", "mdp", "wachtwoord", "haslo")  # _PASSWORD_WORDS
+# What every name `secret_name` accepts contains (its words are pieces of the lower-cased name).
+_NAME_HINT = re.compile(
+    "|".join((*_KEY_WORDS, *(w for w in _PASSWORD_WORDS if not w.isascii()))), re.IGNORECASE
+)
 _NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 

@@ -223,6 +223,7 @@ _FRAGMENTS = st.sampled_from(
         *("mysql -p", "MySQL -u ", "sshpass -p", "redis-cli -a ", " --pass ", " -p", "$"),
         *("passwordvalue=", "tokenvalue=", "keyvalue=", "passwordless="),
         *('Digest username="u", ', "DIGEST nc=1,", " response=", 'Response="', "realm=r, "),
+        *("Kennwort: ", "SENHA=", "mdp=", "haslo:", "contraseña=", "密码：", "Passwortlänge="),
         # webhook paths without a scheme: only the "hook" guard can flag them
         *("hooks.slack.com/services/T0/B0/" + "g7" * 10, "discord.com/api/webhooks/" + "h8" * 10),
         *("acme.webhook.office.com/webhookb2/" + "i9" * 10, "HOOKS.SLACK.COM/workflows/"),

@@ -266,3 +266,36 @@ def test_the_response_of_http_digest_credentials_is_masked(text: str, expected: 
 )
 def test_digest_challenges_and_other_responses_stay(text: str) -> None:
     assert redact(text) == text
+
+
+# --- password names in other languages --------------------------------------------------------
+@pytest.mark.parametrize(
+    "template",
+    [
+        *("Passwort=%s", "Kennwort: %s", "DB_PASSWORT=%s", "Benutzerkennwort: %s"),  # German
+        *("senha=%s", "palavra-passe: %s"),  # Portuguese
+        *("contraseña=%s", "Contrasena: %s"),  # Spanish
+        *("mot_de_passe=%s", "motdepasse=%s", "nouveauMotDePasse: %s", "mdp=%s"),  # French
+        *("wachtwoord=%s", "hasło: %s", "haslo=%s", "Пароль: %s"),  # Dutch, Polish, Russian
+        *("密码：%s", "密码=%s", "新密码：%s", "密碼：%s"),  # Chinese
+        *("パスワード：%s", "新しいパスワード＝%s", "비밀번호: %s"),  # Japanese, Korean
+        "密码：%s，请妥善保管。",  # the value ends at fullwidth punctuation
+    ],
+)
+def test_password_names_in_other_languages(template: str) -> None:
+    assert redact(template % PW) == template % "[REDACTED:secret]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "palabra clave: redis, clave primaria=id",  # Spanish "clave" is also just "key"
+        "resenha: ótima, Passwortlänge=12, wachtwoordbeleid: streng",  # words around the names
+        "密码长度：12，密码错误：3次",  # password length, password errors
+        "パスワードリセット：完了、비밀번호 변경: 완료",  # password reset: done
+        "Пароль сброшен, длина пароля: 12",  # reset; a name before the word
+        "hasło reklamowe: Zmień nawyki",  # a slogan ("hasło" before another word)
+    ],
+)
+def test_words_near_password_names_in_other_languages_stay(text: str) -> None:
+    assert redact(text) == text
