@@ -20,7 +20,8 @@ exception messages and the server span's URL query string (`redact_query`). Ever
   a value ending glued after a secret word is dropped (`passwordvalue=`, not `passwordless=`);
   numbers after token/session-like names stay (they are counts); the whole value however long,
   a quoted one over JSON escapes (`"a\\"b"`) or to the end of a text cut short inside it, an
-  ODBC braced one (`PWD={p@ss;word}`) to its closing brace;
+  ODBC braced one (`PWD={p@ss;word}`) to its closing brace; an unquoted password on a line of
+  its own to the end of the line when nothing else is on it (`password: correct horse …`);
 - `email`, `card_number` (13–19 digits with a card-network prefix that pass the Luhn check, also
   followed by punctuation; not inside a word, and in groups only as cards group them, so hex
   ids and UUIDs stay whole), `iban` (mod-97 check), `us_ssn`, `phone_number`.
@@ -319,7 +320,8 @@ def _name_words(name: str) -> list[str]:
 
 # Names whose words, run together, end in one of these (api_key, mot_de_passe, motDePasse).
 _COMPACT_SECRETS = ("apikey", "accesskey", "secretkey", "privatekey", "accesstoken")
-_COMPACT_SECRETS += ("motdepasse", "palavrapasse")
+_COMPACT_PASSWORDS = ("motdepasse", "palavrapasse")
+_COMPACT_SECRETS += _COMPACT_PASSWORDS
 
 
 def secret_name(name: str) -> bool:
@@ -378,6 +380,34 @@ def _secret_value(name: str, value: str) -> bool:
     return not (_NUMBER.match(value) and not words.isdisjoint(_COUNT_WORDS))
 
 
+# A password name that starts its line (YAML, .env, a log value of its own), after indentation,
+# a YAML list dash or `export`; and after its unquoted first word, more words to the end of the
+# line, none of them a field of its own (`=`, or a colon ending a word), taken whole.
+_LINE_HEAD = re.compile(r"[ \t]*+(?:-[ \t]++|export[ \t]++)?")
+_LINE_HEAD_MAX = 64
+_LINE_REST = re.compile(r"[ \t](?:[^\r\n=＝:：]|[:：](?=\S))*+(?=\r?\n|\Z)")
+
+
+def _password_name(name: str) -> bool:
+    words = _name_words(name)
+    return not _PASSWORD_WORDS.isdisjoint(words) or "".join(words).endswith(_COMPACT_PASSWORDS)
+
+
+def _line_end(text: str, name_start: int, end: int) -> int:
+    """Where an unquoted password that starts at `end` ends: on a line of its own, a passphrase
+    (`password: correct horse battery staple`) runs to the end of the line when nothing else is
+    on it. After prose (`My password=x here`) or with another field on the line (`password=x
+    user=bob`), its first word is all there is to tell."""
+    lowest = max(0, name_start - _LINE_HEAD_MAX)
+    head_start = text.rfind("\n", lowest, name_start) + 1
+    if head_start == 0 and lowest > 0:  # the line starts further back: prose before the name
+        return end
+    if not _LINE_HEAD.fullmatch(text, head_start, name_start):
+        return end
+    rest = _LINE_REST.match(text, end)
+    return end if rest is None else end + len(rest.group().rstrip())
+
+
 _DIGEST_PARAMETER = re.compile(r"\s++[A-Za-z][\w-]*+\s*+=")
 
 
@@ -402,6 +432,8 @@ def _key_values(text: str) -> str:
             rest = _VALUE_REST[opening].match(text, end)
             assert rest is not None  # every rest pattern matches the empty string
             closing, end = rest.group("close"), rest.start("close")
+        if opening == "" and _password_name(match.group(1)):
+            end = _line_end(text, match.start(), end)
         out.append(text[pos : match.end()] + opening + _tag("secret") + closing)
         pos = end + len(closing)
     if not out:

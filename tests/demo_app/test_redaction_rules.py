@@ -299,3 +299,46 @@ def test_password_names_in_other_languages(template: str) -> None:
 )
 def test_words_near_password_names_in_other_languages_stay(text: str) -> None:
     assert redact(text) == text
+
+
+# --- passwords holding spaces ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("password: correct horse battery staple", "password: [REDACTED:secret]"),
+        ("  db_password: correct horse battery staple  ", "  db_password: [REDACTED:secret]  "),
+        ("export PASSPHRASE=correct horse battery\n", "export PASSPHRASE=[REDACTED:secret]\n"),
+        (
+            "user: bob\npassword: correct horse battery staple\nhost: db",
+            "user: bob\npassword: [REDACTED:secret]\nhost: db",
+        ),
+        ("- Kennwort: richtiges Pferd", "- Kennwort: [REDACTED:secret]"),
+        ("密码：正确 马 电池", "密码：[REDACTED:secret]"),
+    ],
+)
+def test_a_password_with_spaces_is_masked_to_the_end_of_its_line(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # another field on the line: the value is its first word, as before
+        ("password=hunter2 user=bob", "password=[REDACTED:secret] user=bob"),
+        ("password: hunter2 user: bob", "password: [REDACTED:secret] user: bob"),
+        ("password=hunter2&next=1 x", "password=[REDACTED:secret]&next=1 x"),
+        # prose before the name: the rest of the line may be prose too
+        (
+            "Question: my password: hunter2 please",
+            "Question: my password: [REDACTED:secret] please",
+        ),
+        ("Мой пароль=hunter2 тут", "Мой пароль=[REDACTED:secret] тут"),
+        # names that are not passwords keep their first word only (tokens hold no spaces)
+        ("token: abc def", "token: [REDACTED:secret] def"),
+        # nothing masked, nothing extended
+        ("password: none set yet", "password: none set yet"),
+        ("password: ${DB_PASSWORD} from vault", "password: ${DB_PASSWORD} from vault"),
+    ],
+)
+def test_the_rest_of_the_line_is_kept_when_it_is_not_the_value(text: str, expected: str) -> None:
+    assert redact(text) == expected
