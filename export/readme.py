@@ -8,12 +8,10 @@ from typing import TYPE_CHECKING, Any
 from export import TARGETS
 from export.options import DEFAULT_OUT, Options
 from genobs.config import ROOT
-from grafana.dashgen.docs import needs
+from grafana.dashgen.docs import NEEDS_EXTRAS, needs
 
 if TYPE_CHECKING:
     from genobs.config import Config
-
-_EXTRAS = "needs rag-api extras"
 
 
 def render(
@@ -51,7 +49,7 @@ def _empty_panels(dashboards: list[dict[str, Any]], cfg: Config) -> list[str]:
     rows = []
     for dash in sorted(dashboards, key=lambda d: d["uid"]):
         panels = [p for p in dash["panels"] if p["type"] != "row"]
-        extras = sum(needs(p)[0] == _EXTRAS for p in panels)
+        extras = sum(needs(p)[0] == NEEDS_EXTRAS for p in panels)
         if extras:
             title = dash["title"].removesuffix(f" · {cfg.service_name}")
             rows.append(f"- *{title}* (uid `{dash['uid']}`): {extras} of {len(panels)} panels")

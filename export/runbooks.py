@@ -64,6 +64,8 @@ def adapt(text: str, cfg: Config, uids: set[str], rule_file: Callable[[str], str
 def alert_table(text: str) -> str:
     """docs/alerts.md rendered for the exported config, as it reads beside the export."""
     for demo, exported in _ALERT_TABLE:
+        if demo not in text:  # slo/docs.py reworded: a silent no-op would ship the demo's text
+            raise RuntimeError(f"docs/alerts.md no longer says {demo!r}: update _ALERT_TABLE")
         text = text.replace(demo, exported)
     return text
 

@@ -141,6 +141,9 @@ FALLBACK = {sc.LLM_COST, sc.LLM_UNPRICED_TOKENS}
 _SELF = re.compile(r"^(up|scrape_|otelcol_|loki_|tempo_|prometheus_|alertmanager_)")
 
 
+NEEDS_EXTRAS = "needs rag-api extras"  # the Needs column's word for rag-api's own metrics
+
+
 def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
     """(what the panel needs, the metrics it reads) from its queries."""
     metrics: set[str] = set()
@@ -170,7 +173,7 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
     if panel["type"] == "alertGroups":
         kinds.add("standard")
     for label, kind in (
-        ("needs rag-api extras", "extras"),
+        (NEEDS_EXTRAS, "extras"),
         ("Tempo metrics-generator", "tempo"),
         ("stack self-metrics", "self"),
         ("OTLP traces", "OTLP traces"),

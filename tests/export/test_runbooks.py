@@ -10,6 +10,7 @@ import promql_parser
 import pytest
 import yaml
 
+from export import runbooks
 from genobs.contract import is_app_metric, is_recorded
 from genobs.promql import metric_names, selectors
 from harness import ROOT
@@ -121,6 +122,16 @@ def test_runbook_queries_name_series_that_exist() -> None:
         for name in metric_names(query)
     }
     assert named and not named & histograms, named & histograms
+
+
+def test_the_alert_table_rewrite_refuses_a_reworded_source() -> None:
+    """Each sentence the export rewrites must still be in docs/alerts.md: a reworded generator
+    would otherwise ship the demo's wording without a word."""
+    text = (ROOT / "docs" / "alerts.md").read_text()
+    assert runbooks.alert_table(text) != text
+    for demo, _ in runbooks._ALERT_TABLE:
+        with pytest.raises(RuntimeError, match="update _ALERT_TABLE"):
+            runbooks.alert_table(text.replace(demo, demo.upper()))
 
 
 def test_the_exported_alert_table_speaks_of_the_export(own: Path) -> None:
