@@ -56,10 +56,11 @@ def _empty_panels(dashboards: list[dict[str, Any]], cfg: Config) -> list[str]:
     if not rows:
         return []
     return [
-        "`extras: false`: these panels read rag-api's own metrics or log fields (cost by feature,",
-        "cache, retrieval, evaluation, tools, guardrails, feedback) and stay empty for this",
-        "service unless it records the same names (*needs rag-api extras* in the Needs column of",
-        "docs/dashboards.md; docs/own-app.md). Every dashboard keeps panels that work without.",
+        "`extras: false`: these panels read rag-api's own metrics or log records (cost by feature,",
+        "cache, retrieval, evaluation, tools, guardrails, feedback, users, conversations) and stay",
+        "empty for this service unless it records the same names (*needs rag-api extras* in the",
+        "Needs column of docs/dashboards.md; docs/own-app.md). Every dashboard keeps panels that",
+        "work without.",
         "",
         *rows,
         "",

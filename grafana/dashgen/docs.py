@@ -100,9 +100,11 @@ The *Needs* column is derived from each panel's queries:
   time to first chunk for streamed chats; its deprecated predecessor openai-v2 2.4b0 does not, so
   TTFT panels stay empty for an app on it.
 - **needs rag-api extras**: rag-api's own metrics ({", ".join(f"`{m}`" for m in EXTRAS)}) or
-  fields of its logs (cost, cache, retrieval, evaluation). Another app shows no data there
-  unless it emits the same names (`docs/telemetry.md`).
-- **OTLP logs** / **OTLP traces**: the service's logs in Loki or spans in Tempo.
+  its log events and fields (`chat_answered`, `chat_failed`, `user_feedback`, `guardrail_triggered`;
+  cost, users, tenants, conversations, evaluation). Another app shows no data there unless it
+  emits the same names (`docs/telemetry.md`).
+- **OTLP logs** / **OTLP traces**: the service's logs in Loki (read only by what every OTLP log
+  record carries: `service_name`, `severity_text`, `trace_id`) or spans in Tempo.
 - **Tempo metrics-generator** and **stack self-metrics**: the stack's own components.
 """
 
@@ -134,7 +136,40 @@ placeholders, so it imports as is:
 """
 
 
-_EXTRA_LOG_FIELDS = re.compile(r"\b(faithfulness|chat_answered)\b")
+# What any app's OTLP logs carry in Loki: the index label and the LogRecord fields Loki keeps as
+# structured metadata (plus Loki's own `__error__`). A log query reading any other field, or
+# filtering lines on a text (rag-api's event names: chat_failed, user_feedback …), reads rag-api's
+# own log records: another app's logs have neither.
+OTLP_LOG_FIELDS = frozenset(
+    {"service_name", "severity_text", "severity_number", "trace_id", "span_id", "__error__"}
+)
+_LOGQL_WORDS = frozenset(
+    {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless"}
+    | {"bool", "offset", "unwrap", "json", "logfmt", "pattern", "regexp", "unpack", "decolorize"}
+    | {"line_format", "label_format", "keep", "drop", "duration", "duration_seconds", "bytes"}
+    | {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk", "sort"}
+    | {"sort_desc", "vector", "label_replace", "rate", "rate_counter", "bytes_rate"}
+    | {f"{f}_over_time" for f in ("count", "sum", "avg", "min", "max", "quantile", "bytes")}
+    | {f"{f}_over_time" for f in ("stddev", "stdvar", "first", "last", "absent")}
+)
+_LOGQL_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')
+_LOGQL_VARIABLE = re.compile(r"\$\{?\w+(?::\w+)?\}?")
+_LOGQL_WORD = re.compile(r"(?<![\w.$])[A-Za-z_]\w*")
+_LINE_FILTER = re.compile(r'(\|[=~]|(?<![\w\s])\s*![=~])\s*["`]')
+
+
+def log_query_fields(expr: str) -> set[str]:
+    """Log fields (labels, structured metadata, parsed fields) a LogQL query reads."""
+    text = _LOGQL_VARIABLE.sub(" ", _LOGQL_STRING.sub('""', expr))
+    return {w for w in _LOGQL_WORD.findall(text) if w not in _LOGQL_WORDS}
+
+
+def reads_app_logs(expr: str) -> bool:
+    """Whether a LogQL query needs rag-api's own log records: a line filter (an event name) or a
+    field beyond what every OTLP log record carries."""
+    return bool(_LINE_FILTER.search(expr)) or not log_query_fields(expr) <= OTLP_LOG_FIELDS
+
+
 # rag-api's own metrics a panel reads next to standard token usage × price, its stand-in for
 # apps without them.
 FALLBACK = {sc.LLM_COST, sc.LLM_UNPRICED_TOKENS}
@@ -156,7 +191,7 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
                     name = "slo:* (generated SLO rules)"
                 metrics.add(base(name) if is_app_metric(name) else name)
         elif kind == "loki":
-            kinds.add("extras" if _EXTRA_LOG_FIELDS.search(target["expr"]) else "OTLP logs")
+            kinds.add("extras" if reads_app_logs(target["expr"]) else "OTLP logs")
         elif kind == "tempo":
             kinds.add("OTLP traces" if target.get("queryType") == "traceql" else "tempo")
     for m in metrics:
