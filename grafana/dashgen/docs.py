@@ -63,8 +63,12 @@ How they are built and checked:
   Prometheus scraping the real rag-api after steady traffic and injected faults; each must
   return data. The only exceptions (listed with reasons in `tests/grafana/promql_allowlist.yaml`)
   need components that cannot run without Docker: Tempo's metrics-generator, the collector's,
-  Loki's and Tempo's self-metrics. LogQL and TraceQL are parsed with Grafana's own grammars,
-  may only use labels and attributes of the telemetry contract (`docs/telemetry.md`), and are
+  Loki's and Tempo's self-metrics. Then values are picked in each filter variable (one with a
+  `.` such as `gpt-4.1`, and two together), written into the queries as Grafana escapes them:
+  a query that keeps the filter's label must give exactly the matching rows of its All result,
+  and a plain sum must add up, value by value, to its All total. LogQL and TraceQL are parsed
+  with Grafana's own grammars, may only use labels and attributes of the telemetry contract
+  (`docs/telemetry.md`), and are
   evaluated (with Loki's and Tempo's data model) over the OTLP logs and spans the real rag-api
   exports: each must select at least one log line or span, a metric query's lines must carry
   the labels it groups by and the fields it unwraps as numbers, and ratios must filter both

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import promql_parser
 
 from harness import ROOT, require_binary
+from tests.grafana.interpolation import VAR_REF, Interpolation, referenced_vars, substitute
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
 GRAMMARS = ROOT / "tools" / "grammars"
@@ -63,8 +64,6 @@ GRAFANA_BUILTIN_VARS = {
     "__url_time_range",
     "__all_variables",
 }
-# `$1` (label_replace's capture group) is no variable: Grafana leaves names it does not know.
-VAR_REF = re.compile(r"\$\{(\w+)(?::[\w-]+)?\}|\$(?!\d+\b)(\w+)|\[\[(\w+)(?::[\w-]+)?\]\]")
 LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)\s*$", re.S)
 
 Json = dict[str, Any]
@@ -156,60 +155,6 @@ def queries(dashboards: dict[str, Json]) -> list[Query]:
             if datasource_kind(ann.get("datasource"), dash) == "prometheus" and ann.get("expr"):
                 out.append(Query(uid, f"annotation {ann.get('name')!r}", "promql", ann["expr"]))
     return out
-
-
-# --- Variable substitution (what Grafana does before sending a query) --------------------------
-@dataclass(frozen=True)
-class Interpolation:
-    rate_interval: str = "2m"
-    interval: str = "15s"
-    range: str = "1h"
-
-    def builtins(self) -> dict[str, str]:
-        seconds = _seconds(self.range)
-        return {
-            "__rate_interval": self.rate_interval,
-            "__interval": self.interval,
-            "__interval_ms": str(_seconds(self.interval) * 1000),
-            "__range": self.range,
-            "__range_s": str(seconds),
-            "__range_ms": str(seconds * 1000),
-            "__auto": self.interval,
-        }
-
-
-def _seconds(duration: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    m = re.fullmatch(r"(\d+)([smhdw])", duration)
-    if not m:
-        raise ValueError(f"unsupported duration {duration!r}")
-    return int(m.group(1)) * units[m.group(2)]
-
-
-def referenced_vars(text: str) -> set[str]:
-    return {next(g for g in m.groups() if g) for m in VAR_REF.finditer(text)}
-
-
-def substitute(text: str, dashboard: Json, interp: Interpolation = Interpolation()) -> str:
-    """Replace Grafana variables: builtins by `interp`, query variables by their All value."""
-    builtins = interp.builtins()
-    defined = variables(dashboard)
-
-    def value(m: re.Match[str]) -> str:
-        name = next(g for g in m.groups() if g)
-        if name in builtins:
-            return builtins[name]
-        var = defined.get(name)
-        if var is None:
-            raise KeyError(f"undefined variable ${name}")
-        if var.get("includeAll"):
-            return var.get("allValue") or ".*"
-        current = var.get("current", {}).get("value")
-        if isinstance(current, list):
-            current = current[0] if current else ""
-        return str(current)
-
-    return VAR_REF.sub(value, text)
 
 
 # --- Ratios: both sides filtered alike -----------------------------------------------------------

@@ -1,5 +1,6 @@
 """Every PromQL query of the dashboards returns data from a real Prometheus scraping the real
-rag-api after steady traffic and a few faults (Grafana variables substituted, All = `.*`).
+rag-api after steady traffic and a few faults (Grafana variables substituted, All = `.*`), and
+agrees with itself when values are picked in its filter variables (selection.py).
 
 Exceptions only via promql_allowlist.yaml (each with its reason); those must still run.
 """
@@ -19,7 +20,7 @@ import yaml
 from genai_telemetry import semconv
 from harness import require_binary
 from tests.export.exported import export
-from tests.grafana import dashlib, livestack
+from tests.grafana import dashlib, livestack, selection
 
 ALLOWLIST = Path(__file__).with_name("promql_allowlist.yaml")
 
@@ -78,6 +79,7 @@ def test_exported_dashboards_return_data(stack: livestack.LiveStack, tmp_path: P
     directory = out / "grafana" / "dashboards"
     assert len(list(directory.glob("*.json"))) == len(dashlib.load())
     assert failures(stack, directory) == []
+    assert [p for d in dashlib.load(directory).values() for p in selection.problems(stack, d)] == []
 
 
 def test_allowlist_is_small_and_every_entry_is_used() -> None:
@@ -126,6 +128,29 @@ def test_model_variable_lists_every_model_with_spend(stack: livestack.LiveStack)
     for dash in with_model:
         missing = spent - _variable_values(stack, dash, "model")
         assert not missing, f"{dash['uid']}: $model cannot select {sorted(missing)}"
+
+
+def test_queries_agree_under_a_selection(stack: livestack.LiveStack) -> None:
+    """Values picked in each filter variable, escaped as Grafana escapes them, narrow every
+    query to exactly the matching part of its All result (selection.py)."""
+    checked = 0
+    found = []
+    for dash in dashlib.load().values():
+        found += selection.problems(stack, dash)
+        checked += sum(1 for f in selection.filters(stack, dash) if f.values)
+    assert checked >= 8, checked  # the filters have values to pick: the check compared something
+    assert found == []
+
+
+def test_selection_check_fails_on_a_filter_dropped(stack: livestack.LiveStack) -> None:
+    dash = dashlib.load()["llm-cost.json"]
+    panel = next(p for p in dashlib.all_panels(dash) if p["title"] == "Cost per hour by model")
+    expr = panel["targets"][0]["expr"]
+    assert 'gen_ai_request_model=~"$model", ' in expr
+    # the spend side only: the token × price fallback keeps it
+    panel["targets"][0]["expr"] = expr.replace('gen_ai_request_model=~"$model", ', "", 1)
+    found = [p for p in selection.problems(stack, dash) if "Cost per hour by model" in p]
+    assert found and all("$model" in p for p in found), found
 
 
 # --- The check fails on broken queries --------------------------------------------------------
