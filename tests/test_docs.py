@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from demo_app.corpus import load_documents
+from demo_app.loadgen.scenarios import load_scenarios
 from genai_telemetry import semconv as sc
 from harness import ROOT
 from slo.spec import load_spec
@@ -140,7 +142,7 @@ def test_make_help_lists_every_target() -> None:
     assert not makefile_targets() - listed, sorted(makefile_targets() - listed)
 
 
-_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8}
+_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}
 
 
 def test_readme_counts_hold() -> None:
@@ -151,6 +153,33 @@ def test_readme_counts_hold() -> None:
     dashboards = re.search(r"\| (\w+) Grafana dashboards", readme)
     assert dashboards, "README's dashboard row moved: update this test"
     assert _WORDS[dashboards.group(1).lower()] == len(list(DASHBOARDS.glob("*.json")))
+    scenarios = re.search(r"and (\w+) incident scenarios", readme)
+    assert scenarios, "README's load generator row moved: update this test"
+    assert _WORDS[scenarios.group(1).lower()] == len(load_scenarios().scenarios)
+    documents = re.search(r"BM25 over a (\d+)-document", readme)
+    assert documents, "README's rag-api row moved: update this test"
+    assert int(documents.group(1)) == len(load_documents())
+
+
+def test_production_counts_hold() -> None:
+    """docs/production.md's counts of what the default export holds: rule groups, SLOs,
+    PrometheusRules (one per rule file) and dashboards, as the committed generated files hold."""
+    text = " ".join((ROOT / "docs" / "production.md").read_text().split())
+    files = sorted((ROOT / "prometheus" / "rules").glob("*.yml"))
+    groups = {f.stem: len(yaml.safe_load(f.read_text())["groups"]) for f in files}
+    dashboards = len(list(DASHBOARDS.glob("*.json")))
+    landed = re.search(r"Rules lists (\d+) groups .*?: (\d+) SLOs; .*? with (\w+) dashboards", text)
+    assert landed, "docs/production.md's 'Check it landed' step moved: update this test"
+    assert int(landed.group(1)) == sum(groups.values())
+    assert int(landed.group(2)) == len(load_spec().slos)
+    assert _WORDS[landed.group(3)] == dashboards
+    kube = re.search(r"holds (\d+) PrometheusRules, one per rule file, and (\d+) ConfigMaps", text)
+    assert kube, "docs/production.md's kustomize sentence moved: update this test"
+    assert (int(kube.group(1)), int(kube.group(2))) == (len(files), dashboards)
+    mimir = re.search(r"One service takes (\d+) groups, each further service (\d+) more", text)
+    assert mimir, "docs/production.md's Mimir group count moved: update this test"
+    further = sum(n for stem, n in groups.items() if stem != "stack-alerts")  # stack_alerts: one
+    assert (int(mimir.group(1)), int(mimir.group(2))) == (sum(groups.values()), further)
 
 
 # docs/own-app.md's table of what an app on the unreleased GenAI names loses: each row's v1.41.0
