@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--together",
         action="store_true",
-        help="load all four apps at the same time in each round (on a busy machine: every app "
+        help="load all five apps at the same time in each round (on a busy machine: every app "
         "then sees the same load; throughput figures are shared-CPU figures)",
     )
     args = parser.parse_args(argv)
