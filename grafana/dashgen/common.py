@@ -45,11 +45,12 @@ def log_stream() -> str:
     return f'{{service_name="{service()}"}}'
 
 
-ERROR_SEVERITIES = "WARN|WARNING|ERROR|CRITICAL|FATAL"
+# Any case: severity texts are the logging library's level names (Python's WARNING, Java's WARN,
+# .NET's Warning, winston's warn), and the OpenTelemetry SDKs' own (WARN, FATAL).
+ERROR_SEVERITIES = "(?i)warn|warning|error|critical|fatal"
 
 
 def error_logs() -> str:
-    # The OpenTelemetry SDKs' severity texts too (WARN, FATAL), not only rag-api's WARNING.
     return f'{log_stream()} | severity_text=~"{ERROR_SEVERITIES}"'
 
 

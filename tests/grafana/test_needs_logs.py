@@ -31,8 +31,9 @@ def _reads_rag_api_logs(expr: str) -> bool:
     """Independently of the generator: a documented rag-api event or log field in the query."""
     fields = dashlib.log_fields() - dashlib.LOG_OTLP_FIELDS
     events = dashlib.log_events()
+    outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"|`[^`]*`', '""', expr)  # a value is no field
     return any(f'"{e}"' in expr for e in events) or any(
-        re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", expr) for f in fields
+        re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", outside_strings) for f in fields
     )
 
 
