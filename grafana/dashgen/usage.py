@@ -219,22 +219,25 @@ def variables() -> list[core.Json]:
             "conversation",
             "Conversation",
             "A conversation id (the request's conversation_id): click one in the top "
-            "conversations panel.",
+            "conversations panel. Any text but a backtick (the queries quote it with backticks, "
+            "so quotes and backslashes need no escaping).",
         ),
     ]
 
 
 def only_set(label: str, variable: str) -> str:
     """Log lines whose `label` is the textbox's value: none while the textbox is empty (Loki
-    reads a missing label as "", so `label = ""` alone would match every line without it)."""
-    return f'{common.log_stream()} | {label} != "" | {label} = "{variable}"'
+    reads a missing label as "", so `label = ""` alone would match every line without it).
+    The value goes in a raw string: Grafana escapes no `"` or `\\` in a textbox's value."""
+    return f'{common.log_stream()} | {label} != "" | {label} = `{variable}`'
 
 
 def one_user_or_conversation(d: core.Dashboard) -> None:
     d.row("One user or conversation (set $user / $conversation)")
     service = common.trace_service()
-    user = f'{service} && span.{sc.A_ENDUSER_PSEUDO_ID} = "$user"'
-    conversation = f'{service} && span.{sc.A_CONVERSATION_ID} = "$conversation"'
+    # raw strings, as in only_set()
+    user = f"{service} && span.{sc.A_ENDUSER_PSEUDO_ID} = `$user`"
+    conversation = f"{service} && span.{sc.A_CONVERSATION_ID} = `$conversation`"
     d.add(
         core.trace_table(
             "Traces of user $user",

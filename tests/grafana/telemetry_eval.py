@@ -34,7 +34,7 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _NS = {"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
 _COND = re.compile(
     r"\s*(?P<field>[A-Za-z_.][\w.]*)\s*(?P<op>=~|!~|!=|>=|<=|=|>|<)\s*"
-    r'(?P<value>"(?:[^"\\]|\\.)*"|[\w.]+)\s*'
+    r'(?P<value>"(?:[^"\\]|\\.)*"|`[^`]*`|[\w.]+)\s*'
 )
 _TRACEQL = re.compile(r"\s*\{(?P<body>[^{}]*)\}\s*(?:\|\s*select\((?P<select>[^()]*)\))?\s*")
 
@@ -78,6 +78,8 @@ def span_field(span: Span, name: str) -> Any:
 def _traceql_value(field_name: str, raw: str) -> Any:
     if raw.startswith('"'):
         return raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if raw.startswith("`"):  # a raw string: no escapes
+        return raw[1:-1]
     if field_name == "status" and raw in ("error", "ok", "unset"):
         return raw
     if field_name == "kind" and raw in KINDS:
@@ -151,13 +153,13 @@ def log_lines(records: Iterable[LogRecord]) -> list[LogLine]:
 
 _MATCHER = re.compile(
     r"\s*(?P<name>[A-Za-z_]\w*)\s*(?P<op>=~|!~|!=|==|>=|<=|=|>|<)\s*"
-    r'(?P<value>"(?:[^"\\]|\\.)*"|-?[\d.]+)\s*'
+    r'(?P<value>"(?:[^"\\]|\\.)*"|`[^`]*`|-?[\d.]+)\s*'
 )
 _LINE_FILTER = re.compile(r'\s*(?P<op>\|=|!=|\|~|!~)\s*"(?P<value>(?:[^"\\]|\\.)*)"')
 _UNWRAP = re.compile(r"\s*\|\s*unwrap\s+(?P<field>[A-Za-z_]\w*)")
 _LABEL_STAGE = re.compile(
     r"\s*\|\s*(?P<cond>[A-Za-z_]\w*\s*(?:=~|!~|!=|==|>=|<=|=|>|<)\s*"
-    r'(?:"(?:[^"\\]|\\.)*"|-?[\d.]+))'
+    r'(?:"(?:[^"\\]|\\.)*"|`[^`]*`|-?[\d.]+))'
 )
 
 
@@ -169,8 +171,8 @@ def _label_predicate(cond: str) -> Predicate:
     if not m:
         raise Unsupported(f"LogQL matcher {cond!r}")
     name, op, raw = m["name"], m["op"], m["value"]
-    if raw.startswith('"'):
-        value: Any = raw[1:-1].replace('\\"', '"')
+    if raw.startswith(('"', "`")):
+        value: Any = raw[1:-1] if raw[0] == "`" else raw[1:-1].replace('\\"', '"')
         if op in ("==",):
             op = "="
         return lambda ln: _compare(ln.labels.get(name, ""), op, value)

@@ -36,7 +36,8 @@ class Captured:
 # the dashboard's $user / $conversation textboxes are filled with these before evaluation.
 USERS = ("alice@example.com", "bob")
 TENANT_KEY = "dashboards-tenant-key"  # throwaway API key of the app under test
-CONVERSATION = "conv-dashboards-1"
+# quotes and a backslash: the textbox value reaches the queries unescaped (Grafana escapes none)
+CONVERSATION = 'conv "dashboards" \\ 1'
 TEXTBOXES = {"user": user_pseudonym(USERS[0]) or "", "conversation": CONVERSATION}
 
 
