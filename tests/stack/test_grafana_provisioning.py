@@ -64,6 +64,9 @@ def test_tempo_correlations(datasources: dict[str, dict[str, Any]], loki: Any) -
     logs = jd["tracesToLogsV2"]
     assert logs["datasourceUid"] == "loki" and logs["customQuery"] is True
     assert '| trace_id = "$${__trace.traceId}"' in logs["query"]
+    # Grafana reads filterByTraceID/filterBySpanID only when it builds the query itself: next
+    # to a custom query they are dead settings that suggest a second filter.
+    assert not {"filterByTraceID", "filterBySpanID"} & set(logs)
     # The tag maps to Loki's only index label (loki.yaml keeps service.name as service_name).
     assert {"key": "service.name", "value": "service_name"} in logs["tags"]
     assert loki["limits_config"]["otlp_config"]["resource_attributes"]["attributes_config"][0][
