@@ -113,10 +113,7 @@ def spend_row(d: core.Dashboard) -> None:
             "Projected 30-day spend",
             f"Spend rate averaged over the selected range, extrapolated to {DAYS_PER_MONTH} days. "
             "Pick a range of a day or more for a stable projection.",
-            prom(
-                f"{spend(window='$__range')} * 86400 * {DAYS_PER_MONTH}",
-                instant=True,
-            ),
+            prom(f"{spend(window='$__range')} * 86400 * {DAYS_PER_MONTH}", instant=True),
             USD,
             w=4,
             decimals=0,
@@ -125,14 +122,15 @@ def spend_row(d: core.Dashboard) -> None:
         core.stat(
             "Cost per chat request",
             "Average USD per successful chat model call in the range (cost increase / successful "
-            "chat calls). Cache hits cost nothing and are not counted as calls. Provider and "
-            "model filters apply; feature and tier do not (model calls are not counted per "
-            "feature or tier). The cost includes each answer's embeddings spend (the cost "
-            "metric has no operation label), so a chat model picked alone in $model counts "
-            "only that model's spend.",
+            "chat calls; no data, not infinity, without one). Cache hits cost nothing and are not "
+            "counted as calls. Provider and model filters apply; feature and tier do not (model "
+            "calls are not counted per feature or tier). The cost includes each answer's "
+            "embeddings spend (the cost metric has no operation label), so a chat model picked "
+            "alone in $model counts only that model's spend.",
             prom(
-                f"{spend('increase', '$__range', filters=model_filter())} / "
-                + sum_increase(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), window="$__range"),
+                f"{spend('increase', '$__range', filters=model_filter())} / ("
+                + sum_increase(OPS_COUNT, chat_filter(**{sc.L_ERROR_TYPE: ""}), window="$__range")
+                + " > 0)",
                 instant=True,
             ),
             USD,

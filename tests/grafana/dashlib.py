@@ -158,7 +158,7 @@ def queries(dashboards: dict[str, Json]) -> list[Query]:
 
 
 # --- Ratios: both sides filtered alike -----------------------------------------------------------
-def _children(node: Any) -> Iterator[Any]:
+def children(node: Any) -> Iterator[Any]:
     for attr in ("lhs", "rhs", "expr", "param"):
         child = getattr(node, attr, None)
         if child is not None:
@@ -196,7 +196,7 @@ def ratio_problems(
     problems = []
     while nodes:
         node = nodes.pop()
-        nodes.extend(_children(node))
+        nodes.extend(children(node))
         if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
             a, b = filters(strip_fallback(node.lhs)), filters(strip_fallback(node.rhs))
             if a != b and not isinstance(node.lhs, promql_parser.NumberLiteral):

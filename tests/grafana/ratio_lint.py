@@ -29,7 +29,7 @@ def vector_selectors(node: Any) -> list[Any]:
         if isinstance(n, promql_parser.VectorSelector):
             out.append(n)
             continue
-        todo.extend(dashlib._children(n))
+        todo.extend(dashlib.children(n))
     return out
 
 

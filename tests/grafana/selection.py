@@ -9,7 +9,9 @@ writes them into the query, and holds each PromQL query to two properties at one
   exactly the All result's series with those values, with the same numbers (a ratio whose two
   sides are filtered alike passes; one side unfiltered or filtered on the wrong label does not);
 - **partition**: when the query is a plain `sum` of counters or gauges (no division, no other
-  aggregation), the values of the variable selected one at a time add up to the All result.
+  aggregation), the values of the variable selected one at a time add up to the All result;
+- **no infinity**: a query that divides shows no ∞ under any single value (a stat reading
+  "∞ USD per call" for an embedding model picked alone): a zero denominator must give no data.
 """
 
 from __future__ import annotations
@@ -94,6 +96,17 @@ def _additive(node: Any) -> bool:
     return isinstance(node, promql_parser.VectorSelector | promql_parser.MatrixSelector)
 
 
+def divides(expr: str) -> bool:
+    """Whether the query divides somewhere (a zero denominator must give no data, not ∞)."""
+    stack = [promql_parser.parse(expr)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
+            return True
+        stack.extend(dashlib.children(node))
+    return False
+
+
 def plain_sum(expr: str) -> bool:
     """A `sum` whose parts add up: of rates, increases or raw series, joined only by `or`."""
     node = promql_parser.parse(expr)
@@ -148,6 +161,12 @@ def _query_problems(
                     total[k] = total.get(k, 0.0) + v
             if not same(total, everything):
                 found.append(f"{where}: ${f.variable}, one value at a time, does not add up to All")
+        if divides(dashlib.substitute(expr, dashboard)):
+            infinite = [v for v in f.values if any(math.isinf(x) for x in under([v]).values())]
+            if infinite or any(math.isinf(x) for x in everything.values()):
+                found.append(
+                    f"{where}: a division by zero shows infinity (${f.variable}={infinite})"
+                )
         return found
     except livestack.PrometheusError as exc:
         return [f"{where}: ${f.variable}: Prometheus error: {exc}"]

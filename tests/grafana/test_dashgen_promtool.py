@@ -79,9 +79,20 @@ def test_a_grouped_ratio_keeps_groups_without_errors_at_zero(tmp_path: Path) -> 
     _promtool(tmp_path, series, {"expr": expr, "eval_time": "10m", "exp_samples": samples})
 
 
-def test_cost_per_chat_request_divides_by_successful_calls_only(tmp_path: Path) -> None:
-    """The shipped panel says "per successful chat model call": 1 USD over 10 successful and 10
-    failed calls is 0.1 USD, not 0.05 (failed calls cost nothing and are not in the count)."""
+@pytest.mark.parametrize(
+    ("successes", "expected"),
+    [
+        # 1 successful call per 10 minutes: 0.1 USD over 1 successful and 1 failed call is
+        # 0.1 USD per call, not 0.05 (failed calls cost nothing and are not in the count)
+        ("0+0.1x30", [{"labels": "{}", "value": 0.1}]),
+        # an outage: every chat fails while the answers' embeddings still cost; no data, not ∞
+        ("3x30", []),
+    ],
+)
+def test_cost_per_chat_request_divides_by_successful_calls_only(
+    tmp_path: Path, successes: str, expected: list[dict[str, object]]
+) -> None:
+    """The shipped panel, as Grafana sends it: USD per successful chat model call."""
     dash = dashlib.load()["llm-cost.json"]
     panel = next(p for p in dashlib.all_panels(dash) if p.get("title") == "Cost per chat request")
     interp = dashlib.Interpolation(range="10m")
@@ -92,8 +103,7 @@ def test_cost_per_chat_request_divides_by_successful_calls_only(tmp_path: Path) 
     failed = f'{METRIC}{{{AT}, {model}, {sc.L_OPERATION}="chat", {sc.L_ERROR_TYPE}="500"}}'
     series = [
         {"series": cost, "values": "0+0.01x30"},  # 0.1 USD in the panel's 10 minutes
-        {"series": calls, "values": "0+0.1x30"},  # 1 successful call per 10 minutes
-        {"series": failed, "values": "0+0.1x30"},  # and 1 failed
+        {"series": calls, "values": successes},
+        {"series": failed, "values": "0+0.1x30"},  # 1 failed call per 10 minutes
     ]
-    check = {"expr": expr, "eval_time": "20m", "exp_samples": [{"labels": "{}", "value": 0.1}]}
-    _promtool(tmp_path, series, check)
+    _promtool(tmp_path, series, {"expr": expr, "eval_time": "20m", "exp_samples": expected})
