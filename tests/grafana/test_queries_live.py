@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 
 from genai_telemetry import semconv
 from harness import require_binary
 from tests.export.exported import export
-from tests.grafana import dashlib, livestack, selection
+from tests.grafana import dashlib, livestack, ratio_lint, selection
+from tests.prometheus.runbook_queries import runbook_queries
 
 ALLOWLIST = Path(__file__).with_name("promql_allowlist.yaml")
 
@@ -151,6 +153,33 @@ def test_selection_check_fails_on_a_filter_dropped(stack: livestack.LiveStack) -
     panel["targets"][0]["expr"] = expr.replace('gen_ai_request_model=~"$model", ', "", 1)
     found = [p for p in selection.problems(stack, dash) if "Cost per hour by model" in p]
     assert found and all("$model" in p for p in found), found
+
+
+def test_runbook_queries_run(stack: livestack.LiveStack) -> None:
+    """What on-call copies from docs/runbooks runs on a real Prometheus: no error, and data
+    for the app's metrics after traffic with faults (tests/prometheus/test_runbook_queries.py
+    holds their names to the contract)."""
+    problems = []
+    for q in runbook_queries():
+        try:
+            data = stack.query(q.text)
+        except livestack.PrometheusError as exc:
+            problems.append(f"{q.id}: {exc}")
+            continue
+        if not livestack.has_data(data) and not _may_be_empty(q.text):
+            problems.append(f"{q.id}: no data")
+    assert problems == []
+
+
+def _may_be_empty(query: str) -> bool:
+    """Runbook queries with no data here: the metrics of Loki, Tempo and the collector (no
+    Docker), last week's values (`offset 1w`: no history) and failures filtered by `> 0`."""
+    names = {s.name or "" for s in ratio_lint.vector_selectors(promql_parser.parse(query))}
+    return (
+        any(n.startswith(("loki_", "tempo_", "otelcol_")) for n in names)
+        or " offset " in query
+        or query.rstrip().endswith("> 0")
+    )
 
 
 # --- The check fails on broken queries --------------------------------------------------------
