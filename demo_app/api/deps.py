@@ -8,10 +8,10 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response, Security
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
 from demo_app.api.errors import APIError
+from demo_app.api.jsonbody import StrictJsonRoute
 from demo_app.api.schemas import ErrorResponse
 from demo_app.api.state import AppState
 
@@ -102,11 +102,12 @@ WebhookState = Annotated[AppState, Depends(require_webhook)]
 _BEARER_CHECKS = (require_admin, require_webhook)
 
 
-class BearerFirstRoute(APIRoute):
+class BearerFirstRoute(StrictJsonRoute):
     """Runs a route's bearer check before FastAPI reads the body, which it decodes before any
     dependency: without this, a caller with no token got 422 for malformed JSON, learning
     about the body before being asked who it is. The dependency still runs (and gives the
-    route its state); the check is a constant-time compare, cheap to do twice."""
+    route its state); the check is a constant-time compare, cheap to do twice. The body is then
+    parsed strictly, as every route's (StrictJsonRoute)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

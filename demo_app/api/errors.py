@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
+from demo_app.api.jsonbody import BodyError
 from demo_app.providers.base import ProviderError
 from genai_telemetry import semconv as sc
 from genai_telemetry.redaction import redact
@@ -112,7 +113,16 @@ def _reason(err: dict[str, Any]) -> str:
     return msg[:300]
 
 
-def _unparseable(cause: BaseException | None) -> str:
+def _unparseable(cause: BaseException | None) -> list[dict[str, str]]:
+    """The 422 detail of a body FastAPI could not parse (its 400 with the parser's error)."""
+    if isinstance(cause, BodyError) and cause.paths:  # duplicate keys, each named
+        return [{"field": _loc_to_field(("body", *p)), "reason": cause.reason} for p in cause.paths]
+    if isinstance(cause, BodyError):
+        return [{"field": "body", "reason": f"malformed JSON: {cause.reason}"}]
+    return [{"field": "body", "reason": _unparseable_reason(cause)}]
+
+
+def _unparseable_reason(cause: BaseException | None) -> str:
     if isinstance(cause, UnicodeDecodeError):
         return "malformed JSON: the body is not valid UTF-8"
     if isinstance(cause, RecursionError):
@@ -122,6 +132,14 @@ def _unparseable(cause: BaseException | None) -> str:
             return f"malformed JSON: a number has more than {sys.get_int_max_str_digits()} digits"
         return f"malformed JSON: {str(cause)[:200]}"
     return "malformed JSON: cannot parse the body"
+
+
+def _not_json(request: Request) -> dict[str, str]:
+    """A body sent without a JSON Content-Type: FastAPI leaves it unread, and pydantic's own
+    complaint ("a valid dictionary") would not say why."""
+    given = request.headers.get("content-type")
+    got = f"got {given[:64]!r}" if given else "none given"
+    return {"field": "Content-Type", "reason": f"must be application/json ({got})"}
 
 
 def _allowed_methods(request: Request) -> str:
@@ -147,11 +165,12 @@ def install(app: FastAPI) -> None:
         detail = []
         for err in exc.errors():
             loc = err.get("loc", ())
-            if err.get("type") == "json_invalid" or (len(loc) == 1 and loc[0] == "body"):
-                field = "body"
+            if len(loc) == 1 and loc[0] == "body" and isinstance(exc.body, bytes):
+                detail.append(_not_json(request))  # bytes: FastAPI did not read them as JSON
+            elif err.get("type") == "json_invalid" or (len(loc) == 1 and loc[0] == "body"):
+                detail.append({"field": "body", "reason": _reason(err)})
             else:
-                field = _loc_to_field(loc)
-            detail.append({"field": field, "reason": _reason(err)})
+                detail.append({"field": _loc_to_field(loc), "reason": _reason(err)})
         return JSONResponse(_body(request, "validation_error", detail), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -161,7 +180,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 400:
             # FastAPI's "error parsing the body" (not UTF-8, nested too deep, a number too
             # long to convert): the same 422 as any other malformed body.
-            detail = [{"field": "body", "reason": _unparseable(exc.__cause__)}]
+            detail = _unparseable(exc.__cause__)
             return JSONResponse(_body(request, "validation_error", detail), status_code=422)
         names = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
         error = names.get(exc.status_code, "http_error")

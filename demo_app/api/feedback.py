@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from demo_app.api.deps import ApiKey, check_rate, errors, state_of
 from demo_app.api.errors import APIError, field_error, request_id_of
 from demo_app.api.identity import tenant_of
+from demo_app.api.jsonbody import StrictJsonRoute
 from demo_app.api.state import AppState
 from demo_app.feedback import AlreadyJudged, AnsweredRequest, sentiment
 from demo_app.middleware import REQUEST_ID_PATTERN
@@ -45,7 +46,7 @@ _EXACTLY_ONE = {
     ]
 }
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 class FeedbackBody(BaseModel):

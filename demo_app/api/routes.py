@@ -23,6 +23,7 @@ from demo_app.api.errors import (
     request_id_of,
 )
 from demo_app.api.identity import bind_identity
+from demo_app.api.jsonbody import StrictJsonRoute
 from demo_app.api.schemas import ChatRequestBody, ChatResponse
 from demo_app.api.state import AppState
 from demo_app.pipeline import Answer, ChatInput
@@ -34,7 +35,7 @@ from genai_telemetry.tracing import current_ids
 
 ERRORS = errors(413, 422, 429, 502, 503, 504)  # the chat routes
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)  # request bodies: demo_app/api/jsonbody.py
 router.include_router(feedback.router)  # POST /v1/feedback (demo_app/api/feedback.py)
 
 
