@@ -161,6 +161,13 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
+def _sse_error(exc: BaseException, request_id: str) -> bytes:
+    """The stream's last event when it fails after its first chunk."""
+    error_type = getattr(exc, "error_type", sc.OTHER)
+    message = getattr(exc, "message", "internal error")
+    return _sse("error", {"error_type": error_type, "message": message, "request_id": request_id})
+
+
 async def _put_chunk(queue: asyncio.Queue[tuple[str, Any]], text: str) -> None:
     await queue.put(("chunk", text))
 
@@ -253,16 +260,15 @@ async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey =
                 kind, value = item
                 if kind == "chunk":
                     yield _sse("chunk", {"text": value})
+                    # Let the loop see a client that hung up: chunks already queued (a cached
+                    # answer, a provider's burst) were otherwise all written in one step to a
+                    # closed socket, asyncio logging a warning for each (200 from one request).
+                    await asyncio.sleep(0)
                 elif kind == "done":
                     yield _sse("done", value)
                     return
                 else:
-                    error_type = getattr(value, "error_type", sc.OTHER)
-                    message = getattr(value, "message", "internal error")
-                    yield _sse(
-                        "error",
-                        {"error_type": error_type, "message": message, "request_id": request_id},
-                    )
+                    yield _sse_error(value, request_id)
                     return
                 item = await next_item()
         finally:

@@ -6,6 +6,7 @@ import io
 import json
 import socket
 import time
+import uuid
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,7 +16,8 @@ from demo_app.config import Settings
 from demo_app.providers import build_provider
 from demo_app.providers.base import ProviderError
 from genai_telemetry import semconv as sc
-from tests.demo_app.conftest import parse_sse, serve_in_thread, unique_question
+from harness.procs import Proc
+from tests.demo_app.conftest import log_lines, parse_sse, serve_in_thread, unique_question
 
 HTTP_COUNT = sc.HTTP_SERVER_DURATION + "_count"
 STREAM = "/v1/chat/stream"
@@ -197,3 +199,31 @@ def wait_ready(url: str) -> None:
     while httpx.get(url + "/readyz").status_code != 200:
         assert time.monotonic() < deadline, "not ready"
         time.sleep(0.05)
+
+
+def test_a_client_gone_mid_burst_costs_no_warning_per_chunk(shared_app: Proc) -> None:
+    """Chunks already queued (here: no simulated latency) were written in one loop step to a
+    socket the client had closed, asyncio logging 'socket.send() raised exception.' for each:
+    up to 200 warning lines from one request. The stream now yields to the loop per chunk."""
+    host, port = shared_app.url.removeprefix("http://").split(":")
+    ids = []
+    for _ in range(5):
+        request_id = f"burst-{uuid.uuid4().hex[:12]}"
+        body = json.dumps({"question": unique_question(), "max_tokens": 2000}).encode()
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            head = (
+                f"POST {STREAM} HTTP/1.1\r\nHost: {host}\r\nX-Request-ID: {request_id}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body)
+            assert sock.recv(200).startswith(b"HTTP/1.1 200")
+        ids.append(request_id)
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [ln for ln in log_lines(shared_app) if ln.get("request_id") in ids]
+        done = {ln["request_id"] for ln in lines if ln.get("event") == "http_request"}
+        if done == set(ids) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert done == set(ids)
+    assert [ln for ln in lines if ln["level"] == "warning"] == []
