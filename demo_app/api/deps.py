@@ -25,16 +25,28 @@ def state_of(request: Request) -> AppState:
     return request.app.state.rag
 
 
+def _one_api_key(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="X-API-Key",
+            max_length=256,
+            description="API key; its tier (API_KEYS) sets the rate limit. Unknown/none: free.",
+        ),
+    ] = None,
+) -> str | None:
+    """The key, refused when sent twice: a proxy that counts or authenticates the last one and
+    an app that reads the first would not agree on who is calling."""
+    if len(request.headers.getlist("x-api-key")) > 1:
+        reason = "sent more than once: send one key"
+        raise APIError(422, "validation_error", [{"field": "X-API-Key", "reason": reason}])
+    return key
+
+
 # The caller's API key: its tier (API_KEYS) sets the rate limit and the cost label. Optional:
 # without one (or with an unknown one) the request is served at the lowest tier.
-ApiKey = Annotated[
-    str | None,
-    Header(
-        alias="X-API-Key",
-        max_length=256,
-        description="API key; its tier (API_KEYS) sets the rate limit. Unknown/none: free.",
-    ),
-]
+ApiKey = Annotated[str | None, Depends(_one_api_key)]
 
 
 def check_rate(state: AppState, request: Request, tier: str) -> None:

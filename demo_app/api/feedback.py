@@ -154,7 +154,7 @@ def _log(
     responses=errors(409, 413, 422, 429),
     summary="Record an end user's feedback on an earlier answer (thumbs or a 0..1 score)",
 )
-async def post_feedback(request: Request, body: FeedbackBody, api_key: ApiKey = None) -> Any:
+async def post_feedback(request: Request, body: FeedbackBody, api_key: ApiKey) -> Any:
     state = state_of(request)
     _exactly_one(body)
     # The caller's tier, rate-limited like a chat request (one token per feedback).

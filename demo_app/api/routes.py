@@ -134,7 +134,7 @@ def _log_failure(state: AppState, inp: ChatInput, exc: BaseException) -> None:
     responses=ERRORS,
     summary="Answer a question (JSON)",
 )
-async def chat(request: Request, body: ChatRequestBody, api_key: ApiKey = None) -> JSONResponse:
+async def chat(request: Request, body: ChatRequestBody, api_key: ApiKey) -> JSONResponse:
     started = time.perf_counter()
     state, inp = _prepare(request, body, api_key, stream=False)
     assert state.pipeline is not None
@@ -201,7 +201,7 @@ async def _first_unless_gone(
     responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
     summary="Answer a question as Server-Sent Events (chunk…, then done or error)",
 )
-async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey = None) -> Response:
+async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey) -> Response:
     started = time.perf_counter()
     state, inp = _prepare(request, body, api_key, stream=True)
     pipeline = state.pipeline

@@ -230,6 +230,27 @@ def test_oversized_api_key_is_422_naming_the_header_without_echoing_it(
     assert "secret" not in r.text
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat", {"question": "What is 1+1?"}),
+        ("/v1/chat/stream", {"question": "What is 1+1?"}),
+        ("/v1/feedback", {"request_id": "never-seen", "thumbs": "up"}),
+    ],
+)
+def test_api_key_sent_twice_is_422(client: httpx.Client, path: str, body: dict[str, str]) -> None:
+    """A proxy counting or authenticating the last X-API-Key and the app reading the first would
+    disagree on who calls: two keys are refused, neither echoed."""
+    headers = [("X-API-Key", "first-key-secret"), ("X-API-Key", "second-key-secret")]
+    r = client.post(path, json=body, headers=headers)
+    assert r.status_code == 422, r.text
+    (detail,) = r.json()["detail"]
+    assert detail == {"field": "X-API-Key", "reason": "sent more than once: send one key"}
+    assert "secret" not in r.text
+    one = client.post(path, json=body, headers=headers[:1])
+    assert one.status_code == 200, one.text
+
+
 def test_unknown_model_lists_the_allowed_ones(client: httpx.Client) -> None:
     r = client.post("/v1/chat", json={"question": "hi", "model": "gpt-5-ultra"})
     reason = r.json()["detail"][0]["reason"]
