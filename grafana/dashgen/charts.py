@@ -21,7 +21,6 @@ def timeseries(
     decimals: int | None = None,
     min_: float | None = 0,
     max_: float | None = None,
-    legend_calcs: tuple[str, ...] = ("mean", "max", "lastNotNull"),
     overrides: list[Json] | None = None,
 ) -> Panel:
     custom: Json = {
@@ -55,7 +54,7 @@ def timeseries(
                 "displayMode": "table",
                 "placement": "bottom",
                 "showLegend": True,
-                "calcs": list(legend_calcs),
+                "calcs": ["mean", "max", "lastNotNull"],
             },
             "tooltip": {"mode": "multi", "sort": "desc"},
         },

@@ -154,20 +154,6 @@ def alert_groups(
     )
 
 
-def text(title: str, content: str, *, w: int = 24, h: int = 3) -> Panel:
-    return _panel(
-        "text",
-        title,
-        title,
-        [],
-        datasource=None,
-        unit=None,
-        w=w,
-        h=h,
-        options={"mode": "markdown", "content": content},
-    )
-
-
 def drilldown(uid: str, title: str) -> list[Json]:
     """Panel link to another stack dashboard, keeping the time range and variables."""
     return [

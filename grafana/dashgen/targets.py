@@ -41,7 +41,7 @@ TEMPO = {"type": "tempo", "uid": "${tempo}"}
 GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
 
 # Colours used for thresholds so that "bad" means the same thing on every dashboard.
-GREEN, YELLOW, ORANGE, RED, BLUE = "green", "yellow", "orange", "red", "blue"
+GREEN, YELLOW, ORANGE, RED = "green", "yellow", "orange", "red"
 
 Json = dict[str, Any]
 
@@ -101,13 +101,13 @@ def loki(expr: str, legend: str = "", *, instant: bool = False) -> Json:
     return target
 
 
-def traceql(query: str, *, limit: int = 20, table_type: str = "traces") -> Json:
+def traceql(query: str, *, limit: int = 20) -> Json:
     return {
         "datasource": TEMPO,
         "queryType": "traceql",
         "query": query,
         "limit": limit,
-        "tableType": table_type,
+        "tableType": "traces",
     }
 
 
