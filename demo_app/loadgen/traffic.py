@@ -155,14 +155,14 @@ TURNS = (1, 6)
 class RequestFactory:
     """Draws requests according to a Mix; deterministic for a given seed."""
 
-    def __init__(self, mix: Mix, seed: int | None = None, topics: Sequence[str] | None = None):
+    def __init__(self, mix: Mix, seed: int | None = None):
         self.mix = mix
         self.rng = random.Random(seed)
         # Its own generator: who asks never changes what is asked (seeded sequences stay).
         self.who = random.Random(None if seed is None else seed + 1)
         self.conversations: dict[str, tuple[str, int]] = {}  # user → (id, turns left)
         self.keys = tier_keys()
-        self.corpus = corpus_questions(topics if topics is not None else corpus_topics())
+        self.corpus = corpus_questions(corpus_topics())
         # The popular questions everybody asks: same text, model and options → cache hits.
         self.popular = self.corpus[:: max(1, len(self.corpus) // REPEATED_POOL_SIZE)][
             :REPEATED_POOL_SIZE

@@ -64,18 +64,13 @@ def format_context(context: Sequence[RetrievedDoc]) -> str:
     return "\n\n".join(f"[{i}] {doc.title}\n{doc.text}" for i, doc in enumerate(context, 1))
 
 
-def build_messages(
-    question: str,
-    context: Sequence[RetrievedDoc] = (),
-    *,
-    system_prompt: str = SYSTEM_PROMPT,
-) -> list[Message]:
+def build_messages(question: str, context: Sequence[RetrievedDoc] = ()) -> list[Message]:
     """The chat prompt for a RAG answer: system prompt, context (if any), then the question.
 
     The system prompt comes first and never changes, so providers with prompt caching can
     serve it from cache; the question is always the last user message.
     """
-    messages: list[Message] = [{"role": "system", "content": system_prompt}]
+    messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
     if context:
         messages.append({"role": "system", "content": "Context:\n" + format_context(context)})
     messages.append({"role": "user", "content": question})

@@ -157,11 +157,10 @@ class SimulatedProvider:
         seed: int = 0,
         latency_scale: float = 1.0,
         faults: FaultStore | None = None,
-        catalog_path: Path | str | None = None,
     ) -> None:
         if latency_scale < 0:
             raise ValueError("SIM_LATENCY_SCALE: must be >= 0")
-        models, self.default_chat_model, self.default_embedding_model = load_catalog(catalog_path)
+        models, self.default_chat_model, self.default_embedding_model = load_catalog()
         self._catalog = ModelCatalog(models)
         self.seed = seed
         self.latency_scale = float(latency_scale)
@@ -342,7 +341,7 @@ def _compose_answer(req: ChatRequest, rng: random.Random, budget_chars: int) -> 
             score = overlap + 0.3 * doc.score - 0.05 * sent_index + noise * rng.random()
             candidates.append((-score, doc_index, sent_index, sentence.strip()))
     if not candidates:
-        return _hedged_answer(req, rng, budget_chars)
+        return _hedged_answer(rng, budget_chars)
     candidates.sort()
     chosen: list[tuple[int, int, str]] = []
     used = 0
@@ -355,7 +354,7 @@ def _compose_answer(req: ChatRequest, rng: random.Random, budget_chars: int) -> 
     return " ".join(f"{sentence} [{doc_index + 1}]" for doc_index, _s, sentence in chosen)
 
 
-def _hedged_answer(req: ChatRequest, rng: random.Random, budget_chars: int) -> str:
+def _hedged_answer(rng: random.Random, budget_chars: int) -> str:
     parts = [rng.choice(_NO_CONTEXT_OPENERS)]
     body = list(_NO_CONTEXT_BODY)
     rng.shuffle(body)
