@@ -129,7 +129,8 @@ def precheck(requests: int = 50) -> dict[str, float]:
     return {"uncached_us": uncached / requests, "cached_us": cached / requests}
 
 
-# The two lines of a steady chat (demo_app/app.py's http_request, api/routes.py's chat_answered).
+# The two lines of a steady chat (demo_app/middleware.py's http_request, api/routes.py's
+# chat_answered).
 _LINES: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "http_request",

@@ -265,7 +265,7 @@ def _rounds(
 
     for r in range(rounds):
         common.wait_quiet(1.0)
-        if together:  # all four at once: every app sees the same machine at the same time
+        if together:  # all five at once: every app sees the same machine at the same time
             with ThreadPoolExecutor(len(variants)) as pool:
                 done = dict(zip(variants, pool.map(one, variants), strict=True))
         else:
