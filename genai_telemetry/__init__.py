@@ -12,7 +12,13 @@ Layers, each importable on its own (importing `genai_telemetry.semconv` loads no
 - `instrumented` — an instrumented LLM client: wraps any client so each chat/embeddings call
                 gets its span, token usage, cost and streaming timings, the way
                 opentelemetry-python-contrib's GenAI instrumentations wrap a vendor client
-- `metrics`, `tracing`, `logs`, `otlp`, `redaction`, `server_span`, `streaming` — the parts
+- the parts: `metrics` (every contract metric) on `histogram` (cheaper histogram storage) and
+  `exposition` (/metrics content negotiation); `tracing` and `logs` (the providers) on `spans`,
+  `log_records` and `attribute_values` (API spans and records without the SDK's machinery),
+  `export` (the bounded export queues) and `otlp` (encoding); `server_span` (the HTTP server
+  span); `streaming` (streamed completions' timings); `redaction` and `redaction_view` (the one
+  redaction path of every sink); `config` and `yamllines` (settings and the price file read
+  with line numbers)
 
 It never imports the app that uses it (rag-api in demo_app/).
 """
