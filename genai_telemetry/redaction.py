@@ -6,7 +6,7 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 `[REDACTED:<kind>]`:
 
 - `private_key`: PEM private key blocks (multi-line or with escaped `\\n`; a block cut short is
-  redacted to the end of the text);
+  redacted to the end of the text; base64-wrapped, as in a kubeconfig);
 - `credential`: the value of an `Authorization:` header whatever its scheme (of Digest's
   parameters the `response` hash, also without the header name), `Basic` credentials,
   passwords in URLs (`scheme://user:${PASSWORD}@host`, up to the last `@`) and on a command
@@ -15,7 +15,9 @@ exception messages and the server span's URL query string (`redact_query`). Ever
 - `bearer_token`, `jwt`, `api_key` (provider and cloud key shapes with a known prefix);
 - `secret`: the value after a secret-looking name (`password=`, `"client_secret": "…"`,
   "password" in other languages: `Kennwort:`, `contraseña=`, `пароль:`, `密码：`,
-  `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too). Names are
+  `aws_secret_access_key=`, `AccountKey=`, `sig=`, `auth=`, URL-encoded `%3D` too, `:=`, `=>`,
+  `API key:`), or written apart from it (`_NAMED_VALUE`: YAML block scalars, name/value pairs,
+  XML elements, header tuples, `--api-key …`, `setx`, `.netrc`). Names are
   split into words (snake, kebab, dotted and camelCase) so `max_tokens=256` or `author=…` stay,
   a value ending glued after a secret word is dropped (`passwordvalue=`, not `passwordless=`);
   numbers after token/session-like names stay (they are counts); the whole value however long,
@@ -61,6 +63,10 @@ def _tag(kind: str) -> str:
 _PEM = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[A-Z0-9 ]*-----|.*)", re.S
 )
+# A PEM block wrapped in base64 (kubeconfig `client-key-data:`, a Kubernetes Secret's `data:`,
+# a `*_B64` variable): base64 of "-----BEGIN"; `_pem_base64` decodes its start to tell a private
+# key from a certificate (`certificate-authority-data:` stays).
+_PEM_BASE64 = re.compile(r"\bLS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}+={0,2}")
 # `Authorization: <scheme> <credential>` (header dumps, JSON, curl lines): whatever the scheme,
 # bar Digest's parameter list, whose one secret `_DIGEST` masks.
 _AUTH_HEADER = re.compile(
@@ -77,11 +83,17 @@ _DIGEST = re.compile(
     response\s*+=\s*+\\?"?)[^\s",\\]++"""
 )
 # Not a word followed by `=value`: that is the next field (`token_type=bearer expires_in=3600`).
-_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}+=*+(?![A-Za-z0-9\-._~+/])")
+# Also URL-encoded (`Bearer%20…`, form-encoded `Bearer+…`).
+_BEARER = re.compile(r"(?i)\bbearer(?:\s+|%20|\+)[A-Za-z0-9\-._~+/]{8,}+=*+(?![A-Za-z0-9\-._~+/])")
 _BASIC = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})")
 # The password runs to the LAST "@" before the host: real ones hold "/" and "@" unencoded
 # (drivers split at the last "@"). Bounded, so a long token cannot make the search quadratic.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s\"']{1,256})(@)")
+# The same URL percent-encoded (a redirect or callback parameter, a form body):
+# `https%3A%2F%2Fuser%3Apassword%40host`.
+_URL_PASSWORD_ENCODED = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.\-]*%3A%2F%2F[^\s/:@\"'%&]*+%3A)((?:[^\s\"'&%]|%(?!40)[0-9A-F]{2}){1,256})(%40)"
+)
 # `curl -u user:password` (also `-su`, `-U` for the proxy, `--user user:password`, quoted): the
 # password goes, the user stays. At most 16 words after "curl" (not past a pipe or ";"), taken
 # whole (possessive), so text repeating "curl" cannot make the search quadratic.
@@ -103,12 +115,13 @@ _CLI_PASSWORD = re.compile(
       | (?i:\bredis-cli)(?:\s++[^\s|;&]++){0,16}?\s++(?:-a|--pass)\s++['"]?
     )[^\s'"$][^\s'"]*"""
 )
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
-_API_KEYS = re.compile(
-    r"""
-    \b(?:
+_JWT_SHAPE = r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"
+_JWT = re.compile(r"\b" + _JWT_SHAPE)
+_API_KEY_SHAPES = r"""
+    (?:
         sk-[A-Za-z0-9_\-]{16,}                    # OpenAI / Anthropic (sk-, sk-proj-, sk-ant-)
-      | (?:AKIA|ASIA)[0-9A-Z]{16}                 # AWS access key id
+      | (?:AKIA|ASIA)[0-9A-Z]{16}                 # AWS access key id, and the secret key
+        (?:[\t ,:;|]{1,3}[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))?  # after it (credentials CSV)
       | gh[pousr]_[A-Za-z0-9]{20,}                # GitHub tokens
       | github_pat_[A-Za-z0-9_]{20,}
       | AIza[0-9A-Za-z_\-]{30,}                   # Google API key
@@ -140,9 +153,27 @@ _API_KEYS = re.compile(
       | lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}          # LangSmith
       | NRAK-[A-Z0-9]{27}                         # New Relic user key
       | lin_api_[A-Za-z0-9]{40}                   # Linear
+      | fw_[A-Za-z0-9]{20,}                       # Fireworks
+      | pa-(?=[\w-]{0,42}[0-9])(?=[\w-]{0,42}[A-Z])[A-Za-z0-9_\-]{40,}  # Voyage (not a slug)
+      | csk-[A-Za-z0-9]{40,}                      # Cerebras
+      | nvapi-[A-Za-z0-9_\-]{40,}                 # NVIDIA
+      | tgp_v1_[A-Za-z0-9_\-]{30,}                # Together
+      | pk-lf-[0-9a-f]{8}-[0-9a-f-]{27}           # Langfuse public key (sk-lf-: sk- above)
+      | sk_[0-9a-f]{48}                           # ElevenLabs
+      | sntry[su]_[A-Za-z0-9+/=_]{40,}            # Sentry auth tokens
+      | sbp_[0-9a-f]{40} | sb_secret_[A-Za-z0-9_\-]{20,}  # Supabase
+      | [A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}  # Microsoft Entra client secret
+      | ATATT3[A-Za-z0-9_\-=]{50,}                # Atlassian API token
+      | gl(?:sa|c)_[A-Za-z0-9+/_=]{32,}            # Grafana service account / Cloud tokens
     )
-    """,
-    re.VERBOSE,
+    """
+_API_KEYS = re.compile(r"\b" + _API_KEY_SHAPES, re.VERBOSE)
+# A key or JWT glued after a URL escape (`key%3Dsk-…`, `%20sk-…`) or a JSON/C escape (`\\nsk-…`
+# in an escaped log line), whose last character, a letter or digit, hides the word boundary. A
+# pattern of its own that starts with `%` or a backslash, so the engine skips to those: a
+# look-behind for them in `_API_KEYS` made that scan ~50 % slower.
+_ESCAPED_KEY = re.compile(
+    rf"(%[0-9A-Fa-f]{{2}}|\\[nrt])(?:(?P<jwt>{_JWT_SHAPE})|{_API_KEY_SHAPES})", re.VERBOSE
 )
 # Incoming-webhook URLs whose path is the credential (Alertmanager receivers, chat-ops): the
 # host stays, the path goes.
@@ -153,7 +184,9 @@ _WEBHOOK_URL = re.compile(
       | [a-z0-9-]+\.webhook\.office\.com/webhookb2/
     )[A-Za-z0-9/_@\-]{20,}"""
 )
-# `name=value`, `"name": "value"`, `name%3Dvalue`: the name is judged in `_secret_value`. Names
+# `name=value`, `"name": "value"`, `name%3Dvalue`, `name := "value"` (Go), `name => 'value'`
+# (Ruby, PHP), `NAME ?= value` (make), `environ["NAME"] = "value"`: the name is judged in
+# `_secret_value`. Names
 # are words of any script (`contraseña=`, `пароль:`, `密码：`, fullwidth `：` and `＝` too); an
 # unquoted value ends at CJK punctuation as at its ASCII kin (`密码：…，请妥善保管。`). The
 # value is a lookahead, so a harmless `Question: password=…` does not swallow the secret after it.
@@ -167,7 +200,7 @@ _VALUE_CHUNK = 512  # the bound written in _KEY_VALUE
 _KEY_VALUE = re.compile(
     r"""(?x)
     (?:(?<![^\W_])|(?<=%22)|(?<=%27))([^\W\d_][\w.\-]{0,63}+)
-    ((?:\\?["']|%22|%27)?\s*(?:[:=：＝]|%3[AaDd])\s*)
+    ((?:\\?["']|%22|%27)?\]?\s*(?::=|=>|[?+]=|[:=：＝]|%3[AaDd])\s*)
     (?=
         (\\")((?:[^"\\]|\\\\(?:\\["\\]|[^"\\])){1,512}+)(\\"|)
       | (")((?:[^"\\]|\\.){1,512}+)("|) | (')([^']{1,512}+)('|) | (%22)([^%&\s]{1,512}+)(%22|)
@@ -175,6 +208,37 @@ _KEY_VALUE = re.compile(
       | ()([^\s"'&,;<>\\，。；、！？」』）]{1,512})()
     )
     """
+)
+# A secret name and its value written apart, the name judged in `_named_value`:
+# - `name`: an XML element (`<password>…</password>`, `<apiKey>…</apiKey>`);
+# - `pname`: a name/value pair, JSON, YAML or XML attributes (Kubernetes and ECS `env` entries:
+#   `{"name": "OPENAI_API_KEY", "value": "…"}`, `- name: X` with `value: …` on the next line,
+#   .NET `<add key="ApiKey" value="…"/>`);
+# - `tname`: a two-string tuple or list (ASGI and httpx headers `(b'x-api-key', b'…')`,
+#   `os.environ.setdefault("OPENAI_API_KEY", "…")`, `SetEnvironmentVariable('…', '…')`);
+# - `fname`: a command-line option and its next word unless a lower-case word (`--api-key …`,
+#   `--password …`; `--askpass ping` is a flag and an argument), a shell
+#   setting (`setx OPENAI_API_KEY …`, fish `set -gx OPENAI_API_KEY …`) and `.netrc`
+#   (`login bob password …`).
+# Each value is read to at most 512 characters (taken whole) so the search stays linear.
+_NAMED_VALUE = re.compile(
+    r"""(?x)
+      <(?P<name>[A-Za-z][\w.\-]{0,63}+)>(?P<xv>[^<\s][^<]{0,511}+)(?=</(?P=name)\s*>)
+    | (?i:\b(?:name|key)\\?["']?\s*+[:=]\s*+\\?["']?)(?P<pname>[A-Za-z][\w.\-]{0,63}+)
+      (?i:\\?["']?[ \t]*+,?\s*+\\?["']?value\\?["']?[ \t]*+[:=][ \t]*+)
+      (?P<pv>\\?"(?:[^"\\]|\\[^"]){1,512}+\\?"|'[^']{1,512}+'|[^\s"'&,;<>\\]{1,512}+)
+    | [\[(]\s*+b?(?P<tq>["'])(?P<tname>[A-Za-z][\w.\-]{0,63}+)(?P=tq)\s*+,\s*+b?
+      (?P<tq2>["'])(?P<tv>[^"'\\\s]{1,512}+)(?P=tq2)
+    | (?:(?<![\w-])--|(?i:\b(?:setx|set(?:[ \t]++-[A-Za-z]++)++|login[ \t]++\S++))[ \t]++)
+      (?P<fname>[A-Za-z][\w.\-]{0,63}+)[ \t]++["']?
+      (?P<fv>[^\s"'$\-;&|<>][^\s"';&|<>]{0,511}+)
+    """
+)
+# A YAML block scalar (`api_key: |` or `password: >-`, the value on the indented lines below).
+_BLOCK_SCALAR = re.compile(
+    r"""(?mx)^(?P<indent>[ \t]*+)(?:-[ \t]++)?(?P<name>[A-Za-z][\w.\-]{0,63}+)[ \t]*+:[ \t]*+
+    (?P<body>[|>][1-9+\-]{0,2}+[ \t]*+(?:\#[^\n]*+)?\n
+      (?:[ \t]*+\n|(?P=indent)[ \t]++[^\n]*+(?:\n|\Z))*+)"""
 )
 # The rest of a value longer than `_VALUE_CHUNK`, by the opening `_KEY_VALUE` matched; `close`
 # is its closing quote (empty when the text ends first).
@@ -416,6 +480,18 @@ def _digest_scheme(value: str, text: str, end: int) -> bool:
     return value.lower() == "digest" and _DIGEST_PARAMETER.match(text, end) is not None
 
 
+# The word before a bare `key` written with a space (`API key: …`, `Secret key = …`).
+_WORD_BEFORE = re.compile(r"([A-Za-z]{2,16}) $")
+
+
+def _spaced_name(text: str, start: int, name: str) -> str:
+    """`name`, or `<word>_key` when a lone `key` follows a word with a space (`API key:`)."""
+    if name.lower() != "key":
+        return name
+    word = _WORD_BEFORE.search(text, max(0, start - 17), start)
+    return name if word is None else f"{word.group(1)}_{name}"
+
+
 def _key_values(text: str) -> str:
     out: list[str] = []
     pos = 0
@@ -426,7 +502,8 @@ def _key_values(text: str) -> str:
         i = next(i for i in range(0, len(groups), 3) if groups[i + 1] is not None)
         opening, value, closing = groups[i : i + 3]
         end = match.end() + len(opening) + len(value)
-        if not _secret_value(match.group(1), value) or _digest_scheme(value, text, end):
+        name = _spaced_name(text, match.start(), match.group(1))
+        if not _secret_value(name, value) or _digest_scheme(value, text, end):
             continue
         if closing == "" and len(value) >= _VALUE_CHUNK:  # longer than the lookahead reads
             rest = _VALUE_REST[opening].match(text, end)
@@ -440,6 +517,46 @@ def _key_values(text: str) -> str:
         return text
     out.append(text[pos:])
     return "".join(out)
+
+
+def _pem_base64(match: re.Match[str]) -> str:
+    head = match.group()[:64]
+    if b"PRIVATE KEY" in base64.b64decode(head[: len(head) // 4 * 4]):
+        return _tag("private_key")
+    return match.group()
+
+
+_NAMED_GROUPS = (("name", "xv"), ("pname", "pv"), ("tname", "tv"), ("fname", "fv"))
+_HEADER_NAME = re.compile(r"[A-Z][a-z]++(?:-[A-Z][a-z]++)++")
+
+
+def _named_value(match: re.Match[str]) -> str:
+    """A `_NAMED_VALUE` match with its value masked when its name says it is a secret (and the
+    value is not itself such a name: `["password", "token"]` is a list of names)."""
+    name_group, value_group = next(g for g in _NAMED_GROUPS if match.group(g[1]) is not None)
+    name, value = match.group(name_group), match.group(value_group)
+    quote = value[: len(value) - len(value.lstrip("\\\"'"))]
+    bare = value[len(quote) : len(value) - len(quote)] if quote else value
+    if "[REDACTED" in bare or not _secret_value(name, bare) or secret_name(bare):
+        return match.group()
+    if name_group == "tname" and _HEADER_NAME.fullmatch(bare):  # a list of header names
+        return match.group()
+    # After an option a lower-case word is the next argument of a flag without a value
+    # (`redis-cli --askpass ping`), not a password.
+    if name_group == "fname" and bare.isalpha() and bare.islower():
+        return match.group()
+    start, end = match.span(value_group)
+    whole = match.group()
+    cut_start, cut_end = start - match.start(), end - match.start()
+    return whole[:cut_start] + quote + _tag("secret") + quote + whole[cut_end:]
+
+
+def _block_scalar(match: re.Match[str]) -> str:
+    if not secret_name(match.group("name")):
+        return match.group()
+    body = match.group("body")
+    keep = match.start("body") - match.start()
+    return match.group()[:keep] + _tag("secret") + ("\n" if body.endswith("\n") else "")
 
 
 def _auth_header(match: re.Match[str]) -> str:
@@ -509,6 +626,29 @@ def _cli_flag(text: str, lower: str) -> bool:
     return "-a" in text or "-p" in text
 
 
+def _escaped_key(match: re.Match[str]) -> str:
+    return match.group(1) + _tag("jwt" if match.group("jwt") else "api_key")
+
+
+def _url_password(match: re.Match[str]) -> str:
+    return match.group(1) + _tag("credential") + match.group(3)
+
+
+def _named_shape(text: str, lower: str) -> bool:
+    """What `_NAMED_VALUE` cannot match without: a closing tag, a quote before a comma, an
+    option, a shell setting or a `.netrc` login (or a name/value pair's `:` or `=`)."""
+    return (
+        "</" in text
+        or '",' in text
+        or "'," in text
+        or "--" in text
+        or "value" in lower
+        or "setx" in lower
+        or "set -" in lower
+        or "login" in lower
+    )
+
+
 def _has(needle: str) -> _Guard:
     return lambda text, lower: needle in text
 
@@ -519,16 +659,21 @@ def _has_lower(needle: str) -> _Guard:
 
 _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], _Guard | None], ...] = (
     (_PEM, _tag("private_key"), _has("PRIVATE KEY")),
+    (_PEM_BASE64, _pem_base64, _has("LS0tLS1CRUdJTi")),
     (_DIGEST, lambda m: m.group(1) + _tag("credential"), _has_lower("digest")),
     (_AUTH_HEADER, _auth_header, _has_lower("authori")),
     (_BEARER, _tag("bearer_token"), _has_lower("bearer")),
     (_BASIC, _basic, _has_lower("basic")),
-    (_URL_PASSWORD, lambda m: m.group(1) + _tag("credential") + m.group(3), _has("://")),
+    (_URL_PASSWORD, _url_password, _has("://")),
+    (_URL_PASSWORD_ENCODED, _url_password, _has_lower("%2f%2f")),
     (_CURL_USER, lambda m: m.group(1) + _tag("credential"), _has_lower("curl")),
     (_CLI_PASSWORD, lambda m: m.group(1) + _tag("credential"), _cli_flag),
     (_JWT, _tag("jwt"), _has("eyJ")),
     (_WEBHOOK_URL, lambda m: m.group(1) + _tag("credential"), _has_lower("hook")),
+    (_BLOCK_SCALAR, _block_scalar, lambda text, lower: "|" in text or ">" in text),
+    (_NAMED_VALUE, _named_value, lambda text, lower: _named_shape(text, lower)),
     (_API_KEYS, _tag("api_key"), None),
+    (_ESCAPED_KEY, _escaped_key, lambda text, lower: "%" in text or "\\" in text),
     (_EMAIL, _tag("email"), _has("@")),
     (_CARD_CANDIDATE, _cards, lambda text, lower: _DIGIT_RUN.search(text) is not None),
     (_IBAN, _iban, lambda text, lower: lower != text),
@@ -543,7 +688,9 @@ _KEY_VALUE_SEPARATORS = (":", "=", "%3")
 # "response" (any case); URL password and email → "@"; curl -u → "curl" (any case); other
 # command lines → "-a" or "-p" and their own pattern; jwt →
 # "eyJ"; webhook URLs → "hook" (any case); api keys → one of their prefixes; key=value → ":",
-# "=" or "%3" AND a word of `_KEY_WORDS` (every name `secret_name` accepts contains one); card →
+# "=" or "%3" (or a shape of `_NAMED_VALUE`: `_named_shape`) AND a word of `_KEY_WORDS` (every
+# name `secret_name` accepts contains one); encoded URL password → "%2F%2F"; base64 PEM, escaped
+# keys → their prefix (a needle); card →
 # a 13-digit run; IBAN, SSN and phone → 9+ digits and their own pattern. Non-ASCII text
 # (Unicode digits, Unicode case folding) always takes the full path.
 # tests/demo_app/test_redaction.py checks the precheck against the patterns.
@@ -565,7 +712,9 @@ _NEEDLES += ("GOCSPX-", "xox", "xapp-", "glpat-", "whsec_", "npm_", "pypi-", "SG
 _NEEDLES += ("gsk_", "xai-", "pplx-", "r8_", "pcsk_", "api_org_", "dapi", "hvs.", "hvb.", "hvr.")
 _NEEDLES += ("_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "GenieKey", ":AA")
 _NEEDLES += ("gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "gloas-")
-_NEEDLES += ("glffct-", "glagent-", "lsv2_", "NRAK-", "lin_api_")
+_NEEDLES += ("glffct-", "glagent-", "lsv2_", "NRAK-", "lin_api_", "fw_", "pa-", "csk-", "nvapi-")
+_NEEDLES += ("tgp_v1_", "pk-lf-", "sk_", "sntrys_", "sntryu_", "sbp_", "sb_secret_", "Q~")
+_NEEDLES += ("ATATT3", "glsa_", "glc_", "LS0tLS1CRUdJTi")
 _KEY_WORDS = ("key", "secret", "token", "pass", "pwd", "pin", "auth", "credential", "sig")
 _KEY_WORDS += ("cookie", "session", "otp", "mfa", "sas", "refresh", "hmac")
 _KEY_WORDS += ("kennwort", "senha", "contrasena", "mdp", "wachtwoord", "haslo")  # _PASSWORD_WORDS
@@ -573,7 +722,30 @@ _KEY_WORDS += ("kennwort", "senha", "contrasena", "mdp", "wachtwoord", "haslo") 
 _NAME_HINT = re.compile(
     "|".join((*_KEY_WORDS, *(w for w in _PASSWORD_WORDS if not w.isascii()))), re.IGNORECASE
 )
-_NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))  # one scan instead of one per needle
+
+
+def _literal_trie(words: Sequence[str]) -> str:
+    """A pattern matching any of `words`, written as a tree of their common prefixes
+    (`(?:s(?:k(?:\\-|_)|…)|…)`): the regex engine then tries one branch per character of the
+    text instead of every word, 3-4x faster than `a|b|c` on text with no needle."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(sub) for char, sub in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body  # a shorter word already matched here
+
+    return pattern(tree)
+
+
+_NEEDLE = re.compile(_literal_trie(_NEEDLES))  # one scan instead of one per needle
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -609,13 +781,15 @@ def _may_need_redaction(text: str) -> bool:
     lower = text.lower()
     if "bearer" in lower or "authori" in lower or "hook" in lower or "curl" in lower:
         return True
+    if "%2f%2f" in lower:  # a percent-encoded URL (its password)
+        return True
     if "digest" in lower and "response" in lower:
         return True
     if "basic" in lower and _BASIC.search(text) is not None:
         return True
     if ("-a" in text or "-p" in text) and _CLI_PASSWORD.search(text) is not None:
         return True
-    if ":" in text or "=" in text or "%3" in text:
+    if ":" in text or "=" in text or "%3" in text or _named_shape(text, lower):
         for word in _KEY_WORDS:
             if word in lower:
                 return True
@@ -661,13 +835,18 @@ def _prechecked_steps(view: str) -> str:
 
 def _apply_steps(text: str) -> str:
     guarded = text.isascii()
+    lower = text.lower() if guarded else ""  # lower-cased again only when a step changed text
     for pattern, replacement, guard in _STEPS:
-        if guard is None or not (guarded or guard is _cli_flag) or guard(text, text.lower()):
-            text = pattern.sub(replacement, text)
+        if guard is None or not (guarded or guard is _cli_flag) or guard(text, lower):
+            redacted = pattern.sub(replacement, text)
+            if redacted != text:
+                text, lower = redacted, redacted.lower() if guarded else ""
         if pattern is _API_KEYS and (
             not guarded or any(sep in text for sep in _KEY_VALUE_SEPARATORS)
         ):
-            text = _key_values(text)
+            redacted = _key_values(text)
+            if redacted != text:
+                text, lower = redacted, redacted.lower() if guarded else ""
     return text
 
 

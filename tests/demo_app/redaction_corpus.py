@@ -83,6 +83,8 @@ class _Expander:
                 user = self.rand(string.ascii_lowercase, 6)
                 creds = f"{user}:{self.rand(_ALPHABETS['alnum'], 14)}"
                 return base64.b64encode(creds.encode()).decode()
+            if name == "pem_b64":
+                return base64.b64encode(self.pem(arg).encode()).decode()
             if name in ("pem", "pem_escaped", "pem_cut"):
                 return self.pem(arg, escaped=name == "pem_escaped", cut=name == "pem_cut")
             if name == "jwt":
