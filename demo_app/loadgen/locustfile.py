@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -78,7 +79,7 @@ PLAN = _plan()
 _SEED = os.environ.get("LOADGEN_SEED")
 FACTORY = RequestFactory(MIX, seed=int(_SEED) if _SEED else None)
 # Seconds between two requests of one user; the load shape updates it per stage.
-STATE: dict[str, float] = {"pace": PACE_S if PLAN else 1.0, "throttled": 0}
+STATE: dict[str, float] = {"pace": PACE_S if PLAN else 1.0, "throttled": 0, "stop": 0, "quit": 0}
 
 
 class RagApiUser(HttpUser):
@@ -128,6 +129,8 @@ if PLAN is not None:
         last_users = 0
 
         def tick(self) -> tuple[int, float] | None:
+            if STATE["stop"]:  # SIGTERM or Ctrl-C: end the plan, Locust quits with its summary
+                return None
             t = self.get_run_time()
             for stage in PLAN:
                 if t < stage["duration"]:
@@ -139,6 +142,16 @@ if PLAN is not None:
                     return users, spawn_rate
                 t -= stage["duration"]
             return None
+
+    def _stop_plan() -> None:
+        STATE["stop"] = 1
+
+    # Locust 2.x installs its own SIGTERM handler only once a shape's run has ended: until then
+    # SIGTERM (the runner stopping it on Ctrl-C or SIGTERM) killed it outright, without the
+    # summary, and Ctrl-C printed gevent's 'KeyboardInterrupt <timestamp>'. Both now end the plan
+    # at the shape's next tick (within a second); Locust then quits as at the plan's end.
+    gevent.signal_handler(signal.SIGTERM, _stop_plan)
+    gevent.signal_handler(signal.SIGINT, _stop_plan)
 
 
 def _headless(environment: Any) -> bool:
@@ -189,8 +202,10 @@ def _on_quitting(environment: Any, **_: Any) -> None:
     # generator that broke (and may have stopped sending) does.
     crashes = _crashes(environment)
     environment.process_exit_code = EXIT_CRASHED if crashes else 0
-    if not _headless(environment):
+    # Once: a SIGTERM arriving while Locust already shuts down makes it shut down again.
+    if not _headless(environment) or STATE["quit"]:
         return
+    STATE["quit"] = 1
     stats = environment.stats
     total = stats.total
     elapsed = max(1e-9, (total.last_request_timestamp or 0) - (total.start_time or 0))

@@ -1,6 +1,6 @@
 """Run a scenario: set its faults phase by phase, drive its traffic, ALWAYS clear the faults.
 
-A scenario without faults (steady, traffic-spike, guardrail-probe) never touches them.
+A scenario without faults (steady, cost-spike, guardrail-probe, traffic-spike) never touches them.
 
 The traffic comes from Locust (default; a subprocess running `locustfile.py` headless) or from
 the in-process asyncio driver (`--driver builtin`). Ctrl-C and SIGTERM stop the traffic and
