@@ -285,15 +285,27 @@ def _check_models(scenario: Scenario, served: Sequence[str], host: str) -> None:
         )
 
 
-def _clear(app: AppClient, out: Printer) -> None:
-    # Signals are ignored for the moment it takes: a second Ctrl-C must not leave faults behind.
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored for the duration: a second one must not abandon the cleanup."""
     old_int = old_term = None
     try:
         old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
         old_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    except ValueError:
+    except ValueError:  # not the main thread
         pass
     try:
+        yield
+    finally:
+        if old_int is not None:
+            signal.signal(signal.SIGINT, old_int)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _clear(app: AppClient, out: Printer) -> None:
+    # A second Ctrl-C must not leave faults behind.
+    with _signals_ignored():
         for attempt in range(3):
             try:
                 app.clear_faults()
@@ -303,11 +315,6 @@ def _clear(app: AppClient, out: Printer) -> None:
                 if attempt == 2:
                     out(f"WARNING: could not clear faults: {exc}")
                 time.sleep(1)
-    finally:
-        if old_int is not None:
-            signal.signal(signal.SIGINT, old_int)
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
 
 
 def _phase_banner(scenario: Scenario, i: int, elapsed: float) -> str:
@@ -349,7 +356,10 @@ def _run_locust(
                 "output above); failed requests alone never fail a run"
             )
     finally:
-        proc.stop()
+        # Locust ends its plan and prints its summary (a second or so): a second Ctrl-C meanwhile
+        # must not leave it running, orphaned, after the runner is gone.
+        with _signals_ignored():
+            proc.stop()
 
 
 async def _run_builtin(

@@ -121,7 +121,7 @@ def test_locust_run_sends_the_mix_sets_and_clears_faults(app: Proc) -> None:
     assert delta(semconv.LLM_UNPRICED_TOKENS) == 0, "steady mixes never use unpriced models"
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("how", ["ctrl-c", "ctrl-c twice", "sigterm"])
 def test_interrupt_still_clears_faults(app: Proc, how: str) -> None:
     proc = _cli(
         "run", "rate-limit-storm", "--host", app.url, "--admin-token", TOKEN,
@@ -131,8 +131,11 @@ def test_interrupt_still_clears_faults(app: Proc, how: str) -> None:
     try:
         assert wait_until(lambda: _faults(app)["rate_limit_rate"] == 0.4, 30, every=0.2)
         time.sleep(4)  # Locust is up and sending
-        if how == "ctrl-c":
+        if how.startswith("ctrl-c"):
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole group
+            if how == "ctrl-c twice":  # an impatient user, while Locust ends its plan
+                time.sleep(0.05)
+                os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(signal.SIGTERM)  # a process manager stops the runner only
         out, _ = proc.communicate(timeout=40)
@@ -148,6 +151,8 @@ def test_interrupt_still_clears_faults(app: Proc, how: str) -> None:
     # 'KeyboardInterrupt <timestamp>' lines.
     assert "Summary:" in out and "HTTP 503" in out, out
     assert "KeyboardInterrupt" not in out, out
+    # The runner waited for Locust (a second Ctrl-C did not make it leave Locust running).
+    assert out.index("Summary:") < out.index("Faults cleared."), out
     # Locust went down with the runner (no orphan still sending traffic).
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)
