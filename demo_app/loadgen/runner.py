@@ -61,14 +61,22 @@ class AppClient:
         url = f"{self.host}/readyz"
         try:
             r = httpx.get(url, timeout=self.timeout)
-        except httpx.InvalidURL as exc:
-            raise LoadgenError(f"--host {self.host!r} is not a valid URL ({exc})") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            # `localhost:8000` without a scheme is a typo to name, not a stack that is down.
+            raise LoadgenError(
+                f"--host {self.host!r} is not a valid URL ({exc}); e.g. {DEFAULT_HOST}"
+            ) from None
         except httpx.HTTPError as exc:
             raise LoadgenError(
                 f"rag-api is not reachable at {url} ({type(exc).__name__}: {exc or 'no answer'}).\n"
                 "Is the stack up? Start it with `make up` (or only the app with `make run`), "
                 "or point --host at a running rag-api."
             ) from None
+        if r.status_code == 404:  # a server answers, but /readyz is not a rag-api's
+            raise LoadgenError(
+                f"no rag-api at {self.host} ({url} → HTTP 404): --host is rag-api's base URL, "
+                f"without a path (e.g. {DEFAULT_HOST})"
+            )
         if r.status_code != 200:
             raise LoadgenError(
                 f"rag-api at {url} is not ready (HTTP {r.status_code}); wait for `make up` to "

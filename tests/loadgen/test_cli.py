@@ -77,10 +77,22 @@ def test_bad_rate_is_rejected(flag: str, bad: str, capsys: pytest.CaptureFixture
     assert flag in capsys.readouterr().err
 
 
-def test_a_malformed_host_is_named_without_a_traceback(capsys: pytest.CaptureFixture) -> None:
-    assert main(["run", "steady", "--host", "http://127.0.0.1:80OO", "--duration", "5"]) == 2
+@pytest.mark.parametrize("host", ["http://127.0.0.1:80OO", "127.0.0.1:8000", "ftp://127.0.0.1"])
+def test_a_malformed_host_is_named_without_a_traceback(
+    host: str, capsys: pytest.CaptureFixture
+) -> None:
+    # A URL without http(s):// is a typo, not a stack that is down ("Is the stack up?").
+    assert main(["run", "steady", "--host", host, "--duration", "5"]) == 2
     err = capsys.readouterr().err
-    assert "--host 'http://127.0.0.1:80OO' is not a valid URL" in err and "Traceback" not in err
+    assert f"--host {host!r} is not a valid URL" in err and "Traceback" not in err, err
+    assert "not reachable" not in err and "make up" not in err, err
+
+
+def test_a_host_with_a_path_is_named_not_called_unready(tmp_path: Path) -> None:
+    # `--host http://app:8000/v1`: /v1/readyz is a 404, not an app still starting up.
+    match = r"no rag-api at .*/v1 \(.*HTTP 404\): --host is"
+    with start_rag_api(tmp_path) as app, pytest.raises(LoadgenError, match=match):
+        AppClient(f"{app.url}/v1", None).check_up()
 
 
 # --- --scenarios PATH: a scenario file of one's own ----------------------------------------------
