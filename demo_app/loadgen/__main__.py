@@ -30,6 +30,7 @@ from demo_app.loadgen.runner import (
     run_scenario,
 )
 from demo_app.loadgen.scenarios import (
+    MAX_RATE,
     SCENARIOS_FILE,
     ScenarioError,
     UnknownScenarioError,
@@ -47,6 +48,13 @@ def _positive(text: str) -> float:
     # inf passes `> 0` but no sender can pace it (a loop that never yields) or end it.
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = _positive(text)
+    if value > MAX_RATE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_RATE:g} per second, got {text!r}")
     return value
 
 
@@ -69,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     run.add_argument("scenario", nargs="?", help="scenario name (see `list`)")
     run.add_argument("--host", default=DEFAULT_HOST, help=f"rag-api base URL ({DEFAULT_HOST})")
-    run.add_argument("--rate", type=_positive, help="base requests per second (scenario default)")
+    run.add_argument("--rate", type=_rate, help="base requests per second (scenario default)")
     run.add_argument(
         "--duration", type=_positive, help="total seconds; phases keep their proportions"
     )

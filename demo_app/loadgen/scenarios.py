@@ -35,6 +35,8 @@ from demo_app.loadgen.yamllines import (
 )
 
 SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
+# Requests per second one generator can pace (a scenario's rate, `--rate`).
+MAX_RATE = 1000.0
 
 # Fault knobs of PUT /admin/faults and their valid ranges: the app's own definition.
 FAULT_KNOBS = KNOB_BOUNDS
@@ -222,7 +224,7 @@ def _scenario(ctx: Ctx, name: str, d: Any, default_mix: Mix, line: int) -> Scena
     desc = d["description"]
     if not isinstance(desc, str) or not desc.strip() or "\n" in desc.strip():
         raise ctx.fail(line_of(d, "description"), where, "description must be one line of text")
-    rate = number(ctx, d, "rate", where, 0.01, 1000.0)
+    rate = number(ctx, d, "rate", where, 0.01, MAX_RATE)
     mix = default_mix
     if "mix" in d:
         mix = _mix(ctx, d["mix"], f"{where}: mix", default_mix, line_of(d, "mix"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,10 @@ def number(ctx: Ctx, parent: Any, key: str, where: str, lo: float, hi: float | N
     v = parent[key]
     line = line_of(parent, key)
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise ctx.fail(line, where, f"{key} must be a number (got {v!r})")
+        hint = ""
+        if isinstance(v, str) and re.fullmatch(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+", v):
+            hint = "; YAML reads an exponent without a dot and sign as text: write 1.0e+3"
+        raise ctx.fail(line, where, f"{key} must be a number (got {v!r}{hint})")
     if v < lo or (hi is not None and v > hi):
         bound = f"between {_num(lo)} and {_num(hi)}" if hi is not None else f">= {_num(lo)}"
         raise ctx.fail(line, where, f"{key} must be {bound} (got {_num(v)})")

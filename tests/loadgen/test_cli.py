@@ -77,6 +77,15 @@ def test_bad_rate_is_rejected(flag: str, bad: str, capsys: pytest.CaptureFixture
     assert flag in capsys.readouterr().err
 
 
+def test_a_rate_no_generator_can_pace_is_rejected(capsys: pytest.CaptureFixture) -> None:
+    """The scenario file's bound holds for --rate too: 5000 per second sent nothing and
+    reported a clean run."""
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "steady", "--rate", "5000"])
+    assert exc.value.code == 2
+    assert "must be at most 1000 per second" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("host", ["http://127.0.0.1:80OO", "127.0.0.1:8000", "ftp://127.0.0.1"])
 def test_a_malformed_host_is_named_without_a_traceback(
     host: str, capsys: pytest.CaptureFixture

@@ -229,6 +229,7 @@ def test_a_scenario_whose_traffic_is_its_fault_takes_its_history_from_the_defaul
         ("error_rate: 0.5", "eror_rate: 0.5", 15, "unknown fault knob 'eror_rate'"),
         ("    description: A demo.\n", "", 9, "missing required key 'description'"),
         ("rate: 2", "rate: fast", 11, "rate must be a number"),
+        ("rate: 2", "rate: 1e3", 11, "YAML reads an exponent without a dot and sign as text"),
         ("duration: 10", "duration: 0", 14, "duration must be between 1"),
         ("tiers: {pro: 1}", "tiers: {gold: 1}", 5, "unknown entry 'gold'"),
         ("webhook: [LLMErrorRatioHigh]", "webhook: [LLMCostSpike]", 20, "not listed in expect"),
