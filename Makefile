@@ -48,8 +48,11 @@ lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 
 .PHONY: run
 RUN_HOST ?= 127.0.0.1
+# With the load scripts' demo keys (demo_app/config.py) unless API_KEYS is set: without them
+# every load-script request counts as the free tier and is throttled.
 run: bootstrap ## Run rag-api locally on 127.0.0.1:8000 (no Docker; RUN_HOST=0.0.0.0 to expose it)
-	$(PY) -m demo_app --host $(RUN_HOST)
+	API_KEYS="$${API_KEYS:-$$($(PY) -c 'from demo_app.config import DEMO_API_KEYS; print(DEMO_API_KEYS)')}" \
+	  $(PY) -m demo_app --host $(RUN_HOST)
 
 .PHONY: generate rules dashboards
 generate: bootstrap ## Regenerate every generated file (rules, dashboards, their docs) from genai-obs.yaml
