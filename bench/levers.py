@@ -8,7 +8,8 @@
               recording spans with no processor; µs per request including the app itself, and
               the same app bare for reference
   precheck    the span redaction precheck (RedactingSpanProcessor) on the spans of real
-              requests, every value scanned vs clean values remembered (redaction._known_clean)
+              requests, every value scanned vs clean values remembered
+              (redaction_precheck._known_clean)
   log lines   the two stdout JSON lines of a request through the app's structlog chain (no OTLP
               sink): JSONRenderer's json.dumps(default=str) per line vs one shared JSONEncoder
   pipeline    a request's spans and log records (a server span, five nested operation spans
@@ -46,7 +47,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from bench import common
 from bench.histogram_lever import histogram
 from bench.pipeline_lever import pipeline
-from genai_telemetry import logs, redaction, tracing
+from genai_telemetry import logs, redaction_precheck, tracing
 from genai_telemetry.otlp import LogEncoder, SpanEncoder
 from genai_telemetry.server_span import ServerSpanMiddleware
 from harness import poll
@@ -106,12 +107,12 @@ class _Forgetful(set[str]):
 
 @contextlib.contextmanager
 def no_clean_cache() -> Iterator[None]:
-    saved = redaction._known_clean
-    redaction._known_clean = _Forgetful()
+    saved = redaction_precheck._known_clean
+    redaction_precheck._known_clean = _Forgetful()
     try:
         yield
     finally:
-        redaction._known_clean = saved
+        redaction_precheck._known_clean = saved
 
 
 def precheck(requests: int = 50) -> dict[str, float]:

@@ -31,8 +31,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "redaction",
         (
-            "genai_telemetry/redaction.py",
-            "genai_telemetry/redaction_view.py",
+            "genai_telemetry/redaction",  # redaction.py and its parts, redaction_*.py
             "_span_is_clean",
             "_clean (",
         ),

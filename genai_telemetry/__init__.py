@@ -16,9 +16,10 @@ Layers, each importable on its own (importing `genai_telemetry.semconv` loads no
   `exposition` (/metrics content negotiation); `tracing` and `logs` (the providers) on `spans`,
   `log_records` and `attribute_values` (API spans and records without the SDK's machinery),
   `export` (the bounded export queues) and `otlp` (encoding); `server_span` (the HTTP server
-  span); `streaming` (streamed completions' timings); `redaction` and `redaction_view` (the one
-  redaction path of every sink); `config` and `yamllines` (settings and the price file read
-  with line numbers)
+  span); `streaming` (streamed completions' timings); `redaction` (the one redaction path of
+  every sink) on `redaction_patterns`, `redaction_names`, `redaction_values`,
+  `redaction_checksums`, `redaction_steps`, `redaction_precheck` and `redaction_view`; `config`
+  and `yamllines` (settings and the price file read with line numbers)
 
 It never imports the app that uses it (rag-api in demo_app/).
 """

@@ -29,10 +29,10 @@ def test_levers_time_the_precheck_with_and_without_the_clean_cache() -> None:
     assert figures["uncached_us"] > 0 and figures["cached_us"] > 0
     # the "uncached" side really scans: nothing is remembered while it runs
     with levers.no_clean_cache():
-        from genai_telemetry import redaction
+        from genai_telemetry import redaction_precheck
 
-        assert not redaction.may_need_redaction("a value seen once")
-        assert "a value seen once" not in redaction._known_clean
+        assert not redaction_precheck.may_need_redaction("a value seen once")
+        assert "a value seen once" not in redaction_precheck._known_clean
 
 
 def test_levers_time_both_log_chains_and_they_write_the_same_lines() -> None:

@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
-    InMemorySpanExporter,
-)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from genai_telemetry import redaction, tracing
+from genai_telemetry import redaction, redaction_precheck, redaction_steps, tracing
 from genai_telemetry.redaction import _redact_all, luhn_valid, may_need_redaction, redact
+from genai_telemetry.redaction_patterns import _API_KEYS
+from genai_telemetry.redaction_values import _key_values
 from genai_telemetry.tracing import RedactingSpanProcessor
 from harness.otlp_receiver import OTLPReceiver
 from harness.procs import Proc
@@ -241,10 +241,10 @@ def test_precheck_never_skips_text_the_patterns_would_change(parts: list[str]) -
 
 
 def _unguarded_steps(text: str) -> str:
-    for pattern, replacement, _ in redaction._STEPS:
+    for pattern, replacement, _ in redaction_steps._STEPS:
         text = pattern.sub(replacement, text)
-        if pattern is redaction._API_KEYS:
-            text = redaction._key_values(text)
+        if pattern is _API_KEYS:
+            text = _key_values(text)
     return text
 
 
@@ -269,20 +269,20 @@ def test_precheck_flags_every_planted_secret() -> None:
 def test_clean_cache_keeps_only_clean_strings_and_stays_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(redaction, "_known_clean", set())
-    monkeypatch.setattr(redaction, "CLEAN_CACHE_SIZE", 8)
+    monkeypatch.setattr(redaction_precheck, "_known_clean", set())
+    monkeypatch.setattr(redaction_precheck, "CLEAN_CACHE_SIZE", 8)
     assert not may_need_redaction("chat gpt-4o-mini")
-    assert "chat gpt-4o-mini" in redaction._known_clean
+    assert "chat gpt-4o-mini" in redaction_precheck._known_clean
     for kind, secret in SECRETS.items():  # a secret is never remembered as clean
         text = f"x Bearer {secret} y" if kind == "bearer" else f"x {secret} y"
         assert may_need_redaction(text) and may_need_redaction(text), kind
-        assert text not in redaction._known_clean
+        assert text not in redaction_precheck._known_clean
         assert redact(text) != text
-    assert not may_need_redaction("x" * (redaction.CLEAN_CACHE_MAX_LEN + 1))
-    assert len(redaction._known_clean) == 1  # too long to keep
+    assert not may_need_redaction("x" * (redaction_precheck.CLEAN_CACHE_MAX_LEN + 1))
+    assert len(redaction_precheck._known_clean) == 1  # too long to keep
     for i in range(20):  # a stream of unique values: emptied when full, never above the bound
         assert not may_need_redaction(f"value {chr(97 + i)}")
-        assert len(redaction._known_clean) <= 8
+        assert len(redaction_precheck._known_clean) <= 8
 
 
 @settings(max_examples=200, deadline=None)
@@ -290,7 +290,7 @@ def test_clean_cache_keeps_only_clean_strings_and_stays_bounded(
 def test_precheck_answers_the_same_from_the_cache(parts: list[str]) -> None:
     text = "".join(parts)
     first = may_need_redaction(text)
-    assert may_need_redaction(text) == first == redaction._may_need_redaction(text)
+    assert may_need_redaction(text) == first == redaction_precheck._may_need_redaction(text)
 
 
 def _export(build: Callable[[TracerProvider], None]) -> list:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from genai_telemetry.redaction import (
-    _SECRET_WORDS,
     redact,
     redact_query,
     redact_value,
     secret_header_attribute,
     secret_name,
 )
+from genai_telemetry.redaction_names import _SECRET_WORDS
 
 
 @pytest.mark.parametrize(
