@@ -261,17 +261,25 @@ def has_data(data: dict[str, Any]) -> bool:
     return bool(result)
 
 
+def label_values(stack: LiveStack, text: str, dashboard: dict[str, Any]) -> tuple[str, set[str]]:
+    """A variable's `label_values(selector, label)` query as Grafana answers it: its label and
+    the values the live series have (ValueError for another query form)."""
+    m = dashlib.LABEL_VALUES.match(text)
+    if not m:
+        raise ValueError(f"unsupported variable query {text!r}")
+    selector = dashlib.substitute(m.group("selector") or "up", dashboard)
+    return m.group("label"), {s.get(m.group("label"), "") for s in stack.series(selector)} - {""}
+
+
 def check_query(stack: LiveStack, q: dashlib.Query, dashboard: dict[str, Any]) -> str | None:
     """None when the query returns data on the live stack, else what went wrong."""
     try:
         if q.lang == "label_values":
-            m = dashlib.LABEL_VALUES.match(q.text)
-            if not m:
-                return f"unsupported variable query {q.text!r}"
-            selector = dashlib.substitute(m.group("selector") or "up", dashboard)
-            label = m.group("label")
-            values = {s.get(label, "") for s in stack.series(selector)} - {""}
-            return None if values else f"no {label} values for {selector}"
+            try:
+                label, values = label_values(stack, q.text, dashboard)
+            except ValueError as exc:
+                return str(exc)
+            return None if values else f"no {label} values for {q.id}"
         expr = dashlib.substitute(q.text, dashboard)
         if q.where.startswith("annotation") and ALERTSTATE_FIRING in expr:
             # The query itself must run; that it selects real alerts is shown with pending ones

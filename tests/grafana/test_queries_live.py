@@ -109,11 +109,7 @@ def test_latency_panels_have_exemplars_in_prometheus(stack: livestack.LiveStack)
 
 
 def _variable_values(stack: livestack.LiveStack, dashboard: dict[str, Any], name: str) -> set[str]:
-    var = dashlib.variables(dashboard)[name]
-    m = dashlib.LABEL_VALUES.match(var["query"])
-    assert m, var["query"]
-    selector = dashlib.substitute(m.group("selector"), dashboard)
-    return {s.get(m.group("label"), "") for s in stack.series(selector)} - {""}
+    return livestack.label_values(stack, dashlib.variables(dashboard)[name]["query"], dashboard)[1]
 
 
 def test_model_variable_lists_every_model_with_spend(stack: livestack.LiveStack) -> None:
