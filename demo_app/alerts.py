@@ -33,6 +33,9 @@ SUMMARY_NAMES = 10  # alert names listed in a summary line (the count is always 
 # fill the OTLP log queue (2048 records) that request logs share.
 LOG_RATE_PER_S = 5.0
 LOG_BURST = 50.0
+# Label and annotation text (characters) the store of received alerts holds at most
+# (GET /v1/alerts).
+STORE_MAX_CHARS = 4 * 1024 * 1024
 
 
 class WebhookAlert(BaseModel):
@@ -118,10 +121,14 @@ class LogBudget:
 
 
 class AlertStore:
-    """The last `capacity` received alerts, newest first on read. Thread-safe."""
+    """The last `capacity` received alerts, newest first on read, within `max_chars` characters
+    of label and annotation text: a notification may carry 1 MiB, so 100 large alerts would
+    otherwise hold 100 MiB. Older alerts go first; the newest is always kept. Thread-safe."""
 
-    def __init__(self, capacity: int = 100) -> None:
-        self._items: deque[dict[str, Any]] = deque(maxlen=capacity)
+    def __init__(self, capacity: int = 100, max_chars: int = STORE_MAX_CHARS) -> None:
+        self._items: deque[tuple[int, dict[str, Any]]] = deque(maxlen=capacity)
+        self._chars = 0
+        self._max_chars = max_chars
         self._lock = threading.Lock()
         self.received_total = 0
 
@@ -140,15 +147,25 @@ class AlertStore:
             )
             entries.append(entry)
         with self._lock:
-            self._items.extend(entries)
+            for entry in entries:
+                self._append(entry)
             self.received_total += len(entries)
         return entries
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        if len(self._items) == self._items.maxlen:
+            self._chars -= self._items[0][0]  # the deque drops it on append
+        size = _text_size(entry)
+        self._items.append((size, entry))
+        self._chars += size
+        while self._chars > self._max_chars and len(self._items) > 1:
+            self._chars -= self._items.popleft()[0]
 
     def list(
         self, *, receiver: str | None = None, alertname: str | None = None
     ) -> list[dict[str, Any]]:
         with self._lock:
-            items = list(self._items)
+            items = [entry for _, entry in self._items]
         items.reverse()
         return [
             i
@@ -156,3 +173,10 @@ class AlertStore:
             if (receiver is None or i["receiver"] == receiver)
             and (alertname is None or i["alertname"] == alertname)
         ]
+
+
+def _text_size(entry: dict[str, Any]) -> int:
+    """Characters of an entry's free text (labels, annotations, group key): what a sender
+    controls; the other fields are bounded by the schema."""
+    texts = (*entry["labels"].items(), *entry["annotations"].items())
+    return len(entry["group_key"]) + sum(len(k) + len(v) for k, v in texts)

@@ -42,6 +42,9 @@ async def list_alerts(
     receiver: str | None = Query(default=None, max_length=256),
     alertname: str | None = Query(default=None, max_length=256),
 ) -> dict[str, Any]:
+    for name in ("receiver", "alertname"):  # the filter a reader meant, not the last one given
+        if len(request.query_params.getlist(name)) > 1:
+            raise field_error(name, "given more than once: give one value")
     state = state_of(request)
     return {
         "alerts": state.alerts.list(receiver=receiver, alertname=alertname),

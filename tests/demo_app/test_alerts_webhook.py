@@ -194,3 +194,12 @@ def test_values_that_could_not_be_served_again_are_422(
     assert r.status_code == 422, r.text
     assert any(d["field"].startswith(field) for d in r.json()["detail"]), r.json()
     assert client.get("/v1/alerts").status_code == 200
+
+
+def test_a_filter_given_twice_is_422_naming_it(client: httpx.Client) -> None:
+    r = client.get("/v1/alerts", params=[("receiver", "a"), ("receiver", "b")])
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [
+        {"field": "receiver", "reason": "given more than once: give one value"}
+    ]
+    assert client.get("/v1/alerts", params={"receiver": "a", "alertname": "b"}).status_code == 200

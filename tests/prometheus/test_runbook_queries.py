@@ -8,8 +8,8 @@ import promql_parser
 import pytest
 
 from genai_telemetry import semconv
+from genobs import contract
 from slo.rules import TARGET_INFO
-from slo.spec import CONTRACT_BUCKETS
 from slo.stack_alerts import STACK_METRICS
 from tests.grafana import dashlib, ratio_lint
 from tests.prometheus.runbook_queries import RunbookQuery, runbook_queries
@@ -37,13 +37,8 @@ def _nodes(node: object) -> list[object]:
 
 def _own_labels(metric: str | None) -> set[str] | None:
     """The labels a contract metric may carry (None: not a contract metric)."""
-    for base, labels in semconv.METRIC_LABELS.items():
-        names = {base}
-        if base in CONTRACT_BUCKETS:
-            names |= {f"{base}_{suffix}" for suffix in ("bucket", "count", "sum")}
-        if metric in names:
-            return set(labels) | COMMON_LABELS
-    return None
+    labels = semconv.METRIC_LABELS.get(contract.base(metric or ""))
+    return None if labels is None else set(labels) | COMMON_LABELS
 
 
 def test_every_runbook_query_is_found() -> None:
