@@ -74,6 +74,7 @@ EXTERNAL = (
     "smoke/*",
     "stack/*",
     "test_harness.py",
+    "test_make_run.py",
     "test_tiers.py",
 )
 TESTS = Path(__file__).resolve().parent
