@@ -209,18 +209,20 @@ def start_python_app(
     name: str,
     ready_path: str = "/readyz",
     timeout: float = 60.0,
+    port: int | None = None,
 ) -> Proc:
     """`python -m module --port P *args` on a free loopback port; returns once `ready_path`
-    answers 200 (e.g. bench.peer_app)."""
+    answers 200 (e.g. bench.peer_app). `port`: one chosen beforehand (another process was told
+    it already), tried once: a lost bind race raises ProcessError "address already in use"."""
 
-    def once() -> Proc:
-        port = free_port()
+    def once(chosen: int | None = None) -> Proc:
+        port = chosen or free_port()
         argv = [sys.executable, "-m", module, "--port", str(port), *args]
         proc = _spawn(name, argv, port, tmp_path / name, {"PYTHONUNBUFFERED": "1", **(env or {})})
         proc.wait_ready(ready_path, timeout=timeout)
         return proc
 
-    return _with_port_retry(once)
+    return once(port) if port else _with_port_retry(once)
 
 
 # --- Prometheus ----------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import yaml
@@ -25,9 +26,9 @@ import yaml
 import generators
 from genai_telemetry import semconv as sc
 from genobs import contract
-from harness import ROOT, poll
+from harness import ROOT, free_port, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
-from harness.procs import Proc, start_prometheus, start_python_app
+from harness.procs import Proc, ProcessError, start_prometheus, start_python_app
 from tests.grafana import dashlib, livestack
 
 JOB = "ownapp"
@@ -99,11 +100,27 @@ def kind(expr: str) -> str:
     return "extras" if EXTRAS.search(expr) else "other"
 
 
+FakeT = TypeVar("FakeT")
+
+
+@dataclass(frozen=True)
+class App:
+    """A test app module and the loopback fake of its provider (the app reads its URL from
+    `url_env`)."""
+
+    module: str
+    url_env: str
+    fake_server: Callable[[], AbstractContextManager[Any]]
+
+
+OPENAI_APP = App("tests.ownapp.app", "OWNAPP_OPENAI_URL", fake_openai_server)
+
+
 @dataclass
-class Run:
+class Run(Generic[FakeT]):
     app: Proc
     prometheus: Proc
-    fake: FakeOpenAI
+    fake: FakeT
     artifacts: Path
     statuses: dict[int, int] = field(default_factory=dict)
 
@@ -118,36 +135,56 @@ class Run:
         return livestack.LiveStack(self.app, self.prometheus, self.prometheus, self.statuses)
 
 
-def start_app(tmp: Path, openai_url: str) -> Proc:
+def start_app(tmp: Path, fake_url: str, app: App = OPENAI_APP, port: int | None = None) -> Proc:
     env = {
-        "OWNAPP_OPENAI_URL": openai_url,
+        app.url_env: fake_url,
         "OTEL_SERVICE_NAME": JOB,
-        "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
+        "OTEL_SEMCONV_STABILITY_OPT_IN": "http",  # the FastAPI server metric; not GenAI
     }
-    return start_python_app(tmp, "tests.ownapp.app", env=env, name=JOB, ready_path="/healthz")
+    return start_python_app(tmp, app.module, env=env, name=JOB, ready_path="/healthz", port=port)
 
 
-def _rule_files(artifacts: Path) -> list[Path]:
-    return sorted((artifacts / "prometheus" / "rules").glob("*.yml"))
+def _start_prometheus(tmp: Path, artifacts: Path, app_address: str) -> Proc:
+    return start_prometheus(
+        tmp,
+        targets={"rag-api:8000": app_address},
+        job_names={"rag-api": JOB},
+        interval=SCRAPE,
+        rule_files=sorted((artifacts / "prometheus" / "rules").glob("*.yml")),
+        rule_group_interval=SCRAPE,
+    )
 
 
-@contextmanager
-def running(tmp: Path) -> Iterator[Run]:
-    artifacts = render_artifacts(tmp / "artifacts")
-    with fake_openai_server() as fake:
-        app = start_app(tmp, fake.url)
+def _start(tmp: Path, spec: App, fake_url: str, artifacts: Path) -> tuple[Proc, Proc]:
+    """The app and its Prometheus, started side by side: Prometheus applies its scrape targets
+    only some 5 s after it starts, so started with the app it scrapes it about as soon as it is
+    up (~3 s less per run). The app gets the port Prometheus was told; should that port be lost
+    to a bind race, the two start again one after the other."""
+    port = free_port()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(_start_prometheus, tmp, artifacts, f"127.0.0.1:{port}")
         try:
-            prometheus = start_prometheus(
-                tmp,
-                targets={"rag-api:8000": app.address},
-                job_names={"rag-api": JOB},
-                interval=SCRAPE,
-                rule_files=_rule_files(artifacts),
-                rule_group_interval=SCRAPE,
-            )
+            app = start_app(tmp, fake_url, spec, port)
+        except BaseException as err:
+            with suppress(Exception):
+                pending.result().stop()
+            if not (isinstance(err, ProcessError) and "address already in use" in str(err)):
+                raise
+            app = start_app(tmp, fake_url, spec)
+            pending = pool.submit(_start_prometheus, tmp / "again", artifacts, app.address)
+        try:
+            return app, pending.result()
         except BaseException:
             app.stop()
             raise
+
+
+@contextmanager
+def running(tmp: Path, spec: App = OPENAI_APP) -> Iterator[Run[Any]]:
+    """`spec`'s app on its fake, scraped by a real Prometheus with the rules rendered for it."""
+    artifacts = render_artifacts(tmp / "artifacts")
+    with spec.fake_server() as fake:
+        app, prometheus = _start(tmp, spec, fake.url, artifacts)
         try:
             run = Run(app, prometheus, fake, artifacts)
             _wait_until_scraped(run)
@@ -157,20 +194,20 @@ def running(tmp: Path) -> Iterator[Run]:
             app.stop()
 
 
-def _wait_until_scraped(run: Run, timeout: float = 30) -> None:
+def _wait_until_scraped(run: Run[Any], timeout: float = 30) -> None:
     """Prometheus finds new targets only after a few seconds: traffic before the first scrape
     would be invisible to rate()."""
     poll(f"Prometheus scrapes {JOB}", lambda: run.query(f'up{{job="{JOB}"}} == 1'), timeout)
 
 
-def _call(client: httpx.Client, run: Run, path: str, body: dict[str, Any]) -> None:
+def _call(client: httpx.Client, run: Run[FakeOpenAI], path: str, body: dict[str, Any]) -> None:
     r = client.post(path, json=body)
     if path.endswith("/stream"):
         r.read()
     run.statuses[r.status_code] = run.statuses.get(r.status_code, 0) + 1
 
 
-def _late_streams(client: httpx.Client, run: Run) -> None:
+def _late_streams(client: httpx.Client, run: Run[FakeOpenAI]) -> None:
     """LATE_STREAMS streamed chats of LATE_MODEL, every other one with its first chunk held back
     SLOW_FIRST_CHUNK_S by the fake (the instrumentation times the first chunk from the call)."""
     for i in range(LATE_STREAMS):
@@ -182,7 +219,7 @@ def _late_streams(client: httpx.Client, run: Run) -> None:
             run.fake.latency_s = 0.0
 
 
-def drive(run: Run, *, faults: bool) -> None:
+def drive(run: Run[FakeOpenAI], *, faults: bool) -> None:
     """Two passes (the first creates every series, the second moves them) of chats, streamed
     chats, embeddings and an unpriced model; with `faults`, a third of the chats fail with a
     provider 500 or 429, and after the second pass half of LATE_STREAMS streamed chats start
@@ -204,7 +241,7 @@ def drive(run: Run, *, faults: bool) -> None:
     time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
 
 
-def panel_results(run: Run) -> list[dict[str, str]]:
+def panel_results(run: Run[Any]) -> list[dict[str, str]]:
     """Every PromQL query of the dashboards rendered for the app: data or not."""
     dashboards = dashlib.load(run.artifacts / "grafana" / "dashboards")
     by_uid = {d["uid"]: d for d in dashboards.values()}
@@ -232,7 +269,7 @@ def panel_results(run: Run) -> list[dict[str, str]]:
     return out
 
 
-def active_alerts(run: Run) -> dict[str, set[str]]:
+def active_alerts(run: Run[Any]) -> dict[str, set[str]]:
     """alertname → the `slo` labels (or "") of its pending or firing series."""
     out: dict[str, set[str]] = {}
     for s in run.query('ALERTS{alertstate=~"pending|firing"}'):
@@ -240,7 +277,7 @@ def active_alerts(run: Run) -> dict[str, set[str]]:
     return out
 
 
-def slo_series(run: Run) -> dict[str, bool]:
+def slo_series(run: Run[Any]) -> dict[str, bool]:
     """slo → whether its 5m error ratio is recorded as a number (the SLI has data)."""
     names = {s["metric"]["slo"] for s in run.query("slo:info")}
     ratios = run.query("slo:error_ratio:rate5m")

@@ -1,0 +1,153 @@
+"""The shipped rules against a provider's own app (Gemini, Anthropic), measured the same way.
+
+An app instrumented only with its provider's official OpenTelemetry instrumentation calls a
+loopback fake of the provider's API (harness.fake_gemini, harness.fake_anthropic: the real wire
+format, scripted errors, late first chunks); a real Prometheus (Debian 2.42 here) scrapes it and
+loads the rules rendered for it from the shipped genai-obs.yaml (livecheck.running: the user's
+step 4 of docs/own-app.md). Two runs, side by side (each its own app and Prometheus): a third of
+the calls failing with the provider's error statuses then a few late first chunks, and a
+healthy one.
+
+A test module subclasses `Checks`, sets `provider` and asserts the labels it measured; the
+alerts and SLOs every such app must get are asserted here once.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+import pytest
+
+from harness import require_binary
+from harness.fake_provider import ScriptedFake
+from tests.ownapp import livecheck
+
+CALLS = 48  # per pass; the second pass alone clears the SLO pages' 30-event guard
+# Streamed chats started together after the second pass, every one with its first chunk held
+# back SLOW_FIRST_CHUNK_S (p95 above LLMTTFTP95High's 1.28 s, in the 2.56 s bucket); with the
+# second pass's 8 successful streams they clear the alert's 10-event guard.
+LATE_STREAMS = 4
+SLOW_FIRST_CHUNK_S = 1.5
+# The series whose labels are collected.
+MEASURED = (
+    "operation_duration_seconds_count",
+    "operation_time_to_first_chunk_seconds_count",
+    "token_usage_count",
+)
+QUIET = ("LLMErrorRatioHigh", "LLMProviderRateLimited", "LLMTTFTP95High", "SLOFastBurn")
+
+
+@dataclass(frozen=True)
+class Provider:
+    app: livecheck.App
+    model: str
+    errors: tuple[str, ...]  # the fake's error steps, taken in turn by a faulty pass's failures
+
+
+@dataclass
+class Outcome:
+    statuses: dict[int, int] = field(default_factory=dict)
+    alerts: dict[str, set[str]] = field(default_factory=dict)
+    slos: dict[str, bool] = field(default_factory=dict)
+    labels: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool) -> None:
+    with httpx.Client(base_url=run.app.url, timeout=30) as client:
+
+        def call(path: str, question: str) -> None:
+            r = client.post(path, json={"question": question, "model": provider.model})
+            run.statuses[r.status_code] = run.statuses.get(r.status_code, 0) + 1
+
+        for n in range(2):
+            if n:
+                time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus
+            for i in range(CALLS):
+                if faults and i % 3 == 2:
+                    run.fake.script.append(provider.errors[i // 3 % len(provider.errors)])
+                call("/api/ask/stream" if i % 4 == 1 else "/api/ask", f"pass {n} question {i}")
+        if faults:
+            run.fake.first_chunk_delay_s = SLOW_FIRST_CHUNK_S
+            with ThreadPoolExecutor(LATE_STREAMS) as pool:
+                questions = [f"late question {i}" for i in range(LATE_STREAMS)]
+                list(pool.map(lambda q: call("/api/ask/stream", q), questions))
+            run.fake.first_chunk_delay_s = 0.0
+    time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
+
+
+def run(provider: Provider, tmp: Path, *, faults: bool) -> Outcome:
+    with livecheck.running(tmp, provider.app) as live:
+        _drive(live, provider, faults=faults)
+        out = Outcome(dict(live.statuses), livecheck.active_alerts(live))
+        out.slos = livecheck.slo_series(live)
+        for metric in MEASURED:
+            for s in live.query(f'{{__name__="gen_ai_client_{metric}", job="{livecheck.JOB}"}}'):
+                for k, v in s["metric"].items():
+                    out.labels.setdefault(k, set()).add(v)
+    return out
+
+
+def run_both(provider: Provider, tmp: pytest.TempPathFactory, name: str) -> dict[str, Outcome]:
+    """The faulty and the healthy run at the same time (they share nothing but the fixtures'
+    wall time)."""
+    require_binary("prometheus")
+    with ThreadPoolExecutor(2) as pool:
+        futures = {
+            which: pool.submit(run, provider, tmp.mktemp(f"{name}-{which}"), faults=faulty)
+            for which, faulty in (("faulty", True), ("healthy", False))
+        }
+        return {which: f.result() for which, f in futures.items()}
+
+
+class Checks:
+    """What every provider app must get from the shipped rules; `provider` set by the subclass."""
+
+    provider: ClassVar[Provider]
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def outcomes(cls, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+        return run_both(cls.provider, tmp_path_factory, cls.__name__.lower())
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def faulty(cls, outcomes: dict[str, Outcome]) -> Outcome:
+        return outcomes["faulty"]
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def healthy(cls, outcomes: dict[str, Outcome]) -> Outcome:
+        return outcomes["healthy"]
+
+    def test_traffic_had_successes_and_provider_errors(self, faulty: Outcome) -> None:
+        """200s, 503s for the 429s and 502s for the other errors (the app maps them so)."""
+        statuses = faulty.statuses
+        assert statuses.get(200, 0) >= 60, statuses
+        assert statuses.get(503, 0) >= 8 and statuses.get(502, 0) >= 8, statuses
+
+    def test_error_and_rate_limit_alerts_fire(self, faulty: Outcome) -> None:
+        # Pending or firing: the expression is true; `for:` (2m) is not waited for here.
+        for alert in ("LLMErrorRatioHigh", "LLMProviderRateLimited", "LLMTTFTP95High"):
+            assert alert in faulty.alerts, (alert, faulty.alerts)
+        assert "llm-chat-success" in faulty.alerts.get("SLOFastBurn", set()), faulty.alerts
+
+    @pytest.mark.parametrize("which", ["faulty", "healthy"])
+    def test_model_call_slos_have_series(self, which: str, outcomes: dict[str, Outcome]) -> None:
+        slos = outcomes[which].slos
+        assert slos.get("llm-chat-success") is True, slos
+        assert slos.get("llm-ttft") is True, slos
+
+    def test_alerts_silent_without_faults(self, healthy: Outcome) -> None:
+        assert not set(QUIET) & set(healthy.alerts), healthy.alerts
+        assert "SLIMetricsAbsent" not in healthy.alerts, healthy.alerts
+
+
+def has_ttft(outcome: Outcome) -> bool:
+    """Whether any time-to-first-chunk series was scraped."""
+    names = outcome.labels.get("__name__", set())
+    return any(n.startswith("gen_ai_client_operation_time_to_first_chunk") for n in names)
