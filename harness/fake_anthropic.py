@@ -3,12 +3,12 @@
 The `anthropic` client, given `base_url=fake.url`, POSTs `/v1/messages`: without `stream` the
 answer is one Message object (content blocks, stop_reason, usage input_tokens/output_tokens);
 with `"stream": true` it is server-sent events, each an `event:` name and a `data:` JSON object
-of that type: message_start (the message, empty content, input tokens), content_block_start,
-one content_block_delta (text_delta) per word, content_block_stop, message_delta (stop_reason
-and the output tokens) and message_stop. Scripted like every harness.fake_provider fake
-(script, first_chunk_delay_s, requests). Steps: "ok", "429" (rate_limit_error), "500"
-(api_error), "529" (overloaded_error), in the API's error shape
-`{"type": "error", "error": {"type", "message"}}`.
+of that type: message_start (the message, empty content, input tokens), content_block_start, a
+ping, one content_block_delta (text_delta) per word, content_block_stop, message_delta
+(stop_reason and the output tokens) and message_stop. Scripted like every harness.fake_provider
+fake (script; first_chunk_delay_s holds back message_start, the first event; requests). Steps:
+"ok", "429" (rate_limit_error), "500" (api_error), "529" (overloaded_error), in the API's error
+shape `{"type": "error", "error": {"type", "message"}}`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def stream_events(model: str) -> Iterator[dict[str, Any]]:
     yield {"type": "message_start", "message": message(model, "", done=False)}
     block = {"type": "text", "text": ""}
     yield {"type": "content_block_start", "index": 0, "content_block": block}
+    yield {"type": "ping"}  # the API interleaves these keep-alives; clients must skip them
     for word in WORDS:
         delta = {"type": "text_delta", "text": word}
         yield {"type": "content_block_delta", "index": 0, "delta": delta}
