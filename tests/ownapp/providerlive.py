@@ -9,7 +9,7 @@ the calls failing with the provider's error statuses then a few late first chunk
 healthy one.
 
 A test module subclasses `Checks`, sets `provider` and asserts the labels it measured; the
-alerts and SLOs every such app must get are asserted here once.
+alerts, SLOs and dashboard queries every such app must get are asserted here once.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ class Outcome:
     alerts: dict[str, set[str]] = field(default_factory=dict)
     slos: dict[str, bool] = field(default_factory=dict)
     labels: dict[str, set[str]] = field(default_factory=dict)
+    # Dashboard queries that need only standard metrics and returned no data (faulty run):
+    # "dashboard: where" → query.
+    empty_panels: dict[str, str] = field(default_factory=dict)
 
 
 def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool) -> None:
@@ -85,6 +88,9 @@ def run(provider: Provider, tmp: Path, *, faults: bool) -> Outcome:
         _drive(live, provider, faults=faults)
         out = Outcome(dict(live.statuses), livecheck.active_alerts(live))
         out.slos = livecheck.slo_series(live)
+        for r in livecheck.panel_results(live) if faults else []:
+            if r["kind"] == "standard" and r["result"] != "data":
+                out.empty_panels[f"{r['dashboard']}: {r['where']}"] = r["query"]
         for metric in MEASURED:
             for s in live.query(f'{{__name__="gen_ai_client_{metric}", job="{livecheck.JOB}"}}'):
                 for k, v in s["metric"].items():
@@ -141,6 +147,13 @@ class Checks:
         slos = outcomes[which].slos
         assert slos.get("llm-chat-success") is True, slos
         assert slos.get("llm-ttft") is True, slos
+
+    def test_standard_dashboard_queries_have_data(self, faulty: Outcome) -> None:
+        """Every dashboard query that needs only standard metrics returns data, but the
+        unpriced-token ones: this traffic's model is in the price table."""
+        empty = {k: q for k, q in faulty.empty_panels.items() if "unpriced" not in q}
+        assert not empty, empty
+        assert faulty.empty_panels, "an unpriced-token query had data: is the model priced?"
 
     def test_alerts_silent_without_faults(self, healthy: Outcome) -> None:
         assert not set(QUIET) & set(healthy.alerts), healthy.alerts
