@@ -116,11 +116,17 @@ def status_row(d: core.Dashboard) -> None:
             h=7,
             decimals=3,
             transformations=[
+                # Grafana's merge keeps rows apart whose __name__ differs (the recorded series):
+                # the column per query needs it gone first.
+                {
+                    "id": "filterFieldsByName",
+                    "options": {"exclude": {"names": ["__name__"]}},
+                },
                 {"id": "merge", "options": {}},
                 {
                     "id": "organize",
                     "options": {
-                        "excludeByName": {"Time": True, "__name__": True},
+                        "excludeByName": {"Time": True},
                         "renameByName": {
                             f"Value #{REFS[i]}": name for i, (name, _, _) in enumerate(COLUMNS)
                         },

@@ -248,6 +248,7 @@ def _content_problems(panel: Json, dash: Json, am_names: set[str] | None) -> lis
             problems += [
                 f"target {target.get('refId')}: {p}" for p in _target_problems(panel, target)
             ]
+    problems += _merge_problems(panel)
     if panel.get("type") == "alertGroups":
         am = panel.get("options", {}).get("alertmanager")
         if am_names is not None and am not in am_names:
@@ -256,6 +257,23 @@ def _content_problems(panel: Json, dash: Json, am_names: set[str] | None) -> lis
                 f"datasource name {sorted(am_names)}"
             )
     return problems
+
+
+def _merge_problems(panel: Json) -> list[str]:
+    """Grafana's merge transformation joins rows on the fields every frame has, and keeps two rows
+    apart when a field they both have differs: a query per column of recorded series (each its
+    own `__name__`) gives one row per query, not per series, unless `__name__` goes first."""
+    steps = panel.get("transformations", [])
+    ids = [t.get("id") for t in steps]
+    if "merge" not in ids:
+        return []
+    before = steps[: ids.index("merge")]
+    dropped = any(
+        t.get("id") == "filterFieldsByName"
+        and "__name__" in t.get("options", {}).get("exclude", {}).get("names", [])
+        for t in before
+    )
+    return [] if dropped else ["merge transformation without __name__ filtered out before it"]
 
 
 def _target_problems(panel: Json, target: Json) -> list[str]:

@@ -169,6 +169,12 @@ def _angular_graph(d: dict[str, Any]) -> None:
     _first(d, "timeseries")["type"] = "graph"
 
 
+def _name_kept_for_merge(d: dict[str, Any]) -> None:
+    for panel in dashlib.all_panels(d):
+        steps = panel.get("transformations", [])
+        panel["transformations"] = [t for t in steps if t["id"] != "filterFieldsByName"]
+
+
 MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
     "Angular graph panel": ("llm-cost.json", _angular_graph, "not a core Grafana"),
     "duplicate panel id": ("llm-cost.json", _dup_id, "duplicate panel id"),
@@ -188,6 +194,7 @@ MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
     "heatmap of overlapping increases": ("rag-pipeline.json", _heatmap_increase, "use rate()"),
     "old schema": ("stack-health.json", _old_schema, "schemaVersion"),
     "latency without exemplars": ("llm-overview.json", _no_exemplars, "without exemplars"),
+    "merge keeps __name__": ("llm-slos.json", _name_kept_for_merge, "merge transformation"),
     "ratio sides with other filters": (
         "llm-overview.json",
         _unfiltered_denominator,
