@@ -7,14 +7,16 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from genai_telemetry import semconv as sc
-from harness import ROOT, free_port, poll
+from harness import ROOT, free_port
+from harness.procs import Proc
 
 
 @contextmanager
@@ -24,34 +26,33 @@ def _make_run(tmp: Path, api_keys: str | None) -> Iterator[str]:
     env.update(PORT=str(port), SIM_LATENCY_SCALE="0", OTEL_SDK_DISABLED="true")
     if api_keys is not None:
         env["API_KEYS"] = api_keys
-    log = (tmp / "make-run.log").open("wb")
-    proc = subprocess.Popen(
-        ["make", "-s", "--no-print-directory", "run"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "make-run.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            ["make", "-s", "--no-print-directory", "run"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    proc = Proc("make run", popen, port, log_path)
     try:
-        poll("make run serves /readyz", lambda: httpx.get(f"{url}/readyz").status_code == 200, 60)
-        yield url
+        proc.wait_ready("/readyz", timeout=60)  # an early exit fails at once, with make's output
+        yield proc.url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # make and the app it started
-        proc.wait(timeout=15)
-        log.close()
+        with suppress(ProcessLookupError):
+            os.killpg(popen.pid, signal.SIGTERM)  # make and the app it started
+        popen.wait(timeout=15)
 
 
 def _tiers(url: str, keys: list[str]) -> set[str]:
     """The user tiers the cost metric records after one chat with each key."""
     for key in keys:
-        r = httpx.post(
-            f"{url}/v1/chat", json={"question": f"hello from {key}"}, headers={"X-API-Key": key}
-        )
+        question = {"question": f"hello from {key}"}  # distinct: no cached answer, a priced call
+        r = httpx.post(f"{url}/v1/chat", json=question, headers={"X-API-Key": key})
         assert r.status_code == 200, r.text
-    text = httpx.get(f"{url}/metrics").text
-    label = f'{sc.L_USER_TIER}="'
     return {
-        line.split(label, 1)[1].split('"', 1)[0]
-        for line in text.splitlines()
-        if line.startswith(sc.LLM_COST + "{") and label in line
+        sample.labels[sc.L_USER_TIER]
+        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
+        for sample in family.samples
+        if sample.name == sc.LLM_COST
     }
 
 
