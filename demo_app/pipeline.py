@@ -54,9 +54,8 @@ from genai_telemetry.redaction import redact
 from genai_telemetry.streaming import OnChunk
 from genai_telemetry.telemetry import OperationState, Telemetry
 
-SUPERVISOR = "supervisor"
-RETRIEVAL_WORKER = "retrieval_worker"
-CALCULATOR_WORKER = "calculator_worker"
+# gen_ai.agent.name of each agent (the metrics' allow-list, semconv.AGENT_NAMES).
+SUPERVISOR, RETRIEVAL_WORKER, CALCULATOR_WORKER = sc.AGENT_NAMES
 
 
 @dataclass
@@ -221,7 +220,11 @@ class Pipeline:
                 sc.OP_EXECUTE_TOOL,
                 TOOL_NAME,
                 provider=AGENT_PROVIDER,
-                attributes={sc.A_TOOL_NAME: TOOL_NAME, sc.A_TOOL_TYPE: "function"},
+                attributes={
+                    sc.A_TOOL_NAME: TOOL_NAME,
+                    sc.A_TOOL_TYPE: "function",
+                    sc.A_AGENT_NAME: CALCULATOR_WORKER,
+                },
             ) as tool:
                 try:
                     text = f"{expression} = {format_number(calculate(expression))}"

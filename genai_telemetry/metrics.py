@@ -10,9 +10,8 @@ Counters and gauges are prometheus-client's; histograms keep their own storage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -20,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from genai_telemetry import semconv as sc
 from genai_telemetry.exposition import negotiate
 from genai_telemetry.histogram import Histogram
+from genai_telemetry.instruments import INSTRUMENTS, Instrument
 from genai_telemetry.redaction import redact
 
 # `_created` series double every counter/histogram without adding information the dashboards
@@ -39,65 +39,6 @@ FEEDBACK_PAIRS = (
 _CHILD_CACHE_MAX = 4096  # raw label tuples remembered per metric (beyond: uncached lookups)
 
 
-@dataclass(frozen=True)
-class _Instrument:
-    """One row of the instrument table: `Metrics.<attr>` is a `kind` named `name`; its labels
-    come from semconv.METRIC_LABELS."""
-
-    attr: str
-    kind: Literal["histogram", "counter", "gauge"]
-    name: str
-    help: str
-    buckets: Sequence[float] = ()
-
-
-# fmt: off
-INSTRUMENTS: tuple[_Instrument, ...] = (
-    _Instrument("http_duration", "histogram", sc.HTTP_SERVER_DURATION,
-                "Duration of HTTP server requests.", sc.DURATION_BUCKETS),
-    _Instrument("operation_duration", "histogram", sc.GENAI_OPERATION_DURATION,
-                "GenAI operation duration (chat, embeddings, retrieval, execute_tool, "
-                "invoke_agent).", sc.DURATION_BUCKETS),
-    _Instrument("token_usage", "histogram", sc.GENAI_TOKEN_USAGE,
-                "Number of input and output tokens used per GenAI operation.", sc.TOKEN_BUCKETS),
-    _Instrument("ttfc", "histogram", sc.GENAI_TIME_TO_FIRST_CHUNK,
-                "Time from request start to the first streamed chunk (client side).",
-                sc.DURATION_BUCKETS),
-    _Instrument("tpoc", "histogram", sc.GENAI_TIME_PER_OUTPUT_CHUNK,
-                "Time between consecutive streamed chunks after the first (client side).",
-                sc.CHUNK_BUCKETS),
-    _Instrument("cost", "counter", sc.LLM_COST,
-                "Cost of LLM calls in US dollars, from the price table."),
-    _Instrument("active", "gauge", sc.LLM_ACTIVE_REQUESTS, "Model calls in flight."),
-    _Instrument("unpriced", "counter", sc.LLM_UNPRICED_TOKENS,
-                "Tokens used by models missing from the price table (counted, never a silent "
-                "$0)."),
-    _Instrument("cache_lookups", "counter", sc.LLM_CACHE_LOOKUPS,
-                "Response cache lookups by result."),
-    _Instrument("cache_saved", "counter", sc.LLM_CACHE_SAVED,
-                "Cost in US dollars avoided by response cache hits."),
-    _Instrument("retrieval_documents", "histogram", sc.RAG_RETRIEVAL_DOCUMENTS,
-                "Documents returned per retrieval.", sc.RETRIEVAL_DOCUMENT_BUCKETS),
-    _Instrument("retrieval_top_score", "histogram", sc.RAG_RETRIEVAL_TOP_SCORE,
-                "Best normalised retrieval score per retrieval that returned documents.",
-                sc.SCORE_BUCKETS),
-    _Instrument("evaluation_score", "histogram", sc.RAG_EVALUATION_SCORE,
-                "Answer evaluation scores in [0, 1].", sc.SCORE_BUCKETS),
-    _Instrument("tool_duration", "histogram", sc.LLM_TOOL_CALL_DURATION,
-                "Duration of tool calls per tool (error_type set when the call failed).",
-                sc.DURATION_BUCKETS),
-    _Instrument("guardrail_checks", "counter", sc.LLM_GUARDRAIL_CHECKS,
-                "Guardrail checks by guardrail and action (passed, flagged, blocked)."),
-    _Instrument("prompt_version", "gauge", sc.LLM_PROMPT_VERSION_INFO,
-                "1 for the prompt/agent version this process runs (join on instance to compare "
-                "versions)."),
-    _Instrument("user_feedback", "counter", sc.LLM_USER_FEEDBACK,
-                "End-user feedback by kind and sentiment, with the judged answer's model, route "
-                "and retrieval quality (request_known=false: not in the recent-answer index)."),
-)
-# fmt: on
-
-
 class Metrics:
     """The app's metrics. One instance per app (tests build several apps in one process)."""
 
@@ -114,6 +55,7 @@ class Metrics:
     retrieval_documents: Histogram
     retrieval_top_score: Histogram
     evaluation_score: Histogram
+    agent_duration: Histogram
     tool_duration: Histogram
     guardrail_checks: Counter
     prompt_version: Gauge
@@ -147,7 +89,7 @@ class Metrics:
         for kind, sentiment in FEEDBACK_PAIRS:  # the feedback SLI exists before any feedback
             self.user_feedback.labels(kind, sentiment, "", "", "", "false")
 
-    def _instrument(self, row: _Instrument) -> Histogram | Counter | Gauge:
+    def _instrument(self, row: Instrument) -> Histogram | Counter | Gauge:
         """The metric of one table row, on this app's registry."""
         labels, registry = sc.METRIC_LABELS[row.name], self.registry
         if row.kind == "histogram":
@@ -350,15 +292,38 @@ class Metrics:
                 self.evaluation_score, (name,), lambda: (sc.bounded(name, sc.EVALUATION_NAMES),)
             ).observe(score)
 
-    def observe_tool(
-        self, tool: str, error_type: str, seconds: float, trace_id: str | None
+    def observe_agent(
+        self, agent: str, error_type: str, seconds: float, trace_id: str | None
     ) -> None:
         if not self.enabled:
             return
         self._child(
+            self.agent_duration,
+            (agent, error_type),
+            lambda: (sc.bounded(agent, sc.AGENT_NAMES), self.error_type(error_type)),
+        ).observe(seconds, exemplar=self._exemplar(trace_id))
+
+    def observe_tool(
+        self,
+        tool: str,
+        tool_type: str,
+        agent: str,
+        error_type: str,
+        seconds: float,
+        trace_id: str | None,
+    ) -> None:
+        """One tool execution; `agent` is the agent that ran it ("" when none did)."""
+        if not self.enabled:
+            return
+        self._child(
             self.tool_duration,
-            (tool, error_type),
-            lambda: (sc.bounded(tool, sc.TOOL_NAMES), self.error_type(error_type)),
+            (tool, tool_type, agent, error_type),
+            lambda: (
+                sc.bounded(tool, sc.TOOL_NAMES),
+                sc.bounded(tool_type, sc.TOOL_TYPES),
+                agent and sc.bounded(agent, sc.AGENT_NAMES),
+                self.error_type(error_type),
+            ),
         ).observe(seconds, exemplar=self._exemplar(trace_id))
 
     def guardrail_check(self, guardrail: str, action: str) -> None:

@@ -37,6 +37,11 @@ DURATION_BUCKETS: Final = (
 # nearly all of them in its first bucket, so three finer powers of two are added below it (a
 # superset: every advised bound is still a bound).
 CHUNK_BUCKETS: Final = (0.00125, 0.0025, 0.005, *DURATION_BUCKETS)
+# gen_ai.invoke_agent.duration's advice (util-genai 1.3b0 and the conventions' main branch): an
+# agent run spans several model calls, so powers of two from 100 ms to ~7 minutes.
+AGENT_DURATION_BUCKETS: Final = (
+    0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
+)  # fmt: skip
 # Powers of four, the OTel GenAI semconv advice for gen_ai.client.token.usage.
 TOKEN_BUCKETS: Final = (
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
@@ -58,10 +63,16 @@ LLM_CACHE_SAVED: Final = "llm_cache_saved_usd_total"
 RAG_RETRIEVAL_DOCUMENTS: Final = "rag_retrieval_documents"
 RAG_RETRIEVAL_TOP_SCORE: Final = "rag_retrieval_top_score"
 RAG_EVALUATION_SCORE: Final = "rag_evaluation_score"
-# Tool calls per tool: gen_ai.client.operation.duration has no gen_ai.tool.name attribute in
-# v1.41.0, so the per-tool view is an app metric (the standard one still counts execute_tool);
-# the unreleased gen_ai.execute_tool.duration would carry it (docs/telemetry.md).
-LLM_TOOL_CALL_DURATION: Final = "llm_tool_call_duration_seconds"
+# Per agent and per tool: v1.41.0's gen_ai.client.operation.duration has no agent or tool
+# attribute (it still counts invoke_agent and execute_tool per stage). These are the names the
+# official instrumentations record today (opentelemetry-util-genai 1.3b0, used by the LangChain
+# and OpenAI Agents SDK instrumentations; not in the semconv package) and the GenAI conventions'
+# main branch defines (gen_ai.invoke_agent.duration, gen_ai.execute_tool.duration).
+GENAI_INVOKE_AGENT_DURATION: Final = "gen_ai_invoke_agent_duration_seconds"
+GENAI_EXECUTE_TOOL_DURATION: Final = "gen_ai_execute_tool_duration_seconds"
+# util-genai 1.3b0's workflow histogram (main names it gen_ai.workflow.duration): rag-api runs no
+# workflow, the dashboards read it for apps whose framework records one (OpenAI Agents SDK).
+GENAI_INVOKE_WORKFLOW_DURATION: Final = "gen_ai_invoke_workflow_duration_seconds"
 LLM_GUARDRAIL_CHECKS: Final = "llm_guardrail_checks_total"
 # 1 per running prompt/agent version (an info metric: joined on instance, so no other metric
 # carries the version label and a canary replica shows up as its own version).
@@ -85,6 +96,9 @@ L_USER_TIER: Final = "user_tier"
 L_CACHE_RESULT: Final = "result"
 L_EVALUATION_NAME: Final = "gen_ai_evaluation_name"
 L_TOOL_NAME: Final = "gen_ai_tool_name"
+L_TOOL_TYPE: Final = "gen_ai_tool_type"
+L_AGENT_NAME: Final = "gen_ai_agent_name"
+L_WORKFLOW_NAME: Final = "gen_ai_workflow_name"
 L_GUARDRAIL: Final = "guardrail"
 L_GUARDRAIL_ACTION: Final = "action"
 L_PROMPT_VERSION: Final = "prompt_version"
@@ -111,7 +125,8 @@ METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
     RAG_RETRIEVAL_DOCUMENTS: (),
     RAG_RETRIEVAL_TOP_SCORE: (),
     RAG_EVALUATION_SCORE: (L_EVALUATION_NAME,),
-    LLM_TOOL_CALL_DURATION: (L_TOOL_NAME, L_ERROR_TYPE),
+    GENAI_INVOKE_AGENT_DURATION: (L_AGENT_NAME, L_ERROR_TYPE),
+    GENAI_EXECUTE_TOOL_DURATION: (L_TOOL_NAME, L_TOOL_TYPE, L_AGENT_NAME, L_ERROR_TYPE),
     LLM_GUARDRAIL_CHECKS: (L_GUARDRAIL, L_GUARDRAIL_ACTION),
     LLM_PROMPT_VERSION_INFO: (L_PROMPT_VERSION,),
     LLM_USER_FEEDBACK: (
@@ -122,6 +137,12 @@ METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
         L_RETRIEVAL_QUALITY,
         L_REQUEST_KNOWN,
     ),
+}
+
+# Metrics the dashboards read that rag-api does not emit (the official instrumentations of
+# agent frameworks do), with the labels they carry.
+OTHER_APP_METRIC_LABELS: Final[dict[str, tuple[str, ...]]] = {
+    GENAI_INVOKE_WORKFLOW_DURATION: (L_WORKFLOW_NAME, L_ERROR_TYPE),
 }
 
 # --- Bounded label values ----------------------------------------------------------------------
@@ -162,6 +183,9 @@ TOKEN_TYPES: Final = ("input", "output")
 CACHE_RESULTS: Final = ("hit", "miss")
 EVALUATION_NAMES: Final = ("faithfulness", "answer_relevancy", "context_relevancy")
 TOOL_NAMES: Final = ("calculator",)  # gen_ai.tool.name values kept as labels
+TOOL_TYPES: Final = ("function", "extension", "datastore")  # gen_ai.tool.type's defined values
+# gen_ai.agent.name values kept as labels: rag-api's agents (demo_app/pipeline.py).
+AGENT_NAMES: Final = ("supervisor", "retrieval_worker", "calculator_worker")
 GUARDRAIL_PII: Final = "pii"  # personal data or secrets in the prompt (input)
 GUARDRAIL_INJECTION: Final = "prompt_injection"  # instruction-override phrasing (input)
 GUARDRAIL_NO_SOURCES: Final = "no_sources"  # a retrieval answer without any source (output)

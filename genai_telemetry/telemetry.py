@@ -47,6 +47,9 @@ __all__ = ["REQUEST_DEADLINE", "Metrics", "OperationState", "Telemetry"]
 # the chat routes). An operation cancelled once it has passed ran out of time: error_type
 # `timeout`, as the caller's 504 says, not the `_OTHER` of a client that went away.
 REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+# Operations that also get a duration per name: gen_ai.invoke_agent.duration and
+# gen_ai.execute_tool.duration.
+_PER_NAME = frozenset((sc.OP_INVOKE_AGENT, sc.OP_EXECUTE_TOOL))
 _DEADLINE_SLACK_S = 0.01  # the loop may run a timer up to its clock resolution early
 
 
@@ -210,12 +213,34 @@ class Telemetry:
                 self.metrics.observe_operation(
                     operation, provider, model, metric_error, elapsed, trace_id
                 )
-                if operation == sc.OP_EXECUTE_TOOL:  # the per-tool view (v1.41.0: no tool label)
-                    tool = str(attrs.get(sc.A_TOOL_NAME, target))
-                    self.metrics.observe_tool(tool, metric_error, elapsed, trace_id)
+                if operation in _PER_NAME:
+                    self._observe_named(operation, target, attrs, metric_error, trace_id, elapsed)
         finally:
             otel_context.detach(token)
             span.end()
+
+    def _observe_named(
+        self,
+        operation: str,
+        target: str,
+        attrs: Mapping[str, Any],
+        error_type: str,
+        trace_id: str | None,
+        seconds: float,
+    ) -> None:
+        """The per-agent and per-tool duration (v1.41.0's operation metric names neither)."""
+        if operation == sc.OP_INVOKE_AGENT:
+            agent = str(attrs.get(sc.A_AGENT_NAME, target))
+            self.metrics.observe_agent(agent, error_type, seconds, trace_id)
+            return
+        self.metrics.observe_tool(
+            str(attrs.get(sc.A_TOOL_NAME, target)),
+            str(attrs.get(sc.A_TOOL_TYPE, "")),
+            str(attrs.get(sc.A_AGENT_NAME, "")),
+            error_type,
+            seconds,
+            trace_id,
+        )
 
 
 def _redacted(attributes: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What the six dashboards share: uids, titles, variables, alert annotations, log selectors."""
+"""What the dashboards share: uids, titles, variables, alert annotations, log selectors."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ OVERVIEW = ("llm-overview", "LLM Overview")
 COST = ("llm-cost", "LLM Cost & Usage")
 SLOS = ("llm-slos", "LLM SLOs")
 RAG = ("rag-pipeline", "RAG Pipeline & Quality")
+AGENTS = ("llm-agents", "LLM Agents & Tools")
 TRACES = ("llm-traces", "LLM Traces & Logs")
 STACK = ("stack-health", "Observability Stack Health")
-ALL = [OVERVIEW, COST, SLOS, RAG, TRACES, STACK]
+ALL = [OVERVIEW, COST, SLOS, RAG, AGENTS, TRACES, STACK]
 
 # Name of the provisioned Alertmanager datasource (uid `alertmanager`); the Alert groups panel
 # selects its Alertmanager by name. tests/grafana checks it against grafana/provisioning.

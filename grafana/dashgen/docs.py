@@ -11,7 +11,7 @@ from typing import Any
 
 from genai_telemetry import semconv as sc
 from genobs.context import current
-from genobs.contract import EXTRAS, STANDARD, base, is_app_metric
+from genobs.contract import AGENT_METRICS, EXTRAS, STANDARD, base, is_app_metric
 from genobs.promql import metric_names
 
 from . import limits, peers
@@ -40,7 +40,7 @@ def intro() -> str:
      genai-obs.yaml — do not edit: edit those, then run `{REGENERATE}`. A test fails when
      this file is stale. -->
 
-Six Grafana dashboards ship in `grafana/dashboards/` and are provisioned into the folder
+Seven Grafana dashboards ship in `grafana/dashboards/` and are provisioned into the folder
 *{cfg.folder}*; **LLM Overview** is the home dashboard. Each one links to the others
 (top-right links and the *Dashboards* drop-down) and keeps the time range and variables.
 
@@ -90,19 +90,27 @@ user pseudonym (`user_id`, from the request's optional `user`), the `tenant` (it
 pseudonym) and the `conversation_id` on every log line of a chat request, and the top-N and
 distribution panels are LogQL (`topk`, `unwrap` of `cost_usd`, tokens and `latency_ms`), so any
 number of users costs Prometheus nothing (a test sends 10,000 users and counts the series).
+"""
 
-## What each panel needs
+
+def needs_legend() -> str:
+    """What the *Needs* column's words mean."""
+    return f"""## What each panel needs
 
 The *Needs* column is derived from each panel's queries:
 
 - **standard GenAI semconv**: only metrics any app instrumented with the OpenTelemetry GenAI
-  and HTTP semantic conventions emits ({", ".join(f"`{m}`" for m in STANDARD)}), the
+  and HTTP semantic conventions emits ({", ".join(f"`{m}`" for m in _CLIENT)}), the
   generated `slo:*` recording rules or Prometheus' `ALERTS`. They work for any service the
   selectors of `genai-obs.yaml` point at. Cost panels that read the app's own cost counter also
   price standard token usage (`prometheus/rules/llm-prices.yml`), so they count as standard.
   The official OpenAI instrumentation (opentelemetry-instrumentation-genai-openai 1.3b0) records
   time to first chunk for streamed chats; its deprecated predecessor openai-v2 2.4b0 does not, so
   TTFT panels stay empty for an app on it.
+- **GenAI agent instrumentations**: the agent, tool and workflow durations
+  ({", ".join(f"`{m}`" for m in AGENT_METRICS)}) that `opentelemetry-util-genai` records for the
+  official agent-framework instrumentations (LangChain, OpenAI Agents SDK) and rag-api records
+  too (all but the workflow one). Empty for an app that runs no agents.
 - **needs rag-api extras**: rag-api's own metrics ({", ".join(f"`{m}`" for m in EXTRAS)}) or
   its log events and fields (`chat_answered`, `chat_failed`, `user_feedback`, `guardrail_triggered`;
   cost, users, tenants, conversations, evaluation). Another app shows no data there unless it
@@ -120,7 +128,7 @@ placeholders, so it imports as is:
 
 1. *Dashboards → New → Import*, upload a file from `grafana/dashboards/` (or paste it), pick a
    folder, *Import*. Keep the uid so the links between the dashboards keep working (import all
-   six). Over the API: `POST /api/dashboards/db` with the body
+   of them). Over the API: `POST /api/dashboards/db` with the body
    `{"dashboard": <file content>, "overwrite": true, "folderUid": "<folder>"}`.
 2. Datasources: each dashboard has a datasource variable per kind. If your Grafana has no
    datasource with uid `prometheus` / `loki` / `tempo`, the variable falls back to one of yours
@@ -180,6 +188,7 @@ FALLBACK = {sc.LLM_COST, sc.LLM_UNPRICED_TOKENS}
 _SELF = re.compile(r"^(up|scrape_|otelcol_|loki_|tempo_|prometheus_|alertmanager_)")
 
 
+_CLIENT = tuple(m for m in STANDARD if m not in AGENT_METRICS)
 NEEDS_EXTRAS = "needs rag-api extras"  # the Needs column's word for rag-api's own metrics
 
 
@@ -207,6 +216,8 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
             kinds.add("tempo")
         elif _SELF.match(m):
             kinds.add("self")
+        elif m in AGENT_METRICS:
+            kinds.add("agents")
         elif m in STANDARD or m.startswith("slo:") or m == "ALERTS":
             kinds.add("standard")
     if panel["type"] == "alertGroups":
@@ -217,6 +228,7 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
         ("stack self-metrics", "self"),
         ("OTLP traces", "OTLP traces"),
         ("OTLP logs", "OTLP logs"),
+        ("GenAI agent instrumentations", "agents"),
         ("standard GenAI semconv", "standard"),
     ):
         if kind in kinds:
@@ -227,7 +239,7 @@ def needs(panel: dict[str, Any]) -> tuple[str, list[str]]:
 def render(dashboards: list[dict[str, Any]]) -> str:
     """The markdown for `dashboards` (rendered dashboard JSON, in order)."""
     prefix = current().uid_prefix
-    out = [intro()]
+    out = [intro(), needs_legend()]
     problems = []
     all_questions = questions()
     for dash in dashboards:

@@ -1,5 +1,5 @@
 """Rows for what LLM teams look at beyond latency and cost: generation speed (LLM Overview),
-tool calls, guardrails and prompt/agent versions (RAG Pipeline & Quality).
+guardrails and prompt/agent versions (RAG Pipeline & Quality).
 
 Versions: only `llm_prompt_version_info{prompt_version}` carries the version; every per-version
 query sums its metric per scrape target first and then takes the target's version with
@@ -29,8 +29,6 @@ from .promql import (
 )
 
 OPS_COUNT = sc.GENAI_OPERATION_DURATION + "_count"
-TOOL = sc.LLM_TOOL_CALL_DURATION
-BY_TOOL = (sc.L_TOOL_NAME,)
 CHECKS = sc.LLM_GUARDRAIL_CHECKS
 BY_GUARDRAIL = (sc.L_GUARDRAIL,)
 TRIGGERED = {sc.L_GUARDRAIL_ACTION: "!" + sc.ACTION_PASSED}
@@ -73,66 +71,6 @@ def generation_speed(d: core.Dashboard) -> None:
             [prom(f"{tokens} / {seconds}", "{{gen_ai_request_model}}")],
             "short",
             decimals=1,
-        ),
-    )
-
-
-# --- Tool calls (RAG Pipeline) ---
-def tool_calls(d: core.Dashboard) -> None:
-    d.row("Tool calls")
-    failed = {sc.L_ERROR_TYPE: "!"}
-    d.add(
-        core.timeseries(
-            "Tool calls per second by tool",
-            "execute_tool operations per second per gen_ai.tool.name (names outside the "
-            "allow-list read _OTHER).",
-            [prom(sum_rate(TOOL + "_count", by=BY_TOOL), "{{gen_ai_tool_name}}")],
-            "ops",
-            w=6,
-        ),
-        core.timeseries(
-            "Tool error ratio by tool",
-            "Share of tool calls that failed per tool (error_type set).",
-            [
-                prom(
-                    share_by(TOOL + "_count", failed, by=BY_TOOL),
-                    "{{gen_ai_tool_name}}",
-                )
-            ],
-            "percentunit",
-            w=6,
-            max_=1,
-        ),
-        core.timeseries(
-            "Tool latency p50 / p95 by tool",
-            "Tool call duration quantiles per tool. Exemplars link to the trace of a slow call.",
-            [
-                prom(
-                    quantile(q, TOOL, by=BY_TOOL),
-                    f"p{round(q * 100)} {{{{gen_ai_tool_name}}}}",
-                    exemplar=True,
-                )
-                for q in (0.5, 0.95)
-            ],
-            "s",
-            w=6,
-        ),
-        core.bargauge(
-            "Tool errors by type (range)",
-            "Failed tool calls over the selected range per tool and error_type (client_error: "
-            "the tool refused its input, e.g. a division by zero; timeout, server_error: the "
-            "tool itself failed).",
-            [
-                prom(
-                    sum_increase(
-                        TOOL + "_count", failed, by=(*BY_TOOL, sc.L_ERROR_TYPE), window="$__range"
-                    ),
-                    "{{gen_ai_tool_name}} {{error_type}}",
-                    instant=True,
-                )
-            ],
-            "short",
-            w=6,
         ),
     )
 

@@ -116,10 +116,12 @@ POINTS: list[tuple[str, str, str, dict[str, str]]] = [
         },
     ),
     (
-        "Tool calls",
-        r"^Tool",
-        "Calls, error ratio, p50/p95 latency and errors by type per tool (bounded tool names) "
-        "as metrics, plus the failed tool spans.",
+        "Agents and tools",
+        r"^(Agent|Tool|Workflow)",
+        "Runs, failure ratio, p50/p95 duration and failures by type per agent, per tool and per "
+        "workflow as metrics (the histograms the official agent-framework instrumentations "
+        "record; rag-api records the agent and tool ones), which agent calls which tool, and "
+        "the failed agent and tool spans.",
         {
             "OpenLIT": cite(
                 "tool and MCP calls traced; an MCP dashboard in Grafana's integration",

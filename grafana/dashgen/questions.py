@@ -86,10 +86,6 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "Context relevancy score distribution (range)": "How are context-relevancy scores spread?",
         "Low-quality answers (logs)": "Which requests produced unfaithful answers (to open "
         "their traces)?",
-        "Tool calls per second by tool": "Which tools do the agents call, and how often?",
-        "Tool error ratio by tool": "Which tool fails?",
-        "Tool latency p50 / p95 by tool": "Which tool is slow, and which trace shows it?",
-        "Tool errors by type (range)": "How do tool calls fail (bad input, timeout, tool bug)?",
         "Guardrail triggers per second": "Which guardrail is flagging or blocking chats?",
         "Guardrail triggered share": "Is a guardrail spiking (probing, PII leaks, false "
         "positives)?",
@@ -109,6 +105,22 @@ QUESTIONS: dict[str, dict[str, str]] = {
         "Feedback on unknown requests": "Is feedback losing its join to the answer (index too "
         "small, another replica, clients sending another API key, guessed ids)?",
         "Negative feedback (logs)": "What did unhappy users say, about which answer?",
+    },
+    "llm-agents": {
+        "Agent runs per second by agent": "Which agents run, and how often?",
+        "Agent failure ratio by agent": "Which agent fails?",
+        "Agent duration p50 / p95 by agent": "Which agent is slow, and which trace shows it?",
+        "Agent failures by type (range)": "How do agent runs fail?",
+        "Tool calls per second by tool": "Which tools do the agents call, and how often?",
+        "Tool failure ratio by tool": "Which tool fails?",
+        "Tool duration p50 / p95 by tool": "Which tool is slow, and which trace shows it?",
+        "Tool failures by type (range)": "How do tool calls fail (bad input, timeout, tool bug)?",
+        "Tool calls by agent and tool (range)": "Which agent calls which tool?",
+        "Tool and agent steps that failed": "Which tool or agent step broke a request?",
+        "Workflow runs per second by workflow": "Which workflows run, and how often?",
+        "Workflow failure ratio by workflow": "Which workflow fails?",
+        "Workflow duration p50 / p95 by workflow": "How long does a whole workflow take?",
+        "Workflow failures by type (range)": "How do workflow runs fail?",
     },
     "llm-traces": {
         "Failed traces": "Which requests failed, and where in the call tree?",

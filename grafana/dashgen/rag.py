@@ -209,7 +209,6 @@ ROWS: tuple[core.Row, ...] = (
     pipeline_stages,
     retrieval,
     answer_quality,
-    llmops.tool_calls,
     llmops.guardrails,
     llmops.versions,
     feedback.feedback,
@@ -221,7 +220,7 @@ def build() -> core.Json:
         common.RAG,
         ROWS,
         description="Per-stage latency and errors of the RAG pipeline (embeddings, retrieval, "
-        "chat, tools, agents), retrieval results, answer-quality evaluation scores, tool calls, "
+        "chat, tools, agents), retrieval results, answer-quality evaluation scores, "
         "guardrails and a comparison of prompt/agent versions.",
         tags=["llm", "rag"],
         variables=[

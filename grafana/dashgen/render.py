@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from slo.render import REGENERATE
 
-from . import cost, docs, overview, rag, slos, stack, traces
+from . import agents, cost, docs, overview, rag, slos, stack, traces
 
 if TYPE_CHECKING:
     from genobs.config import Config
@@ -20,6 +20,7 @@ BUILDERS: dict[str, Callable[[], dict]] = {
     "llm-cost": cost.build,
     "llm-slos": slos.build,
     "rag-pipeline": rag.build,
+    "llm-agents": agents.build,
     "llm-traces": traces.build,
     "stack-health": stack.build,
 }

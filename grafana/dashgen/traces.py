@@ -86,13 +86,19 @@ def trace_tables(d: core.Dashboard) -> None:
             f"{span(sc.A_TIME_TO_FIRST_CHUNK)} > {limits.TTFT_S} }} | select("
             f"{span(sc.A_REQUEST_MODEL)}, {span(sc.A_TIME_TO_FIRST_CHUNK)})",
         ),
-        core.trace_table(
-            "Tool and agent steps that failed",
-            "Failed execute_tool and invoke_agent spans: which tool or agent broke a request.",
-            f"{{ {SERVICE} && {span(sc.A_OPERATION_NAME)} =~ "
-            f'"{sc.OP_EXECUTE_TOOL}|{sc.OP_INVOKE_AGENT}" && '
-            f"status = error }} | select({span(sc.A_TOOL_NAME)}, {span(sc.A_AGENT_NAME)})",
-        ),
+        failed_steps(),
+    )
+
+
+def failed_steps(*, w: int = 12) -> core.Panel:
+    """Failed tool and agent spans (also on LLM Agents & Tools)."""
+    return core.trace_table(
+        "Tool and agent steps that failed",
+        "Failed execute_tool and invoke_agent spans: which tool or agent broke a request.",
+        f"{{ {common.trace_service()} && {span(sc.A_OPERATION_NAME)} =~ "
+        f'"{sc.OP_EXECUTE_TOOL}|{sc.OP_INVOKE_AGENT}" && '
+        f"status = error }} | select({span(sc.A_TOOL_NAME)}, {span(sc.A_AGENT_NAME)})",
+        w=w,
     )
 
 

@@ -71,9 +71,9 @@ def test_levers_time_both_span_and_log_pipelines_and_ours_exports_everything() -
 
 def test_levers_replay_one_real_chat_s_histogram_calls_on_both_histograms() -> None:
     figures = histogram_lever.per_request(number=2)
-    # a steady chat: http 1, operations 5, tokens 3, retrieval 2, evaluation 3
-    assert figures["observations_on_app"] == 14
-    assert figures["observations_replayed_lib"] == figures["observations_replayed_ours"] == 14
+    # a steady chat: http 1, operations 5, agents 2, tokens 3, retrieval 2, evaluation 3
+    assert figures["observations_on_app"] == 16
+    assert figures["observations_replayed_lib"] == figures["observations_replayed_ours"] == 16
     assert figures["lib_us"] > 0 and figures["ours_us"] > 0
     template = metrics.Metrics()
     lib, ours = histogram_lever._metrics(template, True), histogram_lever._metrics(template, False)

@@ -169,11 +169,11 @@ def test_each_variant_emits_what_its_row_claims(short_run: dict[str, Any]) -> No
     counts = short_run["counts_per_request"]
     rag, official = counts["rag-api on"], counts["official on"]
     # rag-api: the contract's 6 spans, 5 log records per generated answer (http_request,
-    # chat_answered and 3 gen_ai.evaluation.result events; no httpx line), 14 histogram
-    # observations.
+    # chat_answered and 3 gen_ai.evaluation.result events; no httpx line), 16 histogram
+    # observations (14 before the per-agent durations).
     assert rag["spans"] == pytest.approx(6.0)
     assert rag["logs_with_trace"] == pytest.approx(5.0)
-    assert rag["observations"] == pytest.approx(14.0)
+    assert rag["observations"] == pytest.approx(16.0)
     # The official stack: server span + its 3 ASGI receive/send spans + embeddings + chat; 8
     # histogram observations (3 HTTP + 2 operation durations + 3 token usages), no log record.
     assert official["spans"] == pytest.approx(6.0)

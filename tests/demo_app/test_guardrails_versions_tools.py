@@ -154,17 +154,44 @@ def test_pii_is_flagged_and_still_answered(served: Served) -> None:
     assert _checks(url, sc.GUARDRAIL_PII, sc.ACTION_FLAGGED) == before + 1
 
 
-def test_tool_calls_are_counted_per_tool_with_their_error_type(
+def test_tool_calls_are_counted_per_tool_and_agent_with_their_error_type(
     served: Served,
 ) -> None:
     url, _, _ = served
     for question in ("What is 6 * 7?", "What is 1 / 0?"):
         assert httpx.post(url + "/v1/chat", json={"question": question}).status_code == 200
     samples = _samples(url)
-    count = sc.LLM_TOOL_CALL_DURATION + "_count"
-    ok = samples[(count, ((sc.L_ERROR_TYPE, ""), (sc.L_TOOL_NAME, "calculator")))]
-    failed = samples[(count, ((sc.L_ERROR_TYPE, sc.ERROR_CLIENT), (sc.L_TOOL_NAME, "calculator")))]
-    assert ok >= 1 and failed >= 1
+    count = sc.GENAI_EXECUTE_TOOL_DURATION + "_count"
+
+    def tool(error_type: str) -> float:
+        labels = {
+            sc.L_AGENT_NAME: "calculator_worker",
+            sc.L_ERROR_TYPE: error_type,
+            sc.L_TOOL_NAME: "calculator",
+            sc.L_TOOL_TYPE: "function",
+        }
+        return samples[(count, tuple(sorted(labels.items())))]
+
+    assert tool("") >= 1 and tool(sc.ERROR_CLIENT) >= 1
+
+
+def test_each_agent_run_is_counted_per_agent(served: Served) -> None:
+    """The supervisor runs once per answered request, and the worker it routes to once."""
+    url, _, _ = served
+    count = sc.GENAI_INVOKE_AGENT_DURATION + "_count"
+
+    def runs(agent: str) -> float:
+        key = (count, tuple(sorted({sc.L_AGENT_NAME: agent, sc.L_ERROR_TYPE: ""}.items())))
+        return _samples(url).get(key, 0.0)
+
+    before = {a: runs(a) for a in sc.AGENT_NAMES}
+    assert httpx.post(url + "/v1/chat", json={"question": "What is 2 + 3?"}).status_code == 200
+    after = {a: runs(a) for a in sc.AGENT_NAMES}
+    assert {a: after[a] - before[a] for a in sc.AGENT_NAMES} == {
+        "supervisor": 1,
+        "retrieval_worker": 0,
+        "calculator_worker": 1,
+    }
 
 
 def test_the_running_version_is_the_only_info_series(

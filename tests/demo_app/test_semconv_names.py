@@ -19,6 +19,7 @@ from opentelemetry.semconv.attributes import (
 )
 from opentelemetry.semconv.metrics import http_metrics
 from opentelemetry.semconv.schemas import Schemas
+from opentelemetry.util.genai import _instruments as util_instruments
 
 from genai_telemetry import semconv as sc
 
@@ -52,6 +53,24 @@ def test_metric_names_are_the_package_names_translated(ours: str, otel: str, uni
     assert ours == prometheus_name(otel, unit)
 
 
+@pytest.mark.parametrize(
+    ("ours", "constant"),
+    [
+        (sc.GENAI_INVOKE_AGENT_DURATION, "_GEN_AI_INVOKE_AGENT_DURATION"),
+        (sc.GENAI_EXECUTE_TOOL_DURATION, "_GEN_AI_EXECUTE_TOOL_DURATION"),
+        (sc.GENAI_INVOKE_WORKFLOW_DURATION, "_GEN_AI_INVOKE_WORKFLOW_DURATION"),
+    ],
+)
+def test_agent_metric_names_are_util_genais_translated(ours: str, constant: str) -> None:
+    """Not in the semconv package: the names the official agent-framework instrumentations
+    record are opentelemetry-util-genai's (pinned in constraints.txt), and so are the buckets."""
+    assert ours == prometheus_name(getattr(util_instruments, constant), "s")
+
+
+def test_agent_duration_buckets_are_util_genais() -> None:
+    assert list(sc.AGENT_DURATION_BUCKETS) == util_instruments._GEN_AI_INVOKE_AGENT_DURATION_BUCKETS
+
+
 def test_metric_label_names_are_the_package_attribute_names_translated() -> None:
     for label, attribute in (
         (sc.L_OPERATION, gen_ai.GEN_AI_OPERATION_NAME),
@@ -60,6 +79,9 @@ def test_metric_label_names_are_the_package_attribute_names_translated() -> None
         (sc.L_TOKEN_TYPE, gen_ai.GEN_AI_TOKEN_TYPE),
         (sc.L_EVALUATION_NAME, gen_ai.GEN_AI_EVALUATION_NAME),
         (sc.L_TOOL_NAME, gen_ai.GEN_AI_TOOL_NAME),
+        (sc.L_TOOL_TYPE, gen_ai.GEN_AI_TOOL_TYPE),
+        (sc.L_AGENT_NAME, gen_ai.GEN_AI_AGENT_NAME),
+        (sc.L_WORKFLOW_NAME, gen_ai.GEN_AI_WORKFLOW_NAME),
         (sc.L_ERROR_TYPE, error_attributes.ERROR_TYPE),
         (sc.L_HTTP_METHOD, http_attributes.HTTP_REQUEST_METHOD),
         (sc.L_HTTP_ROUTE, http_attributes.HTTP_ROUTE),

@@ -18,6 +18,7 @@ import yaml
 from export.rules import NAME_PREFIX, slug
 from genobs.contract import is_recorded
 from genobs.promql import match_op, selectors
+from grafana.dashgen.render import BUILDERS
 from harness import require_binary
 from slo.stack_alerts import STACK_ALERTS
 from tests.configs import MY_LLM_APP, own_config
@@ -78,11 +79,13 @@ def test_nothing_is_named_twice(exports: tuple[Path, Path]) -> None:
         }
         for d in exports
     ]
-    assert len(keys[0]) == 6 and not keys[0] & keys[1]  # the sidecar writes keys as file names
+    # The sidecar writes keys as file names.
+    assert len(keys[0]) == len(BUILDERS) and not keys[0] & keys[1]
     titles = [
         {d["title"] for d in dashlib.load(e / "grafana" / "dashboards").values()} for e in exports
     ]
-    assert len(titles[1]) == 6 and not titles[0] & titles[1]  # one folder lists both sets
+    # One folder lists both sets.
+    assert len(titles[1]) == len(BUILDERS) and not titles[0] & titles[1]
     assert all(t.endswith(f" · {B}") for t in titles[1]), titles[1]
 
 
@@ -120,7 +123,7 @@ def test_each_dashboard_reads_its_own_service_only(exports: tuple[Path, Path], i
     not list the other's SLOs, nor the stack dashboard its alerts."""
     service = (A, B)[index]
     dashboards = dashlib.load(exports[index] / "grafana" / "dashboards")
-    assert len(dashboards) == 6
+    assert len(dashboards) == len(BUILDERS)
     checked, leaks = 0, []
     for query in dashlib.queries(dashboards):
         text = dashlib.substitute(query.text, dashboards_by_uid(dashboards)[query.dashboard])

@@ -1,7 +1,7 @@
 """Every query honours every filter its metric can take.
 
 A dashboard variable `label_values(metric, label)` filters `label`; a query of a contract metric
-that carries that label (genai_telemetry.semconv.METRIC_LABELS) but has no matcher on it with the
+that carries that label (genobs.contract.APP_METRIC_LABELS) but has no matcher on it with the
 variable shows the unfiltered total under a filter — a cost panel ignoring $feature sums every
 feature's cost while the title says one. (The ratio lint cannot see it: a filter dropped from both
 sides of a ratio keeps them alike; a mutation audit found the gap.)
@@ -12,13 +12,13 @@ from __future__ import annotations
 import promql_parser
 
 from genai_telemetry import semconv as sc
-from genobs.contract import L_SYSTEM, base
+from genobs.contract import APP_METRIC_LABELS, L_SYSTEM, base
 from tests.grafana import dashlib, ratio_lint
 
 
 def _label_filters(dash: dashlib.Json) -> dict[str, str]:
     """label → the variable that filters it, for the variables listing a contract label."""
-    known = {label for labels in sc.METRIC_LABELS.values() for label in labels}
+    known = {label for labels in APP_METRIC_LABELS.values() for label in labels}
     out = {}
     for var in dashlib.variables(dash).values():
         query = var.get("query")
@@ -34,7 +34,7 @@ def _problems(expr: str, filters: dict[str, str]) -> list[str]:
     text = dashlib.VAR_REF.sub(lambda m: builtins.get(next(g for g in m.groups() if g), m[0]), expr)
     found = []
     for selector in ratio_lint.vector_selectors(promql_parser.parse(text)):
-        labels = sc.METRIC_LABELS.get(base(selector.name or ""), ())
+        labels = APP_METRIC_LABELS.get(base(selector.name or ""), ())
         pairs = ratio_lint.filter_pairs(selector)
         for label, var in filters.items():
             # the provider filter may reach a series through the older gen_ai_system label

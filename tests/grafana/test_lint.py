@@ -21,6 +21,7 @@ EXPECTED_UIDS = {
     "llm-overview",
     "llm-cost",
     "llm-slos",
+    "llm-agents",
     "rag-pipeline",
     "llm-traces",
     "stack-health",
@@ -31,7 +32,7 @@ def test_shipped_dashboards_are_clean() -> None:
     assert dashlib.lint() == []
 
 
-def test_the_six_dashboards_exist_with_the_contract_uids() -> None:
+def test_the_dashboards_exist_with_the_contract_uids() -> None:
     dashboards = dashlib.load()
     assert {d["uid"] for d in dashboards.values()} == EXPECTED_UIDS
 

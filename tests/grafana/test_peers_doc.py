@@ -13,7 +13,7 @@ POINTS = [
     "Cost per user / tenant",
     "Sessions / conversations",
     "User feedback",
-    "Tool calls",
+    "Agents and tools",
     "Generation speed",
     "Prompt / agent versions",
     "Guardrails",
