@@ -25,6 +25,7 @@ from demo_app.api.admin import admin_router, alerts_router
 from demo_app.api.routes import router
 from demo_app.api.state import AppState
 from demo_app.cache import ResponseCache
+from demo_app.calculator import CalculatorTool
 from demo_app.config import ConfigError, Settings
 from demo_app.faults import FaultProfile, FaultStore
 from demo_app.middleware import QUIET_PATHS, RequestContextMiddleware
@@ -205,6 +206,7 @@ def create_app(
         telemetry=telemetry,
         top_k=settings.retrieval_top_k,
         version=version,
+        tool=CalculatorTool(faults, seed=settings.sim_seed),
     )
     app = FastAPI(
         title="rag-api",

@@ -7,7 +7,8 @@ burning CPU or memory: expression length, syntax-tree size, exponent size and re
 `extract_expression(question)` finds the arithmetic in a question such as
 "what is 12 * (3 + 4)?" (→ "12 * (3 + 4)"); `calculate(expression)` evaluates it;
 `format_result(value)` renders it for the answer. Errors are `CalculatorError` with a message
-a user can act on.
+a user can act on. `CalculatorTool` is the tool as the calculator agent calls it: it fails as an
+unavailable backend would (`ToolUnavailable`) with the `tool_error_rate` fault's probability.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import random
 import re
 from collections.abc import Callable
+
+from demo_app.faults import FaultStore
 
 TOOL_NAME = "calculator"  # gen_ai.tool.name
 
@@ -30,6 +34,25 @@ Number = int | float
 
 class CalculatorError(ValueError):
     """The expression is not allowed or cannot be evaluated."""
+
+
+class ToolUnavailable(RuntimeError):
+    """The tool's backend failed (the `tool_error_rate` fault): nothing the user can change."""
+
+
+class CalculatorTool:
+    """`run(expression)`: the formatted result, or ToolUnavailable under a `tool_error_rate`
+    fault (one seeded draw per call), or CalculatorError for an expression it refuses."""
+
+    def __init__(self, faults: FaultStore | None = None, seed: int | None = None) -> None:
+        self._faults = faults
+        self._rng = random.Random(seed)
+
+    def run(self, expression: str) -> str:
+        rate = self._faults.get().tool_error_rate if self._faults else 0.0
+        if rate and self._rng.random() < rate:
+            raise ToolUnavailable(f"{TOOL_NAME} backend unavailable")
+        return format_result(calculate(expression))
 
 
 _BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {

@@ -19,6 +19,9 @@ retriever, so the telemetry shows them exactly like a real incident:
 - `retrieval_degradation` (0–1): probability a query returns no documents; otherwise every
   score is multiplied by (1 − degradation), so quality drops and weak documents fall below the
   retriever's minimum score.
+- `tool_error_rate` (0–1): probability a calculator tool call fails as its backend would
+  (`server_error`); the calculator agent answers that the tool is unavailable (HTTP 200), so
+  only the tool's own failure ratio shows it (LLMToolErrorRatioHigh), no model-call alert.
 
 Every knob is bounded (`KNOB_BOUNDS`, also published in the OpenAPI schema of PUT /admin/faults):
 no value can overflow a computation or make a request wait without end. Whatever the knobs, a
@@ -26,7 +29,8 @@ chat request ends within REQUEST_TIMEOUT_SECONDS (504 `provider_timeout`, error 
 like a provider that is too slow; demo_app/api/routes.py).
 
 Environment defaults: `FAULT_ERROR_RATE`, `FAULT_RATE_LIMIT_RATE`, `FAULT_LATENCY_MULTIPLIER`,
-`FAULT_EXTRA_TTFT_SECONDS`, `FAULT_OUTPUT_TOKEN_MULTIPLIER`, `FAULT_RETRIEVAL_DEGRADATION`.
+`FAULT_EXTRA_TTFT_SECONDS`, `FAULT_OUTPUT_TOKEN_MULTIPLIER`, `FAULT_RETRIEVAL_DEGRADATION`,
+`FAULT_TOOL_ERROR_RATE`.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ KNOB_BOUNDS: dict[str, tuple[float, float]] = {
     "extra_ttft_seconds": (0.0, 120.0),
     "output_token_multiplier": (0.0, 20.0),
     "retrieval_degradation": (0.0, 1.0),
+    "tool_error_rate": (0.0, 1.0),
 }
 
 
@@ -71,6 +76,7 @@ class FaultProfile:
     extra_ttft_seconds: float = 0.0
     output_token_multiplier: float = 1.0
     retrieval_degradation: float = 0.0
+    tool_error_rate: float = 0.0
 
     def __post_init__(self) -> None:
         for name, (low, high) in KNOB_BOUNDS.items():

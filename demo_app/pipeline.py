@@ -32,8 +32,13 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from demo_app.cache import ResponseCache, cache_key
-from demo_app.calculator import TOOL_NAME, CalculatorError, calculate, extract_expression
-from demo_app.calculator import format_result as format_number
+from demo_app.calculator import (
+    TOOL_NAME,
+    CalculatorError,
+    CalculatorTool,
+    ToolUnavailable,
+    extract_expression,
+)
 from demo_app.corpus import RetrievedDoc
 from demo_app.evaluation import EvaluationScore, evaluate
 from demo_app.guardrails import (
@@ -120,8 +125,10 @@ class Pipeline:
         telemetry: Telemetry,
         top_k: int = 4,
         version: PromptVersion | None = None,
+        tool: CalculatorTool | None = None,
     ) -> None:
         self.client = InstrumentedClient(provider, telemetry, prices)
+        self.tool = tool or CalculatorTool()
         self.retriever = retriever
         self.cache = cache
         self.tel = telemetry
@@ -227,7 +234,14 @@ class Pipeline:
                 },
             ) as tool:
                 try:
-                    text = f"{expression} = {format_number(calculate(expression))}"
+                    text = f"{expression} = {self.tool.run(expression)}"
+                except ToolUnavailable:
+                    # The tool's backend failed: the agent says so (HTTP 200) instead of
+                    # failing the request; only the tool's failure ratio shows it.
+                    tool.error_type = sc.ERROR_SERVER
+                    text = (
+                        f"The calculator is unavailable right now; I cannot compute {expression}."
+                    )
                 except CalculatorError as exc:
                     # The user's expression cannot be computed (1/0, too large): a client error
                     # of the tool, answered politely rather than failing the request.

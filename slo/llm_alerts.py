@@ -121,6 +121,12 @@ def _guardrail_triggers(t: Threshold, cfg: Config) -> str:
     return _ratio_guarded(hits, total, sc.L_GUARDRAIL, t, unify=False)
 
 
+def _tool_errors(t: Threshold, cfg: Config) -> str:
+    calls = sc.GENAI_EXECUTE_TOOL_DURATION + "_count"
+    hits, total = f'{calls}{{{sc.L_ERROR_TYPE}!=""}}', calls
+    return _ratio_guarded(hits, total, sc.L_TOOL_NAME, t, unify=False)
+
+
 def _cost_spike(t: Threshold, cfg: Config) -> str:
     return (
         f"{COST_RATE}\n"
@@ -274,6 +280,20 @@ LLM_ALERTS = (
         meaning=(
             "Share of chats an input guardrail (pii, prompt_injection) flagged or blocked, "
             "over 5m"
+        ),
+        needs=("threshold", "min_events"),
+    ),
+    AlertRow(
+        "LLMToolErrorRatioHigh", "ticket", "llm-agents",
+        expr=_tool_errors,
+        summary="Tool {{ $labels.gen_ai_tool_name }} is failing",
+        description=(
+            "{{ $value | humanizePercentage }} of calls to the {{ $labels.gen_ai_tool_name }} "
+            "tool failed over the last 5 minutes (threshold {pct}%)."
+        ),
+        meaning=(
+            "Share of tool calls that failed (any error_type), per tool, over 5m: no "
+            "model-call alert counts them"
         ),
         needs=("threshold", "min_events"),
     ),

@@ -54,6 +54,8 @@ CONTRACT_BUCKETS: dict[str, tuple[float, ...]] = {
     semconv.RAG_RETRIEVAL_DOCUMENTS: tuple(float(b) for b in semconv.RETRIEVAL_DOCUMENT_BUCKETS),
     semconv.RAG_RETRIEVAL_TOP_SCORE: semconv.SCORE_BUCKETS,
     semconv.RAG_EVALUATION_SCORE: semconv.SCORE_BUCKETS,
+    semconv.GENAI_INVOKE_AGENT_DURATION: semconv.AGENT_DURATION_BUCKETS,
+    semconv.GENAI_EXECUTE_TOOL_DURATION: semconv.DURATION_BUCKETS,
 }
 
 # Labels the generator sets itself; an SLO's extra labels must not override them.

@@ -126,3 +126,4 @@ class FaultProfileBody(BaseModel):
     extra_ttft_seconds: float = _knob("extra_ttft_seconds", 0.0)
     output_token_multiplier: float = _knob("output_token_multiplier", 1.0)
     retrieval_degradation: float = _knob("retrieval_degradation", 0.0)
+    tool_error_rate: float = _knob("tool_error_rate", 0.0)

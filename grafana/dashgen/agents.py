@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from genai_telemetry import semconv as sc
 
-from . import common, core, traces
+from . import common, core, limits, traces
 from .core import GREEN, RED, prom, thresholds
 from .promql import Labels, quantile, share_by, sum_increase, sum_rate
 
@@ -19,7 +19,8 @@ AGENT = sc.GENAI_INVOKE_AGENT_DURATION
 TOOL = sc.GENAI_EXECUTE_TOOL_DURATION
 WORKFLOW = sc.GENAI_INVOKE_WORKFLOW_DURATION
 FAILED: Labels = {sc.L_ERROR_TYPE: "!"}
-# Failure-ratio panels: a red line at 5% (what LLMErrorRatioHigh calls high for model calls).
+# Agent and workflow failure ratios: a red line at 5% (what LLMErrorRatioHigh calls high for
+# model calls); tools: at LLMToolErrorRatioHigh's threshold.
 FAILURE_LINE = 0.05
 
 
@@ -34,7 +35,14 @@ def _tools() -> Labels:
 
 
 def _four(
-    what: str, metric: str, labels: Labels, name: str, *, runs: str, text: dict[str, str]
+    what: str,
+    metric: str,
+    labels: Labels,
+    name: str,
+    *,
+    runs: str,
+    text: dict[str, str],
+    line: float = FAILURE_LINE,
 ) -> list[core.Panel]:
     """Rate, failure ratio, p50/p95 and failures by type of one histogram, per `name` label."""
     by = (name,)
@@ -54,7 +62,7 @@ def _four(
             "percentunit",
             w=6,
             max_=1,
-            thresholds_=thresholds((None, GREEN), (FAILURE_LINE, RED)),
+            thresholds_=thresholds((None, GREEN), (line, RED)),
             threshold_style="line",
         ),
         core.timeseries(
@@ -125,13 +133,15 @@ def tools(d: core.Dashboard) -> None:
             text={
                 "rate": "execute_tool calls per second per gen_ai.tool.name.",
                 "ratio": "Share of tool calls that failed per tool (error_type set). A tool "
-                "failure enters no model-call error ratio or SLO.",
+                "failure enters no model-call error ratio or SLO; LLMToolErrorRatioHigh fires "
+                f"above {limits.pct(limits.TOOL_ERROR_ALERT)} (red line).",
                 "latency": "Duration of one tool execution. Exemplars link to the trace of a "
                 "slow call.",
                 "errors": "Failed tool calls over the selected range per tool and error_type "
                 "(the exception class, or a code such as client_error: the tool refused its "
                 "input).",
             },
+            line=limits.TOOL_ERROR_ALERT,
         )
     )
     d.add(
@@ -199,5 +209,9 @@ def build() -> core.Json:
             core.query_var("agent", "Agent", AGENT + "_count", sc.L_AGENT_NAME),
             core.query_var("tool", "Tool", TOOL + "_count", sc.L_TOOL_NAME),
         ],
-        annotations=[common.firing_alerts(common.app_alerts())],
+        annotations=[
+            common.firing_alerts(
+                common.app_alerts('alertname=~"LLMToolErrorRatioHigh|LLMErrorRatioHigh"')
+            )
+        ],
     )

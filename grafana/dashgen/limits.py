@@ -71,6 +71,7 @@ _LAZY: dict[str, Callable[[], float]] = {
     "EMPTY_RETRIEVAL_ALERT": lambda: _alert("RAGEmptyRetrievalRatioHigh"),
     "LOW_QUALITY_ALERT": lambda: _alert("RAGAnswerQualityDrop"),
     "GUARDRAIL_ALERT": lambda: _alert("LLMGuardrailTriggerSpike"),
+    "TOOL_ERROR_ALERT": lambda: _alert("LLMToolErrorRatioHigh"),
 }
 
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from demo_app.calculator import (
     MAX_EXPRESSION_CHARS,
     CalculatorError,
+    CalculatorTool,
+    ToolUnavailable,
     calculate,
     extract_expression,
     format_result,
@@ -145,3 +147,23 @@ def test_arbitrary_text_never_escapes_as_another_exception(text: str) -> None:
 def test_extraction_is_total_and_returns_a_substring(text: str) -> None:
     found = extract_expression(text)
     assert found is None or found in text
+
+
+def test_the_tool_fails_as_its_backend_would_under_the_tool_fault() -> None:
+    """tool_error_rate: one seeded draw per call; 0 never fails, 1 always does, and a refused
+    expression is still the user's error when the backend is up."""
+    from demo_app.faults import FaultProfile, FaultStore
+
+    assert CalculatorTool().run("6 * 7") == "42"
+    with pytest.raises(ToolUnavailable):
+        CalculatorTool(FaultStore(FaultProfile(tool_error_rate=1.0))).run("6 * 7")
+    half = CalculatorTool(FaultStore(FaultProfile(tool_error_rate=0.5)), seed=7)
+    failed = 0
+    for _ in range(400):
+        try:
+            half.run("6 * 7")
+        except ToolUnavailable:
+            failed += 1
+    assert 150 < failed < 250, failed
+    with pytest.raises(CalculatorError):
+        CalculatorTool(FaultStore(FaultProfile(tool_error_rate=0.0))).run("1 / 0")

@@ -16,6 +16,7 @@ KNOBS = (
     "extra_ttft_seconds",
     "output_token_multiplier",
     "retrieval_degradation",
+    "tool_error_rate",
 )
 
 
@@ -29,6 +30,7 @@ def test_defaults_are_healthy() -> None:
         "extra_ttft_seconds": 0.0,
         "output_token_multiplier": 1.0,
         "retrieval_degradation": 0.0,
+        "tool_error_rate": 0.0,
     }
     assert FaultProfile.knobs() == KNOBS
 

@@ -92,6 +92,7 @@ def test_locust_run_sends_the_mix_sets_and_clears_faults(app: Proc) -> None:
         "extra_ttft_seconds": 0.0,
         "output_token_multiplier": 1.0,
         "retrieval_degradation": 0.0,
+        "tool_error_rate": 0.0,
     }
 
     after = _metrics(app)

@@ -42,6 +42,7 @@ REQUIRED = [
     "cost-spike",
     "quality-drop",
     "guardrail-probe",
+    "tool-outage",
     "traffic-spike",
     "recovery",
 ]
