@@ -11,7 +11,8 @@ Script steps: "ok" (200), "429" (rate limited, Retry-After: 0), "500", "400", "4
 bearer token in its error message, like a careless proxy would), "hang" (answers
 nothing for `hang_seconds`), "no_usage" (200 without a usage object), "stream_error" (a stream
 that starts, then sends an error event). A `Raw` step sends exactly the status, headers and
-body it holds (a misbehaving upstream: `Raw.of_json(...)`, `Raw.of_sse(...)`, or bytes as they are).
+body it holds (a misbehaving upstream: `Raw.of_json(...)`, `Raw.of_sse(...)`, or bytes as they are;
+`tool_call(name, arguments)`: an answer that calls a tool).
 
 Every request is recorded in `fake.requests` as (path, headers, json body) unless `record` is
 off. Benchmarks run it as its own process: `python -m harness.fake_openai [--latency-ms N]`
@@ -134,6 +135,22 @@ def completion(step: str = "ok") -> dict[str, Any]:
     if step != "no_usage":
         payload["usage"] = USAGE
     return payload
+
+
+def tool_call(name: str, arguments: Mapping[str, Any], call_id: str = "call_1") -> Raw:
+    """A chat completion whose answer is one function call (an agent's tool step)."""
+    call = {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(dict(arguments))},
+    }
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    return Raw.of_json(
+        {
+            **completion(),
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+        }
+    )
 
 
 _ERROR_KINDS = {429: "rate_limit_exceeded", 500: "server_error", 400: "invalid_request"}

@@ -57,12 +57,16 @@ LATE_STREAMS = 6
 SLOW_FIRST_CHUNK_S = 1.5
 
 # What a query needs. Standard: GenAI/HTTP semconv metrics any instrumented app emits (and what
-# the shipped rules record from them); extras: rag-api's own metrics; stack: the stack's
-# components. A query is standard when it can work from standard metrics alone.
+# the shipped rules record from them); agents: the agent-framework durations; extras: rag-api's
+# own metrics; stack: the stack's components. A query is standard when it can work from standard
+# metrics alone.
 STANDARD = re.compile(
     r"\b(gen_ai_client_\w+|http_server_request_duration_seconds\w*|llm:(price|token_cost|cost"
     r"|unpriced)\w*|slo:\w+)"
 )
+# The agent, tool and workflow durations of the agent-framework instrumentations: data only for
+# an app that runs agents (tests/ownapp/test_agents_live.py).
+AGENTS = re.compile(r"\bgen_ai_(invoke_agent|execute_tool|invoke_workflow)_duration_seconds")
 STACK = re.compile(r"\b(otelcol_|loki_|tempo_|traces_|prometheus_|alertmanager_|up\b|grafana_)")
 EXTRAS = re.compile(r"\b(llm_(cost|cache|active|unpriced)\w*|rag_\w+)")
 # rag-api's own metrics that no standard series stands in for (the cost rules fall back to token
@@ -91,6 +95,8 @@ def render_artifacts(dest: Path) -> Path:
 def kind(expr: str) -> str:
     if re.match(r"\s*ALERTS\b", expr):
         return "alerts"  # data only while such an alert is active
+    if AGENTS.search(expr):
+        return "agents"
     if STACK.search(expr) and not STANDARD.search(expr):
         return "stack"
     if NEEDS_EXTRAS.search(expr):
