@@ -13,7 +13,7 @@ from genai_telemetry import semconv as sc
 
 from . import common, core, limits, traces
 from .core import GREEN, RED, prom, thresholds
-from .promql import Labels, quantile, share_by, sum_increase, sum_rate
+from .promql import Labels, matchers, quantile, share_by, sum_increase, sum_rate
 
 AGENT = sc.GENAI_INVOKE_AGENT_DURATION
 TOOL = sc.GENAI_EXECUTE_TOOL_DURATION
@@ -207,7 +207,8 @@ def build() -> core.Json:
             core.datasource_var("prometheus"),
             core.datasource_var("tempo"),
             core.query_var("agent", "Agent", AGENT + "_count", sc.L_AGENT_NAME),
-            core.query_var("tool", "Tool", TOOL + "_count", sc.L_TOOL_NAME),
+            # Chained: the tools the picked agents call (All keeps tools no agent name is on).
+            core.query_var("tool", "Tool", TOOL + "_count" + matchers(**_agents()), sc.L_TOOL_NAME),
         ],
         annotations=[
             common.firing_alerts(
