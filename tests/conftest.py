@@ -43,6 +43,7 @@ EXTERNAL = (
     "demo_app/test_redaction_corpus.py",
     "demo_app/test_semconv_conformance.py",
     "demo_app/test_streaming.py",
+    "demo_app/test_tool_fault.py",
     "e2e/*",
     "export/test_export_tools.py",
     "export/test_two_services.py",
