@@ -181,7 +181,9 @@ def workflows(d: core.Dashboard) -> None:
                 "rate": "invoke_workflow runs per second per gen_ai.workflow.name (recorded by "
                 "agent frameworks that run a named workflow, e.g. the OpenAI Agents SDK; empty "
                 "for an app that runs none).",
-                "ratio": "Share of workflow runs that ended in an error (error_type set).",
+                "ratio": "Share of workflow runs that ended in an error (error_type set). The "
+                "OpenAI Agents SDK instrumentation (1.3b0) sets none on a failed run: 0 there; "
+                "read the agent failure ratio instead.",
                 "latency": "End-to-end duration of one workflow run. Exemplars link to its "
                 "trace where the app records them.",
                 "errors": "Failed workflow runs over the selected range per workflow and "
