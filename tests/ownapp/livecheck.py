@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -78,10 +78,11 @@ NEEDS_EXTRAS = re.compile(
 )
 
 
-def render_artifacts(dest: Path) -> Path:
-    """The generators' output for CONFIG under dest (same repo-relative paths)."""
+def render_artifacts(dest: Path, changes: Mapping[str, Any] | None = None) -> Path:
+    """The generators' output for CONFIG, then an app's own `changes`, under dest (same
+    repo-relative paths)."""
     config = yaml.safe_load((ROOT / "genai-obs.yaml").read_text())
-    for key, value in CONFIG.items():
+    for key, value in [*CONFIG.items(), *(changes or {}).items()]:
         config[key] = {**config[key], **value} if isinstance(value, dict) else value
     path = dest / "genai-obs.yaml"
     dest.mkdir(parents=True, exist_ok=True)
@@ -117,6 +118,8 @@ class App:
     module: str
     url_env: str
     fake_server: Callable[[], AbstractContextManager[Any]]
+    # What this app's user changes in genai-obs.yaml on top of CONFIG (e.g. its chat route).
+    config: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 OPENAI_APP = App("tests.ownapp.app", "OWNAPP_OPENAI_URL", fake_openai_server)
@@ -188,7 +191,7 @@ def _start(tmp: Path, spec: App, fake_url: str, artifacts: Path) -> tuple[Proc, 
 @contextmanager
 def running(tmp: Path, spec: App = OPENAI_APP) -> Iterator[Run[Any]]:
     """`spec`'s app on its fake, scraped by a real Prometheus with the rules rendered for it."""
-    artifacts = render_artifacts(tmp / "artifacts")
+    artifacts = render_artifacts(tmp / "artifacts", spec.config)
     with spec.fake_server() as fake:
         app, prometheus = _start(tmp, spec, fake.url, artifacts)
         try:
