@@ -128,6 +128,9 @@ def test_every_agent_dashboard_query_has_data(measured: dict[str, Any]) -> None:
     dashboard's filters at All, returns data; but the workflow failures panel (measured: no
     error_type on the SDK's workflow)."""
     agents = [p for p in measured["panels"] if p["kind"] == "agents"]
+    # A misspelled histogram would make its query another kind, out of this check: none may be.
+    dashboard = [p for p in measured["panels"] if p["dashboard"] == "llm-agents"]
+    assert dashboard and {p["kind"] for p in dashboard} <= {"agents", "alerts"}, dashboard
     assert len(agents) >= 15, agents
     empty = {p["where"]: p["query"] for p in agents if p["result"] != "data"}
     assert set(empty) == {w for w in empty if NO_WORKFLOW_ERRORS in w}, empty
