@@ -24,6 +24,7 @@ import pytest
 
 from harness import require_binary
 from harness.fake_openai import FakeOpenAI, fake_openai_server, tool_call
+from tests.grafana import dashlib
 from tests.ownapp import livecheck
 
 ROUTE = 'http_route="/api/agent"'
@@ -65,6 +66,19 @@ def _drive(run: livecheck.Run[FakeOpenAI]) -> None:
     time.sleep(4)  # scrapes after the last run, and rule evaluations on top of them
 
 
+def _failure_peaks(run: livecheck.Run[FakeOpenAI]) -> dict[str, float]:
+    """The largest value of each failure query (error_type!="") of LLM Agents & Tools, filters at
+    All: "has data" cannot tell a failure ratio's `or 0 * ...` fallback from real failures."""
+    dashboards = dashlib.load(run.artifacts / "grafana" / "dashboards")
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    peaks = {}
+    for q in dashlib.queries(dashboards):
+        if q.dashboard == "llm-agents" and q.lang == "promql" and 'error_type!=""' in q.text:
+            result = run.query(dashlib.substitute(q.text, by_uid[q.dashboard]))
+            peaks[f"{q.where}: {q.text}"] = max((float(s["value"][1]) for s in result), default=0)
+    return peaks
+
+
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_binary("prometheus")
@@ -80,6 +94,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         yield {
             "statuses": dict(run.statuses),
             "panels": livecheck.panel_results(run),
+            "failure_peaks": _failure_peaks(run),
             "labels": labels,
             "alerts": [s["metric"] for s in run.query('ALERTS{alertstate=~"pending|firing"}')],
             "model_errors": {
@@ -135,6 +150,16 @@ def test_every_agent_dashboard_query_has_data(measured: dict[str, Any]) -> None:
     empty = {p["where"]: p["query"] for p in agents if p["result"] != "data"}
     assert set(empty) == {w for w in empty if NO_WORKFLOW_ERRORS in w}, empty
     assert len(empty) == 1, empty
+
+
+def test_failure_queries_show_the_failures(measured: dict[str, Any]) -> None:
+    """The agent and tool failure queries read above 0 (a quarter of the tools raise, and a
+    failed model call fails its agent run); the workflow ones read 0 (no error_type on them)."""
+    peaks = measured["failure_peaks"]
+    workflow = {q: v for q, v in peaks.items() if "invoke_workflow" in q}
+    others = {q: v for q, v in peaks.items() if q not in workflow}
+    assert len(others) >= 4 and all(v > 0 for v in others.values()), others
+    assert workflow and all(v == 0 for v in workflow.values()), workflow
 
 
 def test_series_are_labelled_as_the_instrumentation_records_them(measured: dict[str, Any]) -> None:
