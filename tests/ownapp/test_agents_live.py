@@ -1,15 +1,21 @@
-"""The LLM Agents & Tools dashboard and LLMToolErrorRatioHigh on an agent app (official
-instrumentations only, measured live).
+"""The LLM Agents & Tools dashboard and LLMToolErrorRatioHigh on agent apps (official
+instrumentations only, measured live), for two frameworks:
 
-tests/ownapp/agents_app.py runs an OpenAI Agents SDK agent (`weather_agent`, one `get_weather`
-function tool) under `opentelemetry-instrumentation-genai-openai-agents` and
-`opentelemetry-instrumentation-genai-openai` 1.3b0 against the loopback fake OpenAI API: every
-run is a model call answering with the tool call, the tool, and a model call answering with text.
-A real Prometheus scrapes it with the rules rendered for it (livecheck.running). Traffic: two
-passes of RUNS runs; the tool raises in one run of TOOL_FAILS, and one run of MODEL_FAILS starts
-with a provider error, 429 and 500 in turn (the run fails before its tool). The rules are
-rendered as this app's user would configure them: its route is the chat route, and llm-ttft is
-skipped (it streams nothing).
+- tests/ownapp/agents_app.py: an OpenAI Agents SDK agent under
+  `opentelemetry-instrumentation-genai-openai-agents` and
+  `opentelemetry-instrumentation-genai-openai` 1.3b0;
+- tests/ownapp/langchain_app.py: a LangChain `create_agent` agent, as the one step of a LangGraph
+  workflow, under `opentelemetry-instrumentation-genai-langchain` 1.3b0.
+
+Both run an agent `weather_agent` with one `get_weather` function tool against the loopback fake
+OpenAI API: every run is a model call answering with the tool call, the tool, and a model call
+answering with text. A real Prometheus scrapes the app with the rules rendered for it
+(livecheck.running). Traffic: two passes of RUNS runs; the tool raises in one run of TOOL_FAILS
+(both frameworks hand the error to the model and the run goes on), and one run of MODEL_FAILS
+starts with a provider error, 429 and 500 in turn (the run fails before its tool). The rules are
+rendered as these apps' users would configure them: the agent route is the chat route, and
+llm-ttft is skipped (nothing streams). What differs between the two instrumentations is in
+`Framework`, measured.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,27 +31,65 @@ import pytest
 
 from harness import require_binary
 from harness.fake_openai import FakeOpenAI, fake_openai_server, tool_call
-from tests.grafana import dashlib
+from tests.grafana import dashlib, livestack
 from tests.ownapp import livecheck
 
 ROUTE = 'http_route="/api/agent"'
-AGENTS_APP = livecheck.App(
-    "tests.ownapp.agents_app",
-    "OWNAPP_OPENAI_URL",
-    fake_openai_server,
-    config={
-        "selectors": {"http_chat_route": ROUTE, "http_unary_chat_route": ROUTE},
-        "skip_slos": ["chat-latency", "llm-ttft"],
-    },
+CONFIG = {
+    "selectors": {"http_chat_route": ROUTE, "http_unary_chat_route": ROUTE},
+    "skip_slos": ["chat-latency", "llm-ttft"],
+}
+AGENT, TOOL = "weather_agent", "get_weather"
+
+
+@dataclass(frozen=True)
+class Framework:
+    """An agent app, and what its instrumentation records (measured)."""
+
+    app: livecheck.App
+    model_errors: frozenset[str]  # error_type of the failed model calls (429, 500)
+    agent_errors: frozenset[str]  # error_type of the agent runs those calls failed
+    tool_error: str  # error_type of a tool call that raised
+    tool_has_agent: bool  # tool calls carry gen_ai_agent_name (the Agent filter keeps them)
+    workflow: str  # gen_ai_workflow_name of every run
+    workflow_errors: bool  # a failed run's workflow carries error_type
+
+
+_LANGCHAIN_ERRORS = frozenset(
+    f"langchain_openai.chat_models.base.{cls}" for cls in ("OpenAIRateLimitError", "OpenAIAPIError")
 )
+FRAMEWORKS = {
+    # The SDK's spans become "_OTHER" on failure, its tools name no agent, and its workflow
+    # records no error_type when a run fails.
+    "openai-agents": Framework(
+        livecheck.App("tests.ownapp.agents_app", "OWNAPP_OPENAI_URL", fake_openai_server, CONFIG),
+        model_errors=frozenset({"openai.RateLimitError", "openai.InternalServerError"}),
+        agent_errors=frozenset({"_OTHER"}),
+        tool_error="_OTHER",
+        tool_has_agent=False,
+        workflow="Agent workflow",
+        workflow_errors=False,
+    ),
+    # LangChain names the exception class (its own wrappers of the OpenAI errors) everywhere.
+    "langchain": Framework(
+        livecheck.App(
+            "tests.ownapp.langchain_app", "OWNAPP_OPENAI_URL", fake_openai_server, CONFIG
+        ),
+        model_errors=_LANGCHAIN_ERRORS,
+        agent_errors=_LANGCHAIN_ERRORS,
+        tool_error="RuntimeError",
+        tool_has_agent=True,
+        workflow="weather_workflow",
+        workflow_errors=True,
+    ),
+}
 RUNS = 24  # per pass: with the second pass alone, more than the alerts' 10-event guards
 TOOL_FAILS = 4  # every 4th run's tool raises: 25 % of the tool calls, over the alert's 10 %
 MODEL_FAILS = 12  # every 12th run's first model call fails: a 429, then a 500
 MODEL_ERRORS = ("429", "500")
 AGENT_METRICS = ("invoke_agent", "execute_tool", "invoke_workflow")
-# Measured: the SDK's workflow records no error_type when its run fails, so the workflow
-# failures panel stays empty (its failure ratio reads 0).
-NO_WORKFLOW_ERRORS = "Workflow failures by type (range)"
+# Without error_type on failed workflows this panel stays empty (its failure ratio reads 0).
+WORKFLOW_FAILURES = "Workflow failures by type (range)"
 # Model-call and HTTP queries without data here, and why: the model is priced; nothing streams.
 STREAMING = re.compile(r"time_to_first_chunk|time_per_output_chunk")
 NOT_FOR_THIS_APP = re.compile(rf"unpriced|{STREAMING.pattern}")
@@ -59,30 +104,53 @@ def _drive(run: livecheck.Run[FakeOpenAI]) -> None:
                 failing = i % MODEL_FAILS == MODEL_FAILS - 1
                 error = MODEL_ERRORS[i // MODEL_FAILS % len(MODEL_ERRORS)]
                 run.fake.script = [error] if failing else []
-                run.fake.script.append(tool_call("get_weather", {"city": "Paris"}))
+                run.fake.script.append(tool_call(TOOL, {"city": "Paris"}))
                 body = {"question": f"pass {n} run {i}", "fail_tool": i % TOOL_FAILS == 1}
                 status = client.post("/api/agent", json=body).status_code
                 run.statuses[status] = run.statuses.get(status, 0) + 1
     time.sleep(4)  # scrapes after the last run, and rule evaluations on top of them
 
 
+def _agent_queries(run: livecheck.Run[FakeOpenAI]) -> Iterator[tuple[dashlib.Query, Any]]:
+    """The PromQL queries of LLM Agents & Tools rendered for the app, with their dashboard."""
+    dashboards = dashlib.load(run.artifacts / "grafana" / "dashboards")
+    by_uid = {d["uid"]: d for d in dashboards.values()}
+    for q in dashlib.queries(dashboards):
+        if q.dashboard == "llm-agents" and q.lang == "promql":
+            yield q, by_uid[q.dashboard]
+
+
 def _failure_peaks(run: livecheck.Run[FakeOpenAI]) -> dict[str, float]:
     """The largest value of each failure query (error_type!="") of LLM Agents & Tools, filters at
     All: "has data" cannot tell a failure ratio's `or 0 * ...` fallback from real failures."""
-    dashboards = dashlib.load(run.artifacts / "grafana" / "dashboards")
-    by_uid = {d["uid"]: d for d in dashboards.values()}
     peaks = {}
-    for q in dashlib.queries(dashboards):
-        if q.dashboard == "llm-agents" and q.lang == "promql" and 'error_type!=""' in q.text:
-            result = run.query(dashlib.substitute(q.text, by_uid[q.dashboard]))
+    for q, dashboard in _agent_queries(run):
+        if 'error_type!=""' in q.text:
+            result = run.query(dashlib.substitute(q.text, dashboard))
             peaks[f"{q.where}: {q.text}"] = max((float(s["value"][1]) for s in result), default=0)
     return peaks
 
 
-@pytest.fixture(scope="module")
-def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def _filtered(run: livecheck.Run[FakeOpenAI]) -> dict[str, bool]:
+    """Whether each agent/tool/workflow query has data with the agent and its tool picked in
+    the dashboard's Agent and Tool filters."""
+    picked = {"agent": [AGENT], "tool": [TOOL]}
+    return {
+        f"{q.where}: {q.text}": livestack.has_data(
+            run.live().query(dashlib.substitute(q.text, dashboard, selected=picked))
+        )
+        for q, dashboard in _agent_queries(run)
+        if livecheck.kind(q.text) == "agents"
+    }
+
+
+@pytest.fixture(scope="module", params=sorted(FRAMEWORKS))
+def measured(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     require_binary("prometheus")
-    with livecheck.running(tmp_path_factory.mktemp("agents"), AGENTS_APP) as run:
+    framework = FRAMEWORKS[request.param]
+    with livecheck.running(tmp_path_factory.mktemp(request.param), framework.app) as run:
         _drive(run)
         labels = {
             m: [
@@ -92,9 +160,11 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             for m in AGENT_METRICS
         }
         yield {
+            "framework": framework,
             "statuses": dict(run.statuses),
             "panels": livecheck.panel_results(run),
             "failure_peaks": _failure_peaks(run),
+            "filtered": _filtered(run),
             "labels": labels,
             "alerts": [s["metric"] for s in run.query('ALERTS{alertstate=~"pending|firing"}')],
             "model_errors": {
@@ -108,17 +178,16 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 
 
 def test_runs_succeeded_and_failed_as_driven(measured: dict[str, Any]) -> None:
-    """Tool failures answer 200 (the SDK hands the error to the model); 429s answer 503, 500s
-    502 (as many of each: RUNS // MODEL_FAILS == len(MODEL_ERRORS))."""
+    """Tool failures answer 200 (the framework hands the error to the model); 429s answer 503,
+    500s 502 (as many of each: RUNS // MODEL_FAILS == len(MODEL_ERRORS))."""
     assert measured["statuses"] == {200: 2 * (RUNS - RUNS // MODEL_FAILS), 503: 2, 502: 2}
-    assert measured["model_errors"] == {"", "openai.RateLimitError", "openai.InternalServerError"}
+    assert measured["model_errors"] == {"", *measured["framework"].model_errors}
 
 
 def test_model_call_and_http_queries_have_data(measured: dict[str, Any]) -> None:
-    """The genai-openai instrumentation next to the agent one: every dashboard query that needs
-    only standard metrics returns data (as for the provider apps), but the unpriced-token and
-    streaming ones (this app's model is priced, it streams nothing); the streaming ones have
-    none."""
+    """The model calls the agent makes: every dashboard query that needs only standard metrics
+    returns data (as for the provider apps), but the unpriced-token and streaming ones (this
+    app's model is priced, it streams nothing); the streaming ones have none."""
     standard = [p for p in measured["panels"] if p["kind"] == "standard"]
     assert len(standard) >= 60, len(standard)
     empty = {
@@ -140,42 +209,65 @@ def test_every_slo_configured_has_data(measured: dict[str, Any]) -> None:
 
 def test_every_agent_dashboard_query_has_data(measured: dict[str, Any]) -> None:
     """Every query of the agent, tool and workflow histograms (LLM Agents & Tools), with the
-    dashboard's filters at All, returns data; but the workflow failures panel (measured: no
-    error_type on the SDK's workflow)."""
+    dashboard's filters at All, returns data; but the workflow failures panel where failed
+    workflows carry no error_type."""
     agents = [p for p in measured["panels"] if p["kind"] == "agents"]
     # A misspelled histogram would make its query another kind, out of this check: none may be.
     dashboard = [p for p in measured["panels"] if p["dashboard"] == "llm-agents"]
     assert dashboard and {p["kind"] for p in dashboard} <= {"agents", "alerts"}, dashboard
     assert len(agents) >= 15, agents
     empty = {p["where"]: p["query"] for p in agents if p["result"] != "data"}
-    assert set(empty) == {w for w in empty if NO_WORKFLOW_ERRORS in w}, empty
-    assert len(empty) == 1, empty
+    if measured["framework"].workflow_errors:
+        assert empty == {}, empty
+    else:
+        assert len(empty) == 1 and all(WORKFLOW_FAILURES in w for w in empty), empty
+
+
+def test_agent_and_tool_filters_keep_what_the_instrumentation_names(
+    measured: dict[str, Any],
+) -> None:
+    """With the agent and its tool picked, the agent and workflow queries keep their data, and
+    the tool queries keep theirs where tool calls name their agent (LangChain); the OpenAI
+    Agents SDK's tool calls name none, so its tool panels empty (docs/dashboards.md says so)."""
+    framework, filtered = measured["framework"], measured["filtered"]
+    tools = {q for q in filtered if "execute_tool" in q}
+    assert len(tools) >= 4 and len(filtered) - len(tools) >= 8, filtered
+    empty = {q for q, has in filtered.items() if not has}
+    expected = set() if framework.tool_has_agent else tools
+    if not framework.workflow_errors:
+        expected |= {q for q in filtered if WORKFLOW_FAILURES in q}
+    assert empty == expected, empty
 
 
 def test_failure_queries_show_the_failures(measured: dict[str, Any]) -> None:
     """The agent and tool failure queries read above 0 (a quarter of the tools raise, and a
-    failed model call fails its agent run); the workflow ones read 0 (no error_type on them)."""
-    peaks = measured["failure_peaks"]
+    failed model call fails its agent run); the workflow ones too where failed workflows carry
+    error_type, 0 where they do not."""
+    peaks, framework = measured["failure_peaks"], measured["framework"]
     workflow = {q: v for q, v in peaks.items() if "invoke_workflow" in q}
     others = {q: v for q, v in peaks.items() if q not in workflow}
     assert len(others) >= 4 and all(v > 0 for v in others.values()), others
-    assert workflow and all(v == 0 for v in workflow.values()), workflow
+    assert workflow, peaks
+    if framework.workflow_errors:
+        assert all(v > 0 for v in workflow.values()), workflow
+    else:
+        assert all(v == 0 for v in workflow.values()), workflow
 
 
 def test_series_are_labelled_as_the_instrumentation_records_them(measured: dict[str, Any]) -> None:
-    """Agent runs by gen_ai_agent_name, tool calls by tool name and type without an agent name,
-    workflows by name; failures carry error_type "_OTHER" (agents, tools), none on workflows."""
-    labels = measured["labels"]
+    """Agent runs by gen_ai_agent_name, tool calls by tool name and type (with or without the
+    agent's name), workflows by name; error_type as each instrumentation writes it."""
+    framework, labels = measured["framework"], measured["labels"]
     agent, tool, workflow = (labels[m] for m in AGENT_METRICS)
-    assert {s["gen_ai_agent_name"] for s in agent} == {"weather_agent"}
-    assert {s.get("error_type", "") for s in agent} == {"", "_OTHER"}
-    assert {(s["gen_ai_tool_name"], s["gen_ai_tool_type"]) for s in tool} == {
-        ("get_weather", "function")
-    }
-    assert {s.get("error_type", "") for s in tool} == {"", "_OTHER"}
-    assert not any("gen_ai_agent_name" in s for s in tool)
-    assert {s["gen_ai_workflow_name"] for s in workflow} == {"Agent workflow"}
-    assert not any(s.get("error_type") for s in workflow)
+    assert {s["gen_ai_agent_name"] for s in agent} == {AGENT}
+    assert {s.get("error_type", "") for s in agent} == {"", *framework.agent_errors}
+    assert {(s["gen_ai_tool_name"], s["gen_ai_tool_type"]) for s in tool} == {(TOOL, "function")}
+    assert {s.get("error_type", "") for s in tool} == {"", framework.tool_error}
+    named = {s.get("gen_ai_agent_name", "") for s in tool}
+    assert named == ({AGENT} if framework.tool_has_agent else {""}), named
+    assert {s["gen_ai_workflow_name"] for s in workflow} == {framework.workflow}
+    errors = {s.get("error_type", "") for s in workflow} - {""}
+    assert errors == (set(framework.agent_errors) if framework.workflow_errors else set())
 
 
 def test_failing_tool_raises_the_tool_alert_and_no_model_call_alert(
@@ -185,6 +277,6 @@ def test_failing_tool_raises_the_tool_alert_and_no_model_call_alert(
     The failed tools and agent runs enter no model-call error ratio: LLMErrorRatioHigh stays
     silent (the model-call errors, two 429s and two 500s, stay under its alert's 10 %)."""
     active = {(a["alertname"], a.get("gen_ai_tool_name", "")) for a in measured["alerts"]}
-    assert ("LLMToolErrorRatioHigh", "get_weather") in active, active
+    assert ("LLMToolErrorRatioHigh", TOOL) in active, active
     assert not {name for name, _ in active} & {"LLMErrorRatioHigh", "LLMProviderRateLimited"}
     assert measured["slos"].get("llm-chat-success") is True, measured["slos"]
