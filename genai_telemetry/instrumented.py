@@ -241,8 +241,7 @@ class InstrumentedClient:
         op.set(sc.A_USAGE_CACHE_READ_INPUT_TOKENS, usage.cached_input_tokens)
         op.set(sc.A_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens)
         if self.tel.capture_content:
-            output = [{"role": "assistant", "content": result.text}]
-            op.set(sc.A_OUTPUT_MESSAGES, messages_json(output))
+            op.set(sc.A_OUTPUT_MESSAGES, output_messages_json(result))
         return response_id
 
     def _charge(self, provider: str, model: str, usage: Usage) -> float | None:
@@ -269,14 +268,30 @@ class InstrumentedClient:
 
 
 def messages_json(messages: Sequence[Mapping[str, str]]) -> str:
-    """gen_ai.*.messages in the semconv's parts shape, redacted at the source."""
-    return json.dumps(
-        [
-            {
-                "role": m.get("role", "user"),
-                "parts": [{"type": "text", "content": redact(m.get("content", ""))}],
-            }
-            for m in messages
-        ],
-        ensure_ascii=False,
-    )
+    """gen_ai.input.messages in the semconv's parts shape, redacted at the source."""
+    return json.dumps([_message(m) for m in messages], ensure_ascii=False)
+
+
+def output_messages_json(result: ChatResult) -> str:
+    """gen_ai.output.messages: the answer as one assistant message (one choice) in the parts
+    shape, redacted, with the `finish_reason` the output-message schema requires."""
+    message = _message({"role": "assistant", "content": result.text})
+    reason = result.finish_reasons[0] if result.finish_reasons else ""
+    message["finish_reason"] = output_finish_reason(reason)
+    return json.dumps([message], ensure_ascii=False)
+
+
+def output_finish_reason(reason: str) -> str:
+    """A provider's finish reason as an output message's `finish_reason`, mapped the way the
+    official OpenAI instrumentation maps it (opentelemetry-instrumentation-genai-openai 1.3b0):
+    `tool_calls`/`function_call` → `tool_call`, none given → `error`; others as they are."""
+    if reason in ("tool_calls", "function_call"):
+        return "tool_call"
+    return reason or "error"
+
+
+def _message(m: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "role": m.get("role", "user"),
+        "parts": [{"type": "text", "content": redact(m.get("content", ""))}],
+    }

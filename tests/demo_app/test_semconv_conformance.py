@@ -314,3 +314,33 @@ def test_time_per_output_chunk_over_a_real_sse_stream(opted_in: tuple[Exported, 
         and 'gen_ai_provider_name="openai"' in line
     ]
     assert count == [len(ANSWER_WORDS) - 1], count
+
+
+# --- 9. gen_ai.input.messages / gen_ai.output.messages follow the message JSON schemas ---------
+def _text_parts(message: dict[str, Any]) -> str:
+    """The text of a message in the parts shape (role + parts of {type: text, content})."""
+    assert isinstance(message["role"], str), message
+    assert isinstance(message["parts"], list) and message["parts"], message
+    for part in message["parts"]:
+        assert part["type"] == "text" and isinstance(part["content"], str), part
+    return "".join(part["content"] for part in message["parts"])
+
+
+@pytest.mark.parametrize("kind", ["rag", "stream"])
+def test_captured_messages_follow_the_message_schemas(
+    opted_in: tuple[Exported, str], kind: str
+) -> None:
+    exported, _ = opted_in
+    chat = exported.trace(kind)["chat gpt-4o-mini"]
+    inputs = json.loads(chat.value(sc.A_INPUT_MESSAGES))
+    # The system prompt and the context are part of the chat history sent to the model (OpenAI
+    # chat completions), so they stay in the input messages, in the order sent.
+    assert [m["role"] for m in inputs] == ["system", "system", "user"]
+    assert _text_parts(inputs[-1]).startswith("How do I monitor time to first token?")
+    outputs = json.loads(chat.value(sc.A_OUTPUT_MESSAGES))
+    assert [m["role"] for m in outputs] == ["assistant"]
+    assert _text_parts(outputs[0]) == exported.answers[kind]["answer"]
+    # gen-ai-output-messages.json: finish_reason is a required property of every output message
+    # (one per choice; the span's gen_ai.response.finish_reasons lists the same reasons).
+    assert [m.get("finish_reason") for m in outputs] == chat.value(sc.A_FINISH_REASONS)
+
