@@ -262,7 +262,9 @@ class Pipeline:
 
     # --- retrieval path --------------------------------------------------------------------------
     async def _retrieval_worker(self, inp: ChatInput, on_chunk: OnChunk | None) -> Answer:
-        with self._agent(RETRIEVAL_WORKER, inp) as worker:
+        # gen_ai.data_source.id: conditionally required on invoke_agent when the agent uses one.
+        source = {sc.A_DATA_SOURCE_ID: self._data_source}
+        with self._agent(RETRIEVAL_WORKER, inp, source) as worker:
             key = cache_key(inp.model, inp.question, inp.max_tokens, inp.temperature, inp.feature)
             entry = self.cache.get(key) if self.cache.enabled else None
             if self.cache.enabled:
@@ -332,8 +334,13 @@ class Pipeline:
             return None if unpriced_is_none else total
         return total + cost
 
+    @property
+    def _data_source(self) -> str:
+        """gen_ai.data_source.id of the corpus the retrieval worker searches."""
+        return str(getattr(self.retriever, "data_source_id", "corpus"))
+
     def _retrieve(self, question: str) -> list[RetrievedDoc]:
-        source = getattr(self.retriever, "data_source_id", "corpus")
+        source = self._data_source
         with self.tel.operation(
             sc.OP_RETRIEVAL,
             source,

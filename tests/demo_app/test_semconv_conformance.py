@@ -344,3 +344,18 @@ def test_captured_messages_follow_the_message_schemas(
     # (one per choice; the span's gen_ai.response.finish_reasons lists the same reasons).
     assert [m.get("finish_reason") for m in outputs] == chat.value(sc.A_FINISH_REASONS)
 
+
+# --- 10. gen_ai.data_source.id on the agent that retrieves ------------------------------------
+def test_the_retrieving_agent_names_its_data_source(simulated: Exported) -> None:
+    """invoke_agent spans: gen_ai.data_source.id is conditionally required "if applicable" —
+    the retrieval worker grounds its answers in the corpus its retrieval span names."""
+    for kind in ("rag", "stream", "cached"):
+        spans = simulated.trace(kind)
+        worker = spans["invoke_agent retrieval_worker"]
+        assert worker.value(sc.A_DATA_SOURCE_ID) == "ops-handbook", kind
+        if kind != "cached":
+            retrieval = spans["retrieval ops-handbook"]
+            assert retrieval.value(sc.A_DATA_SOURCE_ID) == worker.value(sc.A_DATA_SOURCE_ID)
+    tool = simulated.trace("tool")
+    for name in ("invoke_agent supervisor", "invoke_agent calculator_worker"):
+        assert sc.A_DATA_SOURCE_ID not in tool[name].attributes, name
