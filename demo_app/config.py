@@ -49,6 +49,23 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
+def _capture_content(env: Mapping[str, str]) -> bool:
+    """Content capture on spans: rag-api's true/false, or util-genai's capturing mode names."""
+    mode = env.get(semconv.CAPTURE_CONTENT_ENV, "").strip().upper()
+    if mode in semconv.CAPTURE_CONTENT_ON_SPANS:
+        return True
+    if mode in semconv.CAPTURE_CONTENT_OFF_SPANS:
+        return False
+    try:
+        return _bool(env, semconv.CAPTURE_CONTENT_ENV, False)
+    except ConfigError:
+        modes = ", ".join(semconv.CAPTURE_CONTENT_ON_SPANS + semconv.CAPTURE_CONTENT_OFF_SPANS)
+        raise ConfigError(
+            f"{semconv.CAPTURE_CONTENT_ENV}={env[semconv.CAPTURE_CONTENT_ENV]!r}: expected true, "
+            f"false or one of {modes}"
+        ) from None
+
+
 def _num(
     env: Mapping[str, str],
     name: str,
@@ -319,7 +336,7 @@ class Settings:
             otlp_timeout_s=timeout_ms / 1000.0,
             span_export=_export_schedule(env, "OTEL_BSP", d.span_export),
             log_export=_export_schedule(env, "OTEL_BLRP", d.log_export),
-            capture_message_content=_bool(env, semconv.CAPTURE_CONTENT_ENV, False),
+            capture_message_content=_capture_content(env),
             capture_retrieval_documents=_bool(env, semconv.CAPTURE_RETRIEVAL_DOCUMENTS_ENV, False),
             fastapi_instrumentation="fastapi" not in _names(env, DISABLED_INSTRUMENTATIONS_ENV),
             log_level=log_level,

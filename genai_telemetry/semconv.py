@@ -279,6 +279,12 @@ EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
 EVALUATION_USER_FEEDBACK: Final = "user_feedback"
 
 CAPTURE_CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+# The official GenAI instrumentations read the same variable as opentelemetry-util-genai's content
+# capturing mode (its ContentCapturingMode names, any case), not as true/false. rag-api takes those
+# too, besides its own true/false: content on spans with SPAN_ONLY and SPAN_AND_EVENT; EVENT_ONLY
+# asks for content on the opt-in inference-details event alone, which rag-api does not emit.
+CAPTURE_CONTENT_ON_SPANS: Final = ("SPAN_ONLY", "SPAN_AND_EVENT")
+CAPTURE_CONTENT_OFF_SPANS: Final = ("NO_CONTENT", "EVENT_ONLY")
 # Opt-in switch for gen_ai.retrieval.documents (the spec makes the attribute opt-in).
 CAPTURE_RETRIEVAL_DOCUMENTS_ENV: Final = "GENAI_CAPTURE_RETRIEVAL_DOCUMENTS"
 

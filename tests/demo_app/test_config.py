@@ -5,11 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from opentelemetry.util.genai.types import ContentCapturingMode
 
 from demo_app.config import ConfigError, Settings
 from genai_telemetry.config import ExportSchedule
+from genai_telemetry.semconv import CAPTURE_CONTENT_ENV
 from harness import ROOT, free_port
 
 
@@ -244,3 +247,27 @@ def test_export_schedules_reach_the_queues() -> None:
     assert (log_queue.max_queue, log_queue.batch, log_queue.delay_s) == (64, 64, 0.04)
     spans.shutdown()
     records.shutdown()
+
+
+@pytest.mark.parametrize("mode", list(ContentCapturingMode))
+@pytest.mark.parametrize("spell", [str.upper, str.lower])
+def test_content_capture_takes_util_genais_modes(mode: ContentCapturingMode, spell: Any) -> None:
+    """OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is shared with the official GenAI
+    instrumentations, which read it as opentelemetry-util-genai's content capturing mode (any
+    case): rag-api records content on its spans exactly when util-genai would on its spans."""
+    s = Settings.from_env({CAPTURE_CONTENT_ENV: spell(mode.name)})
+    assert s.capture_message_content is (
+        mode in (ContentCapturingMode.SPAN_ONLY, ContentCapturingMode.SPAN_AND_EVENT)
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"), [("true", True), ("1", True), ("false", False), ("", False)]
+)
+def test_content_capture_keeps_its_true_false_values(raw: str, on: bool) -> None:
+    assert Settings.from_env({CAPTURE_CONTENT_ENV: raw}).capture_message_content is on
+
+
+def test_content_capture_rejects_other_values() -> None:
+    with pytest.raises(ConfigError, match=CAPTURE_CONTENT_ENV):
+        Settings.from_env({CAPTURE_CONTENT_ENV: "SPANS"})

@@ -164,7 +164,9 @@ def opted_in(start_app: Callable[..., Proc]) -> Iterator[tuple[Exported, str]]:
             "LLM_PROVIDER": "openai_compatible",
             "OPENAI_BASE_URL": fake.url,
             sc.CAPTURE_RETRIEVAL_DOCUMENTS_ENV: "true",
-            sc.CAPTURE_CONTENT_ENV: "true",
+            # The value the official instrumentations read (util-genai's SPAN_ONLY), which the
+            # app must take as well as its own `true`: one variable for both in one deployment.
+            sc.CAPTURE_CONTENT_ENV: "SPAN_ONLY",
         }
         app = start_app(env, name="semconv-opted-in")
         yield _export(app, receiver, "gpt-4o-mini"), fake.url
