@@ -8,11 +8,11 @@ never the business logic, so the app calls `InstrumentedClient.chat()` / `.strea
 
 - the CLIENT span `chat {model}` / `embeddings {model}`: `gen_ai.operation.name`,
   `gen_ai.provider.name`, `gen_ai.request.model`, request parameters (`max_tokens`,
-  `temperature`, `stream` — set only on streamed calls), `server.address`/`server.port` from the
-  model catalog, `gen_ai.response.model`/`id`, finish reasons, token usage including cache-read
-  and reasoning tokens, `gen_ai.embeddings.dimension_count`, `llm.cost_usd`, and with content
-  capture on the input/output messages — every text redacted where it is set (the span policy
-  does not scan `gen_ai.response.id` again, tracing.REDACTED_AT_SOURCE);
+  `temperature`, `seed`, `stream` — set only on streamed calls), `server.address`/`server.port`
+  from the model catalog, `gen_ai.response.model`/`id`, finish reasons, token usage including
+  cache-read and reasoning tokens, `gen_ai.embeddings.dimension.count`, `llm.cost_usd`, and with
+  content capture on the input/output messages — every text redacted where it is set (the span
+  policy does not scan `gen_ai.response.id` again, tracing.REDACTED_AT_SOURCE);
 - `gen_ai.client.operation.duration` (error type on failure), the in-flight gauge,
   `gen_ai.client.token.usage`, the cost counter (genai_telemetry.pricing) or, for a model missing
   from the price table, unpriced tokens plus one `model_unpriced` warning per model;
@@ -193,6 +193,7 @@ class InstrumentedClient:
         attributes = {
             sc.A_MAX_TOKENS: req.max_tokens,
             sc.A_TEMPERATURE: req.temperature,
+            sc.A_SEED: req.seed,
             # Set if and only if the request streams (spec); None is left out.
             sc.A_STREAM: True if on_chunk is not None else None,
             sc.A_CONVERSATION_ID: current_labels().conversation_id,

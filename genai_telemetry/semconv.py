@@ -237,6 +237,7 @@ A_OUTPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
 A_MAX_TOKENS: Final = _gen_ai.GEN_AI_REQUEST_MAX_TOKENS
 A_TEMPERATURE: Final = _gen_ai.GEN_AI_REQUEST_TEMPERATURE
 A_STREAM: Final = _gen_ai.GEN_AI_REQUEST_STREAM  # set only on streamed calls (spec: iff)
+A_SEED: Final = _gen_ai.GEN_AI_REQUEST_SEED  # only when the request sets one (spec)
 A_TIME_TO_FIRST_CHUNK: Final = _gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
 A_CONVERSATION_ID: Final = _gen_ai.GEN_AI_CONVERSATION_ID
 A_AGENT_NAME: Final = _gen_ai.GEN_AI_AGENT_NAME

@@ -310,3 +310,16 @@ def test_the_pipeline_leaves_model_call_telemetry_to_the_client() -> None:
     }  # fmt: skip
     assert names & model_call_telemetry == set()
     assert {"InstrumentedClient", "request_scope"} <= names
+
+
+def test_a_request_seed_is_recorded_only_when_the_request_sets_one() -> None:
+    """gen_ai.request.seed is conditionally required "if the request includes a seed" (v1.41.0
+    inference span); the OpenAI-compatible provider sends it, so the span names it."""
+    r = rig()
+    asyncio.run(r.client.chat(request(seed=1234)))
+    seeded = r.finished()[f"chat {PRICED}"].attributes
+    assert seeded[sc.A_SEED] == 1234
+    r = rig()
+    asyncio.run(r.client.chat(request()))
+    assert sc.A_SEED not in r.finished()[f"chat {PRICED}"].attributes
+
