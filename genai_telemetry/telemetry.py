@@ -173,7 +173,8 @@ class Telemetry:
         """Span `"{operation} {target}"` + one duration observation (error_type "" on success).
 
         Any exception marks the span ERROR with `error.type` (a ProviderError's `error_type`,
-        otherwise the exception class); the metric label is the bounded contract value.
+        otherwise the exception's fully qualified type); the metric label is the bounded
+        contract value.
         """
         attrs: dict[str, Any] = {sc.A_OPERATION_NAME: operation, sc.A_PROVIDER_NAME: provider}
         if model:
@@ -260,7 +261,15 @@ def _classify(error: BaseException) -> tuple[str, str]:
         return sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT
     if isinstance(error, asyncio.CancelledError):
         return (sc.ERROR_TIMEOUT, sc.ERROR_TIMEOUT) if _past_deadline() else ("cancelled", sc.OTHER)
-    return type(error).__qualname__, sc.OTHER
+    return exception_type(error), sc.OTHER
+
+
+def exception_type(error: BaseException) -> str:
+    """The exception's fully qualified type (builtins unqualified): the `exception.type` of the
+    span's exception event, and what util-genai sets as `error.type`."""
+    cls = type(error)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "", None) else f"{module}.{cls.__qualname__}"
 
 
 def _past_deadline() -> bool:

@@ -323,3 +323,22 @@ def test_a_request_seed_is_recorded_only_when_the_request_sets_one() -> None:
     asyncio.run(r.client.chat(request()))
     assert sc.A_SEED not in r.finished()[f"chat {PRICED}"].attributes
 
+
+class VendorSDKError(Exception):
+    """An exception of some client library (not a ProviderError, not a builtin)."""
+
+
+def test_error_type_of_an_unexpected_exception_is_its_exception_type() -> None:
+    """error.type is "the canonical name of exception"; util-genai 1.3b0 sets it to the fully
+    qualified type, the `exception.type` of the span's exception event, so the two agree."""
+    r = rig(fail=VendorSDKError("boom"))  # type: ignore[arg-type]
+    with pytest.raises(VendorSDKError):
+        asyncio.run(r.client.chat(request()))
+    span = r.finished()[f"chat {PRICED}"]
+    (event,) = [e for e in span.events if e.name == "exception"]
+    assert span.attributes[sc.A_ERROR_TYPE] == f"{__name__}.VendorSDKError"
+    assert span.attributes[sc.A_ERROR_TYPE] == event.attributes["exception.type"]
+    r = rig(fail=ValueError("bad"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        asyncio.run(r.client.chat(request()))
+    assert r.finished()[f"chat {PRICED}"].attributes[sc.A_ERROR_TYPE] == "ValueError"
