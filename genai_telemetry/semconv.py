@@ -22,6 +22,7 @@ from typing import Final
 from opentelemetry.semconv._incubating.attributes import enduser_attributes as _enduser
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import exception_attributes as _exception
 from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.schemas import Schemas
 
@@ -251,6 +252,8 @@ A_REQUEST_TOP_K: Final = _gen_ai.GEN_AI_REQUEST_TOP_K  # a double in the spec, n
 A_RETRIEVAL_DOCUMENTS: Final = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS  # opt-in
 A_RETRIEVAL_QUERY_TEXT: Final = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT  # opt-in: content capture
 A_ERROR_TYPE: Final = _error.ERROR_TYPE
+A_EXCEPTION_TYPE: Final = _exception.EXCEPTION_TYPE
+A_EXCEPTION_MESSAGE: Final = _exception.EXCEPTION_MESSAGE
 A_SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
 A_SERVER_PORT: Final = _server.SERVER_PORT
 A_INPUT_MESSAGES: Final = _gen_ai.GEN_AI_INPUT_MESSAGES
@@ -276,6 +279,8 @@ A_LLM_FEEDBACK_REQUEST_KNOWN: Final = "llm.feedback.request_known"
 # Events: OTel log records with this event name, parented to the span they are about (the
 # package has no constants for event names).
 EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+# A failed model call (chat, embeddings): severity WARN, exception.type/message.
+EVENT_OPERATION_EXCEPTION: Final = "gen_ai.client.operation.exception"
 # gen_ai.evaluation.name of end-user feedback (a human evaluation of the whole answer).
 EVALUATION_USER_FEEDBACK: Final = "user_feedback"
 

@@ -50,6 +50,8 @@ REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", defa
 # Operations that also get a duration per name: gen_ai.invoke_agent.duration and
 # gen_ai.execute_tool.duration.
 _PER_NAME = frozenset((sc.OP_INVOKE_AGENT, sc.OP_EXECUTE_TOOL))
+# What the exception event repeats of its model call's span, so a log query needs no trace.
+_EXCEPTION_EVENT_SPAN_ATTRIBUTES = (sc.A_OPERATION_NAME, sc.A_PROVIDER_NAME, sc.A_REQUEST_MODEL)
 _DEADLINE_SLACK_S = 0.01  # the loop may run a timer up to its clock resolution early
 
 
@@ -123,7 +125,11 @@ class Telemetry:
         return self.settings.capture_retrieval_documents
 
     def event(
-        self, name: str, attributes: Mapping[str, Any], parent: trace.SpanContext | None
+        self,
+        name: str,
+        attributes: Mapping[str, Any],
+        parent: trace.SpanContext | None,
+        severity: SeverityNumber = SeverityNumber.INFO,
     ) -> None:
         """A semconv event: an OTLP log record named `name` (also its body, so a Loki line
         reads as the event), parented to the span `parent`, attributes redacted as on spans
@@ -133,8 +139,8 @@ class Telemetry:
         with contextlib.suppress(Exception):  # never let telemetry break the caller
             self.event_logger.emit(
                 span_context=parent if parent is not None and parent.is_valid else None,
-                severity_number=SeverityNumber.INFO,
-                severity_text="INFO",
+                severity_number=severity,
+                severity_text=severity.name,
                 body=name,
                 attributes=_redacted(attributes),
                 event_name=name,
@@ -206,6 +212,8 @@ class Telemetry:
                     span.set_status(Status(StatusCode.ERROR, redact(str(error))[:500]))
                     if not isinstance(error, asyncio.CancelledError):
                         span.record_exception(error, escaped=True)
+                        if model_call:
+                            self._exception_event(error, span_error, attrs, span)
                 elif state.error_type:
                     span.set_attribute(sc.A_ERROR_TYPE, state.error_type)
                     span.set_status(Status(StatusCode.ERROR, state.error_type))
@@ -219,6 +227,22 @@ class Telemetry:
         finally:
             otel_context.detach(token)
             span.end()
+
+    def _exception_event(
+        self, error: BaseException, error_type: str, attrs: Mapping[str, Any], span: trace.Span
+    ) -> None:
+        """gen_ai.client.operation.exception (v1.41.0: SHOULD on a failed model call, WARN),
+        parented to the call's span, with the span's operation, provider, model and error.type
+        (the spec allows the span's attributes). The stack trace stays on the span's exception
+        event: one per failure is enough."""
+        attributes = {
+            sc.A_EXCEPTION_TYPE: exception_type(error),
+            sc.A_EXCEPTION_MESSAGE: redact(str(error))[:500] or None,  # as the span status
+            sc.A_ERROR_TYPE: error_type,
+            **{k: attrs.get(k) for k in _EXCEPTION_EVENT_SPAN_ATTRIBUTES},
+        }
+        context = span.get_span_context()
+        self.event(sc.EVENT_OPERATION_EXCEPTION, attributes, context, SeverityNumber.WARN)
 
     def _observe_named(
         self,

@@ -3,9 +3,11 @@ the exported OTLP form is checked in test_semconv_conformance.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from demo_app.config import Settings
@@ -82,3 +84,58 @@ def test_without_an_otlp_logs_endpoint_events_are_a_no_op() -> None:
     tel = Telemetry.build(Settings.from_env({}), log_stream=io.StringIO())
     assert tel.event_logger is None
     tel.event(sc.EVENT_EVALUATION_RESULT, {sc.A_EVALUATION_NAME: "x"}, _parent())  # no error
+
+
+class _ProviderDown(Exception):
+    pass
+
+
+def _fail(tel: Telemetry, error: BaseException, *, model_call: bool) -> trace.SpanContext:
+    """A chat operation that raises `error`; the span context it ran under."""
+    context = trace.INVALID_SPAN_CONTEXT
+    try:
+        with tel.operation(
+            sc.OP_CHAT, "gpt-4o-mini", provider="openai", model="gpt-4o-mini",
+            kind=trace.SpanKind.CLIENT, model_call=model_call,
+        ) as op:  # fmt: skip
+            context = op.span.get_span_context()
+            raise error
+    except BaseException as raised:  # the test raises it on purpose
+        assert raised is error
+    return context
+
+
+def test_a_failed_model_call_emits_the_operation_exception_event_at_warn() -> None:
+    """gen_ai.client.operation.exception (v1.41.0): WARN, parented to the call's span, the
+    exception's type and redacted message, error.type and the span's operation, provider and
+    model."""
+    exporter = InMemoryLogRecordExporter()
+    tel = _telemetry(exporter)
+    context = _fail(tel, _ProviderDown(f"upstream said no to {EMAIL}"), model_call=True)
+    tel.shutdown()
+    (record,) = exporter.get_finished_logs()
+    log = record.log_record
+    assert (log.event_name, log.body) == (sc.EVENT_OPERATION_EXCEPTION,) * 2
+    assert (log.severity_number, log.severity_text) == (SeverityNumber.WARN, "WARN")
+    assert (log.trace_id, log.span_id) == (context.trace_id, context.span_id)
+    assert dict(log.attributes or {}) == {
+        sc.A_EXCEPTION_TYPE: f"{__name__}._ProviderDown",
+        sc.A_EXCEPTION_MESSAGE: "upstream said no to [REDACTED:email]",
+        sc.A_ERROR_TYPE: f"{__name__}._ProviderDown",
+        sc.A_OPERATION_NAME: sc.OP_CHAT,
+        sc.A_PROVIDER_NAME: "openai",
+        sc.A_REQUEST_MODEL: "gpt-4o-mini",
+    }
+
+
+def test_no_exception_event_for_other_operations_successes_or_cancellation() -> None:
+    """Only model calls that fail: not a failing tool or agent operation, not a cancelled call
+    (its client went away), not a success."""
+    exporter = InMemoryLogRecordExporter()
+    tel = _telemetry(exporter)
+    _fail(tel, _ProviderDown("tool broke"), model_call=False)
+    _fail(tel, asyncio.CancelledError(), model_call=True)
+    with tel.operation(sc.OP_CHAT, "m", provider="openai", model="m", model_call=True):
+        pass
+    tel.shutdown()
+    assert exporter.get_finished_logs() == ()

@@ -23,7 +23,7 @@ from genai_telemetry import semconv as sc
 from harness.fake_openai import ANSWER_WORDS, fake_openai_server
 from harness.otlp_receiver import OTLPReceiver, any_value
 from harness.procs import Proc
-from tests.demo_app.conftest import parse_sse, unique_question
+from tests.demo_app.conftest import ADMIN_TOKEN, parse_sse, unique_question
 
 SCOPE = "demo_app"  # our instrumentation scope (the FastAPI instrumentation has its own)
 
@@ -51,6 +51,7 @@ class PbLog:
     attributes: dict[str, Any]
     scope: str
     schema_url: str
+    severity: int = 0
 
 
 def pb_spans(receiver: OTLPReceiver) -> list[PbSpan]:
@@ -83,6 +84,7 @@ def pb_logs(receiver: OTLPReceiver) -> list[PbLog]:
             attributes={kv.key: any_value(kv.value) for kv in record.attributes},
             scope=scope_logs.scope.name,
             schema_url=scope_logs.schema_url,
+            severity=record.severity_number,
         )
         for request in logs
         for resource_logs in request.resource_logs
@@ -145,12 +147,13 @@ def _export(app: Proc, receiver: OTLPReceiver, model: str) -> Exported:
 
 
 ENV = {"OTEL_BSP_SCHEDULE_DELAY": "100", "DEPLOYMENT_ENVIRONMENT": "test"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
 def simulated(start_app: Callable[..., Proc]) -> Iterator[Exported]:
     with OTLPReceiver("ok") as receiver:
-        env = {**ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+        env = {**ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "ADMIN_TOKEN": ADMIN_TOKEN}
         app = start_app(env, name="semconv-simulated")
         yield _export(app, receiver, "claude-sonnet-4")
 
@@ -361,3 +364,37 @@ def test_the_retrieving_agent_names_its_data_source(simulated: Exported) -> None
     tool = simulated.trace("tool")
     for name in ("invoke_agent supervisor", "invoke_agent calculator_worker"):
         assert sc.A_DATA_SOURCE_ID not in tool[name].attributes, name
+
+
+def _failed_chat(exported: Exported) -> httpx.Response:
+    """One chat whose model call fails (the provider fault at 100 %, reset after)."""
+    with httpx.Client(base_url=exported.app.url, timeout=15) as c:
+        c.put("/admin/faults", json={"error_rate": 1.0}, headers=ADMIN).raise_for_status()
+        try:
+            return c.post("/v1/chat", json={"question": unique_question()})
+        finally:
+            c.put("/admin/faults", json={}, headers=ADMIN).raise_for_status()
+
+
+def test_a_failed_model_call_exports_the_operation_exception_event(simulated: Exported) -> None:
+    """gen_ai.client.operation.exception (v1.41.0): one per failed model call, WARN, parented to
+    its span; the request's OTLP records are the ones docs/telemetry.md § Logs counts."""
+    before = {r.trace_id for r in pb_logs(simulated.receiver)}
+    response = _failed_chat(simulated)
+    assert response.status_code >= 500, response.text
+
+    def failed() -> list[PbLog]:  # the failed chat's records (not the admin calls')
+        new = [r for r in pb_logs(simulated.receiver) if r.trace_id not in before]
+        ids = {r.trace_id for r in new if r.event_name == sc.EVENT_OPERATION_EXCEPTION}
+        return [r for r in new if r.trace_id in ids]
+
+    assert simulated.receiver.wait_for(lambda: len(failed()) >= 3, timeout=20), failed()
+    names = sorted(r.event_name or r.body for r in failed())
+    assert names == ["chat_failed", sc.EVENT_OPERATION_EXCEPTION, "http_request"], names
+    (event,) = [r for r in failed() if r.event_name == sc.EVENT_OPERATION_EXCEPTION]
+    spans = {s.span_id: s for s in pb_spans(simulated.receiver) if s.trace_id == event.trace_id}
+    call = spans[event.span_id]
+    assert call.value(sc.A_OPERATION_NAME) == sc.OP_CHAT and call.value(sc.A_ERROR_TYPE), call
+    assert event.severity == 13 and event.scope == SCOPE, event
+    from_span = {k: call.value(k) for k in (sc.A_ERROR_TYPE, sc.A_REQUEST_MODEL)}
+    assert from_span.items() <= event.attributes.items() and event.attributes[sc.A_EXCEPTION_TYPE]

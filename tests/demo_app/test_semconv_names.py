@@ -13,6 +13,7 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
 from opentelemetry.semconv.attributes import (
     error_attributes,
+    exception_attributes,
     http_attributes,
     server_attributes,
     url_attributes,
@@ -94,7 +95,13 @@ def test_metric_label_names_are_the_package_attribute_names_translated() -> None
 def test_every_semconv_attribute_outside_llm_is_a_package_constant() -> None:
     package = {
         value
-        for module in (gen_ai, enduser_attributes, error_attributes, server_attributes)
+        for module in (
+            gen_ai,
+            enduser_attributes,
+            error_attributes,
+            exception_attributes,
+            server_attributes,
+        )
         for name, value in vars(module).items()
         if name.isupper() and isinstance(value, str)
     }
