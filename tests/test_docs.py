@@ -266,3 +266,68 @@ def test_production_warns_of_the_slo_labels_external_labels_do_not_replace() -> 
     assert "external_labels" in section
     for pair in pairs:
         assert f"`{pair}`" in section, pair
+
+
+def env_example() -> dict[str, str]:
+    """`.env.example`'s variables and values, in file order."""
+    text = (ROOT / ".env.example").read_text()
+    return dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", text, re.M))
+
+
+def env_table_rows(doc: str, heading: str) -> list[tuple[list[str], list[str]]]:
+    """(variables, defaults) of each row of the `variable | default | meaning` table under
+    `heading`. `A` … `B` names every .env.example variable from A to B; a default cell lists
+    its values as the names are listed (`x` / `y`, `x, y`): a backticked literal, a bare number,
+    `empty` (""), or None for prose (random, "the three demo keys")."""
+    section = doc.split(heading + "\n", 1)[1].split("\n#", 1)[0]
+    order = list(env_example())
+    rows = []
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        names_cell, default_cell = (c.strip() for c in line.strip("|").split(" | ")[:2])
+        names = re.findall(r"`([A-Z][A-Z0-9_]*)`", names_cell)
+        if "…" in names_cell and len(names) == 2:
+            names = order[order.index(names[0]) : order.index(names[1]) + 1]
+        parts = re.split(r" / |, ", default_cell)
+        defaults = [
+            p.strip("`") if re.fullmatch(r"`[^`]*`|\d+", p) else "" if p == "empty" else None
+            for p in parts
+        ]
+        rows.append((names, defaults if len(defaults) == len(names) else [None] * len(names)))
+    return rows
+
+
+@pytest.mark.parametrize(
+    "doc, heading",
+    [("README.md", "## Configuration"), ("docs/stack.md", "## Configuration (`.env`)")],
+)
+def test_env_tables_are_env_example(doc: str, heading: str) -> None:
+    """The `.env` tables name every variable of .env.example, nothing else, with its value there
+    (generated secrets aside: the example leaves them empty)."""
+    rows = env_table_rows((ROOT / doc).read_text(), heading)
+    example = env_example()
+    listed = [name for names, _ in rows for name in names]
+    assert sorted(listed) == sorted(example), f"{doc}: the .env table is not .env.example's"
+    compared = [
+        (name, default, example[name])
+        for names, defaults in rows
+        for name, default in zip(names, defaults, strict=True)
+        if default is not None
+    ]
+    assert len(compared) > 10, f"{doc}: the scanner read no defaults"
+    assert [(n, d) for n, d, _ in compared] == [(n, e) for n, _, e in compared]
+
+
+def test_the_env_table_scanner_reads_ranges_and_pairs() -> None:
+    doc = (
+        "## Configuration\n| variable | default | meaning |\n|---|---|---|\n"
+        "| `GRAFANA_PORT` … `PROMETHEUS_PORT` | 3000, 9090 | ports |\n"
+        "| `LLM_PROVIDER` / `LLM_DEFAULT_MODEL` | `simulated` / empty | x |\n"
+        "| `ADMIN_TOKEN` | random | x |\n## Next\n| `LOG_LEVEL` | `info` | x |\n"
+    )
+    assert env_table_rows(doc, "## Configuration") == [
+        (["GRAFANA_PORT", "PROMETHEUS_PORT"], ["3000", "9090"]),
+        (["LLM_PROVIDER", "LLM_DEFAULT_MODEL"], ["simulated", ""]),
+        (["ADMIN_TOKEN"], [None]),
+    ]
