@@ -254,6 +254,46 @@ def test_own_app_config_table_says_which_keys_are_required() -> None:
     assert set(re.findall(r"`([\w.]+)`", listed.group(1))) == _optional_keys(schema)
 
 
+def _leaf_keys(schema: dict, prefix: str = "") -> set[str]:
+    """Dotted keys of the schema's leaves (objects without fixed properties count as leaves)."""
+    props = schema.get("properties")
+    if not props:
+        return {prefix.rstrip(".")}
+    return {k for key, sub in props.items() for k in _leaf_keys(sub, f"{prefix}{key}.")}
+
+
+def _dotted(config: dict, key: str) -> object:
+    for part in key.split("."):
+        config = config[part]
+    return config
+
+
+def test_own_app_config_table_gives_the_shipped_values() -> None:
+    """docs/own-app.md's `shipped value` column is genai-obs.yaml's value of each key (`this
+    repository's X`: a URL ending in X), and the table has a row for every key of the schema."""
+    doc = (ROOT / "docs" / "own-app.md").read_text()
+    section = doc.split("## The configuration file", 1)[1].split("\n## ", 1)[0]
+    shipped = yaml.safe_load((ROOT / "genai-obs.yaml").read_text())
+    documented: set[str] = set()
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        keys_cell, value_cell = re.split(r"(?<!\\)\|", line.strip("|"))[:2]
+        keys = re.findall(r"`([\w.<>]+)`", keys_cell)
+        values = [v.replace("\\|", "|") for v in re.findall(r"`([^`]*)`", value_cell)]
+        documented.update(keys)
+        if keys == ["profiles.<name>.for.<alert>"]:
+            assert values == list(shipped["profiles"])
+        elif value_cell.strip().startswith("this repository's"):
+            assert [str(_dotted(shipped, keys[0])).endswith(values[0])] == [True], keys
+        else:
+            assert [yaml.safe_load(v) for v in values] == [_dotted(shipped, k) for k in keys]
+    assert len(documented) > 15, "docs/own-app.md: the configuration table moved"
+    schema = json.loads((ROOT / "genobs" / "genai-obs.schema.json").read_text())
+    leaves = {k for k in _leaf_keys(schema) if k != "version" and not k.startswith("profiles")}
+    assert leaves <= documented, f"keys without a row: {sorted(leaves - documented)}"
+
+
 def test_production_warns_of_the_slo_labels_external_labels_do_not_replace() -> None:
     """Every SLO alert and series carries slo/slos.yaml's extra labels (team: genai). Prometheus
     adds an external label only where the alert has none (measured: an alert labelled
