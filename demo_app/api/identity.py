@@ -10,9 +10,9 @@ compute the same pseudonym: `python -m demo_app.api.identity alice@example.com`.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
-import sys
 
 import structlog
 from opentelemetry import trace
@@ -53,6 +53,17 @@ def bind_identity(
         span.set_attribute(sc.A_ENDUSER_PSEUDO_ID, user_id)
 
 
+def main(argv: list[str] | None = None) -> None:
+    """`python -m demo_app.api.identity USER ...`: each user id's pseudonym, one per line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_app.api.identity",
+        description="Print the pseudonym (u-...) rag-api records for each end user id, to find "
+        "that user's spans and log lines.",
+    )
+    parser.add_argument("users", nargs="+", metavar="USER", help="the `user` of a chat request")
+    for user in parser.parse_args(argv).users:
+        print(user_pseudonym(user))
+
+
 if __name__ == "__main__":
-    for arg in sys.argv[1:]:
-        print(user_pseudonym(arg))
+    main()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from demo_app.api.identity import ANONYMOUS, tenant_of, user_pseudonym
+from demo_app.api.identity import ANONYMOUS, main, tenant_of, user_pseudonym
 from genai_telemetry.redaction import redact
 
 
@@ -34,3 +34,21 @@ def test_tenant_only_for_configured_keys() -> None:
     assert re.fullmatch(r"t-[a-z2-7]{12}", tenant_of("demo-pro-key", True))
     assert tenant_of("demo-pro-key", False) == ANONYMOUS  # a wrong key may be a typo'd secret
     assert tenant_of(None, False) == tenant_of("", True) == ANONYMOUS
+
+
+def test_the_lookup_command_prints_pseudonyms_and_refuses_no_user(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/telemetry.md: `python -m demo_app.api.identity <user>` prints the pseudonym; without
+    a user it is a usage error (it printed nothing and exited 0), and `--help` is help (it
+    printed the pseudonym of "--help")."""
+    main(["alice@example.com", "bob"])
+    assert capsys.readouterr().out.split() == [
+        user_pseudonym("alice@example.com"),
+        user_pseudonym("bob"),
+    ]
+    for argv, code in (([], 2), (["--help"], 0)):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == code
+    assert not re.search(r"u-[a-z2-7]{16}", capsys.readouterr().out)
