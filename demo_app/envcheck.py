@@ -23,6 +23,12 @@ HEADERS_VARS = (  # the metrics one is not read: rag-api builds no metric export
     "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
 )
+# Both signals export OTLP/HTTP protobuf: a logs protocol of grpc would be ignored silently.
+PROTOCOL_VARS = (
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+)
 COMPRESSION_VARS = (
     "OTEL_EXPORTER_OTLP_COMPRESSION",
     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
@@ -121,7 +127,7 @@ def _header_entry_ok(entry: str) -> bool:
 def check_sdk_variables(env: Mapping[str, str]) -> None:
     """OTLP protocols, headers and compressions, resource attributes: what the SDK would warn
     about (or, for the protocol, rag-api would not do)."""
-    for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"):
+    for name in PROTOCOL_VARS:
         protocol = env.get(name, "").strip() or "http/protobuf"
         if protocol != "http/protobuf":
             raise ValueError(f"{name}={protocol!r}: only http/protobuf is supported")

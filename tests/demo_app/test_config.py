@@ -75,6 +75,7 @@ def test_otlp_endpoints_follow_the_spec() -> None:
         ({"LLM_PROVIDER": "magic"}, "LLM_PROVIDER"),
         ({"RATE_LIMIT_FREE_RPS": "100"}, "RATE_LIMIT_FREE_RPS"),
         ({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        ({"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc"}, "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"REQUEST_TIMEOUT_SECONDS": "soon"}, "REQUEST_TIMEOUT_SECONDS"),
         ({"REQUEST_TIMEOUT_SECONDS": "0"}, "REQUEST_TIMEOUT_SECONDS"),
