@@ -11,6 +11,7 @@ import yaml
 
 from harness import ROOT
 from slo.rules import ALERT_NAMES, BURN_ALERTS, describe
+from tests.test_docs import heading_anchors
 
 DOC = (ROOT / "docs" / "slos.md").read_text()
 PROFILES = yaml.safe_load((ROOT / "genai-obs.yaml").read_text())["profiles"]
@@ -77,3 +78,19 @@ def test_ticket_rows_match_the_generator(alert: str) -> None:
         _for("demo", alert),
         _for("production", alert),
     )
+
+
+def _anchors(text: str) -> set[str]:
+    return heading_anchors(text) | set(re.findall(r'<a id="([^"]+)"></a>', text))
+
+
+@pytest.mark.parametrize("slo", SPEC, ids=lambda s: s["name"])
+def test_slo_runbook_link_resolves(slo: dict) -> None:
+    """`runbook:` of slo/slos.yaml becomes `slo_runbook` on every SLO alert (links.docs_url): a
+    repository path must exist and its #anchor name a heading or an `<a id>` there."""
+    path, _, anchor = slo["runbook"].partition("#")
+    if re.match(r"[a-z]+://", path):
+        return
+    target = ROOT / path
+    assert target.is_file(), f"{slo['name']}: runbook {path} does not exist"
+    assert not anchor or anchor in _anchors(target.read_text()), f"{slo['name']}: no #{anchor}"
