@@ -66,8 +66,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="none of them (the dashboard ConfigMaps keep the sidecar's grafana_dashboard)",
     )
-    p.add_argument("--folder-annotation", default=_DEFAULTS.folder_annotation)
-    p.add_argument("--check", action="store_true", help="exit 1 if DIR differs")
+    p.add_argument(
+        "--folder-annotation",
+        default=_DEFAULTS.folder_annotation,
+        metavar="KEY",
+        help="annotation naming the Grafana folder on the dashboard ConfigMaps (default"
+        f" {_DEFAULTS.folder_annotation}, the sidecar's folderAnnotation; '' for none)",
+    )
+    p.add_argument("--check", action="store_true", help="exit 1 if --out differs from an export")
     return p
 
 

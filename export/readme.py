@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +105,9 @@ def command(o: Options, profile: str) -> str:
     if o.targets != TARGETS:
         args += [f"--target {t}" for t in o.targets]
     args.append(f"--namespace {o.namespace}")
-    args += [f"--label {k}={v}" for k, v in sorted(o.labels.items())]
+    args += [f"--label {k}={v}" for k, v in sorted(o.labels.items())] or ["--no-label"]
+    if o.folder_annotation != Options.folder_annotation:
+        args.append(f"--folder-annotation {shlex.quote(o.folder_annotation)}")
     return " ".join(["python -m export", *args])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,21 @@ def test_readme_names_repository_paths_relative_to_it() -> None:
     assert "<" not in line and str(ROOT) not in line
     default = command(parse_args(["--target", "runbooks"])[0], "production")
     assert "--out" not in default and "--config" not in default, default
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--no-label"],
+        ["--label", "team=ml", "--namespace", "obs", "--profile", "demo"],
+        ["--folder-annotation", ""],
+        ["--folder-annotation", "example.com/folder", "--target", "kubernetes"],
+    ],
+)
+def test_readme_command_gives_the_same_options(argv: list[str]) -> None:
+    """dist/README.md's command writes the same export again: it dropped `--no-label` (so the
+    re-run labelled every manifest release=kube-prometheus-stack) and `--folder-annotation`."""
+    options = parse_args(argv)[0]
+    line = command(options, options.profile or "production")
+    assert parse_args(shlex.split(line)[3:])[0] == options, line
