@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="rag-api benchmarks: " + "; ".join(f"{k} ({v})" for k, v in BENCHMARKS.items()),
+        epilog="One benchmark's own options (rounds, seconds, latency, ...):"
+        " python -m bench NAME --help, e.g. python -m bench peers --help.",
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="shorter runs (noisier figures)")

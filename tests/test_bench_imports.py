@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 
+import pytest
+
+from bench.__main__ import main as bench_main
 from harness import ROOT
 
 FORBIDDEN = {"pytest", "_pytest", "tests"}
@@ -29,3 +32,11 @@ def test_bench_and_harness_import_neither_pytest_nor_tests() -> None:
         if name.split(".")[0] in FORBIDDEN
     ]
     assert bad == []
+
+
+def test_bench_help_points_at_each_benchmarks_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/performance.md and `make bench-figures` run `python -m bench peers --together
+    --rounds 15`: `python -m bench --help` lists no such option, so it says where they are."""
+    with pytest.raises(SystemExit):
+        bench_main(["--help"])
+    assert "python -m bench NAME --help" in " ".join(capsys.readouterr().out.split())
