@@ -59,7 +59,7 @@ from genai_telemetry.redaction_names import secret_header_attribute, secret_name
 from genai_telemetry.redaction_patterns import _tag
 from genai_telemetry.redaction_precheck import _may_need_redaction, may_need_redaction
 from genai_telemetry.redaction_steps import _apply_steps
-from genai_telemetry.redaction_view import ascii_view, redact_in_view
+from genai_telemetry.redaction_view import ascii_view, redact_in_view, redact_visible, visible_view
 
 __all__ = [
     "iban_valid",
@@ -83,11 +83,15 @@ def redact(text: str) -> str:
 
 def _redact_all(text: str) -> str:
     """Every pattern, in order (no precheck; each step skipped only if its guard proves it
-    cannot match), then again on the compatibility-folded text if folding changes it."""
+    cannot match), on the text as seen (invisible characters dropped, if any), then again on
+    the compatibility-folded text if folding changes it."""
     return _with_compat(text, _apply_steps, _prechecked_steps)
 
 
 def _with_compat(text: str, apply: Callable[[str], str], apply_view: Callable[[str], str]) -> str:
+    if not text.isascii() and (seen := visible_view(text)) is not None:
+        # Searched as seen (no invisible character is left in it: this recursion ends there).
+        return redact_visible(text, seen, lambda view: _with_compat(view, apply, apply_view))
     text = apply(text)
     if not text.isascii() and (view := ascii_view(text)) is not None:
         text = redact_in_view(text, view, apply_view)

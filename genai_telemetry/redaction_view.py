@@ -1,9 +1,16 @@
-"""The ASCII view that `redaction` also searches when text is written in other characters than
-the ones its patterns look for: fullwidth and other compatibility characters (`ｓｋ-proj-…`,
-`ｐａｓｓｗｏｒｄ＝…`), and letters of other scripts drawn like Latin ones inside a Latin word
-(Cyrillic `ѕk-proj-…`, `раssword=…`). The view has one character for each of the text's, so a
-secret found in it is masked at the same place in the text, and every stretch kept comes back in
-its own characters."""
+"""The views that `redaction` also searches when text is written in other characters than the
+ones its patterns look for.
+
+The ASCII view: fullwidth and other compatibility characters (`ｓｋ-proj-…`, `ｐａｓｓｗｏｒｄ＝…`),
+and letters of other scripts drawn like Latin ones inside a Latin word (Cyrillic `ѕk-proj-…`,
+`раssword=…`). It has one character for each of the text's, so a secret found in it is masked at
+the same place in the text, and every stretch kept comes back in its own characters.
+
+The visible view, searched first: the text without the characters a reader never sees (zero-width
+spaces and joiners, soft hyphens, bidi controls, variation selectors: `sk-pr\u200boj-…` is a key
+to whoever reads the log), Unicode tag letters read as the ASCII they encode (invisible, yet read
+by a model). It keeps the index of each of its characters in the text, so kept stretches come
+back as written there too."""
 
 from __future__ import annotations
 
@@ -67,6 +74,60 @@ def ascii_view(text: str) -> str | None:
         pos = word.end()
     parts.append(view[pos:])
     return "".join(parts)
+
+
+# Unicode's Default_Ignorable_Code_Point characters (DerivedCoreProperties.txt): drawn as
+# nothing. Tag letters (U+E0020-U+E007E) are among them; the view reads them as ASCII.
+_IGNORABLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+INVISIBLE = re.compile(f"[{_IGNORABLE}]+")
+_TAG_LETTERS = range(0xE0020, 0xE007F)
+
+
+def visible_view(text: str) -> tuple[str, list[int]] | None:
+    """`text` as a reader sees it, and the index in `text` of each of its characters; None when
+    `text` has no invisible character (one C-level scan)."""
+    if INVISIBLE.search(text) is None:
+        return None
+    parts: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for run in INVISIBLE.finditer(text):
+        parts.append(text[pos : run.start()])
+        index.extend(range(pos, run.start()))
+        for at in range(run.start(), run.end()):
+            if ord(text[at]) in _TAG_LETTERS:
+                parts.append(chr(ord(text[at]) - 0xE0000))
+                index.append(at)
+        pos = run.end()
+    parts.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    return "".join(parts), index
+
+
+def redact_visible(text: str, seen: tuple[str, list[int]], apply: Callable[[str], str]) -> str:
+    """`text` with what `apply` masks in its visible view `seen` masked. Kept stretches come back
+    as written (invisible characters included; those at either end of the text too); invisible
+    characters next to a masked stretch go with it."""
+    view, index = seen
+    redacted = apply(view)
+    if redacted == view:
+        return text
+    out: list[str] = []
+    pos = 0
+    for i, piece in enumerate(_ANY_TAG.split(redacted)):
+        at = -1 if i % 2 or not piece else view.find(piece, pos)
+        if at < 0:  # a tag (or text no longer found)
+            out.append(piece)
+            continue
+        end = at + len(piece)
+        start = 0 if at == 0 else index[at]
+        out.append(text[start : len(text) if end == len(view) else index[end - 1] + 1])
+        pos = end
+    return "".join(out)
 
 
 def redact_in_view(text: str, view: str, apply: Callable[[str], str]) -> str:
