@@ -4,7 +4,9 @@
     prompt_injection  input   instruction-override / prompt-leak phrasing   blocked
     no_sources        output  a retrieval answer citing no document         flagged
 
-Blocked questions are answered with a refusal (finish reason `content_filter`, route
+Both input checks read the question as a model does: PII through the redaction module (which
+reads through invisible characters and look-alike letters), injection phrasing in `as_read`'s
+view of it. Blocked questions are answered with a refusal (finish reason `content_filter`, route
 `guardrail`) without calling any model; flagged ones are answered as usual. Every check counts
 once in llm_guardrail_checks_total{guardrail, action}. PII detection is the redaction module's
 own detectors (a question it would redact holds PII), so there is one set of patterns.
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from genai_telemetry import semconv as sc
 from genai_telemetry.redaction import redact
+from genai_telemetry.redaction_view import ascii_view, visible_view
 
 REFUSAL = "I can't help with that request."
 FINISH_REASON_BLOCKED = "content_filter"  # as OpenAI-compatible APIs name a filtered answer
@@ -44,6 +47,22 @@ _INJECTION = re.compile(
 )
 
 
+# Line breaks a model (and str.splitlines) reads as one: a turn spoofed after any of them.
+_LINE_BREAK = re.compile(r"\r\n?|[\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def as_read(text: str) -> str:
+    """`text` as a model reads it, for the injection heuristics: without the characters drawn as
+    nothing (zero-width, soft hyphen, bidi controls; tag letters as the ASCII they encode),
+    fullwidth and look-alike letters inside a Latin word as Latin (the redaction's own views,
+    genai_telemetry/redaction_view.py), every line break as "\\n"."""
+    if not text.isascii() and (seen := visible_view(text)) is not None:
+        text = seen[0]
+    text = _LINE_BREAK.sub("\n", text)
+    view = None if text.isascii() else ascii_view(text)
+    return text if view is None else view
+
+
 @dataclass(frozen=True)
 class Verdict:
     guardrail: str
@@ -66,7 +85,7 @@ def pii_kinds(text: str) -> list[str]:
 def check_input(question: str) -> list[Verdict]:
     kinds = pii_kinds(question)
     pii = Verdict(sc.GUARDRAIL_PII, sc.ACTION_FLAGGED, ",".join(kinds)) if kinds else None
-    injection = _INJECTION.search(question) is not None
+    injection = _INJECTION.search(as_read(question)) is not None
     return [
         pii or Verdict(sc.GUARDRAIL_PII, sc.ACTION_PASSED),
         Verdict(
