@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
+from email.message import Message
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 MAX_NAMED = 20  # duplicated fields named in one error (the first ones, in document order)
@@ -127,13 +129,46 @@ class StrictJsonRequest(Request):
         return self._json
 
 
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+def _header_error(name: str, reason: str) -> RequestValidationError:
+    """The uniform 422 naming header `name` (demo_app/api/errors.py renders it)."""
+    return RequestValidationError([{"type": "value_error", "loc": ("header", name), "msg": reason}])
+
+
+def check_body_headers(request: Request) -> None:
+    """The headers that say how to read a body, refused when a proxy in front could read the
+    body otherwise than `parse` does: a Content-Type sent twice (Starlette reads the first, a
+    proxy may read the last), a charset other than UTF-8 (which `parse` reads whatever it says),
+    a Content-Encoding (nothing here decompresses: a WAF that does inspects other bytes)."""
+    types = request.headers.getlist("content-type")
+    if len(types) > 1:
+        raise _header_error("Content-Type", "sent more than once: send one")
+    if types:
+        message = Message()
+        message["content-type"] = types[0]
+        charset = message.get_content_charset()
+        if charset is not None and charset not in _UTF8:
+            got = f"got charset={charset[:32]!r}"
+            raise _header_error("Content-Type", f"the charset must be utf-8 ({got})")
+    encodings = [e.strip() for e in request.headers.getlist("content-encoding")]
+    if any(e.lower() != "identity" for e in encodings):
+        got = ", ".join(encodings)[:64]
+        raise _header_error("Content-Encoding", f"not supported: send the body as is (got {got!r})")
+
+
 class StrictJsonRoute(APIRoute):
-    """Reads its JSON body with `parse` (FastAPI's documented custom-Request route class)."""
+    """Reads its JSON body with `parse` (FastAPI's documented custom-Request route class), after
+    `check_body_headers` when the route has a body."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        has_body = self.body_field is not None
 
         async def strict(request: Request) -> Response:
+            if has_body:
+                check_body_headers(request)
             return await handler(StrictJsonRequest(request.scope, request.receive))
 
         return strict

@@ -152,3 +152,47 @@ def test_json_content_types_with_parameters_still_parse(client: httpx.Client) ->
     for ctype in ("application/json; charset=utf-8", "APPLICATION/JSON", "application/x+json"):
         r = client.post("/v1/chat", content=content, headers={"Content-Type": ctype})
         assert r.status_code == 200, (ctype, r.text)
+
+
+@pytest.mark.parametrize(
+    ("headers", "field", "says"),
+    [
+        ({"Content-Encoding": "gzip"}, "Content-Encoding", "got 'gzip'"),
+        ({"Content-Encoding": "br, zstd"}, "Content-Encoding", "got 'br, zstd'"),
+        ({"Content-Type": "application/json; charset=utf-16"}, "Content-Type", "charset"),
+        ({"Content-Type": "application/json; charset=latin-1"}, "Content-Type", "charset"),
+    ],
+)
+def test_a_body_a_proxy_would_decode_otherwise_is_422_on_every_route(
+    client: httpx.Client, spec: dict[str, Any], headers: dict[str, str], field: str, says: str
+) -> None:
+    """A body the app reads as plain UTF-8 JSON while its headers say compressed or another
+    charset: a proxy or WAF that honours them inspects something else (the app ignored both)."""
+    for method, path in body_operations(spec):
+        name, value = FIRST_FIELD[path]
+        content = f'{{"{name}": {value}}}'.encode()
+        sent = {**JSON, **headers, **AUTH.get(path, {})}
+        r = client.request(method, path, content=content, headers=sent)
+        assert_error(spec, r, 422, field)
+        assert says in r.json()["detail"][0]["reason"], (path, r.text)
+
+
+def test_a_content_type_sent_twice_is_422(client: httpx.Client, spec: dict[str, Any]) -> None:
+    """Starlette read the first (JSON: answered), a proxy may read the last (not JSON: not
+    inspected), as with two X-API-Key headers."""
+    content = json.dumps({"question": "What is 2+2?"}).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Type", "text/plain")]
+    r = client.post("/v1/chat", content=content, headers=headers)
+    assert_error(spec, r, 422, "Content-Type")
+    assert "more than once" in r.json()["detail"][0]["reason"]
+
+
+def test_identity_encoding_and_a_utf8_charset_still_parse(client: httpx.Client) -> None:
+    content = json.dumps({"question": "What is 2+2?"}).encode()
+    for headers in (
+        {**JSON, "Content-Encoding": "identity"},
+        {"Content-Type": 'application/json; charset="UTF-8"'},
+        {"Content-Type": "application/json;charset=utf8"},
+    ):
+        r = client.post("/v1/chat", content=content, headers=headers)
+        assert r.status_code == 200, (headers, r.text)
