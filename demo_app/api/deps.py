@@ -70,16 +70,20 @@ def check_rate(state: AppState, request: Request, tier: str) -> None:
 
 # --- bearer credentials --------------------------------------------------------------------------
 def _require_bearer(request: Request, token: str | None) -> None:
-    """401 without a bearer credential, 403 with a wrong one (constant-time comparison)."""
+    """401 without a bearer credential or with two (a proxy in front may check or log the other
+    one), 403 with a wrong one (constant-time comparison)."""
     if not token:  # routes are not even mounted then; defence in depth
         raise APIError(404, "not_found", [{"field": "path", "reason": "Not Found"}])
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
+    headers = request.headers.getlist("authorization")
+    scheme, _, presented = (headers[0] if headers else "").partition(" ")
+    reason = "missing bearer token"
+    if len(headers) > 1:
+        scheme, reason = "", "sent more than once: send one credential"
     if scheme.lower() != "bearer" or not presented.strip():
         raise APIError(
             401,
             "unauthorized",
-            [{"field": "Authorization", "reason": "missing bearer token"}],
+            [{"field": "Authorization", "reason": reason}],
             {"WWW-Authenticate": "Bearer"},
         )
     if not hmac.compare_digest(presented.strip().encode(), token.encode()):

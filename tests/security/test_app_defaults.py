@@ -88,6 +88,30 @@ def test_admin_api_requires_the_exact_bearer_token(app_with_token: Proc) -> None
     assert profile["error_rate"] == 0
 
 
+@pytest.mark.parametrize("order", ["right first", "wrong first"])
+def test_two_authorization_headers_are_refused_whichever_comes_first(
+    app_with_token: Proc, order: str
+) -> None:
+    """The app checked the first and a proxy in front may check (or log) the last: with the right
+    token first a wrong one rode along, with the wrong one first the right one was refused."""
+    pair = [("Authorization", f"Bearer {TOKEN}"), ("Authorization", "Bearer wrong")]
+    headers = pair if order == "right first" else pair[::-1]
+    for method, path in (("GET", "/admin/faults"), ("PUT", "/admin/faults")):
+        body = {"error_rate": 1.0} if method == "PUT" else None
+        r = httpx.request(method, app_with_token.url + path, json=body, headers=headers, timeout=10)
+        assert r.status_code == 401, (method, r.text)
+        assert r.json()["detail"] == [
+            {"field": "Authorization", "reason": "sent more than once: send one credential"}
+        ]
+        assert r.headers.get("www-authenticate", "").lower().startswith("bearer")
+    hook = httpx.post(app_with_token.url + "/v1/alerts", json={}, headers=headers, timeout=10)
+    assert hook.status_code == 401, hook.text
+    profile = httpx.get(
+        app_with_token.url + "/admin/faults", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert profile.json()["error_rate"] == 0
+
+
 def test_oversized_body_is_413_with_declared_length(app_without_token: Proc) -> None:
     question = "x" * (BODY_LIMIT + 1)
     r = httpx.post(app_without_token.url + "/v1/chat", json={"question": question}, timeout=30)
