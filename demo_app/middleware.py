@@ -36,9 +36,11 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"request body exceeds {limit} bytes")
 
 
-def request_id_from(headers: Mapping[bytes, bytes]) -> str:
-    """The caller's X-Request-ID if it is safe to echo into every log line and span, else new."""
-    incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+def request_id_from(raw_headers: list[tuple[bytes, bytes]]) -> str:
+    """The caller's X-Request-ID if it is safe to echo into every log line and span, else new.
+    Sent twice, neither is kept: a proxy in front logs one, the app would log another."""
+    given = [value for name, value in raw_headers if name == b"x-request-id"]
+    incoming = given[0].decode("latin-1") if len(given) == 1 else ""
     valid = _REQUEST_ID.match(incoming) and redact(incoming) == incoming
     return incoming if valid else uuid.uuid4().hex
 
@@ -92,10 +94,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         state: AppState = self.fastapi_app.state.rag
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
+        headers = dict(raw_headers)
         alerts = scope.get("path") == ALERTS_ROUTE
         limit = state.settings.alerts_max_body_bytes if alerts else state.settings.max_body_bytes
-        ex = _Exchange(request_id_from(headers), limit, send)
+        ex = _Exchange(request_id_from(raw_headers), limit, send)
         scope.setdefault("state", {})["request_id"] = ex.request_id
         tokens = structlog.contextvars.bind_contextvars(request_id=ex.request_id)
         started = time.perf_counter()

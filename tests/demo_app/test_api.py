@@ -63,6 +63,12 @@ def test_request_id_is_taken_from_header_only_when_sane(client: httpx.Client) ->
     )
     assert r.json()["request_id"] != hostile
     assert re.fullmatch(r"[0-9a-f]{32}", r.json()["request_id"])
+    # Sent twice: the app took the last, a proxy logs the first; neither is kept (one request,
+    # one id in every log).
+    two = [("X-Request-ID", "proxy-sees-this"), ("X-Request-ID", "app-took-this")]
+    r = client.post("/v1/chat", json={"question": "What is 2+2?"}, headers=two)
+    assert re.fullmatch(r"[0-9a-f]{32}", r.json()["request_id"]), r.json()["request_id"]
+    assert r.headers.get_list("x-request-id") == [r.json()["request_id"]]
 
 
 def test_arithmetic_goes_to_the_calculator_tool(client: httpx.Client) -> None:
