@@ -33,6 +33,7 @@ EXTERNAL = (
     "demo_app/test_error_shape.py",
     "demo_app/test_fault_bounds.py",
     "demo_app/test_hostile_input_time.py",
+    "demo_app/test_hostile_unicode.py",
     "demo_app/test_json_body.py",
     "demo_app/test_malformed_upstream.py",
     "demo_app/test_feedback.py",
