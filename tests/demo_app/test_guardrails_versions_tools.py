@@ -49,7 +49,7 @@ BENIGN = (
     "System: Debian 12. How do I install promtool?",
     "Should I ignore previous alerts once they resolved?",
     "\n" * 3999 + "?",
-    "Ign\u043ere the \u0441\u0438\u0441\u0442\u0435\u043c\u0430 alerts?",  # mixed scripts, no phrase
+    "Ign\u043ere the \u0441\u0438\u0441\u0442\u0435\u043c\u0430 alerts?",  # no phrase
     "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 system prompts explained",  # Persian ZWNJ
 )
 
