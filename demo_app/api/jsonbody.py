@@ -148,9 +148,11 @@ def check_body_headers(request: Request) -> None:
     if types:
         message = Message()
         message["content-type"] = types[0]
-        charset = message.get_content_charset()
-        if charset is not None and charset not in _UTF8:
-            got = f"got charset={charset[:32]!r}"
+        # Every charset parameter: one reader takes the first, another the last.
+        params = (message.get_params() or [])[1:]
+        charsets = [str(v).lower() for k, v in params if k.lower().startswith("charset")]
+        if any(charset not in _UTF8 for charset in charsets):
+            got = f"got {', '.join(charsets)[:64]!r}"
             raise _header_error("Content-Type", f"the charset must be utf-8 ({got})")
     encodings = [e.strip() for e in request.headers.getlist("content-encoding")]
     if any(e.lower() != "identity" for e in encodings):

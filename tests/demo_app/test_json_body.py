@@ -161,6 +161,11 @@ def test_json_content_types_with_parameters_still_parse(client: httpx.Client) ->
         ({"Content-Encoding": "br, zstd"}, "Content-Encoding", "got 'br, zstd'"),
         ({"Content-Type": "application/json; charset=utf-16"}, "Content-Type", "charset"),
         ({"Content-Type": "application/json; charset=latin-1"}, "Content-Type", "charset"),
+        (
+            {"Content-Type": "application/json; charset=utf-8; charset=utf-16"},
+            "Content-Type",
+            "charset",
+        ),
     ],
 )
 def test_a_body_a_proxy_would_decode_otherwise_is_422_on_every_route(
