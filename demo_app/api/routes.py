@@ -283,13 +283,16 @@ async def chat_stream(request: Request, body: ChatRequestBody, api_key: ApiKey) 
 
 
 # --- health and metrics --------------------------------------------------------------------------
-@router.get("/healthz")
+# GET and HEAD: load balancers and probes that check with HEAD (RFC 9110: a GET resource should
+# answer HEAD) get the same status, without the body.
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
+@router.api_route(
     "/readyz",
+    methods=["GET", "HEAD"],
     responses={503: {"description": "corpus not indexed yet (or indexing failed)"}},
 )
 async def readyz(request: Request) -> JSONResponse:

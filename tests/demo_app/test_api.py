@@ -305,6 +305,14 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     assert ready["status"] == "ready" and ready["documents"] >= 40
 
 
+def test_probes_answer_head_as_get_without_a_body(client: httpx.Client) -> None:
+    """Load balancers that probe with HEAD get GET's status and headers, no body."""
+    for path in ("/healthz", "/readyz"):
+        got, head = client.get(path), client.head(path)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+
+
 def test_readyz_waits_for_the_corpus_index(monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
     real_build = app_module._build_retriever
