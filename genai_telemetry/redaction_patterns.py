@@ -75,7 +75,7 @@ _JWT = re.compile(r"\b" + _JWT_SHAPE)
 _API_KEY_SHAPES = r"""
     (?:
         sk-[A-Za-z0-9_\-]{16,}                    # OpenAI / Anthropic (sk-, sk-proj-, sk-ant-)
-      | (?:AKIA|ASIA)[0-9A-Z]{16}                 # AWS access key id, and the secret key
+      | (?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}       # AWS access key id, and the secret key
         (?:[\t ,:;|]{1,3}[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))?  # after it (credentials CSV)
       | gh[pousr]_[A-Za-z0-9]{20,}                # GitHub tokens
       | github_pat_[A-Za-z0-9_]{20,}
@@ -120,6 +120,14 @@ _API_KEY_SHAPES = r"""
       | [A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}  # Microsoft Entra client secret
       | ATATT3[A-Za-z0-9_\-=]{50,}                # Atlassian API token
       | gl(?:sa|c)_[A-Za-z0-9+/_=]{32,}            # Grafana service account / Cloud tokens
+      | eyJrIjoi[A-Za-z0-9+/]{40,}={0,3}           # Grafana legacy API key: base64 of {"k":"
+      | ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{40,}={0,2}  # Bedrock: base64 of "BedrockAPIKey-"
+      | bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/]*={0,2}  # (bedrock.amazonaws.com)
+      | tvly-(?:[a-z]{2,8}-)?[A-Za-z0-9]{24,}     # Tavily (tvly-dev-, tvly-prod-)
+      | llx-[A-Za-z0-9]{40,}                      # LlamaCloud
+      | jina_[A-Za-z0-9]{40,}                     # Jina AI
+      | e2b_[0-9a-f]{40}                          # E2B
+      | fc-[0-9a-f]{32}                           # Firecrawl
     )
     """
 _API_KEYS = re.compile(r"\b" + _API_KEY_SHAPES, re.VERBOSE)

@@ -55,6 +55,7 @@ _NEEDLES += ("gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-",
 _NEEDLES += ("glffct-", "glagent-", "lsv2_", "NRAK-", "lin_api_", "fw_", "pa-", "csk-", "nvapi-")
 _NEEDLES += ("tgp_v1_", "pk-lf-", "sk_", "sntrys_", "sntryu_", "sbp_", "sb_secret_", "Q~")
 _NEEDLES += ("ATATT3", "glsa_", "glc_", "LS0tLS1CRUdJTi")
+_NEEDLES += ("ABIA", "ACCA", "ABSK", "bedrock-", "tvly-", "llx-", "jina_", "e2b_", "fc-")
 
 
 def _literal_trie(words: Sequence[str]) -> str:
