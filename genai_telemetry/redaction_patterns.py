@@ -72,6 +72,10 @@ _CLI_PASSWORD = re.compile(
 )
 _JWT_SHAPE = r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"
 _JWT = re.compile(r"\b" + _JWT_SHAPE)
+# A Discord bot token: the bot's user id in base64 (M, N or O: a 17-19 digit id), a timestamp and
+# an HMAC. No fixed text in it, so the precheck runs `_DISCORD_BOT` itself (on text with 2 dots).
+_DISCORD_BOT_SHAPE = r"[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}"
+_DISCORD_BOT = re.compile(_DISCORD_BOT_SHAPE)
 _API_KEY_SHAPES = r"""
     (?:
         sk-[A-Za-z0-9_\-]{16,}                    # OpenAI / Anthropic (sk-, sk-proj-, sk-ant-)
@@ -104,10 +108,10 @@ _API_KEY_SHAPES = r"""
       | do[por]_v1_[0-9a-f]{64}                   # DigitalOcean
       | shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}        # Shopify
       | GenieKey\s+[0-9a-f]{8}-[0-9a-f-]{27}      # Opsgenie (Authorization scheme)
-      | [0-9]{8,10}:AA[A-Za-z0-9_\-]{33}          # Telegram bot token
+      | (?:bot)?[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}   # Telegram bot token (in its API URL: /bot…)
       | lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}          # LangSmith
       | NRAK-[A-Z0-9]{27}                         # New Relic user key
-      | lin_api_[A-Za-z0-9]{40}                   # Linear
+      | lin_api_[A-Za-z0-9]{40} | lin_oauth_[A-Za-z0-9]{40,}  # Linear
       | fw_[A-Za-z0-9]{20,}                       # Fireworks
       | pa-(?=[\w-]{0,42}[0-9])(?=[\w-]{0,42}[A-Z])[A-Za-z0-9_\-]{40,}  # Voyage (not a slug)
       | csk-[A-Za-z0-9]{40,}                      # Cerebras
@@ -118,7 +122,8 @@ _API_KEY_SHAPES = r"""
       | sntry[su]_[A-Za-z0-9+/=_]{40,}            # Sentry auth tokens
       | sbp_[0-9a-f]{40} | sb_secret_[A-Za-z0-9_\-]{20,}  # Supabase
       | [A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}  # Microsoft Entra client secret
-      | ATATT3[A-Za-z0-9_\-=]{50,}                # Atlassian API token
+      | AT(?:AT|CT)T3[A-Za-z0-9_\-=]{50,}         # Atlassian API and Connect tokens
+      | ATBB[A-Za-z0-9]{28,}                      # Bitbucket app password
       | gl(?:sa|c)_[A-Za-z0-9+/_=]{32,}            # Grafana service account / Cloud tokens
       | eyJrIjoi[A-Za-z0-9+/]{40,}={0,3}           # Grafana legacy API key: base64 of {"k":"
       | ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{40,}={0,2}  # Bedrock: base64 of "BedrockAPIKey-"
@@ -128,8 +133,21 @@ _API_KEY_SHAPES = r"""
       | jina_[A-Za-z0-9]{40,}                     # Jina AI
       | e2b_[0-9a-f]{40}                          # E2B
       | fc-[0-9a-f]{32}                           # Firecrawl
+      | dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_\-]{2,35}\.)?[A-Za-z0-9]{40,}  # Doppler
+      | ops_eyJ[A-Za-z0-9+/]{100,}={0,3}          # 1Password service account (base64 JSON)
+      | A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}  # 1Password
+      | dckr_(?:pat|oat)_[A-Za-z0-9_\-]{24,}      # Docker Hub personal / organisation
+      | HRKU-AA[A-Za-z0-9_\-]{50,}                # Heroku
+      | nfp_[A-Za-z0-9_]{36,}                     # Netlify
+      | cf(?:k|ut|at)_[A-Za-z0-9]{40,}            # Cloudflare API key, user and account tokens
+      | ntn_[0-9]{11}[A-Za-z0-9]{30,}             # Notion
+      | secret_[A-Za-z0-9]{43}(?![\w-])           # Notion (until 2024)
+      | NRII-[A-Za-z0-9_\-]{20,}                  # New Relic insert key
+      | (?:eu[0-9]{2}xx[0-9a-f]{26}|[0-9a-f]{32})FFFFNRAL  # New Relic license key
+      | key-[0-9a-f]{32}                          # Mailgun
+      | DISCORD_BOT                               # Discord bot token (user id, time, HMAC)
     )
-    """
+    """.replace("DISCORD_BOT", _DISCORD_BOT_SHAPE)
 _API_KEYS = re.compile(r"\b" + _API_KEY_SHAPES, re.VERBOSE)
 # A key or JWT glued after a URL escape (`key%3Dsk-…`, `%20sk-…`) or a JSON/C escape (`\\nsk-…`
 # in an escaped log line), whose last character, a letter or digit, hides the word boundary. A
