@@ -37,6 +37,7 @@ _KEY_QUALIFIERS = frozenset(
         *("api", "access", "account", "private", "secret", "signing", "master", "shared"),
         *("encryption", "client", "subscription", "license", "auth", "session", "ssh", "app"),
         *("routing", "integration", "service"),  # PagerDuty's routing_key / service_key
+        *("application", "admin", "ingest"),  # DD-APPLICATION-KEY, ALGOLIA_ADMIN_KEY, ingest keys
         # Providers whose key is often named after them alone (OPENAI_KEY, GROQ_KEY).
         *("openai", "anthropic", "gemini", "google", "mistral", "cohere", "groq", "deepseek"),
         *("perplexity", "together", "fireworks", "replicate", "huggingface", "hf", "pinecone"),
