@@ -58,8 +58,8 @@ _CURL_USER = re.compile(
 )
 # Passwords on other command lines, the same way: HTTPie and xh `-a user:password` (`--auth`),
 # `mysql -pPASSWORD` (glued: `-p shop` prompts for it), `sshpass -p PASSWORD`, `redis-cli -a
-# PASSWORD` (`--pass`). Flags match in their case only (`-P` is a port, a prompt or the auth
-# type); a `$VARIABLE` stays.
+# PASSWORD` (`--pass`), `docker login -p PASSWORD` (podman, nerdctl, `helm registry login`).
+# Flags match in their case only (`-P` is a port, a prompt or the auth type); a `$VARIABLE` stays.
 _CLI_PASSWORD = re.compile(
     r"""(?x)(
         (?i:\b(?:https?|xhs?))(?:\s++[^\s|;&]++){0,16}?\s++
@@ -68,6 +68,8 @@ _CLI_PASSWORD = re.compile(
         \s++-p['"]?
       | (?i:\bsshpass)(?:\s++[^\s|;&]++){0,4}?\s++-p\s*+['"]?
       | (?i:\bredis-cli)(?:\s++[^\s|;&]++){0,16}?\s++(?:-a|--pass)\s++['"]?
+      | (?i:\b(?:docker|podman|nerdctl)\s++login|\bhelm\s++registry\s++login)
+        (?:\s++[^\s|;&]++){0,16}?\s++-p\s*+['"]?
     )[^\s'"$][^\s'"]*"""
 )
 _JWT_SHAPE = r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"
@@ -145,6 +147,15 @@ _API_KEY_SHAPES = r"""
       | NRII-[A-Za-z0-9_\-]{20,}                  # New Relic insert key
       | (?:eu[0-9]{2}xx[0-9a-f]{26}|[0-9a-f]{32})FFFFNRAL  # New Relic license key
       | key-[0-9a-f]{32}                          # Mailgun
+      | tskey-[a-z]{3,10}-[A-Za-z0-9]{10,}-[A-Za-z0-9]{20,}  # Tailscale
+      | [A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-=]{60,}  # HCP Terraform
+      | fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3} | fo1_[A-Za-z0-9_\-]{40,}  # Fly.io
+      | pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_\-=.]{32,}  # PlanetScale
+      | phx_[A-Za-z0-9_]{40,}                     # PostHog personal API key
+      | 1//0[A-Za-z0-9_\-]{40,}                   # Google OAuth refresh token
+      | AGE-SECRET-KEY-1[0-9A-Z]{58}              # age
+      | x(?:keysib|smtpsib)-[0-9a-f]{64}-[A-Za-z0-9]{16}  # Brevo
+      | pat-(?:na|eu|ap)[0-9]-[0-9a-f]{8}-[0-9a-f-]{27}  # HubSpot private app
       | DISCORD_BOT                               # Discord bot token (user id, time, HMAC)
     )
     """.replace("DISCORD_BOT", _DISCORD_BOT_SHAPE)

@@ -60,7 +60,8 @@ _NEEDLES += ("ATATT3", "glsa_", "glc_", "LS0tLS1CRUdJTi")
 # (1Password's `ops_eyJ…` has "eyJ"; Bedrock's short-lived key, "bedrock.amazonaws.com" in base64)
 _NEEDLES += ("ABIA", "ACCA", "ABSK", "cm9jay5hbW", "tvly-", "llx-", "e2b_", "fc-", "dp.", "A3-")
 _NEEDLES += ("dckr_", "HRKU-", "nfp_", "cfk_", "cfut_", "cfat_", "ntn_", "secret_", "NRII-", "NRAL")
-_NEEDLES += ("lin_oauth_", "ATCTT3", "ATBB")
+_NEEDLES += ("lin_oauth_", "ATCTT3", "ATBB", "tskey-", "atlasv1", "fm1", "fm2_", "fo1_", "pscale_")
+_NEEDLES += ("phx_", "AGE-SECRET-KEY-", "xkeysib-", "xsmtpsib-", "pat-na", "pat-eu", "pat-ap")
 
 
 def _literal_trie(words: Sequence[str]) -> str:
@@ -118,12 +119,13 @@ def _may_need_redaction(text: str) -> bool:
     if _NEEDLE.search(text) is not None:
         return True
     # Shapes with no needle in the tree, none shorter than 36 characters (most values are): Mailgun
-    # and Jina keys, whose first letters no needle starts with (a substring test each: a new first
-    # letter in the tree slows its scan of every text, ~1 µs per KiB), and Discord bot tokens,
-    # which hold no fixed text (two dots and their own pattern).
+    # and Jina keys and Google refresh tokens, whose first characters no needle starts with (a
+    # substring test each: a new first letter in the tree slows its scan of every text, ~1 µs per
+    # KiB), and Discord bot tokens, which hold no fixed text (two dots and their own pattern).
     if len(text) >= 36 and (
         "key-" in text
         or "jina_" in text
+        or "1//0" in text
         or (text.count(".") >= 2 and _DISCORD_BOT.search(text) is not None)
     ):
         return True
