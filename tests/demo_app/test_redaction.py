@@ -85,16 +85,6 @@ def test_redact_leaves_ordinary_text_alone(text: str) -> None:
     assert redact(text) == text
 
 
-def test_compatibility_characters_are_searched_and_kept_text_keeps_them() -> None:
-    """Fullwidth secrets are found in an NFKC view; what is kept comes back as written."""
-    key = "ｓｋ-" + "ｐｒｏｊ-" + _rand(ALNUM, 24)
-    assert redact(f"鍵：{key}、ｏｋ") == "鍵：[REDACTED:api_key]、ｏｋ"
-    assert redact("注 ｐａｓｓｗｏｒｄ＝Ｈｕｎ２ 次") == "注 ｐａｓｓｗｏｒｄ＝[REDACTED:secret] 次"
-    assert redact("ｍａｉｌ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｏｒｇ！") == "ｍａｉｌ [REDACTED:email]！"
-    clean = "全角の「ＡＢＣ」と１２３、ｓｋｉ　ｔｒｉｐ！ café ﬁle"
-    assert redact(clean) == clean
-
-
 def test_ids_stay_whole() -> None:
     """Trace ids, request ids, response ids and UUIDs pass unchanged, including those holding a
     Luhn-valid digit run between letters (1 in 1,000 trace ids did: a broken trace link)."""

@@ -77,3 +77,13 @@ def test_every_invisible_format_character_is_read_through() -> None:
         if redact(key[:8] + c + key[8:]) == key[:8] + c + key[8:]
     ]
     assert missed == []
+
+
+def test_compatibility_characters_are_searched_and_kept_text_keeps_them() -> None:
+    """Fullwidth secrets are found in an NFKC view; what is kept comes back as written."""
+    key = "ｓｋ-" + "ｐｒｏｊ-" + "Zx81" * 6
+    assert redact(f"鍵：{key}、ｏｋ") == "鍵：[REDACTED:api_key]、ｏｋ"
+    assert redact("注 ｐａｓｓｗｏｒｄ＝Ｈｕｎ２ 次") == "注 ｐａｓｓｗｏｒｄ＝[REDACTED:secret] 次"
+    assert redact("ｍａｉｌ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｏｒｇ！") == "ｍａｉｌ [REDACTED:email]！"
+    clean = "全角の「ＡＢＣ」と１２３、ｓｋｉ　ｔｒｉｐ！ café ﬁle"
+    assert redact(clean) == clean
