@@ -42,8 +42,10 @@ _DIGEST = re.compile(
 _BEARER = re.compile(r"(?i)\bbearer(?:\s+|%20|\+)[A-Za-z0-9\-._~+/]{8,}+=*+(?![A-Za-z0-9\-._~+/])")
 _BASIC = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})")
 # The password runs to the LAST "@" before the host: real ones hold "/" and "@" unencoded
-# (drivers split at the last "@"). Bounded, so a long token cannot make the search quadratic.
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@\"']*:)([^\s\"']{1,256})(@)")
+# (drivers split at the last "@"). The user may hold "@" too (Azure Database for PostgreSQL and
+# MySQL single server: `pgadmin@server`). Bounded, so a long token cannot make the search
+# quadratic.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:\"']*:)([^\s\"']{1,256})(@)")
 # The same URL percent-encoded (a redirect or callback parameter, a form body):
 # `https%3A%2F%2Fuser%3Apassword%40host`.
 _URL_PASSWORD_ENCODED = re.compile(
@@ -192,7 +194,7 @@ _VALUE_CHUNK = 512  # the bound written in _KEY_VALUE
 _KEY_VALUE = re.compile(
     r"""(?x)
     (?:(?<![^\W_])|(?<=%22)|(?<=%27))([^\W\d_][\w.\-]{0,63}+)
-    ((?:\\?["']|%22|%27)?\]?\s*(?::=|=>|[?+]=|[:=：＝]|%3[AaDd])\s*)
+    ((?:\\?["'`]|%22|%27)?\]?\s*(?::=|=>|[?+]=|[:=：＝]|%3[AaDd])\s*)
     (?=
         (\\")((?:[^"\\]|\\\\(?:\\["\\]|[^"\\])){1,512}+)(\\"|)
       | (")((?:[^"\\]|\\.){1,512}+)("|) | (')([^']{1,512}+)('|) | (%22)([^%&\s]{1,512}+)(%22|)
@@ -206,7 +208,8 @@ _KEY_VALUE = re.compile(
 # - `pname`: a name/value pair, JSON, YAML or XML attributes (Kubernetes and ECS `env` entries:
 #   `{"name": "OPENAI_API_KEY", "value": "…"}`, `- name: X` with `value: …` on the next line,
 #   .NET `<add key="ApiKey" value="…"/>`);
-# - `tname`: a two-string tuple or list (ASGI and httpx headers `(b'x-api-key', b'…')`,
+# - `tname`: a two-string tuple or list (ASGI and httpx headers `(b'x-api-key', b'…')`, a
+#   scheme before the value kept: `('authorization', 'Token …')`,
 #   `os.environ.setdefault("OPENAI_API_KEY", "…")`, `SetEnvironmentVariable('…', '…')`);
 # - `fname`: a command-line option and its next word unless a lower-case word (`--api-key …`,
 #   `--password …`; `--askpass ping` is a flag and an argument), a shell
@@ -220,7 +223,7 @@ _NAMED_VALUE = re.compile(
       (?i:\\?["']?[ \t]*+,?\s*+\\?["']?value\\?["']?[ \t]*+[:=][ \t]*+)
       (?P<pv>\\?"(?:[^"\\]|\\[^"]){1,512}+\\?"|'[^']{1,512}+'|[^\s"'&,;<>\\]{1,512}+)
     | [\[(]\s*+b?(?P<tq>["'])(?P<tname>[A-Za-z][\w.\-]{0,63}+)(?P=tq)\s*+,\s*+b?
-      (?P<tq2>["'])(?P<tv>[^"'\\\s]{1,512}+)(?P=tq2)
+      (?P<tq2>["'])(?:[A-Za-z][\w\-]*+[ ]++)?(?P<tv>[^"'\\\s]{1,512}+)(?P=tq2)
     | (?:(?<![\w-])--|(?i:\b(?:setx|set(?:[ \t]++-[A-Za-z]++)++|login[ \t]++\S++))[ \t]++)
       (?P<fname>[A-Za-z][\w.\-]{0,63}+)[ \t]++["']?
       (?P<fv>[^\s"'$\-;&|<>][^\s"';&|<>]{0,511}+)

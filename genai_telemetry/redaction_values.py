@@ -88,6 +88,7 @@ def _key_values(text: str) -> str:
 
 _NAMED_GROUPS = (("name", "xv"), ("pname", "pv"), ("tname", "tv"), ("fname", "fv"))
 _HEADER_NAME = re.compile(r"[A-Z][a-z]++(?:-[A-Z][a-z]++)++")
+_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 def _named_value(match: re.Match[str]) -> str:
@@ -100,6 +101,11 @@ def _named_value(match: re.Match[str]) -> str:
     if "[REDACTED" in bare or not _secret_value(name, bare) or secret_name(bare):
         return match.group()
     if name_group == "tname" and _HEADER_NAME.fullmatch(bare):  # a list of header names
+        return match.group()
+    # Only an Authorization header's value has a scheme before it (`['token', 'quoted string']`
+    # is a list of words).
+    scheme = name_group == "tname" and match.start("tv") != match.end("tq2")
+    if scheme and name.lower() not in _SCHEME_HEADERS:
         return match.group()
     # After an option a lower-case word is the next argument of a flag without a value
     # (`redis-cli --askpass ping`), not a password.
