@@ -8,20 +8,17 @@ rewritten, so what the tests prove is what users run.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from demo_app.config import DEMO_API_KEYS
 from harness import ROOT, free_port, require_binary
+from harness.process import Proc, spawn, start_command_app, with_port_retry
 
 PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
 PROMETHEUS_RULES = ROOT / "prometheus" / "rules"
@@ -31,116 +28,6 @@ ALERTMANAGER_CONFIG = ROOT / "alertmanager" / "alertmanager.yml"
 WEBHOOK_TOKEN = "test-webhook-token-0123456789"
 WEBHOOK_SECRET_PATH = "/run/secrets/alerts_webhook_token"
 SELF = "self"  # start_prometheus(targets={"localhost:9090": SELF}) scrapes the Prometheus started
-
-
-class ProcessError(RuntimeError):
-    """A managed process did not become ready; the message carries the tail of its log."""
-
-
-class Proc:
-    """A started process with its loopback URL; stop() is idempotent (also a context manager)."""
-
-    def __init__(self, name: str, popen: subprocess.Popen[bytes], port: int, log_path: Path):
-        self.name = name
-        self.popen = popen
-        self.port = port
-        self.log_path = log_path
-        self.url = f"http://127.0.0.1:{port}"
-        self.address = f"127.0.0.1:{port}"
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.popen.poll() is not None:
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(timeout=5)
-
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
-        """Until `path` answers 200. Not ready in time, or interrupted (Ctrl-C, a benchmark's
-        SIGTERM) while waiting: the process is stopped, as nobody else holds it yet."""
-        deadline = time.monotonic() + timeout
-        last = ""
-        try:
-            while time.monotonic() < deadline:
-                if not self.alive():
-                    raise ProcessError(
-                        f"{self.name} exited ({self.popen.returncode}):\n{self.log_tail()}"
-                    )
-                try:
-                    r = httpx.get(self.url + path, timeout=2.0)
-                    # Alive too: a process that lost its port exits, while whoever holds it answers
-                    if r.status_code == 200 and self.alive():
-                        return
-                    last = f"HTTP {r.status_code}"
-                except httpx.HTTPError as exc:
-                    last = repr(exc)
-                time.sleep(0.1)
-            raise ProcessError(
-                f"{self.name} not ready on {path} after {timeout}s ({last}):\n{self.log_tail()}"
-            )
-        except BaseException:
-            self.stop()
-            raise
-
-    def __enter__(self) -> Proc:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _spawn(
-    name: str,
-    args: list[str],
-    port: int,
-    workdir: Path,
-    env: Mapping[str, str] | None,
-    cwd: Path = ROOT,
-) -> Proc:
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / f"{name}.log"
-    log = log_path.open("wb")
-    popen = subprocess.Popen(
-        args,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,  # Ctrl-C on pytest must not hit children before cleanup runs
-    )
-    log.close()
-    return Proc(name, popen, port, log_path)
-
-
-BIND_ATTEMPTS = 3
-
-
-def _with_port_retry(start: Callable[[], Proc]) -> Proc:
-    """Start again on a new port when the bind lost a race.
-
-    free_port() only says a port WAS free: between it and the bind, a parallel test process or an
-    outgoing connection's ephemeral port can take it ("address already in use").
-    """
-    for attempt in range(BIND_ATTEMPTS):
-        try:
-            return start()
-        except ProcessError as err:
-            if attempt == BIND_ATTEMPTS - 1 or "address already in use" not in str(err).lower():
-                raise
-    raise AssertionError("unreachable")
 
 
 # --- rag-api -------------------------------------------------------------------------------------
@@ -173,11 +60,11 @@ def start_rag_api(
             "API_KEYS": DEMO_API_KEYS,
         }
         base_env.update(env or {})
-        proc = _spawn(name, [sys.executable, "-m", module], port, tmp_path / name, base_env, source)
+        proc = spawn(name, [sys.executable, "-m", module], port, tmp_path / name, base_env, source)
         proc.wait_ready("/readyz", timeout=timeout)
         return proc
 
-    return _with_port_retry(once)
+    return with_port_retry(once)
 
 
 @contextmanager
@@ -215,14 +102,15 @@ def start_python_app(
     answers 200 (e.g. bench.peer_app). `port`: one chosen beforehand (another process was told
     it already), tried once: a lost bind race raises ProcessError "address already in use"."""
 
-    def once(chosen: int | None = None) -> Proc:
-        port = chosen or free_port()
-        argv = [sys.executable, "-m", module, "--port", str(port), *args]
-        proc = _spawn(name, argv, port, tmp_path / name, {"PYTHONUNBUFFERED": "1", **(env or {})})
-        proc.wait_ready(ready_path, timeout=timeout)
-        return proc
-
-    return once(port) if port else _with_port_retry(once)
+    return start_command_app(
+        tmp_path,
+        lambda port: [sys.executable, "-m", module, "--port", str(port), *args],
+        {"PYTHONUNBUFFERED": "1", **(env or {})},
+        name=name,
+        ready_path=ready_path,
+        timeout=timeout,
+        port=port,
+    )
 
 
 # --- Prometheus ----------------------------------------------------------------------------------
@@ -293,8 +181,10 @@ def start_prometheus(
     data_dir: Path | None = None,
     rule_group_interval: str | None = None,
     job_names: Mapping[str, str] | None = None,
+    source: Path = PROMETHEUS_CONFIG,
 ) -> Proc:
-    """Real Prometheus (Debian 2.42 here) on the shipped config; returns once /-/ready answers.
+    """Real Prometheus (Debian 2.42 here) on the shipped config (or another shipped one,
+    `source`); returns once /-/ready answers.
 
     Map a shipped target to `SELF` ("self") to have this Prometheus scrape itself.
     `rule_group_interval` overrides the groups' own `interval:` (the slow long-window SLO groups)
@@ -316,6 +206,7 @@ def start_prometheus(
             alertmanager=alertmanager,
             interval=interval,
             rule_files=rules,
+            source=source,
             job_names=job_names,
         )
         config_path = workdir / "prometheus.yml"
@@ -332,11 +223,11 @@ def start_prometheus(
             "--log.level=warn",
             *extra_args,
         ]
-        proc = _spawn(name, args, port, workdir, None)
+        proc = spawn(name, args, port, workdir, None)
         proc.wait_ready("/-/ready")
         return proc
 
-    return _with_port_retry(once)
+    return with_port_retry(once)
 
 
 # --- Alertmanager --------------------------------------------------------------------------------
@@ -393,8 +284,8 @@ def start_alertmanager(
             f"--cluster.listen-address=127.0.0.1:{cluster_port}",
             "--log.level=warn",
         ]
-        proc = _spawn(name, args, port, workdir, None)
+        proc = spawn(name, args, port, workdir, None)
         proc.wait_ready("/-/ready")
         return proc
 
-    return _with_port_retry(once)
+    return with_port_retry(once)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything `make test` needs on a fresh Debian/Ubuntu machine, and nothing when it is
 # already there: the Python venv (locked deps), Debian's prometheus + alertmanager (real promtool,
-# amtool and engines for the tests) and the npm grammar packages used to parse LogQL/TraceQL/PromQL.
+# amtool and engines for the tests), the npm grammar packages used to parse LogQL/TraceQL/PromQL and
+# the Node.js test app of tests/ownapp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,8 +56,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# --- npm packages: grammars (dashboard queries) and kube-validate (exported manifests) ----------
-for dir in tools/grammars tools/kube-validate; do
+# --- npm packages: grammars (dashboard queries), kube-validate (exported manifests) and the ------
+# --- Node.js app of tests/ownapp (the official OpenTelemetry JS instrumentations, measured live) -
+for dir in tools/grammars tools/kube-validate tests/ownapp/node_app; do
   [ -f "$dir/package.json" ] || continue
   gstamp=$dir/node_modules/.installed
   if [ ! -f "$gstamp" ] || [ "$dir/package-lock.json" -nt "$gstamp" ]; then

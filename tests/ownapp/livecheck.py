@@ -28,7 +28,8 @@ from genai_telemetry import semconv as sc
 from genobs import contract
 from harness import ROOT, free_port, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
-from harness.procs import Proc, ProcessError, start_prometheus, start_python_app
+from harness.process import Proc, ProcessError, start_command_app
+from harness.procs import PROMETHEUS_CONFIG, start_prometheus, start_python_app
 from tests.grafana import dashlib, livestack
 
 JOB = "ownapp"
@@ -120,6 +121,11 @@ class App:
     fake_server: Callable[[], AbstractContextManager[Any]]
     # What this app's user changes in genai-obs.yaml on top of CONFIG (e.g. its chat route).
     config: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # The command that starts an app in another language on a port (None: `python -m module`).
+    command: Callable[[int], list[str]] | None = None
+    # The shipped Prometheus config whose one scrape job scrapes the app (rag-api's job, renamed,
+    # by default).
+    scrape_config: Path = PROMETHEUS_CONFIG
 
 
 OPENAI_APP = App("tests.ownapp.app", "OWNAPP_OPENAI_URL", fake_openai_server)
@@ -150,14 +156,24 @@ def start_app(tmp: Path, fake_url: str, app: App = OPENAI_APP, port: int | None 
         "OTEL_SERVICE_NAME": JOB,
         "OTEL_SEMCONV_STABILITY_OPT_IN": "http",  # the FastAPI server metric; not GenAI
     }
-    return start_python_app(tmp, app.module, env=env, name=JOB, ready_path="/healthz", port=port)
+    if app.command is None:
+        return start_python_app(
+            tmp, app.module, env=env, name=JOB, ready_path="/healthz", port=port
+        )
+    return start_command_app(tmp, app.command, env, name=JOB, ready_path="/healthz", port=port)
 
 
-def _start_prometheus(tmp: Path, artifacts: Path, app_address: str) -> Proc:
+def _start_prometheus(tmp: Path, artifacts: Path, app_address: str, source: Path) -> Proc:
+    """`source`'s job of the app (rag-api's in the shipped prometheus.yml) scrapes it as JOB."""
+    jobs = yaml.safe_load(source.read_text())["scrape_configs"]
+    if source == PROMETHEUS_CONFIG:
+        jobs = [j for j in jobs if j["job_name"] == "rag-api"]
+    (job,) = jobs
     return start_prometheus(
         tmp,
-        targets={"rag-api:8000": app_address},
-        job_names={"rag-api": JOB},
+        source=source,
+        targets={job["static_configs"][0]["targets"][0]: app_address},
+        job_names={job["job_name"]: JOB},
         interval=SCRAPE,
         rule_files=sorted((artifacts / "prometheus" / "rules").glob("*.yml")),
         rule_group_interval=SCRAPE,
@@ -171,7 +187,9 @@ def _start(tmp: Path, spec: App, fake_url: str, artifacts: Path) -> tuple[Proc, 
     to a bind race, the two start again one after the other."""
     port = free_port()
     with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(_start_prometheus, tmp, artifacts, f"127.0.0.1:{port}")
+        pending = pool.submit(
+            _start_prometheus, tmp, artifacts, f"127.0.0.1:{port}", spec.scrape_config
+        )
         try:
             app = start_app(tmp, fake_url, spec, port)
         except BaseException as err:
@@ -180,7 +198,9 @@ def _start(tmp: Path, spec: App, fake_url: str, artifacts: Path) -> tuple[Proc, 
             if not (isinstance(err, ProcessError) and "address already in use" in str(err)):
                 raise
             app = start_app(tmp, fake_url, spec)
-            pending = pool.submit(_start_prometheus, tmp / "again", artifacts, app.address)
+            pending = pool.submit(
+                _start_prometheus, tmp / "again", artifacts, app.address, spec.scrape_config
+            )
         try:
             return app, pending.result()
         except BaseException:

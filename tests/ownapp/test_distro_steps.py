@@ -30,7 +30,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from harness import ROOT, free_port, poll
 from harness.fake_openai import fake_openai_server
 from harness.otlp_receiver import LogRecord, OTLPReceiver, Span, attrs
-from harness.procs import Proc, ProcessError
+from harness.process import Proc, ProcessError
 
 DOC = ROOT / "docs" / "own-app.md"
 STEPS = DOC.read_text().split("## Five steps", 1)[1].split("\n4. ", 1)[0]  # steps 1-3
