@@ -1,4 +1,5 @@
-"""What the loopback fakes of provider APIs (harness.fake_gemini, harness.fake_anthropic) share.
+"""What the loopback fakes of provider APIs (harness.fake_gemini, harness.fake_anthropic,
+harness.fake_bedrock) share.
 
 Each fake is a stdlib `ThreadingHTTPServer` on a free 127.0.0.1 port, so the real client's
 request building, SSE parsing and error mapping run. Behaviour is scripted per request:
@@ -12,13 +13,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from harness import serving
+
+EMPTY: Mapping[str, str] = {}
 
 
 @dataclass
@@ -50,18 +53,21 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.fake.requests.append((self.path, body))
         return body
 
-    def send_json(self, status: int, payload: Any) -> None:
+    def send_json(self, status: int, payload: Any, headers: Mapping[str, str] = EMPTY) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", self.json_content_type)
         self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
-    def start_sse(self) -> None:
-        """A 200 event stream's headers, then the scripted wait before its first event."""
+    def start_sse(self, content_type: str = "text/event-stream") -> None:
+        """A 200 event stream's headers, then the scripted wait before its first event (SSE, or
+        another streaming `content_type`)."""
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
