@@ -43,6 +43,10 @@ TOKEN_COST_RATE = "llm:token_cost_usd:rate5m"
 COST_RATE_BY_MODEL = "llm:cost_usd:rate5m"
 UNPRICED_TOKENS_RATE = "llm:unpriced_tokens:rate5m"
 RULES_FILE = "llm-prices.yml"
+PRICE_GROUP = "llm-prices"
+# Rules per price group at most: the default -ruler.max-rules-per-rule-group of Mimir and Cortex
+# (export.rules.MAX_RULES_PER_GROUP), which refuse a larger group on upload.
+GROUP_RULES = 20
 
 # Token types the cost rules price: the standard gen_ai.token.type values.
 PRICED_TOKEN_TYPES = sc.TOKEN_TYPES
@@ -160,9 +164,17 @@ def generate(cfg: Config, path: Path | None = None) -> dict[str, Any]:
         {**rule, "expr": inject(rule["expr"], cfg.service_selector, is_app_metric)}
         for rule in cost_rules()
     ]
-    return {
-        "groups": [
-            {"name": "llm-prices", "rules": price_rules(table)},
-            {"name": "llm-cost", "rules": cost},
-        ]
-    }
+    groups = [{"name": name, "rules": rules} for name, rules in price_groups(price_rules(table))]
+    return {"groups": [*groups, {"name": "llm-cost", "rules": cost}]}
+
+
+def price_groups(rules: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The price rules in groups of at most GROUP_RULES, a model's prices never split:
+    `llm-prices`, then `llm-prices-2`, … (a Mimir or Cortex ruler refuses a larger group)."""
+    groups: list[list[dict[str, Any]]] = [[]]
+    for model in dict.fromkeys(rule["labels"][sc.L_MODEL] for rule in rules):
+        own = [rule for rule in rules if rule["labels"][sc.L_MODEL] == model]
+        if groups[-1] and len(groups[-1]) + len(own) > GROUP_RULES:
+            groups.append([])
+        groups[-1].extend(own)
+    return [(PRICE_GROUP + (f"-{n}" if n > 1 else ""), g) for n, g in enumerate(groups, 1)]

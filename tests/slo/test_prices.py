@@ -79,3 +79,21 @@ def test_a_bad_table_is_an_error_naming_file_and_model(tmp_path: Path) -> None:
 )
 def test_literals_are_short_and_exact(text: str, literal: str) -> None:
     assert prices.literal(Decimal(text)) == literal
+
+
+def test_a_large_table_is_split_into_groups_a_mimir_ruler_accepts(tmp_path: Path) -> None:
+    """Groups of at most 20 rules (Mimir's and Cortex's default per-group limit), each model's
+    prices in one group, every price kept; the shipped table (with its Bedrock ids) needs it."""
+    table = tmp_path / "prices.yaml"
+    entry = "    input_cost_per_token: 1e-06\n    output_cost_per_token: 2e-06\n"
+    table.write_text("models:\n" + "".join(f"  m{i:02}:\n{entry}" for i in range(25)))
+    groups = prices.generate(load_config(), table)["groups"]
+    names = [g["name"] for g in groups]
+    assert names == ["llm-prices", "llm-prices-2", "llm-prices-3", "llm-cost"]
+    sizes = [len(g["rules"]) for g in groups[:-1]]
+    assert sizes == [20, 20, 10]
+    for g in groups[:-1]:
+        models = [r["labels"]["gen_ai_request_model"] for r in g["rules"]]
+        assert all(models.count(m) == 2 for m in models)  # input and output side by side
+    shipped = yaml.safe_load(SHIPPED.read_text())["groups"]
+    assert len(shipped) > 2 and all(len(g["rules"]) <= 20 for g in shipped)
