@@ -1,12 +1,12 @@
-"""The shipped rules against a provider's own app (Gemini, Anthropic), measured the same way.
+"""The shipped rules against a provider's own app (Gemini, Anthropic, Bedrock), measured alike.
 
 An app instrumented only with its provider's official OpenTelemetry instrumentation calls a
-loopback fake of the provider's API (harness.fake_gemini, harness.fake_anthropic: the real wire
-format, scripted errors, late first chunks); a real Prometheus (Debian 2.42 here) scrapes it and
-loads the rules rendered for it from the shipped genai-obs.yaml (livecheck.running: the user's
-step 4 of docs/own-app.md). Two runs, side by side (each its own app and Prometheus): a third of
-the calls failing with the provider's error statuses then a few late first chunks, and a
-healthy one.
+loopback fake of the provider's API (harness.fake_gemini, harness.fake_anthropic,
+harness.fake_bedrock: the real wire format, scripted errors, late first chunks); a real
+Prometheus (Debian 2.42 here) scrapes it and loads the rules rendered for it from the shipped
+genai-obs.yaml (livecheck.running: the user's step 4 of docs/own-app.md). Two runs, side by
+side (each its own app and Prometheus): a third of the calls failing with the provider's error
+statuses then a few late first chunks, and a healthy one.
 
 A test module subclasses `Checks`, sets `provider` and asserts the labels it measured; the
 alerts, SLOs and dashboard queries every such app must get are asserted here once.
@@ -47,6 +47,7 @@ class Provider:
     app: livecheck.App
     model: str
     errors: tuple[str, ...]  # the fake's error steps, taken in turn by a faulty pass's failures
+    embeds: bool = False  # the app serves POST /api/embed {text}: every sixth call adds one
 
 
 @dataclass
@@ -64,7 +65,8 @@ def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool
     with httpx.Client(base_url=run.app.url, timeout=30) as client:
 
         def call(path: str, question: str) -> None:
-            r = client.post(path, json={"question": question, "model": provider.model})
+            body = {"question": question, "model": provider.model}
+            r = client.post(path, json={"text": question} if path == "/api/embed" else body)
             run.statuses[r.status_code] = run.statuses.get(r.status_code, 0) + 1
 
         for n in range(2):
@@ -74,6 +76,8 @@ def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool
                 if faults and i % 3 == 2:
                     run.fake.script.append(provider.errors[i // 3 % len(provider.errors)])
                 call("/api/ask/stream" if i % 4 == 1 else "/api/ask", f"pass {n} question {i}")
+                if provider.embeds and i % 6 == 0:
+                    call("/api/embed", f"pass {n} document {i}")
         if faults:
             run.fake.first_chunk_delay_s = SLOW_FIRST_CHUNK_S
             with ThreadPoolExecutor(LATE_STREAMS) as pool:
