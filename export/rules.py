@@ -18,14 +18,16 @@ import yaml
 from export import NAME_PREFIX
 from export.errors import ExportError
 from genobs.config import Config
+from slo.prices import GROUP_RULES
 
 RULES_DIR = "prometheus/rules/"
 # Rule files that watch the stack, not a service: exported under their own name. One export
 # should carry them (stack_alerts in genai-obs.yaml); a second copy replaces, never doubles, them.
 SHARED = frozenset({"stack-alerts"})
 # A Mimir or Cortex ruler refuses on upload, by default (-ruler.max-rules-per-rule-group,
-# -ruler.max-rule-groups-per-tenant), a group of more rules and a tenant of more groups.
-MAX_RULES_PER_GROUP = 20
+# -ruler.max-rule-groups-per-tenant), a group of more rules and a tenant of more groups. The
+# first is where slo/prices.py splits the price rules, so it lives there.
+MAX_RULES_PER_GROUP = GROUP_RULES
 MAX_GROUPS_PER_TENANT = 70
 
 

@@ -44,8 +44,8 @@ COST_RATE_BY_MODEL = "llm:cost_usd:rate5m"
 UNPRICED_TOKENS_RATE = "llm:unpriced_tokens:rate5m"
 RULES_FILE = "llm-prices.yml"
 PRICE_GROUP = "llm-prices"
-# Rules per price group at most: the default -ruler.max-rules-per-rule-group of Mimir and Cortex
-# (export.rules.MAX_RULES_PER_GROUP), which refuse a larger group on upload.
+# Rules per price group at most: the default -ruler.max-rules-per-rule-group of Mimir and Cortex,
+# which refuse a larger group on upload (export.rules holds every rule group to it).
 GROUP_RULES = 20
 
 # Token types the cost rules price: the standard gen_ai.token.type values.
