@@ -19,7 +19,7 @@ import os
 
 import openai
 from agents import Agent, OpenAIChatCompletionsModel, RunContextWrapper, Runner, function_tool
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from opentelemetry import metrics
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
@@ -70,8 +70,7 @@ def create_app() -> FastAPI:
         try:
             result = await Runner.run(agent, body.question, context=body)
         except openai.APIStatusError as exc:
-            status = exc.status_code
-            raise HTTPException(503 if status == 429 else 502, f"provider error: {status}") from exc
+            raise shapes.provider_error(exc.status_code) from exc
         return {"answer": str(result.final_output)}
 
     shapes.add_healthz(app)

@@ -43,8 +43,7 @@ def _setup_telemetry() -> None:
 
 
 def _provider_error(exc: anthropic.APIStatusError) -> HTTPException:
-    status = exc.status_code
-    return HTTPException(503 if status == 429 else 502, detail=f"provider error: {status}")
+    return shapes.provider_error(exc.status_code)
 
 
 def create_app() -> FastAPI:

@@ -30,7 +30,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import make_asgi_app
 
-from tests.ownapp.shapes import EMBEDDING_MODEL, Ask, Embed, add_healthz, serve
+from tests.ownapp.shapes import EMBEDDING_MODEL, Ask, Embed, add_healthz, provider_error, serve
 
 
 def _setup_telemetry() -> None:
@@ -41,8 +41,7 @@ def _setup_telemetry() -> None:
 
 
 def _provider_error(exc: openai.APIError) -> HTTPException:
-    status = getattr(exc, "status_code", None)
-    return HTTPException(503 if status == 429 else 502, detail=f"provider error: {status}")
+    return provider_error(getattr(exc, "status_code", None))
 
 
 def create_app() -> FastAPI:

@@ -67,8 +67,7 @@ def _client() -> Any:
 
 
 def _provider_error(exc: ClientError) -> HTTPException:
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return HTTPException(503 if status == 429 else 502, detail=f"provider error: {status}")
+    return shapes.provider_error(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def create_app() -> FastAPI:

@@ -43,7 +43,7 @@ def _setup_telemetry() -> None:
 
 
 def _provider_error(exc: errors.APIError) -> HTTPException:
-    return HTTPException(503 if exc.code == 429 else 502, detail=f"provider error: {exc.code}")
+    return shapes.provider_error(exc.code)
 
 
 def create_app() -> FastAPI:

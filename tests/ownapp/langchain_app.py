@@ -18,7 +18,7 @@ import contextvars
 import os
 
 import openai
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from langchain.agents import create_agent
 from langchain.agents.middleware import ToolRetryMiddleware
 from langchain_core.tools import tool
@@ -87,8 +87,7 @@ def create_app() -> FastAPI:
             question = {"role": "user", "content": body.question}
             state = await workflow.ainvoke({"messages": [question]})
         except openai.APIStatusError as exc:
-            status = exc.status_code
-            raise HTTPException(503 if status == 429 else 502, f"provider error: {status}") from exc
+            raise shapes.provider_error(exc.status_code) from exc
         return {"answer": str(state["messages"][-1].content)}
 
     shapes.add_healthz(app)

@@ -1,5 +1,6 @@
 """What the own-app test apps share and that is not telemetry: request bodies, model names, the
-health route and the command line. (Each app's telemetry set-up stays in the app itself.)"""
+answer to a provider error, the health route and the command line. (Each app's telemetry
+set-up stays in the app itself.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 from collections.abc import Callable
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -21,6 +22,12 @@ class Ask(BaseModel):
 
 class Embed(BaseModel):
     text: str
+
+
+def provider_error(status: int | None) -> HTTPException:
+    """What every test app answers for a provider error: 503 for the provider's 429 (rate
+    limited), 502 for any other (the live tests count both)."""
+    return HTTPException(503 if status == 429 else 502, detail=f"provider error: {status}")
 
 
 def add_healthz(app: FastAPI) -> None:
