@@ -9,7 +9,7 @@ from genai_telemetry import semconv as sc
 from genobs.context import current
 
 from . import core, limits
-from .promql import matchers
+from .promql import matchers, provider_values
 
 OVERVIEW = ("llm-overview", "LLM Overview")
 COST = ("llm-cost", "LLM Cost & Usage")
@@ -101,17 +101,19 @@ def app_alerts(selector: str = 'alertname!="Watchdog"') -> str:
 
 
 def model_variables(*, feature_tier: bool = False) -> list[core.Json]:
-    """provider → model chained variables (+ feature and tier for cost views). Every operation's
-    models (chat and embeddings): picking models must not silently drop the embeddings spend
-    the cost panels add up (chat-only panels just show nothing for an embeddings model). The
-    model list also takes series without gen_ai_provider_name (`|` matches the empty value):
-    the official OpenAI instrumentation names the provider of embeddings in gen_ai_system only,
-    which a label_values selector cannot match on instead."""
+    """provider → model chained variables (+ feature and tier for cost views). The provider list
+    reads the older gen_ai_system too, as the panels' provider filter does (promql._tolerant):
+    OpenTelemetry JS, botocore's Bedrock calls and openai-v2's embeddings name it only there.
+    Every operation's models (chat and embeddings): picking models must not silently drop the
+    embeddings spend the cost panels add up (chat-only panels just show nothing for an
+    embeddings model). The model list also takes series without gen_ai_provider_name (`|`
+    matches the empty value), which a label_values selector cannot match on gen_ai_system
+    instead."""
     calls = sc.GENAI_OPERATION_DURATION + "_count"
     chained = matchers(**{sc.L_PROVIDER: "~$provider|"})
     out = [
         core.datasource_var("prometheus"),
-        core.query_var("provider", "Provider", calls, sc.L_PROVIDER),
+        core.result_var("provider", "Provider", provider_values(calls), sc.L_PROVIDER),
         core.query_var("model", "Model", calls + chained, sc.L_MODEL),
     ]
     if feature_tier:

@@ -37,7 +37,7 @@ from .targets import (
     prom,
     thresholds,
 )
-from .variables import datasource_var, query_var, textbox_var
+from .variables import datasource_var, query_var, result_var, textbox_var
 
 __all__ = [
     "GREEN",
@@ -64,6 +64,7 @@ __all__ = [
     "prom",
     "prom_annotation",
     "query_var",
+    "result_var",
     "stat",
     "table",
     "textbox_var",

@@ -57,7 +57,9 @@ How they are built and checked:
 - Every selector of an app metric carries the service matchers of `genai-obs.yaml`; LogQL
   selects `service_name`, TraceQL `resource.service.name` and span metrics `service` by its
   `service_name`. Provider filters also accept series labelled with the older `gen_ai_system`
-  (older instrumentations; the OpenAI one still uses it for embeddings), and the rate-limit
+  (older instrumentations; the OpenAI one still uses it for embeddings, OpenTelemetry JS for
+  every call), and the *Provider* lists show its values too (a `query_result` over the
+  dashboard's time range, the label copied over as the panels do), and the rate-limit
   panel matches every `error_type` form configured in `error_types.rate_limited`.
 - `make test` runs every PromQL query (panels, variables, annotations) against a real
   Prometheus scraping the real rag-api after steady traffic and injected faults; each must

@@ -24,7 +24,21 @@ def datasource_var(name: str) -> Json:
 
 def query_var(name: str, label: str, metric_selector: str, label_name: str) -> Json:
     """Multi-value Prometheus label variable with All (= regex `.*`, so new values show up)."""
-    definition = f"label_values({app(metric_selector)}, {label_name})"
+    return _multi_var(name, label, f"label_values({app(metric_selector)}, {label_name})")
+
+
+def result_var(name: str, label: str, promql: str, label_name: str) -> Json:
+    """Like query_var, but the values are `label_name`'s in the result of an instant query
+    (Grafana's `query_result`, at the end of the time range; `$__range` reaches back over it):
+    for a label some series carry under another name, which a series lookup cannot rename.
+    `promql` must return one series per value, labelled `label_name` alone (e.g. `count by`);
+    the variable's regex takes the value out of Grafana's text of each series."""
+    var = _multi_var(name, label, f"query_result({app(promql)})")
+    var["regex"] = f'/{label_name}="([^"]+)"/'
+    return var
+
+
+def _multi_var(name: str, label: str, definition: str) -> Json:
     return {
         "type": "query",
         "name": name,

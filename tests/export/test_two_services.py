@@ -127,10 +127,11 @@ def test_each_dashboard_reads_its_own_service_only(exports: tuple[Path, Path], i
     checked, leaks = 0, []
     for query in dashlib.queries(dashboards):
         text = dashlib.substitute(query.text, dashboards_by_uid(dashboards)[query.dashboard])
-        if query.lang == "label_values":
-            match = dashlib.LABEL_VALUES.match(text)
-            assert match, query.id
-            text = match.group("selector") or "vector(0)"
+        if query.lang in dashlib.VARIABLE_LANGS:
+            by_uid = dashboards_by_uid(dashboards)[query.dashboard]
+            found = dashlib.variable_query(dashlib.variable_of(query, by_uid))
+            assert found, query.id
+            text = dashlib.substitute(found.promql, by_uid) or "vector(0)"
         elif query.lang != "promql":
             continue
         for selector in vector_selectors(promql_parser.parse(text)):

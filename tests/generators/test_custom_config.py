@@ -138,7 +138,7 @@ def test_dashboards_follow_the_config(out: Path) -> None:
     assert all(d["uid"].startswith("acme-") for d in dashboards.values())
     assert all(d["tags"][:2] == ["acme", "llm-obs"] for d in dashboards.values())
     queries = dashlib.queries(dashboards)
-    promql = [q for q in queries if q.lang in ("promql", "label_values")]
+    promql = [q for q in queries if q.lang in ("promql", *dashlib.VARIABLE_LANGS)]
     assert len(promql) > 100
     for q in promql:
         assert not _app_selectors_carry_the_service(q.text), q.id

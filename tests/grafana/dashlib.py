@@ -65,6 +65,11 @@ GRAFANA_BUILTIN_VARS = {
     "__all_variables",
 }
 LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)\s*$", re.S)
+QUERY_RESULT = re.compile(r"^\s*query_result\((?P<query>.+)\)\s*$", re.S)
+# A query_result variable's regex that takes one label's value out of Grafana's text of a series
+# (grafana/dashgen/variables.py result_var writes it).
+RESULT_LABEL = re.compile(r'^/(?P<label>\w+)="\(\[\^"\]\+\)"/$')
+VARIABLE_LANGS = ("label_values", "query_result")  # Query.lang of Prometheus query variables
 
 Json = dict[str, Any]
 
@@ -75,7 +80,7 @@ class Query:
 
     dashboard: str
     where: str
-    lang: str  # promql | logql | traceql | label_values
+    lang: str  # promql | logql | traceql | label_values | query_result
     text: str
     format: str = ""  # Prometheus target format (time_series, table, heatmap)
 
@@ -114,6 +119,34 @@ def variables(dashboard: Json) -> dict[str, Json]:
     return {v["name"]: v for v in dashboard.get("templating", {}).get("list", [])}
 
 
+@dataclass(frozen=True)
+class VariableQuery:
+    """What a Prometheus query variable lists: `label`'s values in the series `promql` selects
+    (label_values; "" for every series) or in the result of the instant query `promql`
+    (query_result)."""
+
+    label: str
+    promql: str
+    instant: bool
+
+
+def variable_query(var: Json) -> VariableQuery | None:
+    """A query variable's label and query; None for a form the project does not write."""
+    query = var.get("query")
+    text = query.get("query", "") if isinstance(query, dict) else str(query or "")
+    if m := LABEL_VALUES.match(text):
+        return VariableQuery(m["label"], m["selector"] or "", instant=False)
+    regex = RESULT_LABEL.match(var.get("regex") or "")
+    if (m := QUERY_RESULT.match(text)) and regex:
+        return VariableQuery(regex["label"], m["query"], instant=True)
+    return None
+
+
+def variable_of(q: Query, dashboard: Json) -> Json:
+    """The variable a variable query (lang in VARIABLE_LANGS) belongs to."""
+    return variables(dashboard)[q.where.removeprefix("variable $")]
+
+
 def datasource_kind(ref: Any, dashboard: Json) -> str | None:
     """Plugin type of a datasource reference ({type, uid}, `${var}` resolved via the variable)."""
     if not isinstance(ref, dict):
@@ -150,7 +183,8 @@ def queries(dashboards: dict[str, Json]) -> list[Query]:
             query = var.get("query")
             text = query.get("query", "") if isinstance(query, dict) else str(query)
             if datasource_kind(var.get("datasource"), dash) == "prometheus":
-                out.append(Query(uid, f"variable ${var['name']}", "label_values", text))
+                lang = "query_result" if QUERY_RESULT.match(text) else "label_values"
+                out.append(Query(uid, f"variable ${var['name']}", lang, text))
         for ann in dash.get("annotations", {}).get("list", []):
             if datasource_kind(ann.get("datasource"), dash) == "prometheus" and ann.get("expr"):
                 out.append(Query(uid, f"annotation {ann.get('name')!r}", "promql", ann["expr"]))
@@ -319,12 +353,12 @@ def grammar_problems(directory: Path = DASHBOARDS) -> list[str]:
     for q in queries(dashboards):
         text = q.text
         lang = q.lang
-        if lang == "label_values":
-            m = LABEL_VALUES.match(text)
-            if not m:
-                items.append((q.id, "promql", "label_values(<unparseable>"))
+        if lang in VARIABLE_LANGS:
+            var = variable_query(variable_of(q, by_uid[q.dashboard]))
+            if var is None:
+                items.append((q.id, "promql", f"{lang}(<unparseable>"))
                 continue
-            text, lang = m.group("selector") or "up", "promql"
+            text, lang = var.promql or "up", "promql"
         items.append((q.id, lang, substitute(text, by_uid[q.dashboard])))
     problems = []
     for result in parse_with_grammars(items):

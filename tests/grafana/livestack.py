@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,22 +262,41 @@ def has_data(data: dict[str, Any]) -> bool:
     return bool(result)
 
 
-def label_values(stack: LiveStack, text: str, dashboard: dict[str, Any]) -> tuple[str, set[str]]:
-    """A variable's `label_values(selector, label)` query as Grafana answers it: its label and
-    the values the live series have (ValueError for another query form)."""
-    m = dashlib.LABEL_VALUES.match(text)
-    if not m:
-        raise ValueError(f"unsupported variable query {text!r}")
-    selector = dashlib.substitute(m.group("selector") or "up", dashboard)
-    return m.group("label"), {s.get(m.group("label"), "") for s in stack.series(selector)} - {""}
+def variable_values(
+    stack: LiveStack, var: dict[str, Any], dashboard: dict[str, Any]
+) -> tuple[str, set[str]]:
+    """A Prometheus query variable's values as Grafana finds them: its label and the values
+    (ValueError for a query form the project does not write). label_values: the series lookup;
+    query_result: the instant query, each series written as Grafana writes it
+    (`name{a="x",b="y"} value ms`), the variable's regex taking the value out."""
+    found = dashlib.variable_query(var)
+    if found is None:
+        raise ValueError(f"unsupported variable query {var.get('query')!r}")
+    promql = dashlib.substitute(found.promql or "up", dashboard)
+    if not found.instant:
+        return found.label, {s.get(found.label, "") for s in stack.series(promql)} - {""}
+    data = stack.query(promql)
+    regex = re.compile(var["regex"][1:-1])  # /…/ without flags: the first match only
+    values = set()
+    for s in data["result"] if data["resultType"] == "vector" else []:
+        labels = {k: v for k, v in s["metric"].items() if k != "__name__"}
+        text = (
+            s["metric"].get("__name__", "")
+            + "{"
+            + ",".join(f'{k}="{v}"' for k, v in labels.items())
+            + "}"
+        )
+        if m := regex.search(f"{text} {s['value'][1]} {s['value'][0] * 1000}"):
+            values.add(m[1])
+    return found.label, values
 
 
 def check_query(stack: LiveStack, q: dashlib.Query, dashboard: dict[str, Any]) -> str | None:
     """None when the query returns data on the live stack, else what went wrong."""
     try:
-        if q.lang == "label_values":
+        if q.lang in dashlib.VARIABLE_LANGS:
             try:
-                label, values = label_values(stack, q.text, dashboard)
+                label, values = variable_values(stack, dashlib.variable_of(q, dashboard), dashboard)
             except ValueError as exc:
                 return str(exc)
             return None if values else f"no {label} values for {q.id}"

@@ -36,18 +36,19 @@ TOLERANCE = 1e-6  # relative: the parts of a sum are added in another order
 @dataclass(frozen=True)
 class Filter:
     variable: str  # dashboard variable
-    label: str  # the label its values come from (label_values(…, label))
+    label: str  # the label its values come from (label_values(…, label), or a query_result's)
     values: tuple[str, ...]  # its values on the live stack
 
 
 def filters(stack: livestack.LiveStack, dashboard: dashlib.Json) -> list[Filter]:
-    """The dashboard's `label_values(selector, label)` variables and their live values."""
+    """The dashboard's label variables (label_values of a selector, or query_result) and
+    their live values."""
     out = []
-    for q in dashlib.queries({"": dashboard}):
-        m = dashlib.LABEL_VALUES.match(q.text)
-        if q.lang == "label_values" and m and m["selector"]:
-            label, values = livestack.label_values(stack, q.text, dashboard)
-            out.append(Filter(q.where.removeprefix("variable $"), label, tuple(sorted(values))))
+    for name, var in dashlib.variables(dashboard).items():
+        found = dashlib.variable_query(var) if var.get("type") == "query" else None
+        if found and found.promql:
+            label, values = livestack.variable_values(stack, var, dashboard)
+            out.append(Filter(name, label, tuple(sorted(values))))
     return out
 
 

@@ -1,9 +1,10 @@
 """Every query honours every filter its metric can take.
 
-A dashboard variable `label_values(metric, label)` filters `label`; a query of a contract metric
-that carries that label (genobs.contract.APP_METRIC_LABELS) but has no matcher on it with the
-variable shows the unfiltered total under a filter — a cost panel ignoring $feature sums every
-feature's cost while the title says one. (The ratio lint cannot see it: a filter dropped from both
+A dashboard variable listing a label (`label_values(metric, label)`, or a `query_result`)
+filters `label`; a query of a contract metric that carries that label
+(genobs.contract.APP_METRIC_LABELS) but has no matcher on it with the variable shows the
+unfiltered total under a filter — a cost panel ignoring $feature sums every feature's cost while
+the title says one. (The ratio lint cannot see it: a filter dropped from both
 sides of a ratio keeps them alike; a mutation audit found the gap.)
 """
 
@@ -21,11 +22,9 @@ def _label_filters(dash: dashlib.Json) -> dict[str, str]:
     known = {label for labels in APP_METRIC_LABELS.values() for label in labels}
     out = {}
     for var in dashlib.variables(dash).values():
-        query = var.get("query")
-        text = query.get("query", "") if isinstance(query, dict) else str(query or "")
-        match = dashlib.LABEL_VALUES.match(text)
-        if var.get("type") == "query" and match and match["label"] in known:
-            out[match["label"]] = var["name"]
+        found = dashlib.variable_query(var) if var.get("type") == "query" else None
+        if found and found.label in known:
+            out[found.label] = var["name"]
     return out
 
 

@@ -55,7 +55,7 @@ def failures(stack: livestack.LiveStack, directory: Path = dashlib.DASHBOARDS) -
     by_uid = {d["uid"]: d for d in dashboards.values()}
     out = []
     for q in dashlib.queries(dashboards):
-        if q.lang not in ("promql", "label_values"):
+        if q.lang not in ("promql", *dashlib.VARIABLE_LANGS):
             continue
         problem = livestack.check_query(stack, q, by_uid[q.dashboard])
         if problem is None:
@@ -109,7 +109,7 @@ def test_latency_panels_have_exemplars_in_prometheus(stack: livestack.LiveStack)
 
 
 def _variable_values(stack: livestack.LiveStack, dashboard: dict[str, Any], name: str) -> set[str]:
-    return livestack.label_values(stack, dashlib.variables(dashboard)[name]["query"], dashboard)[1]
+    return livestack.variable_values(stack, dashlib.variables(dashboard)[name], dashboard)[1]
 
 
 def test_model_variable_lists_every_model_with_spend(stack: livestack.LiveStack) -> None:

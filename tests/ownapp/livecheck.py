@@ -22,6 +22,9 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import yaml
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GenAiOperationNameValues,
+)
 
 import generators
 from genai_telemetry import semconv as sc
@@ -30,7 +33,7 @@ from harness import ROOT, free_port, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
 from harness.process import Proc, ProcessError, start_command_app
 from harness.procs import PROMETHEUS_CONFIG, start_prometheus, start_python_app
-from tests.grafana import dashlib, livestack
+from tests.grafana import dashlib, livestack, selection
 
 JOB = "ownapp"
 # What a user changes in genai-obs.yaml for this app (docs/own-app.md).
@@ -276,7 +279,7 @@ def panel_results(run: Run[Any]) -> list[dict[str, str]]:
     by_uid = {d["uid"]: d for d in dashboards.values()}
     out = []
     for q in dashlib.queries(dashboards):
-        if q.lang not in ("promql", "label_values"):
+        if q.lang not in ("promql", *dashlib.VARIABLE_LANGS):
             continue
         problem = livestack.check_query(run.live(), q, by_uid[q.dashboard])
         result = (
@@ -312,3 +315,33 @@ def slo_series(run: Run[Any]) -> dict[str, bool]:
     ratios = run.query("slo:error_ratio:rate5m")
     recorded = {s["metric"]["slo"] for s in ratios if s["value"][1] not in ("NaN", "+Inf")}
     return {name: name in recorded for name in sorted(names)}
+
+
+def variable_values(run: Run[Any]) -> dict[str, set[str]]:
+    """ "dashboard: $variable" → the values Grafana would list, for the dashboards rendered for
+    the app (Prometheus query variables)."""
+    out = {}
+    for d in dashlib.load(run.artifacts / "grafana" / "dashboards").values():
+        for name, var in dashlib.variables(d).items():
+            if var.get("type") == "query" and dashlib.variable_query(var):
+                out[f"{d['uid']}: ${name}"] = livestack.variable_values(run.live(), var, d)[1]
+    return out
+
+
+def filter_problems(run: Run[Any], uids: tuple[str, ...]) -> list[str]:
+    """tests/grafana/selection.problems on the rendered dashboards `uids`: each variable's
+    values, one and two at a time, give the rows of All."""
+    dashboards = dashlib.load(run.artifacts / "grafana" / "dashboards").values()
+    return [p for d in dashboards if d["uid"] in uids for p in selection.problems(run.live(), d)]
+
+
+# The operations the GenAI conventions name (the semconv package's well-known values).
+OPERATIONS = frozenset(v.value for v in GenAiOperationNameValues)
+
+
+def operation_names(run: Run[Any]) -> set[str]:
+    """Every gen_ai_operation_name on the app's series. A value outside OPERATIONS means an
+    instrumentation or exporter mislabelled a series (exporter-prometheus 0.66b2 writes a second
+    scope's points under the first scope's label names; docs/own-app.md, LlamaIndex)."""
+    series = run.query(f'group by ({sc.L_OPERATION}) ({{__name__=~"gen_ai_.+", job="{JOB}"}})')
+    return {s["metric"].get(sc.L_OPERATION, "") for s in series} - {""}

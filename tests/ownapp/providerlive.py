@@ -23,6 +23,8 @@ from typing import ClassVar
 import httpx
 import pytest
 
+from genai_telemetry.semconv import L_PROVIDER
+from genobs.contract import L_SYSTEM
 from harness import require_binary
 from harness.fake_provider import ScriptedFake
 from tests.ownapp import livecheck
@@ -48,6 +50,8 @@ class Provider:
     model: str
     errors: tuple[str, ...]  # the fake's error steps, taken in turn by a faulty pass's failures
     embeds: bool = False  # the app serves POST /api/embed {text}: every sixth call adds one
+    # Dashboards whose every filter is checked on the faulty run (livecheck.filter_problems).
+    filtered: tuple[str, ...] = ()
 
 
 @dataclass
@@ -59,6 +63,10 @@ class Outcome:
     # Dashboard queries that need only standard metrics and returned no data (faulty run):
     # "dashboard: where" → query.
     empty_panels: dict[str, str] = field(default_factory=dict)
+    # "dashboard: $variable" → the values it lists (faulty run).
+    variables: dict[str, set[str]] = field(default_factory=dict)
+    filter_problems: list[str] = field(default_factory=list)
+    operations: set[str] = field(default_factory=set)  # every gen_ai_operation_name
 
 
 def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool) -> None:
@@ -92,9 +100,13 @@ def run(provider: Provider, tmp: Path, *, faults: bool) -> Outcome:
         _drive(live, provider, faults=faults)
         out = Outcome(dict(live.statuses), livecheck.active_alerts(live))
         out.slos = livecheck.slo_series(live)
-        for r in livecheck.panel_results(live) if faults else []:
-            if r["kind"] == "standard" and r["result"] != "data":
-                out.empty_panels[f"{r['dashboard']}: {r['where']}"] = r["query"]
+        out.operations = livecheck.operation_names(live)
+        if faults:
+            for r in livecheck.panel_results(live):
+                if r["kind"] == "standard" and r["result"] != "data":
+                    out.empty_panels[f"{r['dashboard']}: {r['where']}"] = r["query"]
+            out.variables = livecheck.variable_values(live)
+            out.filter_problems = livecheck.filter_problems(live, provider.filtered)
         for metric in MEASURED:
             for s in live.query(f'{{__name__="gen_ai_client_{metric}", job="{livecheck.JOB}"}}'):
                 for k, v in s["metric"].items():
@@ -158,6 +170,25 @@ class Checks:
         empty = {k: q for k, q in faulty.empty_panels.items() if "unpriced" not in q}
         assert not empty, empty
         assert faulty.empty_panels, "an unpriced-token query had data: is the model priced?"
+
+    def test_provider_variables_list_the_provider(self, faulty: Outcome) -> None:
+        """The *Provider* drop-downs list the provider the series name, under either label
+        (gen_ai_provider_name, or the older gen_ai_system); picking a value keeps exactly its
+        rows under every filter (livecheck.filter_problems, on provider.filtered)."""
+        named = faulty.labels.get(L_PROVIDER, set()) | faulty.labels.get(L_SYSTEM, set())
+        lists = {k: v for k, v in faulty.variables.items() if k.endswith(": $provider")}
+        assert len(lists) == 2 and all(v and v <= named - {""} for v in lists.values()), (
+            lists,
+            named,
+        )
+        assert faulty.filter_problems == []
+
+    @pytest.mark.parametrize("which", ["faulty", "healthy"])
+    def test_operation_names_are_the_conventions(
+        self, which: str, outcomes: dict[str, Outcome]
+    ) -> None:
+        operations = outcomes[which].operations
+        assert operations and operations <= livecheck.OPERATIONS, operations
 
     def test_alerts_silent_without_faults(self, healthy: Outcome) -> None:
         assert not set(QUIET) & set(healthy.alerts), healthy.alerts

@@ -174,7 +174,14 @@ def measured(
                 )
             },
             "slos": livecheck.slo_series(run),
+            "operations": livecheck.operation_names(run),
         }
+
+
+def test_operation_names_are_the_conventions(measured: dict[str, Any]) -> None:
+    """Only the model calls carry gen_ai_operation_name (the agent and tool histograms are
+    named by their operation instead)."""
+    assert measured["operations"] == {"chat"}, measured["operations"]
 
 
 def test_runs_succeeded_and_failed_as_driven(measured: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ class Outcome:
     alerts: dict[str, set[str]]
     slos: dict[str, bool]
     series: dict[str, int]
+    operations: set[str]
 
 
 CHECKED_SERIES = {
@@ -50,6 +51,7 @@ def _run(tmp: Path, *, faults: bool) -> Outcome:
             alerts=livecheck.active_alerts(run),
             slos=livecheck.slo_series(run),
             series={k: len(run.query(v)) for k, v in CHECKED_SERIES.items()},
+            operations=livecheck.operation_names(run),
         )
     (tmp / "outcome.json").write_text(
         json.dumps(outcome.__dict__, default=sorted, indent=1, sort_keys=True)
@@ -78,6 +80,12 @@ def _missing(outcome: Outcome, kind: str) -> list[str]:
 def test_traffic_had_successes_and_both_provider_errors(faulty: Outcome) -> None:
     assert faulty.statuses.get(200, 0) >= 60, faulty.statuses
     assert faulty.statuses.get(502, 0) >= 8 and faulty.statuses.get(503, 0) >= 8
+
+
+@pytest.mark.parametrize("which", ["faulty", "healthy"])
+def test_operation_names_are_the_conventions(which: str, request: pytest.FixtureRequest) -> None:
+    operations = request.getfixturevalue(which).operations
+    assert operations and operations <= livecheck.OPERATIONS, operations
 
 
 def test_every_dashboard_query_runs(faulty: Outcome) -> None:
