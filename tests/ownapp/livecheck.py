@@ -129,6 +129,8 @@ class App:
     # The shipped Prometheus config whose one scrape job scrapes the app (rag-api's job, renamed,
     # by default).
     scrape_config: Path = PROMETHEUS_CONFIG
+    # Extra environment of the app process (e.g. an instrumentation switched on).
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 OPENAI_APP = App("tests.ownapp.app", "OWNAPP_OPENAI_URL", fake_openai_server)
@@ -158,6 +160,7 @@ def start_app(tmp: Path, fake_url: str, app: App = OPENAI_APP, port: int | None 
         app.url_env: fake_url,
         "OTEL_SERVICE_NAME": JOB,
         "OTEL_SEMCONV_STABILITY_OPT_IN": "http",  # the FastAPI server metric; not GenAI
+        **app.env,
     }
     if app.command is None:
         return start_python_app(
