@@ -22,8 +22,10 @@ prints its port on the first line, records nothing and answers every request wit
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
+import struct
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -105,15 +107,21 @@ def chunk(completion_id: str, delta: dict[str, Any], finish: str | None) -> dict
 
 
 def embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    """One 3-dimensional vector per input; as base64 of little-endian float32s when the request
+    asks (`encoding_format`, which the openai clients for Python and Node.js send by default)."""
     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    encode = body.get("encoding_format") == "base64"
+    data = []
+    for i in range(len(inputs)):
+        vector = [0.1 * i, 0.5, -0.5]
+        packed = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+        data.append({"object": "embedding", "index": i, "embedding": packed if encode else vector})
+    tokens = 7 * len(inputs)
     return {
         "object": "list",
         "model": "text-embedding-3-small",
-        "data": [
-            {"object": "embedding", "index": i, "embedding": [0.1 * i, 0.5, -0.5]}
-            for i in range(len(inputs))
-        ],
-        "usage": {"prompt_tokens": 7 * len(inputs), "total_tokens": 7},
+        "data": data,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
 
 
