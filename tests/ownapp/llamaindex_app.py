@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import openai
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.llms import (
@@ -49,7 +49,14 @@ from opentelemetry.sdk.resources import Resource
 from prometheus_client import make_asgi_app
 from pydantic import PrivateAttr
 
-from tests.ownapp.shapes import DEFAULT_MODEL, EMBEDDING_MODEL, Ask, add_healthz, serve
+from tests.ownapp.shapes import (
+    DEFAULT_MODEL,
+    EMBEDDING_MODEL,
+    Ask,
+    add_healthz,
+    provider_error,
+    serve,
+)
 
 DOCUMENTS = (
     "Time to first token is the delay before a model streams its first chunk.",
@@ -109,11 +116,6 @@ def _setup_telemetry() -> None:
         OpenAIInstrumentor().instrument()
 
 
-def _provider_error(exc: openai.APIStatusError) -> HTTPException:
-    status = exc.status_code
-    return HTTPException(503 if status == 429 else 502, detail=f"provider error: {status}")
-
-
 def create_app() -> FastAPI:
     _setup_telemetry()
     # No retries: each injected provider error is one failed call, as the tests count them.
@@ -131,7 +133,7 @@ def create_app() -> FastAPI:
         try:
             return {"answer": str(engine.query(body.question))}
         except openai.APIStatusError as exc:
-            raise _provider_error(exc) from exc
+            raise provider_error(exc.status_code) from exc
 
     @app.post("/api/ask/stream")
     def ask_stream(body: Ask) -> StreamingResponse:
@@ -142,7 +144,7 @@ def create_app() -> FastAPI:
             tokens: Iterator[str] = engine.stream_chat(body.question).response_gen
             first = next(tokens, "")  # a provider error surfaces here, before the 200
         except openai.APIStatusError as exc:
-            raise _provider_error(exc) from exc
+            raise provider_error(exc.status_code) from exc
         return StreamingResponse(
             (t for part in ([first], tokens) for t in part), media_type="text/plain"
         )

@@ -90,6 +90,7 @@ def _measure(name: str, tmp: Path, faults: bool) -> dict[str, Any]:
             ),
             "alerts": livecheck.active_alerts(run),
             "slos": livecheck.slo_series(run),
+            "operation_names": livecheck.operation_names(run),
             "panels": livecheck.panel_results(run) if faults else [],
         }
 
@@ -121,6 +122,13 @@ def test_traffic_had_successes_and_provider_errors(measured: dict[Any, Any]) -> 
         each = CALLS // 3 if faults else 0  # per error status, over both passes
         expected = {200: 2 * CALLS - 2 * each} | ({502: each, 503: each} if faults else {})
         assert m["statuses"] == expected, (name, m["statuses"])
+
+
+def test_operation_names_are_the_conventions(measured: dict[Any, Any]) -> None:
+    """The exporter's mislabelling leaves gen_ai_operation_name alone in this app (it moves the
+    scope's name into the provider, test_prometheus_exporter_mislabels_…)."""
+    for key, m in measured.items():
+        assert m["operation_names"] <= livecheck.OPERATIONS, (key, m["operation_names"])
 
 
 def test_llamaindex_alone_records_retrieval_only(measured: dict[Any, Any]) -> None:
