@@ -59,7 +59,8 @@ How they are built and checked:
   `service_name`. Provider filters also accept series labelled with the older `gen_ai_system`
   (older instrumentations; the OpenAI one still uses it for embeddings, OpenTelemetry JS for
   every call), and the *Provider* lists show its values too (a `query_result` over the
-  dashboard's time range, the label copied over as the panels do), and the rate-limit
+  dashboard's time range, the label copied over as the panels do; it reads the samples in the
+  range, where the other variables' label lookups read only the index), and the rate-limit
   panel matches every `error_type` form configured in `error_types.rate_limited`.
 - `make test` runs every PromQL query (panels, variables, annotations) against a real
   Prometheus scraping the real rag-api after steady traffic and injected faults; each must
