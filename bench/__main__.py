@@ -22,6 +22,7 @@ BENCHMARKS = {
     "backend_down": "throughput, p99 and RSS with the OTLP backend down vs up",
     "floor": "least CPU the telemetry contract can cost per request, vs the overhead budget",
     "levers": "the library parts rag-api replaces, timed against the originals in process",
+    "variables": "dashboard variable lookups over long time ranges on real Prometheus",
 }
 
 
