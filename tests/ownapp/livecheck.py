@@ -145,9 +145,8 @@ class Run(Generic[FakeT]):
     statuses: dict[int, int] = field(default_factory=dict)
 
     def query(self, expr: str) -> list[dict[str, Any]]:
-        body = httpx.get(
-            f"{self.prometheus.url}/api/v1/query", params={"query": expr}, timeout=30
-        ).json()
+        url = f"{self.prometheus.url}/api/v1/query"
+        body = httpx.get(url, params={"query": expr}, timeout=30, verify=livestack.TLS).json()
         assert body["status"] == "success", body
         return body["data"]["result"]
 
