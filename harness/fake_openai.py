@@ -168,6 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
     """Answers one request according to the next step of `fake.script`."""
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as HTTP servers set it: an answer's headers and body are two writes, and with
+    # Nagle's algorithm the body waited for the client's delayed ACK of the headers, ~40 ms per
+    # answer on a keep-alive connection (measured: 44 ms a call, 1-5 ms with it).
+    disable_nagle_algorithm = True
     fake: FakeOpenAI  # set on the subclass `_handler` makes
 
     def log_message(self, *args: Any) -> None:  # keep pytest output clean
