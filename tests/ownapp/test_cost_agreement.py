@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,8 +29,18 @@ CALLS = 48
 TOLERANCE = 0.01
 
 
+@dataclass(frozen=True)
+class Stack:
+    app: Proc
+    prometheus: Proc
+    reported: Decimal  # the cost the answers reported
+    discount: Decimal  # what their cached input tokens saved against the list price
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proc, Proc]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """rag-api scraped by Prometheus, after the traffic of _drive (every test reads the same
+    run, whichever runs first or alone)."""
     tmp = tmp_path_factory.mktemp("cost")
     app = start_rag_api(
         tmp, env={"SIM_LATENCY_SCALE": "0.01", "SIM_SEED": "11", "RATE_LIMIT_ENABLED": "false"}
@@ -39,9 +50,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proc, Proc
     except BaseException:
         app.stop()
         raise
-    yield app, prometheus
-    prometheus.stop()
-    app.stop()
+    try:
+        yield Stack(app, prometheus, *_drive(app))
+    finally:
+        prometheus.stop()
+        app.stop()
 
 
 def _query(prometheus: Proc, expr: str) -> list[dict[str, Any]]:
@@ -79,9 +92,8 @@ def _drive(app: Proc) -> tuple[Decimal, Decimal]:
     return reported, discount
 
 
-def test_token_priced_cost_matches_rag_api_cost(stack: tuple[Proc, Proc]) -> None:
-    app, prometheus = stack
-    reported, discount = _drive(app)
+def test_token_priced_cost_matches_rag_api_cost(stack: Stack) -> None:
+    prometheus, reported, discount = stack.prometheus, stack.reported, stack.discount
     own_expr = 'sum(llm_cost_usd_total{job="rag-api"})'
 
     # Scraped after the last answer: the total reaches what the answers reported (it is a bit
@@ -106,8 +118,8 @@ def test_token_priced_cost_matches_rag_api_cost(stack: tuple[Proc, Proc]) -> Non
     assert listed - float(discount) == pytest.approx(own, rel=TOLERANCE)
 
 
-def test_recorded_cost_prefers_the_apps_own_figure(stack: tuple[Proc, Proc]) -> None:
-    _, prometheus = stack
+def test_recorded_cost_prefers_the_apps_own_figure(stack: Stack) -> None:
+    prometheus = stack.prometheus
     wait_until(lambda: _query(prometheus, prices.TOKEN_COST_RATE), 20, every=0.5)
     assert _query(prometheus, f'{prices.TOKEN_COST_RATE}{{job="rag-api"}}')
     recorded = {
