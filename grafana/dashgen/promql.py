@@ -97,13 +97,10 @@ def _tolerant(fn: str, metric: str, labels: Labels, window: str) -> str:
 
 def provider_values(metric: str) -> str:
     """One series per provider that `metric` saw over the dashboard's range, labelled
-    gen_ai_provider_name alone, whichever of the two label names carries it (as _tolerant
-    unifies them): the *Provider* variable's values."""
-    named = f"last_over_time({metric}{matchers(**{sc.L_PROVIDER: '!'})}[$__range])"
-    older = matchers(**{sc.L_PROVIDER: "", L_SYSTEM: "!"})
-    other = f"last_over_time({metric}{older}[$__range])"
-    renamed = f'label_replace({other}, "{sc.L_PROVIDER}", "$1", "{L_SYSTEM}", "(.+)")'
-    return f"count by ({sc.L_PROVIDER}) ({named} or {renamed})"
+    gen_ai_provider_name alone, whichever of the two label names carries it (_tolerant's
+    fallback): the *Provider* variable's values."""
+    seen = _tolerant("last_over_time", metric, {sc.L_PROVIDER: "~.+"}, "$__range")
+    return f"count by ({sc.L_PROVIDER}) {seen}"
 
 
 def rate(metric: str, labels: Labels | None = None, window: str = RATE) -> str:
