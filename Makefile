@@ -92,11 +92,12 @@ e2e: bootstrap ## End-to-end alert path; records detection times in docs/scenari
 bench: bootstrap ## Benchmarks, ~12 min, print figures (BENCH_ARGS="peers --quick" for one)
 	$(PY) -m bench $(BENCH_ARGS)
 # The figures docs/performance.md leads with, one command after the other: on a quiet machine,
-# so every figure comes from one run under the same conditions.
-bench-figures: bootstrap ## docs/performance.md's summary and §1-§5 in one run, ~8 min (quiet machine)
+# so every figure comes from one run under the same conditions. The 40 ms run takes one app at a
+# time: five apps at ~90 req/s each saturate two CPUs, and the loss would measure the CPU share.
+bench-figures: bootstrap ## docs/performance.md's summary and §1-§5 in one run, ~15 min (quiet machine)
 	$(PY) -m bench floor levers
 	$(PY) -m bench peers --together --rounds 15
-	$(PY) -m bench peers --together --latency-ms 40 --rounds 9
+	$(PY) -m bench peers --latency-ms 40 --rounds 9
 	$(PY) -m bench overhead --latency-scale 0.05 --concurrency 8 --rounds 6 --seconds 10
 	@if [ -x $(VENV)/bin/py-spy ]; then $(PY) -m bench.profile --seconds 30; \
 	else echo "profile (§4) skipped: it needs py-spy ($(VENV)/bin/pip install py-spy)"; fi

@@ -27,12 +27,11 @@ import httpx
 
 from bench import cli, common
 from harness import ROOT
+from harness.grafana_variables import definition, variable_query
 from harness.procs import start_prometheus
 
 METRIC = "gen_ai_client_operation_duration_seconds_count"
 DASHBOARDS = ROOT / "grafana" / "dashboards"
-LABEL_VALUES = re.compile(r"^label_values\((?P<selector>.+),\s*(?P<label>\w+)\)$", re.S)
-QUERY_RESULT = re.compile(r"^query_result\((?P<query>.+)\)$", re.S)
 VARIABLE = re.compile(r"\$\{?(__range|[A-Za-z]\w*)\}?")  # not label_replace's "$1"
 TRIES = 7
 
@@ -65,35 +64,39 @@ def backfill(data_dir: Path, work: Path, series: int, days: float, step: int) ->
     return series * len(times)
 
 
-def variable_queries() -> dict[str, str]:
-    """ "dashboard $name" → definition, for the Prometheus query variables over METRIC (one
-    entry per distinct definition)."""
-    out: dict[str, str] = {}
+def variable_queries() -> dict[str, dict[str, Any]]:
+    """ "dashboard $name" → variable, for the Prometheus query variables over METRIC (one entry
+    per distinct definition)."""
+    out: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
     for path in sorted(DASHBOARDS.glob("*.json")):
         dashboard = json.loads(path.read_text())
         for var in dashboard.get("templating", {}).get("list", []):
-            text = str(var.get("definition") or "")
-            if var.get("type") == "query" and METRIC in text and text not in out.values():
-                out[f"{dashboard['uid']} ${var['name']}"] = text
+            text = definition(var)
+            if var.get("type") == "query" and METRIC in text and text not in seen:
+                seen.add(text)
+                out[f"{dashboard['uid']} ${var['name']}"] = var
     return out
 
 
-def _ask(client: httpx.Client, definition: str, seconds: int, end: float) -> float:
+def _ask(client: httpx.Client, var: dict[str, Any], seconds: int, end: float) -> float:
     """One lookup as Grafana sends it; seconds it took. Other variables at All (`.*`)."""
-    text = VARIABLE.sub(lambda m: f"{seconds}s" if m[1] == "__range" else ".*", definition)
-    if m := LABEL_VALUES.match(text):
-        path = f"/api/v1/label/{m['label']}/values"
-        params = {"match[]": m["selector"], "start": str(end - seconds), "end": str(end)}
-    elif m := QUERY_RESULT.match(text):
-        path, params = "/api/v1/query", {"query": m["query"], "time": str(end)}
+    found = variable_query(var)
+    if found is None:
+        raise ValueError(f"unsupported variable query {definition(var)!r}")
+    promql = VARIABLE.sub(lambda m: f"{seconds}s" if m[1] == "__range" else ".*", found.promql)
+    if found.instant:
+        path, params = "/api/v1/query", {"query": promql, "time": str(end)}
     else:
-        raise ValueError(f"unsupported variable query {definition!r}")
+        path = f"/api/v1/label/{found.label}/values"
+        params = {"start": str(end - seconds), "end": str(end)}
+        params |= {"match[]": promql} if promql else {}
     t0 = time.perf_counter()
     body = client.get(path, params=params).json()
     elapsed = time.perf_counter() - t0
     data = body.get("data")
     if body.get("status") != "success" or not (data.get("result") if "result" in data else data):
-        raise RuntimeError(f"{definition!r} over {seconds} s: no values ({body})")
+        raise RuntimeError(f"{definition(var)!r} over {seconds} s: no values ({body})")
     return elapsed
 
 
@@ -122,16 +125,16 @@ def run(
             with httpx.Client(base_url=prom.url, timeout=120) as client:
                 ms = {
                     (name, r): statistics.median(
-                        _ask(client, text, r, end) * 1000 for _ in range(TRIES)
+                        _ask(client, var, r, end) * 1000 for _ in range(TRIES)
                     )
-                    for name, text in queries.items()
+                    for name, var in queries.items()
                     for r in ranges
                 }
         finally:
             prom.stop()
     rows = [
-        [name, text.split("(", 1)[0], *(f"{ms[name, r]:.1f}" for r in ranges)]
-        for name, text in queries.items()
+        [name, definition(var).split("(", 1)[0], *(f"{ms[name, r]:.1f}" for r in ranges)]
+        for name, var in queries.items()
     ]
     print(common.table(rows, ["variable", "kind", *(f"{r // 3600} h ms" for r in ranges)]))
     in_range = {r: samples * r / (days * 86400 + 3600) for r in ranges}

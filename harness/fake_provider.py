@@ -39,6 +39,9 @@ class ScriptedFake:
 
 class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body are two writes: without TCP_NODELAY the body waits for the client's
+    # delayed ACK, ~40 ms per kept-alive answer (as harness/fake_openai.py measured)
+    disable_nagle_algorithm = True
     fake: ScriptedFake  # set on the subclass `serve` makes
     json_content_type = "application/json"
     sse_eol = "\n"  # what ends an event's lines (Gemini's API writes CRLF)

@@ -144,6 +144,9 @@ class OTLPReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the collector does
+            # a non-empty answer (stats, partial success) is headers then body in two writes:
+            # with Nagle's algorithm on, the body waits ~40 ms for the client's delayed ACK
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass

@@ -5,8 +5,11 @@ lookups."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench import variables
 from harness import require_binary
+from harness.grafana_variables import definition
 
 
 def test_quick_run_times_both_kinds_of_lookup() -> None:
@@ -22,5 +25,25 @@ def test_quick_run_times_both_kinds_of_lookup() -> None:
 
 def test_variable_queries_are_the_shipped_ones() -> None:
     queries = variables.variable_queries()
-    kinds = {text.split("(", 1)[0] for text in queries.values()}
+    kinds = {definition(var).split("(", 1)[0] for var in queries.values()}
     assert kinds == {"query_result", "label_values"}, queries
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--days", "0"], ["--days", "-1"], ["--series", "0"], ["--series", "2.5"], ["--step", "x"]],
+)
+def test_bad_options_exit_2_naming_the_option(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rejected before anything starts (no Prometheus, no backfill), the option named."""
+    with pytest.raises(SystemExit) as exc:
+        variables.main(argv)
+    assert exc.value.code == 2
+    assert argv[0] in capsys.readouterr().err
+
+
+def test_an_unsupported_variable_form_is_named() -> None:
+    var = {"type": "query", "query": "metrics(gen_ai_client_operation_duration_seconds_count)"}
+    with pytest.raises(ValueError, match="unsupported variable query 'metrics"):
+        variables._ask(None, var, 3600, 0.0)  # type: ignore[arg-type]  # raises before asking

@@ -19,6 +19,14 @@ from typing import Any, TypeVar
 import promql_parser
 
 from harness import ROOT, require_binary
+from harness.grafana_variables import (  # noqa: F401  (re-exported: the tests' one entry point)
+    LABEL_VALUES,
+    QUERY_RESULT,
+    RESULT_LABEL,
+    VariableQuery,
+    definition,
+    variable_query,
+)
 from tests.grafana.interpolation import VAR_REF, Interpolation, referenced_vars, substitute
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
@@ -64,11 +72,6 @@ GRAFANA_BUILTIN_VARS = {
     "__url_time_range",
     "__all_variables",
 }
-LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)\s*$", re.S)
-QUERY_RESULT = re.compile(r"^\s*query_result\((?P<query>.+)\)\s*$", re.S)
-# A query_result variable's regex that takes one label's value out of Grafana's text of a series
-# (grafana/dashgen/variables.py result_var writes it).
-RESULT_LABEL = re.compile(r'^/(?P<label>\w+)="\(\[\^"\]\+\)"/$')
 VARIABLE_LANGS = ("label_values", "query_result")  # Query.lang of Prometheus query variables
 
 Json = dict[str, Any]
@@ -119,29 +122,6 @@ def variables(dashboard: Json) -> dict[str, Json]:
     return {v["name"]: v for v in dashboard.get("templating", {}).get("list", [])}
 
 
-@dataclass(frozen=True)
-class VariableQuery:
-    """What a Prometheus query variable lists: `label`'s values in the series `promql` selects
-    (label_values; "" for every series) or in the result of the instant query `promql`
-    (query_result)."""
-
-    label: str
-    promql: str
-    instant: bool
-
-
-def variable_query(var: Json) -> VariableQuery | None:
-    """A query variable's label and query; None for a form the project does not write."""
-    query = var.get("query")
-    text = query.get("query", "") if isinstance(query, dict) else str(query or "")
-    if m := LABEL_VALUES.match(text):
-        return VariableQuery(m["label"], m["selector"] or "", instant=False)
-    regex = RESULT_LABEL.match(var.get("regex") or "")
-    if (m := QUERY_RESULT.match(text)) and regex:
-        return VariableQuery(regex["label"], m["query"], instant=True)
-    return None
-
-
 def variable_of(q: Query, dashboard: Json) -> Json:
     """The variable a variable query (lang in VARIABLE_LANGS) belongs to."""
     return variables(dashboard)[q.where.removeprefix("variable $")]
@@ -180,8 +160,7 @@ def queries(dashboards: dict[str, Json]) -> list[Query]:
         for var in variables(dash).values():
             if var.get("type") != "query":
                 continue
-            query = var.get("query")
-            text = query.get("query", "") if isinstance(query, dict) else str(query)
+            text = definition(var)
             if datasource_kind(var.get("datasource"), dash) == "prometheus":
                 lang = "query_result" if QUERY_RESULT.match(text) else "label_values"
                 out.append(Query(uid, f"variable ${var['name']}", lang, text))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import httpx
 from demo_app.config import DEMO_API_KEYS
 from demo_app.loadgen.traffic import tier_keys
 from genai_telemetry import semconv as sc
-from harness import ROOT, free_port, poll
+from harness import ROOT, free_port, grafana_variables, poll
 from harness.procs import (
     SELF,
     Proc,
@@ -279,19 +278,8 @@ def variable_values(
     if not found.instant:
         return found.label, {s.get(found.label, "") for s in stack.series(promql)} - {""}
     data = stack.query(promql)
-    regex = re.compile(var["regex"][1:-1])  # /…/ without flags: the first match only
-    values = set()
-    for s in data["result"] if data["resultType"] == "vector" else []:
-        labels = {k: v for k, v in s["metric"].items() if k != "__name__"}
-        text = (
-            s["metric"].get("__name__", "")
-            + "{"
-            + ",".join(f'{k}="{v}"' for k, v in labels.items())
-            + "}"
-        )
-        if m := regex.search(f"{text} {s['value'][1]} {s['value'][0] * 1000}"):
-            values.add(m[1])
-    return found.label, values
+    result = data["result"] if data["resultType"] == "vector" else []
+    return found.label, grafana_variables.result_values(result, var["regex"])
 
 
 def check_query(stack: LiveStack, q: dashlib.Query, dashboard: dict[str, Any]) -> str | None:
