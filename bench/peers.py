@@ -32,7 +32,7 @@ import argparse
 import contextlib
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,9 +146,20 @@ def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] 
     return summary(ratios) if ratios else None
 
 
+def loss_pairs(ran: Container[str]) -> tuple[tuple[str, str, str], ...]:
+    """(name, variant, twin) of each throughput loss to report: every app's on twin against its
+    off twin and, when it ran, the floor variant against rag-api off (what the contract's bare
+    calls alone cost in throughput, the reference for rag-api's loss)."""
+    return (*PAIRS, (FLOOR, FLOOR, "rag-api off")) if FLOOR in ran else PAIRS
+
+
 def round_losses(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float] | None]:
-    """Per app: throughput loss of its on twin against its off twin, round by round."""
-    return {app: common.loss_by_round(segments[on], segments[off]) for app, on, off in PAIRS}
+    """Per app (and the floor variant, when it ran): throughput loss against the off twin,
+    round by round."""
+    ran = {name for name, segs in segments.items() if segs}
+    return {
+        name: common.loss_by_round(segments[on], segments[off]) for name, on, off in loss_pairs(ran)
+    }
 
 
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
@@ -322,12 +333,13 @@ def report(
             f"(rounds {c['min']:.0f}–{c['max']:.0f}); {per_record:.0f} µs per span or log record"
         )
     loss = {
-        app: 1 - merged[on]["throughput_rps"] / merged[off]["throughput_rps"]
-        for app, on, off in PAIRS
+        name: 1 - merged[on]["throughput_rps"] / merged[off]["throughput_rps"]
+        for name, on, off in loss_pairs({n for n, s in segments.items() if s})
     }
     print(
         "throughput loss with telemetry on: "
-        + ", ".join(f"{app} {value:.1%}" for app, value in loss.items())
+        + ", ".join(f"{app} {value:.1%}" for app, value in loss.items() if app != FLOOR)
+        + (f"; the floor's bare calls in rag-api off: {loss[FLOOR]:.1%}" if FLOOR in loss else "")
     )
     by_round = round_losses(segments)
     for app, values in by_round.items():  # each round's on and off twins share its window

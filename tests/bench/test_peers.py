@@ -82,6 +82,11 @@ def test_throughput_loss_is_taken_round_by_round_with_its_interval() -> None:
     )
     assert got["official"] is not None
     assert got["official"]["median"] == pytest.approx(0.1)
+    assert peers.FLOOR not in got  # not run: no figure
+    # the floor variant, when it ran, against the same off twin: the loss its bare calls cost
+    segments[peers.FLOOR] = [_rps(x * 0.98) for x in off]
+    floor_loss = peers.round_losses(segments)[peers.FLOOR]
+    assert floor_loss is not None and floor_loss["median"] == pytest.approx(0.02)
     # no off throughput in any round: nothing to compare
     assert common.loss_by_round([_rps(10.0)], [_rps(0.0)]) is None
 
@@ -191,7 +196,7 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     by_round = short_run["ratio_to_official_by_round"]
     assert by_round is None or by_round["min"] <= by_round["median"] <= by_round["max"]
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
-    assert set(short_run["throughput_loss"]) == {"rag-api", "official"}
+    assert set(short_run["throughput_loss"]) == {"rag-api", "official", peers.FLOOR}
     for loss in short_run["throughput_loss_by_round"].values():
         assert loss is not None and loss["min"] <= loss["median"] <= loss["max"]
 
