@@ -19,11 +19,9 @@ from typing import Any, TypeVar
 import promql_parser
 
 from harness import ROOT, require_binary
-from harness.grafana_variables import (  # noqa: F401  (re-exported: the tests' one entry point)
+from harness.grafana_variables import (  # noqa: F401  (LABEL_VALUES, variable_query: re-exported)
     LABEL_VALUES,
     QUERY_RESULT,
-    RESULT_LABEL,
-    VariableQuery,
     definition,
     variable_query,
 )
