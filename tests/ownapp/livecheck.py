@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -234,6 +234,26 @@ def _wait_until_scraped(run: Run[Any], timeout: float = 30) -> None:
     poll(f"Prometheus scrapes {JOB}", lambda: run.query(f'up{{job="{JOB}"}} == 1'), timeout)
 
 
+def wait_for_scrape(run: Run[Any], timeout: float = 30) -> None:
+    """Until Prometheus holds a scrape of the app that began after this call."""
+    since = time.time()
+    query = f'timestamp(up{{job="{JOB}"}}) > {since:.3f}'
+    poll(f"a scrape of {JOB} after {since:.3f}", lambda: run.query(query), timeout)
+
+
+def prime(run: Run[Any], send: Callable[[], object], errors: Iterable[str]) -> None:
+    """Before a faulty run's passes: one call failing with each of `errors` (fake script steps)
+    and one that succeeds, then a fresh scrape. A series born mid-pass loses, to rate(), the
+    calls made before its first scrape; primed, every series the passes move is in Prometheus
+    before they start and all their calls count alike (unprimed, the Node.js test once saw
+    LLMProviderRateLimited stay silent at a sixth of the chat calls rate limited)."""
+    for error in dict.fromkeys(errors):
+        run.fake.script.append(error)
+        send()
+    send()
+    wait_for_scrape(run)
+
+
 def _call(client: httpx.Client, run: Run[FakeOpenAI], path: str, body: dict[str, Any]) -> None:
     r = client.post(path, json=body)
     if path.endswith("/stream"):
@@ -259,6 +279,9 @@ def drive(run: Run[FakeOpenAI], *, faults: bool) -> None:
     provider 500 or 429, and after the second pass half of LATE_STREAMS streamed chats start
     late."""
     with httpx.Client(base_url=run.app.url, timeout=30) as client:
+        if faults:  # the faulty calls all go to PRICED[0]: its series are the ones primed
+            body = {"question": "primer", "model": PRICED[0]}
+            prime(run, lambda: _call(client, run, "/api/ask", body), ("429", "500"))
         for n in range(2):
             if n:
                 time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus

@@ -77,6 +77,8 @@ def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool
             r = client.post(path, json={"text": question} if path == "/api/embed" else body)
             run.statuses[r.status_code] = run.statuses.get(r.status_code, 0) + 1
 
+        if faults:
+            livecheck.prime(run, lambda: call("/api/ask", "primer"), provider.errors)
         for n in range(2):
             if n:
                 time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus
