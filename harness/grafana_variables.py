@@ -53,8 +53,8 @@ def series_text(series: Mapping[str, Any]) -> str:
     """One instant-vector result as Grafana's query_result writes it for the variable's regex."""
     metric = series["metric"]
     labels = ",".join(f'{k}="{v}"' for k, v in metric.items() if k != "__name__")
-    at, value = series["value"]
-    return f"{metric.get('__name__', '')}{{{labels}}} {value} {at * 1000}"
+    at, value = series["value"]  # Prometheus times are whole milliseconds: JS prints no ".0"
+    return f"{metric.get('__name__', '')}{{{labels}}} {value} {round(at * 1000)}"
 
 
 def result_values(result: Iterable[Mapping[str, Any]], regex: str) -> set[str]:

@@ -23,7 +23,7 @@ def test_query_result_needs_the_one_label_regex() -> None:
 
 def test_series_text_is_what_grafana_matches_the_regex_against() -> None:
     series = {"metric": {"gen_ai_provider_name": "openai", "x": "1"}, "value": [1700000000.5, "3"]}
-    assert series_text(series) == '{gen_ai_provider_name="openai",x="1"} 3 1700000000500.0'
+    assert series_text(series) == '{gen_ai_provider_name="openai",x="1"} 3 1700000000500'
     named = {"metric": {"__name__": "m", "a": "b"}, "value": [1, "2"]}
     assert series_text(named) == 'm{a="b"} 2 1000'
 

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import poll, require_binary
+from harness import require_binary
 from harness.fake_openai import FakeOpenAI, fake_openai_server
 from tests.ownapp import livecheck
 
@@ -82,18 +82,11 @@ def _ask(
     run.fake.script = []
 
 
-def _scraped(run: livecheck.Run[FakeOpenAI], requests: int) -> bool:
-    """Whether Prometheus holds a scrape taken after the app answered `requests` questions (the
-    server duration is recorded last, after the GenAI metrics of its request)."""
-    asked = 'sum(http_server_request_duration_seconds_count{job="ownapp", http_route=~"/api/.+"})'
-    return any(float(s["value"][1]) >= requests for s in run.query(asked))
-
-
 def _drive(run: livecheck.Run[FakeOpenAI], *, faults: bool) -> None:
     with httpx.Client(base_url=run.app.url, timeout=30) as client:
         for i in range(FIRST):
             _ask(client, run, 0, i, faults=faults)
-        poll("a scrape of the first pass", lambda: _scraped(run, FIRST), timeout=10, every=0.1)
+        livecheck.wait_for_scrape(run)  # one that began after the first pass's last answer
         for i in range(CALLS):
             _ask(client, run, 1, i, faults=faults)
     time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
