@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import subprocess
 import time
@@ -27,12 +26,12 @@ import httpx
 
 from bench import cli, common
 from harness import ROOT
+from harness.grafana_interpolation import Interpolation, substitute
 from harness.grafana_variables import definition, variable_query
 from harness.procs import start_prometheus
 
 METRIC = "gen_ai_client_operation_duration_seconds_count"
 DASHBOARDS = ROOT / "grafana" / "dashboards"
-VARIABLE = re.compile(r"\$\{?(__range|[A-Za-z]\w*)\}?")  # not label_replace's "$1"
 TRIES = 7
 
 
@@ -64,10 +63,13 @@ def backfill(data_dir: Path, work: Path, series: int, days: float, step: int) ->
     return series * len(times)
 
 
-def variable_queries() -> dict[str, dict[str, Any]]:
-    """ "dashboard $name" → variable, for the Prometheus query variables over METRIC (one entry
-    per distinct definition)."""
-    out: dict[str, dict[str, Any]] = {}
+Json = dict[str, Any]
+
+
+def variable_queries() -> dict[str, tuple[Json, Json]]:
+    """ "dashboard $name" → (dashboard, variable), for the Prometheus query variables over METRIC
+    (one entry per distinct definition)."""
+    out: dict[str, tuple[Json, Json]] = {}
     seen: set[str] = set()
     for path in sorted(DASHBOARDS.glob("*.json")):
         dashboard = json.loads(path.read_text())
@@ -75,20 +77,21 @@ def variable_queries() -> dict[str, dict[str, Any]]:
             text = definition(var)
             if var.get("type") == "query" and METRIC in text and text not in seen:
                 seen.add(text)
-                out[f"{dashboard['uid']} ${var['name']}"] = var
+                out[f"{dashboard['uid']} ${var['name']}"] = (dashboard, var)
     return out
 
 
-def _ask(client: httpx.Client, var: dict[str, Any], seconds: int, end: float) -> float:
-    """One lookup as Grafana sends it; seconds it took. Other variables at All (`.*`)."""
-    found = variable_query(var)
-    if found is None:
+def _ask(client: httpx.Client, found: tuple[Json, Json], seconds: int, end: float) -> float:
+    """One lookup as Grafana sends it; seconds it took. Other variables at their All value."""
+    dashboard, var = found
+    query = variable_query(var)
+    if query is None:
         raise ValueError(f"unsupported variable query {definition(var)!r}")
-    promql = VARIABLE.sub(lambda m: f"{seconds}s" if m[1] == "__range" else ".*", found.promql)
-    if found.instant:
+    promql = substitute(query.promql, dashboard, Interpolation(range=f"{seconds}s"))
+    if query.instant:
         path, params = "/api/v1/query", {"query": promql, "time": str(end)}
     else:
-        path = f"/api/v1/label/{found.label}/values"
+        path = f"/api/v1/label/{query.label}/values"
         params = {"start": str(end - seconds), "end": str(end)}
         params |= {"match[]": promql} if promql else {}
     t0 = time.perf_counter()
@@ -125,16 +128,16 @@ def run(
             with httpx.Client(base_url=prom.url, timeout=120) as client:
                 ms = {
                     (name, r): statistics.median(
-                        _ask(client, var, r, end) * 1000 for _ in range(TRIES)
+                        _ask(client, found, r, end) * 1000 for _ in range(TRIES)
                     )
-                    for name, var in queries.items()
+                    for name, found in queries.items()
                     for r in ranges
                 }
         finally:
             prom.stop()
     rows = [
         [name, definition(var).split("(", 1)[0], *(f"{ms[name, r]:.1f}" for r in ranges)]
-        for name, var in queries.items()
+        for name, (_, var) in queries.items()
     ]
     print(common.table(rows, ["variable", "kind", *(f"{r // 3600} h ms" for r in ranges)]))
     in_range = {r: samples * r / (days * 86400 + 3600) for r in ranges}

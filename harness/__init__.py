@@ -1,6 +1,8 @@
 """One harness for tests, benchmarks and the e2e tier: the repo root, real tools, free loopback
 ports and one poll loop. Process start/stop lives in harness.procs, the OTLP receiver in
-harness.otlp_receiver, the Compose parser in harness.compose_cli.
+harness.otlp_receiver, the Compose parser in harness.compose_cli, how Grafana reads and
+interpolates the dashboards' variables in harness.grafana_variables and
+harness.grafana_interpolation.
 
 Nothing here imports pytest: `make bench` runs without it. A missing tool raises MissingTool;
 tests/conftest.py turns that into a skip (a failure under CI=true).

@@ -88,7 +88,8 @@ def _tolerant(fn: str, metric: str, labels: Labels, window: str) -> str:
     provider = labels.get(sc.L_PROVIDER)
     if provider is None or base(metric) not in STANDARD:
         return f"{fn}({metric}{matchers(**labels)}[{window}])"
-    named = matchers(**labels)[:-1] + f', {sc.L_PROVIDER}!=""}}'
+    named = matchers(**labels)  # `!` (any provider) already excludes the empty name
+    named = named if provider == "!" else named[:-1] + f', {sc.L_PROVIDER}!=""}}'
     one = f"{fn}({metric}{named}[{window}])"
     older = {**labels, sc.L_PROVIDER: "", L_SYSTEM: provider}
     other = f"{fn}({metric}{matchers(**older)}[{window}])"
@@ -99,7 +100,7 @@ def provider_values(metric: str) -> str:
     """One series per provider that `metric` saw over the dashboard's range, labelled
     gen_ai_provider_name alone, whichever of the two label names carries it (_tolerant's
     fallback): the *Provider* variable's values."""
-    seen = _tolerant("last_over_time", metric, {sc.L_PROVIDER: "~.+"}, "$__range")
+    seen = _tolerant("last_over_time", metric, {sc.L_PROVIDER: "!"}, "$__range")
     return f"count by ({sc.L_PROVIDER}) {seen}"
 
 

@@ -5,10 +5,12 @@ lookups."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from bench import variables
 from harness import require_binary
+from harness.grafana_interpolation import referenced_vars
 from harness.grafana_variables import definition
 
 
@@ -25,8 +27,26 @@ def test_quick_run_times_both_kinds_of_lookup() -> None:
 
 def test_variable_queries_are_the_shipped_ones() -> None:
     queries = variables.variable_queries()
-    kinds = {definition(var).split("(", 1)[0] for var in queries.values()}
+    kinds = {definition(var).split("(", 1)[0] for _, var in queries.values()}
     assert kinds == {"query_result", "label_values"}, queries
+
+
+def test_lookups_are_interpolated_as_grafana_does() -> None:
+    """Each lookup is asked with every variable replaced (the builtins, the others at their
+    All value), through the tests' own interpolation: nothing of Grafana's syntax reaches
+    Prometheus."""
+    asked: list[str] = []
+
+    class Recorder:
+        def get(self, path: str, params: dict[str, str]) -> httpx.Response:
+            asked.append(params.get("query") or params.get("match[]", ""))
+            data = {"result": [{}]} if path == "/api/v1/query" else ["x"]
+            return httpx.Response(200, json={"status": "success", "data": data})
+
+    for found in variables.variable_queries().values():
+        variables._ask(Recorder(), found, 86400, 1e9)  # type: ignore[arg-type]
+    assert asked and not [q for q in asked if referenced_vars(q)], asked
+    assert any("[86400s]" in q for q in asked), asked  # $__range of a query_result lookup
 
 
 @pytest.mark.parametrize(
@@ -46,4 +66,4 @@ def test_bad_options_exit_2_naming_the_option(
 def test_an_unsupported_variable_form_is_named() -> None:
     var = {"type": "query", "query": "metrics(gen_ai_client_operation_duration_seconds_count)"}
     with pytest.raises(ValueError, match="unsupported variable query 'metrics"):
-        variables._ask(None, var, 3600, 0.0)  # type: ignore[arg-type]  # raises before asking
+        variables._ask(None, ({}, var), 3600, 0.0)  # type: ignore[arg-type]  # raises before asking

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 import promql_parser
 
 from harness import ROOT, require_binary
+from harness.grafana_interpolation import VAR_REF, Interpolation, referenced_vars, substitute
 from harness.grafana_variables import (  # noqa: F401  (LABEL_VALUES, variable_query: re-exported)
     LABEL_VALUES,
     QUERY_RESULT,
     definition,
     variable_query,
 )
-from tests.grafana.interpolation import VAR_REF, Interpolation, referenced_vars, substitute
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
 GRAMMARS = ROOT / "tools" / "grammars"

@@ -8,7 +8,7 @@ import re
 import promql_parser
 import pytest
 
-from tests.grafana import interpolation
+from harness import grafana_interpolation as interpolation
 
 MULTI = {"multi": True, "includeAll": True, "allValue": ".*"}
 

@@ -254,6 +254,21 @@ def prime(run: Run[Any], send: Callable[[], object], errors: Iterable[str]) -> N
     wait_for_scrape(run)
 
 
+def two_passes(run: Run[Any], one_pass: Callable[[int], object]) -> None:
+    """`one_pass(0)` creates every series, `one_pass(1)` moves them: between them, a scrape that
+    began after the first pass's last answer, so each series has a sample before the calls
+    rate() is to count. Then `settle`."""
+    one_pass(0)
+    wait_for_scrape(run)
+    one_pass(1)
+    settle()
+
+
+def settle() -> None:
+    """After the last request: scrapes of the final counts, and rule evaluations on top of them."""
+    time.sleep(4)
+
+
 def _call(client: httpx.Client, run: Run[FakeOpenAI], path: str, body: dict[str, Any]) -> None:
     r = client.post(path, json=body)
     if path.endswith("/stream"):
@@ -282,9 +297,8 @@ def drive(run: Run[FakeOpenAI], *, faults: bool) -> None:
         if faults:  # the faulty calls all go to PRICED[0]: its series are the ones primed
             body = {"question": "primer", "model": PRICED[0]}
             prime(run, lambda: _call(client, run, "/api/ask", body), ("429", "500"))
-        for n in range(2):
-            if n:
-                time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus
+
+        def one_pass(n: int) -> None:
             for i in range(CALLS_PER_PASS):
                 model = UNPRICED if i % 9 == 4 else PRICED[i % len(PRICED)]
                 if faults and i % 3 == 2:
@@ -293,9 +307,10 @@ def drive(run: Run[FakeOpenAI], *, faults: bool) -> None:
                 _call(client, run, path, {"question": f"pass {n} question {i}", "model": model})
                 if i % 6 == 0:
                     _call(client, run, "/api/embed", {"text": f"document {n}-{i}"})
-        if faults:
-            _late_streams(client, run)
-    time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
+            if n and faults:
+                _late_streams(client, run)
+
+        two_passes(run, one_pass)
 
 
 def panel_results(run: Run[Any]) -> list[dict[str, str]]:

@@ -14,7 +14,6 @@ alerts, SLOs and dashboard queries every such app must get are asserted here onc
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,22 +78,22 @@ def _drive(run: livecheck.Run[ScriptedFake], provider: Provider, *, faults: bool
 
         if faults:
             livecheck.prime(run, lambda: call("/api/ask", "primer"), provider.errors)
-        for n in range(2):
-            if n:
-                time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus
+
+        def one_pass(n: int) -> None:
             for i in range(CALLS):
                 if faults and i % 3 == 2:
                     run.fake.script.append(provider.errors[i // 3 % len(provider.errors)])
                 call("/api/ask/stream" if i % 4 == 1 else "/api/ask", f"pass {n} question {i}")
                 if provider.embeds and i % 6 == 0:
                     call("/api/embed", f"pass {n} document {i}")
-        if faults:
-            run.fake.first_chunk_delay_s = SLOW_FIRST_CHUNK_S
-            with ThreadPoolExecutor(LATE_STREAMS) as pool:
-                questions = [f"late question {i}" for i in range(LATE_STREAMS)]
-                list(pool.map(lambda q: call("/api/ask/stream", q), questions))
-            run.fake.first_chunk_delay_s = 0.0
-    time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
+            if n and faults:
+                run.fake.first_chunk_delay_s = SLOW_FIRST_CHUNK_S
+                with ThreadPoolExecutor(LATE_STREAMS) as pool:
+                    questions = [f"late question {i}" for i in range(LATE_STREAMS)]
+                    list(pool.map(lambda q: call("/api/ask/stream", q), questions))
+                run.fake.first_chunk_delay_s = 0.0
+
+        livecheck.two_passes(run, one_pass)
 
 
 def run(provider: Provider, tmp: Path, *, faults: bool) -> Outcome:

@@ -21,7 +21,6 @@ llm-ttft is skipped (nothing streams). What differs between the two instrumentat
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -97,9 +96,8 @@ NOT_FOR_THIS_APP = re.compile(rf"unpriced|{STREAMING.pattern}")
 
 def _drive(run: livecheck.Run[FakeOpenAI]) -> None:
     with httpx.Client(base_url=run.app.url, timeout=30) as client:
-        for n in range(2):
-            if n:
-                time.sleep(2.5)  # > 2 scrapes: pass 1's series are in Prometheus
+
+        def one_pass(n: int) -> None:
             for i in range(RUNS):
                 failing = i % MODEL_FAILS == MODEL_FAILS - 1
                 error = MODEL_ERRORS[i // MODEL_FAILS % len(MODEL_ERRORS)]
@@ -108,7 +106,8 @@ def _drive(run: livecheck.Run[FakeOpenAI]) -> None:
                 body = {"question": f"pass {n} run {i}", "fail_tool": i % TOOL_FAILS == 1}
                 status = client.post("/api/agent", json=body).status_code
                 run.statuses[status] = run.statuses.get(status, 0) + 1
-    time.sleep(4)  # scrapes after the last run, and rule evaluations on top of them
+
+        livecheck.two_passes(run, one_pass)
 
 
 def _agent_queries(run: livecheck.Run[FakeOpenAI]) -> Iterator[tuple[dashlib.Query, Any]]:

@@ -28,7 +28,6 @@ of CALLS moves them (rate() counts no series' first sample).
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -84,12 +83,12 @@ def _ask(
 
 def _drive(run: livecheck.Run[FakeOpenAI], *, faults: bool) -> None:
     with httpx.Client(base_url=run.app.url, timeout=30) as client:
-        for i in range(FIRST):
-            _ask(client, run, 0, i, faults=faults)
-        livecheck.wait_for_scrape(run)  # one that began after the first pass's last answer
-        for i in range(CALLS):
-            _ask(client, run, 1, i, faults=faults)
-    time.sleep(4)  # scrapes after the last request, and rule evaluations on top of them
+
+        def one_pass(n: int) -> None:
+            for i in range(CALLS if n else FIRST):
+                _ask(client, run, n, i, faults=faults)
+
+        livecheck.two_passes(run, one_pass)
 
 
 def _measure(name: str, tmp: Path, faults: bool) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Grafana's variable interpolation, as it rewrites a query before sending it: the builtins
 (`$__rate_interval`, `$__range` …), the All value, and values picked in a variable, escaped the
-way its Prometheus datasource escapes them."""
+way its Prometheus datasource escapes them. One copy for the tests (tests/grafana) and the
+benchmark of the variables' lookups (bench/variables.py)."""
 
 from __future__ import annotations
 
