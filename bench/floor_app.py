@@ -9,7 +9,7 @@ the same, so its CPU per request minus rag-api off's is the floor measured as th
 is.
 
     FLOOR_SPANS=6 FLOOR_SPAN_ATTRIBUTES=9 FLOOR_LOGS=5 FLOOR_LOG_ATTRIBUTES=8 \\
-    FLOOR_OBSERVATIONS=14 TELEMETRY_ENABLED=false python -m bench.floor_app --port 8002
+    FLOOR_OBSERVATIONS=16 TELEMETRY_ENABLED=false python -m bench.floor_app --port 8002
 
 Counts are per request (fractions are spread over requests); every request but the probes and
 scrapes (QUIET_PATHS) takes its share, as every request sent divides the other variants' counts.

@@ -1,6 +1,6 @@
 """Storage for the contract histograms: prometheus-client's exposition, a cheaper `observe`.
 
-rag-api records 14 histogram observations per chat request. prometheus-client's `Histogram`
+rag-api records 16 histogram observations per chat request. prometheus-client's `Histogram`
 takes a lock for the sum and another for the bucket, checks on every call that the metric has
 its label values, validates each exemplar and builds an `Exemplar` for it: about twice this
 module's cost per observation, 4-5 times with an exemplar (`python -m bench levers`). This

@@ -64,7 +64,7 @@ class AlertRow:
     meaning: str  # one line for docs/alerts.md
     service: str | None = None  # the `service` label; None: the watched app's
     # The keys its query and texts read from its entry in thresholds.yaml, besides unit and
-    # note: required there, and no other key is allowed (slo.spec.load_thresholds checks).
+    # note: required there, and no other key is allowed (slo.thresholds.load_thresholds checks).
     needs: tuple[str, ...] = ("threshold",)
 
 

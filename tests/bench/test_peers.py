@@ -197,6 +197,7 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     assert by_round is None or by_round["min"] <= by_round["median"] <= by_round["max"]
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
     assert set(short_run["throughput_loss"]) == {"rag-api", "official", peers.FLOOR}
+    assert set(short_run["throughput_loss_by_round"]) == {"rag-api", "official", peers.FLOOR}
     for loss in short_run["throughput_loss_by_round"].values():
         assert loss is not None and loss["min"] <= loss["median"] <= loss["max"]
 

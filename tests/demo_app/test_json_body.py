@@ -173,7 +173,9 @@ def test_a_body_a_proxy_would_decode_otherwise_is_422_on_every_route(
 ) -> None:
     """A body the app reads as plain UTF-8 JSON while its headers say compressed or another
     charset: a proxy or WAF that honours them inspects something else (the app ignored both)."""
-    for method, path in body_operations(spec):
+    operations = body_operations(spec)
+    assert {path for _, path in operations} == set(FIRST_FIELD), "a new body route: add it"
+    for method, path in operations:
         name, value = FIRST_FIELD[path]
         content = f'{{"{name}": {value}}}'.encode()
         sent = {**JSON, **headers, **AUTH.get(path, {})}

@@ -110,7 +110,9 @@ def test_rag_pipeline_keeps_its_standard_panels_and_the_readme_says_what_stays_e
     rate and errors per gen_ai_operation_name, on no other dashboard) reads standard metrics
     only. README.md counts, per dashboard, the panels that need rag-api's own metrics."""
     readme = (user / "README.md").read_text()
-    for path in sorted((user / "grafana" / "dashboards").glob("*.json")):
+    paths = sorted((user / "grafana" / "dashboards").glob("*.json"))
+    assert "checkout-rag-pipeline.json" in {p.name for p in paths}, paths
+    for path in paths:
         panels = [p for p in json.loads(path.read_text())["panels"] if p["type"] != "row"]
         kinds = [needs(p)[0] for p in panels]
         extras = kinds.count("needs rag-api extras")

@@ -241,14 +241,18 @@ def test_schema_breaking_bodies_are_rejected(
     _set_faults(app, {})
     labels = ("POST /v1/chat", "POST /v1/chat/stream", "PUT /admin/faults", "POST /v1/alerts")
     for label in (*labels, "POST /v1/feedback"):
-        accepted = _accepted_invalid_bodies(app, operations[label])
+        accepted, judged = _accepted_invalid_bodies(app, operations[label])
         _set_faults(app, {})  # an accepted invalid fault profile must not leak into the next
         assert not accepted, f"{label} accepted invalid bodies:\n" + "\n".join(accepted[:5])
+        # The judge saw bodies that break the schema: else "none accepted" proves nothing.
+        assert judged, f"{label}: no generated body breaks the schema by jsonschema"
 
 
-def _accepted_invalid_bodies(app: Proc, op: APIOperation) -> list[str]:
+def _accepted_invalid_bodies(app: Proc, op: APIOperation) -> tuple[list[str], int]:
+    """The bodies that break `op`'s schema and were served; how many broke it."""
     headers = AUTH if needs_auth(op) else None
     accepted: list[str] = []
+    judged = 0
 
     @settings(
         max_examples=EXAMPLES,
@@ -259,20 +263,24 @@ def _accepted_invalid_bodies(app: Proc, op: APIOperation) -> list[str]:
     )
     @given(case=op.as_strategy(generation_mode=GenerationMode.NEGATIVE))
     def fuzz(case: Any) -> None:
+        nonlocal judged
         response = case.call(base_url=app.url, headers=headers, timeout=30)
         assert response.status_code < 500, json.dumps(case.body, default=str)[:300]
-        if response.status_code < 300 and _breaks_schema(op, case.body):
+        if not _breaks_schema(op, case.body):
+            return
+        judged += 1
+        if response.status_code < 300:
             accepted.append(f"{response.status_code}: {json.dumps(case.body, default=str)[:300]}")
 
     fuzz()
-    return accepted
+    return accepted, judged
 
 
 def _breaks_schema(op: APIOperation, body: Any) -> bool:
     content = op.definition.raw.get("requestBody", {}).get("content", {})
     media = content.get("application/json")
     if not media:
-        return False
+        raise AssertionError(f"{op.label}: no JSON request body in the spec to judge against")
     # The operation's schema with the spec's components beside it, so $refs resolve.
     schema = {**media["schema"], "components": op.schema.raw_schema.get("components", {})}
     return not jsonschema.Draft202012Validator(schema).is_valid(body)

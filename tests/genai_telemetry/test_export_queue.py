@@ -189,17 +189,24 @@ class FileExporter:
         return None
 
 
-def _child(queue: ExportQueue[int]) -> None:
+def _child(queue: ExportQueue[int], path: Path) -> None:
     for i in range(3):
         queue.push(i)
-    time.sleep(1.0)  # the child's own worker exports within its 20-ms delay; no flush here
+    # No flush here: the child's own worker must export them (within its 20-ms delay); the
+    # child waits for them in the file, and the parent says what is missing if they never come.
+    mine = f"{os.getpid()} "
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().count(mine) >= 3:
+            return
+        time.sleep(0.01)
 
 
 def test_a_forked_child_exports_with_its_own_worker(tmp_path: Path) -> None:
     path = tmp_path / "exported"
     queue = ExportQueue[int](FileExporter(path), what="items", max_queue=8, batch=8, delay_s=0.02)
     queue.push(99)  # queued in the parent when it forks: the child must not export it again
-    child = multiprocessing.get_context("fork").Process(target=_child, args=(queue,))
+    child = multiprocessing.get_context("fork").Process(target=_child, args=(queue, path))
     child.start()
     child.join(30)
     assert child.exitcode == 0
