@@ -32,7 +32,7 @@ import argparse
 import contextlib
 import statistics
 import time
-from collections.abc import Container, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +41,22 @@ from typing import Any
 import httpx
 
 from bench import cli, common, floor, floor_app
-from bench.stats import describe, spread, summary
+from bench.peer_figures import (
+    FLOOR,
+    PAIRS,
+    costs,
+    loss_beyond_floor,
+    loss_pairs,
+    per_request,
+    round_losses,
+    round_ratios,
+)
+from bench.stats import describe
 from harness.procs import Proc, start_python_app
 
 API_KEY = "sk-bench-not-a-secret"  # the fake accepts anything; the same header for both apps
 TRAFFIC = "default"  # steady questions without a model: both apps use their default model
 
-FLOOR = "rag-api floor"  # rag-api off with the contract's floor in every request
 # name → (app, telemetry on)
 VARIANTS: dict[str, tuple[str, bool]] = {
     "rag-api on": ("rag-api", True),
@@ -56,7 +65,6 @@ VARIANTS: dict[str, tuple[str, bool]] = {
     "official on": ("official", True),
     "official off": ("official", False),
 }
-PAIRS = (("rag-api", "rag-api on", "rag-api off"), ("official", "official on", "official off"))
 # Loaded back to back within a group: each variant next to the off twin it is compared with.
 GROUPS = (("rag-api on", "rag-api off", FLOOR), ("official on", "official off"))
 
@@ -110,64 +118,6 @@ def start(
         yield proc
     finally:
         proc.stop()
-
-
-def per_request(stats: dict[str, Any] | None, requests: int) -> dict[str, float]:
-    """Items the sink received per request sent (zeros without a sink)."""
-    items = (stats or {}).get("items", {})
-    n = max(requests, 1)
-    spans, logs = items.get("spans", 0), items.get("logs", 0)
-    return {
-        "spans": spans / n,
-        "logs": logs / n,
-        "logs_with_trace": items.get("logs_with_trace", 0) / n,
-        "observations": items.get("observations", 0) / n,
-        "span_attributes": items.get("span_attributes", 0) / spans if spans else 0.0,
-        "log_attributes": items.get("log_attributes", 0) / logs if logs else 0.0,
-    }
-
-
-def _per_round(segments: dict[str, list[common.Segment]], on: str, off: str) -> list[float]:
-    """CPU µs per request of variant `on` minus variant `off`, round by round."""
-    return [
-        a.cpu_us_per_request - b.cpu_us_per_request
-        for a, b in zip(segments[on], segments[off], strict=True)
-    ]
-
-
-def round_ratios(segments: dict[str, list[common.Segment]]) -> dict[str, float] | None:
-    """rag-api's telemetry CPU over the official stack's, round by round (both differences taken
-    in the same window): median and range over the rounds where the official one is above 0 µs,
-    as a `stats.summary` (with the median's 95 % interval when there are enough of them); None
-    if there is no such round."""
-    twins = {app: (on, off) for app, on, off in PAIRS}
-    rag, official = (_per_round(segments, *twins[app]) for app in ("rag-api", "official"))
-    ratios = [r / o for r, o in zip(rag, official, strict=True) if o > 0]
-    return summary(ratios) if ratios else None
-
-
-def loss_pairs(ran: Container[str]) -> tuple[tuple[str, str, str], ...]:
-    """(name, variant, twin) of each throughput loss to report: every app's on twin against its
-    off twin and, when it ran, the floor variant against rag-api off (what the contract's bare
-    calls alone cost in throughput, the reference for rag-api's loss)."""
-    return (*PAIRS, (FLOOR, FLOOR, "rag-api off")) if FLOOR in ran else PAIRS
-
-
-def round_losses(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float] | None]:
-    """Per app (and the floor variant, when it ran): throughput loss against the off twin,
-    round by round."""
-    ran = {name for name, segs in segments.items() if segs}
-    return {
-        name: common.loss_by_round(segments[on], segments[off]) for name, on, off in loss_pairs(ran)
-    }
-
-
-def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:
-    """Per app: telemetry CPU µs per request (on − off in the same round), median and range."""
-    out = {app: spread(_per_round(segments, on, off)) for app, on, off in PAIRS}
-    if segments.get(FLOOR):  # the floor in the app under the same load, minus the same off twin
-        out[FLOOR] = spread(_per_round(segments, FLOOR, "rag-api off"))
-    return out
 
 
 def run(
@@ -345,6 +295,9 @@ def report(
     for app, values in by_round.items():  # each round's on and off twins share its window
         if values is not None:
             print(f"  {app}, round by round: {describe(values, '.1%')}")
+    beyond = loss_beyond_floor(segments)
+    if beyond is not None:
+        print(f"  rag-api's loss beyond the floor's, round by round: {describe(beyond, '+.1%')}")
     # A median at or below 0 µs is noise (CPU accounting on a busy or throttled machine): no ratio.
     official = cost["official"]["median"]
     ratio = cost["rag-api"]["median"] / official if official > 0 else float("nan")
@@ -362,6 +315,7 @@ def report(
         "telemetry_cpu_us_per_request": cost,
         "throughput_loss": loss,
         "throughput_loss_by_round": by_round,
+        "loss_beyond_floor_by_round": beyond,
         "ratio_to_official": ratio,
         "ratio_to_official_by_round": paired,
         "floor_us": floor_us,

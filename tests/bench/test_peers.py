@@ -91,6 +91,19 @@ def test_throughput_loss_is_taken_round_by_round_with_its_interval() -> None:
     assert common.loss_by_round([_rps(10.0)], [_rps(0.0)]) is None
 
 
+def test_loss_beyond_the_floor_is_the_difference_within_each_round() -> None:
+    """rag-api's loss minus the floor variant's, each round against its own off twin: a round
+    where both lose alike adds nothing, whatever the window's speed."""
+    segments = {
+        "rag-api on": [_rps(97.0), _rps(48.0), _rps(99.0)],
+        "rag-api off": [_rps(100.0), _rps(50.0), _rps(100.0)],
+        peers.FLOOR: [_rps(98.0), _rps(48.0), _rps(98.0)],
+    }
+    got = peers.loss_beyond_floor(segments)
+    assert got == pytest.approx({"median": 0.0, "min": -0.01, "max": 0.01})
+    assert peers.loss_beyond_floor({k: v for k, v in segments.items() if k != peers.FLOOR}) is None
+
+
 def test_per_request_counts_normalise_by_every_request_sent() -> None:
     stats = {
         "items": {
@@ -198,6 +211,8 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
     assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
     assert set(short_run["throughput_loss"]) == {"rag-api", "official", peers.FLOOR}
     assert set(short_run["throughput_loss_by_round"]) == {"rag-api", "official", peers.FLOOR}
+    beyond = short_run["loss_beyond_floor_by_round"]
+    assert beyond is not None and beyond["min"] <= beyond["median"] <= beyond["max"]
     for loss in short_run["throughput_loss_by_round"].values():
         assert loss is not None and loss["min"] <= loss["median"] <= loss["max"]
 
