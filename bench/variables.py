@@ -33,6 +33,7 @@ from harness.procs import start_prometheus
 METRIC = "gen_ai_client_operation_duration_seconds_count"
 DASHBOARDS = ROOT / "grafana" / "dashboards"
 TRIES = 7
+Json = dict[str, Any]
 
 
 def backfill(data_dir: Path, work: Path, series: int, days: float, step: int) -> int:
@@ -61,9 +62,6 @@ def backfill(data_dir: Path, work: Path, series: int, days: float, step: int) ->
     )
     om.unlink()
     return series * len(times)
-
-
-Json = dict[str, Any]
 
 
 def variable_queries() -> dict[str, tuple[Json, Json]]:
