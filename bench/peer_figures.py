@@ -67,10 +67,12 @@ def loss_beyond_floor(segments: dict[str, list[common.Segment]]) -> dict[str, fl
     """rag-api's throughput loss minus the floor variant's, round by round (the three rag-api
     segments of a round run back to back): what its telemetry loses beyond the contract's bare
     calls, as a `stats.summary`; None without the floor variant."""
-    on, off, bare = (segments.get(name) or [] for name in ("rag-api on", "rag-api off", FLOOR))
-    rps = [tuple(s.load["throughput_rps"] for s in r) for r in zip(on, off, bare, strict=False)]
+    if not segments.get(FLOOR):
+        return None
+    rounds = zip(segments["rag-api on"], segments["rag-api off"], segments[FLOOR], strict=True)
+    rps = [tuple(s.load["throughput_rps"] for s in r) for r in rounds]
     excess = [(f - o) / b for o, b, f in rps if b > 0]
-    return summary(excess) if bare and excess else None
+    return summary(excess) if excess else None
 
 
 def costs(segments: dict[str, list[common.Segment]]) -> dict[str, dict[str, float]]:

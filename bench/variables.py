@@ -26,14 +26,13 @@ import httpx
 
 from bench import cli, common
 from harness import ROOT
-from harness.grafana_interpolation import Interpolation, substitute
+from harness.grafana_interpolation import Interpolation, Json, substitute
 from harness.grafana_variables import definition, variable_query
 from harness.procs import start_prometheus
 
 METRIC = "gen_ai_client_operation_duration_seconds_count"
 DASHBOARDS = ROOT / "grafana" / "dashboards"
 TRIES = 7
-Json = dict[str, Any]
 
 
 def backfill(data_dir: Path, work: Path, series: int, days: float, step: int) -> int:

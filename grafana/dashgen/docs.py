@@ -85,9 +85,8 @@ embeddings too, so picking models never drops part of the spend; under a chosen 
 Model list also shows models whose series name no `gen_ai_provider_name`, such as the official
 OpenAI instrumentation's embeddings, which carry only `gen_ai_system`), *Feature*, *User tier*,
 *Agent* → *Tool* (chained; *LLM Agents & Tools*), *SLO*, *Prompt version* (*RAG Pipeline &
-Quality*) and *Job*, all multi-value
-with *All* (= regex `.*`). *LLM Traces & Logs* also
-has two free-text boxes, *User* and *Conversation*: unbounded values no label index lists, set
+Quality*) and *Job*, all multi-value with *All* (= regex `.*`). *LLM Traces & Logs* also has two
+free-text boxes, *User* and *Conversation*: unbounded values no label index lists, set
 by clicking a bar of the top-users or top-conversations panels (or typed in).
 
 Users, tenants and conversations come from the logs, never from metric labels: rag-api puts a

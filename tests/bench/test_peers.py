@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bench import common, peers, profile
+from bench import peer_figures as figures
 
 
 def _segment(cpu_us: float, requests: int = 100) -> common.Segment:
@@ -22,13 +23,13 @@ def test_costs_are_per_round_differences_with_median_and_range() -> None:
         "official on": [_segment(3000), _segment(3000), _segment(2900)],
         "official off": [_segment(1000), _segment(1000), _segment(1000)],
     }
-    costs = peers.costs(segments)
+    costs = figures.costs(segments)
     assert costs["rag-api"] == pytest.approx({"median": 300, "min": 200, "max": 400})
     assert costs["official"] == pytest.approx({"median": 2000, "min": 1900, "max": 2000})
-    assert peers.FLOOR not in costs  # not run: no figure
+    assert figures.FLOOR not in costs  # not run: no figure
     # the floor in the app: its CPU minus the same round's rag-api off
-    segments[peers.FLOOR] = [_segment(1100), _segment(1250), _segment(1150)]
-    assert peers.costs(segments)[peers.FLOOR] == pytest.approx(
+    segments[figures.FLOOR] = [_segment(1100), _segment(1250), _segment(1150)]
+    assert figures.costs(segments)[figures.FLOOR] == pytest.approx(
         {"median": 150, "min": 100, "max": 150}
     )
 
@@ -42,9 +43,9 @@ def test_round_ratios_pair_the_two_stacks_within_each_round() -> None:
         "official on": [_segment(2000), _segment(3000), _segment(1400), _segment(900)],
         "official off": [_segment(1000), _segment(2000), _segment(1000), _segment(1000)],
     }
-    assert peers.round_ratios(segments) == pytest.approx({"median": 0.5, "min": 0.3, "max": 0.5})
+    assert figures.round_ratios(segments) == pytest.approx({"median": 0.5, "min": 0.3, "max": 0.5})
     segments["official on"] = [_segment(1000)] * 4
-    assert peers.round_ratios(segments) is None
+    assert figures.round_ratios(segments) is None
 
 
 def test_round_ratios_carry_the_median_interval_when_there_are_enough_rounds() -> None:
@@ -55,7 +56,7 @@ def test_round_ratios_carry_the_median_interval_when_there_are_enough_rounds() -
         "official on": [_segment(1000 + 500)] * 9,
         "official off": base,
     }
-    got = peers.round_ratios(segments)
+    got = figures.round_ratios(segments)
     assert got is not None
     assert got["median"] == pytest.approx(0.5)
     assert (got["median_low"], got["median_high"]) == pytest.approx((0.2, 0.8))
@@ -76,16 +77,16 @@ def test_throughput_loss_is_taken_round_by_round_with_its_interval() -> None:
         "official on": [_rps(x * 0.9) for x in off],
         "official off": [_rps(x) for x in off],
     }
-    got = peers.round_losses(segments)
+    got = figures.round_losses(segments)
     assert got["rag-api"] == pytest.approx(
         {"median": 0.015, "min": 0.0, "max": 0.03, "median_low": 0.0, "median_high": 0.03}
     )
     assert got["official"] is not None
     assert got["official"]["median"] == pytest.approx(0.1)
-    assert peers.FLOOR not in got  # not run: no figure
+    assert figures.FLOOR not in got  # not run: no figure
     # the floor variant, when it ran, against the same off twin: the loss its bare calls cost
-    segments[peers.FLOOR] = [_rps(x * 0.98) for x in off]
-    floor_loss = peers.round_losses(segments)[peers.FLOOR]
+    segments[figures.FLOOR] = [_rps(x * 0.98) for x in off]
+    floor_loss = figures.round_losses(segments)[figures.FLOOR]
     assert floor_loss is not None and floor_loss["median"] == pytest.approx(0.02)
     # no off throughput in any round: nothing to compare
     assert common.loss_by_round([_rps(10.0)], [_rps(0.0)]) is None
@@ -97,11 +98,13 @@ def test_loss_beyond_the_floor_is_the_difference_within_each_round() -> None:
     segments = {
         "rag-api on": [_rps(97.0), _rps(48.0), _rps(99.0)],
         "rag-api off": [_rps(100.0), _rps(50.0), _rps(100.0)],
-        peers.FLOOR: [_rps(98.0), _rps(48.0), _rps(98.0)],
+        figures.FLOOR: [_rps(98.0), _rps(48.0), _rps(98.0)],
     }
-    got = peers.loss_beyond_floor(segments)
+    got = figures.loss_beyond_floor(segments)
     assert got == pytest.approx({"median": 0.0, "min": -0.01, "max": 0.01})
-    assert peers.loss_beyond_floor({k: v for k, v in segments.items() if k != peers.FLOOR}) is None
+    assert (
+        figures.loss_beyond_floor({k: v for k, v in segments.items() if k != figures.FLOOR}) is None
+    )
 
 
 def test_per_request_counts_normalise_by_every_request_sent() -> None:
@@ -115,7 +118,7 @@ def test_per_request_counts_normalise_by_every_request_sent() -> None:
             "observations": 140,
         }
     }
-    counts = peers.per_request(stats, 10)
+    counts = figures.per_request(stats, 10)
     assert counts == pytest.approx(
         {
             "spans": 6,
@@ -126,7 +129,7 @@ def test_per_request_counts_normalise_by_every_request_sent() -> None:
             "log_attributes": 10,
         }
     )
-    assert peers.per_request(None, 10)["spans"] == 0
+    assert figures.per_request(None, 10)["spans"] == 0
 
 
 def test_profile_charges_each_sample_to_the_innermost_component() -> None:
@@ -179,8 +182,8 @@ def short_run(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 def test_every_variant_answers_every_request(short_run: dict[str, Any]) -> None:
     assert short_run["variants"], "no variant ran"
-    for name, figures in short_run["variants"].items():
-        assert figures["requests"] > 0 and figures["ok"] == figures["requests"], name
+    for name, variant in short_run["variants"].items():
+        assert variant["requests"] > 0 and variant["ok"] == variant["requests"], name
 
 
 def test_each_variant_emits_what_its_row_claims(short_run: dict[str, Any]) -> None:
@@ -197,7 +200,7 @@ def test_each_variant_emits_what_its_row_claims(short_run: dict[str, Any]) -> No
     assert official["spans"] == pytest.approx(6.0)
     assert official["observations"] == pytest.approx(8.0)
     assert official["logs"] == 0
-    for off in ("rag-api off", "official off", peers.FLOOR):
+    for off in ("rag-api off", "official off", figures.FLOOR):
         assert counts[off]["spans"] == counts[off]["logs"] == counts[off]["observations"] == 0
         assert short_run["sinks"][off] is None
 
@@ -208,9 +211,13 @@ def test_ratios_are_reported(short_run: dict[str, Any]) -> None:
         assert isinstance(short_run[key], float), key
     by_round = short_run["ratio_to_official_by_round"]
     assert by_round is None or by_round["min"] <= by_round["median"] <= by_round["max"]
-    assert set(short_run["telemetry_cpu_us_per_request"]) == {"rag-api", "official", peers.FLOOR}
-    assert set(short_run["throughput_loss"]) == {"rag-api", "official", peers.FLOOR}
-    assert set(short_run["throughput_loss_by_round"]) == {"rag-api", "official", peers.FLOOR}
+    assert set(short_run["telemetry_cpu_us_per_request"]) == {
+        "rag-api",
+        "official",
+        figures.FLOOR,
+    }
+    assert set(short_run["throughput_loss"]) == {"rag-api", "official", figures.FLOOR}
+    assert set(short_run["throughput_loss_by_round"]) == {"rag-api", "official", figures.FLOOR}
     beyond = short_run["loss_beyond_floor_by_round"]
     assert beyond is not None and beyond["min"] <= beyond["median"] <= beyond["max"]
     for loss in short_run["throughput_loss_by_round"].values():
@@ -221,13 +228,13 @@ def test_rounds_keep_twins_adjacent_and_alternate() -> None:
     orders = [peers.round_order(r) for r in range(4)]
     for order in orders:
         assert sorted(order) == sorted(peers.VARIANTS)
-        for a, b in [(on, off) for _, on, off in peers.PAIRS] + [(peers.FLOOR, "rag-api off")]:
+        for a, b in [(on, off) for _, on, off in figures.PAIRS] + [(figures.FLOOR, "rag-api off")]:
             assert abs(order.index(a) - order.index(b)) == 1, (a, b, order)
     assert [order[0] for order in orders] == [
         "rag-api on",
         "official off",
         "official on",
-        peers.FLOOR,
+        figures.FLOOR,
     ]
 
 

@@ -20,6 +20,7 @@ from genobs.contract import is_recorded
 from genobs.promql import match_op, selectors
 from grafana.dashgen.render import BUILDERS
 from harness import require_binary
+from harness.grafana_variables import variable_query
 from slo.stack_alerts import STACK_ALERTS
 from tests.configs import MY_LLM_APP, own_config
 from tests.export.exported import export, rule_groups
@@ -129,7 +130,7 @@ def test_each_dashboard_reads_its_own_service_only(exports: tuple[Path, Path], i
         text = dashlib.substitute(query.text, dashboards_by_uid(dashboards)[query.dashboard])
         if query.lang in dashlib.VARIABLE_LANGS:
             by_uid = dashboards_by_uid(dashboards)[query.dashboard]
-            found = dashlib.variable_query(dashlib.variable_of(query, by_uid))
+            found = variable_query(dashlib.variable_of(query, by_uid))
             assert found, query.id
             text = dashlib.substitute(found.promql, by_uid) or "vector(0)"
         elif query.lang != "promql":

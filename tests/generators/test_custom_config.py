@@ -19,6 +19,7 @@ from genobs.config import CONFIG_PATH
 from genobs.contract import is_app_metric
 from genobs.promql import metric_names, selectors
 from harness import ROOT, require_binary
+from harness.grafana_variables import LABEL_VALUES
 from tests.configs import MY_LLM_APP, own_config
 from tests.grafana import dashlib
 
@@ -339,7 +340,7 @@ def test_model_variable_lists_the_models_of_the_chosen_provider(out: Path) -> No
     promtool = require_binary("promtool")
     dash = dashlib.load(out / "grafana" / "dashboards")["acme-llm-cost.json"]
     (var,) = [v for v in dash["templating"]["list"] if v["name"] == "model"]
-    selector = dashlib.LABEL_VALUES.match(var["query"]).group("selector")
+    selector = LABEL_VALUES.match(var["query"]).group("selector")
     expr = f"group by (gen_ai_request_model) ({selector.replace('$provider', 'openai')})"
     samples = [
         {"labels": f'{{gen_ai_request_model="{m}"}}', "value": 1} for m in ("m1", "m2", "m3", "m6")

@@ -20,12 +20,7 @@ import promql_parser
 
 from harness import ROOT, require_binary
 from harness.grafana_interpolation import VAR_REF, Interpolation, referenced_vars, substitute
-from harness.grafana_variables import (  # noqa: F401  (LABEL_VALUES, variable_query: re-exported)
-    LABEL_VALUES,
-    QUERY_RESULT,
-    definition,
-    variable_query,
-)
+from harness.grafana_variables import QUERY_RESULT, definition, variable_query
 
 DASHBOARDS = ROOT / "grafana" / "dashboards"
 GRAMMARS = ROOT / "tools" / "grammars"

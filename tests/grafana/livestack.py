@@ -271,7 +271,7 @@ def variable_values(
     (ValueError for a query form the project does not write). label_values: the series lookup;
     query_result: the instant query, each series written as Grafana writes it
     (`name{a="x",b="y"} value ms`), the variable's regex taking the value out."""
-    found = dashlib.variable_query(var)
+    found = grafana_variables.variable_query(var)
     if found is None:
         raise ValueError(f"unsupported variable query {var.get('query')!r}")
     promql = dashlib.substitute(found.promql or "up", dashboard)

@@ -26,6 +26,7 @@ from typing import Any
 
 import promql_parser
 
+from harness.grafana_variables import variable_query
 from tests.grafana import dashlib, livestack
 
 Series = dict[tuple[tuple[str, str], ...], float]
@@ -45,7 +46,7 @@ def filters(stack: livestack.LiveStack, dashboard: dashlib.Json) -> list[Filter]
     their live values."""
     out = []
     for name, var in dashlib.variables(dashboard).items():
-        found = dashlib.variable_query(var) if var.get("type") == "query" else None
+        found = variable_query(var) if var.get("type") == "query" else None
         if found and found.promql:
             label, values = livestack.variable_values(stack, var, dashboard)
             out.append(Filter(name, label, tuple(sorted(values))))

@@ -14,6 +14,7 @@ import promql_parser
 
 from genai_telemetry import semconv as sc
 from genobs.contract import APP_METRIC_LABELS, L_SYSTEM, base
+from harness.grafana_variables import variable_query
 from tests.grafana import dashlib, ratio_lint
 
 
@@ -22,7 +23,7 @@ def _label_filters(dash: dashlib.Json) -> dict[str, str]:
     known = {label for labels in APP_METRIC_LABELS.values() for label in labels}
     out = {}
     for var in dashlib.variables(dash).values():
-        found = dashlib.variable_query(var) if var.get("type") == "query" else None
+        found = variable_query(var) if var.get("type") == "query" else None
         if found and found.label in known:
             out[found.label] = var["name"]
     return out

@@ -31,6 +31,7 @@ from genai_telemetry import semconv as sc
 from genobs import contract
 from harness import ROOT, free_port, poll
 from harness.fake_openai import FakeOpenAI, fake_openai_server
+from harness.grafana_variables import variable_query
 from harness.process import Proc, ProcessError, start_command_app
 from harness.procs import PROMETHEUS_CONFIG, start_prometheus, start_python_app
 from tests.grafana import dashlib, livestack, selection
@@ -257,15 +258,10 @@ def prime(run: Run[Any], send: Callable[[], object], errors: Iterable[str]) -> N
 def two_passes(run: Run[Any], one_pass: Callable[[int], object]) -> None:
     """`one_pass(0)` creates every series, `one_pass(1)` moves them: between them, a scrape that
     began after the first pass's last answer, so each series has a sample before the calls
-    rate() is to count. Then `settle`."""
+    rate() is to count. Then scrapes of the final counts, and rule evaluations on top of them."""
     one_pass(0)
     wait_for_scrape(run)
     one_pass(1)
-    settle()
-
-
-def settle() -> None:
-    """After the last request: scrapes of the final counts, and rule evaluations on top of them."""
     time.sleep(4)
 
 
@@ -363,7 +359,7 @@ def variable_values(run: Run[Any]) -> dict[str, set[str]]:
     out = {}
     for d in dashlib.load(run.artifacts / "grafana" / "dashboards").values():
         for name, var in dashlib.variables(d).items():
-            if var.get("type") == "query" and dashlib.variable_query(var):
+            if var.get("type") == "query" and variable_query(var):
                 out[f"{d['uid']}: ${name}"] = livestack.variable_values(run.live(), var, d)[1]
     return out
 
